@@ -1,0 +1,53 @@
+"""Names for the JSON shapes that flow through the reconciler."""
+
+from __future__ import annotations
+
+from typing import TypeAlias, Union
+
+
+JSONScalar: TypeAlias = Union[str, int, float, bool, None]
+JSONValue: TypeAlias = Union[JSONScalar, "JSONArray", "JSONObject"]
+JSONArray: TypeAlias = list[JSONValue]
+JSONObject: TypeAlias = dict[str, JSONValue]
+# An RFC 6901 JSON pointer, relative to the identity config unless stated otherwise.
+Pointer: TypeAlias = str
+
+
+def escape_token(token: str) -> str:
+    """Escape one reference token for use in a JSON pointer (RFC 6901 §3)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape_token(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def join_pointer(parent: Pointer, token: str | int) -> Pointer:
+    return f"{parent}/{escape_token(str(token))}"
+
+
+def split_pointer(pointer: Pointer) -> list[str]:
+    """Split ``/a/b~1c`` into ``["a", "b/c"]``; the empty pointer is the root."""
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise ValueError(f"JSON pointer must start with '/': {pointer!r}")
+    return [unescape_token(t) for t in pointer[1:].split("/")]
+
+
+def is_within(pointer: Pointer, ancestor: Pointer) -> bool:
+    """True when ``pointer`` is ``ancestor`` or lies below it."""
+    return pointer == ancestor or pointer.startswith(ancestor + "/")
+
+
+def get_at(doc: JSONValue, pointer: Pointer) -> tuple[bool, JSONValue]:
+    """Return ``(found, value)`` for ``pointer`` in ``doc``; never raises on absence."""
+    current = doc
+    for token in split_pointer(pointer):
+        if isinstance(current, dict) and token in current:
+            current = current[token]
+        elif isinstance(current, list) and token.isdigit() and int(token) < len(current):
+            current = current[int(token)]
+        else:
+            return False, None
+    return True, current
