@@ -1,0 +1,360 @@
+"""Identity schemas of an identity config: their content where it can be known offline, and
+what their traits mean to Kratos (the ``ory.sh/kratos`` vocabulary, ory-api.md §1e).
+
+Content comes from ``base64://`` URLs (what the CLI and this tool send), from the Ory Network
+presets (described below from ory-api.md §1c), or from caller-supplied bytes keyed by URL or by
+SHA-512 digest (custom schemas come back from Ory Network as
+``https://storage.googleapis.com/<bucket>/<sha512>.json``, ory-api.md §1a transformation 1-2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reconciler import blobs
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
+
+KRATOS_EXTENSION = "ory.sh/kratos"
+PRESET_SCHEME = "preset://"
+_IDENTIFIER_ANNOTATIONS = (
+    "credentials.password.identifier",
+    "credentials.webauthn.identifier",
+    "credentials.code.identifier",
+)
+
+
+def _preset(trait: str, trait_schema: JSONObject) -> JSONObject:
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Person",
+        "type": "object",
+        "properties": {
+            "traits": {
+                "type": "object",
+                "properties": {trait: trait_schema},
+                "required": [trait],
+                "additionalProperties": False,
+            }
+        },
+    }
+
+
+# Our own description of the two presets whose traits ory-api.md §1c documents (decoded from the
+# CLI fixture). Only the semantics matter to lint rules: which trait is required and what
+# `ory.sh/kratos` says about it. preset://sms, basic and blank are not described there, so they
+# stay unresolved rather than guessed.
+PRESETS: Mapping[str, JSONObject] = {
+    "preset://email": _preset(
+        "email",
+        {
+            "type": "string",
+            "format": "email",
+            "title": "E-Mail",
+            KRATOS_EXTENSION: {
+                "credentials": {
+                    "password": {"identifier": True},
+                    "webauthn": {"identifier": True},
+                    "totp": {"account_name": True},
+                    "code": {"identifier": True, "via": "email"},
+                },
+                "recovery": {"via": "email"},
+                "verification": {"via": "email"},
+            },
+        },
+    ),
+    "preset://username": _preset(
+        "username",
+        {
+            "type": "string",
+            "title": "Username",
+            KRATOS_EXTENSION: {
+                "credentials": {
+                    "password": {"identifier": True},
+                    "webauthn": {"identifier": True},
+                    "totp": {"account_name": True},
+                }
+            },
+        },
+    ),
+}
+
+Source = Literal["base64", "preset", "contents", "unresolved"]
+
+
+@dataclass(frozen=True)
+class ResolvedSchema:
+    """One ``identity.schemas[]`` entry and, when known offline, its JSON content.
+
+    ``digest`` is the SHA-512 hex of the content bytes (``None`` for presets, whose exact bytes
+    Ory owns, and when nothing is known). ``problem`` says why content could not be used.
+    """
+
+    id: str
+    url: str
+    selectable: bool
+    content: JSONObject | None
+    digest: str | None
+    source: Source
+    problem: str | None = None
+
+
+def _lookup(url: str, contents: Mapping[str, bytes] | None) -> bytes | None:
+    if not contents:
+        return None
+    if url in contents:
+        return contents[url]
+    digest = blobs.digest_of(url)
+    return contents.get(digest) if digest else None
+
+
+def _parse(raw: bytes) -> tuple[JSONObject | None, str | None]:
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, f"identity schema is not valid JSON: {exc}"
+    if not isinstance(parsed, dict):
+        return None, "identity schema is not a JSON object"
+    return parsed, None
+
+
+def resolve_entry(entry: JSONValue, contents: Mapping[str, bytes] | None = None) -> ResolvedSchema:
+    """Resolve one ``{id, url, selfservice_selectable}`` entry of ``identity.schemas``."""
+    item = entry if isinstance(entry, dict) else {}
+    schema_id, url = str(item.get("id", "")), str(item.get("url", ""))
+    selectable = item.get("selfservice_selectable") is True
+    raw = blobs.decode(url)
+    source: Source = "base64"
+    if raw is None:
+        raw, source = _lookup(url, contents), "contents"
+    if raw is not None:
+        content, problem = _parse(raw)
+        return ResolvedSchema(
+            schema_id, url, selectable, content, blobs.sha512_hex(raw), source, problem
+        )
+    preset = PRESETS.get(url) or PRESETS.get(schema_id)
+    if preset is not None:
+        return ResolvedSchema(schema_id, url, selectable, preset, None, "preset")
+    return ResolvedSchema(schema_id, url, selectable, None, blobs.digest_of(url), "unresolved")
+
+
+def resolve_schemas(
+    identity_config: JSONValue, contents: Mapping[str, bytes] | None = None
+) -> list[ResolvedSchema]:
+    """Every entry of ``/identity/schemas`` in an identity config, in order."""
+    _, entries = get_at(identity_config, "/identity/schemas")
+    return [resolve_entry(e, contents) for e in entries] if isinstance(entries, list) else []
+
+
+# -- traits ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trait:
+    """One trait of an identity schema.
+
+    ``name`` is the dotted path below ``traits`` (``email``, ``name.first``); ``pointer`` points
+    at its schema inside the identity schema; ``required`` is true only when every level up to
+    ``traits`` lists it in ``required``; ``annotations`` flattens ``ory.sh/kratos`` into dotted
+    keys such as ``credentials.code.identifier`` -> ``True``.
+    """
+
+    name: str
+    pointer: Pointer
+    required: bool
+    annotations: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    @property
+    def is_code_identifier(self) -> bool:
+        return self.annotations.get("credentials.code.identifier") is True
+
+    @property
+    def code_via(self) -> str | None:
+        via = self.annotations.get("credentials.code.via")
+        return via if isinstance(via, str) else None
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        """The credential types this trait identifies the user for (password, webauthn, code)."""
+        return tuple(
+            key.split(".")[1]
+            for key in _IDENTIFIER_ANNOTATIONS
+            if self.annotations.get(key) is True
+        )
+
+
+def flatten_annotations(extension: JSONValue, prefix: str = "") -> dict[str, JSONValue]:
+    """``{"credentials": {"code": {"via": "sms"}}}`` -> ``{"credentials.code.via": "sms"}``."""
+    if not isinstance(extension, dict):
+        return {prefix: extension} if prefix else {}
+    flat: dict[str, JSONValue] = {}
+    for key, value in extension.items():
+        flat.update(flatten_annotations(value, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def _deref_local(schema: JSONValue, node: JSONValue) -> JSONValue:
+    # Identity schemas may point traits at `#/definitions/...`; remote refs are left alone.
+    for _ in range(16):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            return node
+        _, node = get_at(schema, ref[1:])
+    return node
+
+
+def _walk(
+    schema: JSONValue, node: JSONValue, pointer: Pointer, prefix: str, required: bool
+) -> Iterator[Trait]:
+    node = _deref_local(schema, node)
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    listed = node.get("required")
+    required_names = set(listed) if isinstance(listed, list) else set()
+    for name, sub in properties.items() if isinstance(properties, dict) else []:
+        sub_pointer = join_pointer(join_pointer(pointer, "properties"), name)
+        sub_node = _deref_local(schema, sub)
+        is_required = required and name in required_names
+        dotted = f"{prefix}.{name}" if prefix else name
+        extension = sub_node.get(KRATOS_EXTENSION) if isinstance(sub_node, dict) else None
+        yield Trait(dotted, sub_pointer, is_required, flatten_annotations(extension or {}))
+        yield from _walk(schema, sub_node, sub_pointer, dotted, is_required)
+
+
+def traits(identity_schema: JSONValue) -> list[Trait]:
+    """Every trait (nested ones included) of an identity schema, in document order."""
+    _, root = get_at(identity_schema, "/properties/traits")
+    return list(_walk(identity_schema, root, "/properties/traits", "", True))
+
+
+def code_identifiers(identity_schema: JSONValue) -> list[Trait]:
+    """Traits whose value becomes a one-time-code address (ory-api.md §1d-1, §1e)."""
+    return [t for t in traits(identity_schema) if t.is_code_identifier]
+
+
+def required_code_identifiers(identity_schema: JSONValue) -> list[Trait]:
+    """Code identifiers every identity has: with ``code.mfa_enabled`` they force 2FA."""
+    return [t for t in code_identifiers(identity_schema) if t.required]
+
+
+def channels_used(identity_schema: JSONValue) -> dict[str, list[tuple[Trait, str]]]:
+    """``{"email": [(trait, "credentials.code.via"), ...], "sms": [...]}`` for every ``via``."""
+    used: dict[str, list[tuple[Trait, str]]] = {}
+    for trait in traits(identity_schema):
+        for key, value in trait.annotations.items():
+            if key.endswith(".via") and isinstance(value, str):
+                used.setdefault(value, []).append((trait, key))
+    return used
+
+
+# -- trait diff -----------------------------------------------------------------------------
+
+ChangeKind = Literal[
+    "added",
+    "removed",
+    "now_required",
+    "now_optional",
+    "annotation_added",
+    "annotation_removed",
+    "annotation_changed",
+]
+
+
+@dataclass(frozen=True)
+class TraitChange:
+    """One difference between two identity schemas, seen from existing identities.
+
+    ``breaking`` means identities created under the old schema may fail validation or lose a
+    way to sign in under the new one; ``reason`` says why in a sentence.
+    """
+
+    trait: str
+    kind: ChangeKind
+    annotation: str | None
+    old: JSONValue
+    new: JSONValue
+    breaking: bool
+    reason: str
+
+
+def _forbids_unknown_traits(identity_schema: JSONValue) -> bool:
+    _, value = get_at(identity_schema, "/properties/traits/additionalProperties")
+    return value is False
+
+
+def _added(trait: Trait) -> TraitChange:
+    reason = (
+        "new required trait: existing identities lack it and fail validation on their next update"
+        if trait.required
+        else "new optional trait"
+    )
+    return TraitChange(trait.name, "added", None, None, True, trait.required, reason)
+
+
+def _removed(trait: Trait, closed: bool) -> TraitChange:
+    if trait.identifiers:
+        reason = f"removed trait was the {'/'.join(trait.identifiers)} identifier: sign-in breaks"
+    elif closed:
+        reason = "removed trait: identities that have it fail validation (additionalProperties)"
+    else:
+        reason = "removed trait"
+    return TraitChange(
+        trait.name, "removed", None, True, None, bool(trait.identifiers) or closed, reason
+    )
+
+
+def _requiredness(old: Trait, new: Trait) -> list[TraitChange]:
+    if old.required == new.required:
+        return []
+    if new.required:
+        reason = "trait became required: identities without it fail validation"
+        return [TraitChange(new.name, "now_required", None, False, True, True, reason)]
+    return [
+        TraitChange(new.name, "now_optional", None, True, False, False, "trait became optional")
+    ]
+
+
+def _annotation_change(name: str, key: str, old: JSONValue, new: JSONValue) -> TraitChange:
+    lost_identifier = key in _IDENTIFIER_ANNOTATIONS and old is True and new is not True
+    moved_channel = key == "credentials.code.via" and old is not None and new is not None
+    breaking = lost_identifier or moved_channel
+    if old is None:
+        kind: ChangeKind = "annotation_added"
+    elif new is None:
+        kind = "annotation_removed"
+    else:
+        kind = "annotation_changed"
+    if lost_identifier:
+        reason = f"{key} removed: users lose this way to sign in"
+    elif moved_channel:
+        reason = f"{key} changed from {old} to {new}: stored code addresses use the old channel"
+    else:
+        reason = f"{key}: {json.dumps(old)} -> {json.dumps(new)}"
+    return TraitChange(name, kind, key, old, new, breaking, reason)
+
+
+def _annotations(old: Trait, new: Trait) -> list[TraitChange]:
+    keys = sorted(set(old.annotations) | set(new.annotations))
+    return [
+        _annotation_change(new.name, key, old.annotations.get(key), new.annotations.get(key))
+        for key in keys
+        if old.annotations.get(key) != new.annotations.get(key)
+    ]
+
+
+def trait_diff(old_schema: JSONValue, new_schema: JSONValue) -> list[TraitChange]:
+    """Traits added/removed, required-ness changes and every ``ory.sh/kratos`` change."""
+    old = {t.name: t for t in traits(old_schema)}
+    new = {t.name: t for t in traits(new_schema)}
+    closed = _forbids_unknown_traits(new_schema)
+    changes: list[TraitChange] = [_removed(t, closed) for n, t in old.items() if n not in new]
+    for name, trait in new.items():
+        if name not in old:
+            changes.append(_added(trait))
+            continue
+        changes.extend(_requiredness(old[name], trait))
+        changes.extend(_annotations(old[name], trait))
+    return changes
