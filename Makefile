@@ -6,8 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The official Kratos config schema, used for defaults and offline validation.
 # Point it elsewhere with `make demo KRATOS_SCHEMA=/path/to/config.schema.json`.
-KRATOS_SCHEMA ?= $(abspath ../shared/ory/kratos-v26.2.0/embedx/config.schema.json)
+# Without it, reconciler falls back to the Kratos defaults it documents itself.
+KRATOS_SCHEMA ?= $(wildcard $(abspath ../shared/ory/kratos-v26.2.0/embedx/config.schema.json))
+ifneq ($(KRATOS_SCHEMA),)
 export RECONCILER_KRATOS_SCHEMA ?= $(KRATOS_SCHEMA)
+endif
 
 .PHONY: install demo test lint typecheck check bench clean
 

@@ -1,0 +1,237 @@
+"""Decide what differs between the desired (partial) identity config and live.
+
+Only what the environment declares is compared: mappings key by key, lists whole, plus the
+``remove:`` pointers. Values Ory rewrites are compared by meaning, so a converged project has no
+changes (ory-api.md §1a, "Server-side transformations"):
+
+* Go durations: ``30m`` equals ``30m0s``;
+* ``base64://`` content equals the content-addressed URL named after its SHA-512;
+* identity schemas are matched by content first, id second (the live id may be the hash);
+  the live list never shrinks, so desired schemas only need to be present;
+* write-only secrets are not compared once live has a value (live is redacted);
+* keys the target manages itself (``serve``, ``cookies``, ``session.cookie`` on Ory Network) are
+  never planned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from reconciler import blobs
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
+from reconciler.secrets import is_sensitive
+
+Action = Literal["add", "change", "reset"]
+DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
+SCHEMAS = "/identity/schemas"
+DEFAULT_SCHEMA = "/identity/default_schema_id"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned change; ``pointer`` is relative to the identity config."""
+
+    pointer: Pointer
+    action: Action
+    live: JSONValue = None
+    desired: JSONValue = None
+    live_present: bool = True
+    note: str = ""
+    # Where the desired value sits in the environment's document, when that differs from
+    # ``pointer`` (a new schema is appended at ``/identity/schemas/-``).
+    source: Pointer | None = None
+
+
+@dataclass(frozen=True)
+class DiffRules:
+    """What the diff must know besides the two documents."""
+
+    sensitive: frozenset[Pointer] = frozenset()
+    ignored: tuple[Pointer, ...] = ()
+    known_digests: Mapping[str, str] = field(default_factory=dict)
+    default_at: DefaultLookup | None = None
+    rotate_secrets: bool = False
+
+
+@dataclass(frozen=True)
+class Diff:
+    changes: tuple[Change, ...]
+    warnings: tuple[str, ...]
+
+
+def compute_diff(
+    desired: JSONObject, live: JSONObject, removals: Collection[Pointer], rules: DiffRules
+) -> Diff:
+    """Changes that make ``live`` match ``desired`` at every declared path. Pure."""
+    walker = _Walker(rules)
+    walker.mapping(desired, live, "")
+    for pointer in removals:
+        walker.removal(pointer, live)
+    ordered = sorted(walker.changes, key=lambda c: (c.pointer == SCHEMAS + "/-", c.pointer))
+    return Diff(tuple(ordered), tuple(dict.fromkeys(walker.warnings)))
+
+
+class _Walker:
+    def __init__(self, rules: DiffRules) -> None:
+        self.rules = rules
+        self.changes: list[Change] = []
+        self.warnings: list[str] = []
+        self.schema_ids: dict[str, str] = {}  # desired schema id -> live id holding its content
+
+    def mapping(self, desired: JSONObject, live: JSONObject, pointer: Pointer) -> None:
+        # Schemas first: default_schema_id needs to know which live id holds which content.
+        keys = sorted(desired, key=lambda k: k != "schemas")
+        for key in keys:
+            child = join_pointer(pointer, key)
+            if self._ignored(child):
+                continue
+            if key not in live:
+                self.changes.append(Change(child, "add", None, desired[key], live_present=False))
+            elif child == SCHEMAS:
+                self.schemas(desired[key], live[key])
+            elif child == DEFAULT_SCHEMA:
+                self.default_schema(desired[key], live[key])
+            elif isinstance(desired[key], dict) and isinstance(live[key], dict):
+                self.mapping(desired[key], live[key], child)  # type: ignore[arg-type]
+            elif not self.same(desired[key], live[key], child):
+                self.changes.append(Change(child, "change", live[key], desired[key]))
+
+    def _ignored(self, pointer: Pointer) -> bool:
+        for prefix in self.rules.ignored:
+            if is_within(pointer, prefix):
+                self.warnings.append(
+                    f"{pointer} is managed by the target itself and is never planned"
+                )
+                return True
+        return False
+
+    def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
+        if is_sensitive(pointer, self.rules.sensitive) and not self.rules.rotate_secrets:
+            return live not in (None, "")  # write-only: live is redacted, only presence counts
+        if isinstance(desired, dict) and isinstance(live, dict):
+            return all(
+                k in live and self.same(v, live[k], join_pointer(pointer, k))
+                for k, v in desired.items()
+            ) and self._extra_live_keys_are_defaults(desired, live, pointer)
+        if isinstance(desired, list) and isinstance(live, list):
+            return len(desired) == len(live) and all(
+                self.same(d, v, join_pointer(pointer, i))
+                for i, (d, v) in enumerate(zip(desired, live, strict=True))
+            )
+        if isinstance(desired, str) and isinstance(live, str):
+            return same_string(desired, live, self.rules.known_digests)
+        if isinstance(desired, bool) or isinstance(live, bool):
+            return desired is live
+        return desired == live
+
+    def _extra_live_keys_are_defaults(
+        self, desired: JSONObject, live: JSONObject, pointer: Pointer
+    ) -> bool:
+        # Inside lists (hooks) a whole object is compared; the server may have filled in
+        # defaults the user did not write. Without the schema we cannot tell, so accept them.
+        lookup = self.rules.default_at
+        if lookup is None:
+            return True
+        for key in live.keys() - desired.keys():
+            found, default = lookup(join_pointer(pointer, key))
+            if not found or not self.same(default, live[key], join_pointer(pointer, key)):
+                return False
+        return True
+
+    def schemas(self, desired: JSONValue, live: JSONValue) -> None:
+        if not isinstance(desired, list) or not isinstance(live, list):
+            self.changes.append(Change(SCHEMAS, "change", live, desired))
+            return
+        live_entries = [e for e in live if isinstance(e, dict)]
+        for index, entry in enumerate(desired):
+            if isinstance(entry, dict):
+                self._schema(entry, join_pointer(SCHEMAS, index), live_entries, live)
+
+    def _schema(
+        self,
+        entry: JSONObject,
+        source: Pointer,
+        live_entries: list[JSONObject],
+        live: list[JSONValue],
+    ) -> None:
+        digest = blobs.digest_of(str(entry.get("url", "")), self.rules.known_digests)
+        by_content = [e for e in live_entries if digest and self._digest(e) == digest]
+        by_id = [e for e in live_entries if e.get("id") == entry.get("id")]
+        match = next(iter(by_content or by_id), None)
+        if match is None:
+            self.changes.append(
+                Change(SCHEMAS + "/-", "add", None, entry, False, "new identity schema", source)
+            )
+            return
+        self.schema_ids[str(entry.get("id"))] = str(match.get("id"))
+        base = join_pointer(SCHEMAS, live.index(match))
+        for key, value in entry.items():
+            if key == "id" and by_content:
+                continue  # Ory may store the schema under the hash of its content.
+            child, origin = join_pointer(base, key), join_pointer(source, key)
+            if key not in match:
+                self.changes.append(Change(child, "add", None, value, False, source=origin))
+            elif not self.same(value, match[key], origin):
+                note = "identity schemas are immutable on Ory Network" if key == "url" else ""
+                self.changes.append(
+                    Change(child, "change", match[key], value, note=note, source=origin)
+                )
+
+    def _digest(self, entry: JSONObject) -> str | None:
+        return blobs.digest_of(str(entry.get("url", "")), self.rules.known_digests)
+
+    def default_schema(self, desired: JSONValue, live: JSONValue) -> None:
+        resolved = self.schema_ids.get(str(desired), desired)
+        if live not in (desired, resolved):
+            self.changes.append(Change(DEFAULT_SCHEMA, "change", live, resolved))
+
+    def removal(self, pointer: Pointer, live: JSONObject) -> None:
+        if self._ignored(pointer):
+            return
+        found, value = get_at(live, pointer)
+        if not found:
+            return
+        lookup = self.rules.default_at
+        has_default, default = lookup(pointer) if lookup else (False, None)
+        if has_default and self.same(default, value, pointer):
+            return
+        note = "" if has_default else "reset to the server default"
+        self.changes.append(Change(pointer, "reset", value, default, True, note))
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
+
+
+def duration_ns(text: str) -> Decimal | None:
+    """Nanoseconds in a Go duration string (``1h30m``), or None if it is not one."""
+    if not _DURATION.match(text):
+        return None
+    return sum(
+        (Decimal(n) * _UNIT_NS[unit] for n, unit in _DURATION_PART.findall(text)), Decimal(0)
+    )
+
+
+def same_string(desired: str, live: str, known_digests: Mapping[str, str]) -> bool:
+    if desired == live:
+        return True
+    desired_ns, live_ns = duration_ns(desired), duration_ns(live)
+    if desired_ns is not None and live_ns is not None:
+        return desired_ns == live_ns
+    if blobs.looks_like_blob(desired) or blobs.looks_like_blob(live):
+        desired_digest = blobs.digest_of(desired, known_digests)
+        return desired_digest is not None and desired_digest == blobs.digest_of(live, known_digests)
+    return False

@@ -1,0 +1,350 @@
+"""Read an environment file and its ``extends`` layers into one raw document.
+
+This is the only module that reads environment files. It resolves ``extends`` (mappings merge
+key by key, the extending file wins, lists are replaced whole), replaces ``${NAME}`` with the
+environment variable ``NAME``, inlines ``file://`` references as ``base64://`` (as
+``ory update identity-config`` does), and remembers for every value the file, line and column it
+came from, whether it is secret, and which file it was read from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from reconciler import blobs, yamlio
+from reconciler.errors import ConfigError, Location
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, split_pointer
+
+IDENTITY_CONFIG = "/identity_config"
+MAX_FILE_BYTES = 5 * 1024 * 1024
+_VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}")
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Keys whose file:// values are identifiers, not content (the Ory CLI skips them too).
+_NOT_EMBEDDED_KEYS = frozenset({"$id", "$schema"})
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    """What we know about one value of an environment document."""
+
+    location: Location
+    variables: tuple[str, ...] = ()  # ${NAME}s the value was built from (makes it secret)
+    tagged_secret: bool = False  # written as ``!secret``
+    file_ref: str | None = None  # the ``file://`` reference the value was read from
+
+
+@dataclass
+class RawEnvironment:
+    """One environment after merging its layers; plain JSON plus per-pointer information.
+
+    Pointers in ``info`` are relative to the document root (``/identity_config/...``).
+    """
+
+    name: str
+    path: Path
+    files: tuple[Path, ...]
+    data: JSONObject
+    info: dict[Pointer, ValueInfo] = field(default_factory=dict)
+
+    def location(self, pointer: Pointer) -> Location | None:
+        """The location of ``pointer`` or of its nearest written ancestor."""
+        probe = pointer
+        while True:
+            if probe in self.info:
+                return replace(self.info[probe].location, key=dotted_key(pointer))
+            if not probe:
+                return None
+            probe = probe.rsplit("/", 1)[0]
+
+    def identity_pointers(self, predicate: str) -> dict[Pointer, ValueInfo]:
+        """``info`` entries under ``identity_config`` that match ``predicate``, re-rooted."""
+        selected: dict[Pointer, ValueInfo] = {}
+        for pointer, value_info in self.info.items():
+            if not pointer.startswith(IDENTITY_CONFIG + "/"):
+                continue
+            if getattr(value_info, predicate):
+                selected[pointer[len(IDENTITY_CONFIG) :]] = value_info
+        return selected
+
+
+def dotted_key(pointer: Pointer) -> str:
+    """``/identity_config/a/hooks/0/url`` -> ``identity_config.a.hooks[0].url``."""
+    text = ""
+    for token in split_pointer(pointer):
+        text += f"[{token}]" if token.isdigit() else (f".{token}" if text else token)
+    return text
+
+
+def display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # different drive on Windows
+        return str(path)
+
+
+def environment_files(root: Path) -> list[Path]:
+    folder = root / "environments"
+    if not folder.is_dir():
+        raise ConfigError([f"{display_path(folder)}: no environments/ folder (use --dir)"])
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def environment_path(root: Path, name: str) -> Path:
+    for suffix in (".yaml", ".yml"):
+        candidate = root / "environments" / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(p.stem for p in environment_files(root)) or "none"
+    raise ConfigError([f"unknown environment {name!r} (known: {known})"])
+
+
+def load_environment(
+    root: Path, name: str, environ: Mapping[str, str] | None = None
+) -> RawEnvironment:
+    """Load ``environments/<name>.yaml`` under ``root`` with all its layers."""
+    path = environment_path(root, name)
+    env = os.environ if environ is None else environ
+    reader = _LayerReader(root.resolve(), env)
+    data, info, files = reader.read(path.resolve(), ())
+    return RawEnvironment(name=name, path=path, files=files, data=data, info=info)
+
+
+Layer = tuple[JSONObject, dict[Pointer, ValueInfo], tuple[Path, ...]]
+
+
+class _LayerReader:
+    def __init__(self, root: Path, environ: Mapping[str, str]) -> None:
+        self.root = root
+        self.environ = environ
+
+    def read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
+        if path in chain:
+            cycle = " -> ".join(display_path(p) for p in (*chain, path))
+            raise ConfigError([f"{display_path(path)}: extends cycle: {cycle}"])
+        document = self._parse(path)
+        data = document.data
+        if not isinstance(data, dict):
+            raise ConfigError([f"{display_path(path)}:1:1: the file must be a YAML mapping"])
+        info = self._describe(path, document)
+        self._check_nulls(data, "", info)
+        self._interpolate(data, "", info)
+        self._embed_files(path, data, info)
+        merged: Layer = ({}, {}, ())
+        for parent in self._extends(path, data, info):
+            merged = _merge(merged, self.read(parent, (*chain, path)))
+        data.pop("extends", None)
+        return _merge(merged, (data, info, (path,)))
+
+    def _parse(self, path: Path) -> yamlio.PositionedDocument:
+        shown = display_path(path)
+        if not path.is_file():
+            raise ConfigError([f"{shown}: no such file"])
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError([f"{shown}: file is larger than {MAX_FILE_BYTES} bytes"])
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError([f"{shown}: not UTF-8 text (byte {exc.start})"]) from None
+        try:
+            return yamlio.load_with_positions(text)
+        except yamlio.YamlSyntaxError as exc:
+            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: invalid YAML: {exc}"]) from None
+
+    @staticmethod
+    def _describe(path: Path, document: yamlio.PositionedDocument) -> dict[Pointer, ValueInfo]:
+        shown = display_path(path)
+        return {
+            pointer: ValueInfo(
+                location=Location(shown, line, column, dotted_key(pointer)),
+                tagged_secret=pointer in document.tagged_secret,
+            )
+            for pointer, (line, column) in document.positions.items()
+        }
+
+    def _check_nulls(
+        self, value: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
+    ) -> None:
+        if value is None:
+            where = info.get(pointer)
+            raise ConfigError.at(
+                where.location if where else None,
+                "empty (null) value; to reset a key to the server default list it under remove:",
+            )
+        for child_pointer, child in _children(value, pointer):
+            self._check_nulls(child, child_pointer, info)
+
+    def _interpolate(
+        self, value: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
+    ) -> None:
+        for child_pointer, child in _children(value, pointer):
+            if isinstance(child, str) and "$" in child:
+                replaced, names = self._substitute(child, info.get(child_pointer))
+                _set_child(value, child_pointer, replaced)
+                if names:
+                    old = info[child_pointer]
+                    info[child_pointer] = replace(old, variables=names)
+            else:
+                self._interpolate(child, child_pointer, info)
+
+    def _substitute(self, text: str, where: ValueInfo | None) -> tuple[str, tuple[str, ...]]:
+        names: list[str] = []
+
+        def lookup(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name = match.group(1)
+            location = where.location if where else None
+            if not _VARIABLE_NAME.match(name):
+                raise ConfigError.at(location, f"invalid variable reference ${{{name}}}")
+            if name not in self.environ:
+                raise ConfigError.at(location, f"environment variable {name} is not set")
+            names.append(name)
+            return self.environ[name]
+
+        return _VARIABLE.sub(lookup, text), tuple(names)
+
+    def _embed_files(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> None:
+        config = data.get("identity_config")
+        if isinstance(config, (dict, list)):
+            _FileEmbedder(self.root, path.parent, info).walk(config, IDENTITY_CONFIG)
+
+    def _extends(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> list[Path]:
+        raw = data.get("extends", [])
+        entries = [raw] if isinstance(raw, str) else raw
+        where = info.get("/extends")
+        location = where.location if where else None
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            raise ConfigError.at(location, "extends must be a file name or a list of file names")
+        parents = []
+        for index, entry in enumerate(entries):
+            assert isinstance(entry, str)
+            parent = (path.parent / entry).resolve()
+            if not parent.is_file():
+                item = info.get(f"/extends/{index}", where)
+                raise ConfigError.at(
+                    item.location if item else None, f"extends {entry!r}: no such file"
+                )
+            parents.append(parent)
+        return parents
+
+
+class _FileEmbedder:
+    """Replace ``file://`` strings with ``base64://`` of the file's content."""
+
+    def __init__(self, root: Path, base: Path, info: dict[Pointer, ValueInfo]) -> None:
+        self.root = root
+        self.base = base
+        self.info = info
+
+    def walk(self, value: JSONValue, pointer: Pointer) -> None:
+        for child_pointer, child in _children(value, pointer):
+            key = split_pointer(child_pointer)[-1]
+            if isinstance(child, str) and child.startswith("file://"):
+                if key not in _NOT_EMBEDDED_KEYS:
+                    _set_child(value, child_pointer, self._embed(child, child_pointer))
+            else:
+                self.walk(child, child_pointer)
+
+    def _embed(self, reference: str, pointer: Pointer) -> str:
+        where = self.info.get(pointer)
+        location = where.location if where else None
+        target = self._resolve(reference, location)
+        content = target.read_bytes()
+        if target.suffix in (".yaml", ".yml") and pointer.endswith("/url"):
+            content = self._yaml_schema_as_json(content, target, location)
+        if where is not None:
+            self.info[pointer] = replace(where, file_ref=reference)
+        return blobs.encode(content)
+
+    def _resolve(self, reference: str, location: Location | None) -> Path:
+        raw = reference[len("file://") :]
+        target = (self.base / raw).resolve()
+        try:
+            target.relative_to(self.root)
+        except ValueError:
+            raise ConfigError.at(
+                location, f"{reference} points outside the repository ({self.root})"
+            ) from None
+        if target.is_dir():
+            raise ConfigError.at(location, f"{reference} is a directory, not a file")
+        if not target.is_file():
+            raise ConfigError.at(location, f"{reference}: no such file ({display_path(target)})")
+        if target.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError.at(location, f"{reference} is larger than {MAX_FILE_BYTES} bytes")
+        return target
+
+    @staticmethod
+    def _yaml_schema_as_json(content: bytes, target: Path, location: Location | None) -> bytes:
+        try:
+            parsed = yamlio.load_with_positions(content.decode("utf-8")).data
+        except (yamlio.YamlSyntaxError, UnicodeDecodeError) as exc:
+            raise ConfigError.at(location, f"{display_path(target)}: invalid YAML: {exc}") from None
+        return json.dumps(parsed, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+
+
+def _children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:
+    if isinstance(value, dict):
+        return [(join_pointer(pointer, k), v) for k, v in value.items()]
+    if isinstance(value, list):
+        return [(join_pointer(pointer, i), v) for i, v in enumerate(value)]
+    return []
+
+
+def _set_child(container: JSONValue, pointer: Pointer, new: JSONValue) -> None:
+    token = split_pointer(pointer)[-1]
+    if isinstance(container, dict):
+        container[token] = new
+    elif isinstance(container, list):
+        container[int(token)] = new
+
+
+def _merge(base: Layer, top: Layer) -> Layer:
+    """Lay ``top`` over ``base``; ``target`` and ``remove`` get their own rules."""
+    base_data, base_info, base_files = base
+    top_data, top_info, top_files = top
+    data: JSONObject = dict(base_data)
+    info = dict(base_info)
+    for key, value in top_data.items():
+        pointer = join_pointer("", key)
+        if key == "remove" and isinstance(value, list) and isinstance(data.get(key), list):
+            _append_removals(data, info, value, top_info)
+            continue
+        merged = _merge_values(data.get(key), value, pointer, info)
+        data[key] = merged
+    info.update({p: i for p, i in top_info.items() if not p.startswith("/remove/")})
+    return data, info, (*base_files, *top_files)
+
+
+def _append_removals(
+    data: JSONObject,
+    info: dict[Pointer, ValueInfo],
+    extra: list[JSONValue],
+    extra_info: dict[Pointer, ValueInfo],
+) -> None:
+    # remove: accumulates across layers so a base can reset a key for every environment.
+    current = data["remove"]
+    assert isinstance(current, list)
+    offset = len(current)
+    data["remove"] = [*current, *extra]
+    for index in range(len(extra)):
+        if f"/remove/{index}" in extra_info:
+            info[f"/remove/{offset + index}"] = extra_info[f"/remove/{index}"]
+
+
+def _merge_values(
+    base: JSONValue, top: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
+) -> JSONValue:
+    # target is replaced whole: a base's target kind must never mix with an overlay's.
+    if isinstance(base, dict) and isinstance(top, dict) and pointer != "/target":
+        merged = dict(base)
+        for key, value in top.items():
+            merged[key] = _merge_values(base.get(key), value, join_pointer(pointer, key), info)
+        return merged
+    for stale in [p for p in info if p == pointer or p.startswith(pointer + "/")]:
+        del info[stale]
+    return top

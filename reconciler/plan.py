@@ -1,0 +1,93 @@
+"""The plan: what will change, the JSON Patch that does it, and the revision it is pinned to.
+
+A plan is a value. Apply sends exactly its operations against exactly its revision and derives
+nothing else (Terraform: "the actions during apply must be described entirely by the changes").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+
+from reconciler.diff import Change, Diff
+from reconciler.errors import ApplyError
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+
+_OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything apply needs. Operations' paths are relative to the identity config."""
+
+    environment: str
+    target: str
+    revision: str
+    changes: tuple[Change, ...]
+    operations: tuple[JSONObject, ...]
+    warnings: tuple[str, ...] = ()
+    sensitive: frozenset[Pointer] = frozenset()
+    file_refs: dict[Pointer, str] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def counts(self) -> dict[str, int]:
+        totals = {"add": 0, "change": 0, "reset": 0}
+        for change in self.changes:
+            totals[change.action] += 1
+        return totals
+
+
+def make_plan(
+    environment: str,
+    target: str,
+    revision: str,
+    diff: Diff,
+    *,
+    sensitive: frozenset[Pointer] = frozenset(),
+    file_refs: dict[Pointer, str] | None = None,
+) -> Plan:
+    """Package a diff as a plan pinned to ``revision``. Pure."""
+    operations = tuple(operation_for(change) for change in diff.changes)
+    return Plan(
+        environment=environment,
+        target=target,
+        revision=revision,
+        changes=diff.changes,
+        operations=operations,
+        warnings=diff.warnings,
+        sensitive=sensitive,
+        file_refs=dict(file_refs or {}),
+    )
+
+
+def operation_for(change: Change) -> JSONObject:
+    op = _OPERATION[change.action]
+    if op == "remove":
+        return {"op": op, "path": change.pointer}
+    return {"op": op, "path": change.pointer, "value": change.desired}
+
+
+def prefixed(operations: Sequence[JSONObject], prefix: Pointer) -> list[JSONObject]:
+    """Re-root operations, e.g. under ``/services/identity/config`` for the project API."""
+    return [{**op, "path": f"{prefix}{op['path']}"} for op in operations]
+
+
+def apply_operations(document: Any, operations: Sequence[JSONObject], *, in_place: bool) -> Any:
+    """Apply RFC 6902 operations; ``in_place`` keeps ruamel containers (and comments) intact."""
+    try:
+        return jsonpatch.apply_patch(document, list(operations), in_place=in_place)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise ApplyError(f"the plan's operations do not apply to the target: {exc}") from None
+
+
+def patched(document: JSONValue, operations: Sequence[JSONObject]) -> JSONValue:
+    """A patched copy of ``document`` (for checks and tests)."""
+    result: JSONValue = apply_operations(document, operations, in_place=False)
+    return result

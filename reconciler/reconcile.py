@@ -1,0 +1,150 @@
+"""The use cases, in order: load → validate → render → fetch → diff → plan → apply → verify.
+
+The only module that knows the order of the steps. ``plan_environment`` is read-only;
+``apply_plan`` writes exactly the plan's operations, pinned to the plan's revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from reconciler import loader
+from reconciler.client import DEFAULT_API_URL, OryClient
+from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
+from reconciler.errors import ApplyError, ConfigError
+from reconciler.jsontypes import JSONObject, Pointer
+from reconciler.plan import Plan, make_plan
+from reconciler.targets import ApplyOutcome, LiveState, Target
+from reconciler.targets.kratos_file import KratosFile
+from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.validate import ValidEnvironment, validate
+
+ClientFactory = Callable[[str, str], OryClient]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the commands need from outside the repository (flags and variables)."""
+
+    root: Path
+    environ: Mapping[str, str] = field(default_factory=dict)
+    kratos_schema: Path | None = None
+    rotate_secrets: bool = False
+    client_factory: ClientFactory = OryClient
+
+    @property
+    def api_key(self) -> str | None:
+        return self.environ.get("ORY_WORKSPACE_API_KEY") or None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    plan: Plan
+    outcome: ApplyOutcome
+
+
+def environment_names(root: Path) -> list[str]:
+    """Every environment file's name, sorted (layers without a target included)."""
+    return [path.stem for path in loader.environment_files(root)]
+
+
+def load(name: str, settings: Settings) -> ValidEnvironment:
+    """Load and type-check one environment (no network)."""
+    return validate(loader.load_environment(settings.root, name, settings.environ))
+
+
+def render(environment: ValidEnvironment) -> JSONObject:
+    """The desired (partial) identity config: merged, ``file://`` inlined, ``${…}`` resolved."""
+    return environment.identity_config
+
+
+def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
+    target = environment.model.target
+    location = environment.raw.location("/target") or str(environment.raw.path)
+    if target is None:
+        raise ConfigError(
+            [f"{location}: {environment.raw.name} has no target: it can only be extended"]
+        )
+    if target.kratos_file is not None:
+        return KratosFile((environment.raw.path.parent / target.kratos_file.path).resolve())
+    assert target.ory_network is not None
+    api_key = settings.api_key
+    if api_key is None:
+        raise ConfigError(
+            [f"{location}: ORY_WORKSPACE_API_KEY is not set; it is needed for ory_network targets"]
+        )
+    base_url = (
+        settings.environ.get("ORY_CONSOLE_API_URL") or target.ory_network.api_url or DEFAULT_API_URL
+    )
+    client = settings.client_factory(base_url, api_key)
+    return OryNetworkProject(client, target.ory_network.project)
+
+
+def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
+    """Fetch live state and plan the changes. Read-only: never writes to the target."""
+    live = target.fetch()
+    return _plan_against(environment, target, live, settings)
+
+
+def apply_plan(
+    plan: Plan, environment: ValidEnvironment, target: Target, settings: Settings
+) -> ApplyResult:
+    """Send the plan's operations pinned to its revision, then check the result converged."""
+    if plan.is_empty:
+        raise ApplyError("nothing to apply: the plan has no changes")
+    outcome = target.apply(plan.operations, plan.revision)
+    leftover = _plan_against(environment, target, outcome.state, settings).changes
+    if leftover:
+        raise ApplyError(_not_converged(leftover))
+    return ApplyResult(plan=plan, outcome=outcome)
+
+
+def _plan_against(
+    environment: ValidEnvironment, target: Target, live: LiveState, settings: Settings
+) -> Plan:
+    raw = environment.raw
+    rules = DiffRules(
+        sensitive=sensitive_pointers(environment),
+        ignored=target.ignored,
+        known_digests=live.known_digests,
+        default_at=_defaults(settings),
+        rotate_secrets=settings.rotate_secrets,
+    )
+    diff = compute_diff(render(environment), live.config, environment.model.remove, rules)
+    file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
+    return make_plan(
+        raw.name,
+        target.description,
+        live.revision,
+        diff,
+        sensitive=rules.sensitive,
+        file_refs=file_refs,
+    )
+
+
+def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
+    raw = environment.raw
+    return frozenset(raw.identity_pointers("variables")) | frozenset(
+        raw.identity_pointers("tagged_secret")
+    )
+
+
+def _defaults(settings: Settings) -> DefaultLookup:
+    if settings.kratos_schema is None:
+        from reconciler.kratos_schema import documented_default
+
+        return documented_default
+    from reconciler.kratos_schema import default_at
+
+    return partial(default_at, config_schema_path=settings.kratos_schema)
+
+
+def _not_converged(leftover: tuple[Change, ...]) -> str:
+    paths = ", ".join(change.pointer for change in leftover)
+    return (
+        "the change was applied, but the target did not converge: these paths still differ "
+        f"from the desired state: {paths}. Run plan to see them."
+    )

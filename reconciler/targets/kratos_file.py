@@ -1,0 +1,117 @@
+"""A self-hosted Kratos config file as the live state.
+
+The revision is the SHA-256 of the file's bytes, so a file edited between plan and apply is
+refused. Apply patches the round-trip document in place (comments, key order and formatting
+survive), writes a sibling temp file and renames it over the original under a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from reconciler import blobs, yamlio
+from reconciler.atomic import write_atomically
+from reconciler.errors import ConflictError, RemoteError
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.plan import apply_operations
+from reconciler.targets import ApplyOutcome, LiveState
+
+
+class KratosFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def description(self) -> str:
+        return f"Kratos config file {self.path}"
+
+    @property
+    def ignored(self) -> tuple[Pointer, ...]:
+        return ()
+
+    @property
+    def requires_dsn(self) -> bool:
+        return True
+
+    def fetch(self) -> LiveState:
+        return self._state(self._read())
+
+    def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
+        with self._locked():
+            text = self._read()
+            if _revision(text) != revision:
+                raise ConflictError(
+                    f"{self.path} changed since this plan was made; nothing was written. "
+                    "Run plan again."
+                )
+            document = self._parse(text)
+            apply_operations(document, operations, in_place=True)
+            new_text = yamlio.dump_roundtrip(document, like=text)
+            self._write(new_text)
+        return ApplyOutcome(state=self._state(new_text))
+
+    def close(self) -> None:
+        pass
+
+    def _read(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RemoteError(f"{self.path}: Kratos config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RemoteError(f"{self.path}: cannot read the Kratos config file: {exc}") from None
+
+    def _parse(self, text: str) -> object:
+        try:
+            document = yamlio.parse_roundtrip(text)
+        except yamlio.YamlSyntaxError as exc:
+            raise RemoteError(f"{self.path}:{exc.line}:{exc.column}: invalid YAML: {exc}") from None
+        if document is None:
+            return yamlio.parse_roundtrip("{}")
+        if not isinstance(document, dict):
+            raise RemoteError(f"{self.path}: a Kratos config file must be a YAML mapping")
+        return document
+
+    def _state(self, text: str) -> LiveState:
+        self._parse(text)  # reports syntax errors with the file's own line numbers
+        data = yamlio.load_with_positions(text).data or {}
+        assert isinstance(data, dict)
+        return LiveState(
+            config=data, revision=_revision(text), known_digests=self._file_digests(data)
+        )
+
+    def _file_digests(self, value: JSONValue) -> dict[str, str]:
+        # Kratos reads file:// references itself; hash them so they compare with base64://.
+        found: dict[str, str] = {}
+        if isinstance(value, dict):
+            for child in value.values():
+                found.update(self._file_digests(child))
+        elif isinstance(value, list):
+            for child in value:
+                found.update(self._file_digests(child))
+        elif isinstance(value, str) and value.startswith("file://"):
+            referenced = self.path.parent / value[len("file://") :]
+            with contextlib.suppress(OSError):
+                found[value] = blobs.sha512_hex(referenced.read_bytes())
+        return found
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, text: str) -> None:
+        write_atomically(self.path, text, self.path.stat().st_mode & 0o7777)
+
+
+def _revision(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,104 @@
+"""Present plans and results as text. Pure: no I/O, no decisions, secrets always masked."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from reconciler import blobs
+from reconciler.diff import Change
+from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+from reconciler.plan import Plan
+from reconciler.secrets import MASK, is_sensitive
+
+_SYMBOL = {"add": "+", "change": "~", "reset": "-"}
+_COLOR = {"add": "green", "change": "yellow", "reset": "red"}
+_MAX_VALUE = 400
+
+
+def format_plan(plan: Plan, *, color: bool = False) -> str:
+    lines = [
+        _style(f"Environment {plan.environment}: {plan.target}", color, bold=True),
+        f"Live revision: {plan.revision}",
+        "",
+    ]
+    for change in plan.changes:
+        lines.extend(_change_lines(change, plan, color))
+    if plan.changes:
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
+    if plan.warnings:
+        lines.append("")
+    lines.append(summary(plan))
+    return "\n".join(lines) + "\n"
+
+
+def summary(plan: Plan) -> str:
+    if plan.is_empty:
+        return "No changes."
+    counts = plan.counts()
+    return (
+        f"Plan: {counts['add']} to add, {counts['change']} to change, {counts['reset']} to reset."
+    )
+
+
+def _change_lines(change: Change, plan: Plan, color: bool) -> list[str]:
+    symbol = _style(_SYMBOL[change.action], color, fg=_COLOR[change.action])
+    desired = display_value(change.desired, change.source or change.pointer, plan)
+    if change.action == "add":
+        text = f"  {symbol} {change.pointer}: {desired}"
+    elif change.action == "change":
+        live = display_value(change.live, change.pointer, plan)
+        text = f"  {symbol} {change.pointer}: {live} -> {desired}"
+    else:
+        live = display_value(change.live, change.pointer, plan)
+        target = "(server default)" if change.note else desired
+        text = f"  {symbol} {change.pointer}: {live} -> {target} (reset)"
+    lines = [text]
+    if change.note and change.action != "reset":
+        lines.append(f"      note: {change.note}")
+    return lines
+
+
+def display_value(value: JSONValue, pointer: Pointer, plan: Plan) -> str:
+    shown = _abbreviate(value, pointer, plan)
+    text = shown if isinstance(shown, str) and shown == MASK else _json(shown)
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+
+
+def _abbreviate(value: JSONValue, pointer: Pointer, plan: Plan) -> JSONValue:
+    if is_sensitive(pointer, plan.sensitive):
+        return MASK
+    if isinstance(value, dict):
+        return {k: _abbreviate(v, join_pointer(pointer, k), plan) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_abbreviate(v, join_pointer(pointer, i), plan) for i, v in enumerate(value)]
+    if isinstance(value, str) and value.startswith(blobs.BASE64_SCHEME):
+        digest = blobs.digest_of(value) or "undecodable"
+        source = plan.file_refs.get(pointer, "base64")
+        return f"{source} (sha512:{digest[:12]}…)"
+    return value
+
+
+def _json(value: JSONValue) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _style(text: str, color: bool, *, fg: str | None = None, bold: bool = False) -> str:
+    return click.style(text, fg=fg, bold=bold) if color else text
+
+
+def applied(plan: Plan, revision: str) -> str:
+    counts = plan.counts()
+    return (
+        f"Apply complete: {counts['add']} added, {counts['change']} changed, "
+        f"{counts['reset']} reset. Live revision is now {revision}.\n"
+    )
+
+
+def format_warnings(warnings: tuple[str, ...]) -> str:
+    lines = ["The target reported warnings (these keys were ignored):"]
+    lines.extend(f"  - {warning}" for warning in warnings)
+    return "\n".join(lines) + "\n"
