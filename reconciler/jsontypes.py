@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TypeAlias, Union
 
-
-JSONScalar: TypeAlias = Union[str, int, float, bool, None]
+JSONScalar: TypeAlias = str | int | float | bool | None
 JSONValue: TypeAlias = Union[JSONScalar, "JSONArray", "JSONObject"]
 JSONArray: TypeAlias = list[JSONValue]
 JSONObject: TypeAlias = dict[str, JSONValue]
