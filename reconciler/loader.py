@@ -81,9 +81,10 @@ def dotted_key(pointer: Pointer) -> str:
 
 
 def display_path(path: Path) -> str:
+    """Relative to the working directory when below it (clickable, short), else absolute."""
     try:
-        return os.path.relpath(path)
-    except ValueError:  # different drive on Windows
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
         return str(path)
 
 
@@ -311,7 +312,7 @@ def _merge(base: Layer, top: Layer) -> Layer:
     info = dict(base_info)
     for key, value in top_data.items():
         pointer = join_pointer("", key)
-        if key == "remove" and isinstance(value, list) and isinstance(data.get(key), list):
+        if key == "remove" and isinstance(value, list) and isinstance(data.get(key, []), list):
             _append_removals(data, info, value, top_info)
             continue
         merged = _merge_values(data.get(key), value, pointer, info)
@@ -327,7 +328,7 @@ def _append_removals(
     extra_info: dict[Pointer, ValueInfo],
 ) -> None:
     # remove: accumulates across layers so a base can reset a key for every environment.
-    current = data["remove"]
+    current = data.get("remove", [])
     assert isinstance(current, list)
     offset = len(current)
     data["remove"] = [*current, *extra]

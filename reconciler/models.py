@@ -12,7 +12,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RequiredAal = Literal["aal1", "highest_available"]
-JsonPointerText = Annotated[str, Field(pattern=r"^(/[^/]*)+$")]
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+POINTER_PATTERN = r"^(/[^/]*)+$"
+URL_PATTERN = r"^https?://"
+# What each pattern means, for error messages.
+PATTERN_MEANING = {
+    UUID_PATTERN: "a project id (a UUID such as 6f0cae50-182d-8f7a-afdd-f83f3fa1f30c)",
+    POINTER_PATTERN: "a JSON pointer such as /selfservice/methods/link/config/base_url",
+    URL_PATTERN: "an http(s):// URL",
+}
+JsonPointerText = Annotated[str, Field(pattern=POINTER_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -37,7 +46,7 @@ class OryNetworkTarget(Strict):
             pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
         ),
     ]
-    api_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    api_url: Annotated[str, Field(pattern=URL_PATTERN)] | None = None
 
 
 class KratosFileTarget(Strict):

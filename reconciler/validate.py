@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
 from reconciler.loader import RawEnvironment, dotted_key
-from reconciler.models import Environment
+from reconciler.models import PATTERN_MEANING, Environment
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ def validate(raw: RawEnvironment) -> ValidEnvironment:
     try:
         model = Environment.model_validate(raw.data)
     except ValidationError as exc:
-        problems = sorted({_describe(raw, error) for error in exc.errors()})
-        raise ConfigError(problems) from None
+        described = {_describe(raw, error) for error in exc.errors()}
+        raise ConfigError([text for _, text in sorted(described)]) from None
     _check_remove_vs_set(raw)
     return ValidEnvironment(raw=raw, model=model)
 
@@ -62,11 +62,13 @@ def _check_remove_vs_set(raw: RawEnvironment) -> None:
         raise ConfigError(problems)
 
 
-def _describe(raw: RawEnvironment, error: ErrorDetails) -> str:
+def _describe(raw: RawEnvironment, error: ErrorDetails) -> tuple[tuple[str, int, int], str]:
+    """The problem's text, with a key that sorts problems by file, line and column."""
     pointer, model_path = _pointer_of(raw.data, error["loc"])
     location = raw.location(pointer)
     where = str(location) if location else f"{raw.path}: {dotted_key(pointer)}"
-    return f"{where}: {_message(raw, pointer, model_path, error)}"
+    order = (location.file, location.line, location.column) if location else ("", 0, 0)
+    return order, f"{where}: {_message(raw, pointer, model_path, error)}"
 
 
 def _pointer_of(data: JSONValue, loc: tuple[int | str, ...]) -> tuple[Pointer, list[str | int]]:
@@ -125,6 +127,9 @@ def _message(
         return f"unknown hook {tag!r}; expected one of {error.get('ctx', {}).get('expected_tags')}"
     if kind == "value_error":
         return message.removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        message = f"Must be {PATTERN_MEANING.get(pattern, f'text matching {pattern}')}"
     secret = any(
         info.variables or info.tagged_secret
         for p, info in raw.info.items()
@@ -156,9 +161,10 @@ def _known_keys(model: type[BaseModel], path: list[str | int]) -> list[str]:
         current = _step(current, element)
         if current is None:
             return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
-    return []
+    models = _models_in(current)
+    if not models:
+        return []
+    return [f.alias or name for name, f in models[0].model_fields.items()]
 
 
 def _step(annotation: Any, element: str | int) -> Any:

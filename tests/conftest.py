@@ -1,0 +1,74 @@
+"""Shared fixtures: temporary config repositories, the CLI, and the local Ory API server."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
+from reconciler.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+KRATOS_SCHEMA = SHARED / "ory" / "kratos-v26.2.0" / "embedx" / "config.schema.json"
+FIXTURE_PROJECT = SHARED / "ory" / "ory-cli" / "fixtures" / "project-get-response.config.json"
+QUICKSTART = SHARED / "ory" / "kratos-v26.2.0" / "contrib" / "quickstart" / "kratos"
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a dedented file under the temporary repository and return its path."""
+
+    def writer(relative: str, text: str) -> Path:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return writer
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run the CLI in-process against the temporary repository; returns code, stdout, stderr."""
+
+    def runner(
+        *args: str, env: Mapping[str, str] | None = None, root: Path | None = None
+    ) -> Result:
+        for name in ("ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "NO_COLOR"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("RECONCILER_KRATOS_SCHEMA", str(KRATOS_SCHEMA))
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        code = main(["--dir", str(root or tmp_path), "--color", "never", *args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return runner
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    """A copy of the repository's own example tree (environments, schemas, hooks, examples)."""
+    for folder in ("environments", "schemas", "hooks", "examples"):
+        shutil.copytree(REPO_ROOT / folder, tmp_path / folder)
+    (tmp_path / ".demo").mkdir()
+    for name in ("kratos.yml", "identity.schema.json"):
+        shutil.copy(REPO_ROOT / "examples" / "kratos" / name, tmp_path / ".demo" / name)
+    return tmp_path

@@ -1,0 +1,234 @@
+"""The diff compares only declared paths and sees through what Ory rewrites."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from conftest import FIXTURE_PROJECT
+from reconciler import blobs
+from reconciler.diff import Change, DiffRules, compute_diff, duration_ns
+from reconciler.jsontypes import JSONObject
+from reconciler.plan import make_plan, patched
+
+SERVER_MANAGED = ("/serve", "/cookies", "/session/cookie")
+
+
+def live_config() -> JSONObject:
+    project = json.loads(FIXTURE_PROJECT.read_text())
+    config: JSONObject = project["services"]["identity"]["config"]
+    return config
+
+
+def changes(
+    desired: JSONObject, live: JSONObject, removals: tuple[str, ...] = (), **rules: object
+) -> list[Change]:
+    return list(compute_diff(desired, live, removals, DiffRules(**rules)).changes)  # type: ignore[arg-type]
+
+
+def test_only_declared_paths_are_compared() -> None:
+    live = live_config()
+    desired: JSONObject = {"selfservice": {"methods": {"totp": {"enabled": True}}}}
+    assert changes(desired, live) == [
+        Change("/selfservice/methods/totp/enabled", "change", False, True)
+    ]
+
+
+def test_missing_subtrees_are_added_at_their_deepest_existing_parent() -> None:
+    live = live_config()
+    desired: JSONObject = {"selfservice": {"methods": {"lookup_secret": {"config": {"x": 1}}}}}
+    assert changes(desired, live) == [
+        Change(
+            "/selfservice/methods/lookup_secret/config", "add", None, {"x": 1}, live_present=False
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("desired", "live", "same"),
+    [
+        ("30m", "30m0s", True),
+        ("72h", "72h0m0s", True),
+        ("1h30m", "90m0s", True),
+        ("500ms", "0.5s", True),
+        ("30m", "31m0s", False),
+    ],
+)
+def test_durations_are_compared_by_length(desired: str, live: str, same: bool) -> None:
+    found = changes({"session": {"lifespan": desired}}, {"session": {"lifespan": live}})
+    assert (found == []) is same
+
+
+def test_duration_parsing() -> None:
+    assert duration_ns("1h0m0s") == 3600 * 10**9
+    assert duration_ns("abc") is None
+
+
+def test_inline_content_equals_its_content_addressed_url() -> None:
+    body = b"function(ctx) ctx"
+    stored = f"https://storage.googleapis.com/bac-gcs-production/{blobs.sha512_hex(body)}.jsonnet"
+    hook = {"hook": "web_hook", "config": {"url": "https://h.test", "method": "POST"}}
+    desired: JSONObject = {
+        "hooks": [{**hook, "config": {**hook["config"], "body": blobs.encode(body)}}]
+    }
+    live: JSONObject = {"hooks": [{**hook, "config": {**hook["config"], "body": stored}}]}
+    assert changes(desired, live) == []
+    other = (
+        f"https://storage.googleapis.com/bac-gcs-production/{blobs.sha512_hex(b'other')}.jsonnet"
+    )
+    live["hooks"][0]["config"]["body"] = other  # type: ignore[index,call-overload]
+    assert [c.pointer for c in changes(desired, live)] == ["/hooks"]
+
+
+def test_schema_renamed_to_its_hash_matches_by_content() -> None:
+    live = live_config()
+    # The fixture stores a custom schema whose id and URL are the SHA-512 of its content.
+    stored = next(s for s in live["identity"]["schemas"] if not s["id"].startswith("preset"))  # type: ignore[union-attr,index]
+    content_digest = stored["id"]
+    known = {stored["url"]: content_digest}
+    fake_content_url = blobs.encode(b"stand-in")  # digest is taken from known_digests below
+    desired: JSONObject = {
+        "identity": {
+            "default_schema_id": "customer",
+            "schemas": [{"id": "customer", "url": stored["url"]}],
+        }
+    }
+    assert changes(desired, live, known_digests=known) == []
+    desired["identity"]["schemas"][0]["url"] = fake_content_url  # type: ignore[index,call-overload]
+    found = changes(desired, live)
+    assert [c.pointer for c in found] == ["/identity/default_schema_id", "/identity/schemas/-"]
+    assert found[1].action == "add" and found[1].source == "/identity/schemas/0"
+
+
+def test_presets_match_by_id_and_inline_content() -> None:
+    live = live_config()
+    email = next(s for s in live["identity"]["schemas"] if s["id"] == "preset://email")  # type: ignore[union-attr,index]
+    desired: JSONObject = {
+        "identity": {"default_schema_id": "preset://email", "schemas": [dict(email)]}
+    }
+    found = changes(desired, live)
+    assert found == [
+        Change(
+            "/identity/default_schema_id",
+            "change",
+            live["identity"]["default_schema_id"],
+            "preset://email",
+        )  # type: ignore[index,call-overload]
+    ]
+
+
+def test_live_schemas_not_declared_are_never_removed() -> None:
+    live = live_config()
+    email = next(s for s in live["identity"]["schemas"] if s["id"] == "preset://email")  # type: ignore[union-attr,index]
+    desired: JSONObject = {"identity": {"schemas": [dict(email)]}}
+    assert changes(desired, live) == []
+
+
+def test_secrets_are_not_compared_once_live_has_a_value() -> None:
+    live: JSONObject = {"courier": {"smtp": {"connection_uri": "smtps://u:***@mail.test"}}}
+    desired: JSONObject = {"courier": {"smtp": {"connection_uri": "smtps://u:pw@mail.test"}}}
+    assert changes(desired, live) == []
+    assert [c.pointer for c in changes(desired, live, rotate_secrets=True)] == [
+        "/courier/smtp/connection_uri"
+    ]
+    empty: JSONObject = {"courier": {"smtp": {"connection_uri": ""}}}
+    assert [c.action for c in changes(desired, empty)] == ["change"]
+
+
+def test_values_from_variables_are_not_compared() -> None:
+    live: JSONObject = {"a": {"token": "REDACTED"}}
+    desired: JSONObject = {"a": {"token": "real"}}
+    assert changes(desired, live, sensitive=frozenset({"/a/token"})) == []
+    assert len(changes(desired, live)) == 1
+
+
+def test_server_managed_keys_are_never_planned() -> None:
+    live = live_config()
+    desired: JSONObject = {
+        "cookies": {"domain": "x.test"},
+        "serve": {"public": {"base_url": "https://x"}},
+    }
+    diff = compute_diff(desired, live, ("/session/cookie/name",), DiffRules(ignored=SERVER_MANAGED))
+    assert diff.changes == ()
+    assert diff.warnings == (
+        "/cookies is managed by the target itself and is never planned",
+        "/serve is managed by the target itself and is never planned",
+        "/session/cookie/name is managed by the target itself and is never planned",
+    )
+
+
+def test_removal_is_a_reset_unless_live_already_has_the_default() -> None:
+    live = live_config()
+    defaults = {"/selfservice/methods/password/enabled": True}
+
+    def default_at(pointer: str) -> tuple[bool, object]:
+        return (pointer in defaults, defaults.get(pointer))
+
+    assert (
+        changes({}, live, ("/selfservice/methods/password/enabled",), default_at=default_at) == []
+    )
+    live["selfservice"]["methods"]["password"]["enabled"] = False  # type: ignore[index,call-overload]
+    assert changes({}, live, ("/selfservice/methods/password/enabled",), default_at=default_at) == [
+        Change("/selfservice/methods/password/enabled", "reset", False, True)
+    ]
+    assert changes({}, live, ("/selfservice/methods/nothing/here",)) == []
+
+
+def test_lists_are_compared_whole() -> None:
+    live: JSONObject = {
+        "selfservice": {"allowed_return_urls": ["https://a.test", "https://b.test"]}
+    }
+    desired: JSONObject = {"selfservice": {"allowed_return_urls": ["https://a.test"]}}
+    assert changes(desired, live) == [
+        Change(
+            "/selfservice/allowed_return_urls",
+            "change",
+            ["https://a.test", "https://b.test"],
+            ["https://a.test"],
+        )
+    ]
+
+
+def test_booleans_are_not_numbers() -> None:
+    assert len(changes({"a": {"b": True}}, {"a": {"b": 1}})) == 1
+
+
+@pytest.mark.parametrize(
+    "desired",
+    [
+        {"selfservice": {"methods": {"totp": {"enabled": True, "config": {"issuer": "Acme"}}}}},
+        {
+            "selfservice": {
+                "flows": {
+                    "login": {
+                        "lifespan": "10m",
+                        "after": {"hooks": [{"hook": "revoke_active_sessions"}]},
+                    }
+                }
+            }
+        },
+        {
+            "session": {"whoami": {"required_aal": "aal1"}},
+            "courier": {"templates": {"x": {"y": 1}}},
+        },
+        {
+            "identity": {
+                "default_schema_id": "new",
+                "schemas": [{"id": "new", "url": "base64://e30="}],
+            }
+        },
+    ],
+)
+def test_patch_makes_live_match_desired_and_leaves_the_rest(desired: JSONObject) -> None:
+    live = live_config()
+    diff = compute_diff(desired, live, (), DiffRules())
+    plan = make_plan("dev", "test", "rev", diff)
+    result = patched(copy.deepcopy(live), plan.operations)
+    assert isinstance(result, dict)
+    assert compute_diff(desired, result, (), DiffRules()).changes == ()
+    # Everything outside the declared paths is untouched.
+    for key in live:
+        if key not in desired:
+            assert result[key] == live[key]

@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ConfigError
+from reconciler.loader import load_environment
+
+Write = Callable[[str, str], Path]
+
+
+def _problem(excinfo: pytest.ExceptionInfo[ConfigError]) -> str:
+    assert len(excinfo.value.problems) == 1
+    return excinfo.value.problems[0]
+
+
+def test_extends_merges_maps_replaces_lists_and_keeps_positions(
+    tmp_path: Path, write: Write
+) -> None:
+    write(
+        "environments/base.yaml",
+        """
+        identity_config:
+          selfservice:
+            methods:
+              totp: {enabled: true, config: {issuer: Base}}
+            allowed_return_urls: [https://a.test, https://b.test]
+        remove:
+          - /selfservice/methods/link/config/base_url
+        """,
+    )
+    write(
+        "environments/dev.yaml",
+        """
+        extends: base.yaml
+        target:
+          kratos_file: {path: kratos.yml}
+        identity_config:
+          selfservice:
+            methods:
+              totp:
+                config:
+                  issuer: Dev
+            allowed_return_urls: [https://dev.test]
+        remove:
+          - /courier/smtp/from_name
+        """,
+    )
+    raw = load_environment(tmp_path, "dev", {})
+    config = raw.data["identity_config"]
+    assert config == {
+        "selfservice": {
+            "methods": {"totp": {"enabled": True, "config": {"issuer": "Dev"}}},
+            "allowed_return_urls": ["https://dev.test"],
+        }
+    }
+    assert raw.data["remove"] == [
+        "/selfservice/methods/link/config/base_url",
+        "/courier/smtp/from_name",
+    ]
+    issuer = raw.location("/identity_config/selfservice/methods/totp/config/issuer")
+    enabled = raw.location("/identity_config/selfservice/methods/totp/enabled")
+    assert issuer is not None and enabled is not None
+    assert (Path(issuer.file).name, issuer.line) == ("dev.yaml", 9)
+    assert (Path(enabled.file).name, enabled.line) == ("base.yaml", 4)
+    assert [p.name for p in raw.files] == ["base.yaml", "dev.yaml"]
+
+
+def test_target_is_replaced_whole_by_the_overlay(tmp_path: Path, write: Write) -> None:
+    write("environments/base.yaml", "target: {kratos_file: {path: a.yml}}\n")
+    write(
+        "environments/dev.yaml",
+        "extends: base.yaml\ntarget: {ory_network: {project: 6f0cae50-182d-8f7a-afdd-f83f3fa1f30c}}\n",
+    )
+    raw = load_environment(tmp_path, "dev", {})
+    assert raw.data["target"] == {
+        "ory_network": {"project": "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"}
+    }
+
+
+def test_variables_are_substituted_and_remembered_as_secret(tmp_path: Path, write: Write) -> None:
+    write(
+        "environments/dev.yaml",
+        """
+        identity_config:
+          courier:
+            smtp:
+              connection_uri: "smtps://u:${SMTP_PASSWORD}@mail.test:465"
+              from_name: "Cost $$5"
+        """,
+    )
+    raw = load_environment(tmp_path, "dev", {"SMTP_PASSWORD": "hunter2"})
+    smtp = raw.data["identity_config"]["courier"]["smtp"]  # type: ignore[index,call-overload]
+    assert smtp == {"connection_uri": "smtps://u:hunter2@mail.test:465", "from_name": "Cost $5"}
+    secret = raw.identity_pointers("variables")
+    assert set(secret) == {"/courier/smtp/connection_uri"}
+    assert secret["/courier/smtp/connection_uri"].variables == ("SMTP_PASSWORD",)
+
+
+def test_missing_variable_names_file_line_and_key(tmp_path: Path, write: Write) -> None:
+    write(
+        "environments/dev.yaml",
+        """
+        identity_config:
+          courier:
+            smtp:
+              connection_uri: ${SMTP_URI}
+        """,
+    )
+    with pytest.raises(ConfigError) as excinfo:
+        load_environment(tmp_path, "dev", {})
+    assert _problem(excinfo).endswith(
+        "dev.yaml:4:7: identity_config.courier.smtp.connection_uri: "
+        "environment variable SMTP_URI is not set"
+    )
+
+
+def test_file_references_are_inlined_as_base64(tmp_path: Path, write: Write) -> None:
+    write("hooks/body.jsonnet", "function(ctx) ctx\n")
+    write("schemas/person.yaml", "type: object\nproperties: {traits: {type: object}}\n")
+    write(
+        "environments/dev.yaml",
+        """
+        identity_config:
+          identity:
+            schemas:
+              - {id: person, url: "file://../schemas/person.yaml"}
+          selfservice:
+            flows:
+              login:
+                after:
+                  hooks:
+                    - hook: web_hook
+                      config: {url: "https://h.test", method: POST, body: "file://../hooks/body.jsonnet"}
+        """,
+    )
+    raw = load_environment(tmp_path, "dev", {})
+    config = raw.data["identity_config"]
+    hook = config["selfservice"]["flows"]["login"]["after"]["hooks"][0]  # type: ignore[index,call-overload]
+    assert hook["config"]["body"] == "base64://" + base64.b64encode(b"function(ctx) ctx\n").decode()
+    schema_url = config["identity"]["schemas"][0]["url"]  # type: ignore[index,call-overload]
+    decoded = base64.b64decode(schema_url.removeprefix("base64://"))
+    assert b'"traits"' in decoded  # the YAML schema was sent as JSON
+    refs = raw.identity_pointers("file_ref")
+    assert refs["/identity/schemas/0/url"].file_ref == "file://../schemas/person.yaml"
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("file://../missing.jsonnet", "file://../missing.jsonnet: no such file"),
+        ("file://../hooks", "file://../hooks is a directory, not a file"),
+        ("file://../../outside.jsonnet", "points outside the repository"),
+    ],
+)
+def test_bad_file_references(tmp_path: Path, write: Write, reference: str, expected: str) -> None:
+    (tmp_path / "hooks").mkdir()
+    (tmp_path.parent / "outside.jsonnet").write_text("{}")
+    write(
+        "environments/dev.yaml",
+        f"""
+        identity_config:
+          courier:
+            http:
+              request_config: {{url: "https://x.test", method: POST, body: "{reference}"}}
+        """,
+    )
+    with pytest.raises(ConfigError) as excinfo:
+        load_environment(tmp_path, "dev", {})
+    problem = _problem(excinfo)
+    assert "dev.yaml:4:61: identity_config.courier.http.request_config.body: " in problem
+    assert expected in problem
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "identity_config:\n  selfservice: [1\n",
+            "dev.yaml:3:1: invalid YAML: expected ',' or ']'",
+        ),
+        ("a: 1\na: 2\n", 'dev.yaml:2:1: invalid YAML: found duplicate key "a"'),
+        (
+            "identity_config:\n\tselfservice: {}\n",
+            "dev.yaml:2:1: invalid YAML: found character '\\t'",
+        ),
+        ("- just\n- a list\n", "dev.yaml:1:1: the file must be a YAML mapping"),
+        (
+            "identity_config:\n  selfservice:\n",
+            "dev.yaml:2:3: identity_config.selfservice: empty (null) value",
+        ),
+        ("extends: nowhere.yaml\n", "dev.yaml:1:1: extends: extends 'nowhere.yaml': no such file"),
+    ],
+)
+def test_broken_files_give_one_located_message(
+    tmp_path: Path, write: Write, text: str, expected: str
+) -> None:
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text(text)
+    with pytest.raises(ConfigError) as excinfo:
+        load_environment(tmp_path, "dev", {})
+    assert expected in _problem(excinfo)
+
+
+def test_extends_cycle_is_reported(tmp_path: Path, write: Write) -> None:
+    write("environments/a.yaml", "extends: b.yaml\n")
+    write("environments/b.yaml", "extends: a.yaml\n")
+    with pytest.raises(ConfigError) as excinfo:
+        load_environment(tmp_path, "a", {})
+    assert "extends cycle: " in _problem(excinfo)
+    assert "a.yaml -> " in _problem(excinfo)
+
+
+def test_secret_tag_marks_a_value_secret(tmp_path: Path, write: Write) -> None:
+    write(
+        "environments/dev.yaml",
+        "identity_config:\n  courier: {smtp: {from_name: !secret hidden}}\n",
+    )
+    raw = load_environment(tmp_path, "dev", {})
+    assert set(raw.identity_pointers("tagged_secret")) == {"/courier/smtp/from_name"}
+
+
+def test_unknown_environment_lists_known_ones(tmp_path: Path, write: Write) -> None:
+    write("environments/dev.yaml", "{}\n")
+    with pytest.raises(ConfigError, match=r"unknown environment 'prod' \(known: dev\)"):
+        load_environment(tmp_path, "prod", {})

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ConfigError
+from reconciler.loader import load_environment
+from reconciler.validate import validate
+
+Write = Callable[[str, str], Path]
+
+
+def _problems(
+    tmp_path: Path, write: Write, text: str, environ: dict[str, str] | None = None
+) -> list[str]:
+    write("environments/dev.yaml", text)
+    with pytest.raises(ConfigError) as excinfo:
+        validate(load_environment(tmp_path, "dev", environ or {}))
+    return [problem.split("dev.yaml:", 1)[1] for problem in excinfo.value.problems]
+
+
+def test_unknown_envelope_key_gets_did_you_mean(tmp_path: Path, write: Write) -> None:
+    problems = _problems(tmp_path, write, "identity_confg:\n  selfservice: {}\n")
+    assert problems == [
+        "1:1: identity_confg: unknown key 'identity_confg'; did you mean 'identity_config'?"
+    ]
+
+
+def test_unknown_method_and_hook_and_bad_types_are_all_reported(
+    tmp_path: Path, write: Write
+) -> None:
+    problems = _problems(
+        tmp_path,
+        write,
+        """
+        target:
+          ory_network: {project: not-a-uuid}
+        identity_config:
+          selfservice:
+            methods:
+              totpp: {enabled: true}
+              code: {mfa_enabled: "yes"}
+            flows:
+              settings: {required_aal: aal2}
+              login:
+                after:
+                  password:
+                    hooks:
+                      - hook: sesion
+          session:
+            whoami: {required_aal: aal1}
+        """,
+    )
+    assert problems == [
+        "2:17: target.ory_network.project: must be a project id (a UUID such as "
+        "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c), got 'not-a-uuid'",
+        "6:7: identity_config.selfservice.methods.totpp: unknown key 'totpp'; did you mean 'totp'?",
+        "7:14: identity_config.selfservice.methods.code.mfa_enabled: input should be a valid boolean, "
+        "got 'yes'",
+        "9:18: identity_config.selfservice.flows.settings.required_aal: input should be 'aal1' or "
+        "'highest_available', got 'aal2'",
+        "14:17: identity_config.selfservice.flows.login.after.password.hooks[0]: unknown hook "
+        "'sesion'; expected one of 'web_hook', 'b2b_sso', 'organization', "
+        "'notify_previous_addresses', 'session', 'show_verification_ui', "
+        "'require_verified_address', 'revoke_active_sessions', 'verification', 'verify_new_address'",
+    ]
+
+
+def test_web_hook_config_is_typed(tmp_path: Path, write: Write) -> None:
+    problems = _problems(
+        tmp_path,
+        write,
+        """
+        identity_config:
+          selfservice:
+            flows:
+              registration:
+                after:
+                  hooks:
+                    - hook: web_hook
+                      config:
+                        url: https://h.test
+                        methd: POST
+        """,
+    )
+    assert problems == [
+        "8:15: identity_config.selfservice.flows.registration.after.hooks[0].config.method: "
+        "required key is missing",
+        "10:17: identity_config.selfservice.flows.registration.after.hooks[0].config.methd: "
+        "unknown key 'methd'; did you mean 'method'?",
+    ]
+
+
+def test_secret_values_never_appear_in_errors(tmp_path: Path, write: Write) -> None:
+    problems = _problems(
+        tmp_path,
+        write,
+        "identity_config:\n  selfservice:\n    methods:\n      totp: {enabled: '${FLAG}'}\n",
+        {"FLAG": "super-secret-value"},
+    )
+    assert problems == [
+        "4:14: identity_config.selfservice.methods.totp.enabled: input should be a valid boolean, "
+        "got (sensitive)"
+    ]
+
+
+def test_target_needs_exactly_one_kind(tmp_path: Path, write: Write) -> None:
+    problems = _problems(tmp_path, write, "target: {}\n")
+    assert problems == ["1:1: target: a target needs exactly one of ory_network or kratos_file"]
+
+
+def test_remove_must_not_contradict_a_set_value(tmp_path: Path, write: Write) -> None:
+    write("environments/dev.yaml", "identity_config:\n  a: {b: 1}\nremove: [/a/b]\n")
+    with pytest.raises(
+        ConfigError, match=r"/a/b is listed under remove: but also set in .*dev.yaml:2:7"
+    ):
+        validate(load_environment(tmp_path, "dev", {}))
+
+
+def test_remove_entries_must_be_pointers(tmp_path: Path, write: Write) -> None:
+    problems = _problems(tmp_path, write, "remove: [selfservice.methods]\n")
+    assert problems == [
+        "1:10: remove[0]: must be a JSON pointer such as "
+        "/selfservice/methods/link/config/base_url, got 'selfservice.methods'"
+    ]
+
+
+def test_unknown_passthrough_keys_are_allowed(tmp_path: Path, write: Write) -> None:
+    write(
+        "environments/dev.yaml",
+        "identity_config:\n  courier: {message_retries: 5}\n  feature_flags: {x: 1}\n",
+    )
+    valid = validate(load_environment(tmp_path, "dev", {}))
+    assert valid.identity_config == {"courier": {"message_retries": 5}, "feature_flags": {"x": 1}}
