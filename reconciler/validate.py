@@ -127,7 +127,11 @@ def _message(
         return f"unknown hook {tag!r}; expected one of {error.get('ctx', {}).get('expected_tags')}"
     if kind == "value_error":
         return message.removeprefix("Value error, ")
-    if kind == "string_pattern_mismatch":
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        message = "Must be a mapping (key: value pairs)"
+    elif kind == "list_type":
+        message = "Must be a list"
+    elif kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         message = f"Must be {PATTERN_MEANING.get(pattern, f'text matching {pattern}')}"
     secret = any(

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
 from reconciler.cli import main
+
+from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"

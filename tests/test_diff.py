@@ -7,11 +7,12 @@ import json
 
 import pytest
 
-from conftest import FIXTURE_PROJECT
 from reconciler import blobs
 from reconciler.diff import Change, DiffRules, compute_diff, duration_ns
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import make_plan, patched
+
+from conftest import FIXTURE_PROJECT
 
 SERVER_MANAGED = ("/serve", "/cookies", "/session/cookie")
 

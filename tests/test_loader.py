@@ -73,7 +73,8 @@ def test_target_is_replaced_whole_by_the_overlay(tmp_path: Path, write: Write) -
     write("environments/base.yaml", "target: {kratos_file: {path: a.yml}}\n")
     write(
         "environments/dev.yaml",
-        "extends: base.yaml\ntarget: {ory_network: {project: 6f0cae50-182d-8f7a-afdd-f83f3fa1f30c}}\n",
+        "extends: base.yaml\n"
+        "target: {ory_network: {project: 6f0cae50-182d-8f7a-afdd-f83f3fa1f30c}}\n",
     )
     raw = load_environment(tmp_path, "dev", {})
     assert raw.data["target"] == {

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft7Validator
+
 from ory_server import (
     DEFAULT_STORAGE_BASE,
     REDACTED,

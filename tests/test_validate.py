@@ -57,14 +57,15 @@ def test_unknown_method_and_hook_and_bad_types_are_all_reported(
         "2:17: target.ory_network.project: must be a project id (a UUID such as "
         "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c), got 'not-a-uuid'",
         "6:7: identity_config.selfservice.methods.totpp: unknown key 'totpp'; did you mean 'totp'?",
-        "7:14: identity_config.selfservice.methods.code.mfa_enabled: input should be a valid boolean, "
-        "got 'yes'",
+        "7:14: identity_config.selfservice.methods.code.mfa_enabled: "
+        "input should be a valid boolean, got 'yes'",
         "9:18: identity_config.selfservice.flows.settings.required_aal: input should be 'aal1' or "
         "'highest_available', got 'aal2'",
         "14:17: identity_config.selfservice.flows.login.after.password.hooks[0]: unknown hook "
         "'sesion'; expected one of 'web_hook', 'b2b_sso', 'organization', "
         "'notify_previous_addresses', 'session', 'show_verification_ui', "
-        "'require_verified_address', 'revoke_active_sessions', 'verification', 'verify_new_address'",
+        "'require_verified_address', 'revoke_active_sessions', 'verification', "
+        "'verify_new_address'",
     ]
 
 

@@ -1,0 +1,92 @@
+"""The self-hosted Kratos config file target, through the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import QUICKSTART, Run
+
+ENV = {"LOGIN_HOOK_KEY": "hook-key-for-tests"}
+
+
+def test_plan_apply_plan_converges_and_keeps_comments(example_repo: Path, run: Run) -> None:
+    kratos = example_repo / ".demo" / "kratos.yml"
+    before = kratos.read_text()
+
+    planned = run("plan", "local", "--detailed-exitcode", env=ENV)
+    assert planned.code == 2, planned.err
+    assert kratos.read_text() == before  # plan never writes
+    assert "Plan: 7 to add, 3 to change, 1 to reset." in planned.out
+    assert (
+        '  ~ /selfservice/flows/settings/required_aal: "aal1" -> "highest_available"' in planned.out
+    )
+
+    applied = run("apply", "local", "--yes", env=ENV)
+    assert applied.code == 0, applied.err
+    assert "Apply complete: 7 added, 3 changed, 1 reset." in applied.out
+
+    after = kratos.read_text()
+    assert "# A self-hosted Kratos configuration" in after  # comments survive
+    assert "    # Deprecated: has no effect any more." not in after  # went with its key
+    assert "required_aal: highest_available" in after
+    assert "value: hook-key-for-tests" in after  # Kratos needs the real value in its file
+    # Key order is kept: version, dsn, serve still come first.
+    assert after.index("version:") < after.index("dsn:") < after.index("serve:")
+
+    again = run("plan", "local", "--detailed-exitcode", env=ENV)
+    assert again.code == 0, again.out + again.err
+    assert again.out.endswith("No changes.\n")
+
+
+def test_file_changed_between_plan_and_apply_is_refused(example_repo: Path) -> None:
+    from reconciler import reconcile
+    from reconciler.errors import ConflictError
+
+    settings = reconcile.Settings(root=example_repo, environ=ENV)
+    valid = reconcile.load("local", settings)
+    target = reconcile.open_target(valid, settings)
+    plan = reconcile.plan_environment(valid, target, settings)
+    kratos = example_repo / ".demo" / "kratos.yml"
+    kratos.write_text(kratos.read_text() + "\n# edited by someone else\n")
+    edited = kratos.read_text()
+    try:
+        reconcile.apply_plan(plan, valid, target, settings)
+    except ConflictError as exc:
+        assert "changed since this plan was made; nothing was written" in str(exc)
+    else:
+        raise AssertionError("apply should have been refused")
+    assert kratos.read_text() == edited
+
+
+def test_secret_from_variable_is_masked_in_plan_output(example_repo: Path, run: Run) -> None:
+    planned = run("plan", "local", env=ENV)
+    assert "hook-key-for-tests" not in planned.out + planned.err
+    assert '"value": "(sensitive)"' in planned.out
+
+
+def test_quickstart_config_file_schemas_compare_by_content(tmp_path: Path, run: Run) -> None:
+    # The official quickstart references its identity schema with file://; an environment that
+    # declares the same content inline must see no change.
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    shutil.copy(QUICKSTART / "email-password" / "kratos.yml", deploy / "kratos.yml")
+    shutil.copy(
+        QUICKSTART / "email-password" / "identity.schema.json", deploy / "identity.schema.json"
+    )
+    text = (
+        (deploy / "kratos.yml")
+        .read_text()
+        .replace("file:///etc/config/kratos/identity.schema.json", "file://identity.schema.json")
+    )
+    (deploy / "kratos.yml").write_text(text)
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "local.yaml").write_text(
+        "target: {kratos_file: {path: ../deploy/kratos.yml}}\n"
+        "identity_config:\n"
+        "  identity:\n"
+        "    default_schema_id: default\n"
+        "    schemas: [{id: default, url: 'file://../deploy/identity.schema.json'}]\n"
+    )
+    result = run("plan", "local", "--detailed-exitcode")
+    assert result.code == 0, result.out + result.err
