@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,8 @@ def test_variables_are_substituted_and_remembered_as_secret(tmp_path: Path, writ
         """,
     )
     raw = load_environment(tmp_path, "dev", {"SMTP_PASSWORD": "hunter2"})
-    smtp = raw.data["identity_config"]["courier"]["smtp"]  # type: ignore[index,call-overload]
+    data: Any = raw.data
+    smtp = data["identity_config"]["courier"]["smtp"]
     assert smtp == {"connection_uri": "smtps://u:hunter2@mail.test:465", "from_name": "Cost $5"}
     secret = raw.identity_pointers("variables")
     assert set(secret) == {"/courier/smtp/connection_uri"}
@@ -139,10 +141,10 @@ def test_file_references_are_inlined_as_base64(tmp_path: Path, write: Write) -> 
         """,
     )
     raw = load_environment(tmp_path, "dev", {})
-    config = raw.data["identity_config"]
-    hook = config["selfservice"]["flows"]["login"]["after"]["hooks"][0]  # type: ignore[index,call-overload]
+    config: Any = raw.data["identity_config"]
+    hook = config["selfservice"]["flows"]["login"]["after"]["hooks"][0]
     assert hook["config"]["body"] == "base64://" + base64.b64encode(b"function(ctx) ctx\n").decode()
-    schema_url = config["identity"]["schemas"][0]["url"]  # type: ignore[index,call-overload]
+    schema_url = config["identity"]["schemas"][0]["url"]
     decoded = base64.b64decode(schema_url.removeprefix("base64://"))
     assert b'"traits"' in decoded  # the YAML schema was sent as JSON
     refs = raw.identity_pointers("file_ref")
