@@ -1,0 +1,36 @@
+"""What every command receives: settings, colour, verbosity, and how to log."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import click
+
+from reconciler import reconcile
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: reconcile.Settings
+    color: bool
+    verbose: bool
+
+    def log(self, message: str) -> None:
+        if self.verbose:
+            click.echo(message, err=True)
+
+
+def color_enabled(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())

@@ -1,0 +1,21 @@
+"""``reconciler render ENV``"""
+
+from __future__ import annotations
+
+import click
+
+from reconciler import reconcile
+from reconciler.commands.context import EXIT_OK, Context
+from reconciler.secrets import mask
+from reconciler.yamlio import dump_plain
+
+
+@click.command()
+@click.argument("environment")
+@click.pass_obj
+def render(obj: Context, environment: str) -> int:
+    """Print the desired identity config as YAML (secrets masked). No network."""
+    valid = reconcile.load(environment, obj.settings)
+    secret = reconcile.sensitive_pointers(valid)
+    click.echo(dump_plain(mask(reconcile.render(valid), "", secret)), nl=False)
+    return EXIT_OK

@@ -1,0 +1,28 @@
+"""``reconciler validate [ENV...]``"""
+
+from __future__ import annotations
+
+import click
+
+from reconciler import reconcile
+from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
+from reconciler.errors import ReconcilerError
+
+
+@click.command()
+@click.argument("environments", nargs=-1)
+@click.pass_obj
+def validate(obj: Context, environments: tuple[str, ...]) -> int:
+    """Load, merge and type-check environments (all when none is named). No network."""
+    names = environments or tuple(reconcile.environment_names(obj.settings.root))
+    failed = 0
+    for name in names:
+        try:
+            reconcile.load(name, obj.settings)
+        except ReconcilerError as exc:
+            failed += 1
+            click.echo(f"{name}: invalid", err=True)
+            click.echo(indent(str(exc)), err=True)
+            continue
+        click.echo(f"{name}: valid")
+    return EXIT_ERROR if failed else EXIT_OK
