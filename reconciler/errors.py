@@ -5,7 +5,8 @@ Exception tree (only ``cli.main`` turns these into messages and exit codes)::
     ReconcilerError            exit 1: a problem the user can act on
     ├── ConfigError            an environment file is invalid (names file, line and key)
     ├── RemoteError            the Ory API or the target refused or failed
-    │   └── ConflictError      the target changed since the plan (409 / file hash moved)
+    │   ├── ConflictError      the target changed since the plan (409 / file hash moved)
+    │   └── OutcomeUnknownError a write got no answer (timeout, reset, 5xx): it may have landed
     ├── StalePlanError         a saved plan no longer matches live or desired state
     └── ApplyError             apply was refused or did not converge
 """
@@ -54,6 +55,10 @@ class RemoteError(ReconcilerError):
 
 class ConflictError(RemoteError):
     """The target moved on since the plan was computed; nothing was changed."""
+
+
+class OutcomeUnknownError(RemoteError):
+    """A write was sent but no answer says whether it took effect; re-read before deciding."""
 
 
 class StalePlanError(ReconcilerError):

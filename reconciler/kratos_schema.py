@@ -110,6 +110,8 @@ class SchemaProblem:
     message: str
     known_network_deviation: bool = False
     unknown_key: bool = False
+    # A required key is absent: expected of a partial document checked on its own.
+    missing_required: bool = False
 
 
 def _read_json(path: Path) -> JSONObject:
@@ -259,7 +261,8 @@ class KratosSchema:
         elif error.validator in ("anyOf", "oneOf"):
             yield from self._describe_alternatives(error, pointer, subject)
         else:
-            yield SchemaProblem(pointer, _plain_message(error, pointer))
+            missing = error.validator == "required"
+            yield SchemaProblem(pointer, _plain_message(error, pointer), missing_required=missing)
 
     def _describe_alternatives(
         self, error: ValidationError, pointer: Pointer, subject: str

@@ -292,9 +292,15 @@ class IdentityConfig(Open):
 # --- the environment file ------------------------------------------------------------------
 
 
+class LintSettings(Strict):
+    # rule id -> why it is disabled; a reason is required (an empty one is refused).
+    disable: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+
+
 class Environment(Strict):
     """A merged environment file. ``extends`` is consumed by the loader before this."""
 
     target: Target | None = None
+    lint: LintSettings = Field(default_factory=LintSettings)
     identity_config: IdentityConfig = Field(default_factory=IdentityConfig)
     remove: list[JsonPointerText] = Field(default_factory=list)

@@ -16,6 +16,8 @@ import jsonpointer
 from reconciler.diff import Change, Diff
 from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.review import Note
+from reconciler.security import SecurityImpact, classify
 
 _OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
 
@@ -32,10 +34,22 @@ class Plan:
     warnings: tuple[str, ...] = ()
     sensitive: frozenset[Pointer] = frozenset()
     file_refs: dict[Pointer, str] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
+    # One per change, in the same order: does it weaken, strengthen or not touch security?
+    impacts: tuple[SecurityImpact, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         return not self.changes
+
+    @property
+    def errors(self) -> tuple[Note, ...]:
+        return tuple(note for note in self.notes if note.is_error)
+
+    def weakening(self) -> list[tuple[Change, SecurityImpact]]:
+        return [
+            (c, i) for c, i in zip(self.changes, self.impacts, strict=True) if i.impact == "weakens"
+        ]
 
     def counts(self) -> dict[str, int]:
         totals = {"add": 0, "change": 0, "reset": 0}
@@ -52,9 +66,11 @@ def make_plan(
     *,
     sensitive: frozenset[Pointer] = frozenset(),
     file_refs: dict[Pointer, str] | None = None,
+    notes: tuple[Note, ...] = (),
 ) -> Plan:
-    """Package a diff as a plan pinned to ``revision``. Pure."""
+    """Package a diff as a plan pinned to ``revision``, its security impact judged. Pure."""
     operations = tuple(operation_for(change) for change in diff.changes)
+    impacts = tuple(classify(c.pointer, c.live, c.desired, c.action) for c in diff.changes)
     return Plan(
         environment=environment,
         target=target,
@@ -64,6 +80,8 @@ def make_plan(
         warnings=diff.warnings,
         sensitive=sensitive,
         file_refs=dict(file_refs or {}),
+        notes=notes,
+        impacts=impacts,
     )
 
 

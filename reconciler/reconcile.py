@@ -17,6 +17,7 @@ from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError
 from reconciler.jsontypes import JSONObject, Pointer
 from reconciler.plan import Plan, make_plan
+from reconciler.review import Note, review
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
@@ -83,18 +84,50 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
     return OryNetworkProject(client, target.ory_network.project)
 
 
+def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]:
+    """Schema, identity-schema and lint checks of the desired state alone (no network)."""
+    return review(
+        environment,
+        None,
+        schema_path=settings.kratos_schema,
+        requires_dsn=_requires_dsn(environment),
+    )
+
+
+def _requires_dsn(environment: ValidEnvironment) -> bool:
+    # Only a self-hosted Kratos needs `dsn`; Ory Network has none (ory-api.md §1c).
+    target = environment.model.target
+    return target is not None and target.kratos_file is not None
+
+
 def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
-    """Fetch live state and plan the changes. Read-only: never writes to the target."""
+    """Fetch live state, plan the changes and review them. Read-only: never writes."""
     live = target.fetch()
-    return _plan_against(environment, target, live, settings)
+    notes = review(
+        environment,
+        live.config,
+        schema_path=settings.kratos_schema,
+        requires_dsn=target.requires_dsn,
+    )
+    return _plan_against(environment, target, live, settings, notes)
 
 
 def apply_plan(
-    plan: Plan, environment: ValidEnvironment, target: Target, settings: Settings
+    plan: Plan,
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    *,
+    allow_weaken: bool = False,
 ) -> ApplyResult:
-    """Send the plan's operations pinned to its revision, then check the result converged."""
+    """Send the plan's operations pinned to its revision, then check the result converged.
+
+    Refuses, sending nothing, a plan with errors, or with security-weakening changes unless
+    ``allow_weaken``.
+    """
     if plan.is_empty:
         raise ApplyError("nothing to apply: the plan has no changes")
+    refuse_unsafe(plan, allow_weaken=allow_weaken)
     outcome = target.apply(plan.operations, plan.revision)
     leftover = _plan_against(environment, target, outcome.state, settings).changes
     if leftover:
@@ -102,8 +135,29 @@ def apply_plan(
     return ApplyResult(plan=plan, outcome=outcome)
 
 
+def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:
+    """Raise ApplyError for a plan with errors, or weakening changes not explicitly allowed."""
+    if plan.errors:
+        rules = ", ".join(sorted({note.rule_id for note in plan.errors}))
+        raise ApplyError(
+            f"apply refused: the plan has {len(plan.errors)} error(s) ({rules}); fix them, or "
+            "disable a lint rule in the environment file under lint: disable: {RULE: reason}"
+        )
+    weakening = plan.weakening()
+    if weakening and not allow_weaken:
+        listed = "; ".join(f"{change.pointer} ({impact.reason})" for change, impact in weakening)
+        raise ApplyError(
+            f"apply refused: {len(weakening)} change(s) weaken security: {listed}. "
+            "Review them and pass --allow-weaken to apply anyway; nothing was changed."
+        )
+
+
 def _plan_against(
-    environment: ValidEnvironment, target: Target, live: LiveState, settings: Settings
+    environment: ValidEnvironment,
+    target: Target,
+    live: LiveState,
+    settings: Settings,
+    notes: tuple[Note, ...] = (),
 ) -> Plan:
     raw = environment.raw
     rules = DiffRules(
@@ -122,6 +176,7 @@ def _plan_against(
         diff,
         sensitive=rules.sensitive,
         file_refs=file_refs,
+        notes=notes,
     )
 
 

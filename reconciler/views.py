@@ -10,7 +10,9 @@ from reconciler import blobs
 from reconciler.diff import Change
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 from reconciler.plan import Plan
+from reconciler.review import Note
 from reconciler.secrets import MASK, is_sensitive
+from reconciler.security import SecurityImpact
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}
@@ -23,16 +25,45 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
         f"Live revision: {plan.revision}",
         "",
     ]
-    for change in plan.changes:
+    for change, impact in zip(plan.changes, plan.impacts or _neutral(plan), strict=True):
         lines.extend(_change_lines(change, plan, color))
+        if impact.impact == "weakens":
+            lines.append(_style(f"      ! weakens security: {impact.reason}", color, fg="red"))
     if plan.changes:
         lines.append("")
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
     if plan.warnings:
         lines.append("")
+    notes = format_notes(plan.notes, color=color)
+    if notes:
+        lines.extend([notes.rstrip("\n"), ""])
     lines.append(summary(plan))
+    weakening = len(plan.weakening())
+    if weakening:
+        lines.append(
+            _style(f"{weakening} of these changes weaken security: ", color, fg="red")
+            + "apply needs --allow-weaken."
+        )
     return "\n".join(lines) + "\n"
+
+
+def _neutral(plan: Plan) -> tuple[SecurityImpact, ...]:
+    return tuple(SecurityImpact("neutral", "") for _ in plan.changes)
+
+
+def format_notes(notes: tuple[Note, ...], *, color: bool = False) -> str:
+    """Schema problems and lint findings, errors first, each with where and how to fix."""
+    lines = []
+    for note in notes:
+        label = "Error" if note.is_error else "Warning"
+        head = f"{label} [{note.rule_id}]"
+        text = f"{_style(head, color, fg='red' if note.is_error else 'yellow')} "
+        text += f"{note.where}: {note.message}" if note.where else note.message
+        lines.append(text)
+        if note.fix:
+            lines.append(f"    fix: {note.fix}")
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def summary(plan: Plan) -> str:

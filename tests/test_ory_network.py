@@ -82,8 +82,7 @@ identity_config:
     schemas:
       - id: customer-v1
         url: file://../schemas/customer-v1.schema.json
-      - id: preset://username
-        url: base64://e30=
+        selfservice_selectable: true
 """,
 }
 
@@ -99,7 +98,7 @@ def test_apply_then_plan_has_no_changes(
     assert planned.code == 2, planned.err
     assert ory_server.writes() == []  # plan never writes
 
-    applied = run("apply", "varied", "--yes", env=_env(ory_server))
+    applied = run("apply", "varied", "--yes", "--allow-weaken", env=_env(ory_server))
     assert applied.code == 0, applied.out + applied.err
     assert len(ory_server.writes()) == 1
 

@@ -14,8 +14,11 @@ from reconciler.errors import ReconcilerError
 @click.command()
 @click.argument("environment")
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
+@click.option(
+    "--allow-weaken", is_flag=True, help="Apply even when changes weaken security (MFA, AAL…)."
+)
 @click.pass_obj
-def apply(obj: Context, environment: str, yes: bool) -> int:
+def apply(obj: Context, environment: str, yes: bool, allow_weaken: bool) -> int:
     """Plan, show the plan, ask for confirmation, apply it and verify the result."""
     valid = reconcile.load(environment, obj.settings)
     target = reconcile.open_target(valid, obj.settings)
@@ -24,11 +27,14 @@ def apply(obj: Context, environment: str, yes: bool) -> int:
         click.echo(views.format_plan(planned, color=obj.color), nl=False)
         if planned.is_empty:
             return EXIT_OK
+        reconcile.refuse_unsafe(planned, allow_weaken=allow_weaken)
         if not yes and not _confirmed(environment):
             click.echo("Apply cancelled; nothing was changed.", err=True)
             return EXIT_ERROR
         obj.log(f"{environment}: applying {len(planned.operations)} operation(s)")
-        result = reconcile.apply_plan(planned, valid, target, obj.settings)
+        result = reconcile.apply_plan(
+            planned, valid, target, obj.settings, allow_weaken=allow_weaken
+        )
     finally:
         target.close()
     if result.outcome.warnings:

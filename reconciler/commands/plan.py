@@ -38,6 +38,7 @@ def plan(
             click.echo(f"{name}: error: {exc}", err=True)
             continue
         changed = changed or not result.is_empty
+        failed += bool(result.errors)
         click.echo(views.format_plan(result, color=obj.color), nl=False)
     if failed:
         return EXIT_ERROR

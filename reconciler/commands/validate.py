@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler import reconcile
+from reconciler import reconcile, views
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.errors import ReconcilerError
 
@@ -18,11 +18,16 @@ def validate(obj: Context, environments: tuple[str, ...]) -> int:
     failed = 0
     for name in names:
         try:
-            reconcile.load(name, obj.settings)
+            environment = reconcile.load(name, obj.settings)
+            notes = reconcile.check(environment, obj.settings)
         except ReconcilerError as exc:
             failed += 1
             click.echo(f"{name}: invalid", err=True)
             click.echo(indent(str(exc)), err=True)
             continue
-        click.echo(f"{name}: valid")
+        errors = sum(note.is_error for note in notes)
+        failed += bool(errors)
+        click.echo(f"{name}: {'invalid' if errors else 'valid'}")
+        if notes:
+            click.echo(indent(views.format_notes(notes, color=obj.color)), err=True)
     return EXIT_ERROR if failed else EXIT_OK

@@ -1,0 +1,137 @@
+"""What the Ory-aware checks say about an environment, located in the user's files.
+
+Three sources, one shape (``Note``): the official Kratos config schema, the identity
+meta-schema for every identity schema whose content we have, and the lint rules for Ory's
+traps (``lint.py``). A problem in a value the user wrote is theirs: an error, with file, line and
+key. A problem in a value that came from live is a warning: the user did not write it, and Ory
+Network runs ahead of the OSS schema (ory-api.md §3, fact 11).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from reconciler import blobs, kratos_schema, lint
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
+from reconciler.validate import ValidEnvironment
+
+Severity = Literal["error", "warning"]
+IDENTITY_CONFIG = "/identity_config"
+
+
+@dataclass(frozen=True)
+class Note:
+    """One finding: which check, how bad, what, where it was written, and how to fix it."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    where: str = ""
+    fix: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def review(
+    environment: ValidEnvironment,
+    live: JSONObject | None,
+    *,
+    schema_path: Path | None,
+    requires_dsn: bool,
+) -> tuple[Note, ...]:
+    """Check the desired state (merged over ``live`` when given). Pure but for schema reads."""
+    desired = environment.identity_config
+    reviewer = _Reviewer(environment)
+    notes: list[Note] = []
+    if schema_path is None:
+        notes.append(_NO_SCHEMA)
+    else:
+        merged = desired if live is None else lint.merge_over(live, desired)
+        assert isinstance(merged, dict)
+        notes += reviewer.schema_problems(merged, schema_path, requires_dsn, partial=live is None)
+        notes += reviewer.identity_schema_problems(desired, schema_path)
+    findings = lint.lint(desired, live, kratos_schema=schema_path)
+    disabled = dict(environment.model.lint.disable)
+    notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
+    return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))
+
+
+_NO_SCHEMA = Note(
+    "schema",
+    "warning",
+    "the official Kratos config schema is not configured, so the config was not checked against it",
+    fix="pass --kratos-schema PATH or set RECONCILER_KRATOS_SCHEMA to Kratos' "
+    "embedx/config.schema.json",
+)
+
+
+class _Reviewer:
+    def __init__(self, environment: ValidEnvironment) -> None:
+        self.raw = environment.raw
+        self.written = [
+            p[len(IDENTITY_CONFIG) :] for p in self.raw.info if p.startswith(IDENTITY_CONFIG + "/")
+        ]
+
+    def owns(self, pointer: Pointer) -> bool:
+        """True when the user's files wrote ``pointer`` or a value above it."""
+        return any(is_within(pointer, written) for written in self.written)
+
+    def where(self, pointer: Pointer) -> str:
+        if not self.owns(pointer):
+            return ""
+        location = self.raw.location(IDENTITY_CONFIG + pointer)
+        return str(location) if location else ""
+
+    def schema_problems(
+        self, document: JSONObject, schema_path: Path, requires_dsn: bool, *, partial: bool
+    ) -> list[Note]:
+        notes = []
+        for problem in kratos_schema.validate_config(
+            document, schema_path, require_dsn=requires_dsn
+        ):
+            if partial and problem.missing_required:
+                continue  # an environment declares only what it manages
+            mine = self.owns(problem.pointer)
+            severity: Severity = (
+                "error" if mine and not problem.known_network_deviation else "warning"
+            )
+            message = problem.message if mine else f"in the live config: {problem.message}"
+            notes.append(Note("schema", severity, message, self.where(problem.pointer)))
+        return notes
+
+    def identity_schema_problems(self, desired: JSONObject, schema_path: Path) -> list[Note]:
+        identity = desired.get("identity")
+        schemas = identity.get("schemas") if isinstance(identity, dict) else None
+        notes: list[Note] = []
+        for index, entry in enumerate(schemas if isinstance(schemas, list) else []):
+            if isinstance(entry, dict):
+                pointer = join_pointer(join_pointer("/identity/schemas", index), "url")
+                notes += self._identity_schema(entry, pointer, schema_path)
+        return notes
+
+    def _identity_schema(
+        self, entry: JSONObject, pointer: Pointer, schema_path: Path
+    ) -> list[Note]:
+        content = blobs.decode(str(entry.get("url", "")))
+        if content is None:
+            return []  # a preset or a URL: nothing to check offline
+        name = f"identity schema {entry.get('id')!s}"
+        try:
+            document: JSONValue = json.loads(content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return [
+                Note("identity-schema", "error", f"{name} is not JSON: {exc}", self.where(pointer))
+            ]
+        return [
+            Note("identity-schema", "error", f"{name}: {problem.message}", self.where(pointer))
+            for problem in kratos_schema.validate_identity_schema(document, schema_path)
+        ]
+
+    def finding(self, finding: lint.Finding) -> Note:
+        where = next((self.where(p) for p in finding.pointers if self.where(p)), "")
+        return Note(finding.rule_id, finding.severity, finding.message, where, finding.fix)
