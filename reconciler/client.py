@@ -3,24 +3,85 @@
 Reads a project with ``GET /projects/{id}`` and writes its config with the revision-pinned
 ``PATCH /projects/{id}/revision/{revision_id}`` (ory-api.md §1a). Every failure becomes a
 RemoteError whose message says what to do; the API key never appears in any message or repr.
+
+Reads are retried on timeouts, dropped connections, 5xx and 429 (honouring
+``x-ratelimit-reset``, else capped exponential backoff with jitter). Writes are never retried
+here: a PATCH without an answer raises OutcomeUnknownError and the target decides, after
+re-reading the project, whether it landed (targets/ory_network.py).
+
+httpx is imported when a client is made, not when this module is: ``--version``, ``validate``
+and ``render`` never touch the network and should not pay for loading it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
-from reconciler.errors import ConflictError, RemoteError
+from reconciler.errors import ConfigError, ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject
 
+if TYPE_CHECKING:
+    import httpx
+
 DEFAULT_API_URL = "https://api.console.ory.com"
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+TIMEOUT_VARIABLE = "RECONCILER_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 30.0
+# Connecting never needs long; a slow connect means the host is unreachable.
+MAX_CONNECT_SECONDS = 10.0
+MAX_TIMEOUT_SECONDS = 3600.0
+# TF treats exactly these as transient (ory-api.md §1a "Status codes").
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _PROJECT_KEY_PREFIXES = ("ory_pat_", "ory_apikey_")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How reads are retried. ``sleep`` and ``jitter`` are injectable so tests stay fast."""
+
+    attempts: int = 4  # in total, the first one included
+    base_delay: float = 0.5
+    # Ory's rate-limit guide caps the backoff at 30 s; a longer x-ratelimit-reset is not
+    # waited for: the user is told when to try again instead.
+    max_delay: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+
+    def backoff(self, retry: int) -> float:
+        """Seconds before retry number ``retry`` (1-based): capped exponential, half of it
+        random, so clients that failed together do not come back together."""
+        ceiling: float = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
+        return ceiling / 2 + ceiling / 2 * self.jitter()
+
+
+#: The policy clients use unless given one; tests replace it to record instead of sleeping.
+DEFAULT_RETRY = RetryPolicy()
+
+
+def timeout_seconds(environ: Mapping[str, str]) -> float:
+    """The request timeout from ``RECONCILER_TIMEOUT`` (seconds), or the default."""
+    raw = environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_TIMEOUT_SECONDS:  # also rejects nan
+        raise ConfigError(
+            [
+                f"{TIMEOUT_VARIABLE} must be a number of seconds between 0 and "
+                f"{MAX_TIMEOUT_SECONDS:g}, got {raw!r}"
+            ]
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -37,10 +98,15 @@ class OryClient:
         base_url: str,
         api_key: str,
         *,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self.base_url = base_url.rstrip("/")
+        self.retry = retry or DEFAULT_RETRY
+        self.timeout = timeout_seconds(os.environ) if timeout is None else timeout
         self._key_is_project_key = api_key.startswith(_PROJECT_KEY_PREFIXES)
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -49,7 +115,7 @@ class OryClient:
                 "User-Agent": f"reconciler/{__version__}",
                 "Accept": "application/json",
             },
-            timeout=timeout,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, MAX_CONNECT_SECONDS)),
             transport=transport,
         )
 
@@ -66,42 +132,89 @@ class OryClient:
         self.close()
 
     def get_project(self, project_id: str) -> JSONObject:
-        """Read a project (read-only)."""
-        response = self._send("GET", f"/projects/{project_id}", project_id)
+        """Read a project (read-only; retried, see the module docstring)."""
+        response = self._read(f"/projects/{project_id}", project_id)
         return _project_of(self._json(response))
 
     def patch_project(
         self, project_id: str, revision: str, operations: Sequence[JSONObject]
     ) -> ProjectUpdate:
-        """Apply JSON Patch operations, only if ``revision`` is still the live one."""
+        """Apply JSON Patch operations, only if ``revision`` is still the live one.
+
+        Sent once. Raises OutcomeUnknownError when no usable answer arrived (timeout, dropped
+        connection, 5xx, unreadable 2xx body): the change may or may not have been applied.
+        """
+        import httpx
+
         path = f"/projects/{project_id}/revision/{revision}"
-        response = self._send("PATCH", path, project_id, json=list(operations))
-        body = self._json(response)
-        warnings = body.get("warnings")
-        if not isinstance(warnings, list):
-            warnings = []
-        messages = tuple(
-            str(w.get("message", w)) if isinstance(w, dict) else str(w) for w in warnings
-        )
-        return ProjectUpdate(project=_project_of(body.get("project")), warnings=messages)
-
-    def _send(self, method: str, path: str, project_id: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise RemoteError(self._unknown_outcome(method, "timed out")) from None
+            response = self._http.request("PATCH", path, json=list(operations))
         except httpx.HTTPError as exc:
-            reason = type(exc).__name__
-            raise RemoteError(self._unknown_outcome(method, f"failed ({reason})")) from None
+            raise OutcomeUnknownError(self._no_answer(exc)) from None
+        if response.status_code >= 500:
+            raise OutcomeUnknownError(
+                f"the Ory API failed ({response.status_code}){_error_detail(response)}"
+            )
         if response.status_code >= 400:
-            raise self._error(response, method, project_id)
-        return response
+            raise self._error(response, "PATCH", project_id)
+        try:
+            return _update_of(self._json(response))
+        except RemoteError as exc:  # it answered 2xx, so it applied; the new state is unknown
+            raise OutcomeUnknownError(str(exc)) from None
 
-    def _unknown_outcome(self, method: str, what: str) -> str:
-        message = f"request to the Ory API at {self.base_url} {what}"
-        if method != "GET":
-            message += "; the change may or may not have been applied: run plan to see"
-        return message
+    def _read(self, path: str, project_id: str) -> httpx.Response:
+        attempt = 1
+        while True:
+            outcome = self._attempt("GET", path)
+            wait = self._retry_delay(outcome, attempt)
+            if wait is None:
+                return self._final(outcome, project_id, attempt)
+            self.retry.sleep(wait)
+            attempt += 1
+
+    def _attempt(self, method: str, path: str) -> httpx.Response | httpx.HTTPError:
+        import httpx
+
+        try:
+            return self._http.request(method, path)
+        except httpx.HTTPError as exc:
+            return exc
+
+    def _retry_delay(self, outcome: httpx.Response | httpx.HTTPError, attempt: int) -> float | None:
+        """Seconds to wait before trying again, or None when this outcome is final."""
+        if attempt >= self.retry.attempts:
+            return None
+        if not isinstance(outcome, Exception):
+            return self._status_delay(outcome, attempt)
+        return self.retry.backoff(attempt) if _is_transient(outcome) else None
+
+    def _status_delay(self, response: httpx.Response, attempt: int) -> float | None:
+        if response.status_code not in RETRYABLE_STATUSES:
+            return None
+        reset = _rate_limit_reset(response) if response.status_code == 429 else None
+        if reset is None:
+            return self.retry.backoff(attempt)
+        return reset if reset <= self.retry.max_delay else None
+
+    def _final(
+        self, outcome: httpx.Response | httpx.HTTPError, project_id: str, attempts: int
+    ) -> httpx.Response:
+        tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+        if isinstance(outcome, Exception):
+            raise RemoteError(self._no_answer(outcome) + tries)
+        if outcome.status_code >= 400:
+            error = self._error(outcome, "GET", project_id)
+            raise type(error)(f"{error}{tries}")
+        return outcome
+
+    def _no_answer(self, exc: httpx.HTTPError) -> str:
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            what = f"timed out after {self.timeout:g} s (set {TIMEOUT_VARIABLE} to wait longer)"
+        else:
+            what = f"failed ({type(exc).__name__})"
+        return f"request to the Ory API at {self.base_url} {what}"
 
     def _json(self, response: httpx.Response) -> JSONObject:
         try:
@@ -136,12 +249,9 @@ class OryClient:
                 "and that the workspace API key belongs to the project's workspace" + detail
             )
         if status == 429:
-            wait = response.headers.get("x-ratelimit-reset") or response.headers.get("retry-after")
-            after = f"; try again in {wait} s" if wait else "; try again later"
-            return RemoteError(f"the Ory API is rate limiting requests (429){after}{detail}")
+            return RemoteError(_rate_limited(response, method, detail))
         if status >= 500:
-            outcome = "" if method == "GET" else "; the change may not have been applied: run plan"
-            return RemoteError(f"the Ory API failed ({status}){outcome}{detail}")
+            return RemoteError(f"the Ory API failed ({status}){detail}")
         return RemoteError(f"the Ory API refused the request ({status}){detail}")
 
     def _forbidden(self, project_id: str, response: httpx.Response, detail: str) -> str:
@@ -157,6 +267,39 @@ class OryClient:
             f"access to project {project_id} was denied (403 Forbidden): the workspace API "
             "key has no access to this project" + detail
         )
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Timeouts and dropped or reset connections; not bad URLs or unsupported schemes."""
+    import httpx
+
+    return isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
+
+
+def _rate_limit_reset(response: httpx.Response) -> float | None:
+    """Seconds until the rate limit resets (``x-ratelimit-reset``, ory-api.md §1a)."""
+    raw = response.headers.get("x-ratelimit-reset") or response.headers.get("retry-after")
+    try:
+        seconds = float(raw) if raw is not None else math.nan
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < math.inf else None
+
+
+def _rate_limited(response: httpx.Response, method: str, detail: str) -> str:
+    wait = response.headers.get("x-ratelimit-reset") or response.headers.get("retry-after")
+    after = f"; try again in {wait} s" if wait else "; try again later"
+    # A rate limiter refuses before the request is processed.
+    nothing = "; nothing was changed" if method != "GET" else ""
+    return f"the Ory API is rate limiting requests (429){nothing}{after}{detail}"
+
+
+def _update_of(body: JSONObject) -> ProjectUpdate:
+    warnings = body.get("warnings")
+    if not isinstance(warnings, list):
+        warnings = []
+    messages = tuple(str(w.get("message", w)) if isinstance(w, dict) else str(w) for w in warnings)
+    return ProjectUpdate(project=_project_of(body.get("project")), warnings=messages)
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:

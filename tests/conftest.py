@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import client
 from reconciler.cli import main
 
 from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
@@ -29,6 +30,15 @@ class Result:
 
 
 Run = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Ory API clients record the seconds they would sleep between retries instead of
+    sleeping, so fault tests stay fast; a test can inspect the list."""
+    waits: list[float] = []
+    monkeypatch.setattr(client, "DEFAULT_RETRY", client.RetryPolicy(sleep=waits.append))
+    return waits
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler import reconcile
-from reconciler.client import OryClient
+from reconciler.client import OryClient, RetryPolicy
 from reconciler.errors import ConflictError
 from reconciler.jsontypes import get_at
 from reconciler.targets.ory_network import OryNetworkProject
@@ -248,7 +248,10 @@ def test_api_errors_are_one_clear_message_and_no_write(
     expected: str,
 ) -> None:
     if status is not None:
-        ory_server.fail_next(status, headers={"x-ratelimit-reset": "7"})
+        # Every attempt fails: reads are retried (tests/test_faults.py covers recovery).
+        ory_server.fail_next(
+            status, headers={"x-ratelimit-reset": "7"}, times=RetryPolicy().attempts
+        )
     api_key = ory_server.project_key if key == "project" else key
     result = run("apply", "dev", "--yes", env=_env(ory_server, api_key))
     assert result.code == 1
@@ -267,13 +270,19 @@ def test_unknown_project_is_404_with_a_hint(
     assert "project 00000000-0000-4000-8000-000000000000 was not found (404)" in result.err
 
 
-def test_patch_failing_with_5xx_says_outcome_unknown(
+def test_patch_failing_twice_with_5xx_says_nothing_was_changed(
     example_repo: Path, run: Run, ory_server: OryTestServer
 ) -> None:
-    ory_server.fail_next(502, methods=("PATCH",))
+    revision = ory_server.revision()
+    ory_server.fail_next(502, methods=("PATCH",), times=2)
     result = run("apply", "dev", "--yes", env=_env(ory_server))
     assert result.code == 1
-    assert "the Ory API failed (502); the change may not have been applied: run plan" in result.err
+    assert "the Ory API failed (502)" in result.err
+    assert f"nothing was changed: project {ory_server.project_id} is still at revision" in (
+        result.err
+    )
+    assert len(ory_server.writes()) == 2
+    assert ory_server.revision() == revision
 
 
 def test_server_warnings_are_returned_with_the_new_state(ory_server: OryTestServer) -> None:

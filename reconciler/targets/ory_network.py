@@ -1,12 +1,25 @@
-"""An Ory Network project, read and written through the console API."""
+"""An Ory Network project, read and written through the console API.
+
+A PATCH that got no answer (timeout, dropped connection, 5xx) is never blindly resent. The
+project is read again first:
+
+* revision unchanged: nothing was applied, so the PATCH is sent once more (see ``_resend``
+  for why that cannot apply twice);
+* revision moved and the live config shows every change of the plan: it was applied, and the
+  re-read state is the outcome;
+* otherwise: a RemoteError saying what is known, and nothing more is sent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.client import OryClient, identity_config_of
-from reconciler.jsontypes import JSONObject, Pointer
+from reconciler.client import OryClient, ProjectUpdate, identity_config_of
+from reconciler.diff import SCHEMAS, same_string
+from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.plan import prefixed
+from reconciler.secrets import is_secret_path
 from reconciler.targets import ApplyOutcome, LiveState
 
 IDENTITY_CONFIG = "/services/identity/config"
@@ -36,15 +49,115 @@ class OryNetworkProject:
         return _state_of(project)
 
     def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
-        wire = prefixed(operations, IDENTITY_CONFIG)
-        update = self.client.patch_project(self.project_id, revision, wire)
-        # The PATCH response is the new state: a GET right after it may still be stale
-        # (ory-api.md §1a, "Eventual consistency").
-        return ApplyOutcome(state=_state_of(update.project), warnings=update.warnings)
+        try:
+            return _outcome_of(self._patch(operations, revision))
+        except OutcomeUnknownError as failure:
+            live = self._reread(failure)
+            if live.revision == revision:
+                return self._resend(operations, revision)
+            return self._judge(operations, live, failure)
 
     def close(self) -> None:
         self.client.close()
 
+    def _patch(self, operations: Sequence[JSONObject], revision: str) -> ProjectUpdate:
+        wire = prefixed(operations, IDENTITY_CONFIG)
+        return self.client.patch_project(self.project_id, revision, wire)
+
+    def _resend(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
+        # The project is still at ``revision``: the first PATCH did not take effect. Sending
+        # it once more cannot apply it twice, because it is pinned to ``revision``: had the
+        # first one landed after all (a stale read, ory-api.md §1a "Eventual consistency"),
+        # the revision has moved and the server answers 409 instead of applying it again.
+        try:
+            return _outcome_of(self._patch(operations, revision))
+        except (OutcomeUnknownError, ConflictError) as failure:
+            live = self._reread(failure)
+            if live.revision != revision:
+                return self._judge(operations, live, failure)
+            raise RemoteError(
+                f"{_sentence(failure)}; nothing was changed: project {self.project_id} is still "
+                f"at revision {revision} after two attempts. Try again later."
+            ) from None
+
+    def _reread(self, failure: RemoteError) -> LiveState:
+        try:
+            return self.fetch()
+        except RemoteError as exc:
+            raise RemoteError(
+                f"{_sentence(failure)}; the change may or may not have been applied, and "
+                f"reading project {self.project_id} again failed too ({exc}). "
+                "Run plan to see whether it was."
+            ) from None
+
+    def _judge(
+        self, operations: Sequence[JSONObject], live: LiveState, failure: RemoteError
+    ) -> ApplyOutcome:
+        """The revision moved while the answer was lost: did it move because of us?"""
+        if shows_changes(operations, live.config):
+            return ApplyOutcome(state=live)
+        raise RemoteError(
+            f"{_sentence(failure)}; project {self.project_id} has changed since (it is now at "
+            f"revision {live.revision}) but does not show all of this plan's changes: someone "
+            "else changed it at the same time, or the change was not applied. Nothing was "
+            "sent again. Run plan to see the current state."
+        )
+
+
+def _outcome_of(update: ProjectUpdate) -> ApplyOutcome:
+    # The PATCH response is the new state: a GET right after it may still be stale
+    # (ory-api.md §1a, "Eventual consistency").
+    return ApplyOutcome(state=_state_of(update.project), warnings=update.warnings)
+
 
 def _state_of(project: JSONObject) -> LiveState:
     return LiveState(config=identity_config_of(project), revision=str(project["revision_id"]))
+
+
+def _sentence(error: Exception) -> str:
+    return str(error).rstrip(".")
+
+
+def shows_changes(operations: Sequence[JSONObject], config: JSONObject) -> bool:
+    """Whether ``config`` holds every value the plan's add/replace operations write.
+
+    Compared the way Ory rewrites values (durations, content-addressed files, redacted
+    secrets). A default schema id Ory renamed to its content hash is not recognised, and
+    resets cannot be checked (the server puts back its default, which we may not
+    know), so a plan made only of resets is never confirmed this way. When unsure, the
+    answer is False: a false "not confirmed" costs a plan; a false "applied" loses a change.
+    """
+    writes = [op for op in operations if op.get("op") in ("add", "replace")]
+    return bool(writes) and all(_shows(op, config) for op in writes)
+
+
+def _shows(operation: JSONObject, config: JSONObject) -> bool:
+    pointer, value = str(operation["path"]), operation.get("value")
+    if pointer.endswith("/-"):
+        found, items = get_at(config, pointer[:-2])
+        return found and isinstance(items, list) and any(_same(value, i, pointer) for i in items)
+    found, live = get_at(config, pointer)
+    return found and _same(value, live, pointer)
+
+
+def _same(desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
+    if is_secret_path(pointer):
+        return live not in (None, "")  # redacted on read: only presence can be seen
+    if isinstance(desired, dict) and isinstance(live, dict):
+        # Ory may rename an identity schema to the hash of its content: the url decides.
+        renamed = {"id"} if is_within(pointer, SCHEMAS) else set()
+        return all(
+            key in live and _same(value, live[key], join_pointer(pointer, key))
+            for key, value in desired.items()
+            if key not in renamed
+        )
+    if isinstance(desired, list) and isinstance(live, list):
+        return len(desired) == len(live) and all(
+            _same(d, v, join_pointer(pointer, i))
+            for i, (d, v) in enumerate(zip(desired, live, strict=True))
+        )
+    if isinstance(desired, str) and isinstance(live, str):
+        return same_string(desired, live, {})
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return desired is live
+    return desired == live
