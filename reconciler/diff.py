@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from reconciler import blobs
+from reconciler import blobs, schema_match
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.secrets import is_sensitive
 
@@ -41,6 +41,7 @@ class Change:
     desired: JSONValue = None
     live_present: bool = True
     note: str = ""
+    details: tuple[str, ...] = ()
     # Where the desired value sits in the environment's document, when that differs from
     # ``pointer`` (a new schema is appended at ``/identity/schemas/-``).
     source: Pointer | None = None
@@ -55,12 +56,16 @@ class DiffRules:
     known_digests: Mapping[str, str] = field(default_factory=dict)
     default_at: DefaultLookup | None = None
     rotate_secrets: bool = False
+    # Content behind URLs (by URL or by SHA-512), e.g. identity schemas fetched from storage.
+    contents: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Diff:
     changes: tuple[Change, ...]
     warnings: tuple[str, ...]
+    # Secret values not compared because live holds a (redacted) value.
+    unverified: tuple[Pointer, ...] = ()
 
 
 def compute_diff(
@@ -72,7 +77,8 @@ def compute_diff(
     for pointer in removals:
         walker.removal(pointer, live)
     ordered = sorted(walker.changes, key=lambda c: (c.pointer == SCHEMAS + "/-", c.pointer))
-    return Diff(tuple(ordered), tuple(dict.fromkeys(walker.warnings)))
+    warnings = tuple(dict.fromkeys(walker.warnings))
+    return Diff(tuple(ordered), warnings, tuple(sorted(set(walker.unverified))))
 
 
 class _Walker:
@@ -80,6 +86,7 @@ class _Walker:
         self.rules = rules
         self.changes: list[Change] = []
         self.warnings: list[str] = []
+        self.unverified: list[Pointer] = []
         self.schema_ids: dict[str, str] = {}  # desired schema id -> live id holding its content
 
     def mapping(self, desired: JSONObject, live: JSONObject, pointer: Pointer) -> None:
@@ -111,7 +118,10 @@ class _Walker:
 
     def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
         if is_sensitive(pointer, self.rules.sensitive) and not self.rules.rotate_secrets:
-            return live not in (None, "")  # write-only: live is redacted, only presence counts
+            if live in (None, ""):
+                return False
+            self.unverified.append(pointer)  # write-only: live is redacted, presence counts
+            return True
         if isinstance(desired, dict) and isinstance(live, dict):
             return all(
                 k in live and self.same(v, live[k], join_pointer(pointer, k))
@@ -147,9 +157,17 @@ class _Walker:
             self.changes.append(Change(SCHEMAS, "change", live, desired))
             return
         live_entries = [e for e in live if isinstance(e, dict)]
+        matched: list[JSONObject] = []
         for index, entry in enumerate(desired):
             if isinstance(entry, dict):
-                self._schema(entry, join_pointer(SCHEMAS, index), live_entries, live)
+                source = join_pointer(SCHEMAS, index)
+                matched.extend(self._schema(entry, source, live_entries, live))
+        kept = [str(e.get("id")) for e in live_entries if e not in matched]
+        if kept:
+            self.warnings.append(
+                f"identity schemas {', '.join(kept)} stay live although not declared: Ory "
+                "Network never removes identity schemas through config"
+            )
 
     def _schema(
         self,
@@ -157,32 +175,51 @@ class _Walker:
         source: Pointer,
         live_entries: list[JSONObject],
         live: list[JSONValue],
-    ) -> None:
-        digest = blobs.digest_of(str(entry.get("url", "")), self.rules.known_digests)
-        by_content = [e for e in live_entries if digest and self._digest(e) == digest]
+    ) -> list[JSONObject]:
+        known, contents = self.rules.known_digests, self.rules.contents
+        by_content = [
+            e for e in live_entries if schema_match.same_content(entry, e, known, contents)
+        ]
         by_id = [e for e in live_entries if e.get("id") == entry.get("id")]
         match = next(iter(by_content or by_id), None)
         if match is None:
             self.changes.append(
-                Change(SCHEMAS + "/-", "add", None, entry, False, "new identity schema", source)
+                Change(
+                    SCHEMAS + "/-", "add", None, entry, False, "new identity schema", source=source
+                )
             )
-            return
+            return []
         self.schema_ids[str(entry.get("id"))] = str(match.get("id"))
         base = join_pointer(SCHEMAS, live.index(match))
+        if not by_content:
+            self.changes.append(self._immutable(entry, match, base, source))
         for key, value in entry.items():
-            if key == "id" and by_content:
-                continue  # Ory may store the schema under the hash of its content.
+            if key in ("id", "url"):
+                continue  # the id may be the content hash; content was compared above
             child, origin = join_pointer(base, key), join_pointer(source, key)
             if key not in match:
                 self.changes.append(Change(child, "add", None, value, False, source=origin))
             elif not self.same(value, match[key], origin):
-                note = "identity schemas are immutable on Ory Network" if key == "url" else ""
-                self.changes.append(
-                    Change(child, "change", match[key], value, note=note, source=origin)
-                )
+                self.changes.append(Change(child, "change", match[key], value, source=origin))
+        return [match]
 
-    def _digest(self, entry: JSONObject) -> str | None:
-        return blobs.digest_of(str(entry.get("url", "")), self.rules.known_digests)
+    def _immutable(
+        self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer
+    ) -> Change:
+        details = schema_match.explain(entry, match, self.rules.known_digests, self.rules.contents)
+        return Change(
+            join_pointer(base, "url"),
+            "change",
+            match.get("url"),
+            entry.get("url"),
+            note=(
+                f"new schema needed: identity schema {entry.get('id')} has different content, "
+                "and identity schemas are immutable on Ory Network; publish it under a new id "
+                "and switch default_schema_id"
+            ),
+            details=details,
+            source=join_pointer(source, "url"),
+        )
 
     def default_schema(self, desired: JSONValue, live: JSONValue) -> None:
         resolved = self.schema_ids.get(str(desired), desired)

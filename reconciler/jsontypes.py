@@ -50,3 +50,18 @@ def get_at(doc: JSONValue, pointer: Pointer) -> tuple[bool, JSONValue]:
         else:
             return False, None
     return True, current
+
+
+def set_at(doc: JSONValue, pointer: Pointer, value: JSONValue) -> None:
+    """Replace the existing value at ``pointer`` (its parent must exist)."""
+    *parents, last = split_pointer(pointer)
+    current = doc
+    for token in parents:
+        if isinstance(current, list):
+            current = current[int(token)]
+        elif isinstance(current, dict):
+            current = current[token]
+    if isinstance(current, list):
+        current[int(last)] = value
+    elif isinstance(current, dict):
+        current[last] = value

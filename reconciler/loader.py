@@ -9,7 +9,6 @@ came from, whether it is secret, and which file it was read from.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -36,6 +35,8 @@ class ValueInfo:
     variables: tuple[str, ...] = ()  # ${NAME}s the value was built from (makes it secret)
     tagged_secret: bool = False  # written as ``!secret``
     file_ref: str | None = None  # the ``file://`` reference the value was read from
+    file_path: Path | None = None  # ... resolved, and the SHA-512 of the file's bytes
+    file_digest: str = ""
 
 
 @dataclass
@@ -256,10 +257,11 @@ class _FileEmbedder:
         location = where.location if where else None
         target = self._resolve(reference, location)
         content = target.read_bytes()
-        if target.suffix in (".yaml", ".yml") and pointer.endswith("/url"):
-            content = self._yaml_schema_as_json(content, target, location)
         if where is not None:
-            self.info[pointer] = replace(where, file_ref=reference)
+            digest = blobs.sha512_hex(content)
+            self.info[pointer] = replace(
+                where, file_ref=reference, file_path=target, file_digest=digest
+            )
         return blobs.encode(content)
 
     def _resolve(self, reference: str, location: Location | None) -> Path:
@@ -278,14 +280,6 @@ class _FileEmbedder:
         if target.stat().st_size > MAX_FILE_BYTES:
             raise ConfigError.at(location, f"{reference} is larger than {MAX_FILE_BYTES} bytes")
         return target
-
-    @staticmethod
-    def _yaml_schema_as_json(content: bytes, target: Path, location: Location | None) -> bytes:
-        try:
-            parsed = yamlio.load_with_positions(content.decode("utf-8")).data
-        except (yamlio.YamlSyntaxError, UnicodeDecodeError) as exc:
-            raise ConfigError.at(location, f"{display_path(target)}: invalid YAML: {exc}") from None
-        return json.dumps(parsed, indent=2, sort_keys=True).encode("utf-8") + b"\n"
 
 
 def _children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:

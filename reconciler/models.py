@@ -260,9 +260,22 @@ class Methods(Strict):
 
 
 class SchemaRef(Strict):
+    """An identity schema: a preset id, a ``url`` (file://, base64://, https://), or inline."""
+
     id: Annotated[str, Field(min_length=1)]
-    url: Annotated[str, Field(min_length=1)]
+    url: Annotated[str, Field(min_length=1)] | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     selfservice_selectable: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SchemaRef:
+        if self.url is not None and self.schema_ is not None:
+            raise ValueError("give an identity schema either a url or an inline schema, not both")
+        if self.url is None and self.schema_ is None and not self.id.startswith("preset://"):
+            raise ValueError(
+                "an identity schema needs a url (file://, base64://, https://) or schema"
+            )
+        return self
 
 
 class Identity(Open):
@@ -302,5 +315,7 @@ class Environment(Strict):
 
     target: Target | None = None
     lint: LintSettings = Field(default_factory=LintSettings)
+    # Extra pointers (relative to identity_config) whose values are write-only secrets.
+    secrets: list[JsonPointerText] = Field(default_factory=list)
     identity_config: IdentityConfig = Field(default_factory=IdentityConfig)
     remove: list[JsonPointerText] = Field(default_factory=list)

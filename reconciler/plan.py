@@ -37,6 +37,8 @@ class Plan:
     notes: tuple[Note, ...] = ()
     # One per change, in the same order: does it weaken, strengthen or not touch security?
     impacts: tuple[SecurityImpact, ...] = ()
+    # Secrets declared and present live, but not compared (live is redacted).
+    unverified: tuple[Pointer, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -82,6 +84,7 @@ def make_plan(
         file_refs=dict(file_refs or {}),
         notes=notes,
         impacts=impacts,
+        unverified=diff.unverified,
     )
 
 

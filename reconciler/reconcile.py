@@ -7,11 +7,12 @@ The only module that knows the order of the steps. ``plan_environment`` is read-
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
 from reconciler import loader
+from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient
 from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError
@@ -59,7 +60,7 @@ def load(name: str, settings: Settings) -> ValidEnvironment:
 
 def render(environment: ValidEnvironment) -> JSONObject:
     """The desired (partial) identity config: merged, ``file://`` inlined, ``${…}`` resolved."""
-    return environment.identity_config
+    return rendering.render(environment).config
 
 
 def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
@@ -129,7 +130,9 @@ def apply_plan(
         raise ApplyError("nothing to apply: the plan has no changes")
     refuse_unsafe(plan, allow_weaken=allow_weaken)
     outcome = target.apply(plan.operations, plan.revision)
-    leftover = _plan_against(environment, target, outcome.state, settings).changes
+    # Live secrets come back redacted: after a rotation, presence is all that can be checked.
+    verify = replace(settings, rotate_secrets=False)
+    leftover = _plan_against(environment, target, outcome.state, verify).changes
     if leftover:
         raise ApplyError(_not_converged(leftover))
     return ApplyResult(plan=plan, outcome=outcome)
@@ -160,14 +163,17 @@ def _plan_against(
     notes: tuple[Note, ...] = (),
 ) -> Plan:
     raw = environment.raw
+    # A self-hosted Kratos reads files itself: keep file:// references there.
+    link = target.path.parent if isinstance(target, KratosFile) else None
+    desired = rendering.render(environment, link_files_from=link)
     rules = DiffRules(
         sensitive=sensitive_pointers(environment),
         ignored=target.ignored,
-        known_digests=live.known_digests,
+        known_digests={**live.known_digests, **desired.digests},
         default_at=_defaults(settings),
         rotate_secrets=settings.rotate_secrets,
     )
-    diff = compute_diff(render(environment), live.config, environment.model.remove, rules)
+    diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
     return make_plan(
         raw.name,
@@ -181,9 +187,12 @@ def _plan_against(
 
 
 def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
+    """Values from ``${VAR}``, tagged ``!secret``, or listed under ``secrets:``."""
     raw = environment.raw
-    return frozenset(raw.identity_pointers("variables")) | frozenset(
-        raw.identity_pointers("tagged_secret")
+    return (
+        frozenset(raw.identity_pointers("variables"))
+        | frozenset(raw.identity_pointers("tagged_secret"))
+        | frozenset(environment.model.secrets)
     )
 
 

@@ -78,13 +78,17 @@ def _pointer_of(data: JSONValue, loc: tuple[int | str, ...]) -> tuple[Pointer, l
     model_path: list[str | int] = []
     for element in loc:
         model_path.append(element)
-        key = "in" if element == "in_" else element  # the one aliased field (``in``)
+        key = _ALIASES.get(element, element) if isinstance(element, str) else element
         if _has(current, key):
             current = current[key]
             pointer = join_pointer(pointer, key)
         elif not (isinstance(element, str) and element in _TAGS):
             return join_pointer(pointer, key), model_path
     return pointer, model_path
+
+
+# Fields whose Python name differs from the key users write.
+_ALIASES = {"in_": "in", "schema_": "schema"}
 
 
 def _has(container: Any, key: str | int) -> bool:

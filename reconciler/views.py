@@ -29,7 +29,9 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
         lines.extend(_change_lines(change, plan, color))
         if impact.impact == "weakens":
             lines.append(_style(f"      ! weakens security: {impact.reason}", color, fg="red"))
-    if plan.changes:
+    for pointer in plan.unverified:
+        lines.append(f"  = {pointer}: {MASK} set, not compared (use --rotate-secrets to resend)")
+    if plan.changes or plan.unverified:
         lines.append("")
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
@@ -90,6 +92,7 @@ def _change_lines(change: Change, plan: Plan, color: bool) -> list[str]:
     lines = [text]
     if change.note and change.action != "reset":
         lines.append(f"      note: {change.note}")
+    lines.extend(f"      - {detail}" for detail in change.details)
     return lines
 
 

@@ -1,0 +1,94 @@
+"""Turn a valid environment into the identity config document to send (the desired state).
+
+Identity schemas are rendered to what Ory Network accepts: a preset keeps its id, and every
+custom schema, whether written inline (``schema:``), as ``file://`` (JSON or YAML) or as
+``base64://``, is sent as ``base64://`` of canonical JSON (sorted keys, no spaces), so the same
+schema always has the same content hash. For a self-hosted Kratos file, values read from files
+can instead stay ``file://`` references the Kratos process reads itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler import blobs, yamlio
+from reconciler.jsontypes import JSONObject, JSONValue, get_at, set_at
+from reconciler.validate import ValidEnvironment
+
+PRESET_PREFIX = "preset://"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The desired document, plus what it means for content referenced by URL."""
+
+    config: JSONObject
+    # URL -> SHA-512 of its content, for file:// references kept as references.
+    digests: Mapping[str, str] = field(default_factory=dict)
+
+
+def render(environment: ValidEnvironment, *, link_files_from: Path | None = None) -> Rendered:
+    """The desired identity config. With ``link_files_from`` (a Kratos file's folder), values
+    that came from ``file://`` are written as ``file://`` paths relative to that folder."""
+    config = copy.deepcopy(environment.identity_config)
+    _render_schemas(config)
+    if link_files_from is None:
+        return Rendered(config)
+    digests = _link_files(config, environment, link_files_from)
+    return Rendered(config, digests)
+
+
+def canonical_json(document: JSONValue) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _render_schemas(config: JSONObject) -> None:
+    identity = config.get("identity")
+    schemas = identity.get("schemas") if isinstance(identity, dict) else None
+    for entry in schemas if isinstance(schemas, list) else []:
+        if isinstance(entry, dict):
+            _render_schema(entry)
+
+
+def _render_schema(entry: JSONObject) -> None:
+    inline = entry.pop("schema", None)
+    if isinstance(inline, dict):
+        entry["url"] = blobs.encode(canonical_json(inline))
+        return
+    url = entry.get("url")
+    if url is None and str(entry.get("id", "")).startswith(PRESET_PREFIX):
+        entry["url"] = entry["id"]
+        return
+    content = blobs.decode(url) if isinstance(url, str) else None
+    parsed = _parse_schema(content) if content is not None else None
+    if parsed is not None:
+        entry["url"] = blobs.encode(canonical_json(parsed))
+
+
+def _parse_schema(content: bytes) -> JSONValue | None:
+    """JSON or YAML schema content; None when it is neither (validation reports it)."""
+    try:
+        parsed: JSONValue = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        try:
+            parsed = yamlio.load_with_positions(content.decode("utf-8")).data
+        except (yamlio.YamlSyntaxError, UnicodeDecodeError):
+            return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _link_files(config: JSONObject, environment: ValidEnvironment, base: Path) -> dict[str, str]:
+    digests: dict[str, str] = {}
+    for pointer, info in environment.raw.identity_pointers("file_path").items():
+        found, value = get_at(config, pointer)
+        if not found or not isinstance(value, str) or info.file_path is None:
+            continue
+        reference = "file://" + os.path.relpath(info.file_path, base)
+        set_at(config, pointer, reference)
+        digests[reference] = info.file_digest
+    return digests

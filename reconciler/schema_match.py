@@ -1,0 +1,80 @@
+"""Tell whether a desired identity schema is already live, and explain how it differs if not.
+
+Live schemas come back as presets with inline ``base64://`` or as content-addressed storage
+URLs whose file name is the SHA-512 of the bytes Ory stored (ory-api.md §1a, transformations 1
+and 2). We match by content first: the raw digest, or, when the content itself is at hand,
+the digest of its canonical JSON (so the same schema serialised differently still matches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconciler import blobs
+from reconciler.identity_schemas import trait_diff
+from reconciler.jsontypes import JSONObject, JSONValue
+
+PRESET = "preset://"
+
+
+@dataclass(frozen=True)
+class SchemaContent:
+    digests: frozenset[str]  # every digest that identifies this content
+    document: JSONValue = None  # the parsed schema, when we have its bytes
+
+
+def content_of(url: str, known: Mapping[str, str], contents: Mapping[str, bytes]) -> SchemaContent:
+    raw = blobs.decode(url)
+    digest = blobs.digest_of(url, known)
+    if raw is None:
+        raw = contents.get(url) or (contents.get(digest) if digest else None)
+    digests = {digest} if digest else set()
+    document = _parse(raw)
+    if document is not None:
+        digests.add(_canonical_digest(document))
+    return SchemaContent(frozenset(digests), document)
+
+
+def same_content(
+    desired: JSONObject, live: JSONObject, known: Mapping[str, str], contents: Mapping[str, bytes]
+) -> bool:
+    desired_url, live_url = str(desired.get("url", "")), str(live.get("url", ""))
+    if desired_url.startswith(PRESET):
+        # Presets are Ory's; live shows their current content inline, under the same id.
+        return desired.get("id") == live.get("id")
+    mine = content_of(desired_url, known, contents)
+    theirs = content_of(live_url, known, contents)
+    return bool(mine.digests & theirs.digests)
+
+
+def explain(
+    desired: JSONObject, live: JSONObject, known: Mapping[str, str], contents: Mapping[str, bytes]
+) -> tuple[str, ...]:
+    """Trait-level differences from live to desired, breaking ones marked."""
+    old = content_of(str(live.get("url", "")), known, contents).document
+    new = content_of(str(desired.get("url", "")), known, contents).document
+    if old is None or new is None:
+        return ("the live content is not available to compare traits",)
+    lines = []
+    for change in trait_diff(old, new):
+        mark = "BREAKING " if change.breaking else ""
+        lines.append(f"{mark}{change.kind} {change.trait}: {change.reason}")
+    return tuple(lines) or ("no trait changes (only other keywords differ)",)
+
+
+def _parse(raw: bytes | None) -> JSONValue:
+    if raw is None:
+        return None
+    try:
+        parsed: JSONValue = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return parsed
+
+
+def _canonical_digest(document: JSONValue) -> str:
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "canonical:" + hashlib.sha512(text.encode()).hexdigest()
