@@ -32,16 +32,18 @@ import hashlib
 import json
 import re
 import secrets
+import socket
+import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
 import jsonpatch
@@ -614,6 +616,15 @@ class RecordedRequest:
     status: int
 
 
+#: What a queued fault does to the request it catches:
+#: ``status``: answer ``status`` instead (state untouched unless ``process``);
+#: ``pass``: answer normally (a placeholder in a status sequence);
+#: ``drop``: process, send the first ``after_bytes`` bytes of the real response, close;
+#: ``reset``: send nothing and reset the connection (TCP RST);
+#: ``delay``: process, then wait ``delay`` seconds before answering.
+FaultKind = Literal["status", "pass", "drop", "reset", "delay"]
+
+
 @dataclass
 class _Fault:
     status: int
@@ -621,6 +632,25 @@ class _Fault:
     headers: dict[str, str]
     remaining: int
     methods: tuple[str, ...]
+    kind: FaultKind = "status"
+    process: bool = False  # handle the request for real (apply a PATCH) before the fault
+    after_bytes: int = 0
+    delay: float = 0.0
+
+    def shape(self, real: _Response | None) -> _Response:
+        """The response actually sent, given the real one (None when not processed)."""
+        if self.kind == "status":
+            payload = self.body if self.body is not None else error_body(self.status)
+            return _json_response(self.status, payload, self.headers)
+        assert real is not None or self.kind == "reset"
+        base = real or _Response(0, b"")
+        if self.kind == "drop":
+            return replace(base, cut_after=self.after_bytes)
+        if self.kind == "reset":
+            return replace(base, reset=True)
+        if self.kind == "delay":
+            return replace(base, delay=self.delay)
+        return base
 
 
 @dataclass(frozen=True)
@@ -629,6 +659,9 @@ class _Response:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    cut_after: int | None = None  # close the connection after this many response bytes
+    reset: bool = False  # reset the connection instead of answering
+    delay: float = 0.0  # seconds to wait before answering
 
 
 def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Response:
@@ -654,6 +687,9 @@ class OryTestServer:
         self._projects: dict[str, JSONObject] = {}
         self._requests: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
+        #: The revision each successfully applied PATCH created, in order (whatever was
+        #: answered: a fault may hide the success from the client).
+        self.applied_patches: list[str] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.project_id = self._seed()
@@ -819,7 +855,60 @@ class OryTestServer:
         """Answer the next ``times`` ``/projects`` requests whose method is in ``methods``
         with ``status`` (body defaults to a herodot error), before auth and without
         touching state. Faults are consumed in the order they were queued."""
-        fault = _Fault(status, body, dict(headers or {}), times, tuple(m.upper() for m in methods))
+        self._queue(_Fault(status, body, dict(headers or {}), times, _upper(methods)))
+
+    def fail_after_apply(
+        self, status: int = 500, times: int = 1, methods: tuple[str, ...] = ("PATCH",)
+    ) -> None:
+        """Handle the next matching requests for real (a PATCH is applied and the revision
+        moves), then answer ``status`` with a herodot error instead of the real answer."""
+        self._queue(_Fault(status, None, {}, times, _upper(methods), process=True))
+
+    def drop_next(
+        self, after_bytes: int = 0, times: int = 1, methods: tuple[str, ...] = ("GET", "PATCH")
+    ) -> None:
+        """Handle the next matching requests for real (a PATCH is applied), send only the
+        first ``after_bytes`` bytes of the HTTP response (status line and headers
+        included), then close the connection."""
+        fault = _Fault(0, None, {}, times, _upper(methods), kind="drop", process=True)
+        fault.after_bytes = after_bytes
+        self._queue(fault)
+
+    def reset_next(
+        self,
+        times: int = 1,
+        methods: tuple[str, ...] = ("GET", "PATCH"),
+        *,
+        apply_first: bool = False,
+    ) -> None:
+        """Reset the connection (TCP RST) of the next matching requests without answering;
+        with ``apply_first`` the request is handled for real first (a PATCH is applied)."""
+        self._queue(_Fault(0, None, {}, times, _upper(methods), kind="reset", process=apply_first))
+
+    def delay_next(
+        self, seconds: float, times: int = 1, methods: tuple[str, ...] = ("GET", "PATCH")
+    ) -> None:
+        """Handle the next matching requests for real, then wait ``seconds`` before
+        answering (a client with a shorter timeout gives up; a PATCH is applied anyway)."""
+        fault = _Fault(0, None, {}, times, _upper(methods), kind="delay", process=True)
+        fault.delay = seconds
+        self._queue(fault)
+
+    def status_sequence(
+        self,
+        statuses: Sequence[int | None],
+        methods: tuple[str, ...] = ("GET", "PATCH"),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next matching requests with these statuses in order; ``None`` means
+        "answer normally" (e.g. ``[503, 429, None]``: two failures, then the real answer)."""
+        for status in statuses:
+            if status is None:
+                self._queue(_Fault(0, None, {}, 1, _upper(methods), kind="pass", process=True))
+            else:
+                self._queue(_Fault(status, None, dict(headers or {}), 1, _upper(methods)))
+
+    def _queue(self, fault: _Fault) -> None:
         with self._lock:
             self._faults.append(fault)
 
@@ -832,8 +921,12 @@ class OryTestServer:
         if path.startswith("/storage/"):
             return self._serve_storage(unquote(path.removeprefix("/storage/")))
         fault = self._take_fault(method)
-        if fault is not None:
-            return fault
+        if fault is None:
+            return self._answer(method, path, headers, body)
+        real = self._answer(method, path, headers, body) if fault.process else None
+        return fault.shape(real)
+
+    def _answer(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> _Response:
         try:
             self._authorize(headers)
             return self._route(method, path, body)
@@ -852,15 +945,14 @@ class OryTestServer:
         kind = "application/json" if name.endswith(".json") else "text/plain; charset=utf-8"
         return _Response(200, data, content_type=kind)
 
-    def _take_fault(self, method: str) -> _Response | None:
+    def _take_fault(self, method: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
                 if method in fault.methods:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
-                    payload = fault.body if fault.body is not None else error_body(fault.status)
-                    return _json_response(fault.status, payload, fault.headers)
+                    return fault
         return None
 
     def _authorize(self, headers: Mapping[str, str]) -> None:
@@ -915,6 +1007,7 @@ class OryTestServer:
             project, warnings = self._apply(current, _parse_ops(body))
             project["revision_id"] = str(uuid.uuid4())
             self._projects[project_id] = project
+            self.applied_patches.append(project["revision_id"])
             return _json_response(200, {"project": self._public(project), "warnings": warnings})
 
     def _apply(self, current: JSONObject, ops: list[Any]) -> tuple[JSONObject, list[JSONObject]]:
@@ -937,6 +1030,10 @@ class OryTestServer:
         warnings = _revert_server_managed(config, previous)
         project["services"]["identity"]["config"] = self._normalise(config, previous)
         return project, warnings
+
+
+def _upper(methods: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(m.upper() for m in methods)
 
 
 def _parse_ops(body: bytes) -> list[Any]:
@@ -992,15 +1089,36 @@ class _Handler(BaseHTTPRequestHandler):
         ory._record(
             RecordedRequest(self.command, path, query, headers, body, parsed, response.status)
         )
-        if ory.latency > 0:
-            time.sleep(ory.latency)
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
+        if response.reset:
+            self._reset_connection()
+            return
+        if ory.latency + response.delay > 0:
+            time.sleep(ory.latency + response.delay)
+        try:
+            self._send(response)
+        except OSError:  # the client gave up waiting (timeout test): nobody to answer
+            self.close_connection = True
+
+    def _send(self, response: _Response) -> None:
+        head = [f"{self.protocol_version} {response.status} {HTTPStatus(response.status).phrase}"]
+        head += [f"Server: {self.version_string()}", f"Date: {self.date_time_string()}"]
+        head += [f"Content-Type: {response.content_type}"]
+        head += [f"Content-Length: {len(response.body)}"]
+        head += [f"{name}: {value}" for name, value in response.headers.items()]
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body
+        if response.cut_after is None:
+            self.wfile.write(raw)
+            return
+        self.wfile.write(raw[: response.cut_after])
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _reset_connection(self) -> None:
+        """Close with SO_LINGER 0: the kernel sends RST, the client sees "connection reset"."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
 
 @pytest.fixture(name="ory_server")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.client import OryClient, ProjectUpdate, identity_config_of
-from reconciler.diff import SCHEMAS, same_string
+from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS, same_string
 from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.plan import prefixed
@@ -122,22 +122,37 @@ def shows_changes(operations: Sequence[JSONObject], config: JSONObject) -> bool:
     """Whether ``config`` holds every value the plan's add/replace operations write.
 
     Compared the way Ory rewrites values (durations, content-addressed files, redacted
-    secrets). A default schema id Ory renamed to its content hash is not recognised, and
-    resets cannot be checked (the server puts back its default, which we may not
-    know), so a plan made only of resets is never confirmed this way. When unsure, the
-    answer is False: a false "not confirmed" costs a plan; a false "applied" loses a change.
+    secrets, identity schemas renamed to their content hash). Resets cannot be checked (the
+    server puts back its default, which we may not know), so a plan made only of resets is
+    never confirmed this way. When unsure, the answer is False: a false "not confirmed"
+    costs a plan; a false "applied" loses a change.
     """
     writes = [op for op in operations if op.get("op") in ("add", "replace")]
-    return bool(writes) and all(_shows(op, config) for op in writes)
+    return bool(writes) and all(_shows(op, config, writes) for op in writes)
 
 
-def _shows(operation: JSONObject, config: JSONObject) -> bool:
+def _shows(operation: JSONObject, config: JSONObject, writes: Sequence[JSONObject]) -> bool:
     pointer, value = str(operation["path"]), operation.get("value")
     if pointer.endswith("/-"):
         found, items = get_at(config, pointer[:-2])
         return found and isinstance(items, list) and any(_same(value, i, pointer) for i in items)
     found, live = get_at(config, pointer)
+    if pointer == DEFAULT_SCHEMA and value != live:
+        return found and _renamed_default_schema(value, live, config, writes)
     return found and _same(value, live, pointer)
+
+
+def _renamed_default_schema(
+    desired: JSONValue, live: JSONValue, config: JSONObject, writes: Sequence[JSONObject]
+) -> bool:
+    """Whether the live default is the schema this plan added as ``desired``, stored under
+    another id (Ory names custom schemas after the SHA-512 of their content, ory-api.md §1a)."""
+    _, schemas = get_at(config, SCHEMAS)
+    entries = [s for s in schemas if isinstance(s, dict)] if isinstance(schemas, list) else []
+    live_urls = [s.get("url") for s in entries if s.get("id") == live]
+    added = [op.get("value") for op in writes if op.get("path") == SCHEMAS + "/-"]
+    added_urls = [a.get("url") for a in added if isinstance(a, dict) and a.get("id") == desired]
+    return any(_same(new, old, SCHEMAS) for new in added_urls for old in live_urls)
 
 
 def _same(desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
