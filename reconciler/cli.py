@@ -30,12 +30,14 @@ from reconciler.commands.context import (
     Context,
     color_enabled,
 )
+from reconciler.commands.diff import diff
+from reconciler.commands.export import export_command
 from reconciler.commands.plan import plan
 from reconciler.commands.render import render
 from reconciler.commands.validate import validate
 from reconciler.errors import ReconcilerError
 
-COMMANDS: tuple[click.Command, ...] = (validate, render, plan, apply)
+COMMANDS: tuple[click.Command, ...] = (validate, render, plan, apply, export_command, diff)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,149 @@
+"""Drift adoption: take live values back into the environment files that declared them.
+
+A plan says where live differs from what an environment declares. Each differing value is
+written back into the file that set it (the overlay or the base: the loader records which),
+through a ruamel round trip, so comments, key order and layout survive.
+
+Never written back: secrets and values built from ``${VAR}`` (live is redacted, and a secret
+does not belong in git), values read from ``file://`` (edit that file), identity schemas
+(immutable on Ory Network), ``remove:`` entries, and keys live does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import yamlio
+from reconciler.atomic import write_atomically
+from reconciler.diff import SCHEMAS, Change
+from reconciler.errors import ConfigError, Location
+from reconciler.export import is_exported_secret, short_duration
+from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
+from reconciler.loader import IDENTITY_CONFIG, RawEnvironment, display_path
+from reconciler.plan import Plan
+from reconciler.secrets import is_sensitive
+
+
+@dataclass(frozen=True)
+class Adoption:
+    pointer: Pointer  # relative to the identity config
+    declared: JSONValue
+    live: JSONValue
+    file: Path
+    location: Location
+
+
+@dataclass(frozen=True)
+class Skipped:
+    pointer: Pointer
+    reason: str
+
+
+@dataclass(frozen=True)
+class Drift:
+    adoptions: tuple[Adoption, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def find_drift(plan: Plan, raw: RawEnvironment) -> Drift:
+    """Sort the plan's changes into values to adopt and values that must stay as declared."""
+    adoptions: list[Adoption] = []
+    skipped: list[Skipped] = []
+    for change in plan.changes:
+        reason = _not_adoptable(change, plan, raw)
+        if reason:
+            skipped.append(Skipped(change.pointer, reason))
+            continue
+        info = raw.info[IDENTITY_CONFIG + change.pointer]
+        adoptions.append(
+            Adoption(
+                change.pointer,
+                change.desired,
+                change.live,
+                _file_of(info.location, raw.files),
+                info.location,
+            )
+        )
+    return Drift(tuple(adoptions), tuple(skipped))
+
+
+def _not_adoptable(change: Change, plan: Plan, raw: RawEnvironment) -> str:
+    pointer = change.pointer
+    if change.source is not None or is_within(pointer, SCHEMAS):
+        return "identity schemas are immutable on Ory Network; declare a new schema instead"
+    if change.action == "reset":
+        return "listed under remove:; delete that entry to keep the live value"
+    if not change.live_present:
+        return "live has no value here; delete the key to stop managing it"
+    if _is_secret(change, plan):
+        return "a secret or ${VAR} value; never written back"
+    declared = [i for p, i in raw.info.items() if is_within(p, IDENTITY_CONFIG + pointer)]
+    if any(i.file_ref for i in declared):
+        return "read from a file:// reference; update that file instead"
+    if IDENTITY_CONFIG + pointer not in raw.info:
+        return "no file declares this value"
+    return ""
+
+
+def _is_secret(change: Change, plan: Plan) -> bool:
+    if is_sensitive(change.pointer, plan.sensitive):
+        return True
+    if any(is_within(p, change.pointer) for p in plan.sensitive):
+        return True
+    return any(is_exported_secret(p, v) for p, v in _scalars(change.live, change.pointer))
+
+
+def _scalars(value: JSONValue, pointer: Pointer) -> Iterable[tuple[Pointer, JSONValue]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _scalars(child, join_pointer(pointer, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _scalars(child, join_pointer(pointer, index))
+    else:
+        yield pointer, value
+
+
+def _file_of(location: Location, files: tuple[Path, ...]) -> Path:
+    for path in files:
+        if display_path(path) == location.file:
+            return path
+    return Path(location.file)
+
+
+def as_written(value: JSONValue) -> JSONValue:
+    """A live value as an environment file should hold it: short durations, ``$`` escaped."""
+    if isinstance(value, dict):
+        return {key: as_written(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [as_written(child) for child in value]
+    if isinstance(value, str):
+        return short_duration(value).replace("$", "$$")
+    return value
+
+
+def write_back(adoptions: Iterable[Adoption]) -> tuple[Path, ...]:
+    """Write each live value into the file that declared it; returns the files written."""
+    by_file: dict[Path, list[Adoption]] = {}
+    for adoption in adoptions:
+        by_file.setdefault(adoption.file, []).append(adoption)
+    for path, group in sorted(by_file.items()):
+        _rewrite(path, group)
+    return tuple(sorted(by_file))
+
+
+def _rewrite(path: Path, adoptions: list[Adoption]) -> None:
+    text = path.read_text(encoding="utf-8")
+    try:
+        document = yamlio.parse_roundtrip(text)
+    except yamlio.YamlSyntaxError as exc:
+        raise ConfigError([f"{display_path(path)}:{exc.line}:{exc.column}: {exc}"]) from None
+    for adoption in adoptions:
+        parent = document["identity_config"]
+        *parents, last = split_pointer(adoption.pointer)
+        for token in parents:
+            parent = parent[token]
+        parent[last] = as_written(adoption.live)
+    write_atomically(path, yamlio.dump_roundtrip(document, like=text), path.stat().st_mode & 0o7777)

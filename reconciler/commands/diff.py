@@ -1,0 +1,53 @@
+"""``reconciler diff ENV_A ENV_B [--live] [--ignore PATH]...``"""
+
+from __future__ import annotations
+
+import click
+
+from reconciler import onboard, views
+from reconciler.commands.context import EXIT_OK, Context
+from reconciler.plan import Plan
+
+
+@click.command("diff")
+@click.argument("environment_a")
+@click.argument("environment_b")
+@click.option("--live", is_flag=True, help="Compare the two targets' live configs instead.")
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="POINTER",
+    help="Hide differences at or below this JSON pointer (repeatable), e.g. /courier/smtp.",
+)
+@click.pass_obj
+def diff(
+    obj: Context, environment_a: str, environment_b: str, live: bool, ignore: tuple[str, ...]
+) -> int:
+    """What promoting ENV_A to ENV_B would change in ENV_B (desired states; --live: live)."""
+    for pointer in ignore:
+        if not pointer.startswith("/"):
+            raise click.BadParameter(f"{pointer!r} is not a JSON pointer", param_hint="--ignore")
+    compare = onboard.compare_live if live else onboard.compare_desired
+    result = compare(environment_a, environment_b, obj.settings, ignore)
+    what = "live configs" if live else "desired states"
+    click.echo(f"Promoting {environment_a} to {environment_b} ({what}):")
+    if live:
+        click.echo(f"Live revisions: {result.plan.revision}")
+    click.echo("")
+    click.echo(_changes(result.plan, obj.color), nl=False)
+    if result.only_in_b:
+        click.echo("")
+        click.echo(
+            f"Set in {environment_b} only (promoting {environment_a} leaves them as they are):"
+        )
+        for pointer, value in result.only_in_b:
+            click.echo(f"  {pointer or '/'}: {views.display_value(value, pointer, result.plan)}")
+    return EXIT_OK
+
+
+def _changes(plan: Plan, color: bool) -> str:
+    # format_plan's first block names an environment and a live revision, which a comparison
+    # of two environments does not have; the rest (changes, warnings, summary) is the same.
+    text = views.format_plan(plan, color=color)
+    return text.split("\n\n", 1)[1] if "\n\n" in text else text

@@ -1,0 +1,122 @@
+"""``reconciler export ENV`` (and ``export ENV --into [--write]``: adopt drift)"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from reconciler import adopt, export, onboard, reconcile, views
+from reconciler.commands.context import EXIT_OK, Context
+from reconciler.errors import ConfigError
+from reconciler.jsontypes import JSONObject
+from reconciler.loader import display_path, environment_path
+
+
+@click.command("export")
+@click.argument("environment")
+@click.option(
+    "--out",
+    help="Where to write the environment file; '-' prints it. Default: environments/ENV.yaml.",
+)
+@click.option("--extends", help="Export only what differs from this base layer (e.g. base.yaml).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist and differ.")
+@click.option("--target-project", help="New environment: the Ory Network project id to read.")
+@click.option(
+    "--kratos-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="New environment: the Kratos config file to read.",
+)
+@click.option("--into", is_flag=True, help="Show live values that differ from what ENV declares.")
+@click.option("--write", is_flag=True, help="With --into: write those live values back.")
+@click.pass_obj
+def export_command(
+    obj: Context,
+    environment: str,
+    out: str | None,
+    extends: str | None,
+    force: bool,
+    target_project: str | None,
+    kratos_file: Path | None,
+    into: bool,
+    write: bool,
+) -> int:
+    """Write a minimal environment file (plus schema and Jsonnet files) from live config."""
+    if write and not into:
+        raise click.UsageError("--write only goes with --into")
+    if into:
+        return _adopt(obj, environment, write)
+    request = onboard.ExportRequest(
+        name=environment,
+        out=_output(obj, environment, out),
+        extends=extends,
+        force=force,
+        new_target=_new_target(obj, environment, target_project, kratos_file),
+    )
+    result = onboard.export_environment(request, obj.settings)
+    if request.out is None:
+        click.echo(result.text, nl=False)
+    for path in result.written:
+        click.echo(f"Wrote {display_path(path)}", err=True)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    _list_variables(result.export.variables)
+    return EXIT_OK
+
+
+def _output(obj: Context, environment: str, out: str | None) -> Path | None:
+    if out == "-":
+        return None
+    if out is not None:
+        return Path(out)
+    try:
+        return environment_path(obj.settings.root, environment)
+    except ConfigError:
+        return obj.settings.root / "environments" / f"{environment}.yaml"
+
+
+def _new_target(
+    obj: Context, environment: str, project: str | None, kratos_file: Path | None
+) -> JSONObject | None:
+    if project and kratos_file:
+        raise click.UsageError("pass --target-project or --kratos-file, not both")
+    if project:
+        return {"ory_network": {"project": project}}
+    if kratos_file:
+        folder = (obj.settings.root / "environments").resolve()
+        relative = Path(os.path.relpath(kratos_file.resolve(), folder))
+        return {"kratos_file": {"path": relative.as_posix()}}
+    return None
+
+
+def _list_variables(variables: tuple[export.Variable, ...]) -> None:
+    if not variables:
+        return
+    click.echo("Variables the environment needs (set them before plan or apply):", err=True)
+    for variable in variables:
+        click.echo(f"  {export.describe_variable(variable)}", err=True)
+
+
+def _adopt(obj: Context, environment: str, write: bool) -> int:
+    valid = onboard.load_leniently(environment, obj.settings)
+    target = reconcile.open_target(valid, obj.settings)
+    try:
+        planned = reconcile.plan_environment(valid, target, obj.settings)
+    finally:
+        target.close()
+    drift = adopt.find_drift(planned, valid.raw)
+    click.echo(f"Drift in {environment}: {planned.target}, live revision {planned.revision}")
+    for item in drift.adoptions:
+        live = views.display_value(item.live, item.pointer, planned)
+        declared = views.display_value(item.declared, item.pointer, planned)
+        click.echo(f"  < {item.pointer}: {declared} -> {live} (live; {item.location})")
+    for skipped in drift.skipped:
+        click.echo(f"  = {skipped.pointer}: not adopted: {skipped.reason}")
+    click.echo(f"{len(drift.adoptions)} to adopt, {len(drift.skipped)} not adoptable.")
+    if write and drift.adoptions:
+        for path in adopt.write_back(drift.adoptions):
+            click.echo(f"Wrote {display_path(path)}", err=True)
+    elif drift.adoptions:
+        click.echo("Run again with --write to write the live values into these files.")
+    return EXIT_OK

@@ -1,0 +1,425 @@
+"""Turn a live identity config into a minimal environment document plus its side files. Pure.
+
+What ``export`` leaves out, so that the file holds only what someone actually decided:
+
+* keys the target manages itself (``serve``, ``cookies``, ``session.cookie`` on Ory Network;
+  ory-api.md §1a "Server-side transformations" 5);
+* values equal to the Kratos default (``default_at``: the official config schema, or the
+  defaults ory-api.md §1c documents), compared by meaning (``30m`` equals ``30m0s``);
+* on Ory Network, the values the platform fills in for every project (``ORY_NETWORK_FILL_INS``:
+  the Account Experience ``/ui/...`` URLs, ``/ui/welcome``, the project's own URL as the only
+  allowed return URL, an empty link ``base_url``);
+* empty mappings and lists, unless the default is not empty (then ``[]`` is a decision).
+
+And what it rewrites, so that the file is reviewable and holds no secret:
+
+* identity schemas whose content is at hand (inline ``base64://``, or read by the caller) go
+  to ``schemas/<id>.schema.json``, other blobs (Jsonnet bodies, OIDC mappers) to
+  ``hooks/<where>.jsonnet``; both are referenced with ``file://`` and written byte for byte,
+  so their SHA-512 still matches live. Content-addressed URLs whose content is not at hand
+  stay URLs (they plan as equal: the file name is the digest);
+* every secret (``secrets.is_secret_path``, credentials in headers, Kratos ``dsn`` and
+  ``secrets``, redacted values) becomes a ``${NAME}`` placeholder; for URIs only the
+  password does. Literal ``$`` is written as ``$$``;
+* Go durations are shortened (``30m0s`` -> ``30m``).
+
+Keys are sorted and names derived from pointers, so the same live config always gives the same
+bytes. ``overlay_on`` keeps only what an existing base layer does not already say.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from reconciler import blobs, yamlio
+from reconciler.diff import Change, DefaultLookup, same_string
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    get_at,
+    is_within,
+    join_pointer,
+    split_pointer,
+)
+from reconciler.secrets import is_secret_path
+
+SCHEMAS: Pointer = "/identity/schemas"
+# Pointers Ory Network fills in for every project, with the value it fills in. A value that
+# differs from these was set by someone and is exported.
+ORY_NETWORK_FILL_INS: Mapping[Pointer, JSONValue] = {
+    "/selfservice/default_browser_return_url": "/ui/welcome",
+    "/selfservice/flows/error/ui_url": "/ui/error",
+    "/selfservice/flows/login/ui_url": "/ui/login",
+    "/selfservice/flows/registration/ui_url": "/ui/registration",
+    "/selfservice/flows/settings/ui_url": "/ui/settings",
+    "/selfservice/flows/recovery/ui_url": "/ui/recovery",
+    "/selfservice/flows/verification/ui_url": "/ui/verification",
+    "/selfservice/methods/link/config/base_url": "",
+}
+ALLOWED_RETURN_URLS: Pointer = "/selfservice/allowed_return_urls"
+PUBLIC_BASE_URL: Pointer = "/serve/public/base_url"
+
+# Secrets besides secrets.is_secret_path: a self-hosted Kratos file holds its database DSN and
+# cookie/cipher secrets; web hook headers often carry credentials.
+_MORE_SECRETS = (
+    re.compile(r"^/dsn$"),
+    re.compile(r"^/secrets/"),
+    re.compile(r"/headers/[^/]*(?i:authorization|key|token|secret|cookie)[^/]*$"),
+)
+_REDACTED = re.compile(r"^\*{3,}$")
+_GO_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+(?:\.\d+)?s)?$")
+_JSONNET_KEYS = frozenset({"body", "mapper_url", "claims_mapper_url"})
+_NAME_NOISE = frozenset({"selfservice", "flows", "methods", "config"})
+
+
+@dataclass(frozen=True)
+class ExportRules:
+    """What the export must know besides the live config."""
+
+    default_at: DefaultLookup
+    server_managed: tuple[Pointer, ...] = ()
+    network_fill_ins: bool = False
+    # URL -> content, for blobs the caller could read (``file://`` next to a Kratos file).
+    contents: Mapping[str, bytes] = field(default_factory=dict)
+    # How a ``file://`` reference reaches the repository root from the environment file.
+    root_from_environment: str = "../"
+
+
+@dataclass(frozen=True)
+class SideFile:
+    path: str  # relative to the repository root, with forward slashes
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    pointer: Pointer
+    part: str  # "value" or "password" (of a URI)
+
+
+@dataclass(frozen=True)
+class Export:
+    identity_config: JSONObject
+    files: tuple[SideFile, ...]
+    variables: tuple[Variable, ...]
+
+
+def minimal_config(live: JSONObject, rules: ExportRules) -> JSONObject:
+    """Live values that are neither server-managed, filled in by Ory, nor Kratos defaults."""
+    config = copy.deepcopy(live)
+    for pointer in rules.server_managed:
+        _delete_at(config, pointer)
+    if rules.network_fill_ins:
+        _drop_fill_ins(config, live)
+    pruned = _prune(config, "", rules.default_at)
+    return pruned if isinstance(pruned, dict) else {}
+
+
+def overlay_on(
+    base: JSONObject, live: JSONObject, minimal: JSONObject, base_changes: Iterable[Change]
+) -> JSONObject:
+    """What an environment extending ``base`` must say so that it plans as ``live``.
+
+    ``minimal`` is ``minimal_config(live)``; ``base_changes`` is the diff of the base's
+    desired state against live (where the base disagrees with live).
+    """
+    # A base's remove: cannot be overridden (a pointer may not be both set and removed).
+    disagreements = [
+        _settable(change.pointer, live) for change in base_changes if change.action != "reset"
+    ]
+    overlay: JSONObject = {}
+    for pointer, value in _leaves(minimal, ""):
+        declared, _ = get_at(base, pointer)
+        if not declared or any(_related(pointer, d) for d in disagreements):
+            _set_at(overlay, pointer, value)
+    for pointer in sorted(set(disagreements)):
+        found, value = get_at(live, pointer)
+        if found and not get_at(overlay, pointer)[0]:
+            _set_at(overlay, pointer, copy.deepcopy(value))
+    return overlay
+
+
+def externalize(config: JSONObject, rules: ExportRules) -> Export:
+    """Move blobs to side files and secrets to variables; the result is ready to write."""
+    writer = _Externalizer(config, rules)
+    result = writer.value(config, "")
+    assert isinstance(result, dict)
+    return Export(
+        identity_config=result,
+        files=tuple(sorted(writer.files.values(), key=lambda f: f.path)),
+        variables=tuple(sorted(writer.variables, key=lambda v: v.name)),
+    )
+
+
+def short_duration(text: str) -> str:
+    """``1h0m0s`` -> ``1h``, ``30m0s`` -> ``30m``; anything else is returned unchanged."""
+    match = _GO_DURATION.match(text)
+    if not text or match is None:
+        return text
+    parts = [part for part in match.groups() if part and float(part[:-1]) != 0]
+    return "".join(parts) or text
+
+
+def is_exported_secret(pointer: Pointer, value: JSONValue) -> bool:
+    if not isinstance(value, str) or value == "":
+        return False
+    return (
+        is_secret_path(pointer)
+        or any(pattern.search(pointer) for pattern in _MORE_SECRETS)
+        or _REDACTED.match(value) is not None
+    )
+
+
+# -- minimal ------------------------------------------------------------------------------
+
+
+def _drop_fill_ins(config: JSONObject, live: JSONObject) -> None:
+    for pointer, filled in ORY_NETWORK_FILL_INS.items():
+        found, value = get_at(config, pointer)
+        if found and value == filled:
+            _delete_at(config, pointer)
+    _, base_url = get_at(live, PUBLIC_BASE_URL)
+    _, allowed = get_at(config, ALLOWED_RETURN_URLS)
+    if isinstance(base_url, str) and allowed == [base_url.rstrip("/")]:
+        _delete_at(config, ALLOWED_RETURN_URLS)
+
+
+def _prune(value: JSONValue, pointer: Pointer, default_at: DefaultLookup) -> JSONValue | None:
+    """``value`` without default-valued keys and empty containers; None when nothing is left.
+
+    Lists are kept whole (they are compared whole), except that an empty one is dropped
+    unless its default is not empty.
+    """
+    if pointer and pointer != SCHEMAS and _is_default(value, pointer, default_at):
+        return None
+    if isinstance(value, dict):
+        kept: JSONObject = {}
+        for key in sorted(value):
+            child = _prune(value[key], join_pointer(pointer, key), default_at)
+            if child is not None:
+                kept[key] = child
+        return kept or _empty_unless_default_differs(kept, pointer, default_at)
+    if isinstance(value, list) and not value:
+        return _empty_unless_default_differs([], pointer, default_at)
+    if pointer == SCHEMAS and isinstance(value, list):
+        # Schemas are matched entry by entry on the keys we write, so defaults can go.
+        return [
+            _prune_entry(entry, join_pointer(pointer, i), default_at)
+            for i, entry in enumerate(value)
+        ]
+    return value
+
+
+def _prune_entry(entry: JSONValue, pointer: Pointer, default_at: DefaultLookup) -> JSONValue:
+    if not isinstance(entry, dict):
+        return entry
+    return {
+        key: entry[key]
+        for key in sorted(entry)
+        if not _is_default(entry[key], join_pointer(pointer, key), default_at)
+    }
+
+
+def _is_default(value: JSONValue, pointer: Pointer, default_at: DefaultLookup) -> bool:
+    found, default = default_at(pointer)
+    if not found:
+        return False
+    if isinstance(value, str) and isinstance(default, str):
+        return same_string(value, default, {})
+    if isinstance(value, bool) or isinstance(default, bool):
+        return value is default
+    return value == default
+
+
+def _empty_unless_default_differs(
+    empty: JSONValue, pointer: Pointer, default_at: DefaultLookup
+) -> JSONValue | None:
+    found, default = default_at(pointer) if pointer else (False, None)
+    return empty if found and default not in ({}, [], None) else None
+
+
+# -- overlay ------------------------------------------------------------------------------
+
+
+def _settable(pointer: Pointer, live: JSONValue) -> Pointer:
+    """The pointer an environment can set for a change at ``pointer``: lists are set whole."""
+    settable, node = "", live
+    for token in split_pointer(pointer):
+        if not isinstance(node, dict):
+            return settable
+        settable = join_pointer(settable, token)
+        node = node.get(token)
+    return settable
+
+
+def _related(pointer: Pointer, other: Pointer) -> bool:
+    return is_within(pointer, other) or is_within(other, pointer)
+
+
+def _leaves(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items() for leaf in _leaves(v, join_pointer(pointer, k))]
+    return [(pointer, value)]
+
+
+# -- externalize --------------------------------------------------------------------------
+
+
+class _Externalizer:
+    def __init__(self, config: JSONObject, rules: ExportRules) -> None:
+        self.config = config
+        self.rules = rules
+        self.files: dict[str, SideFile] = {}
+        self.variables: list[Variable] = []
+
+    def value(self, value: JSONValue, pointer: Pointer) -> JSONValue:
+        if isinstance(value, dict):
+            return {k: self.value(value[k], join_pointer(pointer, k)) for k in sorted(value)}
+        if isinstance(value, list):
+            if pointer == SCHEMAS:
+                return [
+                    self.schema(entry, join_pointer(pointer, i)) for i, entry in enumerate(value)
+                ]
+            return [self.value(item, join_pointer(pointer, i)) for i, item in enumerate(value)]
+        if isinstance(value, str):
+            return self.string(value, pointer)
+        return value
+
+    def string(self, text: str, pointer: Pointer) -> str:
+        if is_exported_secret(pointer, text):
+            return self.secret(text, pointer)
+        content = self.content_of(text)
+        if content is not None:
+            return self.side_file(content, pointer)
+        return short_duration(text.replace("$", "$$"))
+
+    def secret(self, text: str, pointer: Pointer) -> str:
+        parts = urlsplit(text) if "://" in text else None
+        if parts is None or not parts.password:
+            return f"${{{self.variable(pointer, 'value')}}}"
+        # Only the password of a URI is secret; user, host and options stay reviewable.
+        name = self.variable(pointer, "password")
+        user, _, host = parts.netloc.rpartition("@")
+        marked = parts._replace(netloc=f"{user.split(':', 1)[0]}:\0@{host}").geturl()
+        return marked.replace("$", "$$").replace("\0", f"${{{name}}}")
+
+    def variable(self, pointer: Pointer, part: str) -> str:
+        labels = self.labels(pointer)
+        if part == "password":
+            labels = [*labels[:-1], "password"]
+        base = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(labels)).strip("_").upper() or "SECRET"
+        if base[0].isdigit():
+            base = "V_" + base
+        names = {v.name for v in self.variables}
+        name = _first_free(base, "_", lambda candidate: candidate in names)
+        self.variables.append(Variable(name, pointer, part))
+        return name
+
+    def labels(self, pointer: Pointer) -> list[str]:
+        """Readable words for ``pointer``: list items by their ``id`` when they have one."""
+        labels: list[str] = []
+        node: JSONValue = self.config
+        for token in split_pointer(pointer):
+            label = token
+            if isinstance(node, list):
+                node = node[int(token)]
+                item_id = node.get("id") if isinstance(node, dict) else None
+                label = item_id if isinstance(item_id, str) else token
+            else:
+                node = node.get(token) if isinstance(node, dict) else None
+            if token not in _NAME_NOISE:
+                labels.append("hook" if token == "hooks" else label)
+        return labels
+
+    def content_of(self, text: str) -> bytes | None:
+        decoded = blobs.decode(text)
+        return decoded if decoded is not None else self.rules.contents.get(text)
+
+    def side_file(self, content: bytes, pointer: Pointer) -> str:
+        key = split_pointer(pointer)[-1]
+        folder, suffix = ("hooks", ".jsonnet") if key in _JSONNET_KEYS else ("templates", "")
+        stem = re.sub(r"[^a-z0-9_.]+", "-", "-".join(self.labels(pointer)).lower()).strip("-")
+        return self.reference(folder, stem, suffix, content)
+
+    def schema(self, entry: JSONValue, pointer: Pointer) -> JSONValue:
+        if not isinstance(entry, dict):
+            return entry
+        result = {
+            k: self.value(entry[k], join_pointer(pointer, k)) for k in sorted(entry) if k != "url"
+        }
+        url = entry.get("url")
+        content = self.content_of(url) if isinstance(url, str) else None
+        if content is None:
+            result["url"] = url
+        else:
+            stem = re.sub(r"[^A-Za-z0-9_.]+", "-", str(entry.get("id", "schema"))).strip("-")
+            result["url"] = self.reference("schemas", stem, ".schema.json", content)
+        return dict(sorted(result.items()))
+
+    def reference(self, folder: str, stem: str, suffix: str, content: bytes) -> str:
+        def taken(name: str) -> bool:
+            existing = self.files.get(f"{folder}/{name}{suffix}")
+            return existing is not None and existing.content != content
+
+        path = f"{folder}/{_first_free(stem, '-', taken)}{suffix}"
+        self.files[path] = SideFile(path, content)
+        return f"file://{self.rules.root_from_environment}{path}"
+
+
+def _first_free(base: str, separator: str, taken: Callable[[str], bool]) -> str:
+    candidate, number = base, 2
+    while taken(candidate):
+        candidate, number = f"{base}{separator}{number}", number + 1
+    return candidate
+
+
+# -- small pointer helpers ----------------------------------------------------------------
+
+
+def _delete_at(doc: JSONObject, pointer: Pointer) -> None:
+    tokens = split_pointer(pointer)
+    node: JSONValue = doc
+    for token in tokens[:-1]:
+        if not isinstance(node, dict) or token not in node:
+            return
+        node = node[token]
+    if isinstance(node, dict):
+        node.pop(tokens[-1], None)
+
+
+def _set_at(doc: JSONObject, pointer: Pointer, value: JSONValue) -> None:
+    tokens = split_pointer(pointer)
+    node = doc
+    for token in tokens[:-1]:
+        child = node.setdefault(token, {})
+        if not isinstance(child, dict):
+            child = node[token] = {}
+        node = child
+    node[tokens[-1]] = value
+
+
+def environment_text(export: Export, *, target: JSONValue, extends: str | None, source: str) -> str:
+    """The environment file: a header naming the variables, then ``extends``, ``target``
+    and ``identity_config``."""
+    document: JSONObject = {}
+    if extends:
+        document["extends"] = extends
+    if target is not None:
+        document["target"] = target
+    document["identity_config"] = export.identity_config
+    lines = [f"# Exported by `reconciler export` from {source}."]
+    if export.variables:
+        lines.append("# Set these variables before plan or apply (values are never printed):")
+        lines.extend(f"#   {describe_variable(v)}" for v in export.variables)
+    return "\n".join(lines) + "\n" + yamlio.dump_plain(document)
+
+
+def describe_variable(variable: Variable) -> str:
+    what = "the password in" if variable.part == "password" else "the value of"
+    return f"{variable.name}: {what} {variable.pointer}"

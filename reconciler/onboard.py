@@ -1,0 +1,306 @@
+"""Getting a project into git and keeping environments in step: export, compare, adopt drift.
+
+The use cases of ``reconciler export`` and ``reconciler diff``, in the order their steps run.
+The transformations themselves are pure and live in ``export`` (live -> environment document)
+and ``adopt`` (live values -> the files that declared them); this module loads, fetches and
+writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+from reconciler import export, loader, reconcile
+from reconciler.atomic import write_atomically
+from reconciler.diff import DefaultLookup, DiffRules, compute_diff
+from reconciler.errors import ConfigError
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
+from reconciler.plan import Plan, make_plan
+from reconciler.targets import LiveState, Target
+from reconciler.targets.kratos_file import KratosFile
+from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.validate import ValidEnvironment, validate
+
+UNSET_STAND_IN = "(variable not set)"
+
+
+class LenientEnviron(Mapping[str, str]):
+    """Every variable is "set": unset ones read as a stand-in.
+
+    ``export`` needs only an environment's target and ``diff`` compares secrets by presence,
+    so neither should demand the secrets themselves. Only for loading: ``get`` never misses.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return self.environ.get(name, UNSET_STAND_IN)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.environ)
+
+    def __len__(self) -> int:
+        return len(self.environ)
+
+
+def load_leniently(name: str, settings: reconcile.Settings) -> ValidEnvironment:
+    return validate(loader.load_environment(settings.root, name, LenientEnviron(settings.environ)))
+
+
+def default_lookup(settings: reconcile.Settings) -> DefaultLookup:
+    """Kratos defaults: the official schema when given, else the ones ory-api.md documents."""
+    if settings.kratos_schema is None:
+        from reconciler.kratos_schema import documented_default
+
+        return documented_default
+    from reconciler.kratos_schema import default_at
+
+    return partial(default_at, config_schema_path=settings.kratos_schema)
+
+
+def fetch(environment: ValidEnvironment, settings: reconcile.Settings) -> tuple[Target, LiveState]:
+    target = reconcile.open_target(environment, settings)
+    try:
+        return target, target.fetch()
+    finally:
+        target.close()
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    name: str
+    out: Path | None  # None: standard output
+    extends: str | None = None
+    force: bool = False
+    # Bootstrap a new environment: its target, as an environment file would write it.
+    new_target: JSONObject | None = None
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    text: str
+    export: export.Export
+    written: tuple[Path, ...]
+    warnings: tuple[str, ...]
+
+
+def export_environment(request: ExportRequest, settings: reconcile.Settings) -> ExportResult:
+    """Read the environment's target and write a minimal environment file and side files."""
+    environment = _environment_for_export(request, settings)
+    target, live = fetch(environment, settings)
+    rules = export.ExportRules(
+        default_at=default_lookup(settings),
+        server_managed=target.ignored,
+        network_fill_ins=isinstance(target, OryNetworkProject),
+        contents=_readable_contents(target, live.config),
+        root_from_environment=_root_from(request, settings),
+    )
+    config = export.minimal_config(live.config, rules)
+    warnings: tuple[str, ...] = ()
+    if request.extends:
+        config, warnings = _overlay(request, settings, target, live, config)
+    exported = export.externalize(config, rules)
+    text = export.environment_text(
+        exported,
+        target=environment.raw.data.get("target"),
+        extends=request.extends,
+        source=f"the live config of environment {request.name}",
+    )
+    written = _write(request, settings, text, exported.files)
+    return ExportResult(text, exported, written, warnings)
+
+
+def _environment_for_export(
+    request: ExportRequest, settings: reconcile.Settings
+) -> ValidEnvironment:
+    if request.new_target is None:
+        return load_leniently(request.name, settings)
+    path = settings.root / "environments" / f"{request.name}.yaml"
+    raw = loader.RawEnvironment(
+        name=request.name, path=path, files=(), data={"target": request.new_target}
+    )
+    return validate(raw)
+
+
+def _readable_contents(target: Target, live: JSONValue) -> dict[str, bytes]:
+    """Content of the ``file://`` references a Kratos config file makes (relative to it)."""
+    if not isinstance(target, KratosFile):
+        return {}
+    contents: dict[str, bytes] = {}
+    for value in _strings(live):
+        if value.startswith("file://"):
+            referenced = target.path.parent / value[len("file://") :]
+            if referenced.is_file():
+                contents[value] = referenced.read_bytes()
+    return contents
+
+
+def _strings(value: JSONValue) -> Iterator[str]:
+    if isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+    elif isinstance(value, str):
+        yield value
+
+
+def _output_folder(request: ExportRequest, settings: reconcile.Settings) -> Path:
+    if request.out is None:
+        return (settings.root / "environments").resolve()
+    return request.out.resolve().parent
+
+
+def _root_from(request: ExportRequest, settings: reconcile.Settings) -> str:
+    relative = os.path.relpath(settings.root.resolve(), _output_folder(request, settings))
+    return Path(relative).as_posix().rstrip("/") + "/"
+
+
+def _overlay(
+    request: ExportRequest,
+    settings: reconcile.Settings,
+    target: Target,
+    live: LiveState,
+    minimal: JSONObject,
+) -> tuple[JSONObject, tuple[str, ...]]:
+    assert request.extends is not None
+    base = load_leniently(_base_name(request, settings), settings)
+    desired = reconcile.render(base)
+    rules = DiffRules(
+        sensitive=reconcile.sensitive_pointers(base),
+        ignored=target.ignored,
+        known_digests=live.known_digests,
+        default_at=default_lookup(settings),
+    )
+    changes = compute_diff(desired, live.config, base.model.remove, rules).changes
+    warnings = tuple(
+        f"{request.extends} resets {c.pointer} (remove:) but live has {c.pointer} set; "
+        "an extending file cannot undo that"
+        for c in changes
+        if c.action == "reset"
+    )
+    return export.overlay_on(desired, live.config, minimal, changes), warnings
+
+
+def _base_name(request: ExportRequest, settings: reconcile.Settings) -> str:
+    assert request.extends is not None
+    path = (_output_folder(request, settings) / request.extends).resolve()
+    if path.parent != (settings.root / "environments").resolve() or not path.is_file():
+        raise ConfigError(
+            [f"--extends {request.extends}: not an environment file in environments/ ({path})"]
+        )
+    return path.stem
+
+
+def _write(
+    request: ExportRequest,
+    settings: reconcile.Settings,
+    text: str,
+    files: tuple[export.SideFile, ...],
+) -> tuple[Path, ...]:
+    """Write what changed; refuse (before writing anything) to overwrite without --force."""
+    planned = [(settings.root / f.path, f.content) for f in files]
+    if request.out is not None:
+        planned.append((request.out, text.encode("utf-8")))
+    changed = [(path, content) for path, content in planned if _differs(path, content)]
+    existing = [path for path, _ in changed if path.exists()]
+    if existing and not request.force:
+        raise ConfigError(
+            [f"{loader.display_path(p)} exists; pass --force to overwrite it" for p in existing]
+        )
+    for path, content in changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+        write_atomically(path, content.decode("utf-8"), mode)
+    return tuple(path for path, _ in changed)
+
+
+def _differs(path: Path, content: bytes) -> bool:
+    return not path.is_file() or path.read_bytes() != content
+
+
+# -- compare two environments ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    plan: Plan
+    # Values B declares (or has) that A does not: promoting A leaves them as they are.
+    only_in_b: tuple[tuple[Pointer, JSONValue], ...]
+
+
+def compare_desired(
+    name_a: str, name_b: str, settings: reconcile.Settings, ignore: tuple[Pointer, ...]
+) -> Comparison:
+    """What promoting A's desired state to B's would change in B's desired state."""
+    a, b = load_leniently(name_a, settings), load_leniently(name_b, settings)
+    sensitive = reconcile.sensitive_pointers(a) | reconcile.sensitive_pointers(b)
+    rules = DiffRules(sensitive=sensitive, default_at=default_lookup(settings))
+    desired_a, desired_b = reconcile.render(a), reconcile.render(b)
+    diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
+    kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
+    refs = {p: i.file_ref for p, i in a.raw.identity_pointers("file_ref").items() if i.file_ref}
+    plan = make_plan(
+        f"{name_a} -> {name_b}",
+        "desired states",
+        "",
+        replace(diff, changes=kept),
+        sensitive=sensitive,
+        file_refs=refs,
+    )
+    return Comparison(plan, _only_in(desired_b, desired_a, ignore))
+
+
+def compare_live(
+    name_a: str, name_b: str, settings: reconcile.Settings, ignore: tuple[Pointer, ...]
+) -> Comparison:
+    """What making B's live config equal to A's would change (server-managed keys aside)."""
+    target_a, live_a = fetch(load_leniently(name_a, settings), settings)
+    target_b, live_b = fetch(load_leniently(name_b, settings), settings)
+    skipped = (*ignore, *target_a.ignored, *target_b.ignored)
+    rules = DiffRules(
+        known_digests={**live_a.known_digests, **live_b.known_digests},
+        default_at=default_lookup(settings),
+    )
+    diff = compute_diff(live_a.config, live_b.config, (), rules)
+    kept = tuple(c for c in diff.changes if not _ignored(c.pointer, skipped))
+    plan = make_plan(
+        f"{name_a} -> {name_b}",
+        "live configs",
+        f"{live_a.revision} -> {live_b.revision}",
+        replace(diff, changes=kept),
+    )
+    return Comparison(plan, _only_in(live_b.config, live_a.config, skipped))
+
+
+def _ignored(pointer: Pointer, ignore: tuple[Pointer, ...]) -> bool:
+    return any(is_within(pointer, prefix) for prefix in ignore)
+
+
+def _only_in(
+    document: JSONValue, other: JSONValue, ignore: tuple[Pointer, ...], pointer: Pointer = ""
+) -> tuple[tuple[Pointer, JSONValue], ...]:
+    """Leaves (lists whole) of ``document`` that ``other`` does not have at all."""
+    if _ignored(pointer, ignore) and pointer:
+        return ()
+    if not get_at(other, pointer)[0]:
+        return ((pointer, document),)
+    if not isinstance(document, dict):
+        return ()
+    return tuple(
+        leaf
+        for key in sorted(document)
+        for leaf in _only_in(document[key], other, ignore, join_pointer(pointer, key))
+    )
