@@ -58,13 +58,28 @@ COMMANDS: tuple[click.Command, ...] = (validate, render, plan, apply, export_com
     envvar="RECONCILER_KRATOS_SCHEMA",
     help="Official Kratos config.schema.json (defaults, validation).",
 )
+@click.option(
+    "--rotate-secrets",
+    is_flag=True,
+    help="Send declared secrets again even though live holds a (redacted) value.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Say what is happening on stderr.")
 @click.pass_context
 def cli(
-    ctx: click.Context, root: Path, color: str, kratos_schema: Path | None, verbose: bool
+    ctx: click.Context,
+    root: Path,
+    color: str,
+    kratos_schema: Path | None,
+    rotate_secrets: bool,
+    verbose: bool,
 ) -> None:
     """Keep Ory identity config in git: validate, plan and apply per-environment YAML."""
-    settings = reconcile.Settings(root=root, environ=dict(os.environ), kratos_schema=kratos_schema)
+    settings = reconcile.Settings(
+        root=root,
+        environ=dict(os.environ),
+        kratos_schema=kratos_schema,
+        rotate_secrets=rotate_secrets,
+    )
     ctx.obj = Context(settings=settings, color=color_enabled(color), verbose=verbose)
 
 

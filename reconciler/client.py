@@ -335,3 +335,20 @@ def identity_config_of(project: JSONObject) -> JSONObject:
     if not isinstance(config, dict):
         raise RemoteError("the project has no identity config at /services/identity/config")
     return config
+
+
+def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:
+    """GET a public URL (content-addressed storage); raises RemoteError on any failure.
+
+    No credentials are sent: storage URLs are public, and the API key must never leave
+    for another host.
+    """
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+    except httpx.HTTPError as exc:
+        raise RemoteError(f"could not fetch {url}: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise RemoteError(f"could not fetch {url}: HTTP {response.status_code}")
+    return response.content

@@ -88,6 +88,7 @@ class _Walker:
         self.warnings: list[str] = []
         self.unverified: list[Pointer] = []
         self.schema_ids: dict[str, str] = {}  # desired schema id -> live id holding its content
+        self.defaults: tuple[JSONValue, JSONValue] = (None, None)  # desired and live default ids
 
     def mapping(self, desired: JSONObject, live: JSONObject, pointer: Pointer) -> None:
         # Schemas first: default_schema_id needs to know which live id holds which content.
@@ -99,7 +100,8 @@ class _Walker:
             if key not in live:
                 self.changes.append(Change(child, "add", None, desired[key], live_present=False))
             elif child == SCHEMAS:
-                self.schemas(desired[key], live[key])
+                defaults = (desired.get("default_schema_id"), live.get("default_schema_id"))
+                self.schemas(desired[key], live[key], defaults)
             elif child == DEFAULT_SCHEMA:
                 self.default_schema(desired[key], live[key])
             elif isinstance(desired[key], dict) and isinstance(live[key], dict):
@@ -152,11 +154,14 @@ class _Walker:
                 return False
         return True
 
-    def schemas(self, desired: JSONValue, live: JSONValue) -> None:
+    def schemas(
+        self, desired: JSONValue, live: JSONValue, defaults: tuple[JSONValue, JSONValue]
+    ) -> None:
         if not isinstance(desired, list) or not isinstance(live, list):
             self.changes.append(Change(SCHEMAS, "change", live, desired))
             return
         live_entries = [e for e in live if isinstance(e, dict)]
+        self.defaults = defaults
         matched: list[JSONObject] = []
         for index, entry in enumerate(desired):
             if isinstance(entry, dict):
@@ -183,11 +188,7 @@ class _Walker:
         by_id = [e for e in live_entries if e.get("id") == entry.get("id")]
         match = next(iter(by_content or by_id), None)
         if match is None:
-            self.changes.append(
-                Change(
-                    SCHEMAS + "/-", "add", None, entry, False, "new identity schema", source=source
-                )
-            )
+            self.changes.append(self._new_schema(entry, live_entries, source))
             return []
         self.schema_ids[str(entry.get("id"))] = str(match.get("id"))
         base = join_pointer(SCHEMAS, live.index(match))
@@ -202,6 +203,28 @@ class _Walker:
             elif not self.same(value, match[key], origin):
                 self.changes.append(Change(child, "change", match[key], value, source=origin))
         return [match]
+
+    def _new_schema(
+        self, entry: JSONObject, live_entries: list[JSONObject], source: Pointer
+    ) -> Change:
+        desired_default, live_default = self.defaults
+        replaced = next((e for e in live_entries if e.get("id") == live_default), None)
+        if entry.get("id") != desired_default or replaced is None:
+            return Change(
+                SCHEMAS + "/-", "add", None, entry, False, "new identity schema", source=source
+            )
+        known, contents = self.rules.known_digests, self.rules.contents
+        return Change(
+            SCHEMAS + "/-",
+            "add",
+            None,
+            entry,
+            False,
+            f"new identity schema, replacing the default {live_default}; identities created "
+            "under it keep it (schemas are immutable on Ory Network)",
+            details=schema_match.explain(entry, replaced, known, contents),
+            source=source,
+        )
 
     def _immutable(
         self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer

@@ -529,6 +529,8 @@ def _identity_schema_changed(ctx: LintContext) -> Iterator[Finding]:
             continue
         if before.digest is None or schema.digest is None or before.digest == schema.digest:
             continue
+        if before.content is not None and before.content == schema.content:
+            continue  # the same schema, serialised differently
         yield _finding(
             "identity-schema-changed",
             f"identity schema `{schema.id}` has different content than the live schema with "

@@ -205,6 +205,9 @@ class _LayerReader:
                 raise ConfigError.at(location, f"invalid variable reference ${{{name}}}")
             if name not in self.environ:
                 raise ConfigError.at(location, f"environment variable {name} is not set")
+            if not self.environ[name]:
+                # An empty secret would blank the live one: never what anybody meant.
+                raise ConfigError.at(location, f"environment variable {name} is empty")
             names.append(name)
             return self.environ[name]
 

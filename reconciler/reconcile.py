@@ -6,18 +6,21 @@ The only module that knows the order of the steps. ``plan_environment`` is read-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from reconciler import loader
+from reconciler import loader, planfile, schema_match
 from reconciler import render as rendering
-from reconciler.client import DEFAULT_API_URL, OryClient
+from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
+from reconciler.content_cache import ContentCache, Fetch
 from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
-from reconciler.errors import ApplyError, ConfigError
+from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import JSONObject, Pointer
-from reconciler.plan import Plan, make_plan
+from reconciler.plan import Plan, PlanOutcome, make_plan
 from reconciler.review import Note, review
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
@@ -25,6 +28,9 @@ from reconciler.targets.ory_network import OryNetworkProject
 from reconciler.validate import ValidEnvironment, validate
 
 ClientFactory = Callable[[str, str], OryClient]
+# Environments planned at once by plan_many: enough to hide the API's latency for a
+# workspace's projects without looking like a burst to its rate limiter.
+DEFAULT_PARALLELISM = 8
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Settings:
     kratos_schema: Path | None = None
     rotate_secrets: bool = False
     client_factory: ClientFactory = OryClient
+    fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
 
     @property
     def api_key(self) -> str | None:
@@ -89,6 +96,7 @@ def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]
     """Schema, identity-schema and lint checks of the desired state alone (no network)."""
     return review(
         environment,
+        render(environment),
         None,
         schema_path=settings.kratos_schema,
         requires_dsn=_requires_dsn(environment),
@@ -104,13 +112,100 @@ def _requires_dsn(environment: ValidEnvironment) -> bool:
 def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
     """Fetch live state, plan the changes and review them. Read-only: never writes."""
     live = target.fetch()
+    desired = _render_for(environment, target)
+    contents = _schema_contents(desired, live, settings)
     notes = review(
         environment,
+        desired.config,
         live.config,
         schema_path=settings.kratos_schema,
         requires_dsn=target.requires_dsn,
+        contents=contents,
     )
-    return _plan_against(environment, target, live, settings, notes)
+    return _plan_against(environment, target, live, settings, notes, contents)
+
+
+def _render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
+    # A self-hosted Kratos reads files itself: keep file:// references there.
+    link = target.path.parent if isinstance(target, KratosFile) else None
+    return rendering.render(environment, link_files_from=link)
+
+
+def plan_many(
+    names: Sequence[str],
+    settings: Settings,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    skip_layers: bool = False,
+) -> list[PlanOutcome]:
+    """Plan several environments, ``parallelism`` at a time, one HTTP client per API URL.
+
+    Read-only. Outcomes follow the order of ``names``; an environment that fails carries its
+    error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
+    """
+    clients = _SharedClients(settings.client_factory)
+    shared = replace(settings, client_factory=clients.get)
+    workers = max(1, min(parallelism, len(names)))
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as pool:
+            outcomes = list(pool.map(lambda name: _plan_one(name, shared, skip_layers), names))
+    finally:
+        clients.close()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _plan_one(name: str, settings: Settings, skip_layers: bool) -> PlanOutcome | None:
+    try:
+        environment = load(name, settings)
+        if skip_layers and environment.model.target is None:
+            return None
+        # Not closed here: the target's client is shared, plan_many closes it.
+        target = open_target(environment, settings)
+        plan = plan_environment(environment, target, settings)
+    except ReconcilerError as exc:
+        return PlanOutcome(name, error=str(exc))
+    return PlanOutcome(name, plan=plan, environment=environment)
+
+
+class _SharedClients:
+    """One client per (API URL, key) for plan_many's threads; httpx clients are thread-safe."""
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self._factory = factory
+        self._clients: dict[tuple[str, str], OryClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, base_url: str, api_key: str) -> OryClient:
+        with self._lock:
+            if (base_url, api_key) not in self._clients:
+                self._clients[base_url, api_key] = self._factory(base_url, api_key)
+            return self._clients[base_url, api_key]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+
+def apply_saved_plan(
+    saved: planfile.SavedPlan, settings: Settings, *, allow_weaken: bool = False
+) -> ApplyResult | None:
+    """Apply a saved plan exactly, or refuse it (StalePlanError) when the desired state, a
+    secret or the live revision moved since it was made. None when it has no changes."""
+    environment = load(saved.plan.environment, settings)
+    plan = planfile.resolve(saved, environment, sensitive_pointers(environment))
+    target = open_target(environment, settings)
+    try:
+        live = target.fetch()
+        if live.revision != plan.revision:
+            raise StalePlanError(
+                f"the plan was made against revision {plan.revision}, but {plan.environment} "
+                f"is now at revision {live.revision}; nothing was written. Run plan again."
+            )
+        if plan.is_empty:
+            return None
+        return apply_plan(plan, environment, target, settings, allow_weaken=allow_weaken)
+    finally:
+        target.close()
 
 
 def apply_plan(
@@ -161,17 +256,18 @@ def _plan_against(
     live: LiveState,
     settings: Settings,
     notes: tuple[Note, ...] = (),
+    contents: Mapping[str, bytes] | None = None,
 ) -> Plan:
     raw = environment.raw
-    # A self-hosted Kratos reads files itself: keep file:// references there.
-    link = target.path.parent if isinstance(target, KratosFile) else None
-    desired = rendering.render(environment, link_files_from=link)
+    desired = _render_for(environment, target)
+    known = {**live.known_digests, **desired.digests}
     rules = DiffRules(
         sensitive=sensitive_pointers(environment),
         ignored=target.ignored,
-        known_digests={**live.known_digests, **desired.digests},
+        known_digests=known,
         default_at=_defaults(settings),
         rotate_secrets=settings.rotate_secrets,
+        contents=contents or {},
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
@@ -184,6 +280,17 @@ def _plan_against(
         file_refs=file_refs,
         notes=notes,
     )
+
+
+def _schema_contents(
+    desired: rendering.Rendered, live: LiveState, settings: Settings
+) -> dict[str, bytes]:
+    known = {**live.known_digests, **desired.digests}
+    urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
+    if not urls:
+        return {}
+    cache = ContentCache(settings.root / ".reconciler" / "cache" / "content", settings.fetch)
+    return cache.collect(urls)
 
 
 def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:

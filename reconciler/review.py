@@ -10,6 +10,7 @@ Network runs ahead of the OSS schema (ory-api.md §3, fact 11).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -39,13 +40,17 @@ class Note:
 
 def review(
     environment: ValidEnvironment,
+    desired: JSONObject,
     live: JSONObject | None,
     *,
     schema_path: Path | None,
     requires_dsn: bool,
+    contents: Mapping[str, bytes] | None = None,
 ) -> tuple[Note, ...]:
-    """Check the desired state (merged over ``live`` when given). Pure but for schema reads."""
-    desired = environment.identity_config
+    """Check the rendered desired state (merged over ``live`` when given).
+
+    Pure but for reading the schema files. ``contents`` holds live content fetched by URL.
+    """
     reviewer = _Reviewer(environment)
     notes: list[Note] = []
     if schema_path is None:
@@ -55,7 +60,7 @@ def review(
         assert isinstance(merged, dict)
         notes += reviewer.schema_problems(merged, schema_path, requires_dsn, partial=live is None)
         notes += reviewer.identity_schema_problems(desired, schema_path)
-    findings = lint.lint(desired, live, kratos_schema=schema_path)
+    findings = lint.lint(desired, live, schema_contents=contents, kratos_schema=schema_path)
     disabled = dict(environment.model.lint.disable)
     notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
     return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))

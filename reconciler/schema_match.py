@@ -78,3 +78,31 @@ def _parse(raw: bytes | None) -> JSONValue:
 def _canonical_digest(document: JSONValue) -> str:
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "canonical:" + hashlib.sha512(text.encode()).hexdigest()
+
+
+def urls_worth_fetching(
+    desired: JSONObject, live: JSONObject, known: Mapping[str, str]
+) -> list[str]:
+    """Live schema URLs whose content would tell us more than their name already does.
+
+    Only when some desired custom schema matches no live schema by digest: then the live
+    content may still be the same (serialised differently) or explain what changed.
+    """
+    wanted = [e for e in _schemas(desired) if not str(e.get("url", "")).startswith(PRESET)]
+    present = [e for e in _schemas(live)]
+    unmatched = [e for e in wanted if not any(same_content(e, p, known, {}) for p in present)]
+    if not unmatched:
+        return []
+    return [
+        str(p["url"])
+        for p in present
+        if isinstance(p.get("url"), str)
+        and blobs.decode(str(p["url"])) is None
+        and blobs.digest_of(str(p["url"])) is not None
+    ]
+
+
+def _schemas(config: JSONObject) -> list[JSONObject]:
+    identity = config.get("identity")
+    schemas = identity.get("schemas") if isinstance(identity, dict) else None
+    return [e for e in schemas if isinstance(e, dict)] if isinstance(schemas, list) else []

@@ -1,0 +1,47 @@
+"""Content-addressed blobs (identity schemas in Ory's storage), fetched once, kept by hash.
+
+A storage URL names the SHA-512 of its content, so a cached copy never goes stale, and a
+fetched copy is checked against that name before it is trusted or kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from reconciler import blobs
+from reconciler.errors import RemoteError
+
+Fetch = Callable[[str], bytes]
+
+
+class ContentCache:
+    def __init__(self, folder: Path, fetch: Fetch) -> None:
+        self.folder = folder
+        self.fetch = fetch
+
+    def get(self, url: str) -> bytes | None:
+        """The content behind a content-addressed ``url``, or None if it cannot be had."""
+        digest = blobs.digest_of(url)
+        if digest is None:
+            return None
+        cached = self.folder / digest
+        if cached.is_file():
+            return cached.read_bytes()
+        try:
+            content = self.fetch(url)
+        except RemoteError:
+            return None  # best effort: the plan still works, with less to explain
+        if blobs.sha512_hex(content) != digest:
+            return None  # not what the name promises: never trust or keep it
+        self.folder.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(content)
+        return content
+
+    def collect(self, urls: Iterable[str]) -> dict[str, bytes]:
+        found = {}
+        for url in urls:
+            content = self.get(url)
+            if content is not None:
+                found[url] = content
+        return found

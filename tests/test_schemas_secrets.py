@@ -1,0 +1,226 @@
+"""Issue 5: identity schemas in every form, their immutability, and write-only secrets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import REPO_ROOT, Run
+from ory_server import OryTestServer
+from reconciler import blobs
+from reconciler.render import canonical_json
+
+Write = Callable[[str, str], Path]
+CUSTOMER = json.loads((REPO_ROOT / "schemas" / "customer-v1.schema.json").read_text())
+
+
+@pytest.fixture
+def server() -> Iterator[OryTestServer]:
+    """A test server whose storage URLs it serves itself, so schemas can be fetched."""
+    with OryTestServer(local_storage=True) as running:
+        yield running
+
+
+def _env(server: OryTestServer, **extra: str) -> dict[str, str]:
+    return {
+        "ORY_WORKSPACE_API_KEY": server.workspace_key,
+        "ORY_CONSOLE_API_URL": server.base_url,
+        **extra,
+    }
+
+
+def _environment(server: OryTestServer, body: str) -> str:
+    return f"target: {{ory_network: {{project: {server.project_id}}}}}\nidentity_config:\n{body}"
+
+
+def _yaml_schema() -> str:
+    from reconciler.yamlio import dump_plain
+
+    return dump_plain(CUSTOMER)
+
+
+SCHEMA_FORMS = {
+    "preset": (
+        "",
+        "  identity:\n    default_schema_id: preset://username\n    schemas:\n      - id: preset://username\n",
+    ),
+    "file-json": (
+        "json",
+        "  identity:\n    default_schema_id: customer\n    schemas:\n"
+        "      - {id: customer, url: 'file://../schemas/customer.json'}\n",
+    ),
+    "file-yaml": (
+        "yaml",
+        "  identity:\n    default_schema_id: customer\n    schemas:\n"
+        "      - {id: customer, url: 'file://../schemas/customer.yaml'}\n",
+    ),
+    "inline": (
+        "",
+        "  identity:\n    default_schema_id: customer\n    schemas:\n      - id: customer\n        schema:\n"
+        + "".join(f"          {line}\n" for line in _yaml_schema().splitlines()),
+    ),
+    "base64": (
+        "",
+        "  identity:\n    default_schema_id: customer\n    schemas:\n"
+        f"      - {{id: customer, url: '{blobs.encode(json.dumps(CUSTOMER, indent=4).encode())}'}}\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SCHEMA_FORMS))
+def test_every_schema_form_converges(
+    tmp_path: Path, write: Write, run: Run, server: OryTestServer, form: str
+) -> None:
+    kind, body = SCHEMA_FORMS[form]
+    if kind == "json":
+        write("schemas/customer.json", json.dumps(CUSTOMER, indent=2))
+    elif kind == "yaml":
+        write("schemas/customer.yaml", _yaml_schema())
+    write("environments/dev.yaml", _environment(server, body))
+
+    assert run("plan", "dev", "--detailed-exitcode", env=_env(server)).code in (0, 2)
+    applied = run("apply", "dev", "--yes", "--allow-weaken", env=_env(server))
+    assert applied.code == 0, applied.out + applied.err
+    again = run("plan", "dev", "--detailed-exitcode", env=_env(server))
+    assert again.code == 0, again.out + again.err
+
+    stored = server.stored_identity_config()["identity"]
+    if form != "preset":
+        # Sent as canonical JSON, stored under the SHA-512 of exactly that content.
+        digest = blobs.sha512_hex(canonical_json(CUSTOMER))
+        assert stored["default_schema_id"] == digest
+        assert any(s["url"].endswith(f"/{digest}.json") for s in stored["schemas"])
+
+
+def _with_console_schema(server: OryTestServer, content: dict[str, Any]) -> None:
+    """A schema added in the console under a readable id, stored by content hash."""
+    raw = json.dumps(content).encode()
+    name = f"{blobs.sha512_hex(raw)}.json"
+    server.storage[name] = raw
+
+    def add(config: dict[str, Any]) -> None:
+        config["identity"]["schemas"].append(
+            {"id": "customer", "url": f"{server.storage_base}/{name}"}
+        )
+        config["identity"]["default_schema_id"] = "customer"
+
+    server.console_edit(add, normalise=False)
+
+
+def test_changed_schema_under_existing_id_explains_traits(
+    tmp_path: Path, write: Write, run: Run, server: OryTestServer
+) -> None:
+    _with_console_schema(server, CUSTOMER)
+    changed = json.loads(json.dumps(CUSTOMER))
+    email = changed["properties"]["traits"]["properties"]["email"]["ory.sh/kratos"]
+    del email["credentials"]["password"]
+    write("schemas/customer.json", json.dumps(changed))
+    write(
+        "environments/dev.yaml",
+        _environment(
+            server,
+            "  identity:\n    default_schema_id: customer\n    schemas:\n"
+            "      - {id: customer, url: 'file://../schemas/customer.json'}\n",
+        ),
+    )
+    result = run("plan", "dev", env=_env(server))
+    assert "new schema needed: identity schema customer has different content" in result.out
+    assert "identity schemas are immutable on Ory Network" in result.out
+    assert "      - BREAKING annotation_removed email: " in result.out
+    assert "credentials.password.identifier" in result.out
+
+
+def test_same_content_serialised_differently_is_no_change(
+    tmp_path: Path, write: Write, run: Run, server: OryTestServer
+) -> None:
+    _with_console_schema(server, CUSTOMER)  # stored with default json.dumps spacing
+    write("schemas/customer.json", json.dumps(CUSTOMER, indent=8, sort_keys=True))
+    write(
+        "environments/dev.yaml",
+        _environment(
+            server,
+            "  identity:\n    default_schema_id: customer\n    schemas:\n"
+            "      - {id: customer, url: 'file://../schemas/customer.json'}\n",
+        ),
+    )
+    result = run("plan", "dev", "--detailed-exitcode", env=_env(server))
+    assert result.code == 0, result.out + result.err
+    cache = list((tmp_path / ".reconciler" / "cache" / "content").iterdir())
+    assert len(cache) == 1  # fetched once, kept by its hash
+    server.clear_requests()
+    assert run("plan", "dev", "--detailed-exitcode", env=_env(server)).code == 0
+    assert [r.path for r in server.requests if r.path.startswith("/storage/")] == []
+
+
+def test_undeclared_live_schemas_are_said_to_stay(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    write(
+        "environments/dev.yaml",
+        _environment(server, "  identity:\n    schemas:\n      - id: preset://email\n"),
+    )
+    result = run("plan", "dev", env=_env(server))
+    assert "identity schemas preset://username, " in result.out
+    assert (
+        "stay live although not declared: Ory Network never removes identity schemas" in result.out
+    )
+    assert "/identity/schemas" not in result.out.split("Warning")[0].replace("Live revision", "")
+
+
+SMTP = "  courier:\n    smtp:\n      connection_uri: 'smtps://acme:${SMTP_PASSWORD}@mail.acme.test:465'\n"
+
+
+def test_secrets_are_added_when_missing_then_not_compared(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    write("environments/dev.yaml", _environment(server, SMTP))
+    env = _env(server, SMTP_PASSWORD="pw-one-1234")
+    first = run("plan", "dev", env=env)
+    assert "  + /courier/smtp/connection_uri: (sensitive)" in first.out
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    assert server.stored_identity_config()["courier"]["smtp"]["connection_uri"].endswith(
+        ":pw-one-1234@mail.acme.test:465"
+    )
+    rotated = _env(server, SMTP_PASSWORD="pw-two-5678")
+    plan = run("plan", "dev", "--detailed-exitcode", env=rotated)
+    assert plan.code == 0
+    assert "  = /courier/smtp/connection_uri: (sensitive) set, not compared" in plan.out
+    resend = run("--rotate-secrets", "apply", "dev", "--yes", env=rotated)
+    assert resend.code == 0, resend.out + resend.err
+    assert server.stored_identity_config()["courier"]["smtp"]["connection_uri"].endswith(
+        ":pw-two-5678@mail.acme.test:465"
+    )
+    for output in (first, plan, resend):
+        assert "pw-one-1234" not in output.out + output.err
+        assert "pw-two-5678" not in output.out + output.err
+
+
+def test_empty_variable_never_blanks_a_secret(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    write("environments/dev.yaml", _environment(server, SMTP))
+    result = run("apply", "dev", "--yes", env=_env(server, SMTP_PASSWORD=""))
+    assert result.code == 1
+    assert "environment variable SMTP_PASSWORD is empty" in result.err
+    assert server.writes() == []
+
+
+def test_secrets_list_and_tag_mask_values(write: Write, run: Run, server: OryTestServer) -> None:
+    write(
+        "environments/dev.yaml",
+        _environment(
+            server,
+            "  courier:\n    smtp: {from_name: !secret 'tagged-secret-name'}\n"
+            "  selfservice:\n    default_browser_return_url: https://listed-secret.test/\n",
+        )
+        + "secrets:\n  - /selfservice/default_browser_return_url\n",
+    )
+    for args in (("render", "dev"), ("plan", "dev")):
+        result = run(*args, env=_env(server))
+        assert "tagged-secret-name" not in result.out + result.err
+        assert "listed-secret.test" not in result.out + result.err
+        assert "(sensitive)" in result.out
