@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO_ROOT, Run
-from ory_server import OryTestServer
 from reconciler import blobs
 from reconciler.render import canonical_json
+
+from conftest import REPO_ROOT, Run
+from ory_server import OryTestServer
 
 Write = Callable[[str, str], Path]
 CUSTOMER = json.loads((REPO_ROOT / "schemas" / "customer-v1.schema.json").read_text())
@@ -43,6 +44,7 @@ def _yaml_schema() -> str:
     return dump_plain(CUSTOMER)
 
 
+_INDENTED_BASE64 = blobs.encode(json.dumps(CUSTOMER, indent=4).encode())
 SCHEMA_FORMS = {
     "preset": (
         "",
@@ -60,13 +62,14 @@ SCHEMA_FORMS = {
     ),
     "inline": (
         "",
-        "  identity:\n    default_schema_id: customer\n    schemas:\n      - id: customer\n        schema:\n"
+        "  identity:\n    default_schema_id: customer\n    schemas:\n"
+        "      - id: customer\n        schema:\n"
         + "".join(f"          {line}\n" for line in _yaml_schema().splitlines()),
     ),
     "base64": (
         "",
         "  identity:\n    default_schema_id: customer\n    schemas:\n"
-        f"      - {{id: customer, url: '{blobs.encode(json.dumps(CUSTOMER, indent=4).encode())}'}}\n",
+        f"      - {{id: customer, url: '{_INDENTED_BASE64}'}}\n",
     ),
 }
 
