@@ -44,6 +44,7 @@ def _yaml_schema() -> str:
     return dump_plain(CUSTOMER)
 
 
+_INLINE_SCHEMA = "".join(f"          {line}\n" for line in _yaml_schema().splitlines())
 _INDENTED_BASE64 = blobs.encode(json.dumps(CUSTOMER, indent=4).encode())
 SCHEMA_FORMS = {
     "preset": (
