@@ -251,7 +251,7 @@ def compare_desired(
     desired_a, desired_b = reconcile.render(a), reconcile.render(b)
     diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
-    refs = {p: i.file_ref for p, i in a.raw.identity_pointers("file_ref").items() if i.file_ref}
+    refs = {**_file_refs(b), **_file_refs(a)}
     plan = make_plan(
         f"{name_a} -> {name_b}",
         "desired states",
@@ -283,6 +283,11 @@ def compare_live(
         replace(diff, changes=kept),
     )
     return Comparison(plan, _only_in(live_b.config, live_a.config, skipped))
+
+
+def _file_refs(environment: ValidEnvironment) -> dict[Pointer, str]:
+    pointers = environment.raw.identity_pointers("file_ref").items()
+    return {pointer: info.file_ref for pointer, info in pointers if info.file_ref}
 
 
 def _ignored(pointer: Pointer, ignore: tuple[Pointer, ...]) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
 import re
@@ -71,7 +70,7 @@ def test_fixture_export_is_minimal_and_plans_clean(
     tmp_path: Path, run: Run, ory_server: OryTestServer
 ) -> None:
     repo = _repo(tmp_path)
-    exported, planned = _export_then_plan(run, repo, ory_server, ory_server.project_id)
+    _, planned = _export_then_plan(run, repo, ory_server, ory_server.project_id)
     assert planned.code == 0, planned.out + planned.err
     assert planned.out.endswith("No changes.\n")
 
@@ -189,9 +188,9 @@ def test_snapshot_document_round_trips(tmp_path: Path, run: Run, ory_server: Ory
 
 
 def _with_secrets() -> dict[str, Any]:
-    config = copy.deepcopy(
-        json.loads(FIXTURE_PROJECT.read_text())["services"]["identity"]["config"]
-    )
+    config: dict[str, Any] = json.loads(FIXTURE_PROJECT.read_text())["services"]["identity"][
+        "config"
+    ]
     config["courier"]["smtp"]["connection_uri"] = f"smtps://acme:{SMTP_PASSWORD}@mail.acme.test:465"
     config["selfservice"]["methods"]["oidc"] = {
         "enabled": True,

@@ -108,9 +108,10 @@ def _adopt(obj: Context, environment: str, write: bool) -> int:
     drift = adopt.find_drift(planned, valid.raw)
     click.echo(f"Drift in {environment}: {planned.target}, live revision {planned.revision}")
     for item in drift.adoptions:
-        live = views.display_value(item.live, item.pointer, planned)
+        live = views.display_value(adopt.as_written(item.live), item.pointer, planned)
         declared = views.display_value(item.declared, item.pointer, planned)
-        click.echo(f"  < {item.pointer}: {declared} -> {live} (live; {item.location})")
+        where = f"{item.location.file}:{item.location.line}"
+        click.echo(f"  < {item.pointer}: {declared} ({where}) -> {live} (live)")
     for skipped in drift.skipped:
         click.echo(f"  = {skipped.pointer}: not adopted: {skipped.reason}")
     click.echo(f"{len(drift.adoptions)} to adopt, {len(drift.skipped)} not adoptable.")

@@ -1,0 +1,108 @@
+"""``reconciler export ENV --into [--write]``: adopt console changes where they were declared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import Run
+from ory_server import OryTestServer
+
+HOOK_KEY = "hook-key-for-tests"
+PROD_PROJECT = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"
+
+
+def _env(server: OryTestServer) -> dict[str, str]:
+    return {
+        "ORY_WORKSPACE_API_KEY": server.workspace_key,
+        "ORY_CONSOLE_API_URL": server.base_url,
+        "LOGIN_HOOK_KEY": HOOK_KEY,
+    }
+
+
+def _console_changes(config: dict[str, Any]) -> None:
+    config["selfservice"]["methods"]["totp"]["config"]["issuer"] = "Acme Console"  # dev.yaml
+    config["selfservice"]["flows"]["login"]["lifespan"] = "2h"  # base.yaml
+
+
+def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    env = _env(ory_server)
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    ory_server.console_edit(_console_changes)
+    before = {p: p.read_text() for p in (example_repo / "environments").iterdir()}
+    writes = len(ory_server.writes())
+
+    result = run("export", "dev", "--into", env=env)
+    assert result.code == 0, result.err
+    assert (
+        '  < /selfservice/flows/login/lifespan: "30m" (environments/base.yaml:23) -> "2h" (live)'
+        in result.out.replace(str(example_repo) + "/", "")
+    )
+    assert (
+        '  < /selfservice/methods/totp/config/issuer: "Acme (dev)" (environments/dev.yaml:11)'
+        ' -> "Acme Console" (live)' in result.out.replace(str(example_repo) + "/", "")
+    )
+    assert "2 to adopt, 0 not adoptable." in result.out
+    assert before == {p: p.read_text() for p in (example_repo / "environments").iterdir()}
+    assert len(ory_server.writes()) == writes  # reading live only
+
+
+def test_write_puts_each_value_in_the_file_that_declared_it_keeping_comments(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    env = _env(ory_server)
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    ory_server.console_edit(_console_changes)
+    base = example_repo / "environments" / "base.yaml"
+    dev = example_repo / "environments" / "dev.yaml"
+    base_before, dev_before = base.read_text(), dev.read_text()
+
+    result = run("export", "dev", "--into", "--write", env=env)
+    assert result.code == 0, result.err
+
+    assert base.read_text() == base_before.replace("lifespan: 30m", "lifespan: 2h")
+    assert dev.read_text() == dev_before.replace("issuer: Acme (dev)", "issuer: Acme Console")
+    assert base.read_text().startswith("# Shared by every environment")
+    assert dev.read_text().startswith("# Development project on Ory Network.")
+    planned = run("plan", "dev", "--detailed-exitcode", env=env)
+    assert planned.code == 0, planned.out + planned.err
+
+    # prod extends the same base: it now declares the adopted lifespan too.
+    assert "lifespan: 2h" in base.read_text()
+
+
+def test_secrets_and_file_references_are_never_written_back(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    ory_server.add_project(project_id=PROD_PROJECT)
+    env = _env(ory_server)
+    assert run("apply", "prod", "--yes", env=env).code == 0
+
+    def console(config: dict[str, Any]) -> None:
+        hook = config["selfservice"]["flows"]["login"]["after"]["hooks"][0]["config"]
+        hook["url"] = "https://hooks.acme.test/v2/login"
+        hook["auth"]["config"]["value"] = "console-key"
+        config["selfservice"]["methods"]["webauthn"]["config"]["rp"]["display_name"] = "ACME"
+
+    ory_server.console_edit(console, PROD_PROJECT)
+    prod = example_repo / "environments" / "prod.yaml"
+    before = prod.read_text()
+
+    result = run("export", "prod", "--into", "--write", env=env)
+    assert result.code == 0, result.err
+    assert (
+        "  = /selfservice/flows/login/after/hooks: not adopted: a secret or ${VAR} value; "
+        "never written back" in result.out
+    )
+    assert "1 to adopt, 1 not adoptable." in result.out
+    assert "console-key" not in result.out + result.err + prod.read_text()
+    assert HOOK_KEY not in result.out + result.err
+    assert prod.read_text() == before.replace("display_name: Acme", "display_name: ACME")
+
+
+def test_write_needs_into(example_repo: Path, run: Run) -> None:
+    result = run("export", "dev", "--write")
+    assert result.code == 64
+    assert "--write only goes with --into" in result.err
