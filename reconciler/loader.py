@@ -15,13 +15,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import blobs, yamlio
+from reconciler import blobs, redact, yamlio
 from reconciler.errors import ConfigError, Location
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, split_pointer
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    get_at,
+    join_pointer,
+    split_pointer,
+)
 
 IDENTITY_CONFIG = "/identity_config"
 MAX_FILE_BYTES = 5 * 1024 * 1024
-_VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}")
+_VARIABLE = re.compile(r"\$\$|\$\{([^}]*)(\}?)")  # group 2 empty: no closing brace
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Keys whose file:// values are identifiers, not content (the Ory CLI skips them too).
 _NOT_EMBEDDED_KEYS = frozenset({"$id", "$schema"})
@@ -49,8 +56,8 @@ class RawEnvironment:
     name: str
     path: Path
     files: tuple[Path, ...]
-    data: JSONObject
-    info: dict[Pointer, ValueInfo] = field(default_factory=dict)
+    data: JSONObject = field(repr=False)  # holds secret values
+    info: dict[Pointer, ValueInfo] = field(default_factory=dict, repr=False)
 
     def location(self, pointer: Pointer) -> Location | None:
         """The location of ``pointer`` or of its nearest written ancestor."""
@@ -133,6 +140,8 @@ class _LayerReader:
         if not isinstance(data, dict):
             raise ConfigError([f"{display_path(path)}:1:1: the file must be a YAML mapping"])
         info = self._describe(path, document)
+        for pointer in document.tagged_secret:
+            redact.register(get_at(data, pointer)[1])
         self._check_nulls(data, "", info)
         self._interpolate(data, "", info)
         self._embed_files(path, data, info)
@@ -201,6 +210,10 @@ class _LayerReader:
                 return "$"
             name = match.group(1)
             location = where.location if where else None
+            if not match.group(2):
+                raise ConfigError.at(
+                    location, f"${{{name} has no closing }} (write $$ for a literal $)"
+                )
             if not _VARIABLE_NAME.match(name):
                 raise ConfigError.at(location, f"invalid variable reference ${{{name}}}")
             if name not in self.environ:
@@ -209,6 +222,7 @@ class _LayerReader:
                 # An empty secret would blank the live one: never what anybody meant.
                 raise ConfigError.at(location, f"environment variable {name} is empty")
             names.append(name)
+            redact.register(self.environ[name])
             return self.environ[name]
 
         return _VARIABLE.sub(lookup, text), tuple(names)

@@ -48,11 +48,19 @@ def _roundtrip_yaml() -> YAML:
     return yaml
 
 
+_DUPLICATE_KEY = re.compile(r'^found duplicate key "(.*?)" with value')
+
+
 def _syntax_error(exc: YAMLError) -> YamlSyntaxError:
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
+        duplicate = _DUPLICATE_KEY.match(problem)
+        if duplicate:  # ruamel quotes both values, which may be secrets: never show them
+            problem, context = f'found duplicate key "{duplicate.group(1)}"', ""
+        elif "'\\t'" in problem:
+            context = " (YAML does not allow tabs for indentation: use spaces)"
         return YamlSyntaxError(f"{problem}{context}", mark.line + 1, mark.column + 1)
     return YamlSyntaxError(str(exc).splitlines()[0] if str(exc) else "invalid YAML")
 
