@@ -108,6 +108,9 @@ class Export:
     identity_config: JSONObject
     files: tuple[SideFile, ...]
     variables: tuple[Variable, ...]
+    # ``file://`` values whose content could not be read: the file will not load until the
+    # referenced files are copied into the repository.
+    unreadable: tuple[Pointer, ...] = ()
 
 
 def minimal_config(live: JSONObject, rules: ExportRules) -> JSONObject:
@@ -154,6 +157,7 @@ def externalize(config: JSONObject, rules: ExportRules) -> Export:
         identity_config=result,
         files=tuple(sorted(writer.files.values(), key=lambda f: f.path)),
         variables=tuple(sorted(writer.variables, key=lambda v: v.name)),
+        unreadable=tuple(sorted(writer.unreadable)),
     )
 
 
@@ -277,6 +281,7 @@ class _Externalizer:
         self.rules = rules
         self.files: dict[str, SideFile] = {}
         self.variables: list[Variable] = []
+        self.unreadable: list[Pointer] = []
 
     def value(self, value: JSONValue, pointer: Pointer) -> JSONValue:
         if isinstance(value, dict):
@@ -294,7 +299,7 @@ class _Externalizer:
     def string(self, text: str, pointer: Pointer) -> str:
         if is_exported_secret(pointer, text):
             return self.secret(text, pointer)
-        content = self.content_of(text)
+        content = self.content_of(text, pointer)
         if content is not None:
             return self.side_file(content, pointer)
         return short_duration(text.replace("$", "$$"))
@@ -337,9 +342,13 @@ class _Externalizer:
                 labels.append("hook" if token == "hooks" else label)
         return labels
 
-    def content_of(self, text: str) -> bytes | None:
-        decoded = blobs.decode(text)
-        return decoded if decoded is not None else self.rules.contents.get(text)
+    def content_of(self, text: str, pointer: Pointer) -> bytes | None:
+        content = blobs.decode(text)
+        if content is None:
+            content = self.rules.contents.get(text)
+        if content is None and text.startswith("file://"):
+            self.unreadable.append(pointer)
+        return content
 
     def side_file(self, content: bytes, pointer: Pointer) -> str:
         key = split_pointer(pointer)[-1]
@@ -354,7 +363,8 @@ class _Externalizer:
             k: self.value(entry[k], join_pointer(pointer, k)) for k in sorted(entry) if k != "url"
         }
         url = entry.get("url")
-        content = self.content_of(url) if isinstance(url, str) else None
+        where = join_pointer(pointer, "url")
+        content = self.content_of(url, where) if isinstance(url, str) else None
         if content is None:
             result["url"] = url
         else:

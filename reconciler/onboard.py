@@ -118,6 +118,11 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
         source=f"the live config of environment {request.name}",
     )
     written = _write(request, settings, text, exported.files)
+    warnings += tuple(
+        f"{pointer}: the file:// reference could not be read; copy the file into the "
+        "repository and point the reference at it"
+        for pointer in exported.unreadable
+    )
     return ExportResult(text, exported, written, warnings)
 
 

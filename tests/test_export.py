@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.diff import Change
+from reconciler.export import ExportRules, externalize, minimal_config, overlay_on, short_duration
 from reconciler.jsontypes import get_at
 from reconciler.yamlio import load_with_positions
 
@@ -428,3 +430,67 @@ def test_schema_file_is_the_exact_live_content(
     content = (repo / "schemas" / "preset-email.schema.json").read_bytes()
     digest = hashlib.sha512(base64.b64decode(email["url"].removeprefix("base64://"))).hexdigest()
     assert hashlib.sha512(content).hexdigest() == digest
+
+
+# -- the pure parts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "short"),
+    [
+        ("30m0s", "30m"),
+        ("1h0m0s", "1h"),
+        ("72h0m0s", "72h"),
+        ("1h30m0s", "1h30m"),
+        ("1m30s", "1m30s"),
+        ("0s", "0s"),
+        ("1.5s", "1.5s"),
+        ("Acme", "Acme"),
+        ("", ""),
+    ],
+)
+def test_short_duration(text: str, short: str) -> None:
+    assert short_duration(text) == short
+
+
+def _documented(pointer: str) -> tuple[bool, Any]:
+    defaults: dict[str, Any] = {"/a/enabled": True, "/a/list": ["x"], "/b/list": []}
+    return (pointer in defaults, defaults.get(pointer))
+
+
+def test_minimal_config_drops_defaults_and_empties_but_keeps_a_decided_empty_list() -> None:
+    live = {
+        "a": {"enabled": True, "list": [], "name": "kept"},
+        "b": {"list": [], "empty": {}},
+        "serve": {"public": {"base_url": "https://p.test/"}},
+        "selfservice": {"allowed_return_urls": ["https://p.test"]},
+    }
+    rules = ExportRules(default_at=_documented, server_managed=("/serve",))
+    assert minimal_config(live, rules) == {
+        "a": {"list": [], "name": "kept"},  # [] differs from the default ["x"]
+        "selfservice": {"allowed_return_urls": ["https://p.test"]},  # not Ory Network
+    }
+    network = ExportRules(_documented, ("/serve",), network_fill_ins=True)
+    assert "selfservice" not in minimal_config(live, network)
+
+
+def test_overlay_keeps_what_the_base_does_not_say_and_where_live_disagrees() -> None:
+    live = {"a": {"x": 1, "y": 2, "z": 3}, "b": {"list": [1, 2]}}
+    minimal = {"a": {"x": 1, "y": 2}, "b": {"list": [1, 2]}}  # z is a default
+    base = {"a": {"x": 1, "z": 9}, "b": {"list": [1, 2]}}
+    changes = [Change("/a/z", "change", 3, 9)]
+    assert overlay_on(base, live, minimal, changes) == {"a": {"y": 2, "z": 3}}
+
+
+def test_names_stay_unique_and_secrets_become_variables() -> None:
+    body = "base64://" + base64.b64encode(b"function(ctx) ctx").decode()
+    other = "base64://" + base64.b64encode(b"function(ctx) {}").decode()
+    # "x" and "x-" both give the file name "x-body": the second one gets a suffix.
+    config = {"x": {"body": body}, "x-": {"body": other}, "y": {"value": "***"}}
+    exported = externalize(config, ExportRules(default_at=_documented))
+    assert {f.path: f.content for f in exported.files} == {
+        "hooks/x-body.jsonnet": b"function(ctx) ctx",
+        "hooks/x-body-2.jsonnet": b"function(ctx) {}",
+    }
+    assert exported.identity_config["x-"] == {"body": "file://../hooks/x-body-2.jsonnet"}
+    assert exported.identity_config["y"] == {"value": "${Y_VALUE}"}  # redacted: a secret
