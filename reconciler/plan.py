@@ -18,6 +18,7 @@ from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.review import Note
 from reconciler.security import SecurityImpact, classify
+from reconciler.validate import ValidEnvironment
 
 _OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
 
@@ -58,6 +59,23 @@ class Plan:
         for change in self.changes:
             totals[change.action] += 1
         return totals
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """One environment's result when several are planned: a plan, or the error that stopped it.
+
+    ``environment`` is kept so a saved plan can name where each secret comes from.
+    """
+
+    name: str
+    plan: Plan | None = None
+    environment: ValidEnvironment | None = None
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.plan is None or bool(self.plan.errors)
 
 
 def make_plan(

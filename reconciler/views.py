@@ -96,6 +96,11 @@ def _change_lines(change: Change, plan: Plan, color: bool) -> list[str]:
     return lines
 
 
+def change_lines(change: Change, plan: Plan) -> list[str]:
+    """One change as uncoloured lines (``+ /path: value``), secrets masked; for other views."""
+    return [line[2:] for line in _change_lines(change, plan, color=False)]
+
+
 def display_value(value: JSONValue, pointer: Pointer, plan: Plan) -> str:
     shown = _abbreviate(value, pointer, plan)
     text = shown if isinstance(shown, str) and shown == MASK else _json(shown)

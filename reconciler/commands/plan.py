@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import click
 
-from reconciler import reconcile, views
+from reconciler import markdown, planfile, reconcile, views
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
-from reconciler.errors import ReconcilerError
+from reconciler.jsontypes import JSONObject
+from reconciler.plan import PlanOutcome
+
+FORMATS = ("text", "markdown", "json")
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 @click.command()
@@ -15,43 +22,94 @@ from reconciler.errors import ReconcilerError
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are."
 )
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan for `apply --plan` (JSON, mode 0600, no secret values).",
+)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text")
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 64),
+    default=reconcile.DEFAULT_PARALLELISM,
+    show_default=True,
+    help="How many environments are planned at once.",
+)
 @click.pass_obj
 def plan(
-    obj: Context, environments: tuple[str, ...], all_environments: bool, detailed_exitcode: bool
+    obj: Context,
+    environments: tuple[str, ...],
+    all_environments: bool,
+    detailed_exitcode: bool,
+    out: Path | None,
+    output_format: str,
+    parallelism: int,
 ) -> int:
-    """Fetch live config, diff it with the desired state and print the plan. Never writes."""
+    """Fetch live config, diff it with the desired state and print the plan. Never writes
+    remotely; --out saves it for `apply --plan`."""
     names = _plan_names(obj, environments, all_environments)
-    failed, changed = 0, False
-    for index, name in enumerate(names):
-        if index:
-            click.echo("")
-        try:
-            valid = reconcile.load(name, obj.settings)
-            target = reconcile.open_target(valid, obj.settings)
-            try:
-                obj.log(f"{name}: reading {target.description}")
-                result = reconcile.plan_environment(valid, target, obj.settings)
-            finally:
-                target.close()
-        except ReconcilerError as exc:
-            failed += 1
-            click.echo(f"{name}: error: {exc}", err=True)
-            continue
-        changed = changed or not result.is_empty
-        failed += bool(result.errors)
-        click.echo(views.format_plan(result, color=obj.color), nl=False)
-    if failed:
-        return EXIT_ERROR
-    return EXIT_CHANGES if detailed_exitcode and changed else EXIT_OK
+    if out is not None and len(names) != 1:
+        raise click.UsageError("--out saves one plan: name exactly one environment")
+    obj.log(f"planning {len(names)} environment(s), {parallelism} at a time")
+    outcomes = reconcile.plan_many(
+        names, obj.settings, parallelism=parallelism, skip_layers=all_environments
+    )
+    for outcome in outcomes:
+        if outcome.plan is None:
+            click.echo(f"{outcome.name}: error: {outcome.error}", err=True)
+    documents = _documents(outcomes) if out or output_format == "json" else {}
+    click.echo(_rendered(outcomes, documents, output_format, obj.color), nl=False)
+    if out is not None and documents:
+        planfile.write(out, next(iter(documents.values())))
+        click.echo(
+            f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
+        )
+    _append_step_summary(obj, outcomes)
+    return _exit_code(outcomes, detailed_exitcode)
 
 
 def _plan_names(obj: Context, environments: tuple[str, ...], all_environments: bool) -> list[str]:
     if all_environments == bool(environments):
         raise click.UsageError("name one or more environments, or pass --all (not both)")
     if environments:
-        return list(environments)
-    return [
-        name
-        for name in reconcile.environment_names(obj.settings.root)
-        if reconcile.load(name, obj.settings).model.target is not None
-    ]
+        return list(dict.fromkeys(environments))
+    return reconcile.environment_names(obj.settings.root)
+
+
+def _documents(outcomes: Sequence[PlanOutcome]) -> dict[str, JSONObject]:
+    return {
+        outcome.name: planfile.document(outcome.plan, outcome.environment)
+        for outcome in outcomes
+        if outcome.plan is not None and outcome.environment is not None
+    }
+
+
+def _rendered(
+    outcomes: Sequence[PlanOutcome],
+    documents: dict[str, JSONObject],
+    output_format: str,
+    color: bool,
+) -> str:
+    if output_format == "markdown":
+        return markdown.render(outcomes)
+    if output_format == "json":
+        # One document per line (JSON Lines): one environment's output is plain JSON.
+        return "".join(planfile.dumps(doc, indent=None) + "\n" for doc in documents.values())
+    plans = [outcome.plan for outcome in outcomes if outcome.plan is not None]
+    return "\n".join(views.format_plan(plan, color=color) for plan in plans)
+
+
+def _append_step_summary(obj: Context, outcomes: Sequence[PlanOutcome]) -> None:
+    """In GitHub Actions, add the plan to the job's summary page as well."""
+    path = obj.settings.environ.get(STEP_SUMMARY)
+    if not path or not outcomes:
+        return
+    with Path(path).open("a", encoding="utf-8") as summary:
+        summary.write(markdown.render(outcomes) + "\n")
+
+
+def _exit_code(outcomes: Sequence[PlanOutcome], detailed_exitcode: bool) -> int:
+    if any(outcome.failed for outcome in outcomes):
+        return EXIT_ERROR
+    changed = any(o.plan is not None and not o.plan.is_empty for o in outcomes)
+    return EXIT_CHANGES if detailed_exitcode and changed else EXIT_OK
