@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import __version__, reconcile
+from reconciler import __version__, reconcile, redact
 from reconciler.commands.apply import apply
 from reconciler.commands.context import (
     EXIT_ERROR,
@@ -36,6 +36,7 @@ from reconciler.commands.plan import plan
 from reconciler.commands.render import render
 from reconciler.commands.validate import validate
 from reconciler.errors import ReconcilerError
+from reconciler.redact import RedactingStream
 
 COMMANDS: tuple[click.Command, ...] = (validate, render, plan, apply, export_command, diff)
 
@@ -90,6 +91,17 @@ for _command in COMMANDS:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (see the module docstring)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    redact.register(os.environ.get("ORY_WORKSPACE_API_KEY"))
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
+    try:
+        return _run(arguments)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+        redact.forget_all()  # one run's secrets are no business of the next (tests run many)
+
+
+def _run(arguments: list[str]) -> int:
     try:
         code = cli.main(args=arguments, prog_name="reconciler", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -30,8 +30,8 @@ class Plan:
     environment: str
     target: str
     revision: str
-    changes: tuple[Change, ...]
-    operations: tuple[JSONObject, ...]
+    changes: tuple[Change, ...] = field(repr=False)  # values may be secret
+    operations: tuple[JSONObject, ...] = field(repr=False)
     warnings: tuple[str, ...] = ()
     sensitive: frozenset[Pointer] = frozenset()
     file_refs: dict[Pointer, str] = field(default_factory=dict)

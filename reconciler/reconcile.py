@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from reconciler import loader, planfile, schema_match
+from reconciler import loader, planfile, redact, schema_match
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
 from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
-from reconciler.jsontypes import JSONObject, Pointer
+from reconciler.jsontypes import JSONObject, Pointer, get_at
 from reconciler.plan import Plan, PlanOutcome, make_plan
 from reconciler.review import Note, review
 from reconciler.targets import ApplyOutcome, LiveState, Target
@@ -38,7 +38,7 @@ class Settings:
     """What the commands need from outside the repository (flags and variables)."""
 
     root: Path
-    environ: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the API key
     kratos_schema: Path | None = None
     rotate_secrets: bool = False
     client_factory: ClientFactory = OryClient
@@ -62,7 +62,10 @@ def environment_names(root: Path) -> list[str]:
 
 def load(name: str, settings: Settings) -> ValidEnvironment:
     """Load and type-check one environment (no network)."""
-    return validate(loader.load_environment(settings.root, name, settings.environ))
+    environment = validate(loader.load_environment(settings.root, name, settings.environ))
+    for pointer in environment.model.secrets:
+        redact.register(get_at(environment.identity_config, pointer)[1])
+    return environment
 
 
 def render(environment: ValidEnvironment) -> JSONObject:

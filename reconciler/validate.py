@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -26,7 +26,7 @@ class ValidEnvironment:
     """A raw environment that passed the typed model; ``raw`` stays the source of truth."""
 
     raw: RawEnvironment
-    model: Environment
+    model: Environment = field(repr=False)  # holds secret values
 
     @property
     def identity_config(self) -> JSONObject:
