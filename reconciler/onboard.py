@@ -225,11 +225,24 @@ def _write(
         raise ConfigError(
             [f"{loader.display_path(p)} exists; pass --force to overwrite it" for p in existing]
         )
-    for path, content in changed:
+    texts = [(path, _text(path, content)) for path, content in changed]
+    for path, text_content in texts:
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-        write_atomically(path, content.decode("utf-8"), mode)
+        write_atomically(path, text_content, mode)
     return tuple(path for path, _ in changed)
+
+
+def _text(path: Path, content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(
+            [
+                f"{loader.display_path(path)}: the live content is not UTF-8 text; "
+                "nothing was written"
+            ]
+        ) from None
 
 
 def _differs(path: Path, content: bytes) -> bool:
