@@ -122,7 +122,7 @@ def _alarms(outcomes: Sequence[PlanOutcome], plans: list[Plan]) -> list[str]:
     alarms = []
     weakening = sum(len(plan.weakening()) for plan in plans)
     if weakening:
-        alarms.append(f"{RISK} {_count(weakening, 'change')} weaken security")
+        alarms.append(f"{RISK} {_weaken(weakening)}")
     errors = sum(len(plan.errors) for plan in plans)
     if errors:
         alarms.append(f"❌ {_count(errors, 'error')}")
@@ -167,8 +167,7 @@ def _caution(plan: Plan) -> str:
         return ""
     lines = [
         "> [!CAUTION]",
-        f"> {_count(len(weakening), 'change')} weaken security; "
-        "apply refuses them without `--allow-weaken`:",
+        f"> {_weaken(len(weakening))}; apply refuses them without `--allow-weaken`:",
     ]
     for change, impact in weakening[:_CAUTION_LIMIT]:
         lines.append(f"> - {_code(change.pointer)}: {_text(impact.reason)}")
@@ -191,7 +190,7 @@ def _area(
     risky = sum(impact.impact == "weakens" for _, impact in entries)
     title = f"<b>{area}</b> · {_count(len(entries), 'change')}"
     if risky:
-        title += f" · {RISK} {risky} weaken security"
+        title += f" · {RISK} {risky} {'weakens' if risky == 1 else 'weaken'} security"
     lines: list[str] = []
     hidden = 0
     for change, impact in entries:
@@ -232,6 +231,10 @@ def _note(note: Note) -> str:
 
 def _count(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def _weaken(number: int) -> str:
+    return f"{_count(number, 'change')} {'weakens' if number == 1 else 'weaken'} security"
 
 
 def _text(text: str) -> str:
