@@ -18,7 +18,15 @@ from pydantic_core import ErrorDetails
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
 from reconciler.loader import RawEnvironment, dotted_key
-from reconciler.models import PATTERN_MEANING, Environment
+from reconciler.models import (
+    PATTERN_MEANING,
+    ApiKeyAuth,
+    BasicAuth,
+    ConfiguredHook,
+    Environment,
+    PlainHook,
+    WebHook,
+)
 
 
 @dataclass(frozen=True)
@@ -97,23 +105,18 @@ def _has(container: Any, key: str | int) -> bool:
     return isinstance(container, list) and isinstance(key, int) and key < len(container)
 
 
-# Discriminated unions put the tag (``web_hook``, ``api_key``…) into error locations.
-_TAGS = frozenset(
-    {
-        "web_hook",
-        "b2b_sso",
-        "organization",
-        "notify_previous_addresses",
-        "session",
-        "show_verification_ui",
-        "require_verified_address",
-        "revoke_active_sessions",
-        "verification",
-        "verify_new_address",
-        "api_key",
-        "basic_auth",
-    }
-)
+def _discriminator_tags() -> frozenset[str]:
+    """Discriminated unions put the tag (``web_hook``, ``api_key``…) into error locations."""
+    tags: set[str] = set()
+    for model in (WebHook, ConfiguredHook, PlainHook, ApiKeyAuth, BasicAuth):
+        for name in ("hook", "type"):
+            field_info = model.model_fields.get(name)
+            if field_info is not None:
+                tags.update(typing.get_args(field_info.annotation))
+    return frozenset(tags)
+
+
+_TAGS = _discriminator_tags()
 
 
 def _message(
