@@ -145,7 +145,8 @@ def _to_plain(node: Any, pointer: Pointer, doc: PositionedDocument) -> JSONValue
             child = join_pointer(pointer, str(key))
             line, column = node.lc.key(key)
             doc.positions[child] = (line + 1, column + 1)
-            result[str(key)] = _to_plain(node[key], child, doc)
+            value = _to_plain(node[key], child, doc)
+            result[_unicode_text(str(key), line, column)] = _unicode(value, line, column)
         return result
     if isinstance(node, CommentedSeq):
         items: list[JSONValue] = []
@@ -153,9 +154,32 @@ def _to_plain(node: Any, pointer: Pointer, doc: PositionedDocument) -> JSONValue
             child = join_pointer(pointer, index)
             line, column = node.lc.item(index)
             doc.positions[child] = (line + 1, column + 1)
-            items.append(_to_plain(item, child, doc))
+            items.append(_unicode(_to_plain(item, child, doc), line, column))
         return items
     return _scalar(node)
+
+
+def _unicode(value: JSONValue, line: int, column: int) -> JSONValue:
+    return _unicode_text(value, line, column) if isinstance(value, str) else value
+
+
+def _unicode_text(text: str, line: int, column: int) -> str:
+    """JSON-style surrogate pairs (``"\\ud83d\\ude00"``) joined into the character they
+    encode; a lone surrogate refused: no UTF-8 file or JSON request can carry it."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        raise YamlSyntaxError(
+            "a \\u escape in this text is half of a surrogate pair (\\ud800-\\udfff), "
+            "not a character",
+            line + 1,
+            column + 1,
+        ) from None
 
 
 def _tag_of(node: Any) -> str | None:
