@@ -142,11 +142,11 @@ def _to_plain(node: Any, pointer: Pointer, doc: PositionedDocument) -> JSONValue
     if isinstance(node, CommentedMap):
         result: dict[str, JSONValue] = {}
         for key in node:
-            child = join_pointer(pointer, str(key))
             line, column = node.lc.key(key)
+            name = _unicode_text(str(key), line, column)
+            child = join_pointer(pointer, name)
             doc.positions[child] = (line + 1, column + 1)
-            value = _to_plain(node[key], child, doc)
-            result[_unicode_text(str(key), line, column)] = _unicode(value, line, column)
+            result[name] = _unicode(_to_plain(node[key], child, doc), line, column)
         return result
     if isinstance(node, CommentedSeq):
         items: list[JSONValue] = []
