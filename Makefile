@@ -12,7 +12,7 @@ ifneq ($(KRATOS_SCHEMA),)
 export RECONCILER_KRATOS_SCHEMA ?= $(KRATOS_SCHEMA)
 endif
 
-.PHONY: install demo test lint typecheck check bench clean
+.PHONY: install demo test lint typecheck check bench schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Regenerate the editor schema for environment files after changing reconciler/models.py.
+schemas: $(STAMP)
+	$(BIN)/python -m reconciler.editor_schema .
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

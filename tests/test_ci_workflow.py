@@ -113,3 +113,18 @@ def test_gitlab_pipeline_plans_and_applies_the_saved_plan(
     applied = _shell("\n".join(gitlab["apply"]["script"]), checkout, env)
     assert applied.returncode == 0, applied.stderr
     assert ory_server.stored_identity_config(PROD)["selfservice"]["methods"]["webauthn"]["enabled"]
+
+
+def test_the_pre_commit_hook_runs_validate(example_repo: Path, tmp_path: Path) -> None:
+    (hook,) = load_with_positions((REPO_ROOT / ".pre-commit-hooks.yaml").read_text()).data
+    assert hook["id"] == "reconciler-validate"
+    assert hook["pass_filenames"] is False
+    env = {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "LOGIN_HOOK_KEY": "any"}
+    result = _shell(hook["entry"], example_repo, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "base: valid",
+        "dev: valid",
+        "local: valid",
+        "prod: valid",
+    ]

@@ -1,0 +1,55 @@
+"""The JSON Schema editors use to complete and check environment files.
+
+Generated from the models (``reconciler.models.Environment``) and written to
+``schemas/environment.schema.json`` by ``make schemas``; a test fails when the file is out of
+date. Environment files point at it with a first line
+``# yaml-language-server: $schema=../schemas/environment.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from reconciler.jsontypes import JSONObject
+from reconciler.models import Environment
+
+SCHEMA_PATH = Path("schemas") / "environment.schema.json"
+MODELINE = "# yaml-language-server: $schema=../schemas/environment.schema.json"
+
+
+def environment_schema() -> JSONObject:
+    """The environment file's schema: the model's, plus ``extends`` (the loader consumes it
+    before the model sees the document)."""
+    schema: JSONObject = Environment.model_json_schema(by_alias=True)
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    properties["extends"] = {
+        "description": "Layers this file extends: a path or a list of paths, relative to it.",
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "array", "items": {"type": "string", "minLength": 1}},
+        ],
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "reconciler environment file",
+        **schema,
+    }
+
+
+def environment_schema_text() -> str:
+    return json.dumps(environment_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the schema under the repository root given as the only argument (default ``.``)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    root = Path(arguments[0]) if arguments else Path()
+    (root / SCHEMA_PATH).write_text(environment_schema_text(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
