@@ -64,8 +64,9 @@ def test_write_puts_each_value_in_the_file_that_declared_it_keeping_comments(
 
     assert base.read_text() == base_before.replace("lifespan: 30m", "lifespan: 2h")
     assert dev.read_text() == dev_before.replace("issuer: Acme (dev)", "issuer: Acme Console")
-    assert base.read_text().startswith("# Shared by every environment")
-    assert dev.read_text().startswith("# Development project on Ory Network.")
+    modeline = "# yaml-language-server: $schema=../schemas/environment.schema.json\n"
+    assert base.read_text().startswith(modeline + "# Shared by every environment")
+    assert dev.read_text().startswith(modeline + "extends: base.yaml  # the development project")
     planned = run("plan", "dev", "--detailed-exitcode", env=env)
     assert planned.code == 0, planned.out + planned.err
 
