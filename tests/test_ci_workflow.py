@@ -116,7 +116,8 @@ def test_gitlab_pipeline_plans_and_applies_the_saved_plan(
 
 
 def test_the_pre_commit_hook_runs_validate(example_repo: Path, tmp_path: Path) -> None:
-    (hook,) = load_with_positions((REPO_ROOT / ".pre-commit-hooks.yaml").read_text()).data
+    hooks: Any = load_with_positions((REPO_ROOT / ".pre-commit-hooks.yaml").read_text()).data
+    (hook,) = hooks
     assert hook["id"] == "reconciler-validate"
     assert hook["pass_filenames"] is False
     env = {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "LOGIN_HOOK_KEY": "any"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -24,9 +25,8 @@ def test_the_committed_schema_is_up_to_date() -> None:
 
 
 @pytest.mark.parametrize("path", ENVIRONMENTS, ids=lambda p: p.name)
-def test_each_environment_names_the_schema_and_passes_it(path: object) -> None:
-    assert hasattr(path, "read_text")
-    text = path.read_text(encoding="utf-8")  # type: ignore[attr-defined]
+def test_each_environment_names_the_schema_and_passes_it(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
     assert text.splitlines()[0] == MODELINE
     schema = json.loads((REPO_ROOT / SCHEMA_PATH).read_text())
     jsonschema.Draft202012Validator(schema).validate(load_with_positions(text).data)
@@ -40,10 +40,8 @@ def test_the_schema_rejects_what_validate_rejects() -> None:
     assert validator.is_valid({"extends": ["base.yaml"], "identity_config": {"courier": {}}})
 
 
-def test_main_writes_the_schema(tmp_path: object) -> None:
-    from pathlib import Path
-
-    root = Path(str(tmp_path))
+def test_main_writes_the_schema(tmp_path: Path) -> None:
+    root = tmp_path
     (root / "schemas").mkdir()
     assert main([str(root)]) == 0
     assert (root / SCHEMA_PATH).read_text() == environment_schema_text()
