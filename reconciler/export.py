@@ -18,9 +18,9 @@ And what it rewrites, so that the file is reviewable and holds no secret:
   ``hooks/<where>.jsonnet``; both are referenced with ``file://`` and written byte for byte,
   so their SHA-512 still matches live. Content-addressed URLs whose content is not at hand
   stay URLs (they plan as equal: the file name is the digest);
-* every secret (``secrets.is_secret_path``, credentials in headers, Kratos ``dsn`` and
-  ``secrets``, redacted values) becomes a ``${NAME}`` placeholder; for URIs only the
-  password does. Literal ``$`` is written as ``$$``;
+* every secret (``secrets.is_secret_path``, what the environment marks secret, credentials in
+  headers, Kratos ``dsn`` and ``secrets``, redacted values) becomes a ``${NAME}`` placeholder;
+  for URIs only the password does. Literal ``$`` is written as ``$$``;
 * Go durations are shortened (``30m0s`` -> ``30m``).
 
 Keys are sorted and names derived from pointers, so the same live config always gives the same
@@ -46,7 +46,7 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
-from reconciler.secrets import is_secret_path
+from reconciler.secrets import is_sensitive
 
 SCHEMAS: Pointer = "/identity/schemas"
 # Pointers Ory Network fills in for every project, with the value it fills in. A value that
@@ -88,6 +88,8 @@ class ExportRules:
     contents: Mapping[str, bytes] = field(default_factory=dict)
     # How a ``file://`` reference reaches the repository root from the environment file.
     root_from_environment: str = "../"
+    # Pointers the environment (or its base) marks secret: ``${VAR}``, ``!secret``, ``secrets:``.
+    sensitive: frozenset[Pointer] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -170,11 +172,13 @@ def short_duration(text: str) -> str:
     return "".join(parts) or text
 
 
-def is_exported_secret(pointer: Pointer, value: JSONValue) -> bool:
+def is_exported_secret(
+    pointer: Pointer, value: JSONValue, marked: frozenset[Pointer] = frozenset()
+) -> bool:
     if not isinstance(value, str) or value == "":
         return False
     return (
-        is_secret_path(pointer)
+        is_sensitive(pointer, marked)
         or any(pattern.search(pointer) for pattern in _MORE_SECRETS)
         or _REDACTED.match(value) is not None
     )
@@ -297,7 +301,7 @@ class _Externalizer:
         return value
 
     def string(self, text: str, pointer: Pointer) -> str:
-        if is_exported_secret(pointer, text):
+        if is_exported_secret(pointer, text, self.rules.sensitive):
             return self.secret(text, pointer)
         content = self.content_of(text, pointer)
         if content is not None:

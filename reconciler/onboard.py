@@ -105,6 +105,7 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
         network_fill_ins=isinstance(target, OryNetworkProject),
         contents=_readable_contents(target, live.config),
         root_from_environment=_root_from(request, settings),
+        sensitive=_marked_secret(environment, request, settings),
     )
     config = export.minimal_config(live.config, rules)
     warnings: tuple[str, ...] = ()
@@ -136,6 +137,18 @@ def _environment_for_export(
         name=request.name, path=path, files=(), data={"target": request.new_target}
     )
     return validate(raw)
+
+
+def _marked_secret(
+    environment: ValidEnvironment, request: ExportRequest, settings: reconcile.Settings
+) -> frozenset[Pointer]:
+    """What the environment and its base mark secret is exported as a variable, too."""
+    marked = reconcile.sensitive_pointers(environment)
+    if request.extends:
+        marked |= reconcile.sensitive_pointers(
+            load_leniently(_base_name(request, settings), settings)
+        )
+    return marked
 
 
 def _readable_contents(target: Target, live: JSONValue) -> dict[str, bytes]:
