@@ -57,15 +57,11 @@ def find_drift(plan: Plan, raw: RawEnvironment) -> Drift:
             skipped.append(Skipped(change.pointer, reason))
             continue
         info = raw.info[IDENTITY_CONFIG + change.pointer]
-        adoptions.append(
-            Adoption(
-                change.pointer,
-                change.desired,
-                change.live,
-                _file_of(info.location, raw.files),
-                info.location,
-            )
-        )
+        path = _file_of(info.location, raw.files)
+        if path is None:
+            skipped.append(Skipped(change.pointer, f"cannot find {info.location.file}"))
+            continue
+        adoptions.append(Adoption(change.pointer, change.desired, change.live, path, info.location))
     return Drift(tuple(adoptions), tuple(skipped))
 
 
@@ -106,11 +102,10 @@ def _scalars(value: JSONValue, pointer: Pointer) -> Iterable[tuple[Pointer, JSON
         yield pointer, value
 
 
-def _file_of(location: Location, files: tuple[Path, ...]) -> Path:
-    for path in files:
-        if display_path(path) == location.file:
-            return path
-    return Path(location.file)
+def _file_of(location: Location, files: tuple[Path, ...]) -> Path | None:
+    # The loader records where a value was written as it displays paths; match on that, and
+    # never guess a path to write to.
+    return next((path for path in files if display_path(path) == location.file), None)
 
 
 def as_written(value: JSONValue) -> JSONValue:
