@@ -14,7 +14,7 @@ import pytest
 
 from reconciler.diff import Change
 from reconciler.export import ExportRules, externalize, minimal_config, overlay_on, short_duration
-from reconciler.jsontypes import get_at
+from reconciler.jsontypes import JSONObject, get_at
 from reconciler.yamlio import load_with_positions
 
 from conftest import FIXTURE_PROJECT, SHARED, Result, Run
@@ -459,7 +459,7 @@ def _documented(pointer: str) -> tuple[bool, Any]:
 
 
 def test_minimal_config_drops_defaults_and_empties_but_keeps_a_decided_empty_list() -> None:
-    live = {
+    live: JSONObject = {
         "a": {"enabled": True, "list": [], "name": "kept"},
         "b": {"list": [], "empty": {}},
         "serve": {"public": {"base_url": "https://p.test/"}},
@@ -475,9 +475,9 @@ def test_minimal_config_drops_defaults_and_empties_but_keeps_a_decided_empty_lis
 
 
 def test_overlay_keeps_what_the_base_does_not_say_and_where_live_disagrees() -> None:
-    live = {"a": {"x": 1, "y": 2, "z": 3}, "b": {"list": [1, 2]}}
-    minimal = {"a": {"x": 1, "y": 2}, "b": {"list": [1, 2]}}  # z is a default
-    base = {"a": {"x": 1, "z": 9}, "b": {"list": [1, 2]}}
+    live: JSONObject = {"a": {"x": 1, "y": 2, "z": 3}, "b": {"list": [1, 2]}}
+    minimal: JSONObject = {"a": {"x": 1, "y": 2}, "b": {"list": [1, 2]}}  # z is a default
+    base: JSONObject = {"a": {"x": 1, "z": 9}, "b": {"list": [1, 2]}}
     changes = [Change("/a/z", "change", 3, 9)]
     assert overlay_on(base, live, minimal, changes) == {"a": {"y": 2, "z": 3}}
 
@@ -486,7 +486,7 @@ def test_names_stay_unique_and_secrets_become_variables() -> None:
     body = "base64://" + base64.b64encode(b"function(ctx) ctx").decode()
     other = "base64://" + base64.b64encode(b"function(ctx) {}").decode()
     # "x" and "x-" both give the file name "x-body": the second one gets a suffix.
-    config = {"x": {"body": body}, "x-": {"body": other}, "y": {"value": "***"}}
+    config: JSONObject = {"x": {"body": body}, "x-": {"body": other}, "y": {"value": "***"}}
     exported = externalize(config, ExportRules(default_at=_documented))
     assert {f.path: f.content for f in exported.files} == {
         "hooks/x-body.jsonnet": b"function(ctx) ctx",
