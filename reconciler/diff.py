@@ -56,6 +56,9 @@ class DiffRules:
     known_digests: Mapping[str, str] = field(default_factory=dict)
     default_at: DefaultLookup | None = None
     rotate_secrets: bool = False
+    # True when default_at knows every default (the official schema): then a live key the user
+    # did not write must be its default. Otherwise such keys get the benefit of the doubt.
+    defaults_complete: bool = False
     # Content behind URLs (by URL or by SHA-512), e.g. identity schemas fetched from storage.
     contents: Mapping[str, bytes] = field(default_factory=dict)
 
@@ -144,12 +147,14 @@ class _Walker:
         self, desired: JSONObject, live: JSONObject, pointer: Pointer
     ) -> bool:
         # Inside lists (hooks) a whole object is compared; the server may have filled in
-        # defaults the user did not write. Without the schema we cannot tell, so accept them.
+        # defaults the user did not write (e.g. a web hook's emit_analytics_event).
         lookup = self.rules.default_at
         if lookup is None:
             return True
         for key in live.keys() - desired.keys():
             found, default = lookup(join_pointer(pointer, key))
+            if not found and not self.rules.defaults_complete:
+                continue
             if not found or not self.same(default, live[key], join_pointer(pointer, key)):
                 return False
         return True

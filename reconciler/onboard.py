@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 
 from reconciler import export, loader, reconcile
 from reconciler.atomic import write_atomically
-from reconciler.diff import DefaultLookup, DiffRules, compute_diff
+from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.plan import Plan, make_plan
@@ -55,17 +54,6 @@ def load_leniently(name: str, settings: reconcile.Settings) -> ValidEnvironment:
     return validate(loader.load_environment(settings.root, name, LenientEnviron(settings.environ)))
 
 
-def default_lookup(settings: reconcile.Settings) -> DefaultLookup:
-    """Kratos defaults: the official schema when given, else the ones ory-api.md documents."""
-    if settings.kratos_schema is None:
-        from reconciler.kratos_schema import documented_default
-
-        return documented_default
-    from reconciler.kratos_schema import default_at
-
-    return partial(default_at, config_schema_path=settings.kratos_schema)
-
-
 def fetch(environment: ValidEnvironment, settings: reconcile.Settings) -> tuple[Target, LiveState]:
     target = reconcile.open_target(environment, settings)
     try:
@@ -100,7 +88,7 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
     environment = _environment_for_export(request, settings)
     target, live = fetch(environment, settings)
     rules = export.ExportRules(
-        default_at=default_lookup(settings),
+        default_at=reconcile.defaults(settings),
         server_managed=target.ignored,
         network_fill_ins=isinstance(target, OryNetworkProject),
         contents=_readable_contents(target, live.config),
@@ -200,7 +188,7 @@ def _overlay(
         sensitive=reconcile.sensitive_pointers(base),
         ignored=target.ignored,
         known_digests=live.known_digests,
-        default_at=default_lookup(settings),
+        default_at=reconcile.defaults(settings),
     )
     changes = compute_diff(desired, live.config, base.model.remove, rules).changes
     warnings = tuple(
@@ -278,7 +266,7 @@ def compare_desired(
     """What promoting A's desired state to B's would change in B's desired state."""
     a, b = load_leniently(name_a, settings), load_leniently(name_b, settings)
     sensitive = reconcile.sensitive_pointers(a) | reconcile.sensitive_pointers(b)
-    rules = DiffRules(sensitive=sensitive, default_at=default_lookup(settings))
+    rules = DiffRules(sensitive=sensitive, default_at=reconcile.defaults(settings))
     desired_a, desired_b = reconcile.render(a), reconcile.render(b)
     diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
@@ -303,7 +291,7 @@ def compare_live(
     skipped = (*ignore, *target_a.ignored, *target_b.ignored)
     rules = DiffRules(
         known_digests={**live_a.known_digests, **live_b.known_digests},
-        default_at=default_lookup(settings),
+        default_at=reconcile.defaults(settings),
     )
     diff = compute_diff(live_a.config, live_b.config, (), rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, skipped))

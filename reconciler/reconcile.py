@@ -268,7 +268,8 @@ def _plan_against(
         sensitive=sensitive_pointers(environment),
         ignored=target.ignored,
         known_digests=known,
-        default_at=_defaults(settings),
+        default_at=defaults(settings),
+        defaults_complete=settings.kratos_schema is not None,
         rotate_secrets=settings.rotate_secrets,
         contents=contents or {},
     )
@@ -306,7 +307,8 @@ def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
     )
 
 
-def _defaults(settings: Settings) -> DefaultLookup:
+def defaults(settings: Settings) -> DefaultLookup:
+    """Kratos defaults: from the official schema when configured, else the documented ones."""
     if settings.kratos_schema is None:
         from reconciler.kratos_schema import documented_default
 

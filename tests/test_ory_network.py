@@ -297,3 +297,19 @@ def test_server_warnings_are_returned_with_the_new_state(ory_server: OryTestServ
     )
     assert outcome.state.revision == ory_server.revision() != live.revision
     assert "ory_wak" not in repr(client)
+
+
+def test_web_hook_converges_without_the_official_schema(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    # The server fills in web hook defaults (emit_analytics_event, can_interrupt); without the
+    # schema to name them, keys the user did not write must not make the plan flap.
+    env = {**_env(ory_server), "RECONCILER_KRATOS_SCHEMA": ""}
+    _write_env(example_repo, "hooked", VARIED["durations-and-hooks"], ory_server.project_id)
+    assert run("apply", "hooked", "--yes", "--allow-weaken", env=env).code == 0
+    stored = ory_server.stored_identity_config()
+    hook = stored["selfservice"]["flows"]["login"]["after"]["hooks"][0]
+    assert "emit_analytics_event" in hook["config"]  # the server did add a default
+    again = run("plan", "hooked", "--detailed-exitcode", env=env)
+    assert again.code == 0, again.out + again.err
+    assert "official Kratos config schema is not configured" in again.out
