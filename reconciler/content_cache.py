@@ -6,6 +6,7 @@ fetched copy is checked against that name before it is trusted or kept.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ class ContentCache:
     def __init__(self, folder: Path, fetch: Fetch) -> None:
         self.folder = folder
         self.fetch = fetch
+        self._unreachable: set[str] = set()  # asked once per run, not once per environment
 
     def get(self, url: str) -> bytes | None:
         """The content behind a content-addressed ``url``, or None if it cannot be had."""
@@ -28,14 +30,20 @@ class ContentCache:
         cached = self.folder / digest
         if cached.is_file():
             return cached.read_bytes()
+        if url in self._unreachable:
+            return None
         try:
             content = self.fetch(url)
         except RemoteError:
+            self._unreachable.add(url)
             return None  # best effort: the plan still works, with less to explain
         if blobs.sha512_hex(content) != digest:
+            self._unreachable.add(url)
             return None  # not what the name promises: never trust or keep it
         self.folder.mkdir(parents=True, exist_ok=True)
-        cached.write_bytes(content)
+        temporary = cached.with_name(f".{digest}.{threading.get_ident()}")
+        temporary.write_bytes(content)
+        temporary.replace(cached)  # atomic: a concurrent reader never sees half a file
         return content
 
     def collect(self, urls: Iterable[str]) -> dict[str, bytes]:

@@ -293,8 +293,21 @@ def _schema_contents(
     urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
     if not urls:
         return {}
-    cache = ContentCache(settings.root / ".reconciler" / "cache" / "content", settings.fetch)
-    return cache.collect(urls)
+    return _content_cache(settings).collect(urls)
+
+
+_caches: dict[tuple[Path, Fetch], ContentCache] = {}
+_caches_lock = threading.Lock()
+
+
+def _content_cache(settings: Settings) -> ContentCache:
+    """One cache per repository and fetcher, shared by every environment of the run."""
+    key = (settings.root.resolve(), settings.fetch)
+    with _caches_lock:
+        if key not in _caches:
+            folder = settings.root / ".reconciler" / "cache" / "content"
+            _caches[key] = ContentCache(folder, settings.fetch)
+        return _caches[key]
 
 
 def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
