@@ -29,8 +29,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check reconciler tests
-	$(BIN)/ruff check reconciler tests
+	$(BIN)/ruff format --check reconciler tests bench
+	$(BIN)/ruff check reconciler tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -266,10 +266,10 @@ def test_someone_else_changing_the_project_meanwhile_is_reported_not_overwritten
         reconcile.apply_plan(plan, valid, target, settings)
     target.close()
     assert str(raised.value) == (
-        f"the Ory API failed (502): Bad Gateway; project {ory_server.project_id} has changed since (it is now "
-        f"at revision {edited_revision}) but does not show all of this plan's changes: someone "
-        "else changed it at the same time, or the change was not applied. Nothing was sent "
-        "again. Run plan to see the current state."
+        f"the Ory API failed (502): Bad Gateway; project {ory_server.project_id} has changed "
+        f"since (it is now at revision {edited_revision}) but does not show all of this plan's "
+        "changes: someone else changed it at the same time, or the change was not applied. "
+        "Nothing was sent again. Run plan to see the current state."
     )
     assert len(ory_server.writes()) == 1
     assert ory_server.applied_patches == []
@@ -301,7 +301,9 @@ def test_the_api_key_is_in_no_fault_message(
 
 def test_writes_are_never_retried_by_the_client(ory_server: OryTestServer) -> None:
     ory_server.fail_next(503, methods=("PATCH",), times=5)
-    with OryClient(ory_server.base_url, ory_server.workspace_key) as client:
-        with pytest.raises(RemoteError, match=r"the Ory API failed \(503\)"):
-            client.patch_project(ory_server.project_id, ory_server.revision(), [])
+    with (
+        OryClient(ory_server.base_url, ory_server.workspace_key) as client,
+        pytest.raises(RemoteError, match=r"the Ory API failed \(503\)"),
+    ):
+        client.patch_project(ory_server.project_id, ory_server.revision(), [])
     assert len(ory_server.writes()) == 1
