@@ -21,7 +21,7 @@ from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import JSONObject, Pointer, get_at
 from reconciler.plan import Plan, PlanOutcome, make_plan
-from reconciler.review import Note, review
+from reconciler.review import Note, preflight, review
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
@@ -114,8 +114,9 @@ def _requires_dsn(environment: ValidEnvironment) -> bool:
 
 def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
     """Fetch live state, plan the changes and review them. Read-only: never writes."""
-    live = target.fetch()
     desired = _render_for(environment, target)
+    _refuse_before_fetching(environment, desired.config, target, settings)
+    live = target.fetch()
     contents = _schema_contents(desired, live, settings)
     notes = review(
         environment,
@@ -126,6 +127,17 @@ def plan_environment(environment: ValidEnvironment, target: Target, settings: Se
         contents=contents,
     )
     return _plan_against(environment, target, live, settings, notes, contents)
+
+
+def _refuse_before_fetching(
+    environment: ValidEnvironment, desired: JSONObject, target: Target, settings: Settings
+) -> None:
+    # Problems no live state can fix fail here, so a broken file never costs a request.
+    errors = preflight(
+        environment, desired, schema_path=settings.kratos_schema, requires_dsn=target.requires_dsn
+    )
+    if errors:
+        raise ConfigError([note.describe() for note in errors])
 
 
 def _render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:

@@ -37,6 +37,13 @@ class Note:
     def is_error(self) -> bool:
         return self.severity == "error"
 
+    def describe(self) -> str:
+        """``Error [rule] file:line:col: key: message`` (without the fix)."""
+        label = "Error" if self.is_error else "Warning"
+        return f"{label} [{self.rule_id}] " + (
+            f"{self.where}: {self.message}" if self.where else self.message
+        )
+
 
 def review(
     environment: ValidEnvironment,
@@ -52,18 +59,32 @@ def review(
     Pure but for reading the schema files. ``contents`` holds live content fetched by URL.
     """
     reviewer = _Reviewer(environment)
-    notes: list[Note] = []
+    notes: list[Note] = reviewer.identity_schema_problems(desired, schema_path)
     if schema_path is None:
         notes.append(_NO_SCHEMA)
     else:
         merged = desired if live is None else lint.merge_over(live, desired)
         assert isinstance(merged, dict)
         notes += reviewer.schema_problems(merged, schema_path, requires_dsn, partial=live is None)
-        notes += reviewer.identity_schema_problems(desired, schema_path)
     findings = lint.lint(desired, live, schema_contents=contents, kratos_schema=schema_path)
     disabled = dict(environment.model.lint.disable)
     notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
     return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))
+
+
+def preflight(
+    environment: ValidEnvironment,
+    desired: JSONObject,
+    *,
+    schema_path: Path | None,
+    requires_dsn: bool,
+) -> tuple[Note, ...]:
+    """The errors that live state cannot change: checked before any request is sent."""
+    reviewer = _Reviewer(environment)
+    notes = reviewer.identity_schema_problems(desired, schema_path)
+    if schema_path is not None:
+        notes += reviewer.schema_problems(desired, schema_path, requires_dsn, partial=True)
+    return tuple(note for note in notes if note.is_error)
 
 
 _NO_SCHEMA = Note(
@@ -109,7 +130,7 @@ class _Reviewer:
             notes.append(Note("schema", severity, message, self.where(problem.pointer)))
         return notes
 
-    def identity_schema_problems(self, desired: JSONObject, schema_path: Path) -> list[Note]:
+    def identity_schema_problems(self, desired: JSONObject, schema_path: Path | None) -> list[Note]:
         identity = desired.get("identity")
         schemas = identity.get("schemas") if isinstance(identity, dict) else None
         notes: list[Note] = []
@@ -120,7 +141,7 @@ class _Reviewer:
         return notes
 
     def _identity_schema(
-        self, entry: JSONObject, pointer: Pointer, schema_path: Path
+        self, entry: JSONObject, pointer: Pointer, schema_path: Path | None
     ) -> list[Note]:
         content = blobs.decode(str(entry.get("url", "")))
         if content is None:
@@ -132,6 +153,8 @@ class _Reviewer:
             return [
                 Note("identity-schema", "error", f"{name} is not JSON: {exc}", self.where(pointer))
             ]
+        if schema_path is None:
+            return []
         return [
             Note("identity-schema", "error", f"{name}: {problem.message}", self.where(pointer))
             for problem in kratos_schema.validate_identity_schema(document, schema_path)

@@ -58,11 +58,9 @@ def format_notes(notes: tuple[Note, ...], *, color: bool = False) -> str:
     """Schema problems and lint findings, errors first, each with where and how to fix."""
     lines = []
     for note in notes:
-        label = "Error" if note.is_error else "Warning"
-        head = f"{label} [{note.rule_id}]"
-        text = f"{_style(head, color, fg='red' if note.is_error else 'yellow')} "
-        text += f"{note.where}: {note.message}" if note.where else note.message
-        lines.append(text)
+        head, _, rest = note.describe().partition("] ")
+        color_name = "red" if note.is_error else "yellow"
+        lines.append(f"{_style(head + ']', color, fg=color_name)} {rest}")
         if note.fix:
             lines.append(f"    fix: {note.fix}")
     return "\n".join(lines) + "\n" if lines else ""

@@ -74,23 +74,7 @@ def test_validate_gives_the_exact_message(
     assert "\n".join(line.removeprefix("  ") for line in lines[1:]) == _message(name, corpus)
 
 
-# plan checks identity schemas only after it has fetched the live project (the checks need
-# the live schemas); these still exit 1, but a GET is sent first.
-PLAN_FETCHES_FIRST = frozenset({"schema-invalid-yaml", "schema-not-json"})
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(reason="plan fetches before checking identity schemas"),
-        )
-        if name in PLAN_FETCHES_FIRST
-        else name
-        for name in sorted(EXPECTED)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_plan_refuses_without_sending_a_request(
     corpus: Path, run: Run, monkeypatch: pytest.MonkeyPatch, ory_server: OryTestServer, name: str
 ) -> None:
