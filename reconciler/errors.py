@@ -8,6 +8,7 @@ Exception tree (only ``cli.main`` turns these into messages and exit codes)::
     │   ├── ConflictError      the target changed since the plan (409 / file hash moved)
     │   └── OutcomeUnknownError a write got no answer (timeout, reset, 5xx): it may have landed
     ├── StalePlanError         a saved plan no longer matches live or desired state
+    ├── PlanFileError          a saved plan file is unreadable, corrupted or edited (planfile.py)
     └── ApplyError             apply was refused or did not converge
 """
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler import export, loader, reconcile
+from reconciler import blobs, export, loader, reconcile
 from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
@@ -91,7 +91,7 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
         default_at=reconcile.defaults(settings),
         server_managed=target.ignored,
         network_fill_ins=isinstance(target, OryNetworkProject),
-        contents=_readable_contents(target, live.config),
+        contents=_readable_contents(target, live.config, settings),
         root_from_environment=_root_from(request, settings),
         sensitive=_marked_secret(environment, request, settings),
     )
@@ -139,10 +139,14 @@ def _marked_secret(
     return marked
 
 
-def _readable_contents(target: Target, live: JSONValue) -> dict[str, bytes]:
-    """Content of the ``file://`` references a Kratos config file makes (relative to it)."""
+def _readable_contents(
+    target: Target, live: JSONValue, settings: reconcile.Settings
+) -> dict[str, bytes]:
+    """Content behind live references: storage URLs (fetched once, checked against their
+    SHA-512 name) and, for a Kratos file, the ``file://`` references it makes."""
     if not isinstance(target, KratosFile):
-        return {}
+        stored = [v for v in _strings(live) if blobs.decode(v) is None and blobs.digest_of(v)]
+        return reconcile.fetch_contents(sorted(set(stored)), settings)
     contents: dict[str, bytes] = {}
     for value in _strings(live):
         if value.startswith("file://"):

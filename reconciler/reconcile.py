@@ -305,6 +305,11 @@ def _schema_contents(
     urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
     if not urls:
         return {}
+    return fetch_contents(urls, settings)
+
+
+def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
+    """Content behind content-addressed URLs, from the run's cache or fetched once."""
     return _content_cache(settings).collect(urls)
 
 

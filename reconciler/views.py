@@ -20,11 +20,24 @@ _MAX_VALUE = 400
 
 
 def format_plan(plan: Plan, *, color: bool = False) -> str:
-    lines = [
+    header = [
         _style(f"Environment {plan.environment}: {plan.target}", color, bold=True),
         f"Live revision: {plan.revision}",
         "",
     ]
+    lines = [format_changes(plan, color=color).rstrip("\n")]
+    weakening = len(plan.weakening())
+    if weakening:
+        lines.append(
+            _style(f"{weakening} of these changes weaken security: ", color, fg="red")
+            + "apply needs --allow-weaken."
+        )
+    return "\n".join(header + lines) + "\n"
+
+
+def format_changes(plan: Plan, *, color: bool = False) -> str:
+    """The changes, warnings, findings and summary line, without the environment header."""
+    lines: list[str] = []
     for change, impact in zip(plan.changes, plan.impacts or _neutral(plan), strict=True):
         lines.extend(_change_lines(change, plan, color))
         if impact.impact == "weakens":
@@ -41,12 +54,6 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
     if notes:
         lines.extend([notes.rstrip("\n"), ""])
     lines.append(summary(plan))
-    weakening = len(plan.weakening())
-    if weakening:
-        lines.append(
-            _style(f"{weakening} of these changes weaken security: ", color, fg="red")
-            + "apply needs --allow-weaken."
-        )
     return "\n".join(lines) + "\n"
 
 

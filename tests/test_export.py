@@ -494,3 +494,32 @@ def test_names_stay_unique_and_secrets_become_variables() -> None:
     }
     assert exported.identity_config["x-"] == {"body": "file://../hooks/x-body-2.jsonnet"}
     assert exported.identity_config["y"] == {"value": "${Y_VALUE}"}  # redacted: a secret
+
+
+def test_stored_content_is_fetched_once_and_exported_as_files(tmp_path: Path, run: Run) -> None:
+    # When Ory's storage answers, stored Jsonnet bodies and custom schemas become files too;
+    # each fetched file is checked against the SHA-512 its URL names.
+    repo = _repo(tmp_path)
+    schema = (
+        Path(__file__).resolve().parents[1] / "schemas" / "customer-v1.schema.json"
+    ).read_text()
+    with OryTestServer(local_storage=True) as server:
+        config = _with_secrets()
+        config["identity"]["schemas"].append(
+            {"id": "customer", "url": "base64://" + base64.b64encode(schema.encode()).decode()}
+        )
+        project = server.add_project(config)
+        exported, planned = _export_then_plan(run, repo, server, project)
+        assert planned.code == 0, planned.out + planned.err
+        fetched = [r.path for r in server.requests if r.path.startswith("/storage/")]
+    environment = (repo / "environments" / "exported.yaml").read_text()
+    assert "/storage/" not in environment  # nothing left as a URL
+    hook_files = sorted((repo / "hooks").iterdir())
+    assert [p.read_bytes() for p in hook_files if p.name.startswith("login")] == [
+        b"function(ctx) { id: ctx.identity.id }"
+    ]
+    schema_files = [
+        p for p in (repo / "schemas").iterdir() if json.loads(p.read_text()) == json.loads(schema)
+    ]
+    assert len(schema_files) == 1
+    assert len(fetched) == len(set(fetched))  # each stored file fetched once

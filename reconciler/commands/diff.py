@@ -47,7 +47,5 @@ def diff(
 
 
 def _changes(plan: Plan, color: bool) -> str:
-    # format_plan's first block names an environment and a live revision, which a comparison
-    # of two environments does not have; the rest (changes, warnings, summary) is the same.
-    text = views.format_plan(plan, color=color)
-    return text.split("\n\n", 1)[1] if "\n\n" in text else text
+    # A comparison of two environments has no environment header and nothing to apply.
+    return views.format_changes(plan, color=color)
