@@ -509,7 +509,7 @@ def test_stored_content_is_fetched_once_and_exported_as_files(tmp_path: Path, ru
             {"id": "customer", "url": "base64://" + base64.b64encode(schema.encode()).decode()}
         )
         project = server.add_project(config)
-        exported, planned = _export_then_plan(run, repo, server, project)
+        _, planned = _export_then_plan(run, repo, server, project)
         assert planned.code == 0, planned.out + planned.err
         fetched = [r.path for r in server.requests if r.path.startswith("/storage/")]
     environment = (repo / "environments" / "exported.yaml").read_text()
