@@ -1,1 +1,1 @@
-"""Benchmarks (not tests): ``python -m bench`` runs them all and writes docs/benchmarks.md."""
+"""Benchmarks (not tests): ``python -m bench`` runs them all; results go to docs/benchmarks.md."""
