@@ -34,11 +34,12 @@ from reconciler.commands.diff import diff
 from reconciler.commands.export import export_command
 from reconciler.commands.plan import plan
 from reconciler.commands.render import render
+from reconciler.commands.restore import restore
 from reconciler.commands.validate import validate
 from reconciler.errors import ReconcilerError
 from reconciler.redact import RedactingStream
 
-COMMANDS: tuple[click.Command, ...] = (validate, render, plan, apply, export_command, diff)
+COMMANDS: tuple[click.Command, ...] = (validate, render, plan, apply, export_command, diff, restore)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -317,5 +317,15 @@ class Environment(Strict):
     lint: LintSettings = Field(default_factory=LintSettings)
     # Extra pointers (relative to identity_config) whose values are write-only secrets.
     secrets: list[JsonPointerText] = Field(default_factory=list)
+    # Production: apply needs --yes and --env-confirm NAME; --allow-weaken needs the second.
+    protect: bool = False
+    protect_allow_weaken: bool = False
     identity_config: IdentityConfig = Field(default_factory=IdentityConfig)
     remove: list[JsonPointerText] = Field(default_factory=list)
+
+
+class RepositorySettings(Strict):
+    """``reconciler.yaml`` at the repository root: rules for every environment."""
+
+    # When set, any target project outside this list is refused (plan and apply).
+    allowed_project_ids: list[Annotated[str, Field(pattern=UUID_PATTERN)]] | None = None

@@ -40,6 +40,9 @@ class Plan:
     impacts: tuple[SecurityImpact, ...] = ()
     # Secrets declared and present live, but not compared (live is redacted).
     unverified: tuple[Pointer, ...] = ()
+    # The live config the plan was computed against, for the backup taken before applying.
+    # Never serialised into saved plans (it may hold secrets as the server returned them).
+    live_config: JSONObject | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_empty(self) -> bool:

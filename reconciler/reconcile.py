@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from reconciler import loader, planfile, redact, schema_match
+from reconciler import loader, planfile, redact, safety, schema_match
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
@@ -53,6 +53,7 @@ class Settings:
 class ApplyResult:
     plan: Plan
     outcome: ApplyOutcome
+    backup: Path | None = None
 
 
 def environment_names(root: Path) -> list[str]:
@@ -83,6 +84,7 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
     if target.kratos_file is not None:
         return KratosFile((environment.raw.path.parent / target.kratos_file.path).resolve())
     assert target.ory_network is not None
+    safety.check_project_allowed(settings.root, target.ory_network.project)
     api_key = settings.api_key
     if api_key is None:
         raise ConfigError(
@@ -218,6 +220,7 @@ def apply_saved_plan(
             )
         if plan.is_empty:
             return None
+        plan = replace(plan, live_config=live.config)
         return apply_plan(plan, environment, target, settings, allow_weaken=allow_weaken)
     finally:
         target.close()
@@ -239,13 +242,21 @@ def apply_plan(
     if plan.is_empty:
         raise ApplyError("nothing to apply: the plan has no changes")
     refuse_unsafe(plan, allow_weaken=allow_weaken)
+    backup = _backup(plan, settings)
     outcome = target.apply(plan.operations, plan.revision)
     # Live secrets come back redacted: after a rotation, presence is all that can be checked.
     verify = replace(settings, rotate_secrets=False)
     leftover = _plan_against(environment, target, outcome.state, verify).changes
     if leftover:
         raise ApplyError(_not_converged(leftover))
-    return ApplyResult(plan=plan, outcome=outcome)
+    return ApplyResult(plan=plan, outcome=outcome, backup=backup)
+
+
+def _backup(plan: Plan, settings: Settings) -> Path | None:
+    """Keep the live config as it was before this apply, so ``restore`` can go back to it."""
+    if plan.live_config is None:
+        return None
+    return safety.save_backup(settings.root, plan.environment, plan.revision, plan.live_config)
 
 
 def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:
@@ -287,7 +298,7 @@ def _plan_against(
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
-    return make_plan(
+    plan = make_plan(
         raw.name,
         target.description,
         live.revision,
@@ -296,6 +307,7 @@ def _plan_against(
         file_refs=file_refs,
         notes=notes,
     )
+    return replace(plan, live_config=live.config)
 
 
 def _schema_contents(

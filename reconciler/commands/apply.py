@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import click
 from reconciler import planfile, reconcile, views
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.errors import ReconcilerError
+from reconciler.safety import ApplyIntent, check_intent
 
 
 @click.command()
@@ -24,9 +26,19 @@ from reconciler.errors import ReconcilerError
 @click.option(
     "--allow-weaken", is_flag=True, help="Apply even when changes weaken security (MFA, AAL…)."
 )
+@click.option(
+    "--env-confirm",
+    metavar="NAME",
+    help="Name the environment again; required for environments with protect: true.",
+)
 @click.pass_obj
 def apply(
-    obj: Context, environment: str | None, plan_file: Path | None, yes: bool, allow_weaken: bool
+    obj: Context,
+    environment: str | None,
+    plan_file: Path | None,
+    yes: bool,
+    allow_weaken: bool,
+    env_confirm: str | None,
 ) -> int:
     """Plan, show the plan, ask for confirmation, apply it and verify the result.
 
@@ -35,27 +47,40 @@ def apply(
     """
     if (environment is None) == (plan_file is None):
         raise click.UsageError("name an environment, or pass --plan FILE (not both)")
+    intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
     if plan_file is not None:
-        return _apply_saved(obj, plan_file, allow_weaken)
+        return _apply_saved(obj, plan_file, intent)
     assert environment is not None
-    return _plan_and_apply(obj, environment, yes, allow_weaken)
+    return _plan_and_apply(obj, environment, intent)
 
 
-def _apply_saved(obj: Context, plan_file: Path, allow_weaken: bool) -> int:
+def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
     saved = planfile.read(plan_file)
+    # A saved plan was reviewed already, so no prompt: --plan stands for --yes.
+    confirmed = replace(intent, yes=True)
+    check_intent(reconcile.load(saved.plan.environment, obj.settings), confirmed)
+    allow_weaken = intent.allow_weaken
     click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
     obj.log(f"{saved.plan.environment}: checking the plan against the repository and live state")
     result = reconcile.apply_saved_plan(saved, obj.settings, allow_weaken=allow_weaken)
     if result is None:
         return EXIT_OK
-    if result.outcome.warnings:
-        click.echo(views.format_warnings(result.outcome.warnings), err=True, nl=False)
-    click.echo(views.applied(result.plan, result.outcome.state.revision), nl=False)
+    _report(result)
     return EXIT_OK
 
 
-def _plan_and_apply(obj: Context, environment: str, yes: bool, allow_weaken: bool) -> int:
+def _report(result: reconcile.ApplyResult) -> None:
+    if result.backup is not None:
+        click.echo(f"Live config before this apply saved to {result.backup}", err=True)
+    if result.outcome.warnings:
+        click.echo(views.format_warnings(result.outcome.warnings), err=True, nl=False)
+    click.echo(views.applied(result.plan, result.outcome.state.revision), nl=False)
+
+
+def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
+    yes, allow_weaken = intent.yes, intent.allow_weaken
     valid = reconcile.load(environment, obj.settings)
+    check_intent(valid, intent)
     target = reconcile.open_target(valid, obj.settings)
     try:
         planned = reconcile.plan_environment(valid, target, obj.settings)
@@ -63,7 +88,7 @@ def _plan_and_apply(obj: Context, environment: str, yes: bool, allow_weaken: boo
         if planned.is_empty:
             return EXIT_OK
         reconcile.refuse_unsafe(planned, allow_weaken=allow_weaken)
-        if not yes and not _confirmed(environment):
+        if not yes and not confirmed(environment):
             click.echo("Apply cancelled; nothing was changed.", err=True)
             return EXIT_ERROR
         obj.log(f"{environment}: applying {len(planned.operations)} operation(s)")
@@ -72,13 +97,12 @@ def _plan_and_apply(obj: Context, environment: str, yes: bool, allow_weaken: boo
         )
     finally:
         target.close()
-    if result.outcome.warnings:
-        click.echo(views.format_warnings(result.outcome.warnings), err=True, nl=False)
-    click.echo(views.applied(planned, result.outcome.state.revision), nl=False)
+    _report(result)
     return EXIT_OK
 
 
-def _confirmed(environment: str) -> bool:
+def confirmed(environment: str) -> bool:
+    """Ask on the terminal; only ``yes`` counts."""
     if not sys.stdin.isatty():
         raise ReconcilerError(
             "apply needs confirmation but standard input is not a terminal; "

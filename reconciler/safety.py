@@ -1,0 +1,115 @@
+"""Safety rails around apply: protected environments, allowed projects, backups, restore.
+
+* ``protect: true`` in an environment file: apply needs ``--yes`` *and* ``--env-confirm NAME``,
+  and ``--allow-weaken`` is refused unless ``protect_allow_weaken: true`` is also set.
+* ``reconciler.yaml`` at the repository root may list ``allowed_project_ids``: any Ory Network
+  target outside it is refused before a request is sent.
+* Before every apply the live config is saved to ``.reconciler/backups/<env>/<revision>.json``
+  (mode 0600, secrets as the server returned them); ``restore`` plans the way back to one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler import yamlio
+from reconciler.atomic import write_atomically
+from reconciler.errors import ApplyError, ConfigError
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.models import RepositorySettings
+from reconciler.validate import ValidEnvironment
+
+REPOSITORY_FILE = "reconciler.yaml"
+
+
+@dataclass(frozen=True)
+class ApplyIntent:
+    """What the person (or pipeline) running apply explicitly asked for."""
+
+    yes: bool
+    env_confirm: str | None = None
+    allow_weaken: bool = False
+
+
+def check_intent(environment: ValidEnvironment, intent: ApplyIntent) -> None:
+    """Refuse an apply to a protected environment that was not confirmed by name."""
+    model, name = environment.model, environment.raw.name
+    if not model.protect:
+        return
+    if not intent.yes or intent.env_confirm != name:
+        raise ApplyError(
+            f"{name} is protected (protect: true): apply needs --yes and --env-confirm {name}; "
+            "nothing was changed"
+        )
+    if intent.allow_weaken and not model.protect_allow_weaken:
+        raise ApplyError(
+            f"{name} is protected: --allow-weaken is refused unless the environment also sets "
+            "protect_allow_weaken: true; nothing was changed"
+        )
+
+
+def repository_settings(root: Path) -> RepositorySettings:
+    path = root / REPOSITORY_FILE
+    if not path.is_file():
+        return RepositorySettings()
+    try:
+        data = yamlio.load_with_positions(path.read_text(encoding="utf-8")).data
+    except (yamlio.YamlSyntaxError, UnicodeDecodeError, OSError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    try:
+        return RepositorySettings.model_validate(data or {})
+    except ValidationError as exc:
+        problems = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(problems) from None
+
+
+def check_project_allowed(root: Path, project: str) -> None:
+    allowed = repository_settings(root).allowed_project_ids
+    if allowed is not None and project.lower() not in {p.lower() for p in allowed}:
+        raise ConfigError(
+            [
+                f"project {project} is not in allowed_project_ids of {root / REPOSITORY_FILE}; "
+                "refusing to touch it"
+            ]
+        )
+
+
+def backup_path(root: Path, environment: str, revision: str) -> Path:
+    safe = revision.replace("/", "_").replace(":", "_")
+    return root / ".reconciler" / "backups" / environment / f"{safe}.json"
+
+
+def save_backup(root: Path, environment: str, revision: str, config: JSONObject) -> Path:
+    path = backup_path(root, environment, revision)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"environment": environment, "revision": revision, "config": config}
+    write_atomically(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o600)
+    return path
+
+
+def read_backup(path: Path) -> JSONObject:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError([f"{path}: not a reconciler backup: {exc}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise ConfigError([f"{path}: not a reconciler backup (no config)"])
+    return config
+
+
+def keys_only_in(live: JSONValue, backup: JSONValue, pointer: Pointer = "") -> Iterator[Pointer]:
+    """Mapping keys live has and the backup does not: the way back removes them."""
+    if not (isinstance(live, dict) and isinstance(backup, dict)):
+        return
+    for key, value in live.items():
+        child = join_pointer(pointer, key)
+        if key not in backup:
+            yield child
+        else:
+            yield from keys_only_in(value, backup[key], child)
