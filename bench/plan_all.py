@@ -27,7 +27,7 @@ from reconciler.cli import main as cli_main
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from ory_server import OryTestServer  # type: ignore[import-not-found]  # noqa: E402  (test helper)
+from ory_server import OryTestServer  # noqa: E402  (test helper)
 
 LATENCY = 0.2  # seconds per request: a realistic round trip to a remote API
 COUNTS = (1, 10, 50)

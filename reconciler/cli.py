@@ -12,6 +12,7 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -20,8 +21,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import __version__, reconcile, redact
-from reconciler.commands.apply import apply
+from reconciler import __version__, redact
 from reconciler.commands.context import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -30,19 +30,36 @@ from reconciler.commands.context import (
     Context,
     color_enabled,
 )
-from reconciler.commands.diff import diff
-from reconciler.commands.export import export_command
-from reconciler.commands.plan import plan
-from reconciler.commands.render import render
-from reconciler.commands.restore import restore
-from reconciler.commands.validate import validate
 from reconciler.errors import ReconcilerError
 from reconciler.redact import RedactingStream
 
-COMMANDS: tuple[click.Command, ...] = (validate, render, plan, apply, export_command, diff, restore)
+# name -> "module:attribute". Commands are imported when used, so `--version` and `--help`
+# do not pay for pydantic, jsonschema and httpx (cold start stays close to bare Python).
+COMMANDS: dict[str, str] = {
+    "validate": "reconciler.commands.validate:validate",
+    "render": "reconciler.commands.render:render",
+    "plan": "reconciler.commands.plan:plan",
+    "apply": "reconciler.commands.apply:apply",
+    "export": "reconciler.commands.export:export_command",
+    "diff": "reconciler.commands.diff:diff",
+    "restore": "reconciler.commands.restore:restore",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
     "--dir",
@@ -76,6 +93,8 @@ def cli(
     verbose: bool,
 ) -> None:
     """Keep Ory identity config in git: validate, plan and apply per-environment YAML."""
+    from reconciler import reconcile
+
     settings = reconcile.Settings(
         root=root,
         environ=dict(os.environ),
@@ -83,10 +102,6 @@ def cli(
         rotate_secrets=rotate_secrets,
     )
     ctx.obj = Context(settings=settings, color=color_enabled(color), verbose=verbose)
-
-
-for _command in COMMANDS:
-    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

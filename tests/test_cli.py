@@ -106,3 +106,27 @@ def test_python_dash_m_and_version() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("reconciler, version ")
+
+
+def test_version_does_not_import_the_heavy_modules() -> None:
+    # Cold start: --version must not pay for pydantic, jsonschema, httpx or ruamel.
+    probe = (
+        "import sys; from reconciler.cli import main; main(['--version']); "
+        "print(sorted(m for m in ('pydantic', 'jsonschema', 'httpx', 'ruamel.yaml') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+    )
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_the_console_script_answers_version_without_click() -> None:
+    probe = (
+        "import sys; sys.argv = ['reconciler', '--version']; "
+        "from reconciler.entry import main; main(); print('click' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+    )
+    assert result.stdout.splitlines() == ["reconciler, version 0.1.0", "False"]

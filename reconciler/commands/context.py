@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import reconcile
+if TYPE_CHECKING:  # keep `reconciler --version` free of the heavy imports
+    from reconciler import reconcile
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
 
