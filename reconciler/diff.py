@@ -90,6 +90,7 @@ class _Walker:
         self.changes: list[Change] = []
         self.warnings: list[str] = []
         self.unverified: list[Pointer] = []
+        self.index = schema_match.ContentIndex(rules.known_digests, rules.contents)
         self.schema_ids: dict[str, str] = {}  # desired schema id -> live id holding its content
         self.defaults: tuple[JSONValue, JSONValue] = (None, None)  # desired and live default ids
 
@@ -186,10 +187,7 @@ class _Walker:
         live_entries: list[JSONObject],
         live: list[JSONValue],
     ) -> list[JSONObject]:
-        known, contents = self.rules.known_digests, self.rules.contents
-        by_content = [
-            e for e in live_entries if schema_match.same_content(entry, e, known, contents)
-        ]
+        by_content = [e for e in live_entries if self.index.same(entry, e)]
         by_id = [e for e in live_entries if e.get("id") == entry.get("id")]
         match = next(iter(by_content or by_id), None)
         if match is None:
@@ -218,7 +216,6 @@ class _Walker:
             return Change(
                 SCHEMAS + "/-", "add", None, entry, False, "new identity schema", source=source
             )
-        known, contents = self.rules.known_digests, self.rules.contents
         return Change(
             SCHEMAS + "/-",
             "add",
@@ -227,14 +224,14 @@ class _Walker:
             False,
             f"new identity schema, replacing the default {live_default}; identities created "
             "under it keep it (schemas are immutable on Ory Network)",
-            details=schema_match.explain(entry, replaced, known, contents),
+            details=self.index.explain(entry, replaced),
             source=source,
         )
 
     def _immutable(
         self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer
     ) -> Change:
-        details = schema_match.explain(entry, match, self.rules.known_digests, self.rules.contents)
+        details = self.index.explain(entry, match)
         return Change(
             join_pointer(base, "url"),
             "change",

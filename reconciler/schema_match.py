@@ -38,31 +38,41 @@ def content_of(url: str, known: Mapping[str, str], contents: Mapping[str, bytes]
     return SchemaContent(frozenset(digests), document)
 
 
-def same_content(
-    desired: JSONObject, live: JSONObject, known: Mapping[str, str], contents: Mapping[str, bytes]
-) -> bool:
-    desired_url, live_url = str(desired.get("url", "")), str(live.get("url", ""))
-    if desired_url.startswith(PRESET):
-        # Presets are Ory's; live shows their current content inline, under the same id.
-        return desired.get("id") == live.get("id")
-    mine = content_of(desired_url, known, contents)
-    theirs = content_of(live_url, known, contents)
-    return bool(mine.digests & theirs.digests)
+class ContentIndex:
+    """Schema contents by URL, each decoded and parsed once per diff.
 
+    A diff compares every desired schema with every live one; without this, each comparison
+    decoded and parsed both documents again (quadratic in their size, not only their number).
+    """
 
-def explain(
-    desired: JSONObject, live: JSONObject, known: Mapping[str, str], contents: Mapping[str, bytes]
-) -> tuple[str, ...]:
-    """Trait-level differences from live to desired, breaking ones marked."""
-    old = content_of(str(live.get("url", "")), known, contents).document
-    new = content_of(str(desired.get("url", "")), known, contents).document
-    if old is None or new is None:
-        return ("the live content is not available to compare traits",)
-    lines = []
-    for change in trait_diff(old, new):
-        mark = "BREAKING " if change.breaking else ""
-        lines.append(f"{mark}{change.kind} {change.trait}: {change.reason}")
-    return tuple(lines) or ("no trait changes (only other keywords differ)",)
+    def __init__(self, known: Mapping[str, str], contents: Mapping[str, bytes]) -> None:
+        self.known = known
+        self.contents = contents
+        self._cache: dict[str, SchemaContent] = {}
+
+    def content(self, url: str) -> SchemaContent:
+        if url not in self._cache:
+            self._cache[url] = content_of(url, self.known, self.contents)
+        return self._cache[url]
+
+    def same(self, desired: JSONObject, live: JSONObject) -> bool:
+        desired_url, live_url = str(desired.get("url", "")), str(live.get("url", ""))
+        if desired_url.startswith(PRESET):
+            # Presets are Ory's; live shows their current content inline, under the same id.
+            return desired.get("id") == live.get("id")
+        return bool(self.content(desired_url).digests & self.content(live_url).digests)
+
+    def explain(self, desired: JSONObject, live: JSONObject) -> tuple[str, ...]:
+        """Trait-level differences from live to desired, breaking ones marked."""
+        old = self.content(str(live.get("url", ""))).document
+        new = self.content(str(desired.get("url", ""))).document
+        if old is None or new is None:
+            return ("the live content is not available to compare traits",)
+        lines = []
+        for change in trait_diff(old, new):
+            mark = "BREAKING " if change.breaking else ""
+            lines.append(f"{mark}{change.kind} {change.trait}: {change.reason}")
+        return tuple(lines) or ("no trait changes (only other keywords differ)",)
 
 
 def _parse(raw: bytes | None) -> JSONValue:
@@ -89,8 +99,9 @@ def urls_worth_fetching(
     content may still be the same (serialised differently) or explain what changed.
     """
     wanted = [e for e in _schemas(desired) if not str(e.get("url", "")).startswith(PRESET)]
-    present = [e for e in _schemas(live)]
-    unmatched = [e for e in wanted if not any(same_content(e, p, known, {}) for p in present)]
+    present = _schemas(live)
+    index = ContentIndex(known, {})
+    unmatched = [e for e in wanted if not any(index.same(e, p) for p in present)]
     if not unmatched:
         return []
     return [
