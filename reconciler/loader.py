@@ -246,7 +246,10 @@ class _LayerReader:
             if not parent.is_file():
                 item = info.get(f"/extends/{index}", where)
                 raise ConfigError.at(
-                    item.location if item else None, f"extends {entry!r}: no such file"
+                    item.location if item else None,
+                    f"{entry} is a directory, not an environment file"
+                    if parent.is_dir()
+                    else f"no such file: {entry}",
                 )
             parents.append(parent)
         return parents

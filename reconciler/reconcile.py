@@ -76,7 +76,7 @@ def render(environment: ValidEnvironment) -> JSONObject:
 
 def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
     target = environment.model.target
-    location = environment.raw.location("/target") or str(environment.raw.path)
+    location = environment.raw.location("/target") or loader.display_path(environment.raw.path)
     if target is None:
         raise ConfigError(
             [f"{location}: {environment.raw.name} has no target: it can only be extended"]

@@ -146,12 +146,19 @@ class _Reviewer:
         content = blobs.decode(str(entry.get("url", "")))
         if content is None:
             return []  # a preset or a URL: nothing to check offline
-        name = f"identity schema {entry.get('id')!s}"
+        info = self.raw.info.get(IDENTITY_CONFIG + pointer)
+        source = f" ({info.file_ref})" if info is not None and info.file_ref else ""
+        name = f"identity schema {entry.get('id')!s}{source}"
         try:
             document: JSONValue = json.loads(content)
         except (ValueError, UnicodeDecodeError) as exc:
             return [
-                Note("identity-schema", "error", f"{name} is not JSON: {exc}", self.where(pointer))
+                Note(
+                    "identity-schema",
+                    "error",
+                    f"{name} is neither JSON nor YAML: {exc}",
+                    self.where(pointer),
+                )
             ]
         if schema_path is None:
             return []

@@ -138,6 +138,8 @@ def _message(
         message = "Must be a mapping (key: value pairs)"
     elif kind == "list_type":
         message = "Must be a list"
+    elif kind == "too_short":
+        return "must not be empty"
     elif kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         message = f"Must be {PATTERN_MEANING.get(pattern, f'text matching {pattern}')}"

@@ -195,7 +195,7 @@ def test_bad_file_references(tmp_path: Path, write: Write, reference: str, expec
             "identity_config:\n  selfservice:\n",
             "dev.yaml:2:3: identity_config.selfservice: empty (null) value",
         ),
-        ("extends: nowhere.yaml\n", "dev.yaml:1:1: extends: extends 'nowhere.yaml': no such file"),
+        ("extends: nowhere.yaml\n", "dev.yaml:1:1: extends: no such file: nowhere.yaml"),
     ],
 )
 def test_broken_files_give_one_located_message(
