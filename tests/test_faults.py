@@ -180,6 +180,7 @@ def test_a_patch_that_landed_without_an_answer_is_recognised_not_resent(
     assert [r.method for r in ory_server.requests] == ["GET", "PATCH", "GET"]
     assert ory_server.applied_patches == [ory_server.revision()]
     assert f"Live revision is now {ory_server.revision()}." in result.out
+    assert "shows every change of this plan, so the apply took effect" in result.err
     _assert_converged(run, ory_server)
 
 

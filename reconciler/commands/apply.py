@@ -72,6 +72,8 @@ def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
 def _report(result: reconcile.ApplyResult) -> None:
     if result.backup is not None:
         click.echo(f"Live config before this apply saved to {result.backup}", err=True)
+    for note in result.outcome.notes:
+        click.echo(f"Note: {note}", err=True)
     if result.outcome.warnings:
         click.echo(views.format_warnings(result.outcome.warnings), err=True, nl=False)
     click.echo(views.applied(result.plan, result.outcome.state.revision), nl=False)

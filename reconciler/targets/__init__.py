@@ -25,7 +25,8 @@ class LiveState:
 @dataclass(frozen=True)
 class ApplyOutcome:
     state: LiveState
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # from the target: keys it ignored
+    notes: tuple[str, ...] = ()  # from us: how the outcome was established, when unusual
 
 
 class Target(Protocol):

@@ -95,7 +95,12 @@ class OryNetworkProject:
     ) -> ApplyOutcome:
         """The revision moved while the answer was lost: did it move because of us?"""
         if shows_changes(operations, live.config):
-            return ApplyOutcome(state=live)
+            note = (
+                f"{_sentence(failure)}, so project {self.project_id} was read again: it is now at "
+                f"revision {live.revision} and shows every change of this plan, so the apply "
+                "took effect (nothing was sent twice)."
+            )
+            return ApplyOutcome(state=live, notes=(note,))
         raise RemoteError(
             f"{_sentence(failure)}; project {self.project_id} has changed since (it is now at "
             f"revision {live.revision}) but does not show all of this plan's changes: someone "
