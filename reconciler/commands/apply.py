@@ -11,6 +11,7 @@ import click
 from reconciler import planfile, reconcile, views
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.errors import ReconcilerError
+from reconciler.plan import Plan
 from reconciler.safety import ApplyIntent, check_intent
 
 
@@ -80,27 +81,34 @@ def _report(result: reconcile.ApplyResult) -> None:
 
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
-    yes, allow_weaken = intent.yes, intent.allow_weaken
     valid = reconcile.load(environment, obj.settings)
     check_intent(valid, intent)
     target = reconcile.open_target(valid, obj.settings)
     try:
         planned = reconcile.plan_environment(valid, target, obj.settings)
-        click.echo(views.format_plan(planned, color=obj.color), nl=False)
-        if planned.is_empty:
-            return EXIT_OK
-        reconcile.refuse_unsafe(planned, allow_weaken=allow_weaken)
-        if not yes and not confirmed(environment):
-            click.echo("Apply cancelled; nothing was changed.", err=True)
-            return EXIT_ERROR
+        stop = show_and_confirm(obj, planned, intent, "Apply")
+        if stop is not None:
+            return stop
         obj.log(f"{environment}: applying {len(planned.operations)} operation(s)")
         result = reconcile.apply_plan(
-            planned, valid, target, obj.settings, allow_weaken=allow_weaken
+            planned, valid, target, obj.settings, allow_weaken=intent.allow_weaken
         )
     finally:
         target.close()
     _report(result)
     return EXIT_OK
+
+
+def show_and_confirm(obj: Context, planned: Plan, intent: ApplyIntent, verb: str) -> int | None:
+    """Print the plan, refuse what is unsafe, ask; an exit code when it stops here."""
+    click.echo(views.format_plan(planned, color=obj.color), nl=False)
+    if planned.is_empty:
+        return EXIT_OK
+    reconcile.refuse_unsafe(planned, allow_weaken=intent.allow_weaken)
+    if not intent.yes and not confirmed(planned.environment):
+        click.echo(f"{verb} cancelled; nothing was changed.", err=True)
+        return EXIT_ERROR
+    return None
 
 
 def confirmed(environment: str) -> bool:

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from reconciler import reconcile, views
-from reconciler.commands.apply import confirmed
-from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
+from reconciler.commands.apply import show_and_confirm
+from reconciler.commands.context import EXIT_OK, Context
 from reconciler.restore import apply_restore, backup_of, plan_restore
 from reconciler.safety import ApplyIntent, check_intent
 
@@ -30,18 +30,15 @@ def restore(
 ) -> int:
     """Plan and apply the way back to a backup from .reconciler/backups/ENV/."""
     valid = reconcile.load(environment, obj.settings)
-    check_intent(valid, ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken))
+    intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
+    check_intent(valid, intent)
     wanted = backup_of(backup)
     target = reconcile.open_target(valid, obj.settings)
     try:
         planned = plan_restore(environment, target, wanted)
-        click.echo(views.format_plan(planned, color=obj.color), nl=False)
-        if planned.is_empty:
-            return EXIT_OK
-        reconcile.refuse_unsafe(planned, allow_weaken=allow_weaken)
-        if not yes and not confirmed(environment):
-            click.echo("Restore cancelled; nothing was changed.", err=True)
-            return EXIT_ERROR
+        stop = show_and_confirm(obj, planned, intent, "Restore")
+        if stop is not None:
+            return stop
         result = apply_restore(planned, wanted, target, obj.settings, allow_weaken=allow_weaken)
     finally:
         target.close()
