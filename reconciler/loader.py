@@ -9,6 +9,8 @@ came from, whether it is secret, and which file it was read from.
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -162,7 +164,9 @@ class _LayerReader:
         except UnicodeDecodeError as exc:
             raise ConfigError([f"{shown}: not UTF-8 text (byte {exc.start})"]) from None
         try:
-            return yamlio.load_with_positions(text)
+            if len(text) > _CACHED_TEXT_LIMIT:
+                return yamlio.load_with_positions(text)
+            return copy.deepcopy(_parsed(text))  # later steps edit the data in place
         except yamlio.YamlSyntaxError as exc:
             raise ConfigError([f"{shown}:{exc.line}:{exc.column}: invalid YAML: {exc}"]) from None
 
@@ -300,6 +304,15 @@ class _FileEmbedder:
         if target.stat().st_size > MAX_FILE_BYTES:
             raise ConfigError.at(location, f"{reference} is larger than {MAX_FILE_BYTES} bytes")
         return target
+
+
+_CACHED_TEXT_LIMIT = 256 * 1024  # bounds the cache to a few MB
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> yamlio.PositionedDocument:
+    # A shared layer (base.yaml) is extended by every environment; plan --all parses it once.
+    return yamlio.load_with_positions(text)
 
 
 def _children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:

@@ -9,6 +9,7 @@ Network runs ahead of the OSS schema (ory-api.md §3, fact 11).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,6 +88,20 @@ def preflight(
     return tuple(note for note in notes if note.is_error)
 
 
+@functools.lru_cache(maxsize=64)
+def _identity_schema_messages(content: bytes, schema_path: Path | None) -> tuple[str, ...]:
+    """What is wrong with one identity schema's content; the same schema (a shared base)
+    is checked once per run, not once per environment and step."""
+    try:
+        document: JSONValue = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return (f" is neither JSON nor YAML: {exc}",)
+    if schema_path is None:
+        return ()
+    problems = kratos_schema.validate_identity_schema(document, schema_path)
+    return tuple(f": {problem.message}" for problem in problems)
+
+
 _NO_SCHEMA = Note(
     "schema",
     "warning",
@@ -149,22 +164,9 @@ class _Reviewer:
         info = self.raw.info.get(IDENTITY_CONFIG + pointer)
         source = f" ({info.file_ref})" if info is not None and info.file_ref else ""
         name = f"identity schema {entry.get('id')!s}{source}"
-        try:
-            document: JSONValue = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return [
-                Note(
-                    "identity-schema",
-                    "error",
-                    f"{name} is neither JSON nor YAML: {exc}",
-                    self.where(pointer),
-                )
-            ]
-        if schema_path is None:
-            return []
         return [
-            Note("identity-schema", "error", f"{name}: {problem.message}", self.where(pointer))
-            for problem in kratos_schema.validate_identity_schema(document, schema_path)
+            Note("identity-schema", "error", f"{name}{message}", self.where(pointer))
+            for message in _identity_schema_messages(content, schema_path)
         ]
 
     def finding(self, finding: lint.Finding) -> Note:
