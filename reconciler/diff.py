@@ -56,6 +56,8 @@ class DiffRules:
     known_digests: Mapping[str, str] = field(default_factory=dict)
     default_at: DefaultLookup | None = None
     rotate_secrets: bool = False
+    # The target returns secrets as they are (a Kratos file), so they can be compared.
+    secrets_readable: bool = False
     # True when default_at knows every default (the official schema): then a live key the user
     # did not write must be its default. Otherwise such keys get the benefit of the doubt.
     defaults_complete: bool = False
@@ -123,7 +125,9 @@ class _Walker:
         return False
 
     def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
-        if is_sensitive(pointer, self.rules.sensitive) and not self.rules.rotate_secrets:
+        if is_sensitive(pointer, self.rules.sensitive) and not (
+            self.rules.rotate_secrets or self.rules.secrets_readable
+        ):
             if live in (None, ""):
                 return False
             self.unverified.append(pointer)  # write-only: live is redacted, presence counts
@@ -176,8 +180,9 @@ class _Walker:
         kept = [str(e.get("id")) for e in live_entries if e not in matched]
         if kept:
             self.warnings.append(
-                f"identity schemas {', '.join(kept)} stay live although not declared: Ory "
-                "Network never removes identity schemas through config"
+                f"identity schemas {', '.join(kept)} stay although not declared here: identity "
+                "schemas are never removed through config (Ory Network refuses it, and "
+                "existing identities may still use them)"
             )
 
     def _schema(

@@ -294,6 +294,7 @@ def _plan_against(
         default_at=defaults(settings),
         defaults_complete=settings.kratos_schema is not None,
         rotate_secrets=settings.rotate_secrets,
+        secrets_readable=isinstance(target, KratosFile),
         contents=contents or {},
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)

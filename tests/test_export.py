@@ -189,6 +189,11 @@ def test_snapshot_document_round_trips(tmp_path: Path, run: Run, ory_server: Ory
 # -- secrets --------------------------------------------------------------------------------
 
 
+def _secret_kind(value: str) -> str:
+    """Which kind of variable name export gives a secret of ours (by its last word)."""
+    return {SMTP_PASSWORD: "password", OIDC_SECRET: "secret", HOOK_KEY: "value"}[value]
+
+
 def _with_secrets() -> dict[str, Any]:
     config: dict[str, Any] = json.loads(FIXTURE_PROJECT.read_text())["services"]["identity"][
         "config"
@@ -284,7 +289,13 @@ def test_stored_jsonnet_stays_a_url_and_inline_jsonnet_becomes_a_file(
     )
     mapper = config["selfservice"]["methods"]["oidc"]["config"]["providers"][0]["mapper_url"]
     assert (repo / mapper.removeprefix("file://../")).read_bytes() == b"function(ctx) ctx"
-    planned = run("plan", "selfhosted", "--detailed-exitcode", env=_variables(result))
+    # A Kratos file is not redacted, so its secrets are compared by value: give the real ones.
+    real = {SMTP_PASSWORD, OIDC_SECRET, HOOK_KEY}
+    variables = {
+        name: next(v for v in real if name.split("_")[-1].lower() in _secret_kind(v))
+        for name in _variables(result)
+    }
+    planned = run("plan", "selfhosted", "--detailed-exitcode", env=variables)
     assert planned.code == 0, planned.out + planned.err
     assert HOOK_KEY not in (repo / "environments" / "selfhosted.yaml").read_text()
 

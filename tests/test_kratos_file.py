@@ -90,3 +90,16 @@ def test_quickstart_config_file_schemas_compare_by_content(tmp_path: Path, run: 
     )
     result = run("plan", "local", "--detailed-exitcode")
     assert result.code == 0, result.out + result.err
+
+
+def test_secrets_in_a_kratos_file_are_compared_by_value(example_repo: Path, run: Run) -> None:
+    # A Kratos file is not redacted: a changed secret is planned, still shown masked.
+    assert run("apply", "local", "--yes", env=ENV).code == 0
+    rotated = {"LOGIN_HOOK_KEY": "a-new-hook-key-9876"}
+    planned = run("plan", "local", env=rotated)
+    assert "  ~ /selfservice/flows/login/after/hooks: " in planned.out
+    assert "a-new-hook-key-9876" not in planned.out + planned.err
+    assert run("apply", "local", "--yes", env=rotated).code == 0
+    kratos = (example_repo / ".demo" / "kratos.yml").read_text()
+    assert "value: a-new-hook-key-9876" in kratos
+    assert run("plan", "local", "--detailed-exitcode", env=rotated).code == 0

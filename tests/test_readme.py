@@ -64,5 +64,6 @@ def test_make_demo_works_from_a_fresh_clone(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Plan: " in result.stdout
-    assert result.stdout.rstrip().splitlines()[-3:][0] == "No changes."
+    last_plan = result.stdout.rsplit("plan local --detailed-exitcode", 1)[1]
+    assert "No changes." in last_plan
     assert "Converged:" in result.stdout

@@ -170,7 +170,8 @@ def test_undeclared_live_schemas_are_said_to_stay(
     result = run("plan", "dev", env=_env(server))
     assert "identity schemas preset://username, " in result.out
     assert (
-        "stay live although not declared: Ory Network never removes identity schemas" in result.out
+        "stay although not declared here: identity schemas are never removed through config"
+        in result.out
     )
     assert "/identity/schemas" not in result.out.split("Warning")[0].replace("Live revision", "")
 
