@@ -40,3 +40,16 @@ def machine() -> list[str]:
 
 def milliseconds(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
+
+
+def write_section(lines: list[str], path: Path, start: str, end: str) -> None:
+    """Replace one benchmark's ``start``..``end`` section of ``path`` (or append it), leaving
+    the other benchmarks' sections alone."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = "\n".join(lines)
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")

@@ -12,7 +12,7 @@ if __package__ in (None, ""):  # run as `python bench/core.py`: find the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import diffplan, startup
-from bench.common import REPO, machine
+from bench.common import REPO, machine, write_section
 
 START, END = "<!-- core:start -->", "<!-- core:end -->"
 
@@ -35,21 +35,9 @@ def section() -> list[str]:
     return [*lines, END]
 
 
-def write_section(lines: list[str], path: Path) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving the rest alone."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = "\n".join(lines)
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     lines = section()
-    write_section(lines, REPO / "docs" / "benchmarks.md")
+    write_section(lines, REPO / "docs" / "benchmarks.md", START, END)
     print("\n".join(lines))
 
 

@@ -22,6 +22,7 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from bench.common import write_section
 from reconciler.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,21 +129,9 @@ def report(rows: list[tuple[int, float, float, float, float]]) -> list[str]:
     return lines
 
 
-def write_section(section: list[str], path: Path) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving the rest alone."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = "\n".join(section)
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     section = report(measure())
-    write_section(section, REPO / "docs" / "benchmarks.md")
+    write_section(section, REPO / "docs" / "benchmarks.md", START, END)
     print("\n".join(section))
 
 
