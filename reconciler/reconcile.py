@@ -128,7 +128,7 @@ def plan_environment(environment: ValidEnvironment, target: Target, settings: Se
         requires_dsn=target.requires_dsn,
         contents=contents,
     )
-    return _plan_against(environment, target, live, settings, notes, contents)
+    return _plan_against(environment, target, live, settings, desired, contents, notes)
 
 
 def _refuse_before_fetching(
@@ -246,7 +246,9 @@ def apply_plan(
     outcome = target.apply(plan.operations, plan.revision)
     # Live secrets come back redacted: after a rotation, presence is all that can be checked.
     verify = replace(settings, rotate_secrets=False)
-    leftover = _plan_against(environment, target, outcome.state, verify).changes
+    desired = _render_for(environment, target)
+    contents = _schema_contents(desired, outcome.state, settings)  # cached: no new fetch
+    leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
         raise ApplyError(_not_converged(leftover))
     return ApplyResult(plan=plan, outcome=outcome, backup=backup)
@@ -281,11 +283,11 @@ def _plan_against(
     target: Target,
     live: LiveState,
     settings: Settings,
+    desired: rendering.Rendered,
+    contents: Mapping[str, bytes],
     notes: tuple[Note, ...] = (),
-    contents: Mapping[str, bytes] | None = None,
 ) -> Plan:
     raw = environment.raw
-    desired = _render_for(environment, target)
     known = {**live.known_digests, **desired.digests}
     rules = DiffRules(
         sensitive=sensitive_pointers(environment),
@@ -295,7 +297,7 @@ def _plan_against(
         defaults_complete=settings.kratos_schema is not None,
         rotate_secrets=settings.rotate_secrets,
         secrets_readable=isinstance(target, KratosFile),
-        contents=contents or {},
+        contents=contents,
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}

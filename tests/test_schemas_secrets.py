@@ -229,3 +229,23 @@ def test_secrets_list_and_tag_mask_values(write: Write, run: Run, server: OryTes
         assert "tagged-secret-name" not in result.out + result.err
         assert "listed-secret.test" not in result.out + result.err
         assert "(sensitive)" in result.out
+
+
+def test_apply_converges_when_a_schema_matched_only_by_fetched_content(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    # The verification after apply must see the same fetched content the plan saw.
+    _with_console_schema(server, CUSTOMER)
+    write("schemas/customer.json", json.dumps(CUSTOMER, indent=8, sort_keys=True))
+    write(
+        "environments/dev.yaml",
+        _environment(
+            server,
+            "  identity:\n    default_schema_id: customer\n    schemas:\n"
+            "      - {id: customer, url: 'file://../schemas/customer.json'}\n"
+            "  selfservice:\n    methods:\n      totp: {enabled: true}\n",
+        ),
+    )
+    result = run("apply", "dev", "--yes", env=_env(server))
+    assert result.code == 0, result.out + result.err
+    assert "Apply complete: 0 added, 1 changed, 0 reset." in result.out
