@@ -51,7 +51,8 @@ class LenientEnviron(Mapping[str, str]):
 
 
 def load_leniently(name: str, settings: reconcile.Settings) -> ValidEnvironment:
-    return validate(loader.load_environment(settings.root, name, LenientEnviron(settings.environ)))
+    raw = loader.load_environment(settings.root, name, LenientEnviron(settings.environ))
+    return reconcile.register_secrets(validate(raw))
 
 
 def fetch(environment: ValidEnvironment, settings: reconcile.Settings) -> tuple[Target, LiveState]:

@@ -63,7 +63,14 @@ def environment_names(root: Path) -> list[str]:
 
 def load(name: str, settings: Settings) -> ValidEnvironment:
     """Load and type-check one environment (no network)."""
-    environment = validate(loader.load_environment(settings.root, name, settings.environ))
+    return register_secrets(
+        validate(loader.load_environment(settings.root, name, settings.environ))
+    )
+
+
+def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
+    """Have the output scrubber mask the values listed under ``secrets:`` (the loader already
+    registered ``${VAR}`` and ``!secret`` values)."""
     for pointer in environment.model.secrets:
         redact.register(get_at(environment.identity_config, pointer)[1])
     return environment
