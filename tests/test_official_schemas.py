@@ -221,3 +221,17 @@ def test_an_ory_network_project_is_checked_against_master_and_the_overlay(
     result = run("plan", "net", env=env)
     assert result.code == 0, result.out + result.err
     assert "captcha" not in result.out + result.err
+
+
+def test_kratos_schema_overrides_the_shipped_one_for_every_target(
+    write: Callable[[str, str], Path], run: Run
+) -> None:
+    target = f"target: {{ory_network: {{project: {NETWORK_PROJECT}}}}}"
+    write("environments/net.yaml", target + MASTER_ONLY_KEY)
+    release = str(official.KRATOS_RELEASE_CONFIG)
+    result = run("--kratos-schema", release, "validate", "net")
+    assert result.code == 1
+    assert "net.yaml:6:9: identity_config.selfservice.flows.logout.clear_browser_data: " in (
+        result.err
+    )
+    assert run("validate", "net", env={"RECONCILER_KRATOS_SCHEMA": release}).code == 1
