@@ -75,7 +75,7 @@ class LazyGroup(click.Group):
     "--kratos-schema",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="RECONCILER_KRATOS_SCHEMA",
-    help="Official Kratos config.schema.json (defaults, validation).",
+    help="A Kratos config.schema.json to check against instead of the shipped one.",
 )
 @click.option(
     "--rotate-secrets",

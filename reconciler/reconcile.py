@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
 from reconciler import loader, planfile, redact, safety, schema_match
@@ -20,9 +19,10 @@ from reconciler.content_cache import ContentCache, Fetch
 from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import JSONObject, Pointer, get_at
+from reconciler.kratos_schema import KratosSchema, for_target
 from reconciler.plan import Plan, PlanOutcome, make_plan
 from reconciler.review import Note, preflight, review
-from reconciler.targets import ApplyOutcome, LiveState, Target
+from reconciler.targets import ApplyOutcome, LiveState, Target, TargetKind
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
 from reconciler.validate import ValidEnvironment, validate
@@ -39,6 +39,7 @@ class Settings:
 
     root: Path
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the API key
+    # Overrides the shipped Kratos config schema (--kratos-schema); None: reconciler/official.
     kratos_schema: Path | None = None
     rotate_secrets: bool = False
     client_factory: ClientFactory = OryClient
@@ -121,15 +122,21 @@ def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]
         environment,
         render(environment),
         None,
-        schema_path=settings.kratos_schema,
-        requires_dsn=_requires_dsn(environment),
+        schema=schema_for(target_kind_of(environment), settings),
     )
 
 
-def _requires_dsn(environment: ValidEnvironment) -> bool:
-    # Only a self-hosted Kratos needs `dsn`; Ory Network has none (ory-api.md §1c).
+def target_kind_of(environment: ValidEnvironment) -> TargetKind:
+    """The kind of the environment's target, which decides the schema it is checked against."""
+    # A layer without a target is checked as leniently as any target it may serve: Ory Network
+    # (no `dsn`, Network-only keys allowed); each environment extending it is checked for real.
     target = environment.model.target
-    return target is not None and target.kratos_file is not None
+    return "kratos_file" if target is not None and target.kratos_file is not None else "ory_network"
+
+
+def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
+    """The shape a ``kind`` target's identity config must have (read on first use)."""
+    return for_target(kind, settings.kratos_schema)
 
 
 def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
@@ -142,8 +149,7 @@ def plan_environment(environment: ValidEnvironment, target: Target, settings: Se
         environment,
         desired.config,
         live.config,
-        schema_path=settings.kratos_schema,
-        requires_dsn=target.requires_dsn,
+        schema=schema_for(target.kind, settings),
         contents=contents,
     )
     return _plan_against(environment, target, live, settings, desired, contents, notes)
@@ -153,9 +159,7 @@ def _refuse_before_fetching(
     environment: ValidEnvironment, desired: JSONObject, target: Target, settings: Settings
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
-    errors = preflight(
-        environment, desired, schema_path=settings.kratos_schema, requires_dsn=target.requires_dsn
-    )
+    errors = preflight(environment, desired, schema=schema_for(target.kind, settings))
     if errors:
         raise ConfigError([note.describe() for note in errors])
 
@@ -311,8 +315,8 @@ def _plan_against(
         sensitive=sensitive_pointers(environment),
         ignored=target.ignored,
         known_digests=known,
-        default_at=defaults(settings),
-        defaults_complete=settings.kratos_schema is not None,
+        default_at=defaults(settings, target.kind),
+        defaults_complete=True,
         rotate_secrets=settings.rotate_secrets,
         secrets_readable=isinstance(target, KratosFile),
         contents=contents,
@@ -370,15 +374,9 @@ def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
     )
 
 
-def defaults(settings: Settings) -> DefaultLookup:
-    """Kratos defaults: from the official schema when configured, else the documented ones."""
-    if settings.kratos_schema is None:
-        from reconciler.kratos_schema import documented_default
-
-        return documented_default
-    from reconciler.kratos_schema import default_at
-
-    return partial(default_at, config_schema_path=settings.kratos_schema)
+def defaults(settings: Settings, kind: TargetKind) -> DefaultLookup:
+    """Kratos defaults, from the schema that governs a ``kind`` target."""
+    return schema_for(kind, settings).default_at
 
 
 def _not_converged(leftover: tuple[Change, ...]) -> str:

@@ -3,7 +3,7 @@
 It implements the contract of ``GET /projects/{project_id}``,
 ``PATCH /projects/{project_id}`` (deprecated, no revision check) and
 ``PATCH /projects/{project_id}/revision/{revision_id}`` from the Ory OpenAPI spec
-(``shared/ory/ory-sdk/spec/client/v1.22.65.json``) and imitates the server-side
+(v1.22.65, its tested part in ``fixtures/ory-sdk/spec-subset.json``) and imitates the server-side
 transformations Ory Network applies to the identity (Kratos) config, as documented in
 ``shared/docs/ory-api.md`` §1a ("Server-side transformations a diff engine must
 normalise") and §1c.
@@ -54,14 +54,15 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from reconciler import official
+
 JSONObject = dict[str, Any]
 
-SHARED: Final = Path(__file__).resolve().parents[2] / "shared"
-FIXTURE_PROJECT: Final = (
-    SHARED / "ory" / "ory-cli" / "fixtures" / "project-get-response.config.json"
-)
-KRATOS_SCHEMA: Final = SHARED / "ory" / "kratos-v26.2.0" / "embedx" / "config.schema.json"
-TRACING_SCHEMA: Final = SHARED / "ory" / "kratos-v26.2.0" / "oryx" / "otelx" / "config.schema.json"
+FIXTURES: Final = Path(__file__).resolve().parent / "fixtures"  # origins: fixtures/SOURCES.md
+FIXTURE_PROJECT: Final = FIXTURES / "ory-cli" / "fixtures" / "project-get-response.config.json"
+# The Kratos v26.2.0 schemas shipped in the package (reconciler/official/PROVENANCE.md).
+KRATOS_SCHEMA: Final = official.KRATOS_RELEASE_CONFIG
+TRACING_SCHEMA: Final = official.TRACING_CONFIG
 
 DEFAULT_STORAGE_BASE: Final = "https://storage.googleapis.com/bac-gcs-test"
 
@@ -297,7 +298,7 @@ def _fixture_project_raw() -> str:
 
 
 def fixture_project() -> JSONObject:
-    """A fresh copy of the CLI fixture project document, exactly as stored in shared/."""
+    """A fresh copy of the CLI fixture project document, exactly as stored in fixtures/."""
     result: JSONObject = json.loads(_fixture_project_raw())
     return result
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.yamlio import load_with_positions
 
-from conftest import KRATOS_SCHEMA, REPO_ROOT
+from conftest import REPO_ROOT
 from ory_server import OryTestServer
 
 CI_DOC = REPO_ROOT / "docs" / "ci.md"
@@ -56,7 +56,6 @@ def _ci_env(server: OryTestServer, tmp_path: Path, **extra: str) -> dict[str, st
         "ORY_WORKSPACE_API_KEY": server.workspace_key,
         "ORY_CONSOLE_API_URL": server.base_url,
         "LOGIN_HOOK_KEY": HOOK_KEY,
-        "RECONCILER_KRATOS_SCHEMA": str(KRATOS_SCHEMA),
         **extra,
     }
 

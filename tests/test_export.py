@@ -17,10 +17,10 @@ from reconciler.export import ExportRules, externalize, minimal_config, overlay_
 from reconciler.jsontypes import JSONObject, get_at
 from reconciler.yamlio import load_with_positions
 
-from conftest import FIXTURE_PROJECT, SHARED, Result, Run
+from conftest import FIXTURE_PROJECT, Result, Run
 from ory_server import OryTestServer
 
-SNAPSHOT = SHARED / "ory" / "ory-cli" / "fixtures" / "identity-config-snapshot.json"
+SNAPSHOT = FIXTURE_PROJECT.with_name("identity-config-snapshot.json")
 HOOK_KEY = "hook-key-for-tests"
 SMTP_PASSWORD = "smtp-password-for-tests"
 OIDC_SECRET = "oidc-client-secret-for-tests"

@@ -1,7 +1,7 @@
 """Tests for the Ory Network console API test server (tests/ory_server.py).
 
-Responses are checked against the component schemas of the Ory OpenAPI spec in
-shared/ory/ory-sdk/spec/client/v1.22.65.json; transformations against
+Responses are checked against the component schemas of the Ory OpenAPI spec v1.22.65
+(tests/fixtures/ory-sdk/spec-subset.json); transformations against
 shared/docs/ory-api.md §1a.
 """
 
@@ -32,9 +32,8 @@ from ory_server import (
 )
 from ory_server import ory_server as ory_server_fixture  # noqa: F401 - registers the fixture
 
-SPEC = (
-    Path(__file__).resolve().parents[2] / "shared" / "ory" / "ory-sdk" / "spec" / "client"
-) / "v1.22.65.json"
+# The part of ory/sdk spec/client/v1.22.65.json these tests read (fixtures/SOURCES.md).
+SPEC = Path(__file__).resolve().parent / "fixtures" / "ory-sdk" / "spec-subset.json"
 IC = "/services/identity/config"
 Ops = list[dict[str, Any]]
 

@@ -20,7 +20,7 @@ from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.plan import prefixed
 from reconciler.secrets import is_secret_path
-from reconciler.targets import ApplyOutcome, LiveState
+from reconciler.targets import ApplyOutcome, LiveState, TargetKind
 
 IDENTITY_CONFIG = "/services/identity/config"
 # Keys Ory Network sets itself; writes are ignored with a warning (ory-api.md §1a, ory/cli#179).
@@ -41,8 +41,8 @@ class OryNetworkProject:
         return SERVER_MANAGED
 
     @property
-    def requires_dsn(self) -> bool:
-        return False
+    def kind(self) -> TargetKind:
+        return "ory_network"
 
     def fetch(self) -> LiveState:
         project = self.client.get_project(self.project_id)
