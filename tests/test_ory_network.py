@@ -234,7 +234,7 @@ def test_remove_resets_to_the_server_default(
             "project",
             "holds a project API key (ory_pat_… / ory_apikey_…), which cannot read or change",
         ),
-        (429, None, "rate limiting requests (429); try again in 7 s"),
+        (429, None, "rate limiting requests (429); try again in 7 s (gave up after 7 attempts)"),
         (500, None, "the Ory API failed (500)"),
         (503, None, "the Ory API failed (503)"),
     ],
@@ -249,9 +249,9 @@ def test_api_errors_are_one_clear_message_and_no_write(
 ) -> None:
     if status is not None:
         # Every attempt fails: reads are retried (tests/test_faults.py covers recovery).
-        ory_server.fail_next(
-            status, headers={"x-ratelimit-reset": "7"}, times=RetryPolicy().attempts
-        )
+        policy = RetryPolicy()
+        times = policy.rate_limit_retries + 1 if status == 429 else policy.attempts
+        ory_server.fail_next(status, headers={"x-ratelimit-reset": "7"}, times=times)
     api_key = ory_server.project_key if key == "project" else key
     result = run("apply", "dev", "--yes", env=_env(ory_server, api_key))
     assert result.code == 1
