@@ -23,8 +23,16 @@ from reconciler.secrets import is_secret_path
 from reconciler.targets import ApplyOutcome, LiveState
 
 IDENTITY_CONFIG = "/services/identity/config"
-# Keys Ory Network sets itself; writes are ignored with a warning (ory-api.md §1a, ory/cli#179).
-SERVER_MANAGED: tuple[Pointer, ...] = ("/serve", "/cookies", "/session/cookie")
+# Keys Ory Network sets itself; a write is ignored with a warning. Only these five: cookie
+# and session-cookie same_site and persistent are settable (ory-network-behaviour.md §3:
+# ory/cli#179 for the warnings, SPEC normalizedProjectRevision for the settable columns).
+SERVER_MANAGED: tuple[Pointer, ...] = (
+    "/serve",
+    "/cookies/path",
+    "/cookies/domain",
+    "/session/cookie/domain",
+    "/session/cookie/name",
+)
 
 
 class OryNetworkProject:
