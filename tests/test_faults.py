@@ -210,7 +210,8 @@ def test_a_patch_that_did_not_land_is_sent_once_more(
     result = run("apply", "dev", "--yes", env=_env(ory_server))
     assert result.code == 0, result.err
     methods = [r.method for r in ory_server.requests]
-    assert methods == ["GET", "PATCH", "GET", "PATCH"]
+    # The revision did not move on three reads over the settle window: not applied, resent.
+    assert methods == ["GET", "PATCH", "GET", "GET", "GET", "PATCH"]
     # Both PATCHes were pinned to the planned revision, and only the second one applied.
     patches = [r.path for r in ory_server.requests if r.method == "PATCH"]
     assert patches == [f"/projects/{ory_server.project_id}/revision/{before}"] * 2
@@ -225,8 +226,31 @@ def test_a_second_unanswered_patch_that_landed_is_recognised(
     ory_server.fail_after_apply(500)
     result = run("apply", "dev", "--yes", env=_env(ory_server))
     assert result.code == 0, result.err
-    assert [r.method for r in ory_server.requests] == ["GET", "PATCH", "GET", "PATCH", "GET"]
+    assert [r.method for r in ory_server.requests] == [
+        "GET",
+        "PATCH",
+        "GET",
+        "GET",
+        "GET",
+        "PATCH",
+        "GET",
+    ]
     assert len(ory_server.applied_patches) == 1
+
+
+def test_a_stale_read_after_a_lost_answer_is_not_taken_for_nothing_applied(
+    example_repo: Path, run: Run, retry_waits: list[float]
+) -> None:
+    # ory-network-behaviour.md §4: a GET right after a PATCH may still show the old revision.
+    with OryTestServer(stale_reads=2) as server:
+        server.fail_after_apply(500)
+        result = run("-v", "apply", "dev", "--yes", env=_env(server))
+        assert result.code == 0, result.err
+        assert [r.method for r in server.requests] == ["GET", "PATCH", "GET", "GET", "GET"]
+        assert len(server.applied_patches) == 1  # not resent
+        assert "shows every change of this plan, so the apply took effect" in result.err
+        assert "revision unchanged; reading again in 1.0 s in case the read was stale" in result.err
+        assert retry_waits == [1.0, 2.0]
 
 
 def test_unknown_outcome_and_a_failing_reread_tell_the_user_to_check(
