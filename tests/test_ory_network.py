@@ -187,6 +187,28 @@ def test_project_changed_since_plan_is_refused(
     target.close()
 
 
+def test_a_409_that_is_not_a_stale_revision_shows_orys_message(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    # ory-network-behaviour.md §1.1: Ory answers 409 for an identity schema in use as well.
+    body = {
+        "error": {
+            "code": 409,
+            "status": "Conflict",
+            "message": "The identity schema is in use by identities (in_use_by_identity)",
+        }
+    }
+    ory_server.fail_next(409, body=body, methods=("PATCH",))
+    result = run("apply", "dev", "--yes", env=_env(ory_server))
+    assert result.code == 1
+    assert (
+        "the Ory API refused the change (409 Conflict): The identity schema is in use by "
+        "identities (in_use_by_identity); nothing was changed."
+    ) in result.err
+    assert "changed since this plan" not in result.err
+    assert ory_server.applied_patches == []
+
+
 def test_console_drift_shows_up_in_the_next_plan(
     example_repo: Path, run: Run, ory_server: OryTestServer
 ) -> None:
