@@ -186,7 +186,9 @@ class _Walker:
             return desired is live
         return desired == live
 
-    def _same_member(self, desired: JSONValue, live: JSONObject, key: str, pointer: Pointer) -> bool:
+    def _same_member(
+        self, desired: JSONValue, live: JSONObject, key: str, pointer: Pointer
+    ) -> bool:
         if key in live:
             return self.same(desired, live[key], pointer)
         if self._unknowable(pointer):

@@ -61,7 +61,7 @@ def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
     confirmed = replace(intent, yes=True)
     check_intent(reconcile.load(saved.plan.environment, obj.settings), confirmed)
     allow_weaken = intent.allow_weaken
-    click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
+    click.echo(views.format_plan(saved.plan, color=obj.color, verbose=obj.verbose), nl=False)
     obj.log(f"{saved.plan.environment}: checking the plan against the repository and live state")
     result = reconcile.apply_saved_plan(saved, obj.settings, allow_weaken=allow_weaken)
     if result is None:
@@ -101,7 +101,7 @@ def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
 
 def show_and_confirm(obj: Context, planned: Plan, intent: ApplyIntent, verb: str) -> int | None:
     """Print the plan, refuse what is unsafe, ask; an exit code when it stops here."""
-    click.echo(views.format_plan(planned, color=obj.color), nl=False)
+    click.echo(views.format_plan(planned, color=obj.color, verbose=obj.verbose), nl=False)
     if planned.is_empty:
         return EXIT_OK
     reconcile.refuse_unsafe(planned, allow_weaken=intent.allow_weaken)
