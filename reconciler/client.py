@@ -186,7 +186,7 @@ class OryClient:
             self._pause_if_near_the_limit()
             outcome = self._attempt(method, path, body)
             attempts = 1 + transient + limited
-            if _status(outcome) == 429:
+            if not isinstance(outcome, Exception) and outcome.status_code == 429:
                 if limited >= self.retry.rate_limit_retries:
                     return outcome, attempts
                 limited += 1
@@ -313,10 +313,6 @@ def _is_transient(exc: Exception) -> bool:
     import httpx
 
     return isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
-
-
-def _status(outcome: httpx.Response | httpx.HTTPError) -> int | None:
-    return None if isinstance(outcome, Exception) else outcome.status_code
 
 
 def _is_retryable(outcome: httpx.Response | httpx.HTTPError) -> bool:

@@ -5,7 +5,7 @@ sends one set of ``x-ratelimit-*`` values per bucket, comma-separated (``x-ratel
 10, 10;w=1, 300;w=60``; ``x-ratelimit-reset: 0, 1``). On its most common 429 the reset is
 ``0``: a wait taken from that alone retries inside the same window and fails anyway. So the
 wait is the larger of an exponential floor and the longest reset reported, capped at 30 s,
-plus 0–50 % jitter; six retries (1, 2, 4, 8, 16, 30 s) outlast a full sustained window.
+plus 0-50 % jitter; six retries (1, 2, 4, 8, 16, 30 s) outlast a full sustained window.
 Sources: ory-network-behaviour.md §6 (Ory docs ``rate-limits-new.mdx:29-105``; the Terraform
 provider's measurements, terraform-provider-ory @0061f2dd ``internal/client/ratelimit.go``).
 """
@@ -56,7 +56,7 @@ def floor(retry: int) -> float:
 
 
 def delay(retry: int, reset: float | None, jitter: Callable[[], float]) -> float:
-    """Seconds before retry ``retry`` after a 429: max(floor, reset), capped, plus 0–50 %."""
+    """Seconds before retry ``retry`` after a 429: max(floor, reset), capped, plus 0-50 %."""
     base = min(MAX_DELAY_SECONDS, max(floor(retry), reset or 0.0))
     return base * (1.0 + 0.5 * jitter())
 

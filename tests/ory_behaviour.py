@@ -212,15 +212,7 @@ def keep_withheld(config: JSONObject, previous: JSONObject, rules: ReadRules) ->
     if rules.hide_smtp_uri:
         withheld.append(SMTP_URI)
     for path in withheld:
-        old = get(previous, path)
-        if old is _MISSING or get(shown, path) is not _MISSING:
-            continue  # not hidden
-        sent = get(config, path)
-        if sent is _MISSING and get(config, path[:-1]) is not _MISSING:
-            put(config, path, old)
-        elif isinstance(sent, dict) and isinstance(old, dict):
-            for key, value in old.items():  # e.g. a URI added to a hidden smtp section
-                sent.setdefault(key, copy.deepcopy(value))
+        _keep(config, path, get(previous, path), hidden=get(shown, path) is _MISSING)
     if not rules.oidc_secrets_returned:
         by_id = {p.get("id"): p for p in oidc_providers(previous)}
         for provider in oidc_providers(config):
@@ -228,6 +220,17 @@ def keep_withheld(config: JSONObject, previous: JSONObject, rules: ReadRules) ->
             for key in OIDC_SECRET_KEYS:
                 if key not in provider and key in old_provider:
                     provider[key] = old_provider[key]
+
+
+def _keep(config: JSONObject, path: tuple[str, ...], old: Any, *, hidden: bool) -> None:
+    if old is _MISSING or not hidden:
+        return
+    sent = get(config, path)
+    if sent is _MISSING and get(config, path[:-1]) is not _MISSING:
+        put(config, path, old)
+    elif isinstance(sent, dict) and isinstance(old, dict):
+        for key, value in old.items():  # e.g. a URI added to a hidden smtp section
+            sent.setdefault(key, copy.deepcopy(value))
 
 
 # --------------------------------------------------------------------------- Network-only keys

@@ -917,8 +917,8 @@ class OryTestServer:
             self._authorize(headers)
             return self._route(method, path, body)
         except ApiError as exc:
-            body = error_body(exc.status, exc.message, exc.reason, exc.error_id)
-            return _json_response(exc.status, body)
+            payload = error_body(exc.status, exc.message, exc.reason, exc.error_id)
+            return _json_response(exc.status, payload)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

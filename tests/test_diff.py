@@ -193,7 +193,7 @@ def test_a_withheld_key_absent_from_live_is_not_compared_unless_rotated() -> Non
 
 
 def test_a_withheld_key_inside_a_list_item_does_not_make_the_list_differ() -> None:
-    hook = {"hook": "web_hook", "config": {"url": "https://h", "auth": {"type": "api_key"}}}
+    hook: Any = {"hook": "web_hook", "config": {"url": "https://h", "auth": {"type": "api_key"}}}
     live: Any = {"hooks": [hook]}
     desired: Any = {
         "hooks": [

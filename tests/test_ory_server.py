@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft7Validator
+from ory_behaviour import ReadRules
 
 from ory_server import (
     DEFAULT_STORAGE_BASE,
@@ -29,7 +30,6 @@ from ory_server import (
     normalise_duration,
     parse_go_duration,
 )
-from ory_behaviour import ReadRules
 from ory_server import ory_server as ory_server_fixture  # noqa: F401 - registers the fixture
 
 SPEC = (

@@ -37,6 +37,9 @@ class KratosFile:
     def requires_dsn(self) -> bool:
         return True
 
+    def warned_key(self, warning: str) -> Pointer | None:
+        return None  # a Kratos file never warns
+
     def fetch(self) -> LiveState:
         return self._state(self._read())
 

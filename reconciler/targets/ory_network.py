@@ -18,6 +18,7 @@ ory-network-behaviour.md §1.1): only when the project's revision has moved does
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 from reconciler.client import OryClient, ProjectUpdate, identity_config_of
@@ -62,6 +63,9 @@ class OryNetworkProject:
     @property
     def requires_dsn(self) -> bool:
         return False
+
+    def warned_key(self, warning: str) -> Pointer | None:
+        return warned_key(warning)
 
     def fetch(self) -> LiveState:
         project = self.client.get_project(self.project_id)
@@ -152,6 +156,18 @@ class OryNetworkProject:
             "else changed it at the same time, or the change was not applied. Nothing was "
             "sent again. Run plan to see the current state."
         )
+
+
+# The only warning text on record (ory/cli#179, ory-network-behaviour.md §3).
+_IGNORED_KEY = re.compile(r"^Configuration key `([^`]+)` can not be set and will be ignored\.?$")
+
+
+def warned_key(warning: str) -> Pointer | None:
+    """``Configuration key `serve.*` can not be set…`` -> ``/serve``; None when unknown."""
+    match = _IGNORED_KEY.match(warning)
+    if match is None:
+        return None
+    return "/" + match.group(1).removesuffix(".*").replace(".", "/")
 
 
 def _outcome_of(update: ProjectUpdate) -> ApplyOutcome:
