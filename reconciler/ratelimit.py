@@ -62,9 +62,13 @@ def delay(retry: int, reset: float | None, jitter: Callable[[], float]) -> float
 
 
 def pause_before_next(remaining_values: Iterable[str], reset_values: Iterable[str]) -> float:
-    """Seconds to pause before the next request: when any bucket has at most one request
-    left, until the longest reset (at least the one-second burst window); else 0."""
-    remaining = numbers(remaining_values)
-    if not remaining or min(remaining) > LOW_REMAINING:
+    """Seconds to pause before the next request: when a bucket has at most one request left,
+    until that bucket resets (at least the one-second burst window); else 0. Values pair up
+    by position, one per bucket; when they do not, the longest reset is taken."""
+    remaining, resets = numbers(remaining_values), numbers(reset_values)
+    low = [index for index, left in enumerate(remaining) if left <= LOW_REMAINING]
+    if not low:
         return 0.0
-    return min(MAX_DELAY_SECONDS, max(FLOOR_BASE_SECONDS, longest_reset(reset_values) or 0.0))
+    paired = len(remaining) == len(resets)
+    waits = [resets[index] for index in low] if paired else resets
+    return min(MAX_DELAY_SECONDS, max([FLOOR_BASE_SECONDS, *waits]))

@@ -331,8 +331,9 @@ class _Bucket:
             self.started, self.used = now, 0
 
     def reset_in(self, now: float) -> int:
-        # Whole seconds, rounded down: the burst bucket reports 0 (§6, TF ratelimit.go).
-        return max(0, math.floor(self.started + self.window - now))
+        # Whole seconds left beyond the current one: the burst bucket reports 0 (§6, TF
+        # ratelimit.go: "reports x-ratelimit-reset: 0 on the sub-second buckets").
+        return max(0, math.ceil(self.started + self.window - now) - 1)
 
 
 @dataclass
