@@ -59,8 +59,9 @@ class DiffRules:
     known_digests: Mapping[str, str] = field(default_factory=dict)
     default_at: DefaultLookup | None = None
     rotate_secrets: bool = False
-    # Write-only values to send although they cannot be compared (``rotate:`` bumped).
-    rotate: frozenset[Pointer] = frozenset()
+    # Write-only values to send although they cannot be compared (``rotate:`` bumped), each
+    # with the note that says why (sent.py).
+    rotate: Mapping[Pointer, str] = field(default_factory=dict)
     # The target returns secrets as they are (a Kratos file), so they can be compared.
     secrets_readable: bool = False
     # True when default_at knows every default (the official schema): then a live key the user
@@ -126,14 +127,15 @@ class _Walker:
             elif isinstance(desired[key], dict) and isinstance(live[key], dict):
                 self.mapping(desired[key], live[key], child)  # type: ignore[arg-type]
             elif not self.same(desired[key], live[key], child):
-                self.changes.append(Change(child, "change", live[key], desired[key]))
+                note = self._rotation_note(child)
+                self.changes.append(Change(child, "change", live[key], desired[key], note=note))
 
     def _absent(self, pointer: Pointer, desired: JSONValue) -> None:
         """A declared key live does not have (its parent is there)."""
         if self._unknowable(pointer):
             self.unverified.append(pointer)
             return
-        note = "write-only: sent again" if self._forced(pointer) else ""
+        note = self._rotation_note(pointer)
         value = self._without_ignored(desired, pointer)
         self.changes.append(Change(pointer, "add", None, value, live_present=False, note=note))
 
@@ -145,6 +147,11 @@ class _Walker:
 
     def _forced(self, pointer: Pointer) -> bool:
         return (self.rules.rotate_secrets and is_withheld(pointer)) or pointer in self.rules.rotate
+
+    def _rotation_note(self, pointer: Pointer) -> str:
+        if pointer in self.rules.rotate:
+            return self.rules.rotate[pointer]
+        return "write-only: sent again (--rotate-secrets)" if self._forced(pointer) else ""
 
     def _without_ignored(self, value: JSONValue, pointer: Pointer) -> JSONValue:
         """``value`` without the keys the target manages itself (added whole otherwise)."""
@@ -164,6 +171,8 @@ class _Walker:
         return False
 
     def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
+        if pointer in self.rules.rotate:
+            return False  # a rotation the user asked for: sent whatever live shows
         if is_sensitive(pointer, self.rules.sensitive) and not (
             self.rules.rotate_secrets or self.rules.secrets_readable
         ):

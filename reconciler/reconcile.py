@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from reconciler import loader, planfile, redact, safety, schema_match
+from reconciler import loader, planfile, redact, safety, schema_match, sent
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
@@ -139,7 +139,20 @@ def plan_environment(environment: ValidEnvironment, target: Target, settings: Se
         requires_dsn=target.requires_dsn,
         contents=contents,
     )
-    return _plan_against(environment, target, live, settings, desired, contents, notes)
+    rotate = _rotations_due(environment, target, settings)
+    return _plan_against(environment, target, live, settings, desired, contents, notes, rotate)
+
+
+def _rotations_due(
+    environment: ValidEnvironment, target: Target, settings: Settings
+) -> dict[Pointer, str]:
+    rotate = environment.model.rotate
+    if not rotate:
+        return {}
+    name = environment.raw.name
+    versions = sent.recorded(settings.root, name, target.description)
+    where = loader.display_path(sent.state_path(settings.root, name))
+    return sent.due(rotate, versions, where)
 
 
 def _refuse_before_fetching(
@@ -262,6 +275,10 @@ def apply_plan(
     leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
         raise ApplyError(_not_converged(leftover, plan))
+    sent_paths = {str(op["path"]) for op in plan.operations}
+    sent.record(
+        settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
+    )
     related, unrelated = _split_warnings(outcome.warnings, environment, target)
     return ApplyResult(plan, outcome, backup, related, unrelated)
 
@@ -318,6 +335,7 @@ def _plan_against(
     desired: rendering.Rendered,
     contents: Mapping[str, bytes],
     notes: tuple[Note, ...] = (),
+    rotate: Mapping[Pointer, str] | None = None,
 ) -> Plan:
     raw = environment.raw
     known = {**live.known_digests, **desired.digests}
@@ -328,6 +346,7 @@ def _plan_against(
         default_at=defaults(settings),
         defaults_complete=settings.kratos_schema is not None,
         rotate_secrets=settings.rotate_secrets,
+        rotate=rotate or {},
         secrets_readable=isinstance(target, KratosFile),
         contents=contents,
     )

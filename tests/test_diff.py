@@ -180,9 +180,9 @@ def test_a_withheld_key_absent_from_live_is_not_compared_unless_rotated() -> Non
         "/courier/smtp/connection_uri",
         "/session/earliest_possible_extend",
     ]
-    marked = DiffRules(rotate=frozenset({"/session/earliest_possible_extend"}))
-    assert [c.pointer for c in compute_diff(desired, live, (), marked).changes] == [
-        "/session/earliest_possible_extend"
+    marked = DiffRules(rotate={"/session/earliest_possible_extend": "rotate: 2 (last sent: 1)"})
+    assert [(c.pointer, c.note) for c in compute_diff(desired, live, (), marked).changes] == [
+        ("/session/earliest_possible_extend", "rotate: 2 (last sent: 1)")
     ]
     # Without the parent, live shows it unset: the parent is added with it.
     unset = compute_diff(desired, {"courier": {}, "session": {}}, (), DiffRules())

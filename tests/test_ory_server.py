@@ -950,3 +950,55 @@ def test_stop_closes_the_port(raw: httpx.Client) -> None:
         raw.get(url, timeout=1)
     with pytest.raises(RuntimeError):
         _ = server.base_url
+
+
+# --------------------------------------------------------------------------- switches
+
+
+def _auth(server: OryTestServer) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.workspace_key}"}
+
+
+def test_stale_reads_show_the_project_as_it_was_for_a_while(raw: httpx.Client) -> None:
+    with OryTestServer(stale_reads=2) as server:
+        before = server.revision()
+        url = f"{server.base_url}/projects/{server.project_id}"
+        ops: Ops = [{"op": "replace", "path": "/name", "value": "new"}]
+        answered = raw.patch(f"{url}/revision/{before}", json=ops, headers=_auth(server)).json()
+        after = answered["project"]["revision_id"]
+        seen = [raw.get(url, headers=_auth(server)).json()["revision_id"] for _ in range(3)]
+        assert seen == [before, before, after]
+
+
+def test_schema_renaming_can_be_synchronous(raw: httpx.Client) -> None:
+    content = '{"type": "object"}'
+    ops: Ops = [
+        {
+            "op": "add",
+            "path": f"{IC}/identity/schemas/-",
+            "value": {"id": "mine", "url": b64(content)},
+        }
+    ]
+    for asynchronous, expected in ((True, "mine"), (False, sha512(content))):
+        with OryTestServer(async_schema_rename=asynchronous) as server:
+            url = f"{server.base_url}/projects/{server.project_id}/revision/{server.revision()}"
+            body = raw.patch(url, json=ops, headers=_auth(server)).json()
+            ids = [s["id"] for s in returned_config(body)["identity"]["schemas"]]
+            assert expected in ids
+
+
+def test_removing_a_schema_in_use_is_a_409_unlike_a_stale_revision(
+    ory_server: OryTestServer, client: httpx.Client
+) -> None:
+    schemas = ory_server.stored_identity_config()["identity"]["schemas"]
+    ory_server.schemas_in_use.add("preset://username")
+    kept = [s for s in schemas if s["id"] != "preset://username"]
+    ops: Ops = [{"op": "replace", "path": f"{IC}/identity/schemas", "value": kept}]
+    body = assert_error(patch(client, ory_server, ops), 409)
+    assert "in use" in body["error"]["message"] and "stale" not in body["error"]["message"]
+
+
+def test_warnings_can_be_switched_off(raw: httpx.Client) -> None:
+    with OryTestServer(warn_every_write=False) as server:
+        url = f"{server.base_url}/projects/{server.project_id}/revision/{server.revision()}"
+        assert raw.patch(url, json=[], headers=_auth(server)).json()["warnings"] == []

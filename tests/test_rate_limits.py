@@ -5,6 +5,7 @@ longest reset), capped at 30 s, plus 0-50 % jitter, six times; PATCH included.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -60,7 +61,7 @@ def test_reset_zero_on_get_is_outlasted_with_growing_waits(ory_server: OryTestSe
 def test_a_patch_answered_429_is_retried_and_applied_once(ory_server: OryTestServer) -> None:
     waits: list[float] = []
     ory_server.rate_limit_next(times=2, methods=("PATCH",))
-    op = {"op": "replace", "path": "/name", "value": "retried"}
+    op: dict[str, Any] = {"op": "replace", "path": "/name", "value": "retried"}
     with _client(ory_server, waits, jitter=1.0) as client:
         client.patch_project(ory_server.project_id, ory_server.revision(), [op])
     assert waits == [1.5, 3.0]
