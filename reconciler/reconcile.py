@@ -162,8 +162,19 @@ def _refuse_before_fetching(
     errors = preflight(
         environment, desired, schema_path=settings.kratos_schema, requires_dsn=target.requires_dsn
     )
-    if errors:
-        raise ConfigError([note.describe() for note in errors])
+    problems = [note.describe() for note in errors] + _undeclared_rotations(environment, desired)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _undeclared_rotations(environment: ValidEnvironment, desired: JSONObject) -> list[str]:
+    raw = environment.raw
+    return [
+        f"{raw.location('/rotate') or raw.name}: rotate: {pointer} is not declared under "
+        "identity_config, so there is nothing to send"
+        for pointer in environment.model.rotate
+        if not get_at(desired, pointer)[0]
+    ]
 
 
 def _render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:

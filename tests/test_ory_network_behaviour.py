@@ -217,3 +217,14 @@ def test_a_lost_answer_to_a_write_only_patch_is_recognised_as_applied(
     assert "shows every change of this plan, so the apply took effect" in result.err
     assert len(ory_server.applied_patches) == 1
     assert [r.method for r in ory_server.requests].count("PATCH") == 1
+
+
+def test_a_rotation_of_an_undeclared_value_is_refused_before_any_request(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    body = DESIRED.format(project=ory_server.project_id) + "rotate:\n  /courier/smtp/nope: 1\n"
+    write("environments/dev.yaml", body)
+    result = run("plan", "dev", env=_env(ory_server))
+    assert result.code == 1
+    assert "rotate: /courier/smtp/nope is not declared under identity_config" in result.err
+    assert ory_server.requests == []

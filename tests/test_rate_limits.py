@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from ory_behaviour import RateMeter
 
 from reconciler import ratelimit
 from reconciler.client import OryClient, RetryPolicy
 from reconciler.errors import RemoteError
 
 from conftest import Run
-from ory_behaviour import RateMeter
 from ory_server import OryTestServer
 
 
