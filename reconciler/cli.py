@@ -81,7 +81,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--rotate-secrets",
     is_flag=True,
-    help="Send declared secrets again even though live holds a (redacted) value.",
+    help="Send declared write-only values (secrets, keys Ory never returns) again.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Say what is happening on stderr.")
 @click.pass_context

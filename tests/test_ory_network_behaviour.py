@@ -201,8 +201,15 @@ def test_rotate_sends_a_write_only_value_once_per_version(
     assert run("plan", "dev", "--detailed-exitcode", env=rotated_env).code == 0
 
     write("environments/dev.yaml", desired + "rotate:\n  /courier/smtp/connection_uri: 3\n")
-    bumped = run("plan", "dev", env=rotated_env)
+    bumped = run("plan", "dev", "--out", str(tmp_path / "plan.json"), env=rotated_env)
     assert "note: rotate: 3 (last sent: 2)" in bumped.out
+    saved = run("apply", "--plan", str(tmp_path / "plan.json"), env=rotated_env)
+    assert saved.code == 0, saved.out + saved.err
+    assert (
+        '"/courier/smtp/connection_uri": 3' in (tmp_path / ".reconciler/state/dev.json").read_text()
+    )
+    assert new_password not in (tmp_path / "plan.json").read_text()
+    assert run("plan", "dev", "--detailed-exitcode", env=rotated_env).code == 0
 
 
 def test_a_lost_answer_to_a_write_only_patch_is_recognised_as_applied(
