@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from reconciler import loader, planfile, redact, safety, schema_match, sent
+from reconciler import loader, notices, planfile, redact, safety, schema_match, sent
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
-from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
+from reconciler.diff import DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
-from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
+from reconciler.jsontypes import JSONObject, Pointer, get_at
 from reconciler.plan import Plan, PlanOutcome, make_plan
 from reconciler.review import Note, preflight, review
 from reconciler.targets import ApplyOutcome, LiveState, Target
@@ -162,19 +162,11 @@ def _refuse_before_fetching(
     errors = preflight(
         environment, desired, schema_path=settings.kratos_schema, requires_dsn=target.requires_dsn
     )
-    problems = [note.describe() for note in errors] + _undeclared_rotations(environment, desired)
+    problems = [note.describe() for note in errors] + notices.undeclared_rotations(
+        environment, desired
+    )
     if problems:
         raise ConfigError(problems)
-
-
-def _undeclared_rotations(environment: ValidEnvironment, desired: JSONObject) -> list[str]:
-    raw = environment.raw
-    return [
-        f"{raw.location('/rotate') or raw.name}: rotate: {pointer} is not declared under "
-        "identity_config, so there is nothing to send"
-        for pointer in environment.model.rotate
-        if not get_at(desired, pointer)[0]
-    ]
 
 
 def _render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
@@ -285,33 +277,13 @@ def apply_plan(
     contents = _schema_contents(desired, outcome.state, settings)  # cached: no new fetch
     leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
-        raise ApplyError(_not_converged(leftover, plan))
+        raise ApplyError(notices.not_converged(leftover, plan))
     sent_paths = {str(op["path"]) for op in plan.operations}
     sent.record(
         settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
     )
-    related, unrelated = _split_warnings(outcome.warnings, environment, target)
+    related, unrelated = notices.split_warnings(outcome.warnings, environment, target)
     return ApplyResult(plan, outcome, backup, related, unrelated)
-
-
-def _split_warnings(
-    warnings: tuple[str, ...], environment: ValidEnvironment, target: Target
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Warnings about keys the environment declares (located), and the others."""
-    related: list[str] = []
-    unrelated: list[str] = []
-    raw = environment.raw
-    for warning in warnings:
-        pointer = target.warned_key(warning)
-        if pointer is None:
-            related.append(warning)  # not understood: shown as it came
-            continue
-        declared = [p for p in raw.info if is_within(p, loader.IDENTITY_CONFIG + pointer)]
-        if declared:
-            related.append(f"{raw.location(declared[0])}: {warning}")
-        else:
-            unrelated.append(warning)
-    return tuple(related), tuple(unrelated)
 
 
 def _backup(plan: Plan, settings: Settings) -> Path | None:
@@ -362,7 +334,7 @@ def _plan_against(
         contents=contents,
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
-    diff = replace(diff, warnings=diff.warnings + _ignored_warnings(diff.ignored, raw))
+    diff = replace(diff, warnings=diff.warnings + notices.ignored_keys(diff.ignored, raw))
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
     plan = make_plan(
         raw.name,
@@ -374,15 +346,6 @@ def _plan_against(
         notes=notes,
     )
     return replace(plan, live_config=live.config)
-
-
-def _ignored_warnings(ignored: tuple[Pointer, ...], raw: loader.RawEnvironment) -> tuple[str, ...]:
-    """One warning per declared key the target sets itself, at the line that declares it."""
-    return tuple(
-        f"{raw.location(loader.IDENTITY_CONFIG + pointer) or raw.name}: the target sets "
-        f"{pointer} itself and ignores writes to it; it is never planned"
-        for pointer in ignored
-    )
 
 
 def _schema_contents(
@@ -433,19 +396,3 @@ def defaults(settings: Settings) -> DefaultLookup:
     from reconciler.kratos_schema import default_at
 
     return partial(default_at, config_schema_path=settings.kratos_schema)
-
-
-def _not_converged(leftover: tuple[Change, ...], plan: Plan) -> str:
-    paths = ", ".join(change.pointer for change in leftover)
-    sent = {str(op["path"]) for op in plan.operations}
-    ignored = [c.pointer for c in leftover if any(is_within(c.pointer, p) for p in sent)]
-    dropped = (
-        f" The target accepted {', '.join(ignored)} and ignored it (Ory Network drops keys it "
-        "does not support without an error)."
-        if ignored
-        else ""
-    )
-    return (
-        "the change was applied, but the target did not converge: these paths still differ "
-        f"from the desired state: {paths}.{dropped} Run plan to see them."
-    )

@@ -235,3 +235,13 @@ def test_a_rotation_of_an_undeclared_value_is_refused_before_any_request(
     assert result.code == 1
     assert "rotate: /courier/smtp/nope is not declared under identity_config" in result.err
     assert ory_server.requests == []
+
+
+def test_the_markdown_plan_says_how_many_write_only_values_were_not_compared(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    write("environments/dev.yaml", DESIRED.format(project=ory_server.project_id))
+    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    markdown = run("plan", "dev", "--format", "markdown", env=_env(ory_server))
+    assert "2 declared write-only values are not compared" in markdown.out
+    assert SMTP_PASSWORD not in markdown.out
