@@ -194,7 +194,7 @@ class OryClient:
                 wait = self.retry.rate_limit_delay(limited, reset)
                 what, count = "rate limited (429)", f"{limited}/{self.retry.rate_limit_retries}"
             elif method == "GET" and _is_retryable(outcome):
-                if attempts >= self.retry.attempts:
+                if transient + 1 >= self.retry.attempts:
                     return outcome, attempts
                 transient += 1
                 wait = self.retry.backoff(transient)

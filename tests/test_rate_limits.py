@@ -153,3 +153,13 @@ def test_the_metered_server_answers_429_with_ory_headers_and_the_client_avoids_t
             )
         assert last.status_code == 429 and last.content == b""
         assert last.headers.get_list("x-ratelimit-reset")[0] == "0"
+
+
+def test_rate_limits_do_not_use_up_the_retries_for_transient_failures(
+    ory_server: OryTestServer,
+) -> None:
+    waits: list[float] = []
+    ory_server.status_sequence([429, 429, 429, 503, 503, 503, None], methods=("GET",))
+    with _client(ory_server, waits) as client:
+        client.get_project(ory_server.project_id)
+    assert [r.status for r in ory_server.requests] == [429, 429, 429, 503, 503, 503, 200]
