@@ -13,6 +13,7 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import traceback
@@ -80,7 +81,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--rotate-secrets",
     is_flag=True,
-    help="Send declared secrets again even though live holds a (redacted) value.",
+    help="Send declared write-only values (secrets, keys Ory never returns) again.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Say what is happening on stderr.")
 @click.pass_context
@@ -102,6 +103,22 @@ def cli(
         rotate_secrets=rotate_secrets,
     )
     ctx.obj = Context(settings=settings, color=color_enabled(color), verbose=verbose)
+    _log_to_stderr(verbose)
+
+
+class _EchoHandler(logging.Handler):
+    """Library log records (retries, pauses) as plain lines on stderr, scrubbed like the rest."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    # Replaced, not added to: the CLI may run many times in one process (tests).
+    logger = logging.getLogger("reconciler")
+    logger.handlers = [_EchoHandler()] if verbose else []
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

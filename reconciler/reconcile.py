@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import loader, planfile, redact, safety, schema_match
+from reconciler import loader, notices, planfile, redact, safety, schema_match, sent
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
-from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
+from reconciler.diff import DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import JSONObject, Pointer, get_at
 from reconciler.kratos_schema import KratosSchema, for_target
@@ -55,6 +55,10 @@ class ApplyResult:
     plan: Plan
     outcome: ApplyOutcome
     backup: Path | None = None
+    # The target's warnings split: about keys this environment sets (with file:line), and
+    # the rest (Ory Network sends the same five on every write, whatever it touched).
+    warnings: tuple[str, ...] = ()
+    unrelated_warnings: tuple[str, ...] = ()
 
 
 def environment_names(root: Path) -> list[str]:
@@ -152,7 +156,20 @@ def plan_environment(environment: ValidEnvironment, target: Target, settings: Se
         schema=schema_for(target.kind, settings),
         contents=contents,
     )
-    return _plan_against(environment, target, live, settings, desired, contents, notes)
+    rotate = _rotations_due(environment, target, settings)
+    return _plan_against(environment, target, live, settings, desired, contents, notes, rotate)
+
+
+def _rotations_due(
+    environment: ValidEnvironment, target: Target, settings: Settings
+) -> dict[Pointer, str]:
+    rotate = environment.model.rotate
+    if not rotate:
+        return {}
+    name = environment.raw.name
+    versions = sent.recorded(settings.root, name, target.description)
+    where = loader.display_path(sent.state_path(settings.root, name))
+    return sent.due(rotate, versions, where)
 
 
 def _refuse_before_fetching(
@@ -160,8 +177,11 @@ def _refuse_before_fetching(
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
     errors = preflight(environment, desired, schema=schema_for(target.kind, settings))
-    if errors:
-        raise ConfigError([note.describe() for note in errors])
+    problems = [note.describe() for note in errors] + notices.undeclared_rotations(
+        environment, desired
+    )
+    if problems:
+        raise ConfigError(problems)
 
 
 def _render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
@@ -272,8 +292,13 @@ def apply_plan(
     contents = _schema_contents(desired, outcome.state, settings)  # cached: no new fetch
     leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
-        raise ApplyError(_not_converged(leftover))
-    return ApplyResult(plan=plan, outcome=outcome, backup=backup)
+        raise ApplyError(notices.not_converged(leftover, plan))
+    sent_paths = {str(op["path"]) for op in plan.operations}
+    sent.record(
+        settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
+    )
+    related, unrelated = notices.split_warnings(outcome.warnings, environment, target)
+    return ApplyResult(plan, outcome, backup, related, unrelated)
 
 
 def _backup(plan: Plan, settings: Settings) -> Path | None:
@@ -308,6 +333,7 @@ def _plan_against(
     desired: rendering.Rendered,
     contents: Mapping[str, bytes],
     notes: tuple[Note, ...] = (),
+    rotate: Mapping[Pointer, str] | None = None,
 ) -> Plan:
     raw = environment.raw
     known = {**live.known_digests, **desired.digests}
@@ -318,10 +344,12 @@ def _plan_against(
         default_at=defaults(settings, target.kind),
         defaults_complete=True,
         rotate_secrets=settings.rotate_secrets,
+        rotate=rotate or {},
         secrets_readable=isinstance(target, KratosFile),
         contents=contents,
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
+    diff = replace(diff, warnings=diff.warnings + notices.ignored_keys(diff.ignored, raw))
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
     plan = make_plan(
         raw.name,
@@ -377,11 +405,3 @@ def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
 def defaults(settings: Settings, kind: TargetKind) -> DefaultLookup:
     """Kratos defaults, from the schema that governs a ``kind`` target."""
     return schema_for(kind, settings).default_at
-
-
-def _not_converged(leftover: tuple[Change, ...]) -> str:
-    paths = ", ".join(change.pointer for change in leftover)
-    return (
-        "the change was applied, but the target did not converge: these paths still differ "
-        f"from the desired state: {paths}. Run plan to see them."
-    )

@@ -187,6 +187,28 @@ def test_project_changed_since_plan_is_refused(
     target.close()
 
 
+def test_a_409_that_is_not_a_stale_revision_shows_orys_message(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    # ory-network-behaviour.md §1.1: Ory answers 409 for an identity schema in use as well.
+    body = {
+        "error": {
+            "code": 409,
+            "status": "Conflict",
+            "message": "The identity schema is in use by identities (in_use_by_identity)",
+        }
+    }
+    ory_server.fail_next(409, body=body, methods=("PATCH",))
+    result = run("apply", "dev", "--yes", env=_env(ory_server))
+    assert result.code == 1
+    assert (
+        "the Ory API refused the change (409 Conflict): The identity schema is in use by "
+        "identities (in_use_by_identity); nothing was changed."
+    ) in result.err
+    assert "changed since this plan" not in result.err
+    assert ory_server.applied_patches == []
+
+
 def test_console_drift_shows_up_in_the_next_plan(
     example_repo: Path, run: Run, ory_server: OryTestServer
 ) -> None:
@@ -234,7 +256,7 @@ def test_remove_resets_to_the_server_default(
             "project",
             "holds a project API key (ory_pat_… / ory_apikey_…), which cannot read or change",
         ),
-        (429, None, "rate limiting requests (429); try again in 7 s"),
+        (429, None, "rate limiting requests (429); try again in 7 s (gave up after 7 attempts)"),
         (500, None, "the Ory API failed (500)"),
         (503, None, "the Ory API failed (503)"),
     ],
@@ -249,9 +271,9 @@ def test_api_errors_are_one_clear_message_and_no_write(
 ) -> None:
     if status is not None:
         # Every attempt fails: reads are retried (tests/test_faults.py covers recovery).
-        ory_server.fail_next(
-            status, headers={"x-ratelimit-reset": "7"}, times=RetryPolicy().attempts
-        )
+        policy = RetryPolicy()
+        times = policy.rate_limit_retries + 1 if status == 429 else policy.attempts
+        ory_server.fail_next(status, headers={"x-ratelimit-reset": "7"}, times=times)
     api_key = ory_server.project_key if key == "project" else key
     result = run("apply", "dev", "--yes", env=_env(ory_server, api_key))
     assert result.code == 1
@@ -292,9 +314,10 @@ def test_server_warnings_are_returned_with_the_new_state(ory_server: OryTestServ
         outcome = target.apply(
             [{"op": "replace", "path": "/cookies/domain", "value": "evil.test"}], live.revision
         )
-    assert outcome.warnings == (
-        "Configuration key `cookies.domain` can not be set and will be ignored.",
+    assert "Configuration key `cookies.domain` can not be set and will be ignored." in (
+        outcome.warnings
     )
+    assert len(outcome.warnings) == 5  # Ory sends the same five on every write
     assert outcome.state.revision == ory_server.revision() != live.revision
     assert "ory_wak" not in repr(client)
 

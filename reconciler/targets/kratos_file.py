@@ -39,6 +39,9 @@ class KratosFile:
     def kind(self) -> TargetKind:
         return "kratos_file"
 
+    def warned_key(self, warning: str) -> Pointer | None:
+        return None  # a Kratos file never warns
+
     def fetch(self) -> LiveState:
         return self._state(self._read())
 
