@@ -18,9 +18,10 @@ exactly the resources Kratos registers itself (SOURCES.md, "$ref resolution map"
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -381,12 +382,28 @@ def _unknown_keys(
     for key in instance:
         if key in known or any(re.search(p, key) for p in patterns):
             continue
+        close = _closest(key, known)
+        advice = (
+            f"did you mean `{close}`?"
+            if close
+            else "it may be an Ory Network-only setting, otherwise check its spelling and "
+            f"placement{_known_here(known)}"
+        )
         yield SchemaProblem(
             join_pointer(pointer, key),
-            f"`{key}` at {_at(pointer)} is unknown to the {subject}; it may be an "
-            "Ory Network-only setting, otherwise check its spelling and placement",
+            f"`{key}` at {_at(pointer)} is unknown to the {subject}; {advice}",
             unknown_key=True,
         )
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The schema's own key (or hook name) that ``word`` most likely misspells."""
+    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _known_here(known: Mapping[str, object]) -> str:
+    return f" (known here: {', '.join(sorted(known))})" if 0 < len(known) <= 12 else ""
 
 
 def _plain_message(error: ValidationError, pointer: Pointer) -> str:
@@ -451,6 +468,9 @@ def _hook_placement_problem(pointer: Pointer, hook: str, allowed: list[str]) -> 
         f"hook `{hook}` is not allowed at {pointer} by the OSS Kratos schema "
         f"(allowed here: {', '.join(sorted(set(allowed)))})"
     )
+    close = _closest(hook, set(allowed))
+    if close:
+        message += f"; did you mean `{close}`?"
     if deviation:
         message += "; Ory Network is known to accept it here (ory-api.md §1c), so this is a warning"
     return SchemaProblem(pointer, message, known_network_deviation=deviation)

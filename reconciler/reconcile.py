@@ -124,7 +124,7 @@ def _requires_dsn(environment: ValidEnvironment) -> bool:
 def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
     """Fetch live state, plan the changes and review them. Read-only: never writes."""
     desired = _render_for(environment, target)
-    _refuse_before_fetching(environment, desired.config, target, settings)
+    _refuse_before_fetching(environment, desired.config, target.requires_dsn, settings)
     live = target.fetch()
     contents = _schema_contents(desired, live, settings)
     notes = review(
@@ -138,12 +138,18 @@ def plan_environment(environment: ValidEnvironment, target: Target, settings: Se
     return _plan_against(environment, target, live, settings, desired, contents, notes)
 
 
+def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> None:
+    """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
+    check of the desired state alone), before a target is opened or anything is sent."""
+    _refuse_before_fetching(environment, render(environment), _requires_dsn(environment), settings)
+
+
 def _refuse_before_fetching(
-    environment: ValidEnvironment, desired: JSONObject, target: Target, settings: Settings
+    environment: ValidEnvironment, desired: JSONObject, requires_dsn: bool, settings: Settings
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
     errors = preflight(
-        environment, desired, schema_path=settings.kratos_schema, requires_dsn=target.requires_dsn
+        environment, desired, schema_path=settings.kratos_schema, requires_dsn=requires_dsn
     )
     if errors:
         raise ConfigError([note.describe() for note in errors])
@@ -183,6 +189,7 @@ def _plan_one(name: str, settings: Settings, skip_layers: bool) -> PlanOutcome |
         environment = load(name, settings)
         if skip_layers and environment.model.target is None:
             return None
+        refuse_invalid(environment, settings)
         # Not closed here: the target's client is shared, plan_many closes it.
         target = open_target(environment, settings)
         plan = plan_environment(environment, target, settings)
