@@ -16,6 +16,7 @@ from typing import Literal
 
 from reconciler import blobs
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
+from reconciler.limits import loads_json
 
 KRATOS_EXTENSION = "ory.sh/kratos"
 PRESET_SCHEME = "preset://"
@@ -112,7 +113,7 @@ def _lookup(url: str, contents: Mapping[str, bytes] | None) -> bytes | None:
 
 def _parse(raw: bytes) -> tuple[JSONObject | None, str | None]:
     try:
-        parsed = json.loads(raw.decode("utf-8"))
+        parsed = loads_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         return None, f"identity schema is not valid JSON: {exc}"
     if not isinstance(parsed, dict):

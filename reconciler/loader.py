@@ -27,9 +27,10 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
+from reconciler.limits import DEFAULT_LIMITS, Limits
 
 IDENTITY_CONFIG = "/identity_config"
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
 _VARIABLE = re.compile(r"\$\$|\$\{([^}]*)(\}?)")  # group 2 empty: no closing brace
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Keys whose file:// values are identifiers, not content (the Ory CLI skips them too).
@@ -115,12 +116,15 @@ def environment_path(root: Path, name: str) -> Path:
 
 
 def load_environment(
-    root: Path, name: str, environ: Mapping[str, str] | None = None
+    root: Path,
+    name: str,
+    environ: Mapping[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RawEnvironment:
     """Load ``environments/<name>.yaml`` under ``root`` with all its layers."""
     path = environment_path(root, name)
     env = os.environ if environ is None else environ
-    reader = _LayerReader(root.resolve(), env)
+    reader = _LayerReader(root.resolve(), env, limits)
     data, info, files = reader.read(path.resolve(), ())
     return RawEnvironment(name=name, path=path, files=files, data=data, info=info)
 
@@ -129,9 +133,10 @@ Layer = tuple[JSONObject, dict[Pointer, ValueInfo], tuple[Path, ...]]
 
 
 class _LayerReader:
-    def __init__(self, root: Path, environ: Mapping[str, str]) -> None:
+    def __init__(self, root: Path, environ: Mapping[str, str], limits: Limits) -> None:
         self.root = root
         self.environ = environ
+        self.limits = limits
 
     def read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
         if path in chain:
@@ -157,16 +162,20 @@ class _LayerReader:
         shown = display_path(path)
         if not path.is_file():
             raise ConfigError([f"{shown}: no such file"])
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError([f"{shown}: file is larger than {MAX_FILE_BYTES} bytes"])
+        max_bytes = self.limits.max_file_bytes
+        if path.stat().st_size > max_bytes:
+            raise ConfigError([f"{shown}: file is larger than {max_bytes} bytes"])
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError([f"{shown}: not UTF-8 text (byte {exc.start})"]) from None
         try:
             if len(text) > _CACHED_TEXT_LIMIT:
-                return yamlio.load_with_positions(text)
-            return copy.deepcopy(_parsed(text))  # later steps edit the data in place
+                return yamlio.load_with_positions(text, self.limits)
+            # later steps edit the data in place
+            return copy.deepcopy(_parsed(text, self.limits))
+        except yamlio.YamlLimitError as exc:
+            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: {exc}"]) from None
         except yamlio.YamlSyntaxError as exc:
             raise ConfigError([f"{shown}:{exc.line}:{exc.column}: invalid YAML: {exc}"]) from None
 
@@ -234,7 +243,8 @@ class _LayerReader:
     def _embed_files(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> None:
         config = data.get("identity_config")
         if isinstance(config, (dict, list)):
-            _FileEmbedder(self.root, path.parent, info).walk(config, IDENTITY_CONFIG)
+            embedder = _FileEmbedder(self.root, path.parent, info, self.limits)
+            embedder.walk(config, IDENTITY_CONFIG)
 
     def _extends(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> list[Path]:
         raw = data.get("extends", [])
@@ -246,11 +256,12 @@ class _LayerReader:
         parents = []
         for index, entry in enumerate(entries):
             assert isinstance(entry, str)
-            parent = (path.parent / entry).resolve()
+            item = info.get(f"/extends/{index}", where)
+            item_location = item.location if item else None
+            parent = inside_repository(self.root, path.parent / entry, entry, item_location)
             if not parent.is_file():
-                item = info.get(f"/extends/{index}", where)
                 raise ConfigError.at(
-                    item.location if item else None,
+                    item_location,
                     f"{entry} is a directory, not an environment file"
                     if parent.is_dir()
                     else f"no such file: {entry}",
@@ -259,13 +270,30 @@ class _LayerReader:
         return parents
 
 
+def inside_repository(root: Path, path: Path, written: str, location: Location | None) -> Path:
+    """``path`` resolved (symlinks included) when it stays under ``root``; otherwise the one
+    message every reference that leaves the repository gets (``extends``, ``file://``, a
+    Kratos config file target): in a pull request, such a path reads the runner's files."""
+    resolved = path.resolve()
+    try:
+        resolved.relative_to(root.resolve())
+    except ValueError:
+        raise ConfigError.at(
+            location, f"{written} points outside the repository ({root})"
+        ) from None
+    return resolved
+
+
 class _FileEmbedder:
     """Replace ``file://`` strings with ``base64://`` of the file's content."""
 
-    def __init__(self, root: Path, base: Path, info: dict[Pointer, ValueInfo]) -> None:
+    def __init__(
+        self, root: Path, base: Path, info: dict[Pointer, ValueInfo], limits: Limits
+    ) -> None:
         self.root = root
         self.base = base
         self.info = info
+        self.limits = limits
 
     def walk(self, value: JSONValue, pointer: Pointer) -> None:
         for child_pointer, child in _children(value, pointer):
@@ -290,19 +318,14 @@ class _FileEmbedder:
 
     def _resolve(self, reference: str, location: Location | None) -> Path:
         raw = reference[len("file://") :]
-        target = (self.base / raw).resolve()
-        try:
-            target.relative_to(self.root)
-        except ValueError:
-            raise ConfigError.at(
-                location, f"{reference} points outside the repository ({self.root})"
-            ) from None
+        target = inside_repository(self.root, self.base / raw, reference, location)
         if target.is_dir():
             raise ConfigError.at(location, f"{reference} is a directory, not a file")
         if not target.is_file():
             raise ConfigError.at(location, f"{reference}: no such file ({display_path(target)})")
-        if target.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError.at(location, f"{reference} is larger than {MAX_FILE_BYTES} bytes")
+        max_bytes = self.limits.max_file_bytes
+        if target.stat().st_size > max_bytes:
+            raise ConfigError.at(location, f"{reference} is larger than {max_bytes} bytes")
         return target
 
 
@@ -310,9 +333,9 @@ _CACHED_TEXT_LIMIT = 256 * 1024  # bounds the cache to a few MB
 
 
 @functools.lru_cache(maxsize=32)
-def _parsed(text: str) -> yamlio.PositionedDocument:
+def _parsed(text: str, limits: Limits) -> yamlio.PositionedDocument:
     # A shared layer (base.yaml) is extended by every environment; plan --all parses it once.
-    return yamlio.load_with_positions(text)
+    return yamlio.load_with_positions(text, limits)
 
 
 def _children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:

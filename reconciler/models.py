@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from reconciler.limits import HARD_MAX_DEPTH
+
 RequiredAal = Literal["aal1", "highest_available"]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 POINTER_PATTERN = r"^(/[^/]*)+$"
@@ -253,8 +255,19 @@ class Environment(Strict):
     remove: list[JsonPointerText] = Field(default_factory=list)
 
 
+class InputLimits(Strict):
+    """``limits:`` in ``reconciler.yaml``: how much input one environment may be."""
+
+    max_file_bytes: Annotated[int, Field(ge=1)] | None = None
+    max_nodes: Annotated[int, Field(ge=1)] | None = None
+    # Capped well below Python's recursion limit (see reconciler/limits.py).
+    max_depth: Annotated[int, Field(ge=1, le=HARD_MAX_DEPTH)] | None = None
+
+
 class RepositorySettings(Strict):
     """``reconciler.yaml`` at the repository root: rules for every environment."""
+
+    limits: InputLimits = Field(default_factory=InputLimits)
 
     # When set, any target project outside this list is refused (plan and apply).
     allowed_project_ids: list[Annotated[str, Field(pattern=UUID_PATTERN)]] | None = None

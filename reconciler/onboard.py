@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler import blobs, export, loader, reconcile
+from reconciler import blobs, export, loader, reconcile, safety
 from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
@@ -51,7 +51,8 @@ class LenientEnviron(Mapping[str, str]):
 
 
 def load_leniently(name: str, settings: reconcile.Settings) -> ValidEnvironment:
-    raw = loader.load_environment(settings.root, name, LenientEnviron(settings.environ))
+    limits = safety.input_limits(settings.root)
+    raw = loader.load_environment(settings.root, name, LenientEnviron(settings.environ), limits)
     return reconcile.register_secrets(validate(raw))
 
 

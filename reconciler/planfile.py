@@ -34,6 +34,7 @@ from reconciler.jsontypes import (
     join_pointer,
     unescape_token,
 )
+from reconciler.limits import DEFAULT_LIMITS, loads_json
 from reconciler.plan import Plan
 from reconciler.review import Note, Severity
 from reconciler.secrets import is_sensitive, mask
@@ -233,7 +234,10 @@ def write(path: Path, body: JSONObject) -> None:
 
 def read(path: Path) -> SavedPlan:
     """Read and check a saved plan file; PlanFileError when it cannot be trusted."""
+    max_bytes = DEFAULT_LIMITS.max_plan_bytes
     try:
+        if path.stat().st_size > max_bytes:
+            raise PlanFileError(f"the saved plan {path} is larger than {max_bytes} bytes")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanFileError(f"cannot read the saved plan {path}: {exc}") from None
@@ -242,12 +246,14 @@ def read(path: Path) -> SavedPlan:
 
 def parse(text: str, name: str = "the saved plan") -> SavedPlan:
     try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
+        # A plan wraps operations whose values nest as deep as the environment allows.
+        body = loads_json(text, DEFAULT_LIMITS.max_depth + 16)
+    except ValueError as exc:
         raise PlanFileError(
             f"{name} is not valid JSON (truncated or corrupted?): {exc}; run plan --out again"
         ) from None
     _check_envelope(body, name)
+    assert isinstance(body, dict)  # _check_envelope refuses anything else
     try:
         return _saved_plan(body)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -64,7 +64,11 @@ def environment_names(root: Path) -> list[str]:
 def load(name: str, settings: Settings) -> ValidEnvironment:
     """Load and type-check one environment (no network)."""
     return register_secrets(
-        validate(loader.load_environment(settings.root, name, settings.environ))
+        validate(
+            loader.load_environment(
+                settings.root, name, settings.environ, safety.input_limits(settings.root)
+            )
+        )
     )
 
 
@@ -89,7 +93,14 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
             [f"{location}: {environment.raw.name} has no target: it can only be extended"]
         )
     if target.kratos_file is not None:
-        return KratosFile((environment.raw.path.parent / target.kratos_file.path).resolve())
+        written = target.kratos_file.path
+        path = loader.inside_repository(
+            settings.root,
+            environment.raw.path.parent / written,
+            written,
+            environment.raw.location("/target/kratos_file/path"),
+        )
+        return KratosFile(path, settings.root)
     assert target.ory_network is not None
     safety.check_project_allowed(settings.root, target.ory_network.project)
     api_key = settings.api_key

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reconciler import blobs, yamlio
 from reconciler.jsontypes import JSONObject, JSONValue, get_at, set_at
+from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
 PRESET_PREFIX = "preset://"
@@ -73,7 +74,7 @@ def _render_schema(entry: JSONObject) -> None:
 def _parse_schema(content: bytes) -> JSONValue | None:
     """JSON or YAML schema content; None when it is neither (validation reports it)."""
     try:
-        parsed: JSONValue = json.loads(content)
+        parsed: JSONValue = loads_json(content)
     except (ValueError, UnicodeDecodeError):
         try:
             parsed = yamlio.load_with_positions(content.decode("utf-8")).data

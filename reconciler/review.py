@@ -10,7 +10,6 @@ Network runs ahead of the OSS schema (ory-api.md §3, fact 11).
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Literal
 
 from reconciler import blobs, kratos_schema, lint
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
+from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
 Severity = Literal["error", "warning"]
@@ -93,7 +93,7 @@ def _identity_schema_messages(content: bytes, schema_path: Path | None) -> tuple
     """What is wrong with one identity schema's content; the same schema (a shared base)
     is checked once per run, not once per environment and step."""
     try:
-        document: JSONValue = json.loads(content)
+        document: JSONValue = loads_json(content)
     except (ValueError, UnicodeDecodeError) as exc:
         return (f" is neither JSON nor YAML: {exc}",)
     if schema_path is None:

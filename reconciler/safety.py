@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from reconciler import yamlio
 from reconciler.atomic import write_atomically
 from reconciler.errors import ApplyError, ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.models import RepositorySettings
 from reconciler.validate import ValidEnvironment
 
@@ -66,6 +67,12 @@ def repository_settings(root: Path) -> RepositorySettings:
     except ValidationError as exc:
         problems = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise ConfigError(problems) from None
+
+
+def input_limits(root: Path) -> Limits:
+    """The input bounds for this repository: the defaults, with ``limits:`` laid over them."""
+    chosen = repository_settings(root).limits.model_dump(exclude_none=True)
+    return replace(DEFAULT_LIMITS, **chosen)
 
 
 def check_project_allowed(root: Path, project: str) -> None:

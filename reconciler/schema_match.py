@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from reconciler import blobs
 from reconciler.identity_schemas import trait_diff
 from reconciler.jsontypes import JSONObject, JSONValue
+from reconciler.limits import loads_json
 
 PRESET = "preset://"
 
@@ -79,7 +80,7 @@ def _parse(raw: bytes | None) -> JSONValue:
     if raw is None:
         return None
     try:
-        parsed: JSONValue = json.loads(raw)
+        parsed: JSONValue = loads_json(raw)
     except (ValueError, UnicodeDecodeError):
         return None
     return parsed

@@ -14,9 +14,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionStartEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+from reconciler.limits import DEFAULT_LIMITS, Limits
 
 Position = tuple[int, int]  # 1-based line and column
 
@@ -30,6 +34,10 @@ class YamlSyntaxError(Exception):
         self.column = column
 
 
+class YamlLimitError(YamlSyntaxError):
+    """Valid YAML, but nested too deeply or too large once its aliases are expanded."""
+
+
 @dataclass
 class PositionedDocument:
     """Plain JSON data plus where each pointer's key (or list item) was written."""
@@ -40,8 +48,107 @@ class PositionedDocument:
     tagged_secret: set[Pointer] = field(default_factory=set)
 
 
-def _roundtrip_yaml() -> YAML:
+def _bounded_composer(limits: Limits) -> type[Composer]:
+    """A composer that refuses deep nesting and alias bombs while the document is composed,
+    before anything expands: ruamel composes recursively (deep nesting would end in a
+    RecursionError) and aliases cost nothing until the document is copied into plain data."""
+
+    class BoundedComposer(Composer):
+        def __init__(self, loader: Any = None) -> None:
+            super().__init__(loader)
+            self.warn_double_anchors = False  # legal YAML (the later anchor wins); not ours to warn
+            self._nesting = 0
+            self._expanded: dict[int, int] = {}  # id(node) -> values once aliases expand
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            # Only mappings and sequences nest; a key or scalar adds no level.
+            event = self.parser.peek_event()
+            level = isinstance(event, CollectionStartEvent)
+            self._nesting += level
+            try:
+                if self._nesting > limits.max_depth:
+                    raise _limit_error(
+                        f"nested deeper than {limits.max_depth} levels", event.start_mark
+                    )
+                node = super().compose_node(parent, index)
+            finally:
+                self._nesting -= level
+            if self._expanded_size(node) > limits.max_nodes:
+                raise _limit_error(
+                    f"more than {limits.max_nodes} values once YAML aliases are expanded",
+                    node.start_mark,
+                )
+            return node
+
+        def _expanded_size(self, node: Node) -> int:
+            known = self._expanded.get(id(node))
+            if known is not None:
+                return known
+            size = 1
+            if isinstance(node, SequenceNode):
+                size += sum(self._expanded.get(id(child), 1) for child in node.value)
+            elif isinstance(node, MappingNode):
+                size += sum(
+                    self._expanded.get(id(key), 1) + self._expanded.get(id(value), 1)
+                    for key, value in node.value
+                )
+            self._expanded[id(node)] = size
+            return size
+
+    return BoundedComposer
+
+
+_TOKEN_START = frozenset(" \t\n[{,:-")
+_FLOW_SIGNIFICANT = re.compile(r"[\n'\"#\[\]{}\\]")
+
+
+def _check_flow_nesting(text: str, max_depth: int) -> None:
+    """Refuse ``[[[[…`` / ``{{{{…`` nested deeper than ``max_depth`` in one linear pass.
+
+    ruamel's scanner costs time proportional to the flow nesting level for every token, so
+    5,000 brackets take seconds and 50,000 take minutes before the composer's own depth check
+    is reached. Quoted text and comments are skipped; a bracket inside a plain scalar may be
+    counted, which only matters for text with over ``max_depth`` unclosed brackets.
+    """
+    depth, quote, skip_to = 0, "", 0
+    for match in _FLOW_SIGNIFICANT.finditer(text):
+        index, char = match.start(), match.group()
+        if index < skip_to:
+            continue
+        if quote or char not in "[]{}":
+            quote, skip_to = _skip_quoted_or_comment(text, index, quote)
+            continue
+        depth = depth + 1 if char in "[{" else max(0, depth - 1)
+        if depth > max_depth:
+            line = text.count("\n", 0, index) + 1
+            column = index - text.rfind("\n", 0, index)
+            raise YamlLimitError(f"nested deeper than {max_depth} levels", line, column)
+
+
+def _skip_quoted_or_comment(text: str, index: int, quote: str) -> tuple[str, int]:
+    """The quote still open after ``text[index]``, and where scanning resumes."""
+    char = text[index]
+    previous = text[index - 1] if index else "\n"
+    if quote:
+        if char == "\\" and quote == '"':
+            return quote, index + 2
+        return ("" if char == quote else quote), index + 1
+    if char in "'\"" and previous in _TOKEN_START:
+        return char, index + 1
+    if char == "#" and previous in " \t\n":
+        newline = text.find("\n", index)
+        return "", len(text) if newline < 0 else newline
+    return "", index + 1
+
+
+def _limit_error(problem: str, mark: Any) -> YamlLimitError:
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    return YamlLimitError(problem, line, column)
+
+
+def _roundtrip_yaml(limits: Limits = DEFAULT_LIMITS) -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Composer = _bounded_composer(limits)
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.allow_duplicate_keys = False
@@ -65,10 +172,12 @@ def _syntax_error(exc: YAMLError) -> YamlSyntaxError:
     return YamlSyntaxError(str(exc).splitlines()[0] if str(exc) else "invalid YAML")
 
 
-def parse_roundtrip(text: str) -> Any:
-    """Parse YAML keeping comments and layout; raises ``YamlSyntaxError``."""
+def parse_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Parse YAML keeping comments and layout; raises ``YamlSyntaxError`` (``YamlLimitError``
+    when the document is nested too deeply or too large once aliases are expanded)."""
+    _check_flow_nesting(text, limits.max_depth)
     try:
-        return _roundtrip_yaml().load(text)
+        return _roundtrip_yaml(limits).load(text)
     except YAMLError as exc:
         raise _syntax_error(exc) from None
 
@@ -128,9 +237,9 @@ def dump_plain(data: JSONValue) -> str:
     return stream.getvalue()
 
 
-def load_with_positions(text: str) -> PositionedDocument:
+def load_with_positions(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
     """Parse YAML into plain data and a pointer -> (line, column) map."""
-    root = parse_roundtrip(text)
+    root = parse_roundtrip(text, limits)
     doc = PositionedDocument(data=None)
     doc.data = _to_plain(root, "", doc)
     return doc

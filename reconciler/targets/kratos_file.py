@@ -22,8 +22,10 @@ from reconciler.targets import ApplyOutcome, LiveState
 
 
 class KratosFile:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: Path) -> None:
         self.path = path
+        # file:// references in the Kratos file are hashed only when they stay below this.
+        self.root = root.resolve()
 
     @property
     def description(self) -> str:
@@ -94,9 +96,10 @@ class KratosFile:
             for child in value:
                 found.update(self._file_digests(child))
         elif isinstance(value, str) and value.startswith("file://"):
-            referenced = self.path.parent / value[len("file://") :]
-            with contextlib.suppress(OSError):
-                found[value] = blobs.sha512_hex(referenced.read_bytes())
+            referenced = (self.path.parent / value[len("file://") :]).resolve()
+            if referenced.is_relative_to(self.root):
+                with contextlib.suppress(OSError):
+                    found[value] = blobs.sha512_hex(referenced.read_bytes())
         return found
 
     @contextlib.contextmanager

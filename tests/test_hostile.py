@@ -1,0 +1,196 @@
+"""Hostile and huge input: in a GitOps pipeline anyone who can open a pull request writes the
+files ``plan`` reads. Alias bombs, deep nesting and paths that leave the repository are refused
+quickly, in bounded memory, with one located message; ``reconciler.yaml`` can move the bounds.
+
+The corpus cases themselves (with their exact messages) live in tests/bad_inputs/.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler.limits import Limits
+
+from conftest import Run
+from ory_server import OryTestServer
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+PROJECT = "0e3c4b5a-7f1d-4e2a-9b8c-6d5e4f3a2b1c"
+# The issue's bar for each refusal, for a whole process as a user runs it.
+SECONDS = 2.0
+MEGABYTES = 200
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(CORPUS, root)
+    return root
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["alias-bomb", "deep-flow-sequence", "deep-hook-headers", "extends-outside-repository"],
+)
+def test_a_hostile_file_is_refused_fast_and_small(corpus: Path, name: str) -> None:
+    command = [sys.executable, "-m", "reconciler", "--dir", str(corpus), "validate", name]
+    started = time.monotonic()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory, not the suite's
+    elapsed = time.monotonic() - started
+    assert child.stdout is not None and child.stderr is not None
+    output = child.stdout.read() + child.stderr.read()
+    assert os.waitstatus_to_exitcode(status) == 1, output
+    assert f"environments/{name}.yaml:" in output
+    assert "Unexpected error" not in output and "Traceback" not in output
+    assert elapsed < SECONDS, f"{name}: {elapsed:.2f} s"
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    assert peak_mb < MEGABYTES, f"{name}: {peak_mb:.0f} MB"
+
+
+def test_extends_through_a_symlink_that_leaves_the_repository_is_refused(
+    tmp_path: Path, run: Run, write: object
+) -> None:
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("identity_config: {selfservice: {methods: {totp: {enabled: true}}}}\n")
+    repo = tmp_path / "repo"
+    (repo / "environments").mkdir(parents=True)
+    (repo / "environments" / "linked.yaml").symlink_to(outside)
+    (repo / "environments" / "dev.yaml").write_text("extends: linked.yaml\n")
+    result = run("validate", "dev", root=repo)
+    assert result.code == 1
+    assert "extends: linked.yaml points outside the repository" in result.err
+    assert "totp" not in result.out  # nothing of the outside file was merged
+
+
+def test_a_kratos_file_target_outside_the_repository_is_never_read(
+    tmp_path: Path, run: Run
+) -> None:
+    outside = tmp_path / "kratos.yml"
+    outside.write_text("selfservice: {methods: {totp: {enabled: false}}}\n")
+    before = outside.read_text()
+    repo = tmp_path / "repo"
+    (repo / "environments").mkdir(parents=True)
+    (repo / "environments" / "local.yaml").write_text(
+        "target: {kratos_file: {path: ../../kratos.yml}}\n"
+        "identity_config: {selfservice: {methods: {totp: {enabled: true}}}}\n"
+    )
+    planned = run("plan", "local", root=repo)
+    assert planned.code == 1
+    assert "local.yaml:1:24: target.kratos_file.path: ../../kratos.yml points outside" in (
+        planned.err
+    )
+    applied = run("apply", "local", "--yes", root=repo)
+    assert applied.code == 1
+    assert outside.read_text() == before
+
+
+def _nested(depth: int) -> str:
+    return "{a: " * depth + "1" + "}" * depth
+
+
+def test_reconciler_yaml_can_lower_and_raise_the_depth_limit(tmp_path: Path, run: Run) -> None:
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text(
+        f"identity_config:\n  courier:\n    templates: {_nested(8)}\n"
+    )
+    assert run("render", "dev").code == 0
+    (tmp_path / "reconciler.yaml").write_text("limits: {max_depth: 6}\n")
+    lowered = run("render", "dev")
+    assert lowered.code == 1
+    assert "dev.yaml:3:" in lowered.err
+    assert "nested deeper than 6 levels" in lowered.err
+    (tmp_path / "environments" / "dev.yaml").write_text(
+        f"identity_config:\n  courier:\n    templates: {_nested(120)}\n"
+    )
+    (tmp_path / "reconciler.yaml").write_text("limits: {max_depth: 150}\n")
+    assert run("render", "dev").code == 0
+    (tmp_path / "reconciler.yaml").unlink()
+    assert "nested deeper than 100 levels" in run("render", "dev").err
+
+
+def test_reconciler_yaml_cannot_lift_depth_past_what_python_survives(
+    tmp_path: Path, run: Run
+) -> None:
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text("identity_config: {}\n")
+    (tmp_path / "reconciler.yaml").write_text("limits: {max_depth: 5000}\n")
+    result = run("render", "dev")
+    assert result.code == 1
+    assert "limits.max_depth" in result.err
+    assert "Unexpected error" not in result.err
+
+
+def test_reconciler_yaml_node_limit_counts_expanded_aliases(tmp_path: Path, run: Run) -> None:
+    (tmp_path / "environments").mkdir()
+    # 3 x 40 hook headers through one alias: 40 values written, over 120 once expanded.
+    headers = ", ".join(f"h{i}: v" for i in range(40))
+    (tmp_path / "environments" / "dev.yaml").write_text(
+        f"x-headers: &headers {{{headers}}}\n"
+        "identity_config:\n  courier:\n    templates:\n"
+        "      a: *headers\n      b: *headers\n      c: *headers\n"
+    )
+    (tmp_path / "reconciler.yaml").write_text("limits: {max_nodes: 200}\n")
+    limited = run("render", "dev")
+    assert limited.code == 1
+    assert "more than 200 values once YAML aliases are expanded" in limited.err
+    (tmp_path / "reconciler.yaml").write_text("limits: {max_nodes: 400}\n")
+    assert "more than" not in run("render", "dev").err
+
+
+def test_an_identity_schema_nested_too_deeply_is_refused_by_name(tmp_path: Path, run: Run) -> None:
+    (tmp_path / "environments").mkdir()
+    deep = ("[" * 5000 + "]" * 5000).encode()
+    (tmp_path / "environments" / "dev.yaml").write_text(
+        "identity_config:\n  identity:\n    default_schema_id: deep\n    schemas:\n"
+        f"      - id: deep\n        url: base64://{base64.b64encode(deep).decode()}\n"
+    )
+    result = run("validate", "dev")
+    assert result.code == 1
+    assert "dev.yaml:6:9: identity_config.identity.schemas[0].url" in result.err
+    assert "nested deeper than 100 levels" in result.err
+    assert "Unexpected error" not in result.err
+
+
+def _saved_plan(run: Run, repo: Path, server: OryTestServer) -> tuple[Path, dict[str, str]]:
+    server.add_project(project_id=PROJECT)
+    (repo / "environments").mkdir()
+    (repo / "environments" / "dev.yaml").write_text(
+        f"target: {{ory_network: {{project: {PROJECT}}}}}\n"
+        "identity_config: {selfservice: {methods: {totp: {enabled: true}}}}\n"
+    )
+    env = {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
+    out = repo / "plan.json"
+    assert run("plan", "dev", "--out", str(out), env=env, root=repo).code == 0
+    return out, env
+
+
+def test_a_saved_plan_nested_too_deeply_is_refused(
+    tmp_path: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    out, env = _saved_plan(run, tmp_path, ory_server)
+    out.write_text('{"format_version": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    result = run("apply", "--plan", str(out), env=env)
+    assert result.code == 1
+    assert "is not valid JSON (truncated or corrupted?): nested deeper than" in result.err
+    assert ory_server.writes() == []
+
+
+def test_a_saved_plan_larger_than_the_limit_is_refused_unread(
+    tmp_path: Path, run: Run, ory_server: OryTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, env = _saved_plan(run, tmp_path, ory_server)
+    size = out.stat().st_size
+    monkeypatch.setattr("reconciler.planfile.DEFAULT_LIMITS", Limits(max_plan_bytes=size - 1))
+    result = run("apply", "--plan", str(out), env=env)
+    assert result.code == 1
+    assert f"is larger than {size - 1} bytes" in result.err
+    assert ory_server.writes() == []
