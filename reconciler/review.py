@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from reconciler import blobs, kratos_schema, lint
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
+from reconciler import blobs, identity_schemas, kratos_schema, lint
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    is_within,
+    join_pointer,
+    split_pointer,
+)
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
@@ -66,7 +73,9 @@ def review(
     else:
         merged = desired if live is None else lint.merge_over(live, desired)
         assert isinstance(merged, dict)
-        notes += reviewer.schema_problems(merged, schema_path, requires_dsn, partial=live is None)
+        notes += reviewer.schema_problems(
+            merged, desired, schema_path, requires_dsn, partial=live is None
+        )
     findings = lint.lint(desired, live, schema_contents=contents, kratos_schema=schema_path)
     disabled = dict(environment.model.lint.disable)
     notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
@@ -84,7 +93,7 @@ def preflight(
     reviewer = _Reviewer(environment)
     notes = reviewer.identity_schema_problems(desired, schema_path)
     if schema_path is not None:
-        notes += reviewer.schema_problems(desired, schema_path, requires_dsn, partial=True)
+        notes += reviewer.schema_problems(desired, desired, schema_path, requires_dsn, partial=True)
     return tuple(note for note in notes if note.is_error)
 
 
@@ -111,6 +120,22 @@ _NO_SCHEMA = Note(
 )
 
 
+def _written_by_user(desired: JSONObject, pointer: Pointer) -> bool:
+    """True when the value at ``pointer`` of desired-merged-over-live came from desired:
+    mappings merge key by key, anything else (a list, a scalar) is desired's whole. The
+    document root is nobody's in particular (e.g. a Kratos file without the required ``dsn``)."""
+    if not pointer:
+        return False
+    node: JSONValue = desired
+    for token in split_pointer(pointer):
+        if not isinstance(node, dict):
+            return True
+        if token not in node:
+            return False
+        node = node[token]
+    return True
+
+
 class _Reviewer:
     def __init__(self, environment: ValidEnvironment) -> None:
         self.raw = environment.raw
@@ -129,20 +154,29 @@ class _Reviewer:
         return str(location) if location else ""
 
     def schema_problems(
-        self, document: JSONObject, schema_path: Path, requires_dsn: bool, *, partial: bool
+        self,
+        document: JSONObject,
+        desired: JSONObject,
+        schema_path: Path,
+        requires_dsn: bool,
+        *,
+        partial: bool,
     ) -> list[Note]:
+        """Problems of ``document`` (``desired``, possibly merged over live)."""
         notes = []
         for problem in kratos_schema.validate_config(
             document, schema_path, require_dsn=requires_dsn
         ):
             if partial and problem.missing_required:
                 continue  # an environment declares only what it manages
-            mine = self.owns(problem.pointer)
-            severity: Severity = (
-                "error" if mine and not problem.known_network_deviation else "warning"
-            )
-            message = problem.message if mine else f"in the live config: {problem.message}"
-            notes.append(Note("schema", severity, message, self.where(problem.pointer)))
+            if not _written_by_user(desired, problem.pointer):
+                # Only live has it (Ory Network runs ahead of the OSS schema): the user's file
+                # never mentions it, so it must not fail their plan nor be pinned on them.
+                live_note = f"live {problem.pointer or '/'}: {problem.message}"
+                notes.append(Note("schema", "warning", live_note))
+                continue
+            severity: Severity = "warning" if problem.known_network_deviation else "error"
+            notes.append(Note("schema", severity, problem.message, self.where(problem.pointer)))
         return notes
 
     def identity_schema_problems(self, desired: JSONObject, schema_path: Path | None) -> list[Note]:
@@ -158,9 +192,11 @@ class _Reviewer:
     def _identity_schema(
         self, entry: JSONObject, pointer: Pointer, schema_path: Path | None
     ) -> list[Note]:
+        if identity_schemas.is_preset(entry):
+            return []  # Ory's own schema (preset://blank has no traits, and that is fine)
         content = blobs.decode(str(entry.get("url", "")))
         if content is None:
-            return []  # a preset or a URL: nothing to check offline
+            return []  # a URL: nothing to check offline
         info = self.raw.info.get(IDENTITY_CONFIG + pointer)
         source = f" ({info.file_ref})" if info is not None and info.file_ref else ""
         name = f"identity schema {entry.get('id')!s}{source}"
