@@ -61,15 +61,14 @@ def environment_names(root: Path) -> list[str]:
     return [path.stem for path in loader.environment_files(root)]
 
 
-def load(name: str, settings: Settings) -> ValidEnvironment:
-    """Load and type-check one environment (no network)."""
-    return register_secrets(
-        validate(
-            loader.load_environment(
-                settings.root, name, settings.environ, safety.input_limits(settings.root)
-            )
-        )
+def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEnvironment:
+    """Load and type-check one environment (no network). ``allow_unset`` is for offline checks
+    only: unset ``${VAR}``s stay as written (``check`` warns about them)."""
+    limits = safety.input_limits(settings.root)
+    raw = loader.load_environment(
+        settings.root, name, settings.environ, limits, allow_unset=allow_unset
     )
+    return register_secrets(validate(raw))
 
 
 def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:

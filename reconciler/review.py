@@ -68,6 +68,7 @@ def review(
     """
     reviewer = _Reviewer(environment)
     notes: list[Note] = reviewer.identity_schema_problems(desired, schema_path)
+    notes += reviewer.unset_variables()
     if schema_path is None:
         notes.append(_NO_SCHEMA)
     else:
@@ -169,6 +170,8 @@ class _Reviewer:
         ):
             if partial and problem.missing_required:
                 continue  # an environment declares only what it manages
+            if self.unset_at(problem.pointer):
+                continue  # the value is a placeholder (``${VAR}`` not set): nothing to check
             if not _written_by_user(desired, problem.pointer):
                 # Only live has it (Ory Network runs ahead of the OSS schema): the user's file
                 # never mentions it, so it must not fail their plan nor be pinned on them.
@@ -178,6 +181,25 @@ class _Reviewer:
             severity: Severity = "warning" if problem.known_network_deviation else "error"
             notes.append(Note("schema", severity, problem.message, self.where(problem.pointer)))
         return notes
+
+    def unset_at(self, pointer: Pointer) -> bool:
+        info = self.raw.info.get(IDENTITY_CONFIG + pointer)
+        return info is not None and bool(info.unset_variables)
+
+    def unset_variables(self) -> list[Note]:
+        """One warning per value built from an unset ``${VAR}`` (validate only: every other
+        command refuses to load such a file)."""
+        return [
+            Note(
+                "unset-variable",
+                "warning",
+                f"environment variable {name} is not set; checked without it, but plan, "
+                "apply and render need it",
+                str(info.location),
+            )
+            for info in self.raw.info.values()
+            for name in info.unset_variables
+        ]
 
     def identity_schema_problems(self, desired: JSONObject, schema_path: Path | None) -> list[Note]:
         identity = desired.get("identity")
