@@ -118,7 +118,11 @@ def confirmed(environment: str) -> bool:
             "apply needs confirmation but standard input is not a terminal; "
             "pass --yes to apply without asking"
         )
+    # No default shown: click would print an empty "[]" after the question.
     answer: str = click.prompt(
-        f"Apply these changes to {environment}? Only 'yes' is accepted", default="", err=True
+        f"Apply these changes to {environment}? Only 'yes' is accepted",
+        default="",
+        show_default=False,
+        err=True,
     )
     return answer.strip() == "yes"
