@@ -47,6 +47,12 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
+    """Loads commands when used, and accepts the group's options after the command too
+    (``plan prod --color never -v``), as terraform, kubectl and the Ory CLI do."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, args))
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -59,6 +65,51 @@ class LazyGroup(click.Group):
         return command
 
 
+def hoist_global_options(group: click.Group, args: list[str]) -> list[str]:
+    """Move the group's own options found after the command name to before it.
+
+    Stops at ``--``; ``--help`` and ``--version`` stay where they are (``plan --help`` is the
+    command's help)."""
+    takes_value: dict[str, bool] = {}
+    for param in group.params:
+        if isinstance(param, click.Option) and param.expose_value:
+            for name in (*param.opts, *param.secondary_opts):
+                takes_value[name] = not param.is_flag
+    position = _command_position(args, takes_value)
+    if position is None:
+        return args
+    head, command, tail = args[:position], args[position], args[position + 1 :]
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(tail):
+        token = tail[index]
+        if token == "--":
+            rest.extend(tail[index:])
+            break
+        name = token.split("=", 1)[0]
+        if name in takes_value:
+            width = 2 if takes_value[name] and "=" not in token else 1
+            hoisted.extend(tail[index : index + width])
+            index += width
+            continue
+        rest.append(token)
+        index += 1
+    return [*head, *hoisted, command, *rest]
+
+
+def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | None:
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            return None
+        if not token.startswith("-"):
+            return index
+        index += 2 if takes_value.get(token, False) else 1
+    return None
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
@@ -69,8 +120,13 @@ class LazyGroup(click.Group):
     help="Repository root holding environments/ (default: current directory).",
 )
 @click.option(
-    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the output; 'always' keeps it when piped (CI logs). NO_COLOR means never.",
 )
+@click.option("--no-color", is_flag=True, help="Same as --color never.")
 @click.option(
     "--kratos-schema",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -88,6 +144,7 @@ def cli(
     ctx: click.Context,
     root: Path,
     color: str,
+    no_color: bool,
     kratos_schema: Path | None,
     rotate_secrets: bool,
     verbose: bool,
@@ -101,7 +158,11 @@ def cli(
         kratos_schema=kratos_schema,
         rotate_secrets=rotate_secrets,
     )
-    ctx.obj = Context(settings=settings, color=color_enabled(color), verbose=verbose)
+    colored = color_enabled("never" if no_color else color)
+    # click strips ANSI codes from output that is not a terminal unless the context says
+    # otherwise: --color always must survive a pipe.
+    ctx.color = colored
+    ctx.obj = Context(settings=settings, color=colored, verbose=verbose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,92 @@
+"""CLI habits users bring from terraform, kubectl and the Ory CLI: global options anywhere,
+colour that survives a pipe when asked for, a prompt without clutter."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from reconciler.commands.apply import confirmed
+
+from conftest import KRATOS_SCHEMA, Run
+
+ENV = {"LOGIN_HOOK_KEY": "hook-key-for-tests"}
+BIN = Path(sys.executable).parent
+
+
+def _piped(example_repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script with stdout and stderr going to pipes, as in a CI log."""
+    env = {
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "LOGIN_HOOK_KEY": "hook-key-for-tests",
+        "RECONCILER_KRATOS_SCHEMA": str(KRATOS_SCHEMA),
+    }
+    return subprocess.run(
+        ["reconciler", *args],
+        cwd=example_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plan", "local", "--color", "never", "-v"),
+        ("plan", "local", "--color=never", "--verbose"),
+        ("plan", "-v", "local", "--no-color"),
+        ("--color", "never", "plan", "local", "-v"),
+    ],
+)
+def test_global_options_work_before_or_after_the_command(
+    example_repo: Path, args: tuple[str, ...]
+) -> None:
+    result = _piped(example_repo, *args)
+    assert result.returncode == 0, result.stderr
+    assert "planning 1 environment(s)" in result.stderr  # -v took effect
+    assert "\x1b[" not in result.stdout
+    assert "Environment local: Kratos config file" in result.stdout
+
+
+def test_color_always_keeps_ansi_codes_when_piped(example_repo: Path) -> None:
+    for args in (("plan", "local", "--color", "always"), ("--color", "always", "plan", "local")):
+        result = _piped(example_repo, *args)
+        assert result.returncode == 0, result.stderr
+        assert "\x1b[1mEnvironment local" in result.stdout
+    assert "\x1b[" not in _piped(example_repo, "plan", "local").stdout  # auto: a pipe is plain
+
+
+def test_options_after_a_double_dash_are_not_global(example_repo: Path, run: Run) -> None:
+    result = run("validate", "--", "-v", env=ENV)
+    assert result.code == 1
+    assert "unknown environment '-v'" in result.err
+
+
+def test_help_after_the_command_is_the_command_help(run: Run) -> None:
+    result = run("plan", "--help")
+    assert result.code == 0
+    assert "Usage: reconciler plan" in result.out
+
+
+def test_an_interrupted_prompt_shows_no_empty_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(""))  # end of input, as after Ctrl-D
+    with pytest.raises(click.Abort):
+        confirmed("prod")
+    prompt = capsys.readouterr().err
+    assert prompt.startswith("Apply these changes to prod? Only 'yes' is accepted:")
+    assert "[]" not in prompt
