@@ -90,3 +90,55 @@ def test_an_interrupted_prompt_shows_no_empty_default(
     prompt = capsys.readouterr().err
     assert prompt.startswith("Apply these changes to prod? Only 'yes' is accepted:")
     assert "[]" not in prompt
+
+
+@pytest.mark.parametrize("written", ["environments/local.yaml", "local.yaml", "local"])
+def test_an_environment_can_be_named_by_its_file(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch, run: Run, written: str
+) -> None:
+    monkeypatch.chdir(example_repo)
+    result = run("render", written, env=ENV)
+    assert result.code == 0, result.err
+    assert "issuer: Acme" in result.out
+
+
+def test_a_file_outside_environments_is_a_usage_error(example_repo: Path, run: Run) -> None:
+    result = run("render", "schemas/customer-v1.schema.json")
+    assert result.code == 64
+    assert "is not a file in" in result.err
+
+
+def test_an_unknown_environment_gets_the_closest_name(example_repo: Path, run: Run) -> None:
+    result = run("plan", "prd")
+    assert result.code == 1
+    assert "unknown environment 'prd' (known: base, dev, local, prod); did you mean 'prod'?" in (
+        result.err
+    )
+    assert "did you mean" not in run("plan", "zzz").err
+
+
+def _complete(example_repo: Path, *words: str) -> list[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "_RECONCILER_COMPLETE": "bash_complete",
+        "COMP_WORDS": " ".join(["reconciler", *words]),
+        "COMP_CWORD": str(len(words)),
+    }
+    result = subprocess.run(
+        [str(BIN / "reconciler")],
+        cwd=example_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+
+
+def test_shell_completion_of_commands_and_environment_names(example_repo: Path) -> None:
+    assert _complete(example_repo, "pl") == ["plan"]
+    assert _complete(example_repo, "plan", "") == ["base", "dev", "local", "prod"]
+    assert _complete(example_repo, "diff", "dev", "p") == ["prod"]
+    elsewhere = ["--dir", str(example_repo), "apply", "d"]
+    assert _complete(example_repo / "schemas", *elsewhere) == ["dev"]

@@ -10,13 +10,14 @@ import click
 
 from reconciler import planfile, reconcile, views
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Plan
 from reconciler.safety import ApplyIntent, check_intent
 
 
 @click.command()
-@click.argument("environment", required=False)
+@click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
     "--plan",
     "plan_file",

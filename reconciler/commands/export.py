@@ -9,13 +9,14 @@ import click
 
 from reconciler import adopt, export, onboard, reconcile, views
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path, environment_path
 
 
 @click.command("export")
-@click.argument("environment")
+@click.argument("environment", type=ENVIRONMENT)
 @click.option(
     "--out",
     help="Where to write the environment file; '-' prints it. Default: environments/ENV.yaml.",

@@ -6,12 +6,13 @@ import click
 
 from reconciler import reconcile
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.secrets import mask
 from reconciler.yamlio import dump_plain
 
 
 @click.command()
-@click.argument("environment")
+@click.argument("environment", type=ENVIRONMENT)
 @click.pass_obj
 def render(obj: Context, environment: str) -> int:
     """Print the desired identity config as YAML (secrets masked). No network."""

@@ -9,12 +9,13 @@ import click
 from reconciler import reconcile, views
 from reconciler.commands.apply import show_and_confirm
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.restore import apply_restore, backup_of, plan_restore
 from reconciler.safety import ApplyIntent, check_intent
 
 
 @click.command()
-@click.argument("environment")
+@click.argument("environment", type=ENVIRONMENT)
 @click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking for confirmation.")
 @click.option("--allow-weaken", is_flag=True, help="Restore even when it weakens security.")

@@ -6,11 +6,12 @@ import click
 
 from reconciler import reconcile, views
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 
 
 @click.command()
-@click.argument("environments", nargs=-1)
+@click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.pass_obj
 def validate(obj: Context, environments: tuple[str, ...]) -> int:
     """Load, merge and type-check environments (all when none is named). No network."""
