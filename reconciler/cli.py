@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "export": "reconciler.commands.export:export_command",
     "diff": "reconciler.commands.diff:diff",
     "restore": "reconciler.commands.restore:restore",
+    "show": "reconciler.commands.show:show",
 }
 
 
