@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from reconciler import loader, planfile, redact, safety, schema_match
+from reconciler import loader, planfile, redact, safety, schema_match, workdir
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
@@ -355,7 +355,7 @@ def _content_cache(settings: Settings) -> ContentCache:
     key = (settings.root.resolve(), settings.fetch)
     with _caches_lock:
         if key not in _caches:
-            folder = settings.root / ".reconciler" / "cache" / "content"
+            folder = workdir.path(settings.root, "cache", "content")
             _caches[key] = ContentCache(folder, settings.fetch)
         return _caches[key]
 

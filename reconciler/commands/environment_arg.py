@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.shell_completion import CompletionItem
 
 SUFFIXES = (".yaml", ".yml")
 
+if TYPE_CHECKING:  # click 8.2+ types ParamType by its value; at run time any click >= 8.1 works
+    StringParamType = click.ParamType[str]
+else:
+    StringParamType = click.ParamType
 
-class EnvironmentName(click.ParamType):
+
+class EnvironmentName(StringParamType):
     """``prod``, or ``environments/prod.yaml`` (what tab completion of a path gives)."""
 
     name = "ENV"
