@@ -2,12 +2,8 @@
 
 Each sub-command lives in ``reconciler/commands/<name>.py``; register new ones in ``COMMANDS``.
 
-Exit codes (also in the README):
-  0   success; with ``plan --detailed-exitcode``: success and no changes
-  1   error: invalid configuration, lint error, API error, stale plan, refused apply
-  2   only with ``plan --detailed-exitcode``: success, changes present
-  64  usage error (unknown command or flag)
-  130 interrupted
+Exit codes and the environment variables read: ``reconciler/commands/help_text.py`` (the
+README says the same; a test keeps them in step).
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ from pathlib import Path
 import click
 
 from reconciler import __version__, redact
+from reconciler.commands import help_text
 from reconciler.commands.context import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -111,7 +108,11 @@ def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | No
     return None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=help_text.epilog(),
+)
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
     "--dir",

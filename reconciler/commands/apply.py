@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler import planfile, reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
@@ -16,7 +17,7 @@ from reconciler.plan import Plan
 from reconciler.safety import ApplyIntent, check_intent
 
 
-@click.command()
+@click.command(epilog=help_text.epilog(help_text.ONLINE))
 @click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
     "--plan",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler import adopt, export, onboard, reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
@@ -15,7 +16,7 @@ from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path, environment_path
 
 
-@click.command("export")
+@click.command("export", epilog=help_text.epilog((*help_text.API, "RECONCILER_KRATOS_SCHEMA")))
 @click.argument("environment", type=ENVIRONMENT)
 @click.option(
     "--out",

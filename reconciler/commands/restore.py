@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler import reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.apply import show_and_confirm
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
@@ -15,7 +16,7 @@ from reconciler.restore import apply_restore, backup_of, plan_restore
 from reconciler.safety import ApplyIntent, check_intent, list_backups
 
 
-@click.command()
+@click.command(epilog=help_text.epilog(help_text.ONLINE))
 @click.argument("environment", type=ENVIRONMENT)
 @click.argument("backup", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--list", "list_only", is_flag=True, help="List ENV's backups, newest first.")

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from reconciler import markdown, planfile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.plan import PlanOutcome
 
 FORMATS = ("text", "markdown", "json")
 
 
-@click.command()
+@click.command(epilog=help_text.epilog(("NO_COLOR",)))
 @click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text")
 @click.pass_obj
