@@ -33,6 +33,7 @@ from reconciler.redact import RedactingStream
 # name -> "module:attribute". Commands are imported when used, so `--version` and `--help`
 # do not pay for pydantic, jsonschema and httpx (cold start stays close to bare Python).
 COMMANDS: dict[str, str] = {
+    "init": "reconciler.commands.init:init",
     "validate": "reconciler.commands.validate:validate",
     "render": "reconciler.commands.render:render",
     "plan": "reconciler.commands.plan:plan",

@@ -63,7 +63,7 @@ def export_command(
         click.echo(f"Wrote {display_path(path)}", err=True)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    _list_variables(result.export.variables)
+    list_variables(result.export.variables)
     return EXIT_OK
 
 
@@ -92,7 +92,7 @@ def _new_target(
     return None
 
 
-def _list_variables(variables: tuple[export.Variable, ...]) -> None:
+def list_variables(variables: tuple[export.Variable, ...]) -> None:
     if not variables:
         return
     click.echo("Variables the environment needs (set them before plan or apply):", err=True)
