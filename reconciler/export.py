@@ -9,6 +9,10 @@ What ``export`` leaves out, so that the file holds only what someone actually de
 * on Ory Network, the values the platform fills in for every project (``ORY_NETWORK_FILL_INS``:
   the Account Experience ``/ui/...`` URLs, ``/ui/welcome``, the project's own URL as the only
   allowed return URL, an empty link ``base_url``);
+* on Ory Network, values that name a project's own domain (``project_specific``): Account
+  Experience URLs ``https://<slug>.projects.oryapis.com/ui/...``, a link ``base_url``,
+  webauthn/passkey ``rp`` ids and origins on an Ory project domain. Each project has its own,
+  so a file copied to another environment must not carry them; the file's header lists them;
 * empty mappings and lists, unless the default is not empty (then ``[]`` is a decision).
 
 And what it rewrites, so that the file is reviewable and holds no secret:
@@ -30,6 +34,7 @@ bytes. ``overlay_on`` keeps only what an existing base layer does not already sa
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -62,6 +67,10 @@ ORY_NETWORK_FILL_INS: Mapping[Pointer, JSONValue] = {
     "/selfservice/methods/link/config/base_url": "",
 }
 ALLOWED_RETURN_URLS: Pointer = "/selfservice/allowed_return_urls"
+# The domains Ory Network gives projects: <slug>.projects.oryapis.com, staging's
+# <slug>.projects.staging.oryapis.dev, and the bare <slug>.projects.oryapis the console has
+# written as a webauthn rp id (the ory-cli project fixture).
+_ORY_PROJECT_HOST = re.compile(r"^[a-z0-9-]+\.projects(\.[a-z0-9-]+)?\.oryapis(\.[a-z]+)?$")
 PUBLIC_BASE_URL: Pointer = "/serve/public/base_url"
 
 # Secrets besides secrets.is_secret_path: a self-hosted Kratos file holds its database DSN and
@@ -117,11 +126,9 @@ class Export:
 
 def minimal_config(live: JSONObject, rules: ExportRules) -> JSONObject:
     """Live values that are neither server-managed, filled in by Ory, nor Kratos defaults."""
-    config = copy.deepcopy(live)
-    for pointer in rules.server_managed:
+    config = _without_platform_values(live, rules)
+    for pointer, _ in left_out(live, rules):
         _delete_at(config, pointer)
-    if rules.network_fill_ins:
-        _drop_fill_ins(config, live)
     pruned = _prune(config, "", rules.default_at)
     return pruned if isinstance(pruned, dict) else {}
 
@@ -196,6 +203,64 @@ def _drop_fill_ins(config: JSONObject, live: JSONObject) -> None:
     _, allowed = get_at(config, ALLOWED_RETURN_URLS)
     if isinstance(base_url, str) and allowed == [base_url.rstrip("/")]:
         _delete_at(config, ALLOWED_RETURN_URLS)
+
+
+def left_out(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
+    """What ``minimal_config`` leaves out because it names the project's own domain."""
+    if not rules.network_fill_ins:
+        return []
+    return project_specific(_without_platform_values(live, rules), live)[0]
+
+
+def to_review(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
+    """Lists kept whole although some entries name the project's own domain."""
+    if not rules.network_fill_ins:
+        return []
+    return project_specific(_without_platform_values(live, rules), live)[1]
+
+
+def _without_platform_values(live: JSONObject, rules: ExportRules) -> JSONObject:
+    config = copy.deepcopy(live)
+    for pointer in rules.server_managed:
+        _delete_at(config, pointer)
+    if rules.network_fill_ins:
+        _drop_fill_ins(config, live)
+    return config
+
+
+Found = list[tuple[Pointer, JSONValue]]
+
+
+def project_specific(config: JSONValue, live: JSONObject) -> tuple[Found, Found]:
+    """Values naming this project's own domain (its public URL's host, or any Ory project
+    domain): strings that are such a host or a URL on it, and lists made only of them; then
+    the lists that mix them with other values, which are kept whole (lists are compared
+    whole, so dropping an entry would plan a change)."""
+    _, base_url = get_at(live, PUBLIC_BASE_URL)
+    own = urlsplit(base_url).hostname if isinstance(base_url, str) else None
+    specific: Found = []
+    mixed: Found = []
+
+    def visit(value: JSONValue, pointer: Pointer) -> None:
+        if _names_project(value, own):
+            specific.append((pointer, value))
+        elif isinstance(value, list) and any(_names_project(item, own) for item in value):
+            mixed.append((pointer, value))
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                visit(value[key], join_pointer(pointer, key))
+
+    visit(config, "")
+    return specific, mixed
+
+
+def _names_project(value: JSONValue, own: str | None) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_names_project(item, own) for item in value)
+    if not isinstance(value, str) or not value:
+        return False
+    host = urlsplit(value).hostname if "://" in value else value.lower()
+    return bool(host) and (host == own or _ORY_PROJECT_HOST.match(str(host)) is not None)
 
 
 def _prune(value: JSONValue, pointer: Pointer, default_at: DefaultLookup) -> JSONValue | None:
@@ -418,9 +483,17 @@ def _set_at(doc: JSONObject, pointer: Pointer, value: JSONValue) -> None:
     node[tokens[-1]] = value
 
 
-def environment_text(export: Export, *, target: JSONValue, extends: str | None, source: str) -> str:
-    """The environment file: a header naming the variables, then ``extends``, ``target``
-    and ``identity_config``."""
+def environment_text(
+    export: Export,
+    *,
+    target: JSONValue,
+    extends: str | None,
+    source: str,
+    left_out: Iterable[tuple[Pointer, JSONValue]] = (),
+    review: Iterable[tuple[Pointer, JSONValue]] = (),
+) -> str:
+    """The environment file: a header naming the variables and the project-specific values
+    left out, then ``extends``, ``target`` and ``identity_config``."""
     document: JSONObject = {}
     if extends:
         document["extends"] = extends
@@ -431,6 +504,15 @@ def environment_text(export: Export, *, target: JSONValue, extends: str | None, 
     if export.variables:
         lines.append("# Set these variables before plan or apply (values are never printed):")
         lines.extend(f"#   {describe_variable(v)}" for v in export.variables)
+    omitted = list(left_out)
+    if omitted:
+        lines.append("# Left out: this project's own domain (each project has its own; set them")
+        lines.append("# here only if this file is never copied to another environment):")
+        lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in omitted)
+    kept = list(review)
+    if kept:
+        lines.append("# Kept, but they name this project's own domain: edit them in a copy:")
+        lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in kept)
     return "\n".join(lines) + "\n" + yamlio.dump_plain(document)
 
 
