@@ -9,6 +9,7 @@ README says the same; a test keeps them in step).
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import traceback
@@ -134,12 +135,12 @@ def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | No
     "--kratos-schema",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="RECONCILER_KRATOS_SCHEMA",
-    help="Official Kratos config.schema.json (defaults, validation).",
+    help="A Kratos config.schema.json to check against instead of the shipped one.",
 )
 @click.option(
     "--rotate-secrets",
     is_flag=True,
-    help="Send declared secrets again even though live holds a (redacted) value.",
+    help="Send declared write-only values (secrets, keys Ory never returns) again.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Say what is happening on stderr.")
 @click.pass_context
@@ -166,6 +167,22 @@ def cli(
     # otherwise: --color always must survive a pipe.
     ctx.color = colored
     ctx.obj = Context(settings=settings, color=colored, verbose=verbose)
+    _log_to_stderr(verbose)
+
+
+class _EchoHandler(logging.Handler):
+    """Library log records (retries, pauses) as plain lines on stderr, scrubbed like the rest."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    # Replaced, not added to: the CLI may run many times in one process (tests).
+    logger = logging.getLogger("reconciler")
+    logger.handlers = [_EchoHandler()] if verbose else []
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 What ``export`` leaves out, so that the file holds only what someone actually decided:
 
-* keys the target manages itself (``serve``, ``cookies``, ``session.cookie`` on Ory Network;
+* keys the target manages itself (``serve.*``, ``cookies.path`` … on Ory Network;
   ory-api.md §1a "Server-side transformations" 5);
 * values equal to the Kratos default (``default_at``: the official config schema, or the
   defaults ory-api.md §1c documents), compared by meaning (``30m`` equals ``30m0s``);

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from reconciler import identity_schemas
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import ResolvedSchema, Trait
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
-from reconciler.kratos_schema import KratosSchema, documented_default, load_kratos_schema
+from reconciler.kratos_schema import KratosSchema, for_target
 
 Severity = Literal["error", "warning"]
 
@@ -84,7 +83,7 @@ class LintContext:
         desired: JSONObject,
         live: JSONObject | None,
         schema_contents: Mapping[str, bytes] | None,
-        kratos: KratosSchema | None,
+        kratos: KratosSchema,
     ) -> None:
         self.desired = desired
         self.live = live
@@ -99,11 +98,7 @@ class LintContext:
         found, value = get_at(self.merged if document is None else document, pointer)
         if found:
             return value
-        if self._kratos is not None:
-            found, value = self._kratos.default_at(pointer)
-            if found:
-                return value
-        return documented_default(pointer)[1]
+        return self._kratos.default_at(pointer)[1]
 
     def is_true(self, pointer: Pointer, document: JSONValue | None = None) -> bool:
         return self.value(pointer, document) is True
@@ -591,11 +586,13 @@ def lint(
     live: JSONObject | None,
     *,
     schema_contents: Mapping[str, bytes] | None = None,
-    kratos_schema: str | Path | None = None,
+    kratos: KratosSchema | None = None,
 ) -> list[Finding]:
-    """Run every rule on ``desired`` merged over ``live``; errors first, then by rule id."""
-    kratos = load_kratos_schema(kratos_schema) if kratos_schema is not None else None
-    ctx = LintContext(desired, live, schema_contents, kratos)
+    """Run every rule on ``desired`` merged over ``live``; errors first, then by rule id.
+
+    Defaults come from ``kratos`` (the target's schema), else from the released Kratos schema.
+    """
+    ctx = LintContext(desired, live, schema_contents, kratos or for_target("kratos_file"))
     findings = [finding for _, check in _CHECKS for finding in check(ctx)]
     return sorted(findings, key=lambda f: (f.severity != "error", f.rule_id, f.pointers))
 

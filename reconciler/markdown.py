@@ -215,6 +215,8 @@ def _findings(plan: Plan, budget: _Budget) -> list[str]:
     notes = [_note(note) for note in plan.notes if budget.take(note=True)]
     if notes:
         blocks.append("**Findings**\n\n" + "\n".join(notes))
+    if plan.unverified:
+        blocks.append(f"_{_text(views.not_compared(plan))}_")
     return blocks
 
 

@@ -256,6 +256,10 @@ class Methods(Strict):
     oidc: OidcMethod | None = None
     profile: Toggle | None = None
     b2b: dict[str, Any] | None = None
+    # Ory Network-only methods (ory-network-behaviour.md §5); checked by Ory, not here.
+    captcha: dict[str, Any] | None = None
+    saml: dict[str, Any] | None = None
+    deviceauthn: dict[str, Any] | None = None
 
 
 # --- identity config -----------------------------------------------------------------------
@@ -324,6 +328,9 @@ class Environment(Strict):
     protect_allow_weaken: bool = False
     identity_config: IdentityConfig = Field(default_factory=IdentityConfig)
     remove: list[JsonPointerText] = Field(default_factory=list)
+    # Write-only value (pointer relative to identity_config) -> a version to bump when it
+    # must be sent again (Ory never returns it, so a change cannot be seen); see sent.py.
+    rotate: dict[JsonPointerText, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
 
 
 class InputLimits(Strict):

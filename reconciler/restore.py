@@ -2,8 +2,8 @@
 
 The backup is the whole live identity config at one revision. The way back sets every value
 the backup has and removes keys added since (Ory Network then re-applies their defaults).
-Secrets in a backup are as the server returned them, redacted; sending a redacted value back
-keeps the stored secret (ory-api.md §1a), so they restore as they were.
+Secrets in a backup are as the server returned them; values Ory never returns (the SMTP
+URI) are not in it and are left as they are.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from reconciler import blobs, kratos_schema, lint
+from reconciler import blobs, lint
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
+from reconciler.kratos_schema import KratosSchema
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
@@ -51,23 +51,20 @@ def review(
     desired: JSONObject,
     live: JSONObject | None,
     *,
-    schema_path: Path | None,
-    requires_dsn: bool,
+    schema: KratosSchema,
     contents: Mapping[str, bytes] | None = None,
 ) -> tuple[Note, ...]:
-    """Check the rendered desired state (merged over ``live`` when given).
+    """Check the rendered desired state (merged over ``live`` when given) against the target's
+    ``schema`` (``kratos_schema.for_target``).
 
-    Pure but for reading the schema files. ``contents`` holds live content fetched by URL.
+    Pure. ``contents`` holds live content fetched by URL.
     """
     reviewer = _Reviewer(environment)
-    notes: list[Note] = reviewer.identity_schema_problems(desired, schema_path)
-    if schema_path is None:
-        notes.append(_NO_SCHEMA)
-    else:
-        merged = desired if live is None else lint.merge_over(live, desired)
-        assert isinstance(merged, dict)
-        notes += reviewer.schema_problems(merged, schema_path, requires_dsn, partial=live is None)
-    findings = lint.lint(desired, live, schema_contents=contents, kratos_schema=schema_path)
+    notes: list[Note] = reviewer.identity_schema_problems(desired, schema)
+    merged = desired if live is None else lint.merge_over(live, desired)
+    assert isinstance(merged, dict)
+    notes += reviewer.schema_problems(merged, schema, partial=live is None)
+    findings = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
     notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
     return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))
@@ -77,38 +74,25 @@ def preflight(
     environment: ValidEnvironment,
     desired: JSONObject,
     *,
-    schema_path: Path | None,
-    requires_dsn: bool,
+    schema: KratosSchema,
 ) -> tuple[Note, ...]:
     """The errors that live state cannot change: checked before any request is sent."""
     reviewer = _Reviewer(environment)
-    notes = reviewer.identity_schema_problems(desired, schema_path)
-    if schema_path is not None:
-        notes += reviewer.schema_problems(desired, schema_path, requires_dsn, partial=True)
+    notes = reviewer.identity_schema_problems(desired, schema)
+    notes += reviewer.schema_problems(desired, schema, partial=True)
     return tuple(note for note in notes if note.is_error)
 
 
 @functools.lru_cache(maxsize=64)
-def _identity_schema_messages(content: bytes, schema_path: Path | None) -> tuple[str, ...]:
+def _identity_schema_messages(content: bytes, schema: KratosSchema) -> tuple[str, ...]:
     """What is wrong with one identity schema's content; the same schema (a shared base)
     is checked once per run, not once per environment and step."""
     try:
         document: JSONValue = loads_json(content)
     except (ValueError, UnicodeDecodeError) as exc:
         return (f" is neither JSON nor YAML: {exc}",)
-    if schema_path is None:
-        return ()
-    problems = kratos_schema.validate_identity_schema(document, schema_path)
+    problems = schema.validate_identity_schema(document)
     return tuple(f": {problem.message}" for problem in problems)
-
-
-_NO_SCHEMA = Note(
-    "schema",
-    "warning",
-    "the official Kratos config schema is not configured, so the config was not checked against it",
-    fix="pass --kratos-schema PATH or set RECONCILER_KRATOS_SCHEMA to Kratos' "
-    "embedx/config.schema.json",
-)
 
 
 class _Reviewer:
@@ -129,12 +113,10 @@ class _Reviewer:
         return str(location) if location else ""
 
     def schema_problems(
-        self, document: JSONObject, schema_path: Path, requires_dsn: bool, *, partial: bool
+        self, document: JSONObject, schema: KratosSchema, *, partial: bool
     ) -> list[Note]:
         notes = []
-        for problem in kratos_schema.validate_config(
-            document, schema_path, require_dsn=requires_dsn
-        ):
+        for problem in schema.validate_config(document):
             if partial and problem.missing_required:
                 continue  # an environment declares only what it manages
             mine = self.owns(problem.pointer)
@@ -145,18 +127,18 @@ class _Reviewer:
             notes.append(Note("schema", severity, message, self.where(problem.pointer)))
         return notes
 
-    def identity_schema_problems(self, desired: JSONObject, schema_path: Path | None) -> list[Note]:
+    def identity_schema_problems(self, desired: JSONObject, schema: KratosSchema) -> list[Note]:
         identity = desired.get("identity")
         schemas = identity.get("schemas") if isinstance(identity, dict) else None
         notes: list[Note] = []
         for index, entry in enumerate(schemas if isinstance(schemas, list) else []):
             if isinstance(entry, dict):
                 pointer = join_pointer(join_pointer("/identity/schemas", index), "url")
-                notes += self._identity_schema(entry, pointer, schema_path)
+                notes += self._identity_schema(entry, pointer, schema)
         return notes
 
     def _identity_schema(
-        self, entry: JSONObject, pointer: Pointer, schema_path: Path | None
+        self, entry: JSONObject, pointer: Pointer, schema: KratosSchema
     ) -> list[Note]:
         content = blobs.decode(str(entry.get("url", "")))
         if content is None:
@@ -166,7 +148,7 @@ class _Reviewer:
         name = f"identity schema {entry.get('id')!s}{source}"
         return [
             Note("identity-schema", "error", f"{name}{message}", self.where(pointer))
-            for message in _identity_schema_messages(content, schema_path)
+            for message in _identity_schema_messages(content, schema)
         ]
 
     def finding(self, finding: lint.Finding) -> Note:

@@ -19,13 +19,13 @@ _COLOR = {"add": "green", "change": "yellow", "reset": "red"}
 _MAX_VALUE = 400
 
 
-def format_plan(plan: Plan, *, color: bool = False) -> str:
+def format_plan(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     header = [
         _style(f"Environment {plan.environment}: {plan.target}", color, bold=True),
         f"Live revision: {plan.revision}",
         "",
     ]
-    lines = [format_changes(plan, color=color).rstrip("\n")]
+    lines = [format_changes(plan, color=color, verbose=verbose).rstrip("\n")]
     weakening = len(plan.weakening())
     if weakening:
         lines.append(
@@ -35,17 +35,23 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
     return "\n".join(header + lines) + "\n"
 
 
-def format_changes(plan: Plan, *, color: bool = False) -> str:
-    """The changes, warnings, findings and summary line, without the environment header."""
+def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+    """The changes, warnings, findings and summary line, without the environment header.
+    Write-only values that are not compared take one line; ``verbose`` lists each."""
     lines: list[str] = []
     for change, impact in zip(plan.changes, plan.impacts or _neutral(plan), strict=True):
         lines.extend(_change_lines(change, plan, color))
         if impact.impact == "weakens":
             lines.append(_style(f"      ! weakens security: {impact.reason}", color, fg="red"))
-    for pointer in plan.unverified:
-        lines.append(f"  = {pointer}: {MASK} set, not compared (use --rotate-secrets to resend)")
-    if plan.changes or plan.unverified:
+    if verbose:
+        lines.extend(
+            f"  = {pointer}: {_shown_as(pointer, plan)}, not compared"
+            for pointer in plan.unverified
+        )
+    if plan.changes or (verbose and plan.unverified):
         lines.append("")
+    if plan.unverified:
+        lines.extend([not_compared(plan), ""])
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
     if plan.warnings:
@@ -55,6 +61,22 @@ def format_changes(plan: Plan, *, color: bool = False) -> str:
         lines.extend([notes.rstrip("\n"), ""])
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
+
+
+def not_compared(plan: Plan) -> str:
+    """One line: how many declared write-only values the plan could not compare."""
+    count = len(plan.unverified)
+    values = "value is" if count == 1 else "values are"
+    return (
+        f"{count} declared write-only {values} not compared: Ory does not return "
+        f"{'it' if count == 1 else 'them'}, so a change cannot be seen (-v lists "
+        f"{'it' if count == 1 else 'them'}; `rotate:` or --rotate-secrets sends "
+        f"{'it' if count == 1 else 'them'} again)."
+    )
+
+
+def _shown_as(pointer: Pointer, plan: Plan) -> str:
+    return MASK if is_sensitive(pointer, plan.sensitive) else "(write-only)"
 
 
 def _neutral(plan: Plan) -> tuple[SecurityImpact, ...]:
@@ -143,6 +165,6 @@ def applied(plan: Plan, revision: str) -> str:
 
 
 def format_warnings(warnings: tuple[str, ...]) -> str:
-    lines = ["The target reported warnings (these keys were ignored):"]
+    lines = ["The target reported warnings about keys this environment sets:"]
     lines.extend(f"  - {warning}" for warning in warnings)
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from reconciler import scaffold
 from reconciler.ci.forges import marker
 from reconciler.yamlio import load_with_positions
 
-from conftest import KRATOS_SCHEMA, REPO_ROOT
+from conftest import REPO_ROOT
 from forge_server import GITLAB_PROJECT, GITLAB_TOKEN, FakeForge
 from ory_server import OryTestServer
 
@@ -53,7 +53,6 @@ def _ci_env(server: OryTestServer, tmp_path: Path, **extra: str) -> dict[str, st
         "ORY_WORKSPACE_API_KEY": server.workspace_key,
         "ORY_CONSOLE_API_URL": server.base_url,
         "LOGIN_HOOK_KEY": HOOK_KEY,
-        "RECONCILER_KRATOS_SCHEMA": str(KRATOS_SCHEMA),
         **extra,
     }
 

@@ -14,7 +14,7 @@ import pytest
 
 from reconciler.commands.apply import confirmed
 
-from conftest import KRATOS_SCHEMA, Run
+from conftest import Run
 
 ENV = {"LOGIN_HOOK_KEY": "hook-key-for-tests"}
 BIN = Path(sys.executable).parent
@@ -25,7 +25,6 @@ def _piped(example_repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
         "LOGIN_HOOK_KEY": "hook-key-for-tests",
-        "RECONCILER_KRATOS_SCHEMA": str(KRATOS_SCHEMA),
     }
     return subprocess.run(
         ["reconciler", *args],

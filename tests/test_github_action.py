@@ -23,7 +23,7 @@ import pytest
 from reconciler.ci.forges import PLANS_ARTIFACT, marker
 from reconciler.yamlio import load_with_positions
 
-from conftest import KRATOS_SCHEMA, REPO_ROOT
+from conftest import REPO_ROOT
 from forge_server import REPOSITORY, TOKEN, FakeForge, Run
 from ory_server import OryTestServer
 
@@ -94,7 +94,6 @@ class Runner:
             "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,
             "ORY_CONSOLE_API_URL": self.ory.base_url,
             "LOGIN_HOOK_KEY": HOOK_KEY,
-            "RECONCILER_KRATOS_SCHEMA": str(KRATOS_SCHEMA),
             "GITHUB_API_URL": self.github.api_url,
             "GITHUB_REPOSITORY": REPOSITORY,
             "GITHUB_RUN_ID": str(run_id),

@@ -3,7 +3,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,16 +11,15 @@ from reconciler import blobs
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import PRESETS
 from reconciler.jsontypes import JSONValue
+from reconciler.kratos_schema import for_target
 from reconciler.lint import RULES, Finding, filter_disabled, lint, merge_over
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import FIXTURE_PROJECT as PROJECT
+from conftest import KRATOS, REPO_ROOT
+
 Doc = dict[str, Any]
-SHARED = REPO.parent / "shared"
-KRATOS = SHARED / "ory" / "kratos-v26.2.0"
-CONFIG_SCHEMA = KRATOS / "embedx" / "config.schema.json"
 MFA_OPTIONAL = KRATOS / "test/e2e/profiles/mfa-optional/identity.traits.schema.json"
 PHONE = KRATOS / "contrib/quickstart/kratos/phone-password/identity.schema.json"
-PROJECT = SHARED / "ory" / "ory-cli" / "fixtures" / "project-get-response.config.json"
 
 CODE_MFA = "/selfservice/methods/code/mfa_enabled"
 WHOAMI_AAL = "/session/whoami/required_aal"
@@ -136,7 +134,7 @@ def test_code_mfa_on_an_unresolvable_live_schema_needs_its_content() -> None:
 
 def test_schema_defaults_come_from_the_kratos_schema_when_given() -> None:
     desired = code_mfa_with("preset://email", "preset://email")
-    found = lint(desired, None, kratos_schema=CONFIG_SCHEMA)
+    found = lint(desired, None, kratos=for_target("ory_network"))
     assert [f.rule_id for f in found] == ["code-mfa-forces-2fa"]
 
 
@@ -450,7 +448,7 @@ def test_filter_disabled_rejects_unknown_ids_and_missing_reasons() -> None:
 
 
 def test_every_rule_is_documented_with_example_fix_and_source() -> None:
-    text = (REPO / "docs" / "rules.md").read_text()
+    text = (REPO_ROOT / "docs" / "rules.md").read_text()
     sections = dict(re.findall(r"^## `([a-z0-9-]+)`\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S))
     assert sorted(sections) == sorted(RULES)
     for rule_id, body in sections.items():

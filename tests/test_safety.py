@@ -6,13 +6,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import SHARED, Run
+from conftest import MFA_OPTIONAL as MFA_OPTIONAL_PROFILE
+from conftest import Run
 from ory_server import OryTestServer
 
 Write = Callable[[str, str], Path]
-MFA_OPTIONAL = (
-    SHARED / "ory/kratos-v26.2.0/test/e2e/profiles/mfa-optional/identity.traits.schema.json"
-)
+MFA_OPTIONAL = MFA_OPTIONAL_PROFILE / "identity.traits.schema.json"
 PROJECT = "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"
 
 

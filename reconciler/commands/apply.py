@@ -63,22 +63,28 @@ def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
     confirmed = replace(intent, yes=True)
     check_intent(reconcile.load(saved.plan.environment, obj.settings), confirmed)
     allow_weaken = intent.allow_weaken
-    click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
+    click.echo(views.format_plan(saved.plan, color=obj.color, verbose=obj.verbose), nl=False)
     obj.log(f"{saved.plan.environment}: checking the plan against the repository and live state")
     result = reconcile.apply_saved_plan(saved, obj.settings, allow_weaken=allow_weaken)
     if result is None:
         return EXIT_OK
-    _report(result)
+    _report(obj, result)
     return EXIT_OK
 
 
-def _report(result: reconcile.ApplyResult) -> None:
+def _report(obj: Context, result: reconcile.ApplyResult) -> None:
     if result.backup is not None:
         click.echo(f"Live config before this apply saved to {result.backup}", err=True)
     for note in result.outcome.notes:
         click.echo(f"Note: {note}", err=True)
-    if result.outcome.warnings:
-        click.echo(views.format_warnings(result.outcome.warnings), err=True, nl=False)
+    if result.warnings:
+        click.echo(views.format_warnings(result.warnings), err=True, nl=False)
+    if result.unrelated_warnings:
+        obj.log(
+            f"The target also sent {len(result.unrelated_warnings)} warning(s) about keys this "
+            "environment does not set (Ory Network sends them on every write): "
+            + " ".join(result.unrelated_warnings)
+        )
     click.echo(views.applied(result.plan, result.outcome.state.revision), nl=False)
 
 
@@ -97,13 +103,13 @@ def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
         )
     finally:
         target.close()
-    _report(result)
+    _report(obj, result)
     return EXIT_OK
 
 
 def show_and_confirm(obj: Context, planned: Plan, intent: ApplyIntent, verb: str) -> int | None:
     """Print the plan, refuse what is unsafe, ask; an exit code when it stops here."""
-    click.echo(views.format_plan(planned, color=obj.color), nl=False)
+    click.echo(views.format_plan(planned, color=obj.color, verbose=obj.verbose), nl=False)
     if planned.is_empty:
         return EXIT_OK
     reconcile.refuse_unsafe(planned, allow_weaken=intent.allow_weaken)

@@ -12,7 +12,8 @@ VARIABLES: dict[str, str] = {
     "ORY_WORKSPACE_API_KEY": "workspace API key (ory_wak_…) for ory_network targets; never "
     "printed or stored",
     "ORY_CONSOLE_API_URL": "console API base URL (default https://api.console.ory.com)",
-    "RECONCILER_KRATOS_SCHEMA": "Kratos embedx/config.schema.json (same as --kratos-schema)",
+    "RECONCILER_KRATOS_SCHEMA": "Kratos embedx/config.schema.json overriding the shipped one "
+    "(same as --kratos-schema)",
     "RECONCILER_TIMEOUT": "seconds per request to the Ory API (default 30)",
     "NO_COLOR": "when set, no colour (as --color never)",
     "GITHUB_STEP_SUMMARY": "plan also appends its markdown to this file (GitHub Actions)",

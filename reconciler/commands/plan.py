@@ -60,7 +60,7 @@ def plan(
         if outcome.plan is None:
             click.echo(f"{outcome.name}: error: {outcome.error}", err=True)
     documents = _documents(outcomes) if out or output_format == "json" else {}
-    click.echo(_rendered(outcomes, documents, output_format, obj.color), nl=False)
+    click.echo(_rendered(outcomes, documents, output_format, obj.color, obj.verbose), nl=False)
     if out is not None and documents:
         planfile.write(out, next(iter(documents.values())))
         click.echo(
@@ -91,6 +91,7 @@ def _rendered(
     documents: dict[str, JSONObject],
     output_format: str,
     color: bool,
+    verbose: bool = False,
 ) -> str:
     if output_format == "markdown":
         return markdown.render(outcomes)
@@ -98,7 +99,7 @@ def _rendered(
         # One document per line (JSON Lines): one environment's output is plain JSON.
         return "".join(planfile.dumps(doc, indent=None) + "\n" for doc in documents.values())
     plans = [outcome.plan for outcome in outcomes if outcome.plan is not None]
-    return "\n".join(views.format_plan(plan, color=color) for plan in plans)
+    return "\n".join(views.format_plan(plan, color=color, verbose=verbose) for plan in plans)
 
 
 def _append_step_summary(obj: Context, outcomes: Sequence[PlanOutcome]) -> None:

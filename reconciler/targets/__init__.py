@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from reconciler.jsontypes import JSONObject, Pointer
+
+# Which official schema governs a target's identity config (reconciler/official/__init__.py).
+TargetKind = Literal["ory_network", "kratos_file"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,12 @@ class Target(Protocol):
         ...
 
     @property
-    def requires_dsn(self) -> bool:
-        """Whether the Kratos schema's ``dsn`` requirement applies (self-hosted only)."""
+    def kind(self) -> TargetKind:
+        """Which official schema governs this target's identity config."""
+        ...
+
+    def warned_key(self, warning: str) -> Pointer | None:
+        """The key a warning from ``apply`` is about, when the target can tell."""
         ...
 
     def fetch(self) -> LiveState: ...

@@ -18,7 +18,7 @@ from reconciler.atomic import write_atomically
 from reconciler.errors import ConflictError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.plan import apply_operations
-from reconciler.targets import ApplyOutcome, LiveState
+from reconciler.targets import ApplyOutcome, LiveState, TargetKind
 
 
 class KratosFile:
@@ -36,8 +36,11 @@ class KratosFile:
         return ()
 
     @property
-    def requires_dsn(self) -> bool:
-        return True
+    def kind(self) -> TargetKind:
+        return "kratos_file"
+
+    def warned_key(self, warning: str) -> Pointer | None:
+        return None  # a Kratos file never warns
 
     def fetch(self) -> LiveState:
         return self._state(self._read())
