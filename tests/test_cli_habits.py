@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 import pytest
+from click.shell_completion import ShellComplete
 
+from reconciler.cli import cli
 from reconciler.commands.apply import confirmed
 
 from conftest import Run
@@ -47,13 +49,12 @@ def _piped(example_repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_global_options_work_before_or_after_the_command(
-    example_repo: Path, args: tuple[str, ...]
+    example_repo: Path, run: Run, args: tuple[str, ...]
 ) -> None:
-    result = _piped(example_repo, *args)
-    assert result.returncode == 0, result.stderr
-    assert "planning 1 environment(s)" in result.stderr  # -v took effect
-    assert "\x1b[" not in result.stdout
-    assert "Environment local: Kratos config file" in result.stdout
+    result = run(*args, env=ENV)
+    assert result.code == 0, result.err
+    assert "planning 1 environment(s)" in result.err  # -v took effect
+    assert "Environment local: Kratos config file" in result.out
 
 
 def test_color_always_keeps_ansi_codes_when_piped(example_repo: Path) -> None:
@@ -116,23 +117,16 @@ def test_an_unknown_environment_gets_the_closest_name(example_repo: Path, run: R
     assert "did you mean" not in run("plan", "zzz").err
 
 
-def _complete(example_repo: Path, *words: str) -> list[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "_RECONCILER_COMPLETE": "bash_complete",
-        "COMP_WORDS": " ".join(["reconciler", *words]),
-        "COMP_CWORD": str(len(words)),
-    }
-    result = subprocess.run(
-        [str(BIN / "reconciler")],
-        cwd=example_repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+def _complete(cwd: Path, *words: str) -> list[str]:
+    """What the shell gets for the last word (click's completion, as `_RECONCILER_COMPLETE`
+    runs it), from the folder the user is in."""
+    complete = ShellComplete(cli, {}, "reconciler", "_RECONCILER_COMPLETE")
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return [item.value for item in complete.get_completions(list(words[:-1]), words[-1])]
+    finally:
+        os.chdir(previous)
 
 
 def test_shell_completion_of_commands_and_environment_names(example_repo: Path) -> None:
