@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import loader, notices, planfile, redact, safety, schema_match, sent
+from reconciler import loader, notices, planfile, redact, safety, schema_match, sent, workdir
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
@@ -387,7 +387,7 @@ def _content_cache(settings: Settings) -> ContentCache:
     key = (settings.root.resolve(), settings.fetch)
     with _caches_lock:
         if key not in _caches:
-            folder = settings.root / ".reconciler" / "cache" / "content"
+            folder = workdir.path(settings.root, "cache", "content")
             _caches[key] = ContentCache(folder, settings.fetch)
         return _caches[key]
 
