@@ -9,6 +9,7 @@ a rule must see ``required_aal: highest_available`` even when nobody wrote it (o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -513,14 +514,15 @@ def _trait_summary(old: ResolvedSchema, new: ResolvedSchema) -> str:
 @_rule("identity-schema-changed", "error", "identity schema content changed under the same id")
 def _identity_schema_changed(ctx: LintContext) -> Iterator[Finding]:
     # Identity schemas are immutable on Ory Network (DOCS manage-identity-schema.mdx:94,
-    # TF identityschema/resource.go:52; ory-api.md §1c, §1d-9). Presets belong to Ory.
+    # TF identityschema/resource.go:52; ory-api.md §1c, §1d-9). That holds for presets too:
+    # an exported preset edited in place would replace what every existing identity uses.
     _, written = get_at(ctx.desired, "/identity/schemas")
     if not isinstance(written, list):
         return
     live = _live_schemas(ctx)
     for schema in ctx.schemas:
         before = live.get(schema.id)
-        if before is None or schema.id.startswith(identity_schemas.PRESET_SCHEME):
+        if before is None:
             continue
         if before.digest is None or schema.digest is None or before.digest == schema.digest:
             continue
@@ -529,12 +531,21 @@ def _identity_schema_changed(ctx: LintContext) -> Iterator[Finding]:
         yield _finding(
             "identity-schema-changed",
             f"identity schema `{schema.id}` has different content than the live schema with "
-            "the same id; Ory Network identity schemas cannot be changed in place."
+            "the same id; Ory Network identity schemas cannot be changed in place, and existing "
+            "identities of this schema would be validated against the new content."
             + _trait_summary(before, schema),
             [f"{ctx.schema_pointer(schema)}/url"],
-            "Add the new content under a new schema id, point identity.default_schema_id at it, "
-            "keep the old entry, and migrate existing identities.",
+            f"Publish the new content under a new schema id (e.g. `{_next_id(schema.id)}`, with "
+            "its own file), point identity.default_schema_id at it, keep the old entry unchanged, "
+            "and migrate existing identities to the new id.",
         )
+
+
+def _next_id(schema_id: str) -> str:
+    """A suggested id for the new version of ``schema_id`` (``preset://email`` -> ``email-v2``)."""
+    base = schema_id.removeprefix(identity_schemas.PRESET_SCHEME)
+    match = re.fullmatch(r"(.*?)-?v(\d+)", base)
+    return f"{match.group(1)}-v{int(match.group(2)) + 1}" if match else f"{base}-v2"
 
 
 def _same_schema(ctx: LintContext, live_id: str, new_id: str) -> bool:
