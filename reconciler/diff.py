@@ -319,12 +319,27 @@ class _Walker:
         found, value = get_at(live, pointer)
         if not found:
             return
+        if self._is_default(value, pointer):
+            return  # resetting it changes nothing
         lookup = self.rules.default_at
         has_default, default = lookup(pointer) if lookup else (False, None)
-        if has_default and self.same(default, value, pointer):
-            return
         note = "" if has_default else "reset to the server default"
         self.changes.append(Change(pointer, "reset", value, default, True, note))
+
+    def _is_default(self, value: JSONValue, pointer: Pointer) -> bool:
+        """Whether ``value`` is what the server puts back anyway: the default itself, or a
+        mapping whose every leaf is its default (``passkey: {enabled: false}``)."""
+        lookup = self.rules.default_at
+        if lookup is None:
+            return False
+        has_default, default = lookup(pointer)
+        if has_default:
+            return self.same(default, value, pointer)
+        return (
+            isinstance(value, dict)
+            and bool(value)
+            and all(self._is_default(v, join_pointer(pointer, k)) for k, v in value.items())
+        )
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
