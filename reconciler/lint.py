@@ -608,12 +608,9 @@ def lint(
     return sorted(findings, key=lambda f: (f.severity != "error", f.rule_id, f.pointers))
 
 
-def filter_disabled(findings: list[Finding], disabled: Mapping[str, str]) -> list[Finding]:
-    """Drop findings of rules the environment disabled (``{rule_id: reason}``).
-
-    Raises ``ConfigError`` for an unknown rule id or an empty reason: a disabled safety rule
-    must say why (issue 4).
-    """
+def check_disabled(disabled: Mapping[str, str]) -> None:
+    """Raise ``ConfigError`` for an unknown rule id or an empty reason under ``lint.disable``:
+    a disabled safety rule must say why (issue 4)."""
     problems = [
         f"lint.disable: unknown rule id `{rule_id}`" for rule_id in disabled if rule_id not in RULES
     ]
@@ -624,4 +621,19 @@ def filter_disabled(findings: list[Finding], disabled: Mapping[str, str]) -> lis
     ]
     if problems:
         raise ConfigError(problems)
-    return [f for f in findings if f.rule_id not in disabled]
+
+
+def acknowledge(findings: list[Finding], disabled: Mapping[str, str]) -> list[tuple[Finding, str]]:
+    """Every finding with the reason its rule was disabled for (``""`` when it was not).
+
+    A disabled rule still reports what it found, marked acknowledged: a reviewer must see
+    that every email user is now forced into 2FA, and why that was accepted (Checkov and
+    tfsec list skipped checks with their reasons too).
+    """
+    check_disabled(disabled)
+    return [(finding, str(disabled.get(finding.rule_id, "")).strip()) for finding in findings]
+
+
+def filter_disabled(findings: list[Finding], disabled: Mapping[str, str]) -> list[Finding]:
+    """The findings of rules the environment did not disable (``{rule_id: reason}``)."""
+    return [finding for finding, reason in acknowledge(findings, disabled) if not reason]

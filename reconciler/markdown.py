@@ -221,12 +221,17 @@ def _findings(plan: Plan, budget: _Budget) -> list[str]:
 
 
 def _note(note: Note) -> str:
-    mark = "❌ error" if note.is_error else f"{RISK} warning"
+    if note.acknowledged:
+        mark = f"☑️ acknowledged {note.severity}"
+    else:
+        mark = "❌ error" if note.is_error else f"{RISK} warning"
     text = f"- {mark} {_code(note.rule_id)}"
     if note.where:
         text += f" {_code(note.where)}"
     text += f": {_text(note.message)}"
-    if note.fix:
+    if note.acknowledged:
+        text += f" **Acknowledged:** {_text(note.acknowledged)}"
+    elif note.fix:
         text += f" Fix: {_text(note.fix)}"
     return text
 

@@ -221,6 +221,7 @@ def _note_json(note: Note) -> JSONObject:
         "message": note.message,
         "where": note.where,
         "fix": note.fix,
+        "acknowledged": note.acknowledged,
     }
 
 
@@ -323,6 +324,7 @@ def _note_from(entry: JSONObject) -> Note:
         str(entry["message"]),
         str(entry["where"]),
         str(entry["fix"]),
+        str(entry["acknowledged"]),
     )
 
 

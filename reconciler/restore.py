@@ -52,9 +52,7 @@ def _defaults(target: Target, settings: Settings | None) -> DefaultLookup:
     return defaults(settings or Settings(root=Path.cwd()), target.kind)
 
 
-def _diff(
-    backup: JSONObject, live: JSONObject, target: Target, default_at: DefaultLookup
-) -> Diff:
+def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: DefaultLookup) -> Diff:
     added = [
         pointer
         for pointer in safety.keys_only_in(live, backup)

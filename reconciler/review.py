@@ -33,14 +33,22 @@ class Note:
     message: str
     where: str = ""
     fix: str = ""
+    # The reason the rule was disabled under ``lint: disable``: reported, but never blocks.
+    acknowledged: str = ""
 
     @property
     def is_error(self) -> bool:
-        return self.severity == "error"
+        return self.severity == "error" and not self.acknowledged
+
+    @property
+    def label(self) -> str:
+        if self.acknowledged:
+            return "Acknowledged"
+        return "Error" if self.is_error else "Warning"
 
     def describe(self) -> str:
         """``Error [rule] file:line:col: key: message`` (without the fix)."""
-        label = "Error" if self.is_error else "Warning"
+        label = self.label
         return f"{label} [{self.rule_id}] " + (
             f"{self.where}: {self.message}" if self.where else self.message
         )
@@ -66,8 +74,13 @@ def review(
     notes += reviewer.schema_problems(merged, schema, partial=live is None)
     findings = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
-    notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
-    return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))
+    notes += [reviewer.finding(f, why) for f, why in lint.acknowledge(findings, disabled)]
+    return tuple(sorted(notes, key=_order))
+
+
+def _order(note: Note) -> tuple[bool, bool, bool, str, str]:
+    """Errors, then warnings, then acknowledged findings; located ones first."""
+    return (bool(note.acknowledged), not note.is_error, note.where == "", note.where, note.rule_id)
 
 
 def preflight(
@@ -151,6 +164,8 @@ class _Reviewer:
             for message in _identity_schema_messages(content, schema)
         ]
 
-    def finding(self, finding: lint.Finding) -> Note:
+    def finding(self, finding: lint.Finding, acknowledged: str = "") -> Note:
         where = next((self.where(p) for p in finding.pointers if self.where(p)), "")
-        return Note(finding.rule_id, finding.severity, finding.message, where, finding.fix)
+        return Note(
+            finding.rule_id, finding.severity, finding.message, where, finding.fix, acknowledged
+        )

@@ -88,9 +88,11 @@ def format_notes(notes: tuple[Note, ...], *, color: bool = False) -> str:
     lines = []
     for note in notes:
         head, _, rest = note.describe().partition("] ")
-        color_name = "red" if note.is_error else "yellow"
+        color_name = "red" if note.is_error else "cyan" if note.acknowledged else "yellow"
         lines.append(f"{_style(head + ']', color, fg=color_name)} {rest}")
-        if note.fix:
+        if note.acknowledged:
+            lines.append(f"    acknowledged ({note.severity}, not blocking): {note.acknowledged}")
+        elif note.fix:
             lines.append(f"    fix: {note.fix}")
     return "\n".join(lines) + "\n" if lines else ""
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from reconciler.diff import DiffRules, compute_diff
+from reconciler.jsontypes import JSONObject
 from reconciler.kratos_schema import for_target
 
 from conftest import Run
@@ -71,8 +72,53 @@ def test_restore_leaves_out_keys_that_hold_the_server_default_anyway(
 
 
 def test_remove_of_a_mapping_whose_every_leaf_is_the_default_is_no_change() -> None:
-    live = {"selfservice": {"methods": {"passkey": {"enabled": False}, "totp": {"enabled": True}}}}
+    live: JSONObject = {
+        "selfservice": {"methods": {"passkey": {"enabled": False}, "totp": {"enabled": True}}}
+    }
     rules = DiffRules(default_at=for_target("ory_network").default_at)
     removals = ("/selfservice/methods/passkey", "/selfservice/methods/totp")
     changes = compute_diff({}, live, removals, rules).changes
     assert [(c.pointer, c.action) for c in changes] == [("/selfservice/methods/totp", "reset")]
+
+
+ACKNOWLEDGED_2FA = """
+target: {{ory_network: {{project: {project}}}}}
+identity_config:
+  selfservice:
+    methods:
+      code: {{mfa_enabled: true}}
+  identity:
+    default_schema_id: preset://email
+lint:
+  disable:
+    code-mfa-forces-2fa: every email user is meant to confirm a code (ticket SEC-12)
+"""
+
+
+def test_a_disabled_rule_still_reports_its_finding_as_acknowledged(
+    tmp_path: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    (tmp_path / "environments").mkdir()
+    body = ACKNOWLEDGED_2FA.format(project=ory_server.project_id)
+    (tmp_path / "environments" / "dev.yaml").write_text(body)
+    reason = "every email user is meant to confirm a code (ticket SEC-12)"
+
+    text = run("plan", "dev", env=_env(ory_server))
+    assert text.code == 0, text.out + text.err  # acknowledged: it does not block
+    assert "Acknowledged [code-mfa-forces-2fa]" in text.out
+    assert "forced to enter a one-time code" in text.out
+    assert f"acknowledged (error, not blocking): {reason}" in text.out
+
+    markdown = run("plan", "dev", "--format", "markdown", env=_env(ory_server))
+    assert "☑️ acknowledged error `code-mfa-forces-2fa`" in markdown.out
+    assert f"**Acknowledged:** {reason}" in markdown.out
+    assert "❌" not in markdown.out
+
+    document = json.loads(run("plan", "dev", "--format", "json", env=_env(ory_server)).out)
+    [note] = [n for n in document["notes"] if n["rule_id"] == "code-mfa-forces-2fa"]
+    assert note["severity"] == "error" and note["acknowledged"] == reason
+    assert document["summary"]["errors"] == 0
+
+    applied = run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server))
+    assert applied.code == 0, applied.out + applied.err
+    assert len(ory_server.writes()) == 1
