@@ -40,6 +40,7 @@ _PLAIN_SECOND_FACTORS: tuple[Pointer, ...] = (
     f"{_METHODS}/lookup_secret/enabled",
     CODE_MFA,
 )
+DEFAULT_SCHEMA_ID = "/identity/default_schema_id"
 _HOOK_FLOWS = ("login", "registration", "settings", "verification", "recovery")
 MFA_OPTIONAL_PROFILE = "kratos test/e2e/profiles/mfa-optional (identity.traits.schema.json)"
 
@@ -172,28 +173,63 @@ def _where_forced(strict: list[Pointer]) -> str:
 def _code_mfa_forces_2fa(ctx: LintContext) -> Iterator[Finding]:
     # ory-api.md §1d-1: a required code-identifier trait gives every identity a code address,
     # hence available AAL aal2, hence highest_available demands a code second factor
-    # (K26 code/strategy.go:135-178, identity/identity.go:380-405; ory/network#409).
+    # (K26 code/strategy.go:135-178, identity/identity.go:380-405; ory/network#409). That holds
+    # for every identity of every schema, not only for the default's new sign-ups.
     strict = ctx.highest_available_pointers()
     if not ctx.is_true(CODE_MFA) or not strict:
         return
-    for schema in ctx.active_schemas():
-        forced = identity_schemas.required_code_identifiers(schema.content or {})
-        if not forced:
-            continue
-        channels = ", ".join(sorted({t.code_via or "email" for t in forced}))
-        yield _finding(
-            "code-mfa-forces-2fa",
-            f"code.mfa_enabled is true and {', '.join(strict)} is highest_available; identity "
-            f"schema `{schema.id}` marks the required trait(s) {_names(forced)} as code "
-            f"identifier, so every identity of that schema has available AAL aal2 and is forced "
-            f"to enter a one-time code sent by {channels} {_where_forced(strict)}",
-            [CODE_MFA, *strict, ctx.schema_pointer(schema)],
-            "Put the code identifier on a separate OPTIONAL trait (e.g. `optionalMfaEmail` with "
-            '"ory.sh/kratos": {"credentials": {"code": {"identifier": true, "via": "email"}}}, '
-            f"not listed in traits.required), as in {MFA_OPTIONAL_PROFILE}; ship it as a new "
-            "schema id and switch default_schema_id. Or set required_aal to aal1, or turn "
-            "code.mfa_enabled off.",
-        )
+    affected = [
+        (schema, role, forced)
+        for schema, role in schemas_with_users(ctx)
+        if (forced := identity_schemas.required_code_identifiers(schema.content or {}))
+    ]
+    if not affected:
+        return
+    channels = ", ".join(sorted({t.code_via or "email" for _, _, f in affected for t in f}))
+    named = "; ".join(f"`{s.id}` (trait {_names(f)}; {role})" for s, role, f in affected)
+    yield _finding(
+        "code-mfa-forces-2fa",
+        f"code.mfa_enabled is true and {', '.join(strict)} is highest_available; identity "
+        f"schema(s) {named} mark required trait(s) as code identifier, so every identity of "
+        f"these schemas has available AAL aal2 and is forced to enter a one-time code sent by "
+        f"{channels} {_where_forced(strict)}",
+        [CODE_MFA, *strict, *(ctx.schema_pointer(s) for s, _, _ in affected if s in ctx.schemas)],
+        "Put the code identifier on a separate OPTIONAL trait (e.g. `optionalMfaEmail` with "
+        '"ory.sh/kratos": {"credentials": {"code": {"identifier": true, "via": "email"}}}, '
+        f"not listed in traits.required), as in {MFA_OPTIONAL_PROFILE}; ship it as a new "
+        "schema id and switch default_schema_id. Or set required_aal to aal1, or turn "
+        "code.mfa_enabled off.",
+    )
+
+
+def _is_schema(schema: ResolvedSchema, schema_id: str | None) -> bool:
+    # Ory Network may name a custom schema after the SHA-512 of its content (ory-api.md §1a-2).
+    return schema_id is not None and schema_id in (schema.id, schema.digest)
+
+
+def schemas_with_users(ctx: LintContext) -> list[tuple[ResolvedSchema, str]]:
+    """Every identity schema identities may have, with who has it, the live default first.
+
+    The declared list plus live schemas it leaves out (Ory never removes them): existing
+    identities keep the schema they were created under, so all of them count.
+    """
+    live_default = None if ctx.live is None else str(ctx.value(DEFAULT_SCHEMA_ID, ctx.live))
+    new_default = ctx.default_schema_id()
+    known = {s.id for s in ctx.schemas}
+    candidates = ctx.schemas + [s for s in _live_schemas(ctx).values() if s.id not in known]
+    ranked = []
+    for schema in candidates:
+        roles = []
+        if _is_schema(schema, live_default):
+            roles.append("the live default: most existing identities use it")
+        if _is_schema(schema, new_default) and not _is_schema(schema, live_default):
+            roles.append("the default" if live_default is None else "the new default")
+        if schema.selectable:
+            roles.append("selectable at registration")
+        rank = 0 if _is_schema(schema, live_default) else 1 if roles else 2
+        roles = roles or ["existing identities created under it keep it"]
+        ranked.append((rank, schema, "; ".join(roles)))
+    return [(schema, role) for _, schema, role in sorted(ranked, key=lambda r: r[0])]
 
 
 @_rule("required-aal-invalid", "error", "required_aal must be aal1 or highest_available")
