@@ -28,7 +28,7 @@ def plan_restore(
     that hold the server default anyway are left alone (``settings`` names the schema)."""
     live = target.fetch()
     diff = _diff(backup, live.config, target, _defaults(target, settings))
-    plan = make_plan(name, target.description, live.revision, diff)
+    plan = make_plan(name, target.description, live.revision, diff, target_info=live.target)
     return replace(plan, live_config=live.config)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject
 from reconciler.kratos_schema import for_target
@@ -122,3 +124,63 @@ def test_a_disabled_rule_still_reports_its_finding_as_acknowledged(
     applied = run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server))
     assert applied.code == 0, applied.out + applied.err
     assert len(ory_server.writes()) == 1
+
+
+PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"  # environments/prod.yaml
+
+
+def test_the_header_and_json_name_the_project_and_every_change_says_where_it_was_written(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    ory_server.add_project(project_id=PROD)
+    project = ory_server.project_document(PROD)
+    env = {**_env(ory_server), "LOGIN_HOOK_KEY": "k"}
+
+    text = run("plan", "prod", env=env)
+    assert text.code == 0, text.err
+    header = (
+        f'Environment prod: Ory Network project {PROD} "{project["name"]}" '
+        f"(slug {project['slug']}, environment prod) at {ory_server.base_url}\n"
+    )
+    assert text.out.startswith(header)
+
+    document = json.loads(run("plan", "prod", "--format", "json", env=env).out)
+    assert document["target"] == {
+        "description": header.removeprefix("Environment prod: ").rstrip("\n"),
+        "kind": "ory_network",
+        "project": PROD,
+        "name": project["name"],
+        "slug": project["slug"],
+        "environment": "prod",
+        "api_url": ory_server.base_url,
+    }
+    files = {"environments/prod.yaml", "environments/base.yaml"}
+    sources = [change["source"] for change in document["changes"]]
+    assert sources and all(source is not None for source in sources)
+    assert {source["file"] for source in sources} <= files
+    webauthn = next(
+        c for c in document["changes"] if c["pointer"] == "/selfservice/methods/webauthn/enabled"
+    )
+    lines = (example_repo / "environments" / "prod.yaml").read_text().splitlines()
+    line = lines[webauthn["source"]["line"] - 1]
+    assert line[webauthn["source"]["column"] - 1 :].startswith("enabled: true")
+
+
+def test_a_kratos_file_target_is_named_by_its_path_in_the_repository(
+    example_repo: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(example_repo)  # as CI runs it; findings name files relative to it
+    env = {"LOGIN_HOOK_KEY": "k"}
+    text = run("plan", "local", env=env)
+    assert text.out.startswith("Environment local: Kratos config file .demo/kratos.yml\n")
+    markdown = run("plan", "local", "--format", "markdown", env=env).out
+    document = run("plan", "local", "--format", "json", env=env).out
+    assert json.loads(document)["target"] == {
+        "description": "Kratos config file .demo/kratos.yml",
+        "kind": "kratos_file",
+        "path": ".demo/kratos.yml",
+    }
+    reset = next(c for c in json.loads(document)["changes"] if c["action"] == "reset")
+    assert reset["source"]["file"] == "environments/local.yaml"  # the remove: entry
+    for output in (text.out, markdown, document):
+        assert str(example_repo) not in output
