@@ -57,7 +57,7 @@ class TargetInfo:
 
     @classmethod
     def from_json(cls, body: JSONObject) -> TargetInfo:
-        kind = "kratos_file" if body.get("kind") == "kratos_file" else "ory_network"
+        kind: TargetKind = "kratos_file" if body.get("kind") == "kratos_file" else "ory_network"
         fields = ("project", "name", "slug", "environment", "api_url", "path")
         return cls(kind, **{key: str(body.get(key, "")) for key in fields})
 
