@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from reconciler import identity_schemas
+from reconciler import identity_schemas, list_view
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import ResolvedSchema, Trait
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
@@ -494,25 +494,29 @@ def _session_hook_not_last(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-def _web_hooks(ctx: LintContext) -> Iterator[tuple[Pointer, JSONObject]]:
+def _web_hooks(ctx: LintContext) -> Iterator[tuple[Pointer, str, JSONObject]]:
+    """``(pointer, name, config)`` per web hook; ``name`` reads as the plan names the hook
+    (``/…/hooks[web_hook https://…]``), not by its index."""
     for pointer, hooks in _hook_lists(ctx):
         for index, hook in enumerate(hooks):
             if isinstance(hook, dict) and hook.get("hook") == "web_hook":
                 config = hook.get("config")
-                yield join_pointer(pointer, index), config if isinstance(config, dict) else {}
+                at = join_pointer(pointer, index)
+                name = list_view.labelled_pointer(at, ctx.merged)
+                yield at, name, config if isinstance(config, dict) else {}
 
 
 @_rule("webhook-response-conflict", "error", "web_hook both ignores and parses the response")
 def _webhook_response_conflict(ctx: LintContext) -> Iterator[Finding]:
     # K26 config.schema.json ~325-347: not(ignore && parse), not(ignore && can_interrupt).
-    for pointer, config in _web_hooks(ctx):
+    for pointer, name, config in _web_hooks(ctx):
         _, ignore = get_at(config, "/response/ignore")
         _, parse = get_at(config, "/response/parse")
         if ignore is not True or not (parse is True or config.get("can_interrupt") is True):
             continue
         yield _finding(
             "webhook-response-conflict",
-            f"{pointer}: response.ignore is true (fire and forget) but the hook also asks to "
+            f"{name}: response.ignore is true (fire and forget) but the hook also asks to "
             "use the response (response.parse or can_interrupt); Kratos rejects this",
             [f"{pointer}/config/response"],
             "Set response.ignore: false to let the webhook modify the identity or interrupt "
@@ -523,11 +527,11 @@ def _webhook_response_conflict(ctx: LintContext) -> Iterator[Finding]:
 @_rule("webhook-can-interrupt-deprecated", "warning", "web_hook uses deprecated can_interrupt")
 def _webhook_can_interrupt_deprecated(ctx: LintContext) -> Iterator[Finding]:
     # K26 config.schema.json web_hook: can_interrupt is deprecated in favour of response.parse.
-    for pointer, config in _web_hooks(ctx):
+    for pointer, name, config in _web_hooks(ctx):
         if "can_interrupt" in config:
             yield _finding(
                 "webhook-can-interrupt-deprecated",
-                f"{pointer}: config.can_interrupt is deprecated",
+                f"{name}: config.can_interrupt is deprecated",
                 [f"{pointer}/config/can_interrupt"],
                 "Replace can_interrupt: true with response: {parse: true}.",
             )

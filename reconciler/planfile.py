@@ -164,6 +164,7 @@ def _change(
         "desired": mask(change.desired, _source_of(change), plan.sensitive),
         "note": change.note,
         "desired_pointer": change.source,
+        "label": change.label,
         "source": source,
         "impact": {"impact": impact.impact, "reason": impact.reason},
     }
@@ -354,6 +355,7 @@ def _change_from(entry: JSONObject) -> tuple[Change, SecurityImpact]:
         live_present=bool(entry["live_present"]),
         note=str(entry["note"]),
         source=None if entry["desired_pointer"] is None else str(entry["desired_pointer"]),
+        label=str(entry["label"]),
     )
     verdict = str(impact["impact"])
     if verdict not in ("weakens", "strengthens", "neutral"):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler import blobs, lint
+from reconciler import blobs, lint, list_view
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
 from reconciler.kratos_schema import KratosSchema
 from reconciler.limits import loads_json
@@ -120,10 +120,15 @@ class _Reviewer:
         return any(is_within(pointer, written) for written in self.written)
 
     def where(self, pointer: Pointer) -> str:
+        """``file:line:col: key``, list elements in the key named as the plan names them
+        (``identity.schemas[preset://email].url``, not an index into the file)."""
         if not self.owns(pointer):
             return ""
         location = self.raw.location(IDENTITY_CONFIG + pointer)
-        return str(location) if location else ""
+        if location is None:
+            return ""
+        key = list_view.labelled_key(IDENTITY_CONFIG + pointer, self.raw.data)
+        return str(replace(location, key=key))
 
     def schema_problems(
         self, document: JSONObject, schema: KratosSchema, *, partial: bool

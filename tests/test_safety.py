@@ -131,7 +131,7 @@ def test_invalid_identity_schema_is_reported_at_its_reference(
     result = run("validate", "dev")
     assert result.code == 1
     assert (
-        "dev.yaml:4:19: identity_config.identity.schemas[0].url: "
+        "dev.yaml:4:19: identity_config.identity.schemas[bad].url: "
         "identity schema bad (file://../schemas/bad.json): " in result.err
     )
 
