@@ -35,7 +35,7 @@ def web_hook(url: str, body: str, **extra: Any) -> JSONObject:
     return {"hook": "web_hook", "config": {"url": url, "method": "POST", "body": body, **extra}}
 
 
-def planned(desired: JSONObject, live: JSONObject, **plan: Any) -> Plan:
+def planned(desired: Any, live: Any, **plan: Any) -> Plan:
     rules = DiffRules(default_at=for_target("ory_network").default_at, defaults_complete=True)
     return make_plan("dev", "test", "rev", compute_diff(desired, live, (), rules), **plan)
 
@@ -155,7 +155,7 @@ def test_findings_name_hooks_as_the_plan_does() -> None:
 
 
 def test_labelled_keys_name_elements_by_identity_and_fall_back_to_the_index() -> None:
-    document = {"identity": {"schemas": [{"id": "preset://email"}]}, "list": [{"x": 1}]}
+    document: Any = {"identity": {"schemas": [{"id": "preset://email"}]}, "list": [{"x": 1}]}
     assert (
         list_view.labelled_key("/identity/schemas/0/url", document)
         == "identity.schemas[preset://email].url"
