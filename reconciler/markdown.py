@@ -3,10 +3,9 @@
 The first line is always the summary. Each environment gets a heading (not when there is only
 one: the summary names it), its target and live revision, a caution block listing changes
 that weaken security, then one collapsible ``<details>`` section per area (methods, AAL,
-hooks, schemas, other), then warnings and
-findings. GitHub refuses comments over 65 536 characters, so the text is kept under
-``MAX_CHARS``: changes and findings are dropped from the end until it fits, and a notice right
-under the summary says how many were cut.
+hooks, schemas, other), then warnings and findings. GitHub refuses comments over 65 536
+characters, so the text is kept under ``MAX_CHARS``: changes and findings are dropped from the
+end until it fits, and a notice right under the summary says how many were cut.
 """
 
 from __future__ import annotations
