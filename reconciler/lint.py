@@ -215,8 +215,9 @@ def schemas_with_users(ctx: LintContext) -> list[tuple[ResolvedSchema, str]]:
     """
     live_default = None if ctx.live is None else str(ctx.value(DEFAULT_SCHEMA_ID, ctx.live))
     new_default = ctx.default_schema_id()
+    live = list(_live_schemas(ctx).values())
     known = {s.id for s in ctx.schemas}
-    candidates = ctx.schemas + [s for s in _live_schemas(ctx).values() if s.id not in known]
+    candidates = ctx.schemas + [s for s in live if s.id not in known]
     ranked = []
     for schema in candidates:
         roles = []
@@ -227,9 +228,18 @@ def schemas_with_users(ctx: LintContext) -> list[tuple[ResolvedSchema, str]]:
         if schema.selectable:
             roles.append("selectable at registration")
         rank = 0 if _is_schema(schema, live_default) else 1 if roles else 2
-        roles = roles or ["existing identities created under it keep it"]
+        if not roles and ctx.live is not None and not any(_same_entry(schema, x) for x in live):
+            continue  # new, neither default nor selectable: nobody has it yet
+        if not roles:
+            roles = ["in identity.schemas" if ctx.live is None else "existing identities keep it"]
         ranked.append((rank, schema, "; ".join(roles)))
     return [(schema, role) for _, schema, role in sorted(ranked, key=lambda r: r[0])]
+
+
+def _same_entry(schema: ResolvedSchema, live: ResolvedSchema) -> bool:
+    return schema.id == live.id or (
+        schema.digest is not None and schema.digest in (live.id, live.digest)
+    )
 
 
 @_rule("required-aal-invalid", "error", "required_aal must be aal1 or highest_available")
@@ -294,11 +304,23 @@ def _code_without_identifier(ctx: LintContext) -> Iterator[Finding]:
         return
     if any(identity_schemas.code_identifiers(s.content or {}) for s in active):
         return
+    # Existing identities of other schemas may still have a code address: say who.
+    others = [
+        f"`{s.id}`"
+        for s, _ in schemas_with_users(ctx)
+        if s not in active and identity_schemas.code_identifiers(s.content or {})
+    ]
+    who = (
+        f"new identities cannot receive a one-time code (only existing identities of "
+        f"{', '.join(others)} can)"
+        if others
+        else "no user can receive a one-time code"
+    )
     yield _finding(
         "code-without-identifier",
-        f"{', '.join(in_use)} is true but no identity schema in use "
-        f"({', '.join(s.id for s in active)}) marks a trait as credentials.code.identifier, so "
-        "no user can receive a one-time code",
+        f"{', '.join(in_use)} is true but no identity schema new identities get "
+        f"({', '.join(f'`{s.id}`' for s in active)}) marks a trait as "
+        f"credentials.code.identifier, so {who}",
         [*in_use, *(ctx.schema_pointer(s) for s in active)],
         'Mark an email or phone trait with "ory.sh/kratos": {"credentials": {"code": '
         '{"identifier": true, "via": "email"}}} (optional trait for MFA, see '

@@ -143,10 +143,11 @@ def _hook_of(element: JSONValue) -> str | None:
 
 
 def element_added(label: str, element: JSONValue, pointer: Pointer) -> list[FieldChange]:
-    """One ``+`` line per leaf of a new element."""
+    """One ``+`` line per leaf of a new element (its ``id`` is in the label already)."""
     return [
         FieldChange("add", label + suffix, None, leaf, None, at)
         for suffix, at, leaf in _leaves(element, pointer)
+        if not (suffix == ".id" and label.endswith(f"[{leaf}]"))
     ]
 
 

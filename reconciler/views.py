@@ -30,7 +30,12 @@ def format_plan(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
     weakening = len(plan.weakening())
     if weakening:
         lines.append(
-            _style(f"{weakening} of these changes weaken security: ", color, fg="red")
+            _style(
+                f"{weakening} of these changes {'weakens' if weakening == 1 else 'weaken'} "
+                "security: ",
+                color,
+                fg="red",
+            )
             + "apply needs --allow-weaken."
         )
     return "\n".join(header + lines) + "\n"

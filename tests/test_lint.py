@@ -129,9 +129,7 @@ def test_code_mfa_names_every_schema_with_users_the_live_default_first() -> None
     desired = methods(code={"mfa_enabled": True})
     [finding] = tripped("code-mfa-forces-2fa", desired, live)
     assert finding.pointers[-1] == "/identity/schemas/2"  # preset://email, not the default
-    assert "`preset://email` (trait `email`; existing identities created under it keep it)" in (
-        finding.message
-    )
+    assert "`preset://email` (trait `email`; existing identities keep it)" in (finding.message)
     digest = str(live["identity"]["default_schema_id"])
     email = json.dumps(PRESETS["preset://email"]).encode()
     found = findings_of("code-mfa-forces-2fa", lint(desired, live, schema_contents={digest: email}))
