@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject
 from reconciler.kratos_schema import for_target
 
-from conftest import Run
+from conftest import REPO_ROOT, Run
 from ory_server import OryTestServer
 
 
@@ -127,6 +128,7 @@ def test_a_disabled_rule_still_reports_its_finding_as_acknowledged(
 
 
 PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"  # environments/prod.yaml
+PLAN_SCHEMA = json.loads((REPO_ROOT / "docs" / "plan-format.schema.json").read_text())
 
 
 def test_the_header_and_json_name_the_project_and_every_change_says_where_it_was_written(
@@ -154,6 +156,7 @@ def test_the_header_and_json_name_the_project_and_every_change_says_where_it_was
         "environment": "prod",
         "api_url": ory_server.base_url,
     }
+    jsonschema.Draft202012Validator(PLAN_SCHEMA).validate(document)
     files = {"environments/prod.yaml", "environments/base.yaml"}
     sources = [change["source"] for change in document["changes"]]
     assert sources and all(source is not None for source in sources)
@@ -180,6 +183,7 @@ def test_a_kratos_file_target_is_named_by_its_path_in_the_repository(
         "kind": "kratos_file",
         "path": ".demo/kratos.yml",
     }
+    jsonschema.Draft202012Validator(PLAN_SCHEMA).validate(json.loads(document))
     reset = next(c for c in json.loads(document)["changes"] if c["action"] == "reset")
     assert reset["source"]["file"] == "environments/local.yaml"  # the remove: entry
     for output in (text.out, markdown, document):
