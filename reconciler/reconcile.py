@@ -359,6 +359,7 @@ def _plan_against(
         sensitive=rules.sensitive,
         file_refs=file_refs,
         notes=notes,
+        target_info=live.target,
     )
     return replace(plan, live_config=live.config)
 

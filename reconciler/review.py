@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler import blobs, lint
+from reconciler import blobs, lint, list_view
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
 from reconciler.kratos_schema import KratosSchema
 from reconciler.limits import loads_json
@@ -33,14 +33,22 @@ class Note:
     message: str
     where: str = ""
     fix: str = ""
+    # The reason the rule was disabled under ``lint: disable``: reported, but never blocks.
+    acknowledged: str = ""
 
     @property
     def is_error(self) -> bool:
-        return self.severity == "error"
+        return self.severity == "error" and not self.acknowledged
+
+    @property
+    def label(self) -> str:
+        if self.acknowledged:
+            return "Acknowledged"
+        return "Error" if self.is_error else "Warning"
 
     def describe(self) -> str:
         """``Error [rule] file:line:col: key: message`` (without the fix)."""
-        label = "Error" if self.is_error else "Warning"
+        label = self.label
         return f"{label} [{self.rule_id}] " + (
             f"{self.where}: {self.message}" if self.where else self.message
         )
@@ -66,8 +74,13 @@ def review(
     notes += reviewer.schema_problems(merged, schema, partial=live is None)
     findings = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
-    notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
-    return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))
+    notes += [reviewer.finding(f, why) for f, why in lint.acknowledge(findings, disabled)]
+    return tuple(sorted(notes, key=_order))
+
+
+def _order(note: Note) -> tuple[bool, bool, bool, str, str]:
+    """Errors, then warnings, then acknowledged findings; located ones first."""
+    return (bool(note.acknowledged), not note.is_error, note.where == "", note.where, note.rule_id)
 
 
 def preflight(
@@ -107,10 +120,15 @@ class _Reviewer:
         return any(is_within(pointer, written) for written in self.written)
 
     def where(self, pointer: Pointer) -> str:
+        """``file:line:col: key``, list elements in the key named as the plan names them
+        (``identity.schemas[preset://email].url``, not an index into the file)."""
         if not self.owns(pointer):
             return ""
         location = self.raw.location(IDENTITY_CONFIG + pointer)
-        return str(location) if location else ""
+        if location is None:
+            return ""
+        key = list_view.labelled_key(IDENTITY_CONFIG + pointer, self.raw.data)
+        return str(replace(location, key=key))
 
     def schema_problems(
         self, document: JSONObject, schema: KratosSchema, *, partial: bool
@@ -151,6 +169,8 @@ class _Reviewer:
             for message in _identity_schema_messages(content, schema)
         ]
 
-    def finding(self, finding: lint.Finding) -> Note:
+    def finding(self, finding: lint.Finding, acknowledged: str = "") -> Note:
         where = next((self.where(p) for p in finding.pointers if self.where(p)), "")
-        return Note(finding.rule_id, finding.severity, finding.message, where, finding.fix)
+        return Note(
+            finding.rule_id, finding.severity, finding.message, where, finding.fix, acknowledged
+        )

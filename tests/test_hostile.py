@@ -155,7 +155,7 @@ def test_an_identity_schema_nested_too_deeply_is_refused_by_name(tmp_path: Path,
     )
     result = run("validate", "dev")
     assert result.code == 1
-    assert "dev.yaml:6:9: identity_config.identity.schemas[0].url" in result.err
+    assert "dev.yaml:6:9: identity_config.identity.schemas[deep].url" in result.err
     assert "nested deeper than 100 levels" in result.err
     assert "Unexpected error" not in result.err
 

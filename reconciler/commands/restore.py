@@ -45,7 +45,7 @@ def restore(
     wanted = backup_of(backup)
     target = reconcile.open_target(valid, obj.settings)
     try:
-        planned = plan_restore(environment, target, wanted)
+        planned = plan_restore(environment, target, wanted, obj.settings)
         stop = show_and_confirm(obj, planned, intent, "Restore")
         if stop is not None:
             return stop
