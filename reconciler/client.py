@@ -4,10 +4,12 @@ Reads a project with ``GET /projects/{id}`` and writes its config with the revis
 ``PATCH /projects/{id}/revision/{revision_id}`` (ory-api.md §1a). Every failure becomes a
 RemoteError whose message says what to do; the API key never appears in any message or repr.
 
-Reads are retried on timeouts, dropped connections, 5xx and 429 (honouring
-``x-ratelimit-reset``, else capped exponential backoff with jitter). Writes are never retried
-here: a PATCH without an answer raises OutcomeUnknownError and the target decides, after
-re-reading the project, whether it landed (targets/ory_network.py).
+Reads are retried on timeouts, dropped connections and 5xx (capped exponential backoff with
+jitter). Every request, PATCH included, is retried on 429: a rate limiter refuses before the
+request is processed, and the PATCH is pinned to a revision anyway (ratelimit.py says how long
+to wait). A PATCH is never retried on anything else: without an answer it raises
+OutcomeUnknownError and the target decides, after re-reading the project, whether it landed
+(targets/ory_network.py). Each retry is logged (``-v``).
 
 httpx is imported when a client is made, not when this module is: ``--version``, ``validate``
 and ``render`` never touch the network and should not pay for loading it.
@@ -17,16 +19,18 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 import random
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__
+from reconciler import __version__, ratelimit
 from reconciler.errors import ConfigError, ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject
 
@@ -42,25 +46,31 @@ MAX_TIMEOUT_SECONDS = 3600.0
 # TF treats exactly these as transient (ory-api.md §1a "Status codes").
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _PROJECT_KEY_PREFIXES = ("ory_pat_", "ory_apikey_")
+log = logging.getLogger("reconciler.client")
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How reads are retried. ``sleep`` and ``jitter`` are injectable so tests stay fast."""
+    """How requests are retried. ``sleep`` and ``jitter`` are injectable so tests stay fast."""
 
-    attempts: int = 4  # in total, the first one included
+    attempts: int = 4  # reads failing transiently (timeout, reset, 5xx), the first included
     base_delay: float = 0.5
-    # Ory's rate-limit guide caps the backoff at 30 s; a longer x-ratelimit-reset is not
-    # waited for: the user is told when to try again instead.
-    max_delay: float = 30.0
+    max_delay: float = ratelimit.MAX_DELAY_SECONDS
+    # Retries after a 429 (any method): enough to outlast Ory's 60 s sustained window.
+    rate_limit_retries: int = ratelimit.MAX_RETRIES
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
 
     def backoff(self, retry: int) -> float:
-        """Seconds before retry number ``retry`` (1-based): capped exponential, half of it
-        random, so clients that failed together do not come back together."""
+        """Seconds before retry number ``retry`` (1-based) after a transient failure: capped
+        exponential, half of it random, so clients that failed together do not come back
+        together."""
         ceiling: float = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
         return ceiling / 2 + ceiling / 2 * self.jitter()
+
+    def rate_limit_delay(self, retry: int, reset: float | None) -> float:
+        """Seconds before retry number ``retry`` after a 429 (see ratelimit.py)."""
+        return ratelimit.delay(retry, reset, self.jitter)
 
 
 #: The policy clients use unless given one; tests replace it to record instead of sleeping.
@@ -110,6 +120,9 @@ class OryClient:
         self.retry = retry or DEFAULT_RETRY
         self.timeout = timeout_seconds(os.environ) if timeout is None else timeout
         self._key_is_project_key = api_key.startswith(_PROJECT_KEY_PREFIXES)
+        # Seconds to wait before the next request: a bucket was nearly empty (ratelimit.py).
+        self._pause = 0.0
+        self._pause_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={
@@ -136,7 +149,8 @@ class OryClient:
 
     def get_project(self, project_id: str) -> JSONObject:
         """Read a project (read-only; retried, see the module docstring)."""
-        response = self._read(f"/projects/{project_id}", project_id)
+        outcome, attempts = self._send("GET", f"/projects/{project_id}")
+        response = self._final(outcome, project_id, attempts)
         return _project_of(self._json(response))
 
     def patch_project(
@@ -144,60 +158,77 @@ class OryClient:
     ) -> ProjectUpdate:
         """Apply JSON Patch operations, only if ``revision`` is still the live one.
 
-        Sent once. Raises OutcomeUnknownError when no usable answer arrived (timeout, dropped
-        connection, 5xx, unreadable 2xx body): the change may or may not have been applied.
+        Retried only on 429 (not processed). Raises OutcomeUnknownError when no usable answer
+        arrived (timeout, dropped connection, 5xx, unreadable 2xx body): the change may or may
+        not have been applied; ConflictError on 409, with Ory's message.
         """
-        import httpx
-
         path = f"/projects/{project_id}/revision/{revision}"
-        try:
-            response = self._http.request("PATCH", path, json=list(operations))
-        except httpx.HTTPError as exc:
-            raise OutcomeUnknownError(self._no_answer(exc)) from None
-        if response.status_code >= 500:
+        outcome, attempts = self._send("PATCH", path, list(operations))
+        if isinstance(outcome, Exception):
+            raise OutcomeUnknownError(self._no_answer(outcome)) from None
+        if outcome.status_code >= 500:
             raise OutcomeUnknownError(
-                f"the Ory API failed ({response.status_code}){_error_detail(response)}"
+                f"the Ory API failed ({outcome.status_code}){_error_detail(outcome)}"
             )
-        if response.status_code >= 400:
-            raise self._error(response, "PATCH", project_id)
+        if outcome.status_code >= 400:
+            raise self._error(outcome, "PATCH", project_id, attempts)
         try:
-            return _update_of(self._json(response))
+            return _update_of(self._json(outcome))
         except RemoteError as exc:  # it answered 2xx, so it applied; the new state is unknown
             raise OutcomeUnknownError(str(exc)) from None
 
-    def _read(self, path: str, project_id: str) -> httpx.Response:
-        attempt = 1
+    def _send(
+        self, method: str, path: str, body: list[JSONObject] | None = None
+    ) -> tuple[httpx.Response | httpx.HTTPError, int]:
+        """Send until an answer is final; returns it and how many attempts it took."""
+        transient = limited = 0
         while True:
-            outcome = self._attempt("GET", path)
-            wait = self._retry_delay(outcome, attempt)
-            if wait is None:
-                return self._final(outcome, project_id, attempt)
+            self._pause_if_near_the_limit()
+            outcome = self._attempt(method, path, body)
+            attempts = 1 + transient + limited
+            if not isinstance(outcome, Exception) and outcome.status_code == 429:
+                if limited >= self.retry.rate_limit_retries:
+                    return outcome, attempts
+                limited += 1
+                reset = ratelimit.longest_reset(*_rate_headers(outcome))
+                wait = self.retry.rate_limit_delay(limited, reset)
+                what, count = "rate limited (429)", f"{limited}/{self.retry.rate_limit_retries}"
+            elif method == "GET" and _is_retryable(outcome):
+                if transient + 1 >= self.retry.attempts:
+                    return outcome, attempts
+                transient += 1
+                wait = self.retry.backoff(transient)
+                what, count = _failure_name(outcome), f"{transient}/{self.retry.attempts - 1}"
+            else:
+                return outcome, attempts
+            log.info("%s %s: %s; retrying in %.1f s (%s)", method, path, what, wait, count)
             self.retry.sleep(wait)
-            attempt += 1
 
-    def _attempt(self, method: str, path: str) -> httpx.Response | httpx.HTTPError:
+    def _pause_if_near_the_limit(self) -> None:
+        # Throttle before being refused (Ory's rate-limit guide: "throttle proactively").
+        with self._pause_lock:
+            wait, self._pause = self._pause, 0.0
+        if wait > 0:
+            log.info("rate limit almost reached; pausing %.1f s before the next request", wait)
+            self.retry.sleep(wait)
+
+    def _attempt(
+        self, method: str, path: str, body: list[JSONObject] | None
+    ) -> httpx.Response | httpx.HTTPError:
         import httpx
 
         try:
-            return self._http.request(method, path)
+            response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             return exc
-
-    def _retry_delay(self, outcome: httpx.Response | httpx.HTTPError, attempt: int) -> float | None:
-        """Seconds to wait before trying again, or None when this outcome is final."""
-        if attempt >= self.retry.attempts:
-            return None
-        if not isinstance(outcome, Exception):
-            return self._status_delay(outcome, attempt)
-        return self.retry.backoff(attempt) if _is_transient(outcome) else None
-
-    def _status_delay(self, response: httpx.Response, attempt: int) -> float | None:
-        if response.status_code not in RETRYABLE_STATUSES:
-            return None
-        reset = _rate_limit_reset(response) if response.status_code == 429 else None
-        if reset is None:
-            return self.retry.backoff(attempt)
-        return reset if reset <= self.retry.max_delay else None
+        if response.status_code != 429:
+            pause = ratelimit.pause_before_next(
+                response.headers.get_list(ratelimit.REMAINING),
+                response.headers.get_list(ratelimit.RESET),
+            )
+            with self._pause_lock:
+                self._pause = max(self._pause, pause)
+        return response
 
     def _final(
         self, outcome: httpx.Response | httpx.HTTPError, project_id: str, attempts: int
@@ -206,8 +237,7 @@ class OryClient:
         if isinstance(outcome, Exception):
             raise RemoteError(self._no_answer(outcome) + tries)
         if outcome.status_code >= 400:
-            error = self._error(outcome, "GET", project_id)
-            raise type(error)(f"{error}{tries}")
+            raise self._error(outcome, "GET", project_id, attempts)
         return outcome
 
     def _no_answer(self, exc: httpx.HTTPError) -> str:
@@ -231,14 +261,20 @@ class OryClient:
             )
         return body
 
-    def _error(self, response: httpx.Response, method: str, project_id: str) -> RemoteError:
+    def _error(
+        self, response: httpx.Response, method: str, project_id: str, attempts: int = 1
+    ) -> RemoteError:
+        error = self._status_error(response, method, project_id)
+        tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+        return type(error)(f"{error}{tries}") if tries else error
+
+    def _status_error(self, response: httpx.Response, method: str, project_id: str) -> RemoteError:
         status = response.status_code
         detail = _error_detail(response)
         if status == 409:
-            return ConflictError(
-                f"project {project_id} changed since this plan was made (the revision it was "
-                "planned against is no longer current); nothing was changed. Run plan again."
-            )
+            # Not necessarily a stale revision (an identity schema in use is a 409 too): the
+            # target finds out which by reading the project (targets/ory_network.py).
+            return ConflictError(f"the Ory API refused the change (409 Conflict){detail}")
         if status == 401:
             return RemoteError(
                 "the Ory API rejected the API key (401 Unauthorized): check that "
@@ -279,19 +315,30 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
 
 
-def _rate_limit_reset(response: httpx.Response) -> float | None:
-    """Seconds until the rate limit resets (``x-ratelimit-reset``, ory-api.md §1a)."""
-    raw = response.headers.get("x-ratelimit-reset") or response.headers.get("retry-after")
-    try:
-        seconds = float(raw) if raw is not None else math.nan
-    except ValueError:
-        return None
-    return seconds if 0 <= seconds < math.inf else None
+def _is_retryable(outcome: httpx.Response | httpx.HTTPError) -> bool:
+    if isinstance(outcome, Exception):
+        return _is_transient(outcome)
+    return outcome.status_code in RETRYABLE_STATUSES
+
+
+def _failure_name(outcome: httpx.Response | httpx.HTTPError) -> str:
+    if isinstance(outcome, Exception):
+        return f"no answer ({type(outcome).__name__})"
+    return f"failed ({outcome.status_code})"
+
+
+def _rate_headers(response: httpx.Response) -> tuple[list[str], list[str]]:
+    """Every bucket's ``x-ratelimit-reset`` value, and ``Retry-After``."""
+    return (
+        response.headers.get_list(ratelimit.RESET),
+        response.headers.get_list(ratelimit.RETRY_AFTER),
+    )
 
 
 def _rate_limited(response: httpx.Response, method: str, detail: str) -> str:
-    wait = response.headers.get("x-ratelimit-reset") or response.headers.get("retry-after")
-    after = f"; try again in {wait} s" if wait else "; try again later"
+    reset = ratelimit.longest_reset(*_rate_headers(response))
+    # Ory's sustained bucket spans 60 s; a reset of 0 names only the burst bucket.
+    after = f"; try again in {reset:g} s" if reset else "; try again in a minute"
     # A rate limiter refuses before the request is processed.
     nothing = "; nothing was changed" if method != "GET" else ""
     return f"the Ory API is rate limiting requests (429){nothing}{after}{detail}"

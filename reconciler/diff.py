@@ -8,9 +8,12 @@ changes (ory-api.md §1a, "Server-side transformations"):
 * ``base64://`` content equals the content-addressed URL named after its SHA-512;
 * identity schemas are matched by content first, id second (the live id may be the hash);
   the live list never shrinks, so desired schemas only need to be present;
-* write-only secrets are not compared once live has a value (live is redacted);
-* keys the target manages itself (``serve``, ``cookies``, ``session.cookie`` on Ory Network) are
-  never planned.
+* write-only secrets are not compared once live has a value (live is redacted), and keys Ory
+  may leave out of reads (``secrets.is_withheld``) are not compared when live lacks them but
+  has their parent: absence is no evidence there. ``--rotate-secrets`` and ``rotate:`` send
+  them anyway;
+* keys the target manages itself (``serve.*``, ``cookies.path`` … on Ory Network) are never
+  planned, not even inside a value that is added whole.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Literal
 
 from reconciler import blobs, schema_match
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
-from reconciler.secrets import is_sensitive
+from reconciler.secrets import is_sensitive, is_withheld
 
 Action = Literal["add", "change", "reset"]
 DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
@@ -45,6 +48,9 @@ class Change:
     # Where the desired value sits in the environment's document, when that differs from
     # ``pointer`` (a new schema is appended at ``/identity/schemas/-``).
     source: Pointer | None = None
+    # How views name ``pointer`` when its index says nothing to a reader:
+    # ``/identity/schemas[preset://email].url`` for the live entry at that index.
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ class DiffRules:
     known_digests: Mapping[str, str] = field(default_factory=dict)
     default_at: DefaultLookup | None = None
     rotate_secrets: bool = False
+    # Write-only values to send although they cannot be compared (``rotate:`` bumped), each
+    # with the note that says why (sent.py).
+    rotate: Mapping[Pointer, str] = field(default_factory=dict)
     # The target returns secrets as they are (a Kratos file), so they can be compared.
     secrets_readable: bool = False
     # True when default_at knows every default (the official schema): then a live key the user
@@ -69,8 +78,10 @@ class DiffRules:
 class Diff:
     changes: tuple[Change, ...]
     warnings: tuple[str, ...]
-    # Secret values not compared because live holds a (redacted) value.
+    # Write-only values not compared: live holds a redacted value, or leaves them out.
     unverified: tuple[Pointer, ...] = ()
+    # Declared pointers the target manages itself, left out of the plan.
+    ignored: tuple[Pointer, ...] = ()
 
 
 def compute_diff(
@@ -83,7 +94,12 @@ def compute_diff(
         walker.removal(pointer, live)
     ordered = sorted(walker.changes, key=lambda c: (c.pointer == SCHEMAS + "/-", c.pointer))
     warnings = tuple(dict.fromkeys(walker.warnings))
-    return Diff(tuple(ordered), warnings, tuple(sorted(set(walker.unverified))))
+    return Diff(
+        tuple(ordered),
+        warnings,
+        tuple(sorted(set(walker.unverified))),
+        tuple(dict.fromkeys(walker.ignored)),
+    )
 
 
 class _Walker:
@@ -92,6 +108,7 @@ class _Walker:
         self.changes: list[Change] = []
         self.warnings: list[str] = []
         self.unverified: list[Pointer] = []
+        self.ignored: list[Pointer] = []
         self.index = schema_match.ContentIndex(rules.known_digests, rules.contents)
         self.schema_ids: dict[str, str] = {}  # desired schema id -> live id holding its content
         self.defaults: tuple[JSONValue, JSONValue] = (None, None)  # desired and live default ids
@@ -104,7 +121,7 @@ class _Walker:
             if self._ignored(child):
                 continue
             if key not in live:
-                self.changes.append(Change(child, "add", None, desired[key], live_present=False))
+                self._absent(child, desired[key])
             elif child == SCHEMAS:
                 defaults = (desired.get("default_schema_id"), live.get("default_schema_id"))
                 self.schemas(desired[key], live[key], defaults)
@@ -113,18 +130,52 @@ class _Walker:
             elif isinstance(desired[key], dict) and isinstance(live[key], dict):
                 self.mapping(desired[key], live[key], child)  # type: ignore[arg-type]
             elif not self.same(desired[key], live[key], child):
-                self.changes.append(Change(child, "change", live[key], desired[key]))
+                note = self._rotation_note(child)
+                self.changes.append(Change(child, "change", live[key], desired[key], note=note))
+
+    def _absent(self, pointer: Pointer, desired: JSONValue) -> None:
+        """A declared key live does not have (its parent is there)."""
+        if self._unknowable(pointer):
+            self.unverified.append(pointer)
+            return
+        note = self._rotation_note(pointer)
+        value = self._without_ignored(desired, pointer)
+        self.changes.append(Change(pointer, "add", None, value, live_present=False, note=note))
+
+    def _unknowable(self, pointer: Pointer) -> bool:
+        # Ory may leave the key out of reads although it is set: absence proves nothing.
+        return (
+            is_withheld(pointer) and not self.rules.secrets_readable and not self._forced(pointer)
+        )
+
+    def _forced(self, pointer: Pointer) -> bool:
+        return (self.rules.rotate_secrets and is_withheld(pointer)) or pointer in self.rules.rotate
+
+    def _rotation_note(self, pointer: Pointer) -> str:
+        if pointer in self.rules.rotate:
+            return self.rules.rotate[pointer]
+        return "write-only: sent again (--rotate-secrets)" if self._forced(pointer) else ""
+
+    def _without_ignored(self, value: JSONValue, pointer: Pointer) -> JSONValue:
+        """``value`` without the keys the target manages itself (added whole otherwise)."""
+        if not isinstance(value, dict):
+            return value
+        kept: JSONObject = {}
+        for key, child in value.items():
+            inner = join_pointer(pointer, key)
+            if not self._ignored(inner):
+                kept[key] = self._without_ignored(child, inner)
+        return kept
 
     def _ignored(self, pointer: Pointer) -> bool:
-        for prefix in self.rules.ignored:
-            if is_within(pointer, prefix):
-                self.warnings.append(
-                    f"{pointer} is managed by the target itself and is never planned"
-                )
-                return True
+        if any(is_within(pointer, prefix) for prefix in self.rules.ignored):
+            self.ignored.append(pointer)
+            return True
         return False
 
     def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
+        if pointer in self.rules.rotate:
+            return False  # a rotation the user asked for: sent whatever live shows
         if is_sensitive(pointer, self.rules.sensitive) and not (
             self.rules.rotate_secrets or self.rules.secrets_readable
         ):
@@ -134,8 +185,7 @@ class _Walker:
             return True
         if isinstance(desired, dict) and isinstance(live, dict):
             return all(
-                k in live and self.same(v, live[k], join_pointer(pointer, k))
-                for k, v in desired.items()
+                self._same_member(v, live, k, join_pointer(pointer, k)) for k, v in desired.items()
             ) and self._extra_live_keys_are_defaults(desired, live, pointer)
         if isinstance(desired, list) and isinstance(live, list):
             return len(desired) == len(live) and all(
@@ -147,6 +197,16 @@ class _Walker:
         if isinstance(desired, bool) or isinstance(live, bool):
             return desired is live
         return desired == live
+
+    def _same_member(
+        self, desired: JSONValue, live: JSONObject, key: str, pointer: Pointer
+    ) -> bool:
+        if key in live:
+            return self.same(desired, live[key], pointer)
+        if self._unknowable(pointer):
+            self.unverified.append(pointer)
+            return True
+        return False
 
     def _extra_live_keys_are_defaults(
         self, desired: JSONObject, live: JSONObject, pointer: Pointer
@@ -200,16 +260,22 @@ class _Walker:
             return []
         self.schema_ids[str(entry.get("id"))] = str(match.get("id"))
         base = join_pointer(SCHEMAS, live.index(match))
+        label = f"{SCHEMAS}[{match.get('id')}]"  # named by the live entry, not the index
         if not by_content:
-            self.changes.append(self._immutable(entry, match, base, source))
+            self.changes.append(self._immutable(entry, match, base, source, label))
         for key, value in entry.items():
             if key in ("id", "url"):
                 continue  # the id may be the content hash; content was compared above
             child, origin = join_pointer(base, key), join_pointer(source, key)
+            named = f"{label}.{key}"
             if key not in match:
-                self.changes.append(Change(child, "add", None, value, False, source=origin))
+                self.changes.append(
+                    Change(child, "add", None, value, False, source=origin, label=named)
+                )
             elif not self.same(value, match[key], origin):
-                self.changes.append(Change(child, "change", match[key], value, source=origin))
+                self.changes.append(
+                    Change(child, "change", match[key], value, source=origin, label=named)
+                )
         return [match]
 
     def _new_schema(
@@ -234,7 +300,7 @@ class _Walker:
         )
 
     def _immutable(
-        self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer
+        self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer, label: str
     ) -> Change:
         details = self.index.explain(entry, match)
         return Change(
@@ -249,6 +315,7 @@ class _Walker:
             ),
             details=details,
             source=join_pointer(source, "url"),
+            label=f"{label}.url",
         )
 
     def default_schema(self, desired: JSONValue, live: JSONValue) -> None:
@@ -262,12 +329,27 @@ class _Walker:
         found, value = get_at(live, pointer)
         if not found:
             return
+        if self._is_default(value, pointer):
+            return  # resetting it changes nothing
         lookup = self.rules.default_at
         has_default, default = lookup(pointer) if lookup else (False, None)
-        if has_default and self.same(default, value, pointer):
-            return
         note = "" if has_default else "reset to the server default"
         self.changes.append(Change(pointer, "reset", value, default, True, note))
+
+    def _is_default(self, value: JSONValue, pointer: Pointer) -> bool:
+        """Whether ``value`` is what the server puts back anyway: the default itself, or a
+        mapping whose every leaf is its default (``passkey: {enabled: false}``)."""
+        lookup = self.rules.default_at
+        if lookup is None:
+            return False
+        has_default, default = lookup(pointer)
+        if has_default:
+            return self.same(default, value, pointer)
+        return (
+            isinstance(value, dict)
+            and bool(value)
+            and all(self._is_default(v, join_pointer(pointer, k)) for k, v in value.items())
+        )
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")

@@ -2,18 +2,20 @@
 
 The identity config of an Ory Network project is a Kratos config, so Kratos'
 ``embedx/config.schema.json`` (draft-07) is the best offline check we have (ory-api.md §1c, §2).
-Three things keep it honest for Ory Network:
+The schemas ship inside the package (``reconciler/official``); ``--kratos-schema`` overrides the
+Kratos config schema. What governs a target (:func:`for_target`):
 
-* ``dsn`` is required by the OSS schema but never part of an Ory Network config, so it is
-  dropped from the top-level ``required`` list unless the caller asks for it (ory-api.md §1c).
+* ``kratos_file``: the Kratos schema alone, ``dsn`` required: Kratos refuses anything else.
+* ``ory_network``: the Kratos schema plus the Ory Network overlay (``network_overlay.py``);
+  ``dsn`` is dropped from ``required``, Ory Network has none (ory-api.md §1c).
 * Ory Network accepts some hook placements the OSS schema rejects (Ory's own docs put
   ``session`` in the flow-level ``registration.after.hooks``; ory-api.md §1c "Flows and hooks",
   §1d-8). Those problems are flagged ``known_network_deviation`` so callers report warnings.
-* Ory Network runs ahead of every released OSS schema (ory-api.md §3, fact 11): an unknown key
-  is reported as "unknown to the OSS schema, may be Ory Network-only", flagged ``unknown_key``.
+* An unknown key is flagged ``unknown_key``: Ory Network may run ahead of its published spec
+  (ory-api.md §3, fact 11), so a key that came from live is a warning.
 
 Identity schemas are checked against ``ory://identity-meta`` + ``ory://identity-extension``,
-exactly the resources Kratos registers itself (SOURCES.md, "$ref resolution map").
+exactly the resources Kratos registers itself (official/PROVENANCE.md).
 """
 
 from __future__ import annotations
@@ -32,19 +34,20 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from reconciler import network_overlay, official
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, split_pointer
+from reconciler.targets import TargetKind
 
 TRACING_CONFIG_URI = "ory://tracing-config"
 IDENTITY_META_URI = "ory://identity-meta"
 IDENTITY_EXTENSION_URI = "ory://identity-extension"
 
-_CONFIG = "OSS Kratos config schema"
+_SUBJECTS: dict[TargetKind, str] = {
+    "ory_network": "OSS Kratos config schema",
+    "kratos_file": "Kratos config schema",
+}
 _META = "OSS Kratos identity-schema vocabulary (ory://identity-meta, ory.sh/kratos)"
-
-# Used when the vendored ory/x tracing schema is not next to the config schema: the tracing
-# block is then accepted as any object rather than failing every validation on a missing ref.
-_PERMISSIVE_TRACING_STUB: JSONObject = {"$id": TRACING_CONFIG_URI, "type": "object"}
 
 # Flow-level registration after-hooks are typed `selfServiceHooks` (web_hook | b2b_sso) in the
 # OSS schema, yet Ory docs patch `session` there (DOCS actions/session.mdx:51-53) and the Kratos
@@ -55,46 +58,6 @@ _NETWORK_ACCEPTED_HOOKS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
         frozenset({"session", "show_verification_ui"}),
     ),
 )
-
-# Kratos defaults as documented in ory-api.md §1c, for callers that have no schema file at hand.
-# Keys are pointers into the identity config; values match `default` in K26 config.schema.json.
-DOCUMENTED_DEFAULTS: Mapping[Pointer, JSONValue] = {
-    "/session/whoami/required_aal": "highest_available",
-    "/selfservice/flows/settings/required_aal": "highest_available",
-    "/selfservice/flows/settings/privileged_session_max_age": "1h",
-    "/selfservice/flows/registration/enabled": True,
-    "/selfservice/flows/verification/enabled": False,
-    "/selfservice/flows/verification/use": "code",
-    "/selfservice/flows/recovery/enabled": False,
-    "/selfservice/flows/recovery/use": "code",
-    "/selfservice/methods/profile/enabled": True,
-    "/selfservice/methods/link/enabled": False,
-    "/selfservice/methods/code/enabled": True,
-    "/selfservice/methods/code/passwordless_enabled": False,
-    "/selfservice/methods/code/mfa_enabled": False,
-    "/selfservice/methods/code/config/lifespan": "1h",
-    "/selfservice/methods/code/config/max_submissions": 5,
-    "/selfservice/methods/password/enabled": True,
-    "/selfservice/methods/password/config/haveibeenpwned_enabled": True,
-    "/selfservice/methods/password/config/max_breaches": 0,
-    "/selfservice/methods/password/config/ignore_network_errors": True,
-    "/selfservice/methods/password/config/min_password_length": 8,
-    "/selfservice/methods/password/config/identifier_similarity_check_enabled": True,
-    "/selfservice/methods/totp/enabled": False,
-    "/selfservice/methods/lookup_secret/enabled": False,
-    "/selfservice/methods/webauthn/enabled": False,
-    "/selfservice/methods/webauthn/config/passwordless": False,
-    "/selfservice/methods/passkey/enabled": False,
-    "/selfservice/methods/oidc/enabled": False,
-    "/identity/default_schema_id": "default",
-}
-
-
-def documented_default(pointer: Pointer) -> tuple[bool, JSONValue]:
-    """The Kratos default for ``pointer`` from ory-api.md §1c, ``(False, None)`` if unknown."""
-    if pointer in DOCUMENTED_DEFAULTS:
-        return True, DOCUMENTED_DEFAULTS[pointer]
-    return False, None
 
 
 @dataclass(frozen=True)
@@ -130,45 +93,53 @@ def _resource(contents: JSONObject) -> Resource[Any]:
 
 
 class KratosSchema:
-    """The Kratos config schema at one path, with its sibling ``ory://`` resources.
+    """The shape of one target kind's identity config: a Kratos config schema, its ``ory://``
+    resources, and for Ory Network the overlay of Network-only keys.
 
-    Build through :func:`load_kratos_schema`, which caches one instance per path.
+    Build through :func:`for_target`, which caches one instance per kind and schema path.
     """
 
-    def __init__(self, config_schema_path: Path) -> None:
+    def __init__(self, config_schema_path: Path, kind: TargetKind) -> None:
         self.path = config_schema_path
-        self.schema_dir = config_schema_path.parent
-        self._config = _read_json(config_schema_path)
-        self._config_id = str(self._config.get("$id", config_schema_path.as_uri()))
-        tracing_path = self.schema_dir.parent / "oryx" / "otelx" / "config.schema.json"
-        tracing = _read_json(tracing_path) if tracing_path.is_file() else _PERMISSIVE_TRACING_STUB
-        self._registry: Registry[Any] = Registry().with_resources(
-            [(self._config_id, _resource(self._config)), (TRACING_CONFIG_URI, _resource(tracing))]
+        self.kind = kind
+        config = _read_json(config_schema_path)
+        if kind == "ory_network":
+            config = network_overlay.extend(config, _read_json(official.NETWORK_OVERLAY))
+        self._config = config
+        self._config_id = str(config.get("$id", config_schema_path.as_uri()))
+        # A Kratos checkout keeps the ory/x tracing schema at ../oryx/otelx next to embedx.
+        tracing = _read_json(
+            _sibling_or_shipped(
+                config_schema_path.parent.parent / "oryx" / "otelx" / "config.schema.json",
+                official.TRACING_CONFIG,
+            )
         )
-        self._validators: dict[bool, Draft7Validator] = {}
+        self._registry: Registry[Any] = Registry().with_resources(
+            [(self._config_id, _resource(config)), (TRACING_CONFIG_URI, _resource(tracing))]
+        )
+        self._validator: Draft7Validator | None = None
         self._identity_validator: Draft7Validator | None = None
 
     # -- identity config ------------------------------------------------------------------
 
-    def validate_config(
-        self, document: JSONValue, *, require_dsn: bool = False
-    ) -> list[SchemaProblem]:
+    def validate_config(self, document: JSONValue) -> list[SchemaProblem]:
         """Problems of an identity config, sorted by pointer; ``[]`` when it is valid."""
-        validator = self._config_validator(require_dsn)
+        validator = self._config_validator()
+        subject = _SUBJECTS[self.kind]
         problems = [
-            p for error in validator.iter_errors(document) for p in self._describe(error, _CONFIG)
+            p for error in validator.iter_errors(document) for p in self._describe(error, subject)
         ]
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
 
-    def _config_validator(self, require_dsn: bool) -> Draft7Validator:
-        if require_dsn not in self._validators:
+    def _config_validator(self) -> Draft7Validator:
+        if self._validator is None:
             schema = dict(self._config)
             required = schema.get("required")
-            if not require_dsn and isinstance(required, list):
+            if self.kind == "ory_network" and isinstance(required, list):
                 # Ory Network has no `dsn`; the OSS schema requires it (ory-api.md §1c).
                 schema["required"] = [key for key in required if key != "dsn"]
-            self._validators[require_dsn] = Draft7Validator(schema, registry=self._registry)
-        return self._validators[require_dsn]
+            self._validator = Draft7Validator(schema, registry=self._registry)
+        return self._validator
 
     # -- identity schemas -----------------------------------------------------------------
 
@@ -182,8 +153,15 @@ class KratosSchema:
 
     def _identity_schema_validator(self) -> Draft7Validator:
         if self._identity_validator is None:
-            meta = _read_json(self.schema_dir / "identity_meta.schema.json")
-            extension = _read_json(self.schema_dir / "identity_extension.schema.json")
+            embedx = self.path.parent
+            meta = _read_json(
+                _sibling_or_shipped(embedx / "identity_meta.schema.json", official.IDENTITY_META)
+            )
+            extension = _read_json(
+                _sibling_or_shipped(
+                    embedx / "identity_extension.schema.json", official.IDENTITY_EXTENSION
+                )
+            )
             self._registry = self._registry.with_resources(
                 [
                     (IDENTITY_META_URI, _resource(meta)),
@@ -202,14 +180,42 @@ class KratosSchema:
         in ``properties``, ``patternProperties``, ``allOf``/``anyOf``/``oneOf`` branches and a
         schema-valued ``additionalProperties``, in that order.
         """
+        found = self._schema_at(pointer)
+        return (False, None) if found is None else self._default_of(*found)
+
+    def declares(self, pointer: Pointer) -> bool:
+        """True when some branch of the schema has a place for ``pointer`` (unlike
+        ``default_at``, every ``allOf``/``anyOf``/``oneOf`` branch is searched)."""
+        resolver = self._registry.resolver(base_uri=self._config_id)
+        return self._declares(self._config, split_pointer(pointer), resolver)
+
+    def _declares(self, node: JSONValue, tokens: list[str], resolver: Any) -> bool:
+        node, resolver = self._deref(node, resolver)
+        if not tokens:
+            return True
+        if not isinstance(node, dict):
+            return False
+        children = [_direct_child(node, tokens[0])]
+        extra = node.get("additionalProperties")
+        children.append(extra if isinstance(extra, dict) else None)
+        if any(c is not None and self._declares(c, tokens[1:], resolver) for c in children):
+            return True
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            branches = node.get(keyword)
+            for branch in branches if isinstance(branches, list) else []:
+                if self._declares(branch, tokens, resolver):
+                    return True
+        return False
+
+    def _schema_at(self, pointer: Pointer) -> tuple[JSONValue, Any] | None:
         node: JSONValue = self._config
         resolver = self._registry.resolver(base_uri=self._config_id)
         for token in split_pointer(pointer):
             found = self._child_schema(node, token, resolver)
             if found is None:
-                return False, None
+                return None
             node, resolver = found
-        return self._default_of(node, resolver)
+        return node, resolver
 
     def _child_schema(
         self, node: JSONValue, token: str, resolver: Any
@@ -311,35 +317,30 @@ def _errors_of_matching_branch(
 
 
 @lru_cache(maxsize=8)
-def _load_resolved(path: Path) -> KratosSchema:
-    return KratosSchema(path)
+def _load(config_schema_path: Path, kind: TargetKind) -> KratosSchema:
+    return KratosSchema(config_schema_path, kind)
 
 
-def load_kratos_schema(config_schema_path: str | Path) -> KratosSchema:
-    """The compiled Kratos schema at ``config_schema_path`` (``.../embedx/config.schema.json``).
+def for_target(kind: TargetKind, override: Path | None = None) -> KratosSchema:
+    """The shape of a ``kind`` target's identity config: the shipped schema for that kind
+    (``reconciler/official``), or ``override`` (``--kratos-schema``, a Kratos
+    ``embedx/config.schema.json``). Ory Network targets get the Network overlay on top.
 
-    Cached per resolved path. Raises ``ConfigError`` when the file is missing or not JSON.
+    Cached per kind and resolved path. Raises ``ConfigError`` when a file is missing or not JSON.
     """
-    return _load_resolved(Path(config_schema_path).resolve())
+    path = official.config_schema_for(kind) if override is None else override.resolve()
+    return _load(path, kind)
 
 
-def validate_config(
-    document: JSONValue, config_schema_path: str | Path, *, require_dsn: bool = False
-) -> list[SchemaProblem]:
-    """Validate an identity config; see :meth:`KratosSchema.validate_config`."""
-    return load_kratos_schema(config_schema_path).validate_config(document, require_dsn=require_dsn)
+def kratos_default(pointer: Pointer) -> JSONValue:
+    """The default of the released Kratos schema at ``pointer`` (``None`` when it has none):
+    what a setting means when nobody set it, for judging a change's security impact."""
+    return for_target("kratos_file").default_at(pointer)[1]
 
 
-def validate_identity_schema(
-    document: JSONValue, config_schema_path: str | Path
-) -> list[SchemaProblem]:
-    """Validate an identity schema; see :meth:`KratosSchema.validate_identity_schema`."""
-    return load_kratos_schema(config_schema_path).validate_identity_schema(document)
-
-
-def default_at(pointer: Pointer, config_schema_path: str | Path) -> tuple[bool, JSONValue]:
-    """The schema default at ``pointer``; see :meth:`KratosSchema.default_at`."""
-    return load_kratos_schema(config_schema_path).default_at(pointer)
+def _sibling_or_shipped(sibling: Path, shipped: Path) -> Path:
+    """A resource next to an overriding schema (a Kratos checkout), else the shipped copy."""
+    return sibling if sibling.is_file() else shipped
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -382,18 +383,28 @@ def _unknown_keys(
     for key in instance:
         if key in known or any(re.search(p, key) for p in patterns):
             continue
-        close = _closest(key, known)
-        advice = (
-            f"did you mean `{close}`?"
-            if close
-            else "it may be an Ory Network-only setting, otherwise check its spelling and "
-            f"placement{_known_here(known)}"
-        )
         yield SchemaProblem(
             join_pointer(pointer, key),
-            f"`{key}` at {_at(pointer)} is unknown to the {subject}; {advice}",
+            _unknown_key_message(key, pointer, subject, known),
             unknown_key=True,
         )
+
+
+def _unknown_key_message(
+    key: str, pointer: Pointer, subject: str, known: Mapping[str, object]
+) -> str:
+    close = _closest(key, known)
+    if close:
+        return f"`{key}` at {_at(pointer)} is unknown to the {subject}; did you mean `{close}`?"
+    if subject == _SUBJECTS["kratos_file"]:
+        return (
+            f"`{key}` at {_at(pointer)} is unknown to the {subject}, so Kratos would refuse it; "
+            f"check its spelling and placement{_known_here(known)}"
+        )
+    return (
+        f"`{key}` at {_at(pointer)} is unknown to the {subject}; it may be an "
+        f"Ory Network-only setting, otherwise check its spelling and placement{_known_here(known)}"
+    )
 
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:

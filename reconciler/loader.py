@@ -10,6 +10,7 @@ came from, whether it is secret, and which file it was read from.
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import os
 import re
@@ -115,8 +116,11 @@ def environment_path(root: Path, name: str) -> Path:
         candidate = root / "environments" / f"{name}{suffix}"
         if candidate.is_file():
             return candidate
-    known = ", ".join(p.stem for p in environment_files(root)) or "none"
-    raise ConfigError([f"unknown environment {name!r} (known: {known})"])
+    names = [p.stem for p in environment_files(root)]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    known = ", ".join(names) or "none"
+    raise ConfigError([f"unknown environment {name!r} (known: {known}){hint}"])
 
 
 def load_environment(

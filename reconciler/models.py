@@ -253,6 +253,9 @@ class Environment(Strict):
     protect_allow_weaken: bool = False
     identity_config: IdentityConfig = Field(default_factory=IdentityConfig)
     remove: list[JsonPointerText] = Field(default_factory=list)
+    # Write-only value (pointer relative to identity_config) -> a version to bump when it
+    # must be sent again (Ory never returns it, so a change cannot be seen); see sent.py.
+    rotate: dict[JsonPointerText, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
 
 
 class InputLimits(Strict):

@@ -90,7 +90,7 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
     environment = _environment_for_export(request, settings)
     target, live = fetch(environment, settings)
     rules = export.ExportRules(
-        default_at=reconcile.defaults(settings),
+        default_at=reconcile.defaults(settings, target.kind),
         server_managed=target.ignored,
         network_fill_ins=isinstance(target, OryNetworkProject),
         contents=_readable_contents(target, live.config, settings),
@@ -107,6 +107,8 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
         target=environment.raw.data.get("target"),
         extends=request.extends,
         source=f"the live config of environment {request.name}",
+        left_out=export.left_out(live.config, rules),
+        review=export.to_review(live.config, rules),
     )
     written = _write(request, settings, text, exported.files)
     warnings += tuple(
@@ -194,7 +196,7 @@ def _overlay(
         sensitive=reconcile.sensitive_pointers(base),
         ignored=target.ignored,
         known_digests=live.known_digests,
-        default_at=reconcile.defaults(settings),
+        default_at=reconcile.defaults(settings, target.kind),
     )
     changes = compute_diff(desired, live.config, base.model.remove, rules).changes
     warnings = tuple(
@@ -272,7 +274,8 @@ def compare_desired(
     """What promoting A's desired state to B's would change in B's desired state."""
     a, b = load_leniently(name_a, settings), load_leniently(name_b, settings)
     sensitive = reconcile.sensitive_pointers(a) | reconcile.sensitive_pointers(b)
-    rules = DiffRules(sensitive=sensitive, default_at=reconcile.defaults(settings))
+    kind = reconcile.target_kind_of(b)
+    rules = DiffRules(sensitive=sensitive, default_at=reconcile.defaults(settings, kind))
     desired_a, desired_b = reconcile.render(a), reconcile.render(b)
     diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
@@ -297,7 +300,7 @@ def compare_live(
     skipped = (*ignore, *target_a.ignored, *target_b.ignored)
     rules = DiffRules(
         known_digests={**live_a.known_digests, **live_b.known_digests},
-        default_at=reconcile.defaults(settings),
+        default_at=reconcile.defaults(settings, target_b.kind),
     )
     diff = compute_diff(live_a.config, live_b.config, (), rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, skipped))

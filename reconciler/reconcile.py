@@ -10,19 +10,19 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
-from reconciler import loader, planfile, redact, safety, schema_match
+from reconciler import loader, notices, planfile, redact, safety, schema_match, sent, workdir
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
-from reconciler.diff import Change, DefaultLookup, DiffRules, compute_diff
+from reconciler.diff import DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import JSONObject, Pointer, get_at
+from reconciler.kratos_schema import KratosSchema, for_target
 from reconciler.plan import Plan, PlanOutcome, make_plan
 from reconciler.review import Note, preflight, review
-from reconciler.targets import ApplyOutcome, LiveState, Target
+from reconciler.targets import ApplyOutcome, LiveState, Target, TargetKind
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
 from reconciler.validate import ValidEnvironment, validate
@@ -39,6 +39,7 @@ class Settings:
 
     root: Path
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the API key
+    # Overrides the shipped Kratos config schema (--kratos-schema); None: reconciler/official.
     kratos_schema: Path | None = None
     rotate_secrets: bool = False
     client_factory: ClientFactory = OryClient
@@ -54,6 +55,10 @@ class ApplyResult:
     plan: Plan
     outcome: ApplyOutcome
     backup: Path | None = None
+    # The target's warnings split: about keys this environment sets (with file:line), and
+    # the rest (Ory Network sends the same five on every write, whatever it touched).
+    warnings: tuple[str, ...] = ()
+    unrelated_warnings: tuple[str, ...] = ()
 
 
 def environment_names(root: Path) -> list[str]:
@@ -120,49 +125,68 @@ def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]
         environment,
         render(environment),
         None,
-        schema_path=settings.kratos_schema,
-        requires_dsn=_requires_dsn(environment),
+        schema=schema_for(target_kind_of(environment), settings),
     )
 
 
-def _requires_dsn(environment: ValidEnvironment) -> bool:
-    # Only a self-hosted Kratos needs `dsn`; Ory Network has none (ory-api.md §1c).
+def target_kind_of(environment: ValidEnvironment) -> TargetKind:
+    """The kind of the environment's target, which decides the schema it is checked against."""
+    # A layer without a target is checked as leniently as any target it may serve: Ory Network
+    # (no `dsn`, Network-only keys allowed); each environment extending it is checked for real.
     target = environment.model.target
-    return target is not None and target.kratos_file is not None
+    return "kratos_file" if target is not None and target.kratos_file is not None else "ory_network"
+
+
+def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
+    """The shape a ``kind`` target's identity config must have (read on first use)."""
+    return for_target(kind, settings.kratos_schema)
 
 
 def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
     """Fetch live state, plan the changes and review them. Read-only: never writes."""
     desired = _render_for(environment, target)
-    _refuse_before_fetching(environment, desired.config, target.requires_dsn, settings)
+    _refuse_before_fetching(environment, desired.config, target.kind, settings)
     live = target.fetch()
     contents = _schema_contents(desired, live, settings)
     notes = review(
         environment,
         desired.config,
         live.config,
-        schema_path=settings.kratos_schema,
-        requires_dsn=target.requires_dsn,
+        schema=schema_for(target.kind, settings),
         contents=contents,
     )
-    return _plan_against(environment, target, live, settings, desired, contents, notes)
+    rotate = _rotations_due(environment, target, settings)
+    return _plan_against(environment, target, live, settings, desired, contents, notes, rotate)
+
+
+def _rotations_due(
+    environment: ValidEnvironment, target: Target, settings: Settings
+) -> dict[Pointer, str]:
+    rotate = environment.model.rotate
+    if not rotate:
+        return {}
+    name = environment.raw.name
+    versions = sent.recorded(settings.root, name, target.description)
+    where = loader.display_path(sent.state_path(settings.root, name))
+    return sent.due(rotate, versions, where)
 
 
 def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> None:
     """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
     check of the desired state alone), before a target is opened or anything is sent."""
-    _refuse_before_fetching(environment, render(environment), _requires_dsn(environment), settings)
+    _refuse_before_fetching(environment, render(environment), target_kind_of(environment), settings)
 
 
 def _refuse_before_fetching(
-    environment: ValidEnvironment, desired: JSONObject, requires_dsn: bool, settings: Settings
+    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
-    errors = preflight(
-        environment, desired, schema_path=settings.kratos_schema, requires_dsn=requires_dsn
+    errors = preflight(environment, desired, schema=schema_for(kind, settings))
+    problems = [note.describe() for note in errors] + notices.undeclared_rotations(
+        environment, desired
     )
-    if errors:
-        raise ConfigError([note.describe() for note in errors])
+    if problems:
+        raise ConfigError(problems)
 
 
 def _render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
@@ -274,8 +298,13 @@ def apply_plan(
     contents = _schema_contents(desired, outcome.state, settings)  # cached: no new fetch
     leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
-        raise ApplyError(_not_converged(leftover))
-    return ApplyResult(plan=plan, outcome=outcome, backup=backup)
+        raise ApplyError(notices.not_converged(leftover, plan))
+    sent_paths = {str(op["path"]) for op in plan.operations}
+    sent.record(
+        settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
+    )
+    related, unrelated = notices.split_warnings(outcome.warnings, environment, target)
+    return ApplyResult(plan, outcome, backup, related, unrelated)
 
 
 def _backup(plan: Plan, settings: Settings) -> Path | None:
@@ -310,6 +339,7 @@ def _plan_against(
     desired: rendering.Rendered,
     contents: Mapping[str, bytes],
     notes: tuple[Note, ...] = (),
+    rotate: Mapping[Pointer, str] | None = None,
 ) -> Plan:
     raw = environment.raw
     known = {**live.known_digests, **desired.digests}
@@ -317,13 +347,15 @@ def _plan_against(
         sensitive=sensitive_pointers(environment),
         ignored=target.ignored,
         known_digests=known,
-        default_at=defaults(settings),
-        defaults_complete=settings.kratos_schema is not None,
+        default_at=defaults(settings, target.kind),
+        defaults_complete=True,
         rotate_secrets=settings.rotate_secrets,
+        rotate=rotate or {},
         secrets_readable=isinstance(target, KratosFile),
         contents=contents,
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
+    diff = replace(diff, warnings=diff.warnings + notices.ignored_keys(diff.ignored, raw))
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
     plan = make_plan(
         raw.name,
@@ -333,6 +365,7 @@ def _plan_against(
         sensitive=rules.sensitive,
         file_refs=file_refs,
         notes=notes,
+        target_info=live.target,
     )
     return replace(plan, live_config=live.config)
 
@@ -361,7 +394,7 @@ def _content_cache(settings: Settings) -> ContentCache:
     key = (settings.root.resolve(), settings.fetch)
     with _caches_lock:
         if key not in _caches:
-            folder = settings.root / ".reconciler" / "cache" / "content"
+            folder = workdir.path(settings.root, "cache", "content")
             _caches[key] = ContentCache(folder, settings.fetch)
         return _caches[key]
 
@@ -376,20 +409,6 @@ def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
     )
 
 
-def defaults(settings: Settings) -> DefaultLookup:
-    """Kratos defaults: from the official schema when configured, else the documented ones."""
-    if settings.kratos_schema is None:
-        from reconciler.kratos_schema import documented_default
-
-        return documented_default
-    from reconciler.kratos_schema import default_at
-
-    return partial(default_at, config_schema_path=settings.kratos_schema)
-
-
-def _not_converged(leftover: tuple[Change, ...]) -> str:
-    paths = ", ".join(change.pointer for change in leftover)
-    return (
-        "the change was applied, but the target did not converge: these paths still differ "
-        f"from the desired state: {paths}. Run plan to see them."
-    )
+def defaults(settings: Settings, kind: TargetKind) -> DefaultLookup:
+    """Kratos defaults, from the schema that governs a ``kind`` target."""
+    return schema_for(kind, settings).default_at

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler import blobs, identity_schemas, kratos_schema, lint
+from reconciler import blobs, identity_schemas, lint, list_view
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -24,6 +23,7 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
+from reconciler.kratos_schema import KratosSchema
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
@@ -40,14 +40,22 @@ class Note:
     message: str
     where: str = ""
     fix: str = ""
+    # The reason the rule was disabled under ``lint: disable``: reported, but never blocks.
+    acknowledged: str = ""
 
     @property
     def is_error(self) -> bool:
-        return self.severity == "error"
+        return self.severity == "error" and not self.acknowledged
+
+    @property
+    def label(self) -> str:
+        if self.acknowledged:
+            return "Acknowledged"
+        return "Error" if self.is_error else "Warning"
 
     def describe(self) -> str:
         """``Error [rule] file:line:col: key: message`` (without the fix)."""
-        label = "Error" if self.is_error else "Warning"
+        label = self.label
         return f"{label} [{self.rule_id}] " + (
             f"{self.where}: {self.message}" if self.where else self.message
         )
@@ -58,67 +66,54 @@ def review(
     desired: JSONObject,
     live: JSONObject | None,
     *,
-    schema_path: Path | None,
-    requires_dsn: bool,
+    schema: KratosSchema,
     contents: Mapping[str, bytes] | None = None,
 ) -> tuple[Note, ...]:
-    """Check the rendered desired state (merged over ``live`` when given).
+    """Check the rendered desired state (merged over ``live`` when given) against the target's
+    ``schema`` (``kratos_schema.for_target``).
 
-    Pure but for reading the schema files. ``contents`` holds live content fetched by URL.
+    Pure. ``contents`` holds live content fetched by URL.
     """
     reviewer = _Reviewer(environment)
-    notes: list[Note] = reviewer.identity_schema_problems(desired, schema_path)
+    notes: list[Note] = reviewer.identity_schema_problems(desired, schema)
     notes += reviewer.unset_variables()
-    if schema_path is None:
-        notes.append(_NO_SCHEMA)
-    else:
-        merged = desired if live is None else lint.merge_over(live, desired)
-        assert isinstance(merged, dict)
-        notes += reviewer.schema_problems(
-            merged, desired, schema_path, requires_dsn, partial=live is None
-        )
-    findings = lint.lint(desired, live, schema_contents=contents, kratos_schema=schema_path)
+    merged = desired if live is None else lint.merge_over(live, desired)
+    assert isinstance(merged, dict)
+    notes += reviewer.schema_problems(merged, desired, schema, partial=live is None)
+    findings = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
-    notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
-    return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))
+    notes += [reviewer.finding(f, why) for f, why in lint.acknowledge(findings, disabled)]
+    return tuple(sorted(notes, key=_order))
+
+
+def _order(note: Note) -> tuple[bool, bool, bool, str, str]:
+    """Errors, then warnings, then acknowledged findings; located ones first."""
+    return (bool(note.acknowledged), not note.is_error, note.where == "", note.where, note.rule_id)
 
 
 def preflight(
     environment: ValidEnvironment,
     desired: JSONObject,
     *,
-    schema_path: Path | None,
-    requires_dsn: bool,
+    schema: KratosSchema,
 ) -> tuple[Note, ...]:
     """The errors that live state cannot change: checked before any request is sent."""
     reviewer = _Reviewer(environment)
-    notes = reviewer.identity_schema_problems(desired, schema_path)
-    if schema_path is not None:
-        notes += reviewer.schema_problems(desired, desired, schema_path, requires_dsn, partial=True)
+    notes = reviewer.identity_schema_problems(desired, schema)
+    notes += reviewer.schema_problems(desired, desired, schema, partial=True)
     return tuple(note for note in notes if note.is_error)
 
 
 @functools.lru_cache(maxsize=64)
-def _identity_schema_messages(content: bytes, schema_path: Path | None) -> tuple[str, ...]:
+def _identity_schema_messages(content: bytes, schema: KratosSchema) -> tuple[str, ...]:
     """What is wrong with one identity schema's content; the same schema (a shared base)
     is checked once per run, not once per environment and step."""
     try:
         document: JSONValue = loads_json(content)
     except (ValueError, UnicodeDecodeError) as exc:
         return (f" is neither JSON nor YAML: {exc}",)
-    if schema_path is None:
-        return ()
-    problems = kratos_schema.validate_identity_schema(document, schema_path)
+    problems = schema.validate_identity_schema(document)
     return tuple(f": {problem.message}" for problem in problems)
-
-
-_NO_SCHEMA = Note(
-    "schema",
-    "warning",
-    "the official Kratos config schema is not configured, so the config was not checked against it",
-    fix="pass --kratos-schema PATH or set RECONCILER_KRATOS_SCHEMA to Kratos' "
-    "embedx/config.schema.json",
-)
 
 
 def _written_by_user(desired: JSONObject, pointer: Pointer) -> bool:
@@ -149,25 +144,22 @@ class _Reviewer:
         return any(is_within(pointer, written) for written in self.written)
 
     def where(self, pointer: Pointer) -> str:
+        """``file:line:col: key``, list elements in the key named as the plan names them
+        (``identity.schemas[preset://email].url``, not an index into the file)."""
         if not self.owns(pointer):
             return ""
         location = self.raw.location(IDENTITY_CONFIG + pointer)
-        return str(location) if location else ""
+        if location is None:
+            return ""
+        key = list_view.labelled_key(IDENTITY_CONFIG + pointer, self.raw.data)
+        return str(replace(location, key=key))
 
     def schema_problems(
-        self,
-        document: JSONObject,
-        desired: JSONObject,
-        schema_path: Path,
-        requires_dsn: bool,
-        *,
-        partial: bool,
+        self, document: JSONObject, desired: JSONObject, schema: KratosSchema, *, partial: bool
     ) -> list[Note]:
         """Problems of ``document`` (``desired``, possibly merged over live)."""
         notes = []
-        for problem in kratos_schema.validate_config(
-            document, schema_path, require_dsn=requires_dsn
-        ):
+        for problem in schema.validate_config(document):
             if partial and problem.missing_required:
                 continue  # an environment declares only what it manages
             if self.unset_at(problem.pointer):
@@ -201,18 +193,18 @@ class _Reviewer:
             for name in info.unset_variables
         ]
 
-    def identity_schema_problems(self, desired: JSONObject, schema_path: Path | None) -> list[Note]:
+    def identity_schema_problems(self, desired: JSONObject, schema: KratosSchema) -> list[Note]:
         identity = desired.get("identity")
         schemas = identity.get("schemas") if isinstance(identity, dict) else None
         notes: list[Note] = []
         for index, entry in enumerate(schemas if isinstance(schemas, list) else []):
             if isinstance(entry, dict):
                 pointer = join_pointer(join_pointer("/identity/schemas", index), "url")
-                notes += self._identity_schema(entry, pointer, schema_path)
+                notes += self._identity_schema(entry, pointer, schema)
         return notes
 
     def _identity_schema(
-        self, entry: JSONObject, pointer: Pointer, schema_path: Path | None
+        self, entry: JSONObject, pointer: Pointer, schema: KratosSchema
     ) -> list[Note]:
         if identity_schemas.is_preset(entry):
             return []  # Ory's own schema (preset://blank has no traits, and that is fine)
@@ -224,9 +216,11 @@ class _Reviewer:
         name = f"identity schema {entry.get('id')!s}{source}"
         return [
             Note("identity-schema", "error", f"{name}{message}", self.where(pointer))
-            for message in _identity_schema_messages(content, schema_path)
+            for message in _identity_schema_messages(content, schema)
         ]
 
-    def finding(self, finding: lint.Finding) -> Note:
+    def finding(self, finding: lint.Finding, acknowledged: str = "") -> Note:
         where = next((self.where(p) for p in finding.pointers if self.where(p)), "")
-        return Note(finding.rule_id, finding.severity, finding.message, where, finding.fix)
+        return Note(
+            finding.rule_id, finding.severity, finding.message, where, finding.fix, acknowledged
+        )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
-from reconciler.kratos_schema import documented_default
+from reconciler.kratos_schema import kratos_default
 
 Impact = Literal["weakens", "strengthens", "neutral"]
 Action = Literal["add", "change", "reset"]
@@ -221,7 +221,7 @@ def _leaves(value: JSONValue, pointer: Pointer) -> Iterator[tuple[Pointer, JSONV
 def _with_default(leaves: dict[Pointer, JSONValue], pointer: Pointer) -> JSONValue:
     if pointer in leaves:
         return leaves[pointer]
-    return documented_default(pointer)[1]
+    return kratos_default(pointer)
 
 
 def _judge_leaf(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
@@ -257,7 +257,7 @@ def _hook_verdicts(pointer: Pointer, before: JSONValue, after: JSONValue) -> Ite
 def _effective(pointer: Pointer, value: JSONValue, present: bool) -> JSONValue:
     if present:
         return value
-    return documented_default(pointer)[1]
+    return kratos_default(pointer)
 
 
 def classify(

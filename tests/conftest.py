@@ -16,10 +16,12 @@ from reconciler.cli import main
 from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
-KRATOS_SCHEMA = SHARED / "ory" / "kratos-v26.2.0" / "embedx" / "config.schema.json"
-FIXTURE_PROJECT = SHARED / "ory" / "ory-cli" / "fixtures" / "project-get-response.config.json"
-QUICKSTART = SHARED / "ory" / "kratos-v26.2.0" / "contrib" / "quickstart" / "kratos"
+# Real Ory documents copied into the repository; origins in tests/fixtures/SOURCES.md.
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+KRATOS = FIXTURES / "kratos-v26.2.0"
+FIXTURE_PROJECT = FIXTURES / "ory-cli" / "fixtures" / "project-get-response.config.json"
+QUICKSTART = KRATOS / "contrib" / "quickstart" / "kratos"
+MFA_OPTIONAL = KRATOS / "test" / "e2e" / "profiles" / "mfa-optional"
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,13 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     def runner(
         *args: str, env: Mapping[str, str] | None = None, root: Path | None = None
     ) -> Result:
-        for name in ("ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "NO_COLOR"):
+        for name in (
+            "ORY_WORKSPACE_API_KEY",
+            "ORY_CONSOLE_API_URL",
+            "NO_COLOR",
+            "RECONCILER_KRATOS_SCHEMA",  # the shipped schemas, as after `pip install`
+        ):
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("RECONCILER_KRATOS_SCHEMA", str(KRATOS_SCHEMA))
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
         capsys.readouterr()

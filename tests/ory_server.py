@@ -3,10 +3,13 @@
 It implements the contract of ``GET /projects/{project_id}``,
 ``PATCH /projects/{project_id}`` (deprecated, no revision check) and
 ``PATCH /projects/{project_id}/revision/{revision_id}`` from the Ory OpenAPI spec
-(``shared/ory/ory-sdk/spec/client/v1.22.65.json``) and imitates the server-side
+(v1.22.65, its tested part in ``fixtures/ory-sdk/spec-subset.json``) and imitates the server-side
 transformations Ory Network applies to the identity (Kratos) config, as documented in
 ``shared/docs/ory-api.md`` §1a ("Server-side transformations a diff engine must
-normalise") and §1c.
+normalise") and §1c, and behaves as ``shared/docs/ory-network-behaviour.md`` says Ory Network
+really does (secrets absent on read, only add/remove/replace, unknown keys dropped,
+Network-only keys, fixed warnings, rate-limit buckets, 409s, stale reads, asynchronous schema
+renaming): see ``ory_behaviour.py``, where each behaviour cites its source.
 
 Usage::
 
@@ -44,45 +47,28 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import jsonpatch
-import jsonpointer
+import ory_behaviour as ory
 import pytest
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
+from ory_behaviour import DEFAULT_READ_RULES, PatchError, RateMeter, ReadRules
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from reconciler import official
+
 JSONObject = dict[str, Any]
 
-SHARED: Final = Path(__file__).resolve().parents[2] / "shared"
-FIXTURE_PROJECT: Final = (
-    SHARED / "ory" / "ory-cli" / "fixtures" / "project-get-response.config.json"
-)
-KRATOS_SCHEMA: Final = SHARED / "ory" / "kratos-v26.2.0" / "embedx" / "config.schema.json"
-TRACING_SCHEMA: Final = SHARED / "ory" / "kratos-v26.2.0" / "oryx" / "otelx" / "config.schema.json"
+FIXTURES: Final = Path(__file__).resolve().parent / "fixtures"  # origins: fixtures/SOURCES.md
+FIXTURE_PROJECT: Final = FIXTURES / "ory-cli" / "fixtures" / "project-get-response.config.json"
+# The Kratos v26.2.0 schemas shipped in the package (reconciler/official/PROVENANCE.md).
+KRATOS_SCHEMA: Final = official.KRATOS_RELEASE_CONFIG
+TRACING_SCHEMA: Final = official.TRACING_CONFIG
 
 DEFAULT_STORAGE_BASE: Final = "https://storage.googleapis.com/bac-gcs-test"
-
-#: Replaces secrets on read (choice: Ory's exact marker is not documented; ory-api.md §1a
-#: item 6 only says secrets "may not be returned"). Used for OIDC ``client_secret`` /
-#: ``apple_private_key`` and as the password of ``courier.smtp.connection_uri``
-#: (``smtps://user:***@host:465``).
-REDACTED: Final = "***"
-
-#: ``code`` of the warnings for ignored server-managed keys (choice: ory-api.md §1a
-#: "successfulProjectUpdate" documents the message text, not the code).
-WARNING_CODE_IGNORED_KEY: Final = 1
-
-#: Server-managed identity-config keys (ory-api.md §1a item 5, from ory/cli#179).
-SERVER_MANAGED_KEYS: Final[tuple[tuple[str, ...], ...]] = (
-    ("serve",),
-    ("cookies", "domain"),
-    ("cookies", "path"),
-    ("session", "cookie", "domain"),
-    ("session", "cookie", "name"),
-)
 
 #: Fields of the project document a PATCH cannot change (``readOnly`` in the spec's
 #: ``project`` schema); changes to them are silently reverted (choice).
@@ -112,14 +98,22 @@ _MISSING: Final = object()
 class ApiError(Exception):
     """An error response in the herodot shape (ory-api.md §1a "errorGeneric")."""
 
-    def __init__(self, status: int, reason: str, message: str | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str | None = None, error_id: str | None = None
+    ) -> None:
         super().__init__(f"{status}: {reason}")
         self.status = status
         self.reason = reason
         self.message = message or _HERODOT_MESSAGES.get(status, HTTPStatus(status).phrase)
+        self.error_id = error_id
 
 
-def error_body(status: int, message: str | None = None, reason: str | None = None) -> JSONObject:
+def error_body(
+    status: int,
+    message: str | None = None,
+    reason: str | None = None,
+    error_id: str | None = None,
+) -> JSONObject:
     """``{"error": {"code", "status", "request", "message", "reason"}}`` as Ory returns it."""
     content: JSONObject = {
         "code": status,
@@ -129,6 +123,8 @@ def error_body(status: int, message: str | None = None, reason: str | None = Non
     }
     if reason is not None:
         content["reason"] = reason
+    if error_id is not None:
+        content["id"] = error_id
     return {"error": content}
 
 
@@ -284,6 +280,7 @@ def _kratos() -> _KratosSchema:
     §1c), compiled once per process."""
     schema = json.loads(KRATOS_SCHEMA.read_text(encoding="utf-8"))
     schema["required"] = [key for key in schema["required"] if key != "dsn"]
+    ory.add_network_only_keys(schema)
     tracing = json.loads(TRACING_SCHEMA.read_text(encoding="utf-8"))
     registry: Registry[Any] = Registry().with_resource(
         "ory://tracing-config", DRAFT7.create_resource(tracing)
@@ -297,7 +294,7 @@ def _fixture_project_raw() -> str:
 
 
 def fixture_project() -> JSONObject:
-    """A fresh copy of the CLI fixture project document, exactly as stored in shared/."""
+    """A fresh copy of the CLI fixture project document, exactly as stored in fixtures/."""
     result: JSONObject = json.loads(_fixture_project_raw())
     return result
 
@@ -361,104 +358,6 @@ def _get(doc: Any, path: tuple[str, ...]) -> Any:
     return doc
 
 
-def _set(doc: JSONObject, path: tuple[str, ...], value: Any) -> None:
-    """Set (or, for ``_MISSING``, delete) ``path``; gives up if a parent is not an object."""
-    for key in path[:-1]:
-        if value is _MISSING and not isinstance(doc.get(key), dict):
-            return
-        child = doc.setdefault(key, {})
-        if not isinstance(child, dict):
-            return
-        doc = child
-    if value is _MISSING:
-        doc.pop(path[-1], None)
-    else:
-        doc[path[-1]] = copy.deepcopy(value)
-
-
-def _leaves(value: Any, prefix: str) -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for key, child in value.items():
-            out.update(_leaves(child, f"{prefix}.{key}"))
-        return out
-    return {} if value is _MISSING else {prefix: value}
-
-
-def _redact_uri(uri: str) -> str:
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:{REDACTED}@{hostport}").geturl()
-
-
-_OIDC_SECRET_KEYS: Final = ("client_secret", "apple_private_key")
-
-
-def _oidc_providers(config: Any) -> list[JSONObject]:
-    providers = _get(config, ("selfservice", "methods", "oidc", "config", "providers"))
-    return [p for p in providers if isinstance(p, dict)] if isinstance(providers, list) else []
-
-
-def redact_identity_config(config: JSONObject) -> JSONObject:
-    """A copy of ``config`` as GET returns it: SMTP password and OIDC secrets replaced by
-    ``REDACTED`` (ory-api.md §1a item 6: secrets are treated as write-only)."""
-    out = copy.deepcopy(config)
-    uri = _get(out, ("courier", "smtp", "connection_uri"))
-    if isinstance(uri, str):
-        out["courier"]["smtp"]["connection_uri"] = _redact_uri(uri)
-    for provider in _oidc_providers(out):
-        for key in _OIDC_SECRET_KEYS:
-            if isinstance(provider.get(key), str) and provider[key]:
-                provider[key] = REDACTED
-    return out
-
-
-def _restore_secrets(config: JSONObject, previous: JSONObject) -> None:
-    """A redacted value sent back keeps the stored secret; anything else is stored."""
-    path = ("courier", "smtp", "connection_uri")
-    old_uri, new_uri = _get(previous, path), _get(config, path)
-    if isinstance(old_uri, str) and new_uri == _redact_uri(old_uri):
-        _set(config, path, old_uri)
-    old_providers = _oidc_providers(previous)
-    by_id = {p.get("id"): p for p in old_providers}
-    for index, provider in enumerate(_oidc_providers(config)):
-        old = by_id.get(provider.get("id"))
-        if old is None and index < len(old_providers):
-            old = old_providers[index]
-        for key in _OIDC_SECRET_KEYS:
-            if provider.get(key) == REDACTED and old is not None and key in old:
-                provider[key] = old[key]
-
-
-def _revert_server_managed(config: JSONObject, previous: JSONObject) -> list[JSONObject]:
-    """ory-api.md §1a item 5 / "successfulProjectUpdate": server-managed keys cannot be
-    set; a change is reverted and reported once per changed (dotted) leaf key."""
-    warnings: list[JSONObject] = []
-    for path in SERVER_MANAGED_KEYS:
-        old, new = _get(previous, path), _get(config, path)
-        if old == new:
-            continue
-        prefix = ".".join(path)
-        old_leaves, new_leaves = _leaves(old, prefix), _leaves(new, prefix)
-        changed = sorted(
-            key
-            for key in old_leaves.keys() | new_leaves.keys()
-            if old_leaves.get(key, _MISSING) != new_leaves.get(key, _MISSING)
-        ) or [prefix]
-        warnings += [
-            {
-                "code": WARNING_CODE_IGNORED_KEY,
-                "message": f"Configuration key `{key}` can not be set and will be ignored.",
-            }
-            for key in changed
-        ]
-        _set(config, path, old)
-    return warnings
-
-
 # --------------------------------------------------------------------------- the pipeline
 
 
@@ -468,6 +367,13 @@ class _Normaliser:
 
     storage_base: str
     files: dict[str, bytes] = field(default_factory=dict)
+    # ory-network-behaviour.md §3/§5: unknown keys are dropped (False: refused with 400).
+    drop_unknown: bool = True
+    dropped_paths: tuple[tuple[str, ...], ...] = ory.DEFAULT_DROPPED_PATHS
+    # Ids of schemas identities use: dropping one is a 409 (§1.1, ory/docs#2681).
+    schemas_in_use: frozenset[str] = frozenset()
+    # Hash id -> the id and url the client sent, for schemas renamed by this run.
+    renamed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def store(self, data: bytes, ext: str) -> str:
         name = f"{sha512_hex(data)}.{ext}"
@@ -476,6 +382,10 @@ class _Normaliser:
 
     def run(self, config: JSONObject, previous: JSONObject | None) -> JSONObject:
         kratos = _kratos()
+        if self.drop_unknown:
+            for path in self.dropped_paths:
+                ory.delete(config, path)
+            kratos.visit(config, kratos.schema, ory.drop_unknown_keys)
         # Item 4 "Defaults are materialised"; remove => the default reappears (§1a PUT vs PATCH).
         kratos.visit(config, kratos.schema, _fill_defaults)
         self._schemas(config, previous)
@@ -500,12 +410,20 @@ class _Normaliser:
                 is_preset = isinstance(schema_id, str) and schema_id.startswith("preset://")
                 if not is_preset and isinstance(url, str) and url.startswith("base64://"):
                     data = self._decode(url, f"identity.schemas.{len(result)}.url")
+                    self.renamed.setdefault(sha512_hex(data), (schema_id, url))
                     schema["url"] = self.store(data, "json")
                     schema["id"] = renamed[schema_id] = sha512_hex(data)
             if not any(isinstance(s, dict) and s.get("id") == _id_of(schema) for s in result):
                 result.append(schema)
         for old in _get(previous, ("identity", "schemas")) if previous else []:
             if isinstance(old, dict) and all(_id_of(s) != old.get("id") for s in result):
+                if old.get("id") in self.schemas_in_use:
+                    raise ApiError(
+                        409,
+                        f"Identity schema {old.get('id')} is in use by identities and cannot "
+                        "be removed.",
+                        message="The identity schema is in use by identities (in_use_by_identity)",
+                    )
                 result.append(copy.deepcopy(old))
         identity["schemas"] = result
         default = identity.get("default_schema_id")
@@ -629,7 +547,7 @@ FaultKind = Literal["status", "pass", "drop", "reset", "delay"]
 class _Fault:
     status: int
     body: JSONObject | None
-    headers: dict[str, str]
+    headers: Headers
     remaining: int
     methods: tuple[str, ...]
     kind: FaultKind = "status"
@@ -640,6 +558,10 @@ class _Fault:
     def shape(self, real: _Response | None) -> _Response:
         """The response actually sent, given the real one (None when not processed)."""
         if self.kind == "status":
+            if self.status == 429 and self.body is None:
+                # ory-network-behaviour.md §6: "Ory sends an empty body with a 429" (TF
+                # @0061f2dd ratelimit.go).
+                return _Response(429, b"", self.headers, content_type="text/plain")
             payload = self.body if self.body is not None else error_body(self.status)
             return _json_response(self.status, payload, self.headers)
         assert real is not None or self.kind == "reset"
@@ -653,19 +575,31 @@ class _Fault:
         return base
 
 
+#: Response headers as (name, value) pairs: a name may repeat (one rate-limit bucket each).
+Headers = list[tuple[str, str]]
+
+
+def _pairs(headers: Mapping[str, str] | Headers | None) -> Headers:
+    if headers is None:
+        return []
+    return list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+
+
 @dataclass(frozen=True)
 class _Response:
     status: int
     body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Headers = field(default_factory=list)
     content_type: str = "application/json"
     cut_after: int | None = None  # close the connection after this many response bytes
     reset: bool = False  # reset the connection instead of answering
     delay: float = 0.0  # seconds to wait before answering
 
 
-def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Response:
-    return _Response(status, json.dumps(payload).encode(), dict(headers or {}))
+def _json_response(
+    status: int, payload: Any, headers: Mapping[str, str] | Headers | None = None
+) -> _Response:
+    return _Response(status, json.dumps(payload).encode(), _pairs(headers))
 
 
 # --------------------------------------------------------------------------- the server
@@ -676,9 +610,39 @@ class OryTestServer:
 
     Seeded with the CLI fixture project (``project_id``); see the module docstring."""
 
-    def __init__(self, *, storage_base: str = DEFAULT_STORAGE_BASE, local_storage: bool = False):
+    def __init__(
+        self,
+        *,
+        storage_base: str = DEFAULT_STORAGE_BASE,
+        local_storage: bool = False,
+        read_rules: ReadRules = DEFAULT_READ_RULES,
+        drop_unknown: bool = True,
+        dropped_paths: tuple[tuple[str, ...], ...] = ory.DEFAULT_DROPPED_PATHS,
+        warn_every_write: bool = True,
+        rate_meter: RateMeter | None = None,
+        stale_reads: int = 0,
+        async_schema_rename: bool = True,
+    ):
+        """Each keyword switches one documented behaviour (ory_behaviour.py):
+        ``read_rules`` what GET leaves out; ``drop_unknown`` unknown keys dropped with 200
+        (False: 400 as the OSS schema says); ``dropped_paths`` keys Ory drops although the
+        OSS schema allows them; ``warn_every_write`` the five fixed warnings on every write
+        (False: none); ``rate_meter`` opt-in 429s from per-route buckets; ``stale_reads`` how
+        many GETs after a write still show the project as it was; ``async_schema_rename``
+        the PATCH response keeps the sent schema id (False: the hash id at once)."""
         self.storage_base = storage_base
         self.local_storage = local_storage
+        self.read_rules = read_rules
+        self.drop_unknown = drop_unknown
+        self.dropped_paths = dropped_paths
+        self.warn_every_write = warn_every_write
+        self.rate_meter = rate_meter
+        self.stale_reads = stale_reads
+        self.async_schema_rename = async_schema_rename
+        #: Ids of identity schemas that identities use: a write dropping one is a 409.
+        self.schemas_in_use: set[str] = set()
+        # project id -> (the document as it was before the last write, GETs left to show it)
+        self._stale: dict[str, tuple[JSONObject, int]] = {}
         self.workspace_key = "ory_wak_test_" + secrets.token_hex(16)
         self.project_key = "ory_pat_test_" + secrets.token_hex(16)
         self.latency = 0.0
@@ -816,16 +780,27 @@ class OryTestServer:
             return str(project["revision_id"])
 
     def _normalise(self, config: JSONObject, previous: JSONObject | None) -> JSONObject:
-        normaliser = _Normaliser(self.storage_base)
-        result = normaliser.run(config, previous)
-        self.storage.update(normaliser.files)
+        result, _ = self._normalise_renaming(config, previous)
         return result
 
-    @staticmethod
-    def _public(project: JSONObject) -> JSONObject:
+    def _normalise_renaming(
+        self, config: JSONObject, previous: JSONObject | None
+    ) -> tuple[JSONObject, dict[str, tuple[Any, Any]]]:
+        normaliser = _Normaliser(
+            self.storage_base,
+            drop_unknown=self.drop_unknown,
+            dropped_paths=self.dropped_paths,
+            schemas_in_use=frozenset(self.schemas_in_use),
+        )
+        result = normaliser.run(config, previous)
+        self.storage.update(normaliser.files)
+        return result, normaliser.renamed
+
+    def _public(self, project: JSONObject) -> JSONObject:
+        """The project as a read shows it (ory_behaviour.ReadRules)."""
         out = copy.deepcopy(project)
         identity = out["services"]["identity"]
-        identity["config"] = redact_identity_config(identity["config"])
+        identity["config"] = self.read_rules.view(identity["config"])
         return out
 
     # ------------------------------------------------------------------ test helpers
@@ -848,21 +823,26 @@ class OryTestServer:
         self,
         status: int,
         body: JSONObject | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | Headers | None = None,
         times: int = 1,
         methods: tuple[str, ...] = ("GET", "PATCH"),
     ) -> None:
         """Answer the next ``times`` ``/projects`` requests whose method is in ``methods``
-        with ``status`` (body defaults to a herodot error), before auth and without
-        touching state. Faults are consumed in the order they were queued."""
-        self._queue(_Fault(status, body, dict(headers or {}), times, _upper(methods)))
+        with ``status`` (body defaults to a herodot error; a 429's to empty, as Ory sends
+        it), before auth and without touching state. Faults are consumed in order."""
+        self._queue(_Fault(status, body, _pairs(headers), times, _upper(methods)))
+
+    def rate_limit_next(self, times: int = 1, methods: tuple[str, ...] = ("GET", "PATCH")) -> None:
+        """Answer the next matching requests with Ory's most common 429 (§6): empty body,
+        ``x-ratelimit-reset: 0`` from the burst bucket, one header line per bucket."""
+        self.fail_next(429, headers=ory.rate_limit_headers(), times=times, methods=methods)
 
     def fail_after_apply(
         self, status: int = 500, times: int = 1, methods: tuple[str, ...] = ("PATCH",)
     ) -> None:
         """Handle the next matching requests for real (a PATCH is applied and the revision
         moves), then answer ``status`` with a herodot error instead of the real answer."""
-        self._queue(_Fault(status, None, {}, times, _upper(methods), process=True))
+        self._queue(_Fault(status, None, [], times, _upper(methods), process=True))
 
     def drop_next(
         self, after_bytes: int = 0, times: int = 1, methods: tuple[str, ...] = ("GET", "PATCH")
@@ -870,7 +850,7 @@ class OryTestServer:
         """Handle the next matching requests for real (a PATCH is applied), send only the
         first ``after_bytes`` bytes of the HTTP response (status line and headers
         included), then close the connection."""
-        fault = _Fault(0, None, {}, times, _upper(methods), kind="drop", process=True)
+        fault = _Fault(0, None, [], times, _upper(methods), kind="drop", process=True)
         fault.after_bytes = after_bytes
         self._queue(fault)
 
@@ -883,14 +863,14 @@ class OryTestServer:
     ) -> None:
         """Reset the connection (TCP RST) of the next matching requests without answering;
         with ``apply_first`` the request is handled for real first (a PATCH is applied)."""
-        self._queue(_Fault(0, None, {}, times, _upper(methods), kind="reset", process=apply_first))
+        self._queue(_Fault(0, None, [], times, _upper(methods), kind="reset", process=apply_first))
 
     def delay_next(
         self, seconds: float, times: int = 1, methods: tuple[str, ...] = ("GET", "PATCH")
     ) -> None:
         """Handle the next matching requests for real, then wait ``seconds`` before
         answering (a client with a shorter timeout gives up; a PATCH is applied anyway)."""
-        fault = _Fault(0, None, {}, times, _upper(methods), kind="delay", process=True)
+        fault = _Fault(0, None, [], times, _upper(methods), kind="delay", process=True)
         fault.delay = seconds
         self._queue(fault)
 
@@ -904,9 +884,9 @@ class OryTestServer:
         "answer normally" (e.g. ``[503, 429, None]``: two failures, then the real answer)."""
         for status in statuses:
             if status is None:
-                self._queue(_Fault(0, None, {}, 1, _upper(methods), kind="pass", process=True))
+                self._queue(_Fault(0, None, [], 1, _upper(methods), kind="pass", process=True))
             else:
-                self._queue(_Fault(status, None, dict(headers or {}), 1, _upper(methods)))
+                self._queue(_Fault(status, None, _pairs(headers), 1, _upper(methods)))
 
     def _queue(self, fault: _Fault) -> None:
         with self._lock:
@@ -920,18 +900,26 @@ class OryTestServer:
         """Answer one request (called by the HTTP handler thread)."""
         if path.startswith("/storage/"):
             return self._serve_storage(unquote(path.removeprefix("/storage/")))
+        metered: Headers = []
+        if self.rate_meter is not None:
+            allowed, metered = self.rate_meter.take(f"{method} {_route_of(path)}")
+            if not allowed:
+                return _Response(429, b"", metered, content_type="text/plain")  # §6
         fault = self._take_fault(method)
         if fault is None:
-            return self._answer(method, path, headers, body)
-        real = self._answer(method, path, headers, body) if fault.process else None
-        return fault.shape(real)
+            response = self._answer(method, path, headers, body)
+        else:
+            real = self._answer(method, path, headers, body) if fault.process else None
+            response = fault.shape(real)
+        return replace(response, headers=[*response.headers, *metered])
 
     def _answer(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> _Response:
         try:
             self._authorize(headers)
             return self._route(method, path, body)
         except ApiError as exc:
-            return _json_response(exc.status, error_body(exc.status, exc.message, exc.reason))
+            payload = error_body(exc.status, exc.message, exc.reason, exc.error_id)
+            return _json_response(exc.status, payload)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -991,12 +979,22 @@ class OryTestServer:
 
     def _get(self, project_id: str) -> _Response:
         with self._lock:
-            return _json_response(200, self._public(self._existing(project_id)))
+            current = self._existing(project_id)
+            stale, left = self._stale.get(project_id, (current, 0))
+            if left > 0:
+                # ory-network-behaviour.md §4/§8.1 item 11: "GetProject called right after a
+                # patch can return a stale revision" (TF @8ffe465b emailtemplate Read).
+                self._stale[project_id] = (stale, left - 1)
+                return _json_response(200, self._public(stale))
+            return _json_response(200, self._public(current))
 
     def _patch(self, project_id: str, revision_id: str | None, body: bytes) -> _Response:
         with self._lock:
             current = self._existing(project_id)
             if revision_id is not None and revision_id != current["revision_id"]:
+                # §1.1: the spec documents a 409 errorGeneric on the revision endpoint; its
+                # message and reason are unpublished (choice); the spec's errorGeneric ``id``
+                # enum has no value for it, so other 409s differ in message and reason only.
                 raise ApiError(
                     409,
                     f"Revision {revision_id} is not the current revision "
@@ -1004,32 +1002,60 @@ class OryTestServer:
                     message="The revision this patch was generated for is stale: the project "
                     "configuration has changed since",
                 )
-            project, warnings = self._apply(current, _parse_ops(body))
+            project, renamed = self._apply(current, _parse_ops(body))
             project["revision_id"] = str(uuid.uuid4())
             self._projects[project_id] = project
+            if self.stale_reads:
+                self._stale[project_id] = (current, self.stale_reads)
             self.applied_patches.append(project["revision_id"])
-            return _json_response(200, {"project": self._public(project), "warnings": warnings})
+            shown = self._public(project)
+            if self.async_schema_rename:
+                _before_renaming(shown["services"]["identity"]["config"], renamed)
+            # §3: the same five warnings on every write, whatever it touched (ory/cli#179).
+            warnings = list(ory.IGNORED_KEY_WARNINGS) if self.warn_every_write else []
+            return _json_response(200, {"project": shown, "warnings": warnings})
 
-    def _apply(self, current: JSONObject, ops: list[Any]) -> tuple[JSONObject, list[JSONObject]]:
-        """Apply client ops to the document the client sees (redacted), then the pipeline."""
+    def _apply(
+        self, current: JSONObject, ops: list[Any]
+    ) -> tuple[JSONObject, dict[str, tuple[Any, Any]]]:
+        """Apply client ops to the document the client sees, then the pipeline."""
         try:
-            project: JSONObject = jsonpatch.apply_patch(self._public(current), ops)
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            project = ory.apply_patch(self._public(current), ops)
+        except PatchError as exc:
             raise ApiError(400, f"Unable to apply JSON Patch: {exc}") from None
-        except (TypeError, KeyError, IndexError, ValueError, AttributeError) as exc:
-            raise ApiError(400, f"Unable to apply JSON Patch: {exc!r}") from None
-        if not isinstance(project, dict):
-            raise ApiError(400, "The patched project document must be a JSON object.")
         for key in READ_ONLY_PROJECT_FIELDS:
             project[key] = current[key]
         config = _get(project, ("services", "identity", "config"))
         if not isinstance(config, dict):
             raise ApiError(400, "`services.identity.config` must be a JSON object.")
         previous = current["services"]["identity"]["config"]
-        _restore_secrets(config, previous)
-        warnings = _revert_server_managed(config, previous)
-        project["services"]["identity"]["config"] = self._normalise(config, previous)
-        return project, warnings
+        ory.keep_withheld(config, previous, self.read_rules)
+        ory.revert_server_managed(config, previous)
+        normalised, renamed = self._normalise_renaming(config, previous)
+        project["services"]["identity"]["config"] = normalised
+        return project, renamed
+
+
+def _before_renaming(config: JSONObject, renamed: dict[str, tuple[Any, Any]]) -> None:
+    """§4: "The Ory API initially stores the schema with the user-provided schema_id, then
+    asynchronously transforms it to a hash-based ID"; the PATCH response "may contain the
+    user-provided schema_id" (TF @0809792d identityschema/resource.go). So the response shows
+    the ids and urls this write sent; the next GET shows the hash ids."""
+    identity = config.get("identity")
+    if not renamed or not isinstance(identity, dict):
+        return
+    for schema in identity.get("schemas") or []:
+        if isinstance(schema, dict) and schema.get("id") in renamed:
+            schema["id"], schema["url"] = renamed[str(schema["id"])]
+    default = identity.get("default_schema_id")
+    if default in renamed:
+        identity["default_schema_id"] = renamed[str(default)][0]
+
+
+def _route_of(path: str) -> str:
+    """``/projects/{id}/revision/{rev}`` -> ``/projects/*/revision/*``: one bucket per route."""
+    parts = path.strip("/").split("/")
+    return "/" + "/".join(p if i % 2 == 0 else "*" for i, p in enumerate(parts))
 
 
 def _upper(methods: tuple[str, ...]) -> tuple[str, ...]:
@@ -1104,7 +1130,7 @@ class _Handler(BaseHTTPRequestHandler):
         head += [f"Server: {self.version_string()}", f"Date: {self.date_time_string()}"]
         head += [f"Content-Type: {response.content_type}"]
         head += [f"Content-Length: {len(response.body)}"]
-        head += [f"{name}: {value}" for name, value in response.headers.items()]
+        head += [f"{name}: {value}" for name, value in response.headers]
         raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body
         if response.cut_after is None:
             self.wfile.write(raw)

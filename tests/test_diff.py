@@ -12,10 +12,9 @@ from reconciler import blobs
 from reconciler.diff import Change, DiffRules, compute_diff, duration_ns
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import make_plan, patched
+from reconciler.targets.ory_network import SERVER_MANAGED
 
 from conftest import FIXTURE_PROJECT
-
-SERVER_MANAGED = ("/serve", "/cookies", "/session/cookie")
 
 
 def live_config() -> Any:
@@ -141,19 +140,77 @@ def test_values_from_variables_are_not_compared() -> None:
     assert len(changes(desired, live)) == 1
 
 
-def test_server_managed_keys_are_never_planned() -> None:
+def test_only_the_server_managed_leaves_are_never_planned() -> None:
     live = live_config()
     desired: Any = {
-        "cookies": {"domain": "x.test"},
+        "cookies": {"domain": "x.test", "same_site": "Strict"},
         "serve": {"public": {"base_url": "https://x"}},
+        "session": {"cookie": {"name": "mine", "persistent": True, "same_site": "None"}},
     }
     diff = compute_diff(desired, live, ("/session/cookie/name",), DiffRules(ignored=SERVER_MANAGED))
+    assert [(c.pointer, c.desired) for c in diff.changes] == [
+        ("/cookies/same_site", "Strict"),
+        ("/session/cookie/persistent", True),
+        ("/session/cookie/same_site", "None"),
+    ]
+    assert diff.ignored == ("/cookies/domain", "/serve", "/session/cookie/name")
+
+
+def test_server_managed_leaves_are_left_out_of_a_value_added_whole() -> None:
+    live: Any = {"session": {}}
+    desired: Any = {"session": {"cookie": {"name": "mine", "persistent": True}}}
+    diff = compute_diff(desired, live, (), DiffRules(ignored=SERVER_MANAGED))
+    assert [(c.pointer, c.desired) for c in diff.changes] == [
+        ("/session/cookie", {"persistent": True})
+    ]
+    assert diff.ignored == ("/session/cookie/name",)
+
+
+def test_a_withheld_key_absent_from_live_is_not_compared_unless_rotated() -> None:
+    live: Any = {"courier": {"smtp": {"from_name": "Acme"}}, "session": {}}
+    desired: Any = {
+        "courier": {"smtp": {"connection_uri": "smtps://u:p@h"}},
+        "session": {"earliest_possible_extend": "1h"},
+    }
+    diff = compute_diff(desired, live, (), DiffRules())
     assert diff.changes == ()
-    assert diff.warnings == (
-        "/cookies is managed by the target itself and is never planned",
-        "/serve is managed by the target itself and is never planned",
-        "/session/cookie/name is managed by the target itself and is never planned",
-    )
+    assert diff.unverified == ("/courier/smtp/connection_uri", "/session/earliest_possible_extend")
+    rotated = compute_diff(desired, live, (), DiffRules(rotate_secrets=True))
+    assert [c.pointer for c in rotated.changes] == [
+        "/courier/smtp/connection_uri",
+        "/session/earliest_possible_extend",
+    ]
+    marked = DiffRules(rotate={"/session/earliest_possible_extend": "rotate: 2 (last sent: 1)"})
+    assert [(c.pointer, c.note) for c in compute_diff(desired, live, (), marked).changes] == [
+        ("/session/earliest_possible_extend", "rotate: 2 (last sent: 1)")
+    ]
+    # Without the parent, live shows it unset: the parent is added with it.
+    unset = compute_diff(desired, {"courier": {}, "session": {}}, (), DiffRules())
+    assert [c.pointer for c in unset.changes] == ["/courier/smtp"]
+    # A Kratos file returns everything: there absence means absent.
+    readable = compute_diff(desired, live, (), DiffRules(secrets_readable=True))
+    assert len(readable.changes) == 2
+
+
+def test_a_withheld_key_inside_a_list_item_does_not_make_the_list_differ() -> None:
+    hook: Any = {"hook": "web_hook", "config": {"url": "https://h", "auth": {"type": "api_key"}}}
+    live: Any = {"hooks": [hook]}
+    desired: Any = {
+        "hooks": [
+            {
+                "hook": "web_hook",
+                "config": {
+                    "url": "https://h",
+                    "auth": {"type": "api_key", "config": {"value": "k"}},
+                },
+            }
+        ]
+    }
+    # The auth config itself is missing, so the list differs; only the withheld leaf is excused.
+    assert len(compute_diff(desired, live, (), DiffRules()).changes) == 1
+    hook["config"]["auth"]["config"] = {}
+    assert compute_diff(desired, live, (), DiffRules()).changes == ()
+    assert len(compute_diff(desired, live, (), DiffRules(rotate_secrets=True)).changes) == 1
 
 
 def test_removal_is_a_reset_unless_live_already_has_the_default() -> None:

@@ -17,10 +17,10 @@ from reconciler.export import ExportRules, externalize, minimal_config, overlay_
 from reconciler.jsontypes import JSONObject, get_at
 from reconciler.yamlio import load_with_positions
 
-from conftest import FIXTURE_PROJECT, SHARED, Result, Run
+from conftest import FIXTURE_PROJECT, Result, Run
 from ory_server import OryTestServer
 
-SNAPSHOT = SHARED / "ory" / "ory-cli" / "fixtures" / "identity-config-snapshot.json"
+SNAPSHOT = FIXTURE_PROJECT.with_name("identity-config-snapshot.json")
 HOOK_KEY = "hook-key-for-tests"
 SMTP_PASSWORD = "smtp-password-for-tests"
 OIDC_SECRET = "oidc-client-secret-for-tests"
@@ -79,8 +79,10 @@ def test_fixture_export_is_minimal_and_plans_clean(
     config = _identity_config(repo / "environments" / "exported.yaml")
     for pointer in (
         "/serve",  # server-managed
-        "/cookies",
-        "/session/cookie",
+        "/cookies/domain",
+        "/cookies/path",
+        "/session/cookie/domain",
+        "/session/cookie/name",
         "/selfservice/methods/password/enabled",  # Kratos default true
         "/selfservice/methods/password/config/min_password_length",  # default 8
         "/selfservice/flows/settings/required_aal",  # default highest_available
@@ -245,21 +247,15 @@ def test_secrets_become_documented_variables(
     for secret in (SMTP_PASSWORD, OIDC_SECRET, HOOK_KEY, "***"):
         assert secret not in everything
     config = _identity_config(repo / "environments" / "exported.yaml")
-    assert get_at(config, "/courier/smtp/connection_uri") == (
-        True,
-        "smtps://acme:${COURIER_SMTP_PASSWORD}@mail.acme.test:465",
-    )
+    # Ory never returns the SMTP URI (ory-network-behaviour.md §2): there is nothing to export.
+    assert get_at(config, "/courier/smtp/connection_uri") == (False, None)
     provider = config["selfservice"]["methods"]["oidc"]["config"]["providers"][0]
     assert provider["client_secret"] == "${OIDC_PROVIDERS_GOOGLE_CLIENT_SECRET}"
     hook = config["selfservice"]["flows"]["login"]["after"]["hooks"][0]["config"]
     assert hook["auth"]["config"]["value"] == "${LOGIN_AFTER_HOOK_0_AUTH_VALUE}"
     assert hook["url"] == "https://hooks.acme.test/login?price=$$5"  # a literal $, escaped
     # Every variable is listed on stderr and documented in the file's header.
-    for name in (
-        "COURIER_SMTP_PASSWORD",
-        "OIDC_PROVIDERS_GOOGLE_CLIENT_SECRET",
-        "LOGIN_AFTER_HOOK_0_AUTH_VALUE",
-    ):
+    for name in ("OIDC_PROVIDERS_GOOGLE_CLIENT_SECRET", "LOGIN_AFTER_HOOK_0_AUTH_VALUE"):
         assert f"  {name}: " in exported.err
         assert f"#   {name}: " in text
 

@@ -18,12 +18,12 @@ from reconciler.identity_schemas import (
     traits,
 )
 
+from conftest import FIXTURE_PROJECT as PROJECT
+from conftest import KRATOS
+
 Doc = dict[str, Any]
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-KRATOS = SHARED / "ory" / "kratos-v26.2.0"
 MFA_OPTIONAL = KRATOS / "test/e2e/profiles/mfa-optional/identity.traits.schema.json"
 PHONE = KRATOS / "contrib/quickstart/kratos/phone-password/identity.schema.json"
-PROJECT = SHARED / "ory" / "ory-cli" / "fixtures" / "project-get-response.config.json"
 
 
 def load(path: Path) -> Doc:

@@ -8,19 +8,37 @@ from typing import Any
 
 import pytest
 
+from reconciler import official
 from reconciler.errors import ConfigError
-from reconciler.kratos_schema import (
-    documented_default,
-    load_kratos_schema,
-    validate_config,
-    validate_identity_schema,
-)
+from reconciler.kratos_schema import KratosSchema, SchemaProblem, for_target, kratos_default
+
+from conftest import FIXTURE_PROJECT as PROJECT
+from conftest import KRATOS
 
 Doc = dict[str, Any]
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-KRATOS = SHARED / "ory" / "kratos-v26.2.0"
-CONFIG_SCHEMA = KRATOS / "embedx" / "config.schema.json"
-PROJECT = SHARED / "ory" / "ory-cli" / "fixtures" / "project-get-response.config.json"
+
+
+def validate_config(document: Doc, kind: str = "ory_network") -> list[SchemaProblem]:
+    assert kind in ("ory_network", "kratos_file")
+    return for_target("ory_network" if kind == "ory_network" else "kratos_file").validate_config(
+        document
+    )
+
+
+def validate_identity_schema(document: Doc) -> list[SchemaProblem]:
+    return for_target("ory_network").validate_identity_schema(document)
+
+
+def load_kratos_schema(path: Path) -> KratosSchema:
+    return for_target("kratos_file", path)
+
+
+def fake_checkout(tmp_path: Path) -> Path:
+    """A Kratos checkout made of the shipped files, laid out as in ory/kratos."""
+    config = tmp_path / "embedx" / "config.schema.json"
+    config.parent.mkdir(parents=True)
+    shutil.copyfile(official.KRATOS_RELEASE_CONFIG, config)
+    return config
 
 
 def live_config() -> Doc:
@@ -38,11 +56,11 @@ def web_hook(response: Doc) -> Doc:
 
 
 def test_live_ory_network_config_is_valid_without_dsn() -> None:
-    assert validate_config(live_config(), CONFIG_SCHEMA) == []
+    assert validate_config(live_config()) == []
 
 
-def test_dsn_is_required_only_on_request() -> None:
-    problems = validate_config(live_config(), CONFIG_SCHEMA, require_dsn=True)
+def test_dsn_is_required_only_for_kratos_files() -> None:
+    problems = validate_config(live_config(), "kratos_file")
     assert [p.pointer for p in problems] == [""]
     assert "`dsn`" in problems[0].message
 
@@ -50,7 +68,7 @@ def test_dsn_is_required_only_on_request() -> None:
 def test_type_error_deep_in_passthrough_config_has_its_pointer() -> None:
     config = live_config()
     config["courier"]["message_retries"] = "five"
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [p.pointer for p in problems] == ["/courier/message_retries"]
     assert "integer" in problems[0].message and '"five"' in problems[0].message
     assert not problems[0].known_network_deviation
@@ -59,7 +77,7 @@ def test_type_error_deep_in_passthrough_config_has_its_pointer() -> None:
 def test_unknown_key_is_explained_as_possibly_network_only() -> None:
     config = live_config()
     config["selfservice"]["methods"]["password"]["config"]["min_lenght"] = 9
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [p.pointer for p in problems] == ["/selfservice/methods/password/config/min_lenght"]
     assert problems[0].unknown_key
     assert "unknown to the OSS Kratos config schema" in problems[0].message
@@ -69,7 +87,7 @@ def test_unknown_key_is_explained_as_possibly_network_only() -> None:
 def test_unknown_key_without_a_close_match_may_be_network_only() -> None:
     config = live_config()
     config["selfservice"]["methods"]["password"]["config"]["zzz"] = 9
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [p.pointer for p in problems] == ["/selfservice/methods/password/config/zzz"]
     assert "Ory Network-only" in problems[0].message and "did you mean" not in problems[0].message
 
@@ -77,7 +95,7 @@ def test_unknown_key_without_a_close_match_may_be_network_only() -> None:
 def test_session_in_flow_level_registration_hooks_is_a_known_network_deviation() -> None:
     config = live_config()
     config["selfservice"]["flows"]["registration"]["after"]["hooks"] = [{"hook": "session"}]
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [(p.pointer, p.known_network_deviation) for p in problems] == [
         ("/selfservice/flows/registration/after/hooks/0", True)
     ]
@@ -87,7 +105,7 @@ def test_session_in_flow_level_registration_hooks_is_a_known_network_deviation()
 def test_session_in_login_hooks_is_a_real_error() -> None:
     config = live_config()
     config["selfservice"]["flows"]["login"]["after"]["hooks"] = [{"hook": "session"}]
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [(p.pointer, p.known_network_deviation) for p in problems] == [
         ("/selfservice/flows/login/after/hooks/0", False)
     ]
@@ -99,7 +117,7 @@ def test_broken_web_hook_is_explained_by_the_web_hook_branch() -> None:
     config["selfservice"]["flows"]["login"]["after"]["hooks"] = [
         web_hook({"ignore": True, "parse": True})
     ]
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [p.pointer for p in problems] == [
         "/selfservice/flows/login/after/hooks/0/config/response"
     ]
@@ -111,31 +129,34 @@ def test_valid_web_hook_passes() -> None:
     config["selfservice"]["flows"]["login"]["after"]["hooks"] = [
         web_hook({"ignore": False, "parse": True})
     ]
-    assert validate_config(config, CONFIG_SCHEMA) == []
+    assert validate_config(config) == []
 
 
 def test_required_aal_enum() -> None:
     config = live_config()
     config["session"]["whoami"]["required_aal"] = "aal2"
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [p.pointer for p in problems] == ["/session/whoami/required_aal"]
     assert '"highest_available"' in problems[0].message
 
 
-def test_tracing_uses_the_sibling_ory_x_schema() -> None:
+def test_tracing_is_checked_against_the_shipped_ory_x_schema(tmp_path: Path) -> None:
     config = live_config()
     config["tracing"] = {"provider": "carrier-pigeon"}
-    problems = validate_config(config, CONFIG_SCHEMA)
+    problems = validate_config(config)
     assert [p.pointer for p in problems] == ["/tracing/provider"]
+    # An overriding schema without the ory/x schema beside it falls back to the shipped one.
+    lonely = load_kratos_schema(fake_checkout(tmp_path))
+    assert [p.pointer for p in lonely.validate_config(config)] == ["", "/tracing/provider"]
 
 
-def test_tracing_falls_back_to_a_permissive_stub(tmp_path: Path) -> None:
-    lonely = tmp_path / "embedx" / "config.schema.json"
-    lonely.parent.mkdir()
-    shutil.copyfile(CONFIG_SCHEMA, lonely)
-    config = live_config()
-    config["tracing"] = {"provider": "carrier-pigeon"}
-    assert validate_config(config, lonely) == []
+def test_an_override_uses_the_ory_x_schema_of_its_checkout(tmp_path: Path) -> None:
+    config_schema = fake_checkout(tmp_path)
+    sibling = tmp_path / "oryx" / "otelx" / "config.schema.json"
+    sibling.parent.mkdir(parents=True)
+    sibling.write_text('{"$id": "ory://tracing-config", "type": "object"}')
+    config = {**live_config(), "dsn": "memory", "tracing": {"provider": "carrier-pigeon"}}
+    assert load_kratos_schema(config_schema).validate_config(config) == []
 
 
 def test_missing_schema_file_is_a_config_error(tmp_path: Path) -> None:
@@ -143,8 +164,9 @@ def test_missing_schema_file_is_a_config_error(tmp_path: Path) -> None:
         load_kratos_schema(tmp_path / "nope.json")
 
 
-def test_compiled_schema_is_cached_per_path() -> None:
-    assert load_kratos_schema(CONFIG_SCHEMA) is load_kratos_schema(str(CONFIG_SCHEMA))
+def test_compiled_schema_is_cached_per_kind_and_path() -> None:
+    assert for_target("kratos_file") is for_target("kratos_file", official.KRATOS_RELEASE_CONFIG)
+    assert for_target("ory_network") is not for_target("kratos_file")
 
 
 @pytest.mark.parametrize(
@@ -163,18 +185,22 @@ def test_compiled_schema_is_cached_per_path() -> None:
     ],
 )
 def test_default_at(pointer: str, expected: tuple[bool, object]) -> None:
-    assert load_kratos_schema(CONFIG_SCHEMA).default_at(pointer) == expected
+    assert for_target("kratos_file").default_at(pointer) == expected
+    assert for_target("ory_network").default_at(pointer) == expected
 
 
-def test_documented_defaults_agree_with_the_schema() -> None:
-    schema = load_kratos_schema(CONFIG_SCHEMA)
-    for pointer in (
-        "/session/whoami/required_aal",
-        "/selfservice/methods/totp/enabled",
-        "/selfservice/methods/password/config/haveibeenpwned_enabled",
-        "/selfservice/flows/verification/use",
-    ):
-        assert schema.default_at(pointer) == documented_default(pointer)
+def test_defaults_come_from_the_schema_of_the_target_kind() -> None:
+    # Kratos master moved the fallback UI from ory.sh to ory.com; Ory Network follows master.
+    pointer = "/selfservice/flows/login/ui_url"
+    assert for_target("kratos_file").default_at(pointer) == (
+        True,
+        "https://www.ory.sh/kratos/docs/fallback/login",
+    )
+    assert for_target("ory_network").default_at(pointer) == (
+        True,
+        "https://www.ory.com/kratos/docs/fallback/login",
+    )
+    assert kratos_default("/selfservice/methods/totp/enabled") is False
 
 
 @pytest.mark.parametrize(
@@ -186,7 +212,7 @@ def test_documented_defaults_agree_with_the_schema() -> None:
     ],
 )
 def test_real_identity_schemas_are_valid(path: Path) -> None:
-    assert validate_identity_schema(json.loads(path.read_text()), CONFIG_SCHEMA) == []
+    assert validate_identity_schema(json.loads(path.read_text())) == []
 
 
 def identity_schema(trait: Doc) -> Doc:
@@ -200,7 +226,7 @@ def test_identity_schema_bad_channel() -> None:
             "ory.sh/kratos": {"credentials": {"code": {"identifier": True, "via": "fax"}}},
         }
     )
-    problems = validate_identity_schema(schema, CONFIG_SCHEMA)
+    problems = validate_identity_schema(schema)
     assert [p.pointer for p in problems] == [
         "/properties/traits/properties/email/ory.sh~1kratos/credentials/code/via"
     ]
@@ -208,7 +234,7 @@ def test_identity_schema_bad_channel() -> None:
 
 def test_identity_schema_unknown_extension_key() -> None:
     schema = identity_schema({"type": "string", "ory.sh/kratos": {"mfa": True}})
-    problems = validate_identity_schema(schema, CONFIG_SCHEMA)
+    problems = validate_identity_schema(schema)
     assert [(p.pointer, p.unknown_key) for p in problems] == [
         ("/properties/traits/properties/email/ory.sh~1kratos/mfa", True)
     ]
@@ -217,14 +243,66 @@ def test_identity_schema_unknown_extension_key() -> None:
 
 def test_identity_schema_verification_needs_a_format() -> None:
     trait: Doc = {"type": "string", "ory.sh/kratos": {"verification": {"via": "email"}}}
-    assert (
-        validate_identity_schema(identity_schema({**trait, "format": "email"}), CONFIG_SCHEMA) == []
-    )
-    problems = validate_identity_schema(identity_schema({**trait, "format": "uri"}), CONFIG_SCHEMA)
+    assert validate_identity_schema(identity_schema({**trait, "format": "email"})) == []
+    problems = validate_identity_schema(identity_schema({**trait, "format": "uri"}))
     assert [p.pointer for p in problems] == ["/properties/traits/properties/email/format"]
 
 
 def test_identity_schema_without_traits() -> None:
-    problems = validate_identity_schema({"properties": {}}, CONFIG_SCHEMA)
+    problems = validate_identity_schema({"properties": {}})
     assert [p.pointer for p in problems] == ["/properties"]
     assert "`traits`" in problems[0].message
+
+
+# -- the Ory Network overlay ----------------------------------------------------------------
+
+
+def network_only_keys(config: Doc) -> Doc:
+    methods = config["selfservice"]["methods"]
+    methods["captcha"] = {
+        "enabled": True,
+        "config": {"allowed_domains": ["example.com"], "cf_turnstile": {"sitekey": "0x4AAA"}},
+    }
+    methods["oidc"]["enable_auto_link_policy"] = True
+    methods["code"]["passwordless_login_fallback_enabled"] = False
+    methods["deviceauthn"] = {"enabled": False, "config": {"pin_max_attempts": 5}}
+    methods["saml"] = {"enabled": False}
+    return config
+
+
+def test_network_only_keys_are_valid_for_ory_network() -> None:
+    assert validate_config(network_only_keys(live_config())) == []
+
+
+def test_network_only_keys_are_errors_in_a_kratos_file() -> None:
+    config = {**network_only_keys(live_config()), "dsn": "memory"}
+    problems = validate_config(config, "kratos_file")
+    assert [(p.pointer, p.unknown_key) for p in problems] == [
+        ("/selfservice/methods/captcha", True),
+        ("/selfservice/methods/deviceauthn", True),
+        ("/selfservice/methods/oidc/enable_auto_link_policy", True),
+        ("/selfservice/methods/saml", True),
+    ]
+    assert "Kratos would refuse it" in problems[0].message
+
+
+def test_the_overlay_keeps_catching_typos_and_wrong_types() -> None:
+    config = network_only_keys(live_config())
+    captcha = config["selfservice"]["methods"]["captcha"]
+    captcha["enabeld"] = True
+    captcha["config"]["allowed_domains"] = "example.com"
+    config["selfservice"]["methods"]["deviceauthn"]["config"]["pin_max_attempts"] = "five"
+    problems = validate_config(config)
+    assert [(p.pointer, p.unknown_key) for p in problems] == [
+        ("/selfservice/methods/captcha/config/allowed_domains", False),
+        ("/selfservice/methods/captcha/enabeld", True),
+        ("/selfservice/methods/deviceauthn/config/pin_max_attempts", False),
+    ]
+
+
+def test_the_overlay_only_adds_keys_kratos_lacks() -> None:
+    overlay = json.loads(official.NETWORK_OVERLAY.read_text())
+    plain = for_target("kratos_file", official.KRATOS_MASTER_CONFIG)
+    assert overlay["keys"]
+    assert not [pointer for pointer in overlay["keys"] if plain.declares(pointer)]
+    assert all(for_target("ory_network").declares(pointer) for pointer in overlay["keys"])

@@ -9,7 +9,7 @@ from reconciler import reconcile
 from reconciler.client import OryClient
 from reconciler.jsontypes import JSONObject
 
-from conftest import KRATOS_SCHEMA, Run
+from conftest import Run
 from ory_server import OryTestServer
 
 MISSING_PROJECT = "00000000-0000-4000-8000-000000000000"
@@ -85,7 +85,6 @@ def test_plan_many_is_bounded_shares_one_client_and_keeps_order(
     settings = reconcile.Settings(
         root=example_repo,
         environ=_env(ory_server),
-        kratos_schema=KRATOS_SCHEMA,
         client_factory=_Tracking,
     )
     outcomes = reconcile.plan_many(list(reversed(names)), settings, parallelism=3)

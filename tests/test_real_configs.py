@@ -16,7 +16,7 @@ from typing import Any
 from reconciler import blobs, yamlio
 from reconciler.render import canonical_json
 
-from conftest import FIXTURE_PROJECT, QUICKSTART, Run
+from conftest import QUICKSTART, Run
 from ory_server import OryTestServer
 
 KRATOS = QUICKSTART.parents[2]  # the Kratos checkout the quickstart belongs to
@@ -38,7 +38,9 @@ def _write_environment(repo: Path, name: str, document: dict[str, Any]) -> None:
 def test_an_ory_network_project_as_desired_state_validates_and_plans_no_changes(
     tmp_path: Path, run: Run, ory_server: OryTestServer
 ) -> None:
-    live = json.loads(FIXTURE_PROJECT.read_text())["services"]["identity"]["config"]
+    # The test server is seeded with the Ory CLI fixture project; its live config, exactly as
+    # GET /projects/{id} returns it, is what a user copies into their file.
+    live = ory_server.project_document()["services"]["identity"]["config"]
     target = {"ory_network": {"project": ory_server.project_id}}
     _write_environment(tmp_path, "prod", {"target": target, "identity_config": live})
     env = {

@@ -6,13 +6,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import SHARED, Run
+from conftest import MFA_OPTIONAL as MFA_OPTIONAL_PROFILE
+from conftest import Run
 from ory_server import OryTestServer
 
 Write = Callable[[str, str], Path]
-MFA_OPTIONAL = (
-    SHARED / "ory/kratos-v26.2.0/test/e2e/profiles/mfa-optional/identity.traits.schema.json"
-)
+MFA_OPTIONAL = MFA_OPTIONAL_PROFILE / "identity.traits.schema.json"
 PROJECT = "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"
 
 
@@ -65,7 +64,9 @@ def test_disabling_the_rule_needs_a_reason(
     assert run("validate", "dev").code == 0
     planned = run("plan", "dev", env=_env(ory_server))
     assert planned.code == 0, planned.out + planned.err
-    assert "code-mfa-forces-2fa" not in planned.out
+    # Still reported, marked acknowledged with the reason (issue 12): it no longer blocks.
+    assert "Acknowledged [code-mfa-forces-2fa]" in planned.out
+    assert "every user must use email 2FA by design" in planned.out
 
 
 def test_optional_mfa_trait_passes_the_forced_2fa_rule(
@@ -127,7 +128,7 @@ def test_invalid_identity_schema_is_reported_at_its_reference(
     result = run("validate", "dev")
     assert result.code == 1
     assert (
-        "dev.yaml:4:19: identity_config.identity.schemas[0].url: "
+        "dev.yaml:4:19: identity_config.identity.schemas[bad].url: "
         "identity schema bad (file://../schemas/bad.json): " in result.err
     )
 

@@ -91,11 +91,12 @@ def test_schema_reports_unknown_keys_with_did_you_mean(write: Write, run: Run) -
     assert result.code == 1
     errors = [line.split("dev.yaml:", 1)[1] for line in result.err.splitlines() if "Error" in line]
     assert sorted(errors) == [
-        "10:17: identity_config.selfservice.flows.registration.after.password.hooks[0]: hook "
+        "10:17: identity_config.selfservice.flows.registration.after.password.hooks[sesion]: hook "
         "`sesion` is not allowed at /selfservice/flows/registration/after/password/hooks/0 by "
         "the OSS Kratos schema (allowed here: b2b_sso, organization, session, "
         "show_verification_ui, web_hook); did you mean `session`?",
-        "16:17: identity_config.selfservice.flows.registration.after.hooks[0].config."
+        "16:17: identity_config.selfservice.flows.registration.after.hooks[web_hook "
+        "https://h.test].config."
         "can_interupt: `can_interupt` at /selfservice/flows/registration/after/hooks/0/config "
         "is unknown to the OSS Kratos config schema; did you mean `can_interrupt`?",
         "4:7: identity_config.selfservice.methods.totpp: `totpp` at /selfservice/methods is "

@@ -9,14 +9,16 @@ from pathlib import Path
 import click
 
 from reconciler import planfile, reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Plan
 from reconciler.safety import ApplyIntent, check_intent
 
 
-@click.command()
-@click.argument("environment", required=False)
+@click.command(epilog=help_text.epilog(help_text.ONLINE))
+@click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
     "--plan",
     "plan_file",
@@ -61,22 +63,28 @@ def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
     confirmed = replace(intent, yes=True)
     check_intent(reconcile.load(saved.plan.environment, obj.settings), confirmed)
     allow_weaken = intent.allow_weaken
-    click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
+    click.echo(views.format_plan(saved.plan, color=obj.color, verbose=obj.verbose), nl=False)
     obj.log(f"{saved.plan.environment}: checking the plan against the repository and live state")
     result = reconcile.apply_saved_plan(saved, obj.settings, allow_weaken=allow_weaken)
     if result is None:
         return EXIT_OK
-    _report(result)
+    _report(obj, result)
     return EXIT_OK
 
 
-def _report(result: reconcile.ApplyResult) -> None:
+def _report(obj: Context, result: reconcile.ApplyResult) -> None:
     if result.backup is not None:
         click.echo(f"Live config before this apply saved to {result.backup}", err=True)
     for note in result.outcome.notes:
         click.echo(f"Note: {note}", err=True)
-    if result.outcome.warnings:
-        click.echo(views.format_warnings(result.outcome.warnings), err=True, nl=False)
+    if result.warnings:
+        click.echo(views.format_warnings(result.warnings), err=True, nl=False)
+    if result.unrelated_warnings:
+        obj.log(
+            f"The target also sent {len(result.unrelated_warnings)} warning(s) about keys this "
+            "environment does not set (Ory Network sends them on every write): "
+            + " ".join(result.unrelated_warnings)
+        )
     click.echo(views.applied(result.plan, result.outcome.state.revision), nl=False)
 
 
@@ -96,13 +104,13 @@ def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
         )
     finally:
         target.close()
-    _report(result)
+    _report(obj, result)
     return EXIT_OK
 
 
 def show_and_confirm(obj: Context, planned: Plan, intent: ApplyIntent, verb: str) -> int | None:
     """Print the plan, refuse what is unsafe, ask; an exit code when it stops here."""
-    click.echo(views.format_plan(planned, color=obj.color), nl=False)
+    click.echo(views.format_plan(planned, color=obj.color, verbose=obj.verbose), nl=False)
     if planned.is_empty:
         return EXIT_OK
     reconcile.refuse_unsafe(planned, allow_weaken=intent.allow_weaken)
@@ -119,7 +127,11 @@ def confirmed(environment: str) -> bool:
             "apply needs confirmation but standard input is not a terminal; "
             "pass --yes to apply without asking"
         )
+    # No default shown: click would print an empty "[]" after the question.
     answer: str = click.prompt(
-        f"Apply these changes to {environment}? Only 'yes' is accepted", default="", err=True
+        f"Apply these changes to {environment}? Only 'yes' is accepted",
+        default="",
+        show_default=False,
+        err=True,
     )
     return answer.strip() == "yes"

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from reconciler import markdown, planfile, reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import PlanOutcome
 
@@ -16,8 +18,8 @@ FORMATS = ("text", "markdown", "json")
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
-@click.command()
-@click.argument("environments", nargs=-1)
+@click.command(epilog=help_text.epilog((*help_text.ONLINE, "GITHUB_STEP_SUMMARY")))
+@click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.option("--all", "all_environments", is_flag=True, help="Plan every environment.")
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are."
@@ -58,7 +60,7 @@ def plan(
         if outcome.plan is None:
             click.echo(f"{outcome.name}: error: {outcome.error}", err=True)
     documents = _documents(outcomes) if out or output_format == "json" else {}
-    click.echo(_rendered(outcomes, documents, output_format, obj.color), nl=False)
+    click.echo(_rendered(outcomes, documents, output_format, obj.color, obj.verbose), nl=False)
     if out is not None and documents:
         planfile.write(out, next(iter(documents.values())))
         click.echo(
@@ -89,6 +91,7 @@ def _rendered(
     documents: dict[str, JSONObject],
     output_format: str,
     color: bool,
+    verbose: bool = False,
 ) -> str:
     if output_format == "markdown":
         return markdown.render(outcomes)
@@ -96,7 +99,7 @@ def _rendered(
         # One document per line (JSON Lines): one environment's output is plain JSON.
         return "".join(planfile.dumps(doc, indent=None) + "\n" for doc in documents.values())
     plans = [outcome.plan for outcome in outcomes if outcome.plan is not None]
-    return "\n".join(views.format_plan(plan, color=color) for plan in plans)
+    return "\n".join(views.format_plan(plan, color=color, verbose=verbose) for plan in plans)
 
 
 def _append_step_summary(obj: Context, outcomes: Sequence[PlanOutcome]) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from reconciler import reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 
 
-@click.command()
-@click.argument("environments", nargs=-1)
+@click.command(epilog=help_text.epilog(help_text.OFFLINE))
+@click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.pass_obj
 def validate(obj: Context, environments: tuple[str, ...]) -> int:
     """Load, merge and type-check environments (all when none is named). No network."""

@@ -18,7 +18,7 @@ from reconciler.atomic import write_atomically
 from reconciler.errors import ConflictError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.plan import apply_operations
-from reconciler.targets import ApplyOutcome, LiveState
+from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 
 
 class KratosFile:
@@ -36,8 +36,11 @@ class KratosFile:
         return ()
 
     @property
-    def requires_dsn(self) -> bool:
-        return True
+    def kind(self) -> TargetKind:
+        return "kratos_file"
+
+    def warned_key(self, warning: str) -> Pointer | None:
+        return None  # a Kratos file never warns
 
     def fetch(self) -> LiveState:
         return self._state(self._read())
@@ -83,8 +86,18 @@ class KratosFile:
         data = yamlio.load_with_positions(text).data or {}
         assert isinstance(data, dict)
         return LiveState(
-            config=data, revision=_revision(text), known_digests=self._file_digests(data)
+            config=data,
+            revision=_revision(text),
+            known_digests=self._file_digests(data),
+            target=TargetInfo("kratos_file", path=self._shown_path()),
         )
+
+    def _shown_path(self) -> str:
+        """The file relative to the repository: a plan never shows the runner's paths."""
+        resolved = self.path.resolve()
+        if resolved.is_relative_to(self.root):
+            return resolved.relative_to(self.root).as_posix()
+        return self.path.name
 
     def _file_digests(self, value: JSONValue) -> dict[str, str]:
         # Kratos reads file:// references itself; hash them so they compare with base64://.

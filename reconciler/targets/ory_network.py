@@ -3,28 +3,49 @@
 A PATCH that got no answer (timeout, dropped connection, 5xx) is never blindly resent. The
 project is read again first:
 
-* revision unchanged: nothing was applied, so the PATCH is sent once more (see ``_resend``
-  for why that cannot apply twice);
+* revision unchanged, also on a few more reads spread over a few seconds (a read right after
+  a write may be stale, ory-network-behaviour.md §4): nothing was applied, so the PATCH is
+  sent once more (see ``_resend`` for why that cannot apply twice);
 * revision moved and the live config shows every change of the plan: it was applied, and the
   re-read state is the outcome;
 * otherwise: a RemoteError saying what is known, and nothing more is sent.
+
+A 409 is not always a stale revision (Ory answers 409 for an identity schema in use too,
+ory-network-behaviour.md §1.1): only when the project's revision has moved does the user hear
+"changed since this plan"; otherwise Ory's own message.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from reconciler.client import OryClient, ProjectUpdate, identity_config_of
 from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS, same_string
 from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.plan import prefixed
-from reconciler.secrets import is_secret_path
-from reconciler.targets import ApplyOutcome, LiveState
+from reconciler.secrets import is_secret_path, is_withheld
+from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 
 IDENTITY_CONFIG = "/services/identity/config"
-# Keys Ory Network sets itself; writes are ignored with a warning (ory-api.md §1a, ory/cli#179).
-SERVER_MANAGED: tuple[Pointer, ...] = ("/serve", "/cookies", "/session/cookie")
+# After a write without an answer, how often the project is read again, and how long to wait
+# before each read, before "the revision has not moved" is believed: TF caches the PATCH
+# response because a GET right after it may be stale (ory-network-behaviour.md §4, §8.1 #11).
+SETTLE_WAITS_SECONDS: tuple[float, ...] = (0.0, 1.0, 2.0)
+log = logging.getLogger("reconciler.ory_network")
+# Keys Ory Network sets itself; a write is ignored with a warning. Only these five: cookie
+# and session-cookie same_site and persistent are settable (ory-network-behaviour.md §3:
+# ory/cli#179 for the warnings, SPEC normalizedProjectRevision for the settable columns).
+SERVER_MANAGED: tuple[Pointer, ...] = (
+    "/serve",
+    "/cookies/path",
+    "/cookies/domain",
+    "/session/cookie/domain",
+    "/session/cookie/name",
+)
 
 
 class OryNetworkProject:
@@ -41,21 +62,61 @@ class OryNetworkProject:
         return SERVER_MANAGED
 
     @property
-    def requires_dsn(self) -> bool:
-        return False
+    def kind(self) -> TargetKind:
+        return "ory_network"
+
+    def warned_key(self, warning: str) -> Pointer | None:
+        return warned_key(warning)
 
     def fetch(self) -> LiveState:
         project = self.client.get_project(self.project_id)
-        return _state_of(project)
+        return replace(_state_of(project), target=self._info(project))
+
+    def _info(self, project: JSONObject) -> TargetInfo:
+        """The project as its GET names it (ory-api.md: ``name``, ``slug``, ``environment``)."""
+        return TargetInfo(
+            "ory_network",
+            project=self.project_id,
+            name=str(project.get("name") or ""),
+            slug=str(project.get("slug") or ""),
+            environment=str(project.get("environment") or ""),
+            api_url=self.client.base_url,
+        )
 
     def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
         try:
             return _outcome_of(self._patch(operations, revision))
+        except ConflictError as conflict:
+            raise self._conflict(conflict, revision) from None
         except OutcomeUnknownError as failure:
-            live = self._reread(failure)
+            live = self._settled(failure, revision)
             if live.revision == revision:
                 return self._resend(operations, revision)
             return self._judge(operations, live, failure)
+
+    def _conflict(self, conflict: ConflictError, revision: str) -> RemoteError:
+        """Stale revision, or another conflict (Ory's message)? The live revision tells."""
+        try:
+            moved = self.fetch().revision != revision
+        except RemoteError:
+            moved = False
+        if moved:
+            return ConflictError(
+                f"project {self.project_id} changed since this plan was made (the revision it "
+                "was planned against is no longer current); nothing was changed. Run plan again."
+            )
+        return RemoteError(f"{_sentence(conflict)}; nothing was changed.")
+
+    def _settled(self, failure: RemoteError, revision: str) -> LiveState:
+        """Read the project until its revision moves, or the settle window has passed."""
+        live = self._reread(failure)
+        for wait in SETTLE_WAITS_SECONDS[1:]:
+            if live.revision != revision:
+                break
+            log.info("revision unchanged; reading again in %.1f s in case the read was stale", wait)
+            self.client.retry.sleep(wait)
+            live = self._reread(failure)
+        return live
 
     def close(self) -> None:
         self.client.close()
@@ -72,7 +133,7 @@ class OryNetworkProject:
         try:
             return _outcome_of(self._patch(operations, revision))
         except (OutcomeUnknownError, ConflictError) as failure:
-            live = self._reread(failure)
+            live = self._settled(failure, revision)
             if live.revision != revision:
                 return self._judge(operations, live, failure)
             raise RemoteError(
@@ -109,6 +170,18 @@ class OryNetworkProject:
         )
 
 
+# The only warning text on record (ory/cli#179, ory-network-behaviour.md §3).
+_IGNORED_KEY = re.compile(r"^Configuration key `([^`]+)` can not be set and will be ignored\.?$")
+
+
+def warned_key(warning: str) -> Pointer | None:
+    """``Configuration key `serve.*` can not be set…`` -> ``/serve``; None when unknown."""
+    match = _IGNORED_KEY.match(warning)
+    if match is None:
+        return None
+    return "/" + match.group(1).removesuffix(".*").replace(".", "/")
+
+
 def _outcome_of(update: ProjectUpdate) -> ApplyOutcome:
     # The PATCH response is the new state: a GET right after it may still be stale
     # (ory-api.md §1a, "Eventual consistency").
@@ -142,6 +215,8 @@ def _shows(operation: JSONObject, config: JSONObject, writes: Sequence[JSONObjec
         found, items = get_at(config, pointer[:-2])
         return found and isinstance(items, list) and any(_same(value, i, pointer) for i in items)
     found, live = get_at(config, pointer)
+    if not found and is_withheld(pointer):
+        return get_at(config, pointer.rsplit("/", 1)[0])[0]  # Ory leaves it out of reads
     if pointer == DEFAULT_SCHEMA and value != live:
         return found and _renamed_default_schema(value, live, config, writes)
     return found and _same(value, live, pointer)
@@ -167,7 +242,9 @@ def _same(desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
         # Ory may rename an identity schema to the hash of its content: the url decides.
         renamed = {"id"} if is_within(pointer, SCHEMAS) else set()
         return all(
-            key in live and _same(value, live[key], join_pointer(pointer, key))
+            _same(value, live[key], join_pointer(pointer, key))
+            if key in live
+            else is_withheld(join_pointer(pointer, key))  # Ory leaves it out of reads
             for key, value in desired.items()
             if key not in renamed
         )

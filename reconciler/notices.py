@@ -1,0 +1,72 @@
+"""What the user reads about their own keys, placed at the file and line that declares them.
+
+Pure: the environment's recorded locations in, messages out. Used by reconcile.py for the
+keys a target sets itself, the target's warnings after an apply, ``rotate:`` pointers that
+declare nothing, and paths that did not converge.
+"""
+
+from __future__ import annotations
+
+from reconciler import loader
+from reconciler.diff import Change
+from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
+from reconciler.plan import Plan
+from reconciler.targets import Target
+from reconciler.validate import ValidEnvironment
+
+
+def ignored_keys(ignored: tuple[Pointer, ...], raw: loader.RawEnvironment) -> tuple[str, ...]:
+    """One warning per declared key the target sets itself, at the line that declares it."""
+    return tuple(
+        f"{raw.location(loader.IDENTITY_CONFIG + pointer) or raw.name}: the target sets "
+        f"{pointer} itself and ignores writes to it; it is never planned"
+        for pointer in ignored
+    )
+
+
+def split_warnings(
+    warnings: tuple[str, ...], environment: ValidEnvironment, target: Target
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Warnings about keys the environment declares (located), and the others."""
+    related: list[str] = []
+    unrelated: list[str] = []
+    raw = environment.raw
+    for warning in warnings:
+        pointer = target.warned_key(warning)
+        if pointer is None:
+            related.append(warning)  # not understood: shown as it came
+            continue
+        key = loader.IDENTITY_CONFIG + pointer
+        declared = [p for p in raw.info if is_within(p, key)]
+        if declared:
+            where = raw.location(key if key in raw.info else declared[0])
+            related.append(f"{where}: {warning}")
+        else:
+            unrelated.append(warning)
+    return tuple(related), tuple(unrelated)
+
+
+def undeclared_rotations(environment: ValidEnvironment, desired: JSONObject) -> list[str]:
+    raw = environment.raw
+    return [
+        f"{raw.location('/rotate') or raw.name}: rotate: {pointer} is not declared under "
+        "identity_config, so there is nothing to send"
+        for pointer in environment.model.rotate
+        if not get_at(desired, pointer)[0]
+    ]
+
+
+def not_converged(leftover: tuple[Change, ...], plan: Plan) -> str:
+    paths = ", ".join(change.pointer for change in leftover)
+    sent = {str(op["path"]) for op in plan.operations}
+    ignored = [c.pointer for c in leftover if any(is_within(c.pointer, p) for p in sent)]
+    dropped = (
+        f" The target accepted {', '.join(ignored)} and ignored it (Ory Network drops keys it "
+        "does not support without an error)."
+        if ignored
+        else ""
+    )
+    return (
+        "the change was applied, but the target did not converge: these paths still differ "
+        f"from the desired state: {paths}.{dropped} Run plan to see them."
+    )

@@ -1,0 +1,47 @@
+"""The official schemas shipped with reconciler (package data; origins in PROVENANCE.md).
+
+Importing this module reads nothing: it only names the files, so commands that never check a
+config (``--version``, ``render``) do not pay for parsing them.
+
+Which Kratos config schema governs which target:
+
+* ``kratos_file`` targets use the newest *released* Kratos schema (tag v26.2.0): a self-hosted
+  Kratos runs a release, and refuses keys its release does not know.
+* ``ory_network`` targets use the schema of Kratos ``master`` plus the Ory Network overlay.
+  Ory Network runs ahead of every OSS tag (ory-api.md §3, fact 11): its API already governs
+  keys only ``master`` has (e.g. ``feature_flags.refresh_login_choose_address``, passkey
+  ``authenticator_selection``), so the release schema would reject real Network exports. The
+  overlay adds the keys no OSS schema has (``scripts/generate_network_overlay.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from reconciler.targets import TargetKind
+
+HERE: Final = Path(__file__).resolve().parent
+
+KRATOS_RELEASE_CONFIG: Final = HERE / "kratos-config.release.schema.json"
+KRATOS_MASTER_CONFIG: Final = HERE / "kratos-config.master.schema.json"
+TRACING_CONFIG: Final = HERE / "tracing-config.schema.json"  # $id ory://tracing-config
+IDENTITY_META: Final = HERE / "identity-meta.schema.json"  # $id ory://identity-meta
+IDENTITY_EXTENSION: Final = HERE / "identity-extension.schema.json"  # ory://identity-extension
+NETWORK_OVERLAY: Final = HERE / "ory-network-overlay.json"
+PROVENANCE: Final = HERE / "PROVENANCE.md"
+
+# Every shipped data file, by name; PROVENANCE.md records a checksum for each.
+DATA_FILES: Final = (
+    KRATOS_RELEASE_CONFIG,
+    KRATOS_MASTER_CONFIG,
+    TRACING_CONFIG,
+    IDENTITY_META,
+    IDENTITY_EXTENSION,
+    NETWORK_OVERLAY,
+)
+
+
+def config_schema_for(kind: TargetKind) -> Path:
+    """The shipped Kratos config schema a target of ``kind`` is checked against."""
+    return KRATOS_MASTER_CONFIG if kind == "ory_network" else KRATOS_RELEASE_CONFIG

@@ -1,0 +1,237 @@
+"""The official schemas shipped in reconciler/official: recorded checksums, the Ory Network
+overlay and its generator, and the refresh script (run on a fake Kratos checkout)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import network_overlay, official
+from scripts import generate_network_overlay, refresh_official_schemas
+
+from conftest import FIXTURES, Run
+from ory_server import OryTestServer
+
+SPEC_SUBSET = FIXTURES / "ory-sdk" / "spec-subset.json"
+
+
+def _spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SPEC_SUBSET.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_provenance_records_the_checksum_of_every_shipped_file() -> None:
+    recorded = refresh_official_schemas.recorded_sha256(official.PROVENANCE.read_text("utf-8"))
+    assert recorded == {path.name: _sha256(path) for path in official.DATA_FILES}
+
+
+def test_the_generator_reproduces_the_committed_overlay_from_the_spec() -> None:
+    kratos = generate_network_overlay.plain_kratos_schema(official.KRATOS_MASTER_CONFIG)
+    overlay = generate_network_overlay.build_overlay(_spec(), kratos)
+    assert generate_network_overlay.render(overlay) == official.NETWORK_OVERLAY.read_text("utf-8")
+
+
+def test_the_generator_reads_only_governed_identity_columns() -> None:
+    spec = _spec()
+    columns = spec["components"]["schemas"]["normalizedProjectRevision"]["properties"]
+    keys = generate_network_overlay.governed_keys(spec)
+    assert keys["/selfservice/methods/captcha/enabled"] == (
+        "kratos_selfservice_methods_captcha_enabled",
+        {"type": "boolean"},
+    )
+    assert all(column.startswith("kratos_") for column, _ in keys.values())
+    # Without its "This governs" sentence a column says nothing about the config.
+    columns["kratos_selfservice_methods_captcha_enabled"]["description"] = "Captcha on or off"
+    assert "/selfservice/methods/captcha/enabled" not in generate_network_overlay.governed_keys(
+        spec
+    )
+
+
+def test_declared_in_any_branch_is_not_network_only() -> None:
+    # courier.http.request_config.auth is a oneOf (api_key | basic_auth): `user` is declared
+    # in the second branch only, and must not be added as a Network-only key.
+    kratos = generate_network_overlay.plain_kratos_schema(official.KRATOS_MASTER_CONFIG)
+    assert kratos.declares("/courier/http/request_config/auth/config/user")
+    assert not kratos.declares("/selfservice/methods/captcha")
+
+
+def test_a_key_below_a_ref_does_not_leak_into_other_users_of_the_definition() -> None:
+    definition: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {}}
+    schema: dict[str, Any] = {
+        "definitions": {"method": definition},
+        "properties": {
+            "a": {"$ref": "#/definitions/method"},
+            "b": {"$ref": "#/definitions/method"},
+        },
+    }
+    overlay: dict[str, Any] = {"keys": {"/a/extra": {"type": "boolean"}}}
+    extended: dict[str, Any] = network_overlay.extend(schema, overlay)
+    # Draft-07 ignores keywords beside a `$ref`: the definition is inlined under `a` instead.
+    assert extended["properties"]["a"] == {
+        **definition,
+        "properties": {"extra": {"type": "boolean"}},
+    }
+    assert extended["properties"]["b"] == {"$ref": "#/definitions/method"}
+    assert schema["definitions"]["method"]["properties"] == {}  # the input is left alone
+
+
+# -- the refresh script ---------------------------------------------------------------------
+
+
+def _fake_checkout(root: Path) -> Path:
+    """A Kratos checkout laid out as ory/kratos, made of the shipped files."""
+    layout = {
+        "embedx/config.schema.json": official.KRATOS_RELEASE_CONFIG,
+        "oryx/otelx/config.schema.json": official.TRACING_CONFIG,
+        "embedx/identity_meta.schema.json": official.IDENTITY_META,
+        "embedx/identity_extension.schema.json": official.IDENTITY_EXTENSION,
+    }
+    for relative, shipped in layout.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shipped, root / relative)
+    return root
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    destination = tmp_path / "official"
+    destination.mkdir()
+    for path in (*official.DATA_FILES, official.PROVENANCE):
+        shutil.copyfile(path, destination / path.name)
+    return destination
+
+
+def test_refresh_copies_a_checkout_and_records_new_checksums(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    checkout = _fake_checkout(tmp_path / "kratos")
+    meta = checkout / "embedx" / "identity_meta.schema.json"
+    meta.write_bytes(meta.read_bytes() + b"\n")  # a newer upstream version
+    code = refresh_official_schemas.main(
+        [str(checkout), "--release-ref", "v99.0.0 (fake)", "--destination", str(package_copy)]
+    )
+    assert code == 0
+    shipped = package_copy / official.IDENTITY_META.name
+    assert shipped.read_bytes() == meta.read_bytes()
+    provenance = (package_copy / official.PROVENANCE.name).read_text("utf-8")
+    recorded = refresh_official_schemas.recorded_sha256(provenance)
+    assert recorded == {
+        path.name: _sha256(package_copy / path.name) for path in official.DATA_FILES
+    }
+    assert recorded[shipped.name] != _sha256(official.IDENTITY_META)
+    copies = refresh_official_schemas.recorded_copies(provenance)
+    assert copies[shipped.name].ref == "v99.0.0 (fake)"
+    # The master schema and the overlay were not refreshed: their rows are kept as they were.
+    master = official.KRATOS_MASTER_CONFIG.name
+    assert (
+        copies[master]
+        == refresh_official_schemas.recorded_copies(official.PROVENANCE.read_text("utf-8"))[master]
+    )
+    assert (
+        provenance.split(refresh_official_schemas.BEGIN)[0]
+        == (official.PROVENANCE.read_text("utf-8").split(refresh_official_schemas.BEGIN)[0])
+    )
+
+
+def test_refresh_with_a_spec_regenerates_the_overlay_and_the_fixture(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    checkout = _fake_checkout(tmp_path / "kratos")
+    overlay = package_copy / official.NETWORK_OVERLAY.name
+    overlay.write_text('{"keys": {}}\n')
+    fixture = tmp_path / "spec-subset.json"
+    arguments = [str(checkout), "--destination", str(package_copy), "--fixture", str(fixture)]
+    refresh_official_schemas.main([*arguments, "--spec", str(SPEC_SUBSET), "--spec-ref", "x"])
+    assert overlay.read_text("utf-8") == official.NETWORK_OVERLAY.read_text("utf-8")
+    assert json.loads(fixture.read_text("utf-8")) == _spec()
+    recorded = refresh_official_schemas.recorded_copies(
+        (package_copy / official.PROVENANCE.name).read_text("utf-8")
+    )
+    assert recorded[overlay.name].ref == "x"
+    assert recorded[official.KRATOS_RELEASE_CONFIG.name].ref == "unknown (not a git checkout)"
+
+
+def test_refresh_refuses_a_folder_that_is_no_kratos_checkout(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    with pytest.raises(SystemExit, match=r"is .* a Kratos checkout"):
+        refresh_official_schemas.main([str(tmp_path), "--destination", str(package_copy)])
+
+
+# -- the target kind reaches the schema check ------------------------------------------------
+
+NETWORK_PROJECT = "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"
+# In Kratos master (hence Ory Network), not in the v26.2.0 release a self-hosted Kratos runs.
+MASTER_ONLY_KEY = """
+identity_config:
+  selfservice:
+    flows:
+      logout:
+        clear_browser_data: true
+"""
+
+
+def test_every_command_checks_against_the_shipped_schema_without_configuration(
+    write: Callable[[str, str], Path], run: Run
+) -> None:
+    write("environments/dev.yaml", "identity_config:\n  session:\n    sesion: {}\n")
+    result = run("validate", "dev")
+    assert result.code == 1
+    assert "dev.yaml:3:5: identity_config.session.sesion: " in result.err
+    assert "not configured" not in result.out + result.err
+
+
+def test_a_kratos_file_is_checked_against_the_release_schema(
+    write: Callable[[str, str], Path], run: Run
+) -> None:
+    write("environments/self.yaml", "target: {kratos_file: {path: kratos.yml}}" + MASTER_ONLY_KEY)
+    result = run("validate", "self")
+    assert result.code == 1
+    assert "self.yaml:6:9: identity_config.selfservice.flows.logout.clear_browser_data: " in (
+        result.err
+    )
+    assert "Kratos would refuse it" in result.err
+
+
+def test_an_ory_network_project_is_checked_against_master_and_the_overlay(
+    write: Callable[[str, str], Path], run: Run, ory_server: OryTestServer
+) -> None:
+    target = f"target: {{ory_network: {{project: {NETWORK_PROJECT}}}}}"
+    write("environments/net.yaml", target + MASTER_ONLY_KEY)
+    assert run("validate", "net").code == 0
+    # A Network-only key that exists only live is no problem at all for a Network target.
+    ory_server.console_edit(
+        lambda config: config["selfservice"]["methods"].update(
+            captcha={"enabled": True, "config": {"allowed_domains": ["example.com"]}}
+        ),
+        normalise=False,
+    )
+    env = {"ORY_WORKSPACE_API_KEY": ory_server.workspace_key}
+    env["ORY_CONSOLE_API_URL"] = ory_server.base_url
+    result = run("plan", "net", env=env)
+    assert result.code == 0, result.out + result.err
+    assert "captcha" not in result.out + result.err
+
+
+def test_kratos_schema_overrides_the_shipped_one_for_every_target(
+    write: Callable[[str, str], Path], run: Run
+) -> None:
+    target = f"target: {{ory_network: {{project: {NETWORK_PROJECT}}}}}"
+    write("environments/net.yaml", target + MASTER_ONLY_KEY)
+    release = str(official.KRATOS_RELEASE_CONFIG)
+    result = run("--kratos-schema", release, "validate", "net")
+    assert result.code == 1
+    assert "net.yaml:6:9: identity_config.selfservice.flows.logout.clear_browser_data: " in (
+        result.err
+    )
+    assert run("validate", "net", env={"RECONCILER_KRATOS_SCHEMA": release}).code == 1
