@@ -66,15 +66,14 @@ def environment_names(root: Path) -> list[str]:
     return [path.stem for path in loader.environment_files(root)]
 
 
-def load(name: str, settings: Settings) -> ValidEnvironment:
-    """Load and type-check one environment (no network)."""
-    return register_secrets(
-        validate(
-            loader.load_environment(
-                settings.root, name, settings.environ, safety.input_limits(settings.root)
-            )
-        )
+def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEnvironment:
+    """Load and type-check one environment (no network). ``allow_unset`` is for offline checks
+    only: unset ``${VAR}``s stay as written (``check`` warns about them)."""
+    limits = safety.input_limits(settings.root)
+    raw = loader.load_environment(
+        settings.root, name, settings.environ, limits, allow_unset=allow_unset
     )
+    return register_secrets(validate(raw))
 
 
 def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
@@ -146,7 +145,7 @@ def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
 def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
     """Fetch live state, plan the changes and review them. Read-only: never writes."""
     desired = _render_for(environment, target)
-    _refuse_before_fetching(environment, desired.config, target, settings)
+    _refuse_before_fetching(environment, desired.config, target.kind, settings)
     live = target.fetch()
     contents = _schema_contents(desired, live, settings)
     notes = review(
@@ -172,11 +171,17 @@ def _rotations_due(
     return sent.due(rotate, versions, where)
 
 
+def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> None:
+    """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
+    check of the desired state alone), before a target is opened or anything is sent."""
+    _refuse_before_fetching(environment, render(environment), target_kind_of(environment), settings)
+
+
 def _refuse_before_fetching(
-    environment: ValidEnvironment, desired: JSONObject, target: Target, settings: Settings
+    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
-    errors = preflight(environment, desired, schema=schema_for(target.kind, settings))
+    errors = preflight(environment, desired, schema=schema_for(kind, settings))
     problems = [note.describe() for note in errors] + notices.undeclared_rotations(
         environment, desired
     )
@@ -218,6 +223,7 @@ def _plan_one(name: str, settings: Settings, skip_layers: bool) -> PlanOutcome |
         environment = load(name, settings)
         if skip_layers and environment.model.target is None:
             return None
+        refuse_invalid(environment, settings)
         # Not closed here: the target's client is shared, plan_many closes it.
         target = open_target(environment, settings)
         plan = plan_environment(environment, target, settings)

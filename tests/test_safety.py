@@ -114,10 +114,7 @@ def test_unknown_key_names_the_oss_schema(write: Write, run: Run) -> None:
     result = run("validate", "dev")
     assert result.code == 1
     assert "dev.yaml:3:5: identity_config.selfservice.flowz: " in result.err
-    assert (
-        "unknown to the OSS Kratos config schema; it may be an Ory Network-only setting"
-        in result.err
-    )
+    assert "unknown to the OSS Kratos config schema; did you mean `flows`?" in result.err
 
 
 def test_invalid_identity_schema_is_reported_at_its_reference(

@@ -90,6 +90,7 @@ def _report(obj: Context, result: reconcile.ApplyResult) -> None:
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
     valid = reconcile.load(environment, obj.settings)
+    reconcile.refuse_invalid(valid, obj.settings)
     check_intent(valid, intent)
     target = reconcile.open_target(valid, obj.settings)
     try:
