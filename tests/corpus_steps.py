@@ -20,17 +20,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from reconciler.jsontypes import JSONObject
+from reconciler.jsontypes import JSONObject, get_at
 from reconciler.yamlio import dump_plain, load_with_positions
 
 from corpus import KRATOS_FILE_KINDS, Entry, content, network_seed
 from ory_server import OryTestServer
 
-_VARIABLE_LINE = re.compile(r"^  ([A-Z][A-Z0-9_]*): ", re.MULTILINE)
+#: How ``export`` lists the variables it wrote (reconciler/export.py).
+_VARIABLE_LINE = re.compile(
+    r"^  ([A-Z][A-Z0-9_]*): (the password in|the value of) (/\S*)$", re.MULTILINE
+)
 #: Lines that say why: ``file:line:column: message``, ``Error: …``, a bug report, a change.
-_TELLING = re.compile(r"\.ya?ml:\d+|^Error|^Unexpected|^[~+-] /|^Plan: ")
-_TEMP_PREFIX = re.compile(r"^\S*?(?=(environments|deploy)/)")
+_TELLING = re.compile(r"^(?!Warning).*\.ya?ml:\d+|^Error|^Unexpected|^[~+-] /|^Plan: ")
+_TEMP_PREFIX = re.compile(r"(?<!\S)/\S*?/(?=(?:environments|deploy)/)")
 
 #: The steps, in report order.
 STEPS = (
@@ -126,9 +130,16 @@ def network_env(server: OryTestServer) -> dict[str, str]:
     return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
 
 
-def _stand_ins(exported: Outcome) -> dict[str, str]:
-    """The variables ``export`` listed, each given a stand-in value."""
-    return {name: f"stand-in-{name.lower()}" for name in _VARIABLE_LINE.findall(exported.err)}
+def _secret_values(exported: Outcome, stored: JSONObject) -> dict[str, str]:
+    """The variables ``export`` listed, each set to the secret the project holds, as its
+    owner would set them."""
+    values: dict[str, str] = {}
+    for name, part, pointer in _VARIABLE_LINE.findall(exported.err):
+        _, value = get_at(stored, pointer)
+        if part == "the password in" and isinstance(value, str):
+            value = urlsplit(value).password
+        values[name] = value if isinstance(value, str) else f"stand-in-{name.lower()}"
+    return values
 
 
 def _live_chain(run: Runner, server: OryTestServer, project: str, root: Path) -> list[Step]:
@@ -151,7 +162,7 @@ def _export_chain(run: Runner, server: OryTestServer, project: str, root: Path) 
     exported = run("export", "exported", "--target-project", project, env=env, root=root)
     if not chain.check("export", exported):
         return steps
-    env = {**env, **_stand_ins(exported)}
+    env = {**env, **_secret_values(exported, server.stored_identity_config(project))}
     if chain.check("export-validate", run("validate", "exported", env=env, root=root)):
         planned = run("plan", "exported", "--detailed-exitcode", env=env, root=root)
         chain.check("export-plan", planned)
