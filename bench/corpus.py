@@ -36,7 +36,7 @@ PAGE = REPO / "docs" / "compatibility.md"
 #: The schema tests/conftest.py configures, when it is there (issue 10 moves it into the package).
 KRATOS_SCHEMA = REPO.parent / "shared" / "ory" / "kratos-v26.2.0" / "embedx" / "config.schema.json"
 _POSITION = re.compile(r"^(exit \d+: )?(environments|deploy)/[^:]+:\d+:\d+: ")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_QUOTED = re.compile(r"'[^']*(?:'|$)|\"[^\"]*(?:\"|$)")  # a long value may be cut off
 _FLOW = re.compile(r"flows\.[a-z_]+\.")
 
 
