@@ -140,7 +140,13 @@ def git_blob_id(data: bytes) -> str:
 
 
 def _document(record: Record) -> Any:
-    return load_with_positions(record.path.read_text(encoding="utf-8")).data
+    return copy.deepcopy(_parsed(record.path))
+
+
+@cache
+def _parsed(path: Path) -> Any:
+    """A corpus file's data, parsed once per process (e2e profiles share one base layer)."""
+    return load_with_positions(path.read_text(encoding="utf-8")).data
 
 
 def _extracted(record: Record) -> Any:
