@@ -247,8 +247,8 @@ def render_sources() -> str:
         "",
         "Written from `corpus.yaml` by `python -m bench.corpus --sources`; do not edit by hand.",
         "Every file is a byte-for-byte copy of a file in a public GitHub repository (its git",
-        "blob id is checked by `tests/test_corpus.py`); nothing was edited. A `key path` names",
-        "the part of the file that is the config (Helm values, Ory project documents).",
+        "blob id is checked by `tests/test_corpus.py`); nothing was edited. A `key path` (a",
+        "JSON pointer) names the part of a file that is the config or an identity schema.",
         "No Ory Network export (`ory get identity-config`) was found in a user repository",
         "(searched: `bac-gcs-production`, `projects.oryapis.com/ui/...`, `preset://` ids); the",
         "Ory Network documents here are the Ory CLI's project fixtures (kind `ory-cli`).",
@@ -259,7 +259,7 @@ def render_sources() -> str:
     ]
     for entry in entries():
         for record in entry.records:
-            key_path = ".".join(record.extract) or "—"
+            key_path = "".join(f"/{key}" for key in record.extract) or "—"
             lines.append(
                 f"| {entry.name} | {entry.kind} | {entry.repo} | {entry.licence} "
                 f"| `{record.file}` | `{record.source}` | {key_path} | `{record.commit}` "
