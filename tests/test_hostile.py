@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.limits import Limits
+from reconciler import yamlio
+from reconciler.limits import DEFAULT_LIMITS, Limits, nesting_depth
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -205,3 +206,28 @@ def test_a_saved_plan_larger_than_the_limit_is_refused_unread(
     assert result.code == 1
     assert f"is larger than {size - 1} bytes" in result.err
     assert ory_server.writes() == []
+
+
+def _values(value: object) -> int:
+    """Values as the composer counts them: every node, mapping keys included."""
+    if isinstance(value, dict):
+        return 1 + sum(1 + _values(child) for child in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_values(child) for child in value)
+    return 1
+
+
+def test_the_largest_real_configs_pass_every_limit_with_room_to_spare() -> None:
+    corpus = Path(__file__).resolve().parent / "fixtures" / "corpus"
+    documents = [
+        path
+        for path in corpus.rglob("*")
+        if path.suffix in {".yml", ".yaml", ".json"} and path.name != "corpus.yaml"
+    ]
+    assert len(documents) >= 30
+    limits = DEFAULT_LIMITS
+    for path in documents:
+        data = yamlio.load_with_positions(path.read_text(encoding="utf-8")).data
+        assert path.stat().st_size * 100 < limits.max_file_bytes, path
+        assert _values(data) * 100 < limits.max_nodes, path
+        assert nesting_depth(data) * 4 < limits.max_depth, path
