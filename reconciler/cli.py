@@ -2,12 +2,8 @@
 
 Each sub-command lives in ``reconciler/commands/<name>.py``; register new ones in ``COMMANDS``.
 
-Exit codes (also in the README):
-  0   success; with ``plan --detailed-exitcode``: success and no changes
-  1   error: invalid configuration, lint error, API error, stale plan, refused apply
-  2   only with ``plan --detailed-exitcode``: success, changes present
-  64  usage error (unknown command or flag)
-  130 interrupted
+Exit codes and the environment variables read: ``reconciler/commands/help_text.py`` (the
+README says the same; a test keeps them in step).
 """
 
 from __future__ import annotations
@@ -23,6 +19,7 @@ from pathlib import Path
 import click
 
 from reconciler import __version__, redact
+from reconciler.commands import help_text
 from reconciler.commands.context import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -37,6 +34,7 @@ from reconciler.redact import RedactingStream
 # name -> "module:attribute". Commands are imported when used, so `--version` and `--help`
 # do not pay for pydantic, jsonschema and httpx (cold start stays close to bare Python).
 COMMANDS: dict[str, str] = {
+    "init": "reconciler.commands.init:init",
     "validate": "reconciler.commands.validate:validate",
     "render": "reconciler.commands.render:render",
     "plan": "reconciler.commands.plan:plan",
@@ -44,10 +42,17 @@ COMMANDS: dict[str, str] = {
     "export": "reconciler.commands.export:export_command",
     "diff": "reconciler.commands.diff:diff",
     "restore": "reconciler.commands.restore:restore",
+    "show": "reconciler.commands.show:show",
 }
 
 
 class LazyGroup(click.Group):
+    """Loads commands when used, and accepts the group's options after the command too
+    (``plan prod --color never -v``), as terraform, kubectl and the Ory CLI do."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, args))
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -60,7 +65,56 @@ class LazyGroup(click.Group):
         return command
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def hoist_global_options(group: click.Group, args: list[str]) -> list[str]:
+    """Move the group's own options found after the command name to before it.
+
+    Stops at ``--``; ``--help`` and ``--version`` stay where they are (``plan --help`` is the
+    command's help)."""
+    takes_value: dict[str, bool] = {}
+    for param in group.params:
+        if isinstance(param, click.Option) and param.expose_value:
+            for name in (*param.opts, *param.secondary_opts):
+                takes_value[name] = not param.is_flag
+    position = _command_position(args, takes_value)
+    if position is None:
+        return args
+    head, command, tail = args[:position], args[position], args[position + 1 :]
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(tail):
+        token = tail[index]
+        if token == "--":
+            rest.extend(tail[index:])
+            break
+        name = token.split("=", 1)[0]
+        if name in takes_value:
+            width = 2 if takes_value[name] and "=" not in token else 1
+            hoisted.extend(tail[index : index + width])
+            index += width
+            continue
+        rest.append(token)
+        index += 1
+    return [*head, *hoisted, command, *rest]
+
+
+def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | None:
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            return None
+        if not token.startswith("-"):
+            return index
+        index += 2 if takes_value.get(token, False) else 1
+    return None
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=help_text.epilog(),
+)
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
     "--dir",
@@ -70,8 +124,13 @@ class LazyGroup(click.Group):
     help="Repository root holding environments/ (default: current directory).",
 )
 @click.option(
-    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the output; 'always' keeps it when piped (CI logs). NO_COLOR means never.",
 )
+@click.option("--no-color", is_flag=True, help="Same as --color never.")
 @click.option(
     "--kratos-schema",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -89,6 +148,7 @@ def cli(
     ctx: click.Context,
     root: Path,
     color: str,
+    no_color: bool,
     kratos_schema: Path | None,
     rotate_secrets: bool,
     verbose: bool,
@@ -102,7 +162,11 @@ def cli(
         kratos_schema=kratos_schema,
         rotate_secrets=rotate_secrets,
     )
-    ctx.obj = Context(settings=settings, color=color_enabled(color), verbose=verbose)
+    colored = color_enabled("never" if no_color else color)
+    # click strips ANSI codes from output that is not a terminal unless the context says
+    # otherwise: --color always must survive a pipe.
+    ctx.color = colored
+    ctx.obj = Context(settings=settings, color=colored, verbose=verbose)
     _log_to_stderr(verbose)
 
 

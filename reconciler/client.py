@@ -190,9 +190,9 @@ class OryClient:
     ) -> tuple[httpx.Response | httpx.HTTPError, int]:
         """Send until an answer is final; returns it and how many attempts it took."""
         transient = limited = 0
+        self._pause_if_near_the_limit()
+        self._wait_for_a_slot()
         while True:
-            self._pause_if_near_the_limit()
-            self._wait_for_a_slot()
             outcome = self._attempt(method, path, body)
             attempts = 1 + transient + limited
             if not isinstance(outcome, Exception) and outcome.status_code == 429:
@@ -210,6 +210,8 @@ class OryClient:
                 what, count = _failure_name(outcome), f"{transient}/{self.retry.attempts - 1}"
             else:
                 return outcome, attempts
+            self._pause_if_near_the_limit()
+            wait += self._book(after=wait)  # one sleep: the backoff and the pacing together
             log.info("%s %s: %s; retrying in %.1f s (%s)", method, path, what, wait, count)
             self._sleep(wait)
 
@@ -224,11 +226,15 @@ class OryClient:
     def _wait_for_a_slot(self) -> None:
         # Many threads share one client (plan --all): book a send time that keeps every
         # bucket the API announced from overflowing, then sleep until it.
-        with self._pacer_lock:
-            wait = self._pacer.reserve(self._now())
+        wait = self._book(after=0.0)
         if wait > 0:
             log.debug("pacing to the API's rate limits: sending in %.2f s", wait)
             self._sleep(wait)
+
+    def _book(self, after: float) -> float:
+        """Book a send no sooner than ``after`` seconds from now; how much later it must be."""
+        with self._pacer_lock:
+            return self._pacer.reserve(self._now() + after)
 
     def _now(self) -> float:
         if self.retry.clock is not None:

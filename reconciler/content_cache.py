@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from reconciler import blobs
+from reconciler import blobs, workdir
 from reconciler.errors import RemoteError
 
 Fetch = Callable[[str], bytes]
@@ -49,7 +49,7 @@ class ContentCache:
         if blobs.sha512_hex(content) != digest:
             self._unreachable.add(url)
             return None  # not what the name promises: never trust or keep it
-        self.folder.mkdir(parents=True, exist_ok=True)
+        workdir.make_folder(self.folder)
         temporary = cached.with_name(f".{digest}.{threading.get_ident()}")
         temporary.write_bytes(content)
         temporary.replace(cached)  # atomic: a concurrent reader never sees half a file

@@ -48,6 +48,9 @@ class Change:
     # Where the desired value sits in the environment's document, when that differs from
     # ``pointer`` (a new schema is appended at ``/identity/schemas/-``).
     source: Pointer | None = None
+    # How views name ``pointer`` when its index says nothing to a reader:
+    # ``/identity/schemas[preset://email].url`` for the live entry at that index.
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -257,16 +260,22 @@ class _Walker:
             return []
         self.schema_ids[str(entry.get("id"))] = str(match.get("id"))
         base = join_pointer(SCHEMAS, live.index(match))
+        label = f"{SCHEMAS}[{match.get('id')}]"  # named by the live entry, not the index
         if not by_content:
-            self.changes.append(self._immutable(entry, match, base, source))
+            self.changes.append(self._immutable(entry, match, base, source, label))
         for key, value in entry.items():
             if key in ("id", "url"):
                 continue  # the id may be the content hash; content was compared above
             child, origin = join_pointer(base, key), join_pointer(source, key)
+            named = f"{label}.{key}"
             if key not in match:
-                self.changes.append(Change(child, "add", None, value, False, source=origin))
+                self.changes.append(
+                    Change(child, "add", None, value, False, source=origin, label=named)
+                )
             elif not self.same(value, match[key], origin):
-                self.changes.append(Change(child, "change", match[key], value, source=origin))
+                self.changes.append(
+                    Change(child, "change", match[key], value, source=origin, label=named)
+                )
         return [match]
 
     def _new_schema(
@@ -291,7 +300,7 @@ class _Walker:
         )
 
     def _immutable(
-        self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer
+        self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer, label: str
     ) -> Change:
         details = self.index.explain(entry, match)
         return Change(
@@ -306,6 +315,7 @@ class _Walker:
             ),
             details=details,
             source=join_pointer(source, "url"),
+            label=f"{label}.url",
         )
 
     def default_schema(self, desired: JSONValue, live: JSONValue) -> None:
@@ -319,12 +329,27 @@ class _Walker:
         found, value = get_at(live, pointer)
         if not found:
             return
+        if self._is_default(value, pointer):
+            return  # resetting it changes nothing
         lookup = self.rules.default_at
         has_default, default = lookup(pointer) if lookup else (False, None)
-        if has_default and self.same(default, value, pointer):
-            return
         note = "" if has_default else "reset to the server default"
         self.changes.append(Change(pointer, "reset", value, default, True, note))
+
+    def _is_default(self, value: JSONValue, pointer: Pointer) -> bool:
+        """Whether ``value`` is what the server puts back anyway: the default itself, or a
+        mapping whose every leaf is its default (``passkey: {enabled: false}``)."""
+        lookup = self.rules.default_at
+        if lookup is None:
+            return False
+        has_default, default = lookup(pointer)
+        if has_default:
+            return self.same(default, value, pointer)
+        return (
+            isinstance(value, dict)
+            and bool(value)
+            and all(self._is_default(v, join_pointer(pointer, k)) for k, v in value.items())
+        )
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")

@@ -9,6 +9,10 @@ What ``export`` leaves out, so that the file holds only what someone actually de
 * on Ory Network, the values the platform fills in for every project (``ORY_NETWORK_FILL_INS``:
   the Account Experience ``/ui/...`` URLs, ``/ui/welcome``, the project's own URL as the only
   allowed return URL, an empty link ``base_url``);
+* on Ory Network, values that name a project's own domain (``project_specific``): Account
+  Experience URLs ``https://<slug>.projects.oryapis.com/ui/...``, a link ``base_url``,
+  webauthn/passkey ``rp`` ids and origins on an Ory project domain. Each project has its own,
+  so a file copied to another environment must not carry them; the file's header lists them;
 * empty mappings and lists, unless the default is not empty (then ``[]`` is a decision).
 
 And what it rewrites, so that the file is reviewable and holds no secret:
@@ -30,6 +34,7 @@ bytes. ``overlay_on`` keeps only what an existing base layer does not already sa
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +51,7 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
+from reconciler.project_domain import PUBLIC_BASE_URL, project_specific
 from reconciler.secrets import is_sensitive
 
 SCHEMAS: Pointer = "/identity/schemas"
@@ -62,7 +68,6 @@ ORY_NETWORK_FILL_INS: Mapping[Pointer, JSONValue] = {
     "/selfservice/methods/link/config/base_url": "",
 }
 ALLOWED_RETURN_URLS: Pointer = "/selfservice/allowed_return_urls"
-PUBLIC_BASE_URL: Pointer = "/serve/public/base_url"
 
 # Secrets besides secrets.is_secret_path: a self-hosted Kratos file holds its database DSN and
 # cookie/cipher secrets; web hook headers often carry credentials.
@@ -117,11 +122,9 @@ class Export:
 
 def minimal_config(live: JSONObject, rules: ExportRules) -> JSONObject:
     """Live values that are neither server-managed, filled in by Ory, nor Kratos defaults."""
-    config = copy.deepcopy(live)
-    for pointer in rules.server_managed:
+    config = _without_platform_values(live, rules)
+    for pointer, _ in left_out(live, rules):
         _delete_at(config, pointer)
-    if rules.network_fill_ins:
-        _drop_fill_ins(config, live)
     pruned = _prune(config, "", rules.default_at)
     return pruned if isinstance(pruned, dict) else {}
 
@@ -196,6 +199,29 @@ def _drop_fill_ins(config: JSONObject, live: JSONObject) -> None:
     _, allowed = get_at(config, ALLOWED_RETURN_URLS)
     if isinstance(base_url, str) and allowed == [base_url.rstrip("/")]:
         _delete_at(config, ALLOWED_RETURN_URLS)
+
+
+def left_out(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
+    """What ``minimal_config`` leaves out because it names the project's own domain."""
+    if not rules.network_fill_ins:
+        return []
+    return project_specific(_without_platform_values(live, rules), live)[0]
+
+
+def to_review(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
+    """Lists kept whole although some entries name the project's own domain."""
+    if not rules.network_fill_ins:
+        return []
+    return project_specific(_without_platform_values(live, rules), live)[1]
+
+
+def _without_platform_values(live: JSONObject, rules: ExportRules) -> JSONObject:
+    config = copy.deepcopy(live)
+    for pointer in rules.server_managed:
+        _delete_at(config, pointer)
+    if rules.network_fill_ins:
+        _drop_fill_ins(config, live)
+    return config
 
 
 def _prune(value: JSONValue, pointer: Pointer, default_at: DefaultLookup) -> JSONValue | None:
@@ -418,9 +444,17 @@ def _set_at(doc: JSONObject, pointer: Pointer, value: JSONValue) -> None:
     node[tokens[-1]] = value
 
 
-def environment_text(export: Export, *, target: JSONValue, extends: str | None, source: str) -> str:
-    """The environment file: a header naming the variables, then ``extends``, ``target``
-    and ``identity_config``."""
+def environment_text(
+    export: Export,
+    *,
+    target: JSONValue,
+    extends: str | None,
+    source: str,
+    left_out: Iterable[tuple[Pointer, JSONValue]] = (),
+    review: Iterable[tuple[Pointer, JSONValue]] = (),
+) -> str:
+    """The environment file: a header naming the variables and the project-specific values
+    left out, then ``extends``, ``target`` and ``identity_config``."""
     document: JSONObject = {}
     if extends:
         document["extends"] = extends
@@ -431,6 +465,15 @@ def environment_text(export: Export, *, target: JSONValue, extends: str | None, 
     if export.variables:
         lines.append("# Set these variables before plan or apply (values are never printed):")
         lines.extend(f"#   {describe_variable(v)}" for v in export.variables)
+    omitted = list(left_out)
+    if omitted:
+        lines.append("# Left out: this project's own domain (each project has its own; set them")
+        lines.append("# here only if this file is never copied to another environment):")
+        lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in omitted)
+    kept = list(review)
+    if kept:
+        lines.append("# Kept, but they name this project's own domain: edit them in a copy:")
+        lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in kept)
     return "\n".join(lines) + "\n" + yamlio.dump_plain(document)
 
 

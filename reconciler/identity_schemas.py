@@ -121,6 +121,13 @@ def _parse(raw: bytes) -> tuple[JSONObject | None, str | None]:
     return parsed, None
 
 
+def is_preset(entry: JSONValue) -> bool:
+    """An Ory preset (``preset://email|username|sms|basic|blank``), by id or url: Ory owns its
+    content, so it is neither checked against the meta-schema nor compared by content."""
+    item = entry if isinstance(entry, dict) else {}
+    return any(str(item.get(key, "")).startswith(PRESET_SCHEME) for key in ("id", "url"))
+
+
 def resolve_entry(entry: JSONValue, contents: Mapping[str, bytes] | None = None) -> ResolvedSchema:
     """Resolve one ``{id, url, selfservice_selectable}`` entry of ``identity.schemas``."""
     item = entry if isinstance(entry, dict) else {}

@@ -20,11 +20,12 @@ exactly the resources Kratos registers itself (official/PROVENANCE.md).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -472,21 +473,36 @@ def _unknown_keys(
             continue
         yield SchemaProblem(
             join_pointer(pointer, key),
-            _unknown_key_message(key, pointer, subject),
+            _unknown_key_message(key, pointer, subject, known),
             unknown_key=True,
         )
 
 
-def _unknown_key_message(key: str, pointer: Pointer, subject: str) -> str:
+def _unknown_key_message(
+    key: str, pointer: Pointer, subject: str, known: Mapping[str, object]
+) -> str:
+    close = _closest(key, known)
+    if close:
+        return f"`{key}` at {_at(pointer)} is unknown to the {subject}; did you mean `{close}`?"
     if subject == _SUBJECTS["kratos_file"]:
         return (
             f"`{key}` at {_at(pointer)} is unknown to the {subject}, so Kratos would refuse it; "
-            "check its spelling and placement"
+            f"check its spelling and placement{_known_here(known)}"
         )
     return (
         f"`{key}` at {_at(pointer)} is unknown to the {subject}; it may be an "
-        "Ory Network-only setting, otherwise check its spelling and placement"
+        f"Ory Network-only setting, otherwise check its spelling and placement{_known_here(known)}"
     )
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The schema's own key (or hook name) that ``word`` most likely misspells."""
+    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _known_here(known: Mapping[str, object]) -> str:
+    return f" (known here: {', '.join(sorted(known))})" if 0 < len(known) <= 12 else ""
 
 
 def _plain_message(error: ValidationError, pointer: Pointer) -> str:
@@ -551,6 +567,9 @@ def _hook_placement_problem(pointer: Pointer, hook: str, allowed: list[str]) -> 
         f"hook `{hook}` is not allowed at {pointer} by the OSS Kratos schema "
         f"(allowed here: {', '.join(sorted(set(allowed)))})"
     )
+    close = _closest(hook, set(allowed))
+    if close:
+        message += f"; did you mean `{close}`?"
     if deviation:
         message += "; Ory Network is known to accept it here (ory-api.md §1c), so this is a warning"
     return SchemaProblem(pointer, message, known_network_deviation=deviation)

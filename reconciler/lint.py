@@ -9,11 +9,12 @@ a rule must see ``required_aal: highest_available`` even when nobody wrote it (o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from reconciler import identity_schemas
+from reconciler import identity_schemas, list_view
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import ResolvedSchema, Trait
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
@@ -39,6 +40,7 @@ _PLAIN_SECOND_FACTORS: tuple[Pointer, ...] = (
     f"{_METHODS}/lookup_secret/enabled",
     CODE_MFA,
 )
+DEFAULT_SCHEMA_ID = "/identity/default_schema_id"
 _HOOK_FLOWS = ("login", "registration", "settings", "verification", "recovery")
 MFA_OPTIONAL_PROFILE = "kratos test/e2e/profiles/mfa-optional (identity.traits.schema.json)"
 
@@ -171,28 +173,73 @@ def _where_forced(strict: list[Pointer]) -> str:
 def _code_mfa_forces_2fa(ctx: LintContext) -> Iterator[Finding]:
     # ory-api.md §1d-1: a required code-identifier trait gives every identity a code address,
     # hence available AAL aal2, hence highest_available demands a code second factor
-    # (K26 code/strategy.go:135-178, identity/identity.go:380-405; ory/network#409).
+    # (K26 code/strategy.go:135-178, identity/identity.go:380-405; ory/network#409). That holds
+    # for every identity of every schema, not only for the default's new sign-ups.
     strict = ctx.highest_available_pointers()
     if not ctx.is_true(CODE_MFA) or not strict:
         return
-    for schema in ctx.active_schemas():
-        forced = identity_schemas.required_code_identifiers(schema.content or {})
-        if not forced:
-            continue
-        channels = ", ".join(sorted({t.code_via or "email" for t in forced}))
-        yield _finding(
-            "code-mfa-forces-2fa",
-            f"code.mfa_enabled is true and {', '.join(strict)} is highest_available; identity "
-            f"schema `{schema.id}` marks the required trait(s) {_names(forced)} as code "
-            f"identifier, so every identity of that schema has available AAL aal2 and is forced "
-            f"to enter a one-time code sent by {channels} {_where_forced(strict)}",
-            [CODE_MFA, *strict, ctx.schema_pointer(schema)],
-            "Put the code identifier on a separate OPTIONAL trait (e.g. `optionalMfaEmail` with "
-            '"ory.sh/kratos": {"credentials": {"code": {"identifier": true, "via": "email"}}}, '
-            f"not listed in traits.required), as in {MFA_OPTIONAL_PROFILE}; ship it as a new "
-            "schema id and switch default_schema_id. Or set required_aal to aal1, or turn "
-            "code.mfa_enabled off.",
-        )
+    affected = [
+        (schema, role, forced)
+        for schema, role in schemas_with_users(ctx)
+        if (forced := identity_schemas.required_code_identifiers(schema.content or {}))
+    ]
+    if not affected:
+        return
+    channels = ", ".join(sorted({t.code_via or "email" for _, _, f in affected for t in f}))
+    named = "; ".join(f"`{s.id}` (trait {_names(f)}; {role})" for s, role, f in affected)
+    yield _finding(
+        "code-mfa-forces-2fa",
+        f"code.mfa_enabled is true and {', '.join(strict)} is highest_available; identity "
+        f"schema(s) {named} mark required trait(s) as code identifier, so every identity of "
+        f"these schemas has available AAL aal2 and is forced to enter a one-time code sent by "
+        f"{channels} {_where_forced(strict)}",
+        [CODE_MFA, *strict, *(ctx.schema_pointer(s) for s, _, _ in affected if s in ctx.schemas)],
+        "Put the code identifier on a separate OPTIONAL trait (e.g. `optionalMfaEmail` with "
+        '"ory.sh/kratos": {"credentials": {"code": {"identifier": true, "via": "email"}}}, '
+        f"not listed in traits.required), as in {MFA_OPTIONAL_PROFILE}; ship it as a new "
+        "schema id and switch default_schema_id. Or set required_aal to aal1, or turn "
+        "code.mfa_enabled off.",
+    )
+
+
+def _is_schema(schema: ResolvedSchema, schema_id: str | None) -> bool:
+    # Ory Network may name a custom schema after the SHA-512 of its content (ory-api.md §1a-2).
+    return schema_id is not None and schema_id in (schema.id, schema.digest)
+
+
+def schemas_with_users(ctx: LintContext) -> list[tuple[ResolvedSchema, str]]:
+    """Every identity schema identities may have, with who has it, the live default first.
+
+    The declared list plus live schemas it leaves out (Ory never removes them): existing
+    identities keep the schema they were created under, so all of them count.
+    """
+    live_default = None if ctx.live is None else str(ctx.value(DEFAULT_SCHEMA_ID, ctx.live))
+    new_default = ctx.default_schema_id()
+    live = list(_live_schemas(ctx).values())
+    known = {s.id for s in ctx.schemas}
+    candidates = ctx.schemas + [s for s in live if s.id not in known]
+    ranked = []
+    for schema in candidates:
+        roles = []
+        if _is_schema(schema, live_default):
+            roles.append("the live default: most existing identities use it")
+        if _is_schema(schema, new_default) and not _is_schema(schema, live_default):
+            roles.append("the default" if live_default is None else "the new default")
+        if schema.selectable:
+            roles.append("selectable at registration")
+        rank = 0 if _is_schema(schema, live_default) else 1 if roles else 2
+        if not roles and ctx.live is not None and not any(_same_entry(schema, x) for x in live):
+            continue  # new, neither default nor selectable: nobody has it yet
+        if not roles:
+            roles = ["in identity.schemas" if ctx.live is None else "existing identities keep it"]
+        ranked.append((rank, schema, "; ".join(roles)))
+    return [(schema, role) for _, schema, role in sorted(ranked, key=lambda r: r[0])]
+
+
+def _same_entry(schema: ResolvedSchema, live: ResolvedSchema) -> bool:
+    return schema.id == live.id or (
+        schema.digest is not None and schema.digest in (live.id, live.digest)
+    )
 
 
 @_rule("required-aal-invalid", "error", "required_aal must be aal1 or highest_available")
@@ -257,11 +304,23 @@ def _code_without_identifier(ctx: LintContext) -> Iterator[Finding]:
         return
     if any(identity_schemas.code_identifiers(s.content or {}) for s in active):
         return
+    # Existing identities of other schemas may still have a code address: say who.
+    others = [
+        f"`{s.id}`"
+        for s, _ in schemas_with_users(ctx)
+        if s not in active and identity_schemas.code_identifiers(s.content or {})
+    ]
+    who = (
+        f"new identities cannot receive a one-time code (only existing identities of "
+        f"{', '.join(others)} can)"
+        if others
+        else "no user can receive a one-time code"
+    )
     yield _finding(
         "code-without-identifier",
-        f"{', '.join(in_use)} is true but no identity schema in use "
-        f"({', '.join(s.id for s in active)}) marks a trait as credentials.code.identifier, so "
-        "no user can receive a one-time code",
+        f"{', '.join(in_use)} is true but no identity schema new identities get "
+        f"({', '.join(f'`{s.id}`' for s in active)}) marks a trait as "
+        f"credentials.code.identifier, so {who}",
         [*in_use, *(ctx.schema_pointer(s) for s in active)],
         'Mark an email or phone trait with "ory.sh/kratos": {"credentials": {"code": '
         '{"identifier": true, "via": "email"}}} (optional trait for MFA, see '
@@ -457,25 +516,29 @@ def _session_hook_not_last(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-def _web_hooks(ctx: LintContext) -> Iterator[tuple[Pointer, JSONObject]]:
+def _web_hooks(ctx: LintContext) -> Iterator[tuple[Pointer, str, JSONObject]]:
+    """``(pointer, name, config)`` per web hook; ``name`` reads as the plan names the hook
+    (``/…/hooks[web_hook https://…]``), not by its index."""
     for pointer, hooks in _hook_lists(ctx):
         for index, hook in enumerate(hooks):
             if isinstance(hook, dict) and hook.get("hook") == "web_hook":
                 config = hook.get("config")
-                yield join_pointer(pointer, index), config if isinstance(config, dict) else {}
+                at = join_pointer(pointer, index)
+                name = list_view.labelled_pointer(at, ctx.merged)
+                yield at, name, config if isinstance(config, dict) else {}
 
 
 @_rule("webhook-response-conflict", "error", "web_hook both ignores and parses the response")
 def _webhook_response_conflict(ctx: LintContext) -> Iterator[Finding]:
     # K26 config.schema.json ~325-347: not(ignore && parse), not(ignore && can_interrupt).
-    for pointer, config in _web_hooks(ctx):
+    for pointer, name, config in _web_hooks(ctx):
         _, ignore = get_at(config, "/response/ignore")
         _, parse = get_at(config, "/response/parse")
         if ignore is not True or not (parse is True or config.get("can_interrupt") is True):
             continue
         yield _finding(
             "webhook-response-conflict",
-            f"{pointer}: response.ignore is true (fire and forget) but the hook also asks to "
+            f"{name}: response.ignore is true (fire and forget) but the hook also asks to "
             "use the response (response.parse or can_interrupt); Kratos rejects this",
             [f"{pointer}/config/response"],
             "Set response.ignore: false to let the webhook modify the identity or interrupt "
@@ -486,11 +549,11 @@ def _webhook_response_conflict(ctx: LintContext) -> Iterator[Finding]:
 @_rule("webhook-can-interrupt-deprecated", "warning", "web_hook uses deprecated can_interrupt")
 def _webhook_can_interrupt_deprecated(ctx: LintContext) -> Iterator[Finding]:
     # K26 config.schema.json web_hook: can_interrupt is deprecated in favour of response.parse.
-    for pointer, config in _web_hooks(ctx):
+    for pointer, name, config in _web_hooks(ctx):
         if "can_interrupt" in config:
             yield _finding(
                 "webhook-can-interrupt-deprecated",
-                f"{pointer}: config.can_interrupt is deprecated",
+                f"{name}: config.can_interrupt is deprecated",
                 [f"{pointer}/config/can_interrupt"],
                 "Replace can_interrupt: true with response: {parse: true}.",
             )
@@ -513,14 +576,15 @@ def _trait_summary(old: ResolvedSchema, new: ResolvedSchema) -> str:
 @_rule("identity-schema-changed", "error", "identity schema content changed under the same id")
 def _identity_schema_changed(ctx: LintContext) -> Iterator[Finding]:
     # Identity schemas are immutable on Ory Network (DOCS manage-identity-schema.mdx:94,
-    # TF identityschema/resource.go:52; ory-api.md §1c, §1d-9). Presets belong to Ory.
+    # TF identityschema/resource.go:52; ory-api.md §1c, §1d-9). That holds for presets too:
+    # an exported preset edited in place would replace what every existing identity uses.
     _, written = get_at(ctx.desired, "/identity/schemas")
     if not isinstance(written, list):
         return
     live = _live_schemas(ctx)
     for schema in ctx.schemas:
         before = live.get(schema.id)
-        if before is None or schema.id.startswith(identity_schemas.PRESET_SCHEME):
+        if before is None:
             continue
         if before.digest is None or schema.digest is None or before.digest == schema.digest:
             continue
@@ -529,12 +593,21 @@ def _identity_schema_changed(ctx: LintContext) -> Iterator[Finding]:
         yield _finding(
             "identity-schema-changed",
             f"identity schema `{schema.id}` has different content than the live schema with "
-            "the same id; Ory Network identity schemas cannot be changed in place."
+            "the same id; Ory Network identity schemas cannot be changed in place, and existing "
+            "identities of this schema would be validated against the new content."
             + _trait_summary(before, schema),
             [f"{ctx.schema_pointer(schema)}/url"],
-            "Add the new content under a new schema id, point identity.default_schema_id at it, "
-            "keep the old entry, and migrate existing identities.",
+            f"Publish the new content under a new schema id (e.g. `{_next_id(schema.id)}`, with "
+            "its own file), point identity.default_schema_id at it, keep the old entry unchanged, "
+            "and migrate existing identities to the new id.",
         )
+
+
+def _next_id(schema_id: str) -> str:
+    """A suggested id for the new version of ``schema_id`` (``preset://email`` -> ``email-v2``)."""
+    base = schema_id.removeprefix(identity_schemas.PRESET_SCHEME)
+    match = re.fullmatch(r"(.*?)-?v(\d+)", base)
+    return f"{match.group(1)}-v{int(match.group(2)) + 1}" if match else f"{base}-v2"
 
 
 def _same_schema(ctx: LintContext, live_id: str, new_id: str) -> bool:
@@ -597,12 +670,9 @@ def lint(
     return sorted(findings, key=lambda f: (f.severity != "error", f.rule_id, f.pointers))
 
 
-def filter_disabled(findings: list[Finding], disabled: Mapping[str, str]) -> list[Finding]:
-    """Drop findings of rules the environment disabled (``{rule_id: reason}``).
-
-    Raises ``ConfigError`` for an unknown rule id or an empty reason: a disabled safety rule
-    must say why (issue 4).
-    """
+def check_disabled(disabled: Mapping[str, str]) -> None:
+    """Raise ``ConfigError`` for an unknown rule id or an empty reason under ``lint.disable``:
+    a disabled safety rule must say why (issue 4)."""
     problems = [
         f"lint.disable: unknown rule id `{rule_id}`" for rule_id in disabled if rule_id not in RULES
     ]
@@ -613,4 +683,19 @@ def filter_disabled(findings: list[Finding], disabled: Mapping[str, str]) -> lis
     ]
     if problems:
         raise ConfigError(problems)
-    return [f for f in findings if f.rule_id not in disabled]
+
+
+def acknowledge(findings: list[Finding], disabled: Mapping[str, str]) -> list[tuple[Finding, str]]:
+    """Every finding with the reason its rule was disabled for (``""`` when it was not).
+
+    A disabled rule still reports what it found, marked acknowledged: a reviewer must see
+    that every email user is now forced into 2FA, and why that was accepted (Checkov and
+    tfsec list skipped checks with their reasons too).
+    """
+    check_disabled(disabled)
+    return [(finding, str(disabled.get(finding.rule_id, "")).strip()) for finding in findings]
+
+
+def filter_disabled(findings: list[Finding], disabled: Mapping[str, str]) -> list[Finding]:
+    """The findings of rules the environment did not disable (``{rule_id: reason}``)."""
+    return [finding for finding, reason in acknowledge(findings, disabled) if not reason]

@@ -10,6 +10,7 @@ came from, whether it is secret, and which file it was read from.
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import os
 import re
@@ -36,6 +37,9 @@ _VARIABLE = re.compile(r"\$\$|\$\{([^}]*)(\}?)")  # group 2 empty: no closing br
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Keys whose file:// values are identifiers, not content (the Ory CLI skips them too).
 _NOT_EMBEDDED_KEYS = frozenset({"$id", "$schema"})
+# Keys whose value Ory reads as a URL (hooks, OIDC mappers, courier templates): a bare path to a
+# file there is almost surely a forgotten file:// (Ory would fetch it as a relative URL).
+_URL_KEYS = frozenset({"url", "body", "mapper_url"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class ValueInfo:
 
     location: Location
     variables: tuple[str, ...] = ()  # ${NAME}s the value was built from (makes it secret)
+    unset_variables: tuple[str, ...] = ()  # ... that were not set (only when allowed: validate)
     tagged_secret: bool = False  # written as ``!secret``
     file_ref: str | None = None  # the ``file://`` reference the value was read from
     file_path: Path | None = None  # ... resolved, and the SHA-512 of the file's bytes
@@ -112,8 +117,11 @@ def environment_path(root: Path, name: str) -> Path:
         candidate = root / "environments" / f"{name}{suffix}"
         if candidate.is_file():
             return candidate
-    known = ", ".join(p.stem for p in environment_files(root)) or "none"
-    raise ConfigError([f"unknown environment {name!r} (known: {known})"])
+    names = [p.stem for p in environment_files(root)]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    known = ", ".join(names) or "none"
+    raise ConfigError([f"unknown environment {name!r} (known: {known}){hint}"])
 
 
 def load_environment(
@@ -121,14 +129,18 @@ def load_environment(
     name: str,
     environ: Mapping[str, str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    allow_unset: bool = False,
     layers: LayerCache | None = None,
 ) -> RawEnvironment:
-    """Load ``environments/<name>.yaml`` under ``root`` with all its layers. ``layers``
-    (from :func:`layer_cache`) shares the layers it extends with other loads of the same run:
-    same repository, variables and limits."""
+    """Load ``environments/<name>.yaml`` under ``root`` with all its layers. With
+    ``allow_unset`` (offline checks), an unset ``${NAME}`` stays as written and is recorded in
+    ``ValueInfo.unset_variables`` instead of failing the load. ``layers`` (from
+    :func:`layer_cache`) shares the layers it extends with other loads of the same run: same
+    repository, variables, limits and ``allow_unset``."""
     path = environment_path(root, name)
     env = os.environ if environ is None else environ
-    reader = _LayerReader(root.resolve(), env, limits, layers)
+    reader = _LayerReader(root.resolve(), env, limits, allow_unset, layers)
     data, info, files = reader.read(path.resolve(), ())
     return RawEnvironment(name=name, path=path, files=files, data=data, info=info)
 
@@ -144,11 +156,17 @@ def layer_cache() -> LayerCache:
 
 class _LayerReader:
     def __init__(
-        self, root: Path, environ: Mapping[str, str], limits: Limits, layers: LayerCache | None
+        self,
+        root: Path,
+        environ: Mapping[str, str],
+        limits: Limits,
+        allow_unset: bool,
+        layers: LayerCache | None = None,
     ) -> None:
         self.root = root
         self.environ = environ
         self.limits = limits
+        self.allow_unset = allow_unset
         self.layers = layers
 
     def read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
@@ -230,16 +248,19 @@ class _LayerReader:
     ) -> None:
         for child_pointer, child in _children(value, pointer):
             if isinstance(child, str) and "$" in child:
-                replaced, names = self._substitute(child, info.get(child_pointer))
+                replaced, names, unset = self._substitute(child, info.get(child_pointer))
                 _set_child(value, child_pointer, replaced)
                 if names:
                     old = info[child_pointer]
-                    info[child_pointer] = replace(old, variables=names)
+                    info[child_pointer] = replace(old, variables=names, unset_variables=unset)
             else:
                 self._interpolate(child, child_pointer, info)
 
-    def _substitute(self, text: str, where: ValueInfo | None) -> tuple[str, tuple[str, ...]]:
+    def _substitute(
+        self, text: str, where: ValueInfo | None
+    ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         names: list[str] = []
+        unset: list[str] = []
 
         def lookup(match: re.Match[str]) -> str:
             if match.group(0) == "$$":
@@ -252,6 +273,10 @@ class _LayerReader:
                 )
             if not _VARIABLE_NAME.match(name):
                 raise ConfigError.at(location, f"invalid variable reference ${{{name}}}")
+            if name not in self.environ and self.allow_unset:
+                names.append(name)
+                unset.append(name)
+                return match.group(0)
             if name not in self.environ:
                 raise ConfigError.at(location, f"environment variable {name} is not set")
             if not self.environ[name]:
@@ -261,7 +286,7 @@ class _LayerReader:
             redact.register(self.environ[name])
             return self.environ[name]
 
-        return _VARIABLE.sub(lookup, text), tuple(names)
+        return _VARIABLE.sub(lookup, text), tuple(names), tuple(unset)
 
     def _embed_files(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> None:
         config = data.get("identity_config")
@@ -324,8 +349,23 @@ class _FileEmbedder:
             if isinstance(child, str) and child.startswith("file://"):
                 if key not in _NOT_EMBEDDED_KEYS:
                     _set_child(value, child_pointer, self._embed(child, child_pointer))
+            elif isinstance(child, str) and key in _URL_KEYS and self._names_a_file(child):
+                where = self.info.get(child_pointer)
+                raise ConfigError.at(
+                    where.location if where else None,
+                    f"{child} is a file next to this environment, but without file:// Ory "
+                    f"reads it as a URL; did you mean file://{child}?",
+                )
             else:
                 self.walk(child, child_pointer)
+
+    def _names_a_file(self, text: str) -> bool:
+        if "://" in text or not text.strip():
+            return False
+        try:
+            return (self.base / text).is_file()
+        except (OSError, ValueError):  # too long, NUL byte...: no file by that name
+            return False
 
     def _embed(self, reference: str, pointer: Pointer) -> str:
         where = self.info.get(pointer)

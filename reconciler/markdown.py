@@ -1,11 +1,11 @@
 """Plans as Markdown for pull-request comments and CI job summaries. Pure: text in, text out.
 
-The first line is always the summary. Each environment gets a heading, its target and live
-revision, a caution block listing changes that weaken security, then one collapsible
-``<details>`` section per area (methods, AAL, hooks, schemas, other), then warnings and
-findings. GitHub refuses comments over 65 536 characters, so the text is kept under
-``MAX_CHARS``: changes and findings are dropped from the end until it fits, and a notice right
-under the summary says how many were cut.
+The first line is always the summary. Each environment gets a heading (not when there is only
+one: the summary names it), its target and live revision, a caution block listing changes
+that weaken security, then one collapsible ``<details>`` section per area (methods, AAL,
+hooks, schemas, other), then warnings and findings. GitHub refuses comments over 65 536
+characters, so the text is kept under ``MAX_CHARS``: changes and findings are dropped from the
+end until it fits, and a notice right under the summary says how many were cut.
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ def _items(outcomes: Sequence[PlanOutcome]) -> int:
 
 
 def _render(outcomes: Sequence[PlanOutcome], budget: _Budget) -> str:
-    sections = [_environment(outcome, budget) for outcome in outcomes]
+    # One environment: the summary line already names it and its counts.
+    headed = len(outcomes) > 1
+    sections = [_environment(outcome, budget, headed=headed) for outcome in outcomes]
     head = [summary_line(outcomes)]
     if budget.cut_changes or budget.cut_notes:
         head.append(_cut_notice(outcomes, budget))
@@ -145,14 +147,12 @@ def _cut_notice(outcomes: Sequence[PlanOutcome], budget: _Budget) -> str:
     )
 
 
-def _environment(outcome: PlanOutcome, budget: _Budget) -> str:
+def _environment(outcome: PlanOutcome, budget: _Budget, *, headed: bool = True) -> str:
     if outcome.plan is None:
         return f"### {_code(outcome.name)} · ❌ failed\n\n{_fenced(outcome.error)}"
     plan = outcome.plan
-    blocks = [
-        f"### {_code(outcome.name)} · {views.summary(plan)}",
-        f"{_text(plan.target)} · live revision {_code(plan.revision)}",
-    ]
+    blocks = [f"### {_code(outcome.name)} · {views.summary(plan)}"] if headed else []
+    blocks.append(f"{_text(plan.target)} · live revision {_code(plan.revision)}")
     caution = _caution(plan)
     if caution:
         blocks.append(caution)
@@ -197,14 +197,20 @@ def _area(
         if not budget.take():
             hidden += 1
             continue
-        lines.extend(views.change_lines(change, plan))
+        lines.extend(_coloured(line) for line in views.change_lines(change, plan))
         if impact.impact == "weakens":
-            lines.append(f"! {RISK} weakens security: {impact.reason}")
+            lines.append(f"    {RISK} weakens security: {impact.reason}")
     body = _fenced("\n".join(lines), "diff") if lines else ""
     if hidden:
         body += f"\n\n_{_count(hidden, 'change')} not shown (cut to fit)._"
     opened = " open" if risky else ""
     return f"<details{opened}><summary>{title}</summary>\n\n{body.strip()}\n\n</details>"
+
+
+def _coloured(line: str) -> str:
+    """GitHub's ```diff colours only lines that start with ``+``, ``-`` or ``!``: a change
+    (``~``) becomes ``!``, as Atlantis rewrites Terraform's plans."""
+    return "!" + line[1:] if line.startswith("~ ") else line
 
 
 def _findings(plan: Plan, budget: _Budget) -> list[str]:
@@ -221,12 +227,17 @@ def _findings(plan: Plan, budget: _Budget) -> list[str]:
 
 
 def _note(note: Note) -> str:
-    mark = "❌ error" if note.is_error else f"{RISK} warning"
+    if note.acknowledged:
+        mark = f"☑️ acknowledged {note.severity}"
+    else:
+        mark = "❌ error" if note.is_error else f"{RISK} warning"
     text = f"- {mark} {_code(note.rule_id)}"
     if note.where:
         text += f" {_code(note.where)}"
     text += f": {_text(note.message)}"
-    if note.fix:
+    if note.acknowledged:
+        text += f" **Acknowledged:** {_text(note.acknowledged)}"
+    elif note.fix:
         text += f" Fix: {_text(note.fix)}"
     return text
 

@@ -1,15 +1,20 @@
 """The shape of an environment file, as pydantic models.
 
-Only our envelope and the parts of the identity config users most often get wrong are typed
-strictly (methods, ``required_aal``, hooks, identity schemas). Everything else in
-``identity_config`` passes through as JSON and is checked by the official Kratos schema.
+Two kinds of model. Our envelope (``target``, ``lint``, ``secrets``, ``protect``, ``remove``…)
+is ``Strict``: nobody but us defines it. Inside ``identity_config`` the official Kratos schema
+(+ the Ory Network overlay) is the one authority on shape: the models there are ``Open`` and
+type only what the tool itself interprets (methods' switches, ``required_aal``, hooks, identity
+schemas), never stricter than that schema. Unknown keys there are reported by the schema check,
+with a did-you-mean from the schema's own ``properties`` (``kratos_schema.py``).
+``tests/test_model_schema_agreement.py`` generates documents from the official schema for each
+typed subtree and checks these models accept every one.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from reconciler.limits import HARD_MAX_DEPTH
 
@@ -67,209 +72,129 @@ class Target(Strict):
 
 
 # --- hooks ---------------------------------------------------------------------------------
+# Every hook the schema knows (session, verification, b2b_sso, revoke_active_sessions…, and
+# whatever a newer schema or the overlay adds) passes as a ``NamedHook``; which hook is allowed
+# where is the schema's call. Web hooks are typed because lint reads their config.
 
 
-class ApiKeyAuthConfig(Strict):
-    name: str
-    value: str
-    in_: Literal["header", "cookie"] = Field(alias="in")
+class WebHookResponse(Open):
+    ignore: bool | None = None
+    parse: bool | None = None
 
 
-class ApiKeyAuth(Strict):
-    type: Literal["api_key"]
-    config: ApiKeyAuthConfig
-
-
-class BasicAuthConfig(Strict):
-    user: str
-    password: str
-
-
-class BasicAuth(Strict):
-    type: Literal["basic_auth"]
-    config: BasicAuthConfig
-
-
-class WebHookResponse(Strict):
-    ignore: bool = False
-    parse: bool = False
-
-
-class WebHookConfig(Strict):
+class WebHookConfig(Open):
     url: str
     method: str
     headers: dict[str, str] | None = None
     body: str | None = None
-    auth: Annotated[ApiKeyAuth | BasicAuth, Field(discriminator="type")] | None = None
+    auth: dict[str, Any] | None = None
     response: WebHookResponse | None = None
     can_interrupt: bool | None = None
     emit_analytics_event: bool | None = None
     id: str | None = None
 
 
-class WebHook(Strict):
+class WebHook(Open):
     hook: Literal["web_hook"]
     config: WebHookConfig
 
 
-class ConfiguredHook(Strict):
-    hook: Literal["b2b_sso", "organization", "notify_previous_addresses"]
-    config: dict[str, Any] = Field(default_factory=dict)
+class NamedHook(Open):
+    # For editors: web hooks are the other branch (the callable discriminator decides here).
+    hook: Annotated[str, Field(json_schema_extra={"not": {"const": "web_hook"}})]
+    config: dict[str, Any] | None = None
 
 
-class PlainHook(Strict):
-    hook: Literal[
-        "session",
-        "show_verification_ui",
-        "require_verified_address",
-        "revoke_active_sessions",
-        "verification",
-        "verify_new_address",
-    ]
+WEB_HOOK_TAG, NAMED_HOOK_TAG = "web_hook", "named_hook"
+# Tags pydantic puts into error locations; validate.py skips them when locating an error.
+HOOK_TAGS = frozenset({WEB_HOOK_TAG, NAMED_HOOK_TAG})
 
 
-Hook = Annotated[WebHook | ConfiguredHook | PlainHook, Field(discriminator="hook")]
+def _hook_kind(value: Any) -> str:
+    is_web_hook = isinstance(value, dict) and value.get("hook") == "web_hook"
+    return WEB_HOOK_TAG if is_web_hook else NAMED_HOOK_TAG
 
 
-class HookList(Strict):
-    hooks: list[Hook] = Field(default_factory=list)
+Hook = Annotated[
+    Annotated[WebHook, Tag(WEB_HOOK_TAG)] | Annotated[NamedHook, Tag(NAMED_HOOK_TAG)],
+    Discriminator(_hook_kind),
+]
 
 
-class AfterHooks(Open):
-    """``after.hooks`` plus per-method lists (``after.password.hooks`` …), all typed."""
+class HookList(Open):
+    hooks: list[Hook] | None = None
 
-    __pydantic_extra__: dict[str, HookList] = Field(init=False)
-    hooks: list[Hook] = Field(default_factory=list)
+
+class MethodAfter(HookList):
+    default_browser_return_url: str | None = None
+
+
+class After(MethodAfter):
+    """``after.hooks``, ``after.default_browser_return_url`` and the per-method blocks."""
+
+    password: MethodAfter | None = None
+    webauthn: MethodAfter | None = None
+    passkey: MethodAfter | None = None
+    oidc: MethodAfter | None = None
+    code: MethodAfter | None = None
+    totp: MethodAfter | None = None
+    lookup_secret: MethodAfter | None = None
+    profile: MethodAfter | None = None
 
 
 class Flow(Open):
     before: HookList | None = None
-    after: AfterHooks | None = None
+    after: After | None = None
 
 
 class SettingsFlow(Flow):
     required_aal: RequiredAal | None = None
 
 
-class Flows(Strict):
+class Flows(Open):
     settings: SettingsFlow | None = None
     logout: Flow | None = None
     registration: Flow | None = None
     login: Flow | None = None
     verification: Flow | None = None
     recovery: Flow | None = None
-    error: dict[str, Any] | None = None
 
 
 # --- methods -------------------------------------------------------------------------------
 
 
-class Toggle(Strict):
+class Method(Open):
     enabled: bool | None = None
 
 
-class PasswordConfig(Strict):
-    haveibeenpwned_host: str | None = None
-    haveibeenpwned_enabled: bool | None = None
-    max_breaches: int | None = None
-    ignore_network_errors: bool | None = None
-    min_password_length: Annotated[int, Field(ge=6)] | None = None
-    identifier_similarity_check_enabled: bool | None = None
-    migrate_hook: dict[str, Any] | None = None
-
-
-class PasswordMethod(Toggle):
-    config: PasswordConfig | None = None
-
-
-class CodeConfig(Strict):
-    lifespan: str | None = None
-    max_submissions: Annotated[int, Field(ge=1, le=255)] | None = None
-    missing_credential_fallback_enabled: bool | None = None
-
-
-class CodeMethod(Toggle):
+class CodeMethod(Method):
     passwordless_enabled: bool | None = None
     mfa_enabled: bool | None = None
-    config: CodeConfig | None = None
 
 
-class TotpConfig(Strict):
-    issuer: str | None = None
-
-
-class TotpMethod(Toggle):
-    config: TotpConfig | None = None
-
-
-class RelyingParty(Strict):
-    display_name: str | None = None
-    id: str | None = None
-    origin: str | None = None
-    origins: list[str] | None = None
-    icon: str | None = None
-
-
-class WebAuthnConfig(Strict):
-    passwordless: bool | None = None
-    rp: RelyingParty | None = None
-
-
-class WebAuthnMethod(Toggle):
-    config: WebAuthnConfig | None = None
-
-
-class PasskeyConfig(Open):
-    rp: RelyingParty | None = None
-
-
-class PasskeyMethod(Toggle):
-    config: PasskeyConfig | None = None
-
-
-class LinkConfig(Strict):
-    base_url: str | None = None
-    lifespan: str | None = None
-
-
-class LinkMethod(Toggle):
-    config: LinkConfig | None = None
-
-
-class OidcConfig(Strict):
-    base_redirect_uri: str | None = None
-    providers: list[dict[str, Any]] | None = None
-
-
-class OidcMethod(Toggle):
-    config: OidcConfig | None = None
-
-
-class Methods(Strict):
-    password: PasswordMethod | None = None
+class Methods(Open):
+    password: Method | None = None
     code: CodeMethod | None = None
-    totp: TotpMethod | None = None
-    lookup_secret: Toggle | None = None
-    webauthn: WebAuthnMethod | None = None
-    passkey: PasskeyMethod | None = None
-    link: LinkMethod | None = None
-    oidc: OidcMethod | None = None
-    profile: Toggle | None = None
-    b2b: dict[str, Any] | None = None
-    # Ory Network-only methods (ory-network-behaviour.md §5); checked by Ory, not here.
-    captcha: dict[str, Any] | None = None
-    saml: dict[str, Any] | None = None
-    deviceauthn: dict[str, Any] | None = None
+    totp: Method | None = None
+    lookup_secret: Method | None = None
+    webauthn: Method | None = None
+    passkey: Method | None = None
+    link: Method | None = None
+    oidc: Method | None = None
+    profile: Method | None = None
 
 
 # --- identity config -----------------------------------------------------------------------
 
 
-class SchemaRef(Strict):
-    """An identity schema: a preset id, a ``url`` (file://, base64://, https://), or inline."""
+class SchemaRef(Open):
+    """An identity schema: a preset id, a ``url`` (file://, base64://, https://), or inline.
 
-    id: Annotated[str, Field(min_length=1)]
-    url: Annotated[str, Field(min_length=1)] | None = None
+    ``schema`` (inline) is ours: rendering turns it into a ``base64://`` url.
+    """
+
+    id: str
+    url: str | None = None
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     selfservice_selectable: bool | None = None
 

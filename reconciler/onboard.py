@@ -107,6 +107,8 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
         target=environment.raw.data.get("target"),
         extends=request.extends,
         source=f"the live config of environment {request.name}",
+        left_out=export.left_out(live.config, rules),
+        review=export.to_review(live.config, rules),
     )
     written = _write(request, settings, text, exported.files)
     warnings += tuple(

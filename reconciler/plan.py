@@ -18,6 +18,7 @@ from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.review import Note
 from reconciler.security import SecurityImpact, classify
+from reconciler.targets import TargetInfo
 from reconciler.validate import ValidEnvironment
 
 _OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
@@ -40,6 +41,8 @@ class Plan:
     impacts: tuple[SecurityImpact, ...] = ()
     # Secrets declared and present live, but not compared (live is redacted).
     unverified: tuple[Pointer, ...] = ()
+    # The target as it named itself when read (name, slug…); ``target`` is its heading.
+    target_info: TargetInfo | None = None
     # The live config the plan was computed against, for the backup taken before applying.
     # Never serialised into saved plans (it may hold secrets as the server returned them).
     live_config: JSONObject | None = field(default=None, repr=False, compare=False)
@@ -90,13 +93,16 @@ def make_plan(
     sensitive: frozenset[Pointer] = frozenset(),
     file_refs: dict[Pointer, str] | None = None,
     notes: tuple[Note, ...] = (),
+    target_info: TargetInfo | None = None,
 ) -> Plan:
-    """Package a diff as a plan pinned to ``revision``, its security impact judged. Pure."""
+    """Package a diff as a plan pinned to ``revision``, its security impact judged. Pure.
+
+    ``target_info``, when given, replaces ``target`` as the heading."""
     operations = tuple(operation_for(change) for change in diff.changes)
     impacts = tuple(classify(c.pointer, c.live, c.desired, c.action) for c in diff.changes)
     return Plan(
         environment=environment,
-        target=target,
+        target=target_info.heading() if target_info else target,
         revision=revision,
         changes=diff.changes,
         operations=operations,
@@ -106,6 +112,7 @@ def make_plan(
         notes=notes,
         impacts=impacts,
         unverified=diff.unverified,
+        target_info=target_info,
     )
 
 

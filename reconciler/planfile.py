@@ -39,9 +39,10 @@ from reconciler.plan import Plan
 from reconciler.review import Note, Severity
 from reconciler.secrets import is_sensitive, mask
 from reconciler.security import SecurityImpact
+from reconciler.targets import TargetInfo
 from reconciler.validate import ValidEnvironment
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 IDENTITY_CONFIG = "/identity_config"
 _SALT_BYTES = 32
 
@@ -80,11 +81,14 @@ def document(plan: Plan, environment: ValidEnvironment, *, salt: bytes | None = 
         "format_version": FORMAT_VERSION,
         "generator": f"reconciler {__version__}",
         "environment": plan.environment,
-        "target": plan.target,
+        "target": _target_json(plan),
         "revision": plan.revision,
         "desired_digest": desired_digest(environment, plan.sensitive),
         "summary": _summary(plan),
-        "changes": [_change(plan, c, i) for c, i in zip(plan.changes, _impacts(plan), strict=True)],
+        "changes": [
+            _change(plan, c, i, _written_at(environment, c))
+            for c, i in zip(plan.changes, _impacts(plan), strict=True)
+        ],
         "operations": [_masked_operation(plan, index) for index in range(len(plan.operations))],
         "secrets": [_ref_json(ref) for ref in refs],
         "salt": key.hex(),
@@ -142,7 +146,16 @@ def _source_of(change: Change) -> Pointer:
     return change.source or change.pointer
 
 
-def _change(plan: Plan, change: Change, impact: SecurityImpact) -> JSONObject:
+def _target_json(plan: Plan) -> JSONObject:
+    body: JSONObject = {"description": plan.target}
+    if plan.target_info is not None:
+        body.update(plan.target_info.to_json())
+    return body
+
+
+def _change(
+    plan: Plan, change: Change, impact: SecurityImpact, source: JSONObject | None
+) -> JSONObject:
     return {
         "pointer": change.pointer,
         "action": change.action,
@@ -150,9 +163,40 @@ def _change(plan: Plan, change: Change, impact: SecurityImpact) -> JSONObject:
         "live_present": change.live_present,
         "desired": mask(change.desired, _source_of(change), plan.sensitive),
         "note": change.note,
-        "source": change.source,
+        "desired_pointer": change.source,
+        "label": change.label,
+        "source": source,
         "impact": {"impact": impact.impact, "reason": impact.reason},
     }
+
+
+def _written_at(environment: ValidEnvironment, change: Change) -> JSONObject | None:
+    """``{file, line, column}`` where the user wrote the change (the ``remove:`` entry for a
+    reset), the file relative to the repository; None for what nobody wrote."""
+    raw = environment.raw
+    if change.action == "reset" and change.pointer in environment.model.remove:
+        probe = join_pointer("/remove", environment.model.remove.index(change.pointer))
+    else:
+        probe = IDENTITY_CONFIG + _source_of(change)
+    while probe.count("/") > 1 and probe not in raw.info:
+        probe = probe.rsplit("/", 1)[0]  # a value inside what was written: its key
+    info = raw.info.get(probe)
+    if info is None:
+        return None
+    location = info.location
+    return {
+        "file": _in_repository(location.file, raw.path),
+        "line": location.line,
+        "column": location.column,
+    }
+
+
+def _in_repository(shown: str, environment_file: Path) -> str:
+    """``shown`` (relative to the working directory, or absolute) relative to the repository
+    (the folder above ``environments/``), so a plan never carries the runner's paths."""
+    root = environment_file.resolve().parent.parent
+    path = Path(shown).resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
 
 
 def _masked_operation(plan: Plan, index: int) -> JSONObject:
@@ -221,6 +265,7 @@ def _note_json(note: Note) -> JSONObject:
         "message": note.message,
         "where": note.where,
         "fix": note.fix,
+        "acknowledged": note.acknowledged,
     }
 
 
@@ -277,9 +322,11 @@ def _check_envelope(body: object, name: str) -> None:
 
 def _saved_plan(body: JSONObject) -> SavedPlan:
     changes = [_change_from(entry) for entry in _objects(body["changes"])]
+    target = _object(body["target"])
     plan = Plan(
         environment=str(body["environment"]),
-        target=str(body["target"]),
+        target=str(target["description"]),
+        target_info=TargetInfo.from_json(target) if "kind" in target else None,
         revision=str(body["revision"]),
         changes=tuple(change for change, _ in changes),
         operations=tuple(_objects(body["operations"])),
@@ -307,7 +354,8 @@ def _change_from(entry: JSONObject) -> tuple[Change, SecurityImpact]:
         desired=entry["desired"],
         live_present=bool(entry["live_present"]),
         note=str(entry["note"]),
-        source=None if entry["source"] is None else str(entry["source"]),
+        source=None if entry["desired_pointer"] is None else str(entry["desired_pointer"]),
+        label=str(entry["label"]),
     )
     verdict = str(impact["impact"])
     if verdict not in ("weakens", "strengthens", "neutral"):
@@ -323,6 +371,7 @@ def _note_from(entry: JSONObject) -> Note:
         str(entry["message"]),
         str(entry["where"]),
         str(entry["fix"]),
+        str(entry["acknowledged"]),
     )
 
 

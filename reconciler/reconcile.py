@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import loader, notices, planfile, redact, safety, schema_match, sent
+from reconciler import loader, notices, planfile, redact, safety, schema_match, sent, workdir
 from reconciler import render as rendering
 from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.content_cache import ContentCache, Fetch
@@ -81,19 +82,19 @@ def shard_names(names: Sequence[str], shard: int, shards: int) -> list[str]:
     return [name for name in names if shard_of(name, shards) == shard]
 
 
-def load(name: str, settings: Settings) -> ValidEnvironment:
-    """Load and type-check one environment (no network)."""
-    return register_secrets(
-        validate(
-            loader.load_environment(
-                settings.root,
-                name,
-                settings.environ,
-                safety.input_limits(settings.root),
-                settings.layers,
-            )
-        )
+def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEnvironment:
+    """Load and type-check one environment (no network). ``allow_unset`` is for offline checks
+    only: unset ``${VAR}``s stay as written (``check`` warns about them)."""
+    limits = safety.input_limits(settings.root)
+    raw = loader.load_environment(
+        settings.root,
+        name,
+        settings.environ,
+        limits,
+        allow_unset=allow_unset,
+        layers=None if allow_unset else settings.layers,
     )
+    return register_secrets(validate(raw))
 
 
 def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
@@ -162,13 +163,26 @@ def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
     return for_target(kind, settings.kratos_schema)
 
 
-def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
-    """Fetch live state, plan the changes and review them. Read-only: never writes."""
-    desired = _render_for(environment, target)
-    _refuse_before_fetching(environment, desired.config, target, settings)
+def plan_environment(
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    *,
+    cpu: AbstractContextManager[object] | None = None,
+) -> Plan:
+    """Fetch live state, plan the changes and review them. Read-only: never writes.
+
+    ``cpu`` (plan_many's semaphore) is held for the steps that only compute, not while
+    waiting for the API.
+    """
+    steps = cpu or nullcontext()
+    with steps:
+        desired = _render_for(environment, target)
+        _refuse_before_fetching(environment, desired.config, target.kind, settings)
     live = target.fetch()
-    contents = _schema_contents(desired, live, settings)
-    return _plan_fetched(environment, target, settings, desired, live, contents)
+    contents = _schema_contents(desired, live, settings)  # may fetch identity schemas
+    with steps:
+        return _plan_fetched(environment, target, settings, desired, live, contents)
 
 
 def _plan_fetched(
@@ -202,11 +216,17 @@ def _rotations_due(
     return sent.due(rotate, versions, where)
 
 
+def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> None:
+    """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
+    check of the desired state alone), before a target is opened or anything is sent."""
+    _refuse_before_fetching(environment, render(environment), target_kind_of(environment), settings)
+
+
 def _refuse_before_fetching(
-    environment: ValidEnvironment, desired: JSONObject, target: Target, settings: Settings
+    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
-    errors = preflight(environment, desired, schema=schema_for(target.kind, settings))
+    errors = preflight(environment, desired, schema=schema_for(kind, settings))
     problems = [note.describe() for note in errors] + notices.undeclared_rotations(
         environment, desired
     )
@@ -260,14 +280,10 @@ def _plan_one(
             environment = load(name, settings)
             if skip_layers and environment.model.target is None:
                 return None
+            refuse_invalid(environment, settings)
             # Not closed here: the target's client is shared, plan_many closes it.
             target = open_target(environment, settings)
-            desired = _render_for(environment, target)
-            _refuse_before_fetching(environment, desired.config, target, settings)
-        live = target.fetch()
-        contents = _schema_contents(desired, live, settings)  # may fetch identity schemas
-        with cpu:
-            plan = _plan_fetched(environment, target, settings, desired, live, contents)
+        plan = plan_environment(environment, target, settings, cpu=cpu)
     except ReconcilerError as exc:
         return PlanOutcome(name, error=str(exc))
     return PlanOutcome(name, plan=plan, environment=environment)
@@ -406,6 +422,7 @@ def _plan_against(
         sensitive=rules.sensitive,
         file_refs=file_refs,
         notes=notes,
+        target_info=live.target,
     )
     return replace(plan, live_config=live.config)
 
@@ -434,7 +451,7 @@ def _content_cache(settings: Settings) -> ContentCache:
     key = (settings.root.resolve(), settings.fetch)
     with _caches_lock:
         if key not in _caches:
-            folder = settings.root / ".reconciler" / "cache" / "content"
+            folder = workdir.path(settings.root, "cache", "content")
             _caches[key] = ContentCache(folder, settings.fetch)
         return _caches[key]
 

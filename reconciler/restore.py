@@ -13,18 +13,22 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler import safety
-from reconciler.diff import Diff, DiffRules, compute_diff
+from reconciler.diff import DefaultLookup, Diff, DiffRules, compute_diff
 from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, split_pointer
 from reconciler.plan import Plan, make_plan
-from reconciler.reconcile import ApplyResult, Settings, refuse_unsafe
+from reconciler.reconcile import ApplyResult, Settings, defaults, refuse_unsafe
 from reconciler.targets import Target
 
 
-def plan_restore(name: str, target: Target, backup: JSONObject) -> Plan:
-    """The plan that brings live back to ``backup``. Read-only."""
+def plan_restore(
+    name: str, target: Target, backup: JSONObject, settings: Settings | None = None
+) -> Plan:
+    """The plan that brings live back to ``backup``. Read-only. Keys added since the backup
+    that hold the server default anyway are left alone (``settings`` names the schema)."""
     live = target.fetch()
-    plan = make_plan(name, target.description, live.revision, _diff(backup, live.config, target))
+    diff = _diff(backup, live.config, target, _defaults(target, settings))
+    plan = make_plan(name, target.description, live.revision, diff, target_info=live.target)
     return replace(plan, live_config=live.config)
 
 
@@ -37,14 +41,18 @@ def apply_restore(
     assert plan.live_config is not None
     saved = safety.save_backup(settings.root, plan.environment, plan.revision, plan.live_config)
     outcome = target.apply(plan.operations, plan.revision)
-    leftover = _diff(backup, outcome.state.config, target).changes
+    leftover = _diff(backup, outcome.state.config, target, _defaults(target, settings)).changes
     if leftover:
         paths = ", ".join(change.pointer for change in leftover)
         raise ApplyError(f"restored, but these paths still differ from the backup: {paths}")
     return ApplyResult(plan=plan, outcome=outcome, backup=saved)
 
 
-def _diff(backup: JSONObject, live: JSONObject, target: Target) -> Diff:
+def _defaults(target: Target, settings: Settings | None) -> DefaultLookup:
+    return defaults(settings or Settings(root=Path.cwd()), target.kind)
+
+
+def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: DefaultLookup) -> Diff:
     added = [
         pointer
         for pointer in safety.keys_only_in(live, backup)
@@ -55,7 +63,8 @@ def _diff(backup: JSONObject, live: JSONObject, target: Target) -> Diff:
     wanted = copy.deepcopy(backup)
     for pointer in target.ignored:
         _drop(wanted, pointer)
-    return compute_diff(wanted, live, added, DiffRules(ignored=target.ignored))
+    rules = DiffRules(ignored=target.ignored, default_at=default_at)
+    return compute_diff(wanted, live, added, rules)
 
 
 def _drop(document: JSONObject, pointer: Pointer) -> None:

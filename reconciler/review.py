@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler import blobs, lint
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
+from reconciler import blobs, identity_schemas, lint, list_view
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    is_within,
+    join_pointer,
+    split_pointer,
+)
 from reconciler.kratos_schema import KratosSchema
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
@@ -33,14 +40,22 @@ class Note:
     message: str
     where: str = ""
     fix: str = ""
+    # The reason the rule was disabled under ``lint: disable``: reported, but never blocks.
+    acknowledged: str = ""
 
     @property
     def is_error(self) -> bool:
-        return self.severity == "error"
+        return self.severity == "error" and not self.acknowledged
+
+    @property
+    def label(self) -> str:
+        if self.acknowledged:
+            return "Acknowledged"
+        return "Error" if self.is_error else "Warning"
 
     def describe(self) -> str:
         """``Error [rule] file:line:col: key: message`` (without the fix)."""
-        label = "Error" if self.is_error else "Warning"
+        label = self.label
         return f"{label} [{self.rule_id}] " + (
             f"{self.where}: {self.message}" if self.where else self.message
         )
@@ -61,13 +76,19 @@ def review(
     """
     reviewer = _Reviewer(environment)
     notes: list[Note] = reviewer.identity_schema_problems(desired, schema)
+    notes += reviewer.unset_variables()
     merged = desired if live is None else lint.merge_over(live, desired)
     assert isinstance(merged, dict)
-    notes += reviewer.schema_problems(merged, schema, partial=live is None)
+    notes += reviewer.schema_problems(merged, desired, schema, partial=live is None)
     findings = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
-    notes += [reviewer.finding(f) for f in lint.filter_disabled(findings, disabled)]
-    return tuple(sorted(notes, key=lambda n: (not n.is_error, n.where == "", n.where, n.rule_id)))
+    notes += [reviewer.finding(f, why) for f, why in lint.acknowledge(findings, disabled)]
+    return tuple(sorted(notes, key=_order))
+
+
+def _order(note: Note) -> tuple[bool, bool, bool, str, str]:
+    """Errors, then warnings, then acknowledged findings; located ones first."""
+    return (bool(note.acknowledged), not note.is_error, note.where == "", note.where, note.rule_id)
 
 
 def preflight(
@@ -79,7 +100,7 @@ def preflight(
     """The errors that live state cannot change: checked before any request is sent."""
     reviewer = _Reviewer(environment)
     notes = reviewer.identity_schema_problems(desired, schema)
-    notes += reviewer.schema_problems(desired, schema, partial=True)
+    notes += reviewer.schema_problems(desired, desired, schema, partial=True)
     return tuple(note for note in notes if note.is_error)
 
 
@@ -95,6 +116,22 @@ def _identity_schema_messages(content: bytes, schema: KratosSchema) -> tuple[str
     return tuple(f": {problem.message}" for problem in problems)
 
 
+def _written_by_user(desired: JSONObject, pointer: Pointer) -> bool:
+    """True when the value at ``pointer`` of desired-merged-over-live came from desired:
+    mappings merge key by key, anything else (a list, a scalar) is desired's whole. The
+    document root is nobody's in particular (e.g. a Kratos file without the required ``dsn``)."""
+    if not pointer:
+        return False
+    node: JSONValue = desired
+    for token in split_pointer(pointer):
+        if not isinstance(node, dict):
+            return True
+        if token not in node:
+            return False
+        node = node[token]
+    return True
+
+
 class _Reviewer:
     def __init__(self, environment: ValidEnvironment) -> None:
         self.raw = environment.raw
@@ -107,25 +144,54 @@ class _Reviewer:
         return any(is_within(pointer, written) for written in self.written)
 
     def where(self, pointer: Pointer) -> str:
+        """``file:line:col: key``, list elements in the key named as the plan names them
+        (``identity.schemas[preset://email].url``, not an index into the file)."""
         if not self.owns(pointer):
             return ""
         location = self.raw.location(IDENTITY_CONFIG + pointer)
-        return str(location) if location else ""
+        if location is None:
+            return ""
+        key = list_view.labelled_key(IDENTITY_CONFIG + pointer, self.raw.data)
+        return str(replace(location, key=key))
 
     def schema_problems(
-        self, document: JSONObject, schema: KratosSchema, *, partial: bool
+        self, document: JSONObject, desired: JSONObject, schema: KratosSchema, *, partial: bool
     ) -> list[Note]:
+        """Problems of ``document`` (``desired``, possibly merged over live)."""
         notes = []
         for problem in schema.validate_config(document):
             if partial and problem.missing_required:
                 continue  # an environment declares only what it manages
-            mine = self.owns(problem.pointer)
-            severity: Severity = (
-                "error" if mine and not problem.known_network_deviation else "warning"
-            )
-            message = problem.message if mine else f"in the live config: {problem.message}"
-            notes.append(Note("schema", severity, message, self.where(problem.pointer)))
+            if self.unset_at(problem.pointer):
+                continue  # the value is a placeholder (``${VAR}`` not set): nothing to check
+            if not _written_by_user(desired, problem.pointer):
+                # Only live has it (Ory Network runs ahead of the OSS schema): the user's file
+                # never mentions it, so it must not fail their plan nor be pinned on them.
+                live_note = f"live {problem.pointer or '/'}: {problem.message}"
+                notes.append(Note("schema", "warning", live_note))
+                continue
+            severity: Severity = "warning" if problem.known_network_deviation else "error"
+            notes.append(Note("schema", severity, problem.message, self.where(problem.pointer)))
         return notes
+
+    def unset_at(self, pointer: Pointer) -> bool:
+        info = self.raw.info.get(IDENTITY_CONFIG + pointer)
+        return info is not None and bool(info.unset_variables)
+
+    def unset_variables(self) -> list[Note]:
+        """One warning per value built from an unset ``${VAR}`` (validate only: every other
+        command refuses to load such a file)."""
+        return [
+            Note(
+                "unset-variable",
+                "warning",
+                f"environment variable {name} is not set; checked without it, but plan, "
+                "apply and render need it",
+                str(info.location),
+            )
+            for info in self.raw.info.values()
+            for name in info.unset_variables
+        ]
 
     def identity_schema_problems(self, desired: JSONObject, schema: KratosSchema) -> list[Note]:
         identity = desired.get("identity")
@@ -140,9 +206,11 @@ class _Reviewer:
     def _identity_schema(
         self, entry: JSONObject, pointer: Pointer, schema: KratosSchema
     ) -> list[Note]:
+        if identity_schemas.is_preset(entry):
+            return []  # Ory's own schema (preset://blank has no traits, and that is fine)
         content = blobs.decode(str(entry.get("url", "")))
         if content is None:
-            return []  # a preset or a URL: nothing to check offline
+            return []  # a URL: nothing to check offline
         info = self.raw.info.get(IDENTITY_CONFIG + pointer)
         source = f" ({info.file_ref})" if info is not None and info.file_ref else ""
         name = f"identity schema {entry.get('id')!s}{source}"
@@ -151,6 +219,8 @@ class _Reviewer:
             for message in _identity_schema_messages(content, schema)
         ]
 
-    def finding(self, finding: lint.Finding) -> Note:
+    def finding(self, finding: lint.Finding, acknowledged: str = "") -> Note:
         where = next((self.where(p) for p in finding.pointers if self.where(p)), "")
-        return Note(finding.rule_id, finding.severity, finding.message, where, finding.fix)
+        return Note(
+            finding.rule_id, finding.severity, finding.message, where, finding.fix, acknowledged
+        )

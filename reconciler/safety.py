@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler import yamlio
+from reconciler import workdir, yamlio
 from reconciler.atomic import write_atomically
 from reconciler.errors import ApplyError, ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
@@ -86,17 +87,53 @@ def check_project_allowed(root: Path, project: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    revision: str
+    saved_at: datetime
+
+
+def backup_folder(root: Path, environment: str) -> Path:
+    return workdir.path(root, "backups", environment)
+
+
 def backup_path(root: Path, environment: str, revision: str) -> Path:
     safe = revision.replace("/", "_").replace(":", "_")
-    return root / ".reconciler" / "backups" / environment / f"{safe}.json"
+    return backup_folder(root, environment) / f"{safe}.json"
 
 
 def save_backup(root: Path, environment: str, revision: str, config: JSONObject) -> Path:
     path = backup_path(root, environment, revision)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"environment": environment, "revision": revision, "config": config}
+    workdir.make_folder(path.parent)
+    document = {
+        "environment": environment,
+        "revision": revision,
+        "saved_at": datetime.now(timezone.utc).isoformat(),
+        "config": config,
+    }
     write_atomically(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o600)
     return path
+
+
+def list_backups(root: Path, environment: str) -> list[Backup]:
+    """The environment's backups, newest first."""
+    folder = backup_folder(root, environment)
+    found = [_backup_entry(path) for path in folder.glob("*.json")] if folder.is_dir() else []
+    return sorted(found, key=lambda backup: backup.saved_at, reverse=True)
+
+
+def _backup_entry(path: Path) -> Backup:
+    """A backup's revision and date; from its file when the document does not say (older
+    backups, unreadable files)."""
+    revision, saved_at = path.stem, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        revision = str(document.get("revision", revision))
+        saved_at = datetime.fromisoformat(str(document["saved_at"]))
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    return Backup(path=path, revision=revision, saved_at=saved_at)
 
 
 def read_backup(path: Path) -> JSONObject:

@@ -6,9 +6,10 @@ import json
 
 import click
 
-from reconciler import blobs
-from reconciler.diff import Change
+from reconciler import blobs, list_view
+from reconciler.diff import SCHEMAS, Change, same_string
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+from reconciler.kratos_schema import for_target
 from reconciler.plan import Plan
 from reconciler.review import Note
 from reconciler.secrets import MASK, is_sensitive
@@ -29,7 +30,12 @@ def format_plan(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
     weakening = len(plan.weakening())
     if weakening:
         lines.append(
-            _style(f"{weakening} of these changes weaken security: ", color, fg="red")
+            _style(
+                f"{weakening} of these changes {'weakens' if weakening == 1 else 'weaken'} "
+                "security: ",
+                color,
+                fg="red",
+            )
             + "apply needs --allow-weaken."
         )
     return "\n".join(header + lines) + "\n"
@@ -88,9 +94,11 @@ def format_notes(notes: tuple[Note, ...], *, color: bool = False) -> str:
     lines = []
     for note in notes:
         head, _, rest = note.describe().partition("] ")
-        color_name = "red" if note.is_error else "yellow"
+        color_name = "red" if note.is_error else "cyan" if note.acknowledged else "yellow"
         lines.append(f"{_style(head + ']', color, fg=color_name)} {rest}")
-        if note.fix:
+        if note.acknowledged:
+            lines.append(f"    acknowledged ({note.severity}, not blocking): {note.acknowledged}")
+        elif note.fix:
             lines.append(f"    fix: {note.fix}")
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -105,22 +113,74 @@ def summary(plan: Plan) -> str:
 
 
 def _change_lines(change: Change, plan: Plan, color: bool) -> list[str]:
-    symbol = _style(_SYMBOL[change.action], color, fg=_COLOR[change.action])
-    desired = display_value(change.desired, change.source or change.pointer, plan)
-    if change.action == "add":
-        text = f"  {symbol} {change.pointer}: {desired}"
-    elif change.action == "change":
-        live = display_value(change.live, change.pointer, plan)
-        text = f"  {symbol} {change.pointer}: {live} -> {desired}"
+    fields = _field_changes(change, plan)
+    if fields:
+        lines = [_field_line(field, plan, color) for field in fields]
     else:
-        live = display_value(change.live, change.pointer, plan)
-        target = "(server default)" if change.note else desired
-        text = f"  {symbol} {change.pointer}: {live} -> {target} (reset)"
-    lines = [text]
+        lines = [_whole_line(change, plan, color)]
     if change.note and change.action != "reset":
         lines.append(f"      note: {change.note}")
     lines.extend(f"      - {detail}" for detail in change.details)
     return lines
+
+
+def _whole_line(change: Change, plan: Plan, color: bool) -> str:
+    symbol = _style(_SYMBOL[change.action], color, fg=_COLOR[change.action])
+    path = change.label or change.pointer
+    desired = display_value(change.desired, change.source or change.pointer, plan)
+    if change.action == "add":
+        return f"  {symbol} {path}: {desired}"
+    live = live_value(change.live, change.pointer, plan)
+    if change.action == "change":
+        return f"  {symbol} {path}: {live} -> {desired}"
+    target = "(server default)" if change.note else desired
+    return f"  {symbol} {path}: {live} -> {target} (reset)"
+
+
+def _field_changes(change: Change, plan: Plan) -> list[list_view.FieldChange]:
+    """A list change (or a new list element) field by field; [] when shown whole."""
+    where = change.source or change.pointer
+    if change.pointer == SCHEMAS + "/-" and isinstance(change.desired, dict):
+        key = list_view.element_key(SCHEMAS, change.desired) or "new"
+        return list_view.element_added(list_view.element_label(SCHEMAS, key), change.desired, where)
+    if change.action == "reset" or not isinstance(change.desired, list):
+        return []
+    if not (list_view.is_element_list(change.desired) or list_view.is_element_list(change.live)):
+        return []
+
+    def same(desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
+        if is_sensitive(pointer, plan.sensitive):
+            return live not in (None, "")  # write-only: presence is all that can be seen
+        if isinstance(desired, str) and isinstance(live, str):
+            return same_string(desired, live, {})
+        return desired == live
+
+    lookup = for_target(plan.target_info.kind if plan.target_info else "ory_network").default_at
+
+    def filled(pointer: Pointer, live: JSONValue) -> bool:
+        found, default = lookup(pointer)
+        return found and same(default, live, pointer)
+
+    return list_view.list_changes(change.pointer, change.live, change.desired, where, same, filled)
+
+
+def _field_line(field: list_view.FieldChange, plan: Plan, color: bool) -> str:
+    symbol = _style(_SYMBOL[field.action], color, fg=_COLOR[field.action])
+    desired = (
+        display_value(field.desired, field.desired_pointer, plan)
+        if field.desired_pointer is not None
+        else _plain(field.desired)
+    )
+    live = (
+        live_value(field.live, field.live_pointer, plan)
+        if field.live_pointer is not None
+        else _plain(field.live)
+    )
+    if field.action == "add":
+        return f"  {symbol} {field.label}: {desired}"
+    if field.action == "reset":
+        return f"  {symbol} {field.label}: {live}"
+    return f"  {symbol} {field.label}: {live} -> {desired}"
 
 
 def change_lines(change: Change, plan: Plan) -> list[str]:
@@ -129,22 +189,52 @@ def change_lines(change: Change, plan: Plan) -> list[str]:
 
 
 def display_value(value: JSONValue, pointer: Pointer, plan: Plan) -> str:
-    shown = _abbreviate(value, pointer, plan)
-    text = shown if isinstance(shown, str) and shown == MASK else _json(shown)
+    """A desired value: secrets masked, inlined files named by their ``file://`` reference."""
+    return _shown(_abbreviate(value, pointer, plan, refs=True))
+
+
+def live_value(value: JSONValue, pointer: Pointer, plan: Plan) -> str:
+    """A live value: secrets masked, stored content by its hash. Never labelled with the
+    desired entry's file (the entry at the same index may be another one)."""
+    return _shown(_abbreviate(value, pointer, plan, refs=False))
+
+
+def _shown(shown: JSONValue | _Label) -> str:
+    text = str(shown) if isinstance(shown, _Label) else _json(shown)
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
 
 
-def _abbreviate(value: JSONValue, pointer: Pointer, plan: Plan) -> JSONValue:
+def _plain(value: JSONValue) -> str:
+    return value if isinstance(value, str) else _json(value)
+
+
+def _stored(value: str, desired: bool) -> bool:
+    """Shown by its hash: inlined content, or any stored content on the live side (a URL
+    the user wrote stays as written)."""
+    return value.startswith(blobs.BASE64_SCHEME) or not desired
+
+
+class _Label(str):
+    """Text shown as it is (a mask, a file name with its hash), not as a JSON string."""
+
+
+def _abbreviate(value: JSONValue, pointer: Pointer, plan: Plan, *, refs: bool) -> JSONValue:
     if is_sensitive(pointer, plan.sensitive):
-        return MASK
+        return _Label(MASK)
     if isinstance(value, dict):
-        return {k: _abbreviate(v, join_pointer(pointer, k), plan) for k, v in value.items()}
+        return {
+            k: _abbreviate(v, join_pointer(pointer, k), plan, refs=refs) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_abbreviate(v, join_pointer(pointer, i), plan) for i, v in enumerate(value)]
-    if isinstance(value, str) and value.startswith(blobs.BASE64_SCHEME):
-        digest = blobs.digest_of(value) or "undecodable"
-        source = plan.file_refs.get(pointer, "base64")
-        return f"{source} (sha512:{digest[:12]}…)"
+        return [
+            _abbreviate(v, join_pointer(pointer, i), plan, refs=refs) for i, v in enumerate(value)
+        ]
+    if isinstance(value, str) and blobs.looks_like_blob(value) and _stored(value, refs):
+        digest = blobs.digest_of(value)
+        if digest is None:
+            return value
+        source = plan.file_refs.get(pointer) if refs else None
+        return _Label(f"{source} (sha512:{digest[:12]}…)" if source else f"sha512:{digest[:12]}…")
     return value
 
 

@@ -251,7 +251,7 @@ def _to_plain(node: Any, pointer: Pointer, doc: PositionedDocument) -> JSONValue
     if isinstance(node, CommentedMap):
         result: dict[str, JSONValue] = {}
         for key in node:
-            line, column = node.lc.key(key)
+            line, column = _key_position(node, key)
             name = _unicode_text(str(key), line, column)
             child = join_pointer(pointer, name)
             doc.positions[child] = (line + 1, column + 1)
@@ -266,6 +266,18 @@ def _to_plain(node: Any, pointer: Pointer, doc: PositionedDocument) -> JSONValue
             items.append(_unicode(_to_plain(item, child, doc), line, column))
         return items
     return _scalar(node)
+
+
+def _key_position(node: CommentedMap, key: Any) -> tuple[int, int]:
+    """Where ``key`` was written; a key merged in with ``<<`` has no position of its own in
+    ruamel's map, so it gets its mapping's."""
+    try:
+        position = node.lc.key(key)
+    except KeyError:
+        position = None
+    if position is None:
+        return int(node.lc.line or 0), int(node.lc.col or 0)
+    return int(position[0]), int(position[1])
 
 
 def _unicode(value: JSONValue, line: int, column: int) -> JSONValue:

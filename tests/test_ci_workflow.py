@@ -1,39 +1,36 @@
-"""The pipelines in docs/ci.md, run as written (their shell steps, not the CI services)
-against the local Ory test server: plan on a pull request, apply the saved plan on merge."""
+"""The pipelines docs/ci.md shows: the GitHub workflow is the one `reconciler init` writes and
+uses the action's real inputs (the action itself: test_github_action.py); the GitLab template
+runs as written (its shell lines, not the CI service) against the local Ory test server and a
+local GitLab notes API, through the plan, apply, protected, weakening-approved and stale paths."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from reconciler import scaffold
+from reconciler.ci.forges import marker
 from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
+from forge_server import GITLAB_PROJECT, GITLAB_TOKEN, FakeForge
 from ory_server import OryTestServer
 
 CI_DOC = REPO_ROOT / "docs" / "ci.md"
+GITLAB_TEMPLATE = REPO_ROOT / "ci" / "gitlab" / "reconciler.gitlab-ci.yml"
+ACTION: Any = load_with_positions((REPO_ROOT / "action.yml").read_text()).data
 PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"
 HOOK_KEY = "ci-hook-key-5e0d"
 BIN = Path(sys.executable).parent  # where the reconciler console script is installed
-
-
-def _pipelines() -> tuple[dict[str, Any], dict[str, Any]]:
-    blocks = re.findall(r"```yaml\n(.*?)```", CI_DOC.read_text(), flags=re.DOTALL)
-    github, gitlab = (load_with_positions(block).data for block in blocks)
-    assert isinstance(github, dict) and isinstance(gitlab, dict)
-    return github, gitlab
-
-
-def _step(job: dict[str, Any], name: str) -> str:
-    (script,) = [step["run"] for step in job["steps"] if step.get("name") == name]
-    assert "${{" not in script  # runnable as it is: everything comes from the environment
-    return str(script)
 
 
 def _shell(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -67,51 +64,150 @@ def _checkout(example_repo: Path, tmp_path: Path, name: str) -> Path:
     return copy
 
 
-def test_github_workflow_plans_the_pull_request_and_applies_the_saved_plan_on_merge(
-    example_repo: Path, tmp_path: Path, ory_server: OryTestServer
-) -> None:
-    github, _ = _pipelines()
-    outputs, summary = tmp_path / "github-output", tmp_path / "step-summary.md"
-    env = _ci_env(
-        ory_server,
-        tmp_path,
-        ENVIRONMENT="dev",
-        GITHUB_OUTPUT=str(outputs),
-        GITHUB_STEP_SUMMARY=str(summary),
-    )
-    pull_request = _checkout(example_repo, tmp_path, "pr")
-    planned = _shell(_step(github["jobs"]["plan"], "Plan"), pull_request, env)
-    assert planned.returncode == 0, planned.stderr
-    assert outputs.read_text() == "exitcode=2\n"
-    comment = (pull_request / "plan.md").read_text()
-    assert comment.startswith("**reconciler plan** · `dev` · Plan: 1 to add, 6 to change")
-    assert summary.read_text() == comment + "\n"
-    saved = pull_request / "plan.json"
-    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    assert ory_server.writes() == []
+def _yaml(text: str) -> Any:
+    return load_with_positions(text).data
 
-    merged = _checkout(example_repo, tmp_path, "merge")
-    shutil.copy(saved, merged / "plan.json")  # the downloaded artifact
-    applied = _shell(_step(github["jobs"]["apply"], "Apply"), merged, env)
+
+def _documented_workflow() -> str:
+    blocks = re.findall(r"```yaml\n(.*?)```", CI_DOC.read_text(), flags=re.DOTALL)
+    (workflow,) = [block for block in blocks if block.startswith("# Plan every pull request")]
+    return str(workflow)
+
+
+def test_the_documented_github_workflow_is_the_one_init_writes() -> None:
+    assert _documented_workflow() == scaffold.github_workflow(["dev", "prod"])
+
+
+def test_the_workflow_uses_the_action_with_inputs_it_has() -> None:
+    workflow = _yaml(_documented_workflow())
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"] if "with" in s]
+    ours = [s for s in steps if s["uses"] == scaffold.ACTION]
+    assert [s["with"]["command"] for s in ours] == ["plan", "route", "apply"]
+    for step in ours:
+        assert set(step["with"]) <= set(ACTION["inputs"]), step["with"]
+    outputs = workflow["jobs"]["route"]["outputs"]
+    assert set(outputs) <= set(ACTION["outputs"])
+    apply_job = workflow["jobs"]["apply"]
+    assert apply_job["environment"] == "${{ matrix.github_environment }}"
+    assert apply_job["strategy"]["matrix"] == "${{ fromJSON(needs.route.outputs.matrix) }}"
+
+
+# -- GitLab ---------------------------------------------------------------------------------
+
+
+def _gitlab_job(template: dict[str, Any], name: str) -> dict[str, Any]:
+    """The job with its `extends` chain merged in (mappings key by key, the job winning)."""
+    job = dict(template[name])
+    parent = job.pop("extends", None)
+    if parent is None:
+        return job
+    merged = _gitlab_job(template, parent)
+    for key, value in job.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass
+class GitLabPipeline:
+    server: OryTestServer
+    forge: FakeForge
+    tmp_path: Path
+    template: dict[str, Any]
+
+    def run(
+        self, job_name: str, checkout: Path, merge_request: bool, **matrix: str
+    ) -> subprocess.CompletedProcess[str]:
+        job = _gitlab_job(self.template, job_name)
+        assert "git+https://github.com/acme/reconciler@${RECONCILER_VERSION}" in "".join(
+            job["before_script"]
+        )
+        variables = {**self.template["variables"], **job.get("variables", {}), **matrix}
+        ci = {
+            "CI_API_V4_URL": f"{self.forge.api_url}/api/v4",
+            "CI_PROJECT_ID": GITLAB_PROJECT,
+            "GITLAB_API_TOKEN": GITLAB_TOKEN,
+        }
+        if merge_request:
+            ci["CI_MERGE_REQUEST_IID"] = "42"
+        env = _ci_env(self.server, self.tmp_path, **ci, **{k: str(v) for k, v in variables.items()})
+        return _shell("\n".join(job["script"]), checkout, env)
+
+    def artifact(self, job_name: str, source: Path, destination: Path) -> None:
+        """What GitLab hands the next job: the paths the job kept."""
+        for path in _gitlab_job(self.template, job_name)["artifacts"]["paths"]:
+            if (source / path).is_dir():
+                shutil.copytree(source / path, destination / path)
+
+
+@pytest.fixture
+def gitlab(ory_server: OryTestServer, tmp_path: Path) -> Iterator[GitLabPipeline]:
+    ory_server.add_project(project_id=PROD)
+    forge = FakeForge().start()
+    try:
+        yield GitLabPipeline(ory_server, forge, tmp_path, _yaml(GITLAB_TEMPLATE.read_text()))
+    finally:
+        forge.stop()
+
+
+def test_gitlab_merge_request_note_then_manual_apply_of_the_reviewed_plan(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    merge_request = _checkout(example_repo, tmp_path, "mr")
+    for _ in range(2):  # a second push updates the same note
+        planned = gitlab.run("reconciler-plan", merge_request, merge_request=True)
+        assert planned.returncode == 0, planned.stderr
+    (note,) = gitlab.forge.notes
+    assert note["body"].startswith(marker("reconciler") + "\n**reconciler plan** · 2 environments")
+    assert [r.method for r in gitlab.forge.requests if r.method != "GET"] == ["POST", "PUT"]
+
+    main = _checkout(example_repo, tmp_path, "main")
+    planned = gitlab.run("reconciler-plan", main, merge_request=False)
+    assert planned.returncode == 0, planned.stderr
+    assert len(gitlab.forge.notes) == 1  # no merge request: the plan is in the log
+    apply_job = _checkout(example_repo, tmp_path, "apply")
+    gitlab.artifact("reconciler-plan", main, apply_job)
+    applied = gitlab.run("reconciler-apply", apply_job, False, RECONCILER_ENVIRONMENT="dev")
     assert applied.returncode == 0, applied.stderr
     assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.stdout
-    assert len(ory_server.writes()) == 1
+    assert "stale" not in applied.stdout + applied.stderr
+    kept = tmp_path / "kept"
+    gitlab.artifact("reconciler-apply", apply_job, kept)
+    assert len(list((kept / ".reconciler" / "backups" / "dev").glob("*.json"))) == 1
 
 
-def test_gitlab_pipeline_plans_and_applies_the_saved_plan(
-    example_repo: Path, tmp_path: Path, ory_server: OryTestServer
+def test_gitlab_protected_weakening_and_stale_paths(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
 ) -> None:
-    _, gitlab = _pipelines()
-    ory_server.add_project(project_id=PROD)
-    env = _ci_env(ory_server, tmp_path, **{k: str(v) for k, v in gitlab["variables"].items()})
-    checkout = _checkout(example_repo, tmp_path, "main")
-    planned = _shell("\n".join(gitlab["plan"]["script"]), checkout, env)
-    assert planned.returncode == 0, planned.stderr
-    assert planned.stdout.startswith("**reconciler plan** · `prod` · Plan: 1 to add, 11 to change")
-    assert HOOK_KEY not in (checkout / "plan.json").read_text()
-    applied = _shell("\n".join(gitlab["apply"]["script"]), checkout, env)
-    assert applied.returncode == 0, applied.stderr
-    assert ory_server.stored_identity_config(PROD)["selfservice"]["methods"]["webauthn"]["enabled"]
+    prod = example_repo / "environments" / "prod.yaml"
+    prod.write_text(
+        prod.read_text().replace(
+            "    flows:\n", "    flows:\n      settings: {required_aal: aal1}\n"
+        )
+        + "protect: true\nprotect_allow_weaken: true\n"
+    )
+    main = _checkout(example_repo, tmp_path, "main")
+    assert gitlab.run("reconciler-plan", main, merge_request=False).returncode == 0
+    gitlab.server.console_edit(lambda c: {**c, "session": {"lifespan": "36h"}}, PROD)
+
+    refused = _checkout(example_repo, tmp_path, "refused")
+    gitlab.artifact("reconciler-plan", main, refused)
+    result = gitlab.run("reconciler-apply", refused, False, RECONCILER_ENVIRONMENT="prod")
+    assert result.returncode == 1
+    assert "weaken security" in result.stdout + result.stderr
+    assert gitlab.server.writes() == []
+
+    approved = _checkout(example_repo, tmp_path, "approved")
+    gitlab.artifact("reconciler-plan", main, approved)
+    job = "reconciler-apply-allow-weaken"
+    assert _gitlab_job(gitlab.template, job)["environment"]["name"].endswith("-allow-weaken")
+    result = gitlab.run(job, approved, False, RECONCILER_ENVIRONMENT="prod")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "prod: the live config moved since review" in result.stdout
+    stored = gitlab.server.stored_identity_config(PROD)
+    assert stored["selfservice"]["flows"]["settings"]["required_aal"] == "aal1"
 
 
 def test_the_pre_commit_hook_runs_validate(example_repo: Path, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from conftest import Run
@@ -42,8 +41,13 @@ def test_the_other_direction_mirrors_the_shared_paths(example_repo: Path, run: R
 def test_secrets_need_not_be_set_to_compare(example_repo: Path, run: Run) -> None:
     result = run("diff", "prod", "local")  # both use ${LOGIN_HOOK_KEY}; it is not set here
     assert result.code == 0, result.err
-    # The hooks differ only by URL; the secret compares by presence and is never shown.
-    assert re.search(r"~ /selfservice/flows/login/after/hooks: .*\(sensitive\)", result.out)
+    # The hooks differ only by URL; the secret compares by presence, so only the URL shows
+    # (issue 12: a list change reads field by field).
+    hook = "/selfservice/flows/login/after/hooks[web_hook https://hooks.acme.test/login]"
+    assert (
+        f'~ {hook}.config.url: "http://127.0.0.1:4455/hooks/login" -> "https://hooks.acme.test/login"'
+    ) in result.out
+    assert "auth.config.value" not in result.out
 
 
 def test_ignore_hides_expected_per_environment_differences(example_repo: Path, run: Run) -> None:

@@ -81,7 +81,15 @@ def test_unknown_key_is_explained_as_possibly_network_only() -> None:
     assert [p.pointer for p in problems] == ["/selfservice/methods/password/config/min_lenght"]
     assert problems[0].unknown_key
     assert "unknown to the OSS Kratos config schema" in problems[0].message
-    assert "Ory Network-only" in problems[0].message
+    assert "did you mean `min_password_length`?" in problems[0].message
+
+
+def test_unknown_key_without_a_close_match_may_be_network_only() -> None:
+    config = live_config()
+    config["selfservice"]["methods"]["password"]["config"]["zzz"] = 9
+    problems = validate_config(config)
+    assert [p.pointer for p in problems] == ["/selfservice/methods/password/config/zzz"]
+    assert "Ory Network-only" in problems[0].message and "did you mean" not in problems[0].message
 
 
 def test_session_in_flow_level_registration_hooks_is_a_known_network_deviation() -> None:

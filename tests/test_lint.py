@@ -122,14 +122,42 @@ def test_code_mfa_sees_live_aal_and_live_preset_content() -> None:
     assert finding.pointers == (CODE_MFA, SETTINGS_AAL, "/identity/schemas/2")
 
 
-def test_code_mfa_on_an_unresolvable_live_schema_needs_its_content() -> None:
+def test_code_mfa_names_every_schema_with_users_the_live_default_first() -> None:
+    # Live: default beb7… (content unknown offline), preset://username, preset://email. Issue 12:
+    # identities of every schema in identity.schemas are forced, not only the default's.
     live = live_config()
     desired = methods(code={"mfa_enabled": True})
-    assert tripped("code-mfa-forces-2fa", desired, live) == []
+    [finding] = tripped("code-mfa-forces-2fa", desired, live)
+    assert finding.pointers[-1] == "/identity/schemas/2"  # preset://email, not the default
+    assert "`preset://email` (trait `email`; existing identities keep it)" in (finding.message)
     digest = str(live["identity"]["default_schema_id"])
     email = json.dumps(PRESETS["preset://email"]).encode()
     found = findings_of("code-mfa-forces-2fa", lint(desired, live, schema_contents={digest: email}))
-    assert [f.pointers[-1] for f in found] == ["/identity/schemas/1"]
+    [finding] = found
+    assert finding.pointers[-2:] == ("/identity/schemas/1", "/identity/schemas/2")
+    assert f"`{digest}` (trait `email`; the live default: most existing identities use it)" in (
+        finding.message
+    )
+    assert "preset://username" not in finding.message  # no code identifier: not forced
+
+
+def test_code_mfa_names_the_new_default_beside_the_live_one() -> None:
+    live = live_config()
+    live["identity"]["default_schema_id"] = "preset://email"
+    desired: Doc = {
+        **methods(code={"mfa_enabled": True}),
+        "identity": schemas(
+            "customer-v1",
+            ("preset://email", live["identity"]["schemas"][2]["url"]),
+            ("customer-v1", mfa_optional_url(trait_required=True)),
+        ),
+    }
+    [finding] = tripped("code-mfa-forces-2fa", desired, live)
+    message = finding.message
+    assert message.index("`preset://email` (trait `email`; the live default") < message.index(
+        "`customer-v1` (trait `optionalMfaEmail`; the new default)"
+    )
+    assert finding.pointers[-2:] == ("/identity/schemas/0", "/identity/schemas/1")
 
 
 def test_schema_defaults_come_from_the_kratos_schema_when_given() -> None:

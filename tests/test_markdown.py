@@ -37,8 +37,6 @@ def test_summary_first_then_one_section_per_area_with_risk_markers() -> None:
         [
             text.splitlines()[0],
             "",
-            "### `dev` · Plan: 0 to add, 2 to change, 0 to reset.",
-            "",
             f"{TARGET} · live revision `rev-1`",
             "",
             "> [!CAUTION]",
@@ -49,7 +47,7 @@ def test_summary_first_then_one_section_per_area_with_risk_markers() -> None:
             "<details><summary><b>Methods</b> · 1 change</summary>",
             "",
             "```diff",
-            '~ /selfservice/methods/totp/config/issuer: "Acme" -> "Acme (dev)"',
+            '! /selfservice/methods/totp/config/issuer: "Acme" -> "Acme (dev)"',
             "```",
             "",
             "</details>",
@@ -57,8 +55,8 @@ def test_summary_first_then_one_section_per_area_with_risk_markers() -> None:
             "<details open><summary><b>AAL</b> · 1 change · ⚠️ 1 weakens security</summary>",
             "",
             "```diff",
-            '~ /session/whoami/required_aal: "highest_available" -> "aal1"',
-            "! ⚠️ weakens security: AAL downgrade highest_available → aal1 at "
+            '! /session/whoami/required_aal: "highest_available" -> "aal1"',
+            "    ⚠️ weakens security: AAL downgrade highest_available → aal1 at "
             "/session/whoami/required_aal",
             "```",
             "",

@@ -9,6 +9,8 @@ from reconciler.errors import ConfigError
 from reconciler.loader import load_environment
 from reconciler.validate import validate
 
+from conftest import Run
+
 Write = Callable[[str, str], Path]
 
 
@@ -28,9 +30,7 @@ def test_unknown_envelope_key_gets_did_you_mean(tmp_path: Path, write: Write) ->
     ]
 
 
-def test_unknown_method_and_hook_and_bad_types_are_all_reported(
-    tmp_path: Path, write: Write
-) -> None:
+def test_bad_types_in_the_typed_subtrees_are_all_reported(tmp_path: Path, write: Write) -> None:
     problems = _problems(
         tmp_path,
         write,
@@ -53,19 +53,54 @@ def test_unknown_method_and_hook_and_bad_types_are_all_reported(
             whoami: {required_aal: aal1}
         """,
     )
+    # Unknown keys and hooks inside identity_config are the official schema's to report
+    # (test_schema_reports_unknown_keys_with_did_you_mean), not the models'.
     assert problems == [
         "2:17: target.ory_network.project: must be a project id (a UUID such as "
         "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c), got 'not-a-uuid'",
-        "6:7: identity_config.selfservice.methods.totpp: unknown key 'totpp'; did you mean 'totp'?",
         "7:14: identity_config.selfservice.methods.code.mfa_enabled: "
         "input should be a valid boolean, got 'yes'",
         "9:18: identity_config.selfservice.flows.settings.required_aal: input should be 'aal1' or "
         "'highest_available', got 'aal2'",
-        "14:17: identity_config.selfservice.flows.login.after.password.hooks[0]: unknown hook "
-        "'sesion'; expected one of 'web_hook', 'b2b_sso', 'organization', "
-        "'notify_previous_addresses', 'session', 'show_verification_ui', "
-        "'require_verified_address', 'revoke_active_sessions', 'verification', "
-        "'verify_new_address'",
+    ]
+
+
+def test_schema_reports_unknown_keys_with_did_you_mean(write: Write, run: Run) -> None:
+    write(
+        "environments/dev.yaml",
+        """
+        identity_config:
+          selfservice:
+            methods:
+              totpp: {enabled: true}
+            flows:
+              registration:
+                after:
+                  password:
+                    hooks:
+                      - hook: sesion
+                  hooks:
+                    - hook: web_hook
+                      config:
+                        url: https://h.test
+                        method: POST
+                        can_interupt: true
+        """,
+    )
+    result = run("validate", "dev")
+    assert result.code == 1
+    errors = [line.split("dev.yaml:", 1)[1] for line in result.err.splitlines() if "Error" in line]
+    assert sorted(errors) == [
+        "10:17: identity_config.selfservice.flows.registration.after.password.hooks[sesion]: hook "
+        "`sesion` is not allowed at /selfservice/flows/registration/after/password/hooks/0 by "
+        "the OSS Kratos schema (allowed here: b2b_sso, organization, session, "
+        "show_verification_ui, web_hook); did you mean `session`?",
+        "16:17: identity_config.selfservice.flows.registration.after.hooks[web_hook "
+        "https://h.test].config."
+        "can_interupt: `can_interupt` at /selfservice/flows/registration/after/hooks/0/config "
+        "is unknown to the OSS Kratos config schema; did you mean `can_interrupt`?",
+        "4:7: identity_config.selfservice.methods.totpp: `totpp` at /selfservice/methods is "
+        "unknown to the OSS Kratos config schema; did you mean `totp`?",
     ]
 
 
@@ -83,14 +118,14 @@ def test_web_hook_config_is_typed(tmp_path: Path, write: Write) -> None:
                     - hook: web_hook
                       config:
                         url: https://h.test
-                        methd: POST
+                        can_interrupt: "no"
         """,
     )
     assert problems == [
         "8:15: identity_config.selfservice.flows.registration.after.hooks[0].config.method: "
         "required key is missing",
-        "10:17: identity_config.selfservice.flows.registration.after.hooks[0].config.methd: "
-        "unknown key 'methd'; did you mean 'method'?",
+        "10:17: identity_config.selfservice.flows.registration.after.hooks[0].config."
+        "can_interrupt: input should be a valid boolean, got 'no'",
     ]
 
 

@@ -9,14 +9,16 @@ from pathlib import Path
 import click
 
 from reconciler import planfile, reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Plan
 from reconciler.safety import ApplyIntent, check_intent
 
 
-@click.command()
-@click.argument("environment", required=False)
+@click.command(epilog=help_text.epilog(help_text.ONLINE))
+@click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
     "--plan",
     "plan_file",
@@ -88,6 +90,7 @@ def _report(obj: Context, result: reconcile.ApplyResult) -> None:
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
     valid = reconcile.load(environment, obj.settings)
+    reconcile.refuse_invalid(valid, obj.settings)
     check_intent(valid, intent)
     target = reconcile.open_target(valid, obj.settings)
     try:
@@ -124,7 +127,11 @@ def confirmed(environment: str) -> bool:
             "apply needs confirmation but standard input is not a terminal; "
             "pass --yes to apply without asking"
         )
+    # No default shown: click would print an empty "[]" after the question.
     answer: str = click.prompt(
-        f"Apply these changes to {environment}? Only 'yes' is accepted", default="", err=True
+        f"Apply these changes to {environment}? Only 'yes' is accepted",
+        default="",
+        show_default=False,
+        err=True,
     )
     return answer.strip() == "yes"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import click
 
 from reconciler import onboard, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.plan import Plan
 
 
-@click.command("diff")
-@click.argument("environment_a")
-@click.argument("environment_b")
+@click.command("diff", epilog=help_text.epilog(help_text.ONLINE))
+@click.argument("environment_a", type=ENVIRONMENT)
+@click.argument("environment_b", type=ENVIRONMENT)
 @click.option("--live", is_flag=True, help="Compare the two targets' live configs instead.")
 @click.option(
     "--ignore",

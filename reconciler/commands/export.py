@@ -8,14 +8,16 @@ from pathlib import Path
 import click
 
 from reconciler import adopt, export, onboard, reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path, environment_path
 
 
-@click.command("export")
-@click.argument("environment")
+@click.command("export", epilog=help_text.epilog((*help_text.API, "RECONCILER_KRATOS_SCHEMA")))
+@click.argument("environment", type=ENVIRONMENT)
 @click.option(
     "--out",
     help="Where to write the environment file; '-' prints it. Default: environments/ENV.yaml.",
@@ -61,7 +63,7 @@ def export_command(
         click.echo(f"Wrote {display_path(path)}", err=True)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    _list_variables(result.export.variables)
+    list_variables(result.export.variables)
     return EXIT_OK
 
 
@@ -90,7 +92,7 @@ def _new_target(
     return None
 
 
-def _list_variables(variables: tuple[export.Variable, ...]) -> None:
+def list_variables(variables: tuple[export.Variable, ...]) -> None:
     if not variables:
         return
     click.echo("Variables the environment needs (set them before plan or apply):", err=True)

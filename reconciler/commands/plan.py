@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from reconciler import markdown, planfile, reconcile, views
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import PlanOutcome
 
@@ -16,8 +18,8 @@ FORMATS = ("text", "markdown", "json")
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
-@click.command()
-@click.argument("environments", nargs=-1)
+@click.command(epilog=help_text.epilog((*help_text.ONLINE, "GITHUB_STEP_SUMMARY")))
+@click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.option("--all", "all_environments", is_flag=True, help="Plan every environment.")
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are."

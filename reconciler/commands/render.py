@@ -5,13 +5,15 @@ from __future__ import annotations
 import click
 
 from reconciler import reconcile
+from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.secrets import mask
 from reconciler.yamlio import dump_plain
 
 
-@click.command()
-@click.argument("environment")
+@click.command(epilog=help_text.epilog(("${NAME}",)))
+@click.argument("environment", type=ENVIRONMENT)
 @click.pass_obj
 def render(obj: Context, environment: str) -> int:
     """Print the desired identity config as YAML (secrets masked). No network."""

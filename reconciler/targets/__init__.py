@@ -17,12 +17,60 @@ TargetKind = Literal["ory_network", "kratos_file"]
 
 
 @dataclass(frozen=True)
+class TargetInfo:
+    """Which target a plan is for, as a reviewer checks it: secret-free, no runner paths.
+
+    An Ory Network project by id with the name, slug and environment its GET returns (the
+    cheapest guard against planning against the wrong project); a Kratos file by its path
+    relative to the repository.
+    """
+
+    kind: TargetKind
+    project: str = ""
+    name: str = ""
+    slug: str = ""
+    environment: str = ""
+    api_url: str = ""
+    path: str = ""
+
+    def heading(self) -> str:
+        if self.kind == "kratos_file":
+            return f"Kratos config file {self.path}"
+        named = f' "{self.name}"' if self.name else ""
+        environment = f"environment {self.environment}" if self.environment else ""
+        facts = [f"slug {self.slug}" if self.slug else "", environment]
+        shown = ", ".join(fact for fact in facts if fact)
+        about = f" ({shown})" if shown else ""
+        return f"Ory Network project {self.project}{named}{about} at {self.api_url}"
+
+    def to_json(self) -> JSONObject:
+        if self.kind == "kratos_file":
+            return {"kind": self.kind, "path": self.path}
+        return {
+            "kind": self.kind,
+            "project": self.project,
+            "name": self.name,
+            "slug": self.slug,
+            "environment": self.environment,
+            "api_url": self.api_url,
+        }
+
+    @classmethod
+    def from_json(cls, body: JSONObject) -> TargetInfo:
+        kind: TargetKind = "kratos_file" if body.get("kind") == "kratos_file" else "ory_network"
+        fields = ("project", "name", "slug", "environment", "api_url", "path")
+        return cls(kind, **{key: str(body.get(key, "")) for key in fields})
+
+
+@dataclass(frozen=True)
 class LiveState:
     config: JSONObject
     revision: str
     # URL -> SHA-512 of the content, for references the target could read (file:// next to
     # a Kratos config); content-addressed URLs and base64:// need no entry.
     known_digests: Mapping[str, str] = field(default_factory=dict)
+    # Who answered, for plan headers (None when the target cannot say).
+    target: TargetInfo | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from reconciler.atomic import write_atomically
 from reconciler.errors import ConflictError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.plan import apply_operations
-from reconciler.targets import ApplyOutcome, LiveState, TargetKind
+from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 
 
 class KratosFile:
@@ -86,8 +86,18 @@ class KratosFile:
         data = yamlio.load_with_positions(text).data or {}
         assert isinstance(data, dict)
         return LiveState(
-            config=data, revision=_revision(text), known_digests=self._file_digests(data)
+            config=data,
+            revision=_revision(text),
+            known_digests=self._file_digests(data),
+            target=TargetInfo("kratos_file", path=self._shown_path()),
         )
+
+    def _shown_path(self) -> str:
+        """The file relative to the repository: a plan never shows the runner's paths."""
+        resolved = self.path.resolve()
+        if resolved.is_relative_to(self.root):
+            return resolved.relative_to(self.root).as_posix()
+        return self.path.name
 
     def _file_digests(self, value: JSONValue) -> dict[str, str]:
         # Kratos reads file:// references itself; hash them so they compare with base64://.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from reconciler.client import OryClient, ProjectUpdate, identity_config_of
 from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS, same_string
@@ -27,7 +28,7 @@ from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.plan import prefixed
 from reconciler.secrets import is_secret_path, is_withheld
-from reconciler.targets import ApplyOutcome, LiveState, TargetKind
+from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 
 IDENTITY_CONFIG = "/services/identity/config"
 # After a write without an answer, how often the project is read again, and how long to wait
@@ -69,7 +70,18 @@ class OryNetworkProject:
 
     def fetch(self) -> LiveState:
         project = self.client.get_project(self.project_id)
-        return _state_of(project)
+        return replace(_state_of(project), target=self._info(project))
+
+    def _info(self, project: JSONObject) -> TargetInfo:
+        """The project as its GET names it (ory-api.md: ``name``, ``slug``, ``environment``)."""
+        return TargetInfo(
+            "ory_network",
+            project=self.project_id,
+            name=str(project.get("name") or ""),
+            slug=str(project.get("slug") or ""),
+            environment=str(project.get("environment") or ""),
+            api_url=self.client.base_url,
+        )
 
     def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
         try:

@@ -1,0 +1,168 @@
+"""The corpus tally: runs the round trip of ``tests/corpus_steps.py`` over every config of
+``tests/fixtures/corpus`` against the test server and writes the results to
+docs/compatibility.md (which step fails for each config, and why, grouped by cause).
+
+Run: ``python -m bench.corpus`` (``--sources`` also rewrites the corpus SOURCES.md).
+The CLI runs in-process, as ``tests/test_corpus.py`` runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/corpus.py`: find the packages
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import REPO, write_section
+from reconciler.cli import main as cli_main
+
+sys.path.insert(0, str(REPO / "tests"))
+
+import corpus
+from corpus_steps import STEPS, Step, round_trip
+from ory_server import OryTestServer
+
+START, END = "<!-- corpus:start -->", "<!-- corpus:end -->"
+PAGE = REPO / "docs" / "compatibility.md"
+_POSITION = re.compile(r"^(exit \d+: )?(environments|deploy)/[^:]+:\d+:\d+: ")
+_QUOTED = re.compile(r"'[^']*(?:'|$)|\"[^\"]*(?:\"|$)")  # a long value may be cut off
+_FLOW = re.compile(r"flows\.[a-z_]+\.")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+@contextlib.contextmanager
+def _environ(extra: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    # The shipped official schemas, as after `pip install` (tests/conftest.py does the same).
+    for name in (
+        "ORY_WORKSPACE_API_KEY",
+        "ORY_CONSOLE_API_URL",
+        "NO_COLOR",
+        "RECONCILER_KRATOS_SCHEMA",
+    ):
+        os.environ.pop(name, None)
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run(*args: str, env: Mapping[str, str] | None = None, root: Path | None = None) -> Outcome:
+    """The CLI in-process, like the ``run`` fixture of tests/conftest.py."""
+    out, err = io.StringIO(), io.StringIO()
+    with _environ(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli_main(["--dir", str(root), "--color", "never", *args])
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def measure() -> dict[str, list[Step]]:
+    results: dict[str, list[Step]] = {}
+    with OryTestServer() as server, tempfile.TemporaryDirectory() as scratch:
+        for entry in corpus.entries():
+            workdir = Path(scratch) / entry.name
+            results[entry.name] = round_trip(entry, server, run, workdir)
+    return results
+
+
+def _cell(step: Step | None, applies: bool) -> str:
+    if not applies:
+        return "—"
+    if step is None:
+        return "·"
+    return "ok" if step.ok else "**FAIL**"
+
+
+def cause(reason: str) -> str:
+    """A reason with what varies between configs (position, values, flow) taken out."""
+    text = _POSITION.sub("", reason)
+    return _FLOW.sub("flows.*.", _QUOTED.sub("…", text))
+
+
+def _table(results: dict[str, list[Step]]) -> list[str]:
+    header = ["config", "kind", *STEPS, "first failure"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for entry in corpus.entries():
+        steps = {step.name: step for step in results[entry.name]}
+        file_kind = entry.kind in corpus.KRATOS_FILE_KINDS
+        cells = [_cell(steps.get(n), file_kind or not n.startswith("file")) for n in STEPS]
+        failed = [s for s in results[entry.name] if not s.ok]
+        first = f"{failed[0].name}: {failed[0].detail}" if failed else ""
+        first = first.replace("|", "\\|")
+        lines.append(f"| {entry.name} | {entry.kind} | " + " | ".join(cells) + f" | {first} |")
+    return lines
+
+
+def _summary(results: dict[str, list[Step]]) -> list[str]:
+    total = len(results)
+    clean = sum(all(step.ok for step in steps) for steps in results.values())
+    lines = [f"- Configs: {total}; every step passed: {clean}."]
+    for chain, last in (("live as desired state", "live-plan"), ("export", "export-plan")):
+        passed = sum(any(s.name == last and s.ok for s in steps) for steps in results.values())
+        lines.append(f"- {chain} → validate → plan 0: {passed} of {total}.")
+    file_total = sum(e.kind in corpus.KRATOS_FILE_KINDS for e in corpus.entries())
+    passed = sum(any(s.name == "file-replan" and s.ok for s in steps) for steps in results.values())
+    lines.append(f"- Kratos file subset → plan → edit → apply → plan 0: {passed} of {file_total}.")
+    return lines
+
+
+def _causes(results: dict[str, list[Step]]) -> list[str]:
+    """Every reason of every failed step, grouped by cause, most configs first."""
+    groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for name, steps in results.items():
+        for step in steps:
+            for reason in step.reasons:
+                groups[(step.name, cause(reason))].add(name)
+    lines = ["| step | cause (values elided) | configs | which |", "|---|---|---|---|"]
+    for (step_name, text), names in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+        which = ", ".join(sorted(names)) if len(names) <= 6 else f"{len(names)} configs"
+        text = text.replace("|", "\\|")
+        lines.append(f"| {step_name} | {text} | {len(names)} | {which} |")
+    return lines
+
+
+def section(results: dict[str, list[Step]]) -> list[str]:
+    lines = [START, "## Corpus round trip", ""]
+    lines += [
+        "Written by `python -m bench.corpus`. Every config of `tests/fixtures/corpus` (sources",
+        "in its SOURCES.md) goes through the steps of `tests/corpus_steps.py` on the test",
+        "server: `ok` passed, `FAIL` failed, `·` not run (an earlier step of its chain",
+        "failed), `—` does not apply (the Kratos file steps are for single-file self-hosted",
+        "configs). `tests/test_corpus.py` asserts every step passes.",
+        "",
+    ]
+    lines += _summary(results)
+    lines += ["", *_table(results), "", "### Failures grouped by cause", ""]
+    lines += ["Every line of output that explains a failed step, across the corpus.", ""]
+    lines += _causes(results)
+    return [*lines, END]
+
+
+def main() -> None:
+    if "--sources" in sys.argv[1:]:
+        corpus.SOURCES.write_text(corpus.render_sources(), encoding="utf-8")
+    lines = section(measure())
+    if not PAGE.exists():
+        PAGE.write_text("# Compatibility\n", encoding="utf-8")
+    write_section(lines, PAGE, START, END)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

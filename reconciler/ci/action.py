@@ -1,0 +1,232 @@
+"""The pipeline's three steps, each one run of ``python -m reconciler.ci``:
+
+* ``plan`` (pull request): plan every environment, save each plan under
+  ``.reconciler/plans/`` (the pipeline keeps them as an artifact), post or update the one plan
+  comment; the job summary gets the markdown from ``reconciler plan`` itself.
+* ``route`` (after merge): plan again on the merge commit and say which environments have
+  changes and behind which approval they apply: ``ENV``, or ``ENV`` + the weaken suffix when
+  a change weakens security (its reviewers approve ``--allow-weaken``).
+* ``apply`` (one environment, in its approval environment): apply the reviewed plan; when it
+  is stale (another change merged first, the project moved), apply the plan made on the merge
+  commit instead, saying so in the job summary (``on-stale: fail`` refuses instead).
+
+Inputs come as ``INPUT_*`` variables (see ``action.yml``); the ``reconciler`` command is run
+as a user would run it, so every refusal it makes still holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler import cli, markdown, planfile, workdir
+from reconciler.ci.forges import Forge, GitHub, GitLab
+from reconciler.errors import ReconcilerError
+from reconciler.plan import PlanOutcome
+
+ERROR_LINES = 20  # of a failed plan's stderr, shown in the comment
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    command: str
+    environments: tuple[str, ...]
+    allow_weaken: bool = False
+    on_stale: str = "replan"
+    weaken_suffix: str = "-allow-weaken"
+    comment_key: str = "reconciler"
+    platform: str = "github"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Inputs:
+        def value(name: str, default: str) -> str:
+            return environ.get(f"INPUT_{name}", "").strip() or default
+
+        inputs = cls(
+            command=value("COMMAND", ""),
+            environments=tuple(value("ENVIRONMENTS", "").replace(",", " ").split()),
+            allow_weaken=value("ALLOW_WEAKEN", "false").lower() == "true",
+            on_stale=value("ON_STALE", "replan"),
+            weaken_suffix=value("WEAKEN_SUFFIX", "-allow-weaken"),
+            comment_key=value("COMMENT_KEY", "reconciler"),
+            platform=value("PLATFORM", "github"),
+        )
+        inputs.check()
+        return inputs
+
+    def check(self) -> None:
+        if self.command not in ("plan", "route", "apply"):
+            raise ReconcilerError(f"command must be plan, route or apply, not {self.command!r}")
+        if not self.environments:
+            raise ReconcilerError("name the environments (input environments)")
+        if self.command == "apply" and len(self.environments) != 1:
+            raise ReconcilerError("apply takes one environment (run one job per environment)")
+        if self.on_stale not in ("replan", "fail"):
+            raise ReconcilerError(f"on-stale must be replan or fail, not {self.on_stale!r}")
+        if self.platform not in ("github", "gitlab"):
+            raise ReconcilerError(f"platform must be github or gitlab, not {self.platform!r}")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    inputs: Inputs
+    forge: Forge
+    environ: Mapping[str, str]
+    root: Path
+
+    def reconciler(self, *arguments: str) -> Ran:
+        """Run the command line (its ``main``, as the console script does, without paying
+        for a new interpreter each time); its output is shown in the job log."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(list(arguments))
+        sys.stdout.write(out.getvalue())
+        sys.stderr.write(err.getvalue())
+        sys.stdout.flush()
+        return Ran(code, out.getvalue(), err.getvalue())
+
+    def output(self, name: str, value: str) -> None:
+        path = self.environ.get("GITHUB_OUTPUT")
+        if path:
+            with Path(path).open("a", encoding="utf-8") as outputs:
+                outputs.write(f"{name}={value}\n")
+
+    def summary(self, text: str) -> None:
+        path = self.environ.get("GITHUB_STEP_SUMMARY")
+        if path:
+            with Path(path).open("a", encoding="utf-8") as summary:
+                summary.write(text.rstrip("\n") + "\n\n")
+
+    def fresh_plan(self, name: str, folder: str) -> tuple[Path, dict[str, Any]]:
+        path = workdir.make_folder(workdir.path(self.root, folder)) / f"{name}.json"
+        if self.reconciler("plan", name, "--out", str(path)).returncode != 0:
+            raise ReconcilerError(f"{name}: plan failed on this commit (see above)")
+        return path, _document(path)
+
+
+def plan(pipeline: Pipeline) -> int:
+    folder = workdir.make_folder(workdir.path(pipeline.root, "plans"))
+    outcomes: list[PlanOutcome] = []
+    changes = False
+    for name in pipeline.inputs.environments:
+        path = folder / f"{name}.json"
+        result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
+        if result.returncode in (0, 2):
+            outcomes.append(PlanOutcome(name=name, plan=planfile.read(path).plan))
+            changes |= result.returncode == 2
+        else:
+            error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])
+            outcomes.append(PlanOutcome(name=name, error=error))
+    comment = pipeline.forge.upsert_comment(pipeline.inputs.comment_key, markdown.render(outcomes))
+    pipeline.output("changes", "true" if changes else "false")
+    pipeline.output("comment-id", comment or "")
+    return 1 if any(outcome.failed for outcome in outcomes) else 0
+
+
+def route(pipeline: Pipeline) -> int:
+    include: list[dict[str, str]] = []
+    for name in pipeline.inputs.environments:
+        _, document = pipeline.fresh_plan(name, "plans")
+        summary = document["summary"]
+        if not (summary["add"] or summary["change"] or summary["reset"]):
+            print(f"{name}: no changes on the merge commit; nothing to apply")
+            continue
+        weakens = bool(summary["weakening"])
+        approval = f"{name}{pipeline.inputs.weaken_suffix}" if weakens else name
+        include.append(
+            {
+                "environment": name,
+                "github_environment": approval,
+                "allow_weaken": "true" if weakens else "false",
+            }
+        )
+        print(f"{name}: changes to apply behind the environment {approval}")
+    pipeline.output("matrix", json.dumps({"include": include}, separators=(",", ":")))
+    pipeline.output("any", "true" if include else "false")
+    return 0
+
+
+def apply(pipeline: Pipeline) -> int:
+    (name,) = pipeline.inputs.environments
+    reviewed_folder = workdir.make_folder(workdir.path(pipeline.root, "reviewed"))
+    pipeline.forge.download_reviewed(reviewed_folder)
+    reviewed = reviewed_folder / f"{name}.json"
+    fresh, fresh_document = pipeline.fresh_plan(name, "fresh")
+    stale = _staleness(reviewed, fresh_document)
+    chosen = reviewed
+    if stale:
+        if pipeline.inputs.on_stale == "fail":
+            pipeline.summary(f"**reconciler apply** · `{name}` · refused: {stale}")
+            raise ReconcilerError(f"{name}: {stale}; nothing was applied (on-stale: fail)")
+        print(f"::warning::{name}: {stale}; applying the plan made on the merge commit")
+        pipeline.summary(f"**reconciler apply** · `{name}` · {stale}; applying this plan instead:")
+        pipeline.summary(pipeline.reconciler("show", str(fresh), "--format", "markdown").stdout)
+        chosen = fresh
+    # The job's approval environment is the confirmation a protected environment needs.
+    arguments = ["apply", "--plan", str(chosen), "--yes", "--env-confirm", name]
+    if pipeline.inputs.allow_weaken:
+        arguments.append("--allow-weaken")
+    result = pipeline.reconciler(*arguments)
+    outcome = result.stdout.strip().splitlines()[-1:] or ["(no output)"]
+    status = outcome[0] if result.returncode == 0 else f"failed: {_last(result.stderr)}"
+    pipeline.summary(f"**reconciler apply** · `{name}` · {status}")
+    return result.returncode
+
+
+def _staleness(reviewed: Path, fresh: dict[str, Any]) -> str:
+    """Why the reviewed plan cannot be applied as it is; empty when it can."""
+    if not reviewed.is_file():
+        return "no reviewed plan was found for this environment"
+    before = _document(reviewed)
+    if before.get("revision") != fresh.get("revision"):
+        return (
+            f"the live config moved since review ({before.get('revision')} → {fresh['revision']})"
+        )
+    if before.get("desired_digest") != fresh.get("desired_digest"):
+        return "the merge commit's environment files differ from the reviewed ones"
+    return ""
+
+
+def _document(path: Path) -> dict[str, Any]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def _last(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "(no output)"
+
+
+COMMANDS = {"plan": plan, "route": route, "apply": apply}
+
+
+def main(environ: Mapping[str, str] | None = None) -> int:
+    env = os.environ if environ is None else environ
+    try:
+        inputs = Inputs.from_environ(env)
+        root = Path.cwd()
+        forge: Forge = (
+            GitHub(env) if inputs.platform == "github" else GitLab(env, workdir.path(root, "plans"))
+        )
+        return COMMANDS[inputs.command](Pipeline(inputs, forge, env, root))
+    except ReconcilerError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyError as exc:  # a variable the CI service sets is missing
+        print(f"Error: {exc.args[0]} is not set (is this a CI job?)", file=sys.stderr)
+        return 1

@@ -1,0 +1,51 @@
+"""The one home of what ``--help`` says about environment variables and exit codes.
+
+The README's "Variables" and "Exit codes" tables say the same; a test keeps them in step.
+Kept free of heavy imports: every command's help is built from it at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+VARIABLES: dict[str, str] = {
+    "ORY_WORKSPACE_API_KEY": "workspace API key (ory_wak_…) for ory_network targets; never "
+    "printed or stored",
+    "ORY_CONSOLE_API_URL": "console API base URL (default https://api.console.ory.com)",
+    "RECONCILER_KRATOS_SCHEMA": "Kratos embedx/config.schema.json overriding the shipped one "
+    "(same as --kratos-schema)",
+    "RECONCILER_TIMEOUT": "seconds per request to the Ory API (default 30)",
+    "NO_COLOR": "when set, no colour (as --color never)",
+    "GITHUB_STEP_SUMMARY": "plan also appends its markdown to this file (GitHub Actions)",
+    "${NAME}": "every variable the environment files name (secrets, URLs…)",
+}
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (0, "success; with plan --detailed-exitcode: success and no changes"),
+    (1, "error: invalid configuration, lint error, API error, stale plan, refused apply"),
+    (2, "only with plan --detailed-exitcode: success, changes present"),
+    (64, "usage error (unknown command or flag)"),
+    (130, "interrupted"),
+)
+
+GLOBAL_OPTIONS = (
+    "Global options (--dir, --color, --no-color, --kratos-schema, --rotate-secrets, -v) go "
+    "before or after the command: see reconciler --help."
+)
+
+# What each kind of command reads, beyond its flags.
+API = ("ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "RECONCILER_TIMEOUT")
+OFFLINE = ("RECONCILER_KRATOS_SCHEMA", "NO_COLOR", "${NAME}")
+ONLINE = (*API, *OFFLINE)
+
+
+def epilog(variables: Iterable[str] = tuple(VARIABLES)) -> str:
+    """The help's closing sections; ``\\b`` keeps click from rewrapping the tables."""
+    names = list(variables)
+    width = max(len(name) for name in names) + 2
+    lines = ["\b", "Environment variables:"]
+    lines += [f"  {name:<{width}}{VARIABLES[name]}" for name in names]
+    lines += ["", "\b", "Exit codes:"]
+    lines += [f"  {code:<5}{meaning}" for code, meaning in EXIT_CODES]
+    lines += ["", GLOBAL_OPTIONS]
+    return "\n".join(lines)

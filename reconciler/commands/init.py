@@ -1,0 +1,115 @@
+"""``reconciler init [DIR] [--from-project ID | --kratos-file PATH]``"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from reconciler import onboard, scaffold
+from reconciler.atomic import write_atomically
+from reconciler.commands import help_text
+from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.export import list_variables
+from reconciler.errors import ConfigError
+from reconciler.jsontypes import JSONObject
+from reconciler.loader import display_path
+
+
+@click.command(epilog=help_text.epilog(help_text.API))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--env", "environment", default="dev", show_default=True, help="Its name.")
+@click.option("--from-project", metavar="ID", help="Export this Ory Network project into it.")
+@click.option(
+    "--kratos-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Its target: this Kratos config file (inside DIR).",
+)
+@click.pass_obj
+def init(
+    obj: Context,
+    directory: Path | None,
+    environment: str,
+    from_project: str | None,
+    kratos_file: Path | None,
+) -> int:
+    """Start a config repository in DIR (default: --dir): environments/ with a base layer
+    and one environment, schemas/, hooks/, .gitignore and a GitHub workflow. Never
+    overwrites a file. With --from-project, the project's config is exported into it."""
+    if from_project and kratos_file:
+        raise click.UsageError("pass --from-project or --kratos-file, not both")
+    root = directory if directory is not None else obj.settings.root
+    target = _target(root, from_project, kratos_file)
+    files = scaffold.repository_files(environment, None if from_project else target)
+    _refuse_existing(root, files)
+    for file in files:
+        if _write_new(root / file.path, file.content):
+            click.echo(f"Wrote {display_path(root / file.path)}", err=True)
+    if from_project:
+        _export(obj, root, environment, target)
+    _next_steps(root, environment, target)
+    return EXIT_OK
+
+
+def _target(root: Path, project: str | None, kratos_file: Path | None) -> JSONObject | None:
+    if project:
+        return {"ory_network": {"project": project}}
+    if kratos_file is None:
+        return None
+    folder = (root / "environments").resolve()
+    absolute = kratos_file.resolve()
+    if not absolute.is_relative_to(root.resolve()):
+        raise ConfigError(
+            [f"{kratos_file}: a kratos_file target must be inside the repository {root}"]
+        )
+    return {"kratos_file": {"path": Path(os.path.relpath(absolute, folder)).as_posix()}}
+
+
+def _refuse_existing(root: Path, files: tuple[scaffold.ScaffoldFile, ...]) -> None:
+    """Refuse before writing anything when a file is there with other content."""
+    clashes = [
+        root / file.path
+        for file in files
+        if (root / file.path).exists()
+        and (root / file.path).read_text(encoding="utf-8") != file.content
+    ]
+    if clashes:
+        raise ConfigError(
+            [f"{display_path(path)} exists; init never overwrites a file" for path in clashes]
+        )
+
+
+def _write_new(path: Path, content: str) -> bool:
+    if path.exists():
+        return False  # the same content: nothing to do
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, content, 0o644)
+    return True
+
+
+def _export(obj: Context, root: Path, environment: str, target: JSONObject | None) -> None:
+    """Export live into environments/ENV.yaml, over the (empty) base layer."""
+    request = onboard.ExportRequest(
+        name=environment, out=None, extends=scaffold.BASE_LAYER, new_target=target
+    )
+    result = onboard.export_environment(request, replace(obj.settings, root=root))
+    path = root / "environments" / f"{environment}.yaml"
+    write_atomically(path, scaffold.environment_header(environment) + result.text, 0o644)
+    for written in result.written:
+        click.echo(f"Wrote {display_path(written)}", err=True)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    list_variables(result.export.variables)
+
+
+def _next_steps(root: Path, environment: str, target: JSONObject | None) -> None:
+    click.echo(f"Initialised a config repository in {display_path(root) or '.'}. Next:")
+    if root.resolve() != Path.cwd().resolve():
+        click.echo(f"  cd {root}")
+    if target is None:
+        click.echo(f"  declare the target in environments/{environment}.yaml, then")
+    click.echo("  reconciler validate")
+    click.echo(f"  reconciler plan {environment}")
+    click.echo("  push it and add the ORY_WORKSPACE_API_KEY secret for the workflow (docs/ci.md)")

@@ -1,0 +1,33 @@
+"""``reconciler show PLANFILE``: print a saved plan without applying it (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler import markdown, planfile, views
+from reconciler.commands import help_text
+from reconciler.commands.context import EXIT_OK, Context
+from reconciler.plan import PlanOutcome
+
+FORMATS = ("text", "markdown", "json")
+
+
+@click.command(epilog=help_text.epilog(("NO_COLOR",)))
+@click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text")
+@click.pass_obj
+def show(obj: Context, plan_file: Path, output_format: str) -> int:
+    """Print a saved plan (from `plan --out`) as text, markdown or JSON. Reads nothing else:
+    no environment files, no network; the plan's integrity is checked."""
+    saved = planfile.read(plan_file)
+    if output_format == "json":
+        # The checked file as it is: it holds no secret value (see docs/plan-format.md).
+        click.echo(plan_file.read_text(encoding="utf-8"), nl=False)
+    elif output_format == "markdown":
+        outcome = PlanOutcome(name=saved.plan.environment, plan=saved.plan)
+        click.echo(markdown.render([outcome]), nl=False)
+    else:
+        click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
+    return EXIT_OK

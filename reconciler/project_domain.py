@@ -1,0 +1,54 @@
+"""Values that name an Ory Network project's own domain. Pure.
+
+Each project has its own (``<slug>.projects.oryapis.com``, or a custom domain as its public
+URL), so an environment file that carries them cannot be copied to another environment:
+``export`` leaves them out (``export.left_out``) and lists them in the file's header.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
+
+PUBLIC_BASE_URL: Pointer = "/serve/public/base_url"
+# The domains Ory Network gives projects: <slug>.projects.oryapis.com, staging's
+# <slug>.projects.staging.oryapis.dev, and the bare <slug>.projects.oryapis the console has
+# written as a webauthn rp id (the ory-cli project fixture).
+_ORY_PROJECT_HOST = re.compile(r"^[a-z0-9-]+\.projects(\.[a-z0-9-]+)?\.oryapis(\.[a-z]+)?$")
+
+
+Found = list[tuple[Pointer, JSONValue]]
+
+
+def project_specific(config: JSONValue, live: JSONObject) -> tuple[Found, Found]:
+    """Values naming this project's own domain (its public URL's host, or any Ory project
+    domain): strings that are such a host or a URL on it, and lists made only of them; then
+    the lists that mix them with other values, which are kept whole (lists are compared
+    whole, so dropping an entry would plan a change)."""
+    _, base_url = get_at(live, PUBLIC_BASE_URL)
+    own = urlsplit(base_url).hostname if isinstance(base_url, str) else None
+    specific: Found = []
+    mixed: Found = []
+
+    def visit(value: JSONValue, pointer: Pointer) -> None:
+        if _names_project(value, own):
+            specific.append((pointer, value))
+        elif isinstance(value, list) and any(_names_project(item, own) for item in value):
+            mixed.append((pointer, value))
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                visit(value[key], join_pointer(pointer, key))
+
+    visit(config, "")
+    return specific, mixed
+
+
+def _names_project(value: JSONValue, own: str | None) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_names_project(item, own) for item in value)
+    if not isinstance(value, str) or not value:
+        return False
+    host = urlsplit(value).hostname if "://" in value else value.lower()
+    return bool(host) and (host == own or _ORY_PROJECT_HOST.match(str(host)) is not None)

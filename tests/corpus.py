@@ -1,0 +1,275 @@
+"""The corpus of real Ory identity configs (``tests/fixtures/corpus``): the manifest, and each
+config built the way its own deployment builds it.
+
+Every file is a verbatim copy of a file in a public repository; ``corpus.yaml`` names its
+repository, path, commit and git blob id (checked by ``tests/test_corpus.py``), and
+``SOURCES.md`` is rendered from it by :func:`render_sources`.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reconciler.jsontypes import JSONObject
+from reconciler.yamlio import load_with_positions
+
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
+MANIFEST = CORPUS / "corpus.yaml"
+SOURCES = CORPUS / "SOURCES.md"
+
+#: Kinds whose config is one self-hosted Kratos file with its comments (the ``kratos_file``
+#: step edits a copy of it). E2e profiles are two layers merged by a script, Helm values wrap
+#: the config, and the Ory CLI fixtures are Ory Network documents.
+KRATOS_FILE_KINDS = frozenset({"quickstart", "self-hosted"})
+
+#: Top-level keys an Ory Network project holds; the rest are Kratos deployment settings that
+#: Ory Network does not take and that a self-hosted config would carry into the seeded
+#: project. Sources: the keys of a real ``GET /projects/{id}`` identity config (ory/cli
+#: ``cmd/cloudx/project/fixtures/update/json/config.json``: cookies, courier, feature_flags,
+#: identity, oauth2_provider, organizations, selfservice, serve, session) plus the keys with a
+#: ``normalizedProjectRevision`` column in the Ory API spec (``kratos_security_*``,
+#: ``kratos_preview_*``); shared/docs/ory-network-behaviour.md §3. Left out: ``serve``
+#: (server-managed and the project's own, ory-api.md §1a item 5), ``dsn`` and the operational
+#: keys ``log``/``tracing`` ("ignored", ory-network-behaviour.md §3, ory-api.md "PUT vs
+#: PATCH"), ``secrets`` (write-only: no ``secrets`` key in the real GET document,
+#: ory-network-behaviour.md §2), and the process settings ``database``, ``hashers``,
+#: ``ciphers``, ``clients``, ``dev``, ``sqa-opt-out``, ``watch-courier``, ``expose-metrics-port``,
+#: ``config``, ``help``, ``version``.
+NETWORK_KEYS = frozenset(
+    {
+        "cookies",
+        "courier",
+        "feature_flags",
+        "identity",
+        "oauth2_provider",
+        "organizations",
+        "selfservice",
+        "session",
+        "security",
+        "preview",
+    }
+)
+
+_HELM_VALUE = re.compile(r"\{\{\s*\$?\.Values\.([A-Za-z0-9_.]+)\s*\}\}")
+_ENV_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One copied file: where it is here and where it came from."""
+
+    file: str
+    source: str
+    commit: str
+    blob: str
+    extract: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        return CORPUS / self.file
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One config of the corpus."""
+
+    name: str
+    kind: str
+    repo: str
+    licence: str
+    layers: tuple[Record, ...]
+    refs: dict[str, Record]
+    note: str = ""
+    merge: str | None = None
+    envsubst: bool = False
+    helm_tpl: bool = False
+
+    @property
+    def records(self) -> list[Record]:
+        return [*self.layers, *self.refs.values()]
+
+
+def _record(raw: dict[str, Any]) -> Record:
+    return Record(
+        file=raw["file"],
+        source=raw["source"],
+        commit=raw["commit"],
+        blob=raw["blob"],
+        extract=tuple(raw.get("extract", ())),
+    )
+
+
+@cache
+def _manifest() -> dict[str, Any]:
+    data = load_with_positions(MANIFEST.read_text(encoding="utf-8")).data
+    assert isinstance(data, dict) and isinstance(data["entries"], list)
+    return data
+
+
+@cache
+def entries() -> tuple[Entry, ...]:
+    """Every entry of ``corpus.yaml``, in file order."""
+    return tuple(
+        Entry(
+            name=raw["name"],
+            kind=raw["kind"],
+            repo=raw["repo"],
+            licence=raw["licence"],
+            layers=tuple(_record(layer) for layer in raw["layers"]),
+            refs={url: _record(ref) for url, ref in (raw.get("refs") or {}).items()},
+            note=raw.get("note", ""),
+            merge=raw.get("merge"),
+            envsubst=bool(raw.get("envsubst", False)),
+            helm_tpl=bool(raw.get("helm_tpl", False)),
+        )
+        for raw in _manifest()["entries"]
+    )
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a file's content (``git hash-object``): proves a copy is verbatim."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _document(record: Record) -> Any:
+    return copy.deepcopy(_parsed(record.path))
+
+
+@cache
+def _parsed(path: Path) -> Any:
+    """A corpus file's data, parsed once per process (e2e profiles share one base layer)."""
+    return load_with_positions(path.read_text(encoding="utf-8")).data
+
+
+def _extracted(record: Record) -> Any:
+    value = _document(record)
+    for key in record.extract:
+        value = value[key]
+    return value
+
+
+def content(record: Record) -> bytes:
+    """The bytes a deployment reads for ``record``: the file, or the string at its key path
+    (a Helm chart writes each ``identitySchemas`` value to a file of that name)."""
+    if not record.extract:
+        return record.path.read_bytes()
+    value = _extracted(record)
+    return value.encode() if isinstance(value, str) else json.dumps(value).encode()
+
+
+def _yq_merge(base: Any, layer: Any) -> Any:
+    """``yq '. * $item'``: mappings merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(layer, dict):
+        merged = dict(base)
+        for key, value in layer.items():
+            merged[key] = _yq_merge(base[key], value) if key in base else value
+        return merged
+    return layer
+
+
+def _map_strings(node: Any, change: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _map_strings(value, change) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_map_strings(value, change) for value in node]
+    return change(node) if isinstance(node, str) else node
+
+
+def _helm_tpl(config: Any, values: Any) -> Any:
+    """What the chart's ``tpl`` does to the only template form in the corpus,
+    ``{{ .Values.a.b }}`` (helm/charts/kratos/templates/_helpers.tpl:128)."""
+
+    def lookup(match: re.Match[str]) -> str:
+        value = values
+        for key in match.group(1).split("."):
+            value = value[key]
+        return str(value)
+
+    return _map_strings(config, lambda text: _HELM_VALUE.sub(lookup, text))
+
+
+def stand_in(variable: str) -> str:
+    """The value this suite gives an environment variable a config reads."""
+    return f"stand-in-{variable.lower().replace('_', '-')}"
+
+
+def config_of(entry: Entry) -> JSONObject:
+    """The Kratos config the entry's deployment runs with (before any Ory Network rule)."""
+    config: Any = {}
+    for layer in entry.layers:
+        config = _yq_merge(config, _extracted(layer))
+    if entry.helm_tpl:
+        config = _helm_tpl(config, _document(entry.layers[0]))
+    if entry.envsubst:  # test/e2e/run.sh:302 pipes the merged file through envsubst
+        config = _map_strings(
+            config, lambda text: _ENV_VARIABLE.sub(lambda m: stand_in(m.group(1)), text)
+        )
+    assert isinstance(config, dict)
+    return config
+
+
+def _inline_files(node: Any, refs: dict[str, Record]) -> Any:
+    """``file://`` values become ``base64://`` + standard padded base64 of the file, as the Ory
+    CLI does before it sends a config (ory-network-behaviour.md §4, ory/x jsonx/embed.go)."""
+
+    def inline(text: str) -> str:
+        record = refs.get(text)
+        if record is None:
+            return text
+        return "base64://" + base64.b64encode(content(record)).decode()
+
+    return _map_strings(node, inline)
+
+
+def network_seed(entry: Entry) -> JSONObject:
+    """The entry's config as Ory Network would hold it: only :data:`NETWORK_KEYS`, files
+    inlined. Configs from Ory Network itself are taken whole."""
+    config = copy.deepcopy(config_of(entry))
+    if entry.kind != "ory-cli":
+        config = {key: value for key, value in config.items() if key in NETWORK_KEYS}
+    seeded = _inline_files(config, entry.refs)
+    assert isinstance(seeded, dict)
+    return seeded
+
+
+def render_sources() -> str:
+    """``SOURCES.md``: every copied file with its origin."""
+    lines = [
+        "# Corpus of real Ory identity configs — provenance",
+        "",
+        "Written from `corpus.yaml` by `python -m bench.corpus --sources`; do not edit by hand.",
+        "Every file is a byte-for-byte copy of a file in a public GitHub repository (its git",
+        "blob id is checked by `tests/test_corpus.py`); nothing was edited. A `key path` (a",
+        "JSON pointer) names the part of a file that is the config or an identity schema.",
+        "No Ory Network export (`ory get identity-config`) was found in a user repository",
+        "(searched: `bac-gcs-production`, `projects.oryapis.com/ui/...`, `preset://` ids); the",
+        "Ory Network documents here are the Ory CLI's project fixtures (kind `ory-cli`).",
+        "",
+        "| config | kind | repository | licence | file here | source path | key path |"
+        " commit | blob |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in entries():
+        for record in entry.records:
+            key_path = "".join(f"/{key}" for key in record.extract) or "—"
+            lines.append(
+                f"| {entry.name} | {entry.kind} | {entry.repo} | {entry.licence} "
+                f"| `{record.file}` | `{record.source}` | {key_path} | `{record.commit}` "
+                f"| `{record.blob[:12]}` |"
+            )
+    lines += ["", "## How each config is built", ""]
+    lines += [f"- **{entry.name}**: {entry.note}" for entry in entries() if entry.note]
+    lines += ["", "## Looked at and left out", ""]
+    lines += [
+        f"- {item['repo']} `{item['source']}` @ `{item['commit']}`: {item['reason']}"
+        for item in _manifest().get("skipped", [])
+    ]
+    return "\n".join(lines) + "\n"

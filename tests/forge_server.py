@@ -1,0 +1,250 @@
+"""Small GitHub and GitLab REST APIs on 127.0.0.1 for the CI tests: pull-request comments,
+workflow-run artifacts and merge-request notes, recording every request.
+
+Each behaviour follows GitHub's REST documentation (API version 2022-11-28):
+
+* comments: https://docs.github.com/en/rest/issues/comments — list (``per_page``, ``page``,
+  oldest first), create (201), update (``PATCH /repos/{o}/{r}/issues/comments/{id}``);
+* workflow runs: https://docs.github.com/en/rest/actions/workflow-runs — ``GET .../runs/{id}``
+  carries ``workflow_id``; ``GET .../workflows/{id}/runs`` filters by ``head_sha``, ``event``
+  and ``status`` (a conclusion such as ``success``), newest first;
+* artifacts: https://docs.github.com/en/rest/actions/artifacts — ``GET .../runs/{id}/artifacts``
+  (``name`` filter), and "Download an artifact" answers ``302`` with a ``Location`` that is a
+  pre-signed storage URL; that storage takes no ``Authorization`` header (it authenticates by
+  the URL's signature and rejects a bearer token);
+* every API call needs ``Authorization: Bearer <token>``, else ``401``.
+
+GitLab, https://docs.gitlab.com/ee/api/notes.html (merge requests): ``GET``/``POST``
+``/api/v4/projects/{id}/merge_requests/{iid}/notes`` (``per_page``, ``page``; newest first by
+default), ``PUT .../notes/{note_id}``; authenticated by a ``PRIVATE-TOKEN`` header, else ``401``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+REPOSITORY = "acme/identity-config"
+TOKEN = "ghs_fake_token_for_tests_0c1d"
+GITLAB_TOKEN = "glpat-fake-token-for-tests-93a1"
+GITLAB_PROJECT = "4711"
+
+
+@dataclass
+class Run:
+    id: int
+    workflow_id: int
+    head_sha: str
+    event: str = "pull_request"
+    conclusion: str = "success"
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    authorized: bool
+    body: Any
+
+
+class FakeForge:
+    def __init__(self) -> None:
+        self.comments: list[dict[str, Any]] = []
+        self.notes: list[dict[str, Any]] = []
+        self.runs: list[Run] = []
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._next_id = 1000
+        self._blobs: dict[str, bytes] = {}
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def api_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeForge:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_run(self, run: Run) -> None:
+        with self._lock:
+            self.runs.append(run)
+
+    def add_comment(self, body: str, login: str = "octocat") -> None:
+        with self._lock:
+            self.comments.append({"id": self._new_id(), "body": body, "user": {"login": login}})
+
+    def calls(self, method: str, prefix: str = "") -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(prefix)]
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._serve("GET")
+
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def do_PATCH(self) -> None:
+                self._serve("PATCH")
+
+            def do_PUT(self) -> None:
+                self._serve("PUT")
+
+            def _serve(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                authorized = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+                with fake._lock:
+                    fake.requests.append(Recorded(method, parts.path, query, authorized, body))
+                    if parts.path.startswith("/api/v4/"):
+                        token = self.headers.get("PRIVATE-TOKEN")
+                        status, payload, headers = fake._gitlab(
+                            method, parts.path, query, body, token
+                        )
+                    else:
+                        status, payload, headers = fake._answer(
+                            method, parts.path, query, body, self.headers.get("Authorization")
+                        )
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, str], body: Any, authorization: str | None
+    ) -> tuple[int, Any, dict[str, str]]:
+        if path.startswith("/storage/"):
+            if authorization is not None:
+                return 400, {"message": "storage takes no Authorization header"}, {}
+            blob = self._blobs.get(path.rsplit("/", 1)[1] + "?" + query.get("sig", ""))
+            return (200, blob, {}) if blob is not None else (404, {"message": "expired"}, {})
+        if authorization != f"Bearer {TOKEN}":
+            return 401, {"message": "Bad credentials"}, {}
+        prefix = f"/repos/{REPOSITORY}"
+        if not path.startswith(prefix):
+            return 404, {"message": "Not Found"}, {}
+        return self._route(method, path[len(prefix) :].strip("/").split("/"), query, body)
+
+    def _gitlab(
+        self, method: str, path: str, query: dict[str, str], body: Any, token: str | None
+    ) -> tuple[int, Any, dict[str, str]]:
+        if token != GITLAB_TOKEN:
+            return 401, {"message": "401 Unauthorized"}, {}
+        notes = f"/api/v4/projects/{GITLAB_PROJECT}/merge_requests/42/notes"
+        newest_first = list(reversed(self.notes))
+        if method == "GET" and path == notes:
+            per_page, page = int(query.get("per_page", 20)), int(query.get("page", 1))
+            return 200, newest_first[(page - 1) * per_page : page * per_page], {}
+        if method == "POST" and path == notes:
+            note = {"id": self._new_id(), "body": body["body"]}
+            self.notes.append(note)
+            return 201, note, {}
+        for note in self.notes:
+            if method == "PUT" and path == f"{notes}/{note['id']}":
+                note["body"] = body["body"]
+                return 200, note, {}
+        return 404, {"message": "404 Not found"}, {}
+
+    def _route(
+        self, method: str, parts: list[str], query: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        answer = self._issues(method, parts, query, body) or self._actions(method, parts, query)
+        return answer or (404, {"message": "Not Found"}, {})
+
+    def _issues(
+        self, method: str, parts: list[str], query: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        match method, parts:
+            case "GET", ["issues", _, "comments"]:
+                per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+                return 200, self.comments[(page - 1) * per_page : page * per_page], {}
+            case "POST", ["issues", _, "comments"]:
+                comment = {"id": self._new_id(), "body": body["body"], "user": {"login": "bot"}}
+                self.comments.append(comment)
+                return 201, comment, {}
+            case "PATCH", ["issues", "comments", comment_id]:
+                for comment in self.comments:
+                    if str(comment["id"]) == comment_id:
+                        comment["body"] = body["body"]
+                        return 200, comment, {}
+        return None
+
+    def _actions(
+        self, method: str, parts: list[str], query: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        match method, parts:
+            case "GET", ["actions", "runs", run_id]:
+                for run in self.runs:
+                    if str(run.id) == run_id:
+                        return 200, {"id": run.id, "workflow_id": run.workflow_id}, {}
+            case "GET", ["actions", "workflows", workflow_id, "runs"]:
+                return 200, {"workflow_runs": list(self._runs(workflow_id, query))}, {}
+            case "GET", ["actions", "runs", run_id, "artifacts"]:
+                return 200, {"artifacts": list(self._artifacts(run_id, query))}, {}
+            case "GET", ["actions", "artifacts", artifact_id, "zip"]:
+                signature = f"sig{self._new_id()}"
+                self._blobs[f"{artifact_id}?{signature}"] = self._artifact(artifact_id)
+                location = f"{self.api_url}/storage/{artifact_id}?sig={signature}"
+                return 302, b"", {"Location": location}
+        return None
+
+    def _runs(self, workflow_id: str, query: dict[str, str]) -> Iterator[dict[str, Any]]:
+        for run in reversed(self.runs):  # newest first
+            if (
+                str(run.workflow_id) == workflow_id
+                and run.head_sha == query.get("head_sha", run.head_sha)
+                and run.event == query.get("event", run.event)
+                and run.conclusion == query.get("status", run.conclusion)
+            ):
+                yield {"id": run.id, "head_sha": run.head_sha, "conclusion": run.conclusion}
+
+    def _artifacts(self, run_id: str, query: dict[str, str]) -> Iterator[dict[str, Any]]:
+        for run in self.runs:
+            if str(run.id) != run_id:
+                continue
+            for name in run.artifacts:
+                if query.get("name", name) == name:
+                    yield {
+                        "id": f"{run.id}-{name}",
+                        "name": name,
+                        "expired": False,
+                        "archive_download_url": (
+                            f"{self.api_url}/repos/{REPOSITORY}/actions/artifacts/"
+                            f"{run.id}-{name}/zip"
+                        ),
+                    }
+
+    def _artifact(self, artifact_id: str) -> bytes:
+        run_id, name = artifact_id.split("-", 1)
+        (run,) = [run for run in self.runs if str(run.id) == run_id]
+        return run.artifacts[name]

@@ -1,0 +1,323 @@
+"""The GitHub Action (action.yml) driven step by step, as a runner would: its shell step runs
+as written against the local Ory test server, GitHub's API is a local fake
+(tests/github_server.py), and an upload step is played by zipping the folder it names.
+Paths: plan, apply, protected, weakening approved, stale after merge."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.ci.forges import PLANS_ARTIFACT, marker
+from reconciler.yamlio import load_with_positions
+
+from conftest import REPO_ROOT
+from forge_server import REPOSITORY, TOKEN, FakeForge, Run
+from ory_server import OryTestServer
+
+ACTION: Any = load_with_positions((REPO_ROOT / "action.yml").read_text()).data
+BIN = Path(sys.executable).parent
+PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"
+HOOK_KEY = "action-hook-key-7f1e"
+HEAD_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+WORKFLOW_ID = 7
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+def _step(name: str) -> dict[str, Any]:
+    (step,) = [step for step in ACTION["runs"]["steps"] if step.get("name") == name]
+    assert isinstance(step, dict)
+    return step
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+    outputs: dict[str, str]
+    summary: str
+
+
+@dataclass
+class Runner:
+    """One GitHub-hosted job: its checkout, its GITHUB_* files, and the action's inputs."""
+
+    github: FakeForge
+    ory: OryTestServer
+    tmp_path: Path
+    run_ids: list[int] = field(default_factory=lambda: [100])
+
+    def checkout(self, source: Path, name: str) -> Path:
+        copy = self.tmp_path / name
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".reconciler"))
+        return copy
+
+    def _expand(self, text: str, inputs: dict[str, str]) -> str:
+        def value(match: re.Match[str]) -> str:
+            expression = match.group(1)
+            if expression == "github.token":
+                return TOKEN
+            assert expression.startswith("inputs."), expression  # nothing else is evaluated
+            name = expression[len("inputs.") :]
+            given = inputs.get(name, ACTION["inputs"][name].get("default", ""))
+            return EXPRESSION.sub(value, str(given))
+
+        return EXPRESSION.sub(value, text)
+
+    def run(self, checkout: Path, merged: bool = False, **inputs: str) -> Result:
+        """The action's `Run reconciler` step, in a new job (run id) of the workflow."""
+        self.run_ids.append(self.run_ids[-1] + 1)
+        run_id = self.run_ids[-1]
+        self.github.add_run(Run(run_id, WORKFLOW_ID, HEAD_SHA, conclusion="in_progress"))
+        job = self.tmp_path / f"job-{run_id}"
+        job.mkdir()
+        event: dict[str, Any] = {"action": "closed" if merged else "synchronize"}
+        event["pull_request"] = {"number": 42, "merged": merged, "head": {"sha": HEAD_SHA}}
+        (job / "event.json").write_text(json.dumps(event))
+        step = _step("Run reconciler")
+        env = {
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(self.tmp_path),
+            "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,
+            "ORY_CONSOLE_API_URL": self.ory.base_url,
+            "LOGIN_HOOK_KEY": HOOK_KEY,
+            "GITHUB_API_URL": self.github.api_url,
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_RUN_ID": str(run_id),
+            "GITHUB_EVENT_PATH": str(job / "event.json"),
+            "GITHUB_OUTPUT": str(job / "output"),
+            "GITHUB_STEP_SUMMARY": str(job / "summary.md"),
+            **{name: self._expand(str(value), inputs) for name, value in step["env"].items()},
+        }
+        cwd = checkout / self._expand(step["working-directory"], inputs)
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        outputs = dict(
+            line.split("=", 1) for line in _read(job / "output").splitlines() if "=" in line
+        )
+        return Result(done.returncode, done.stdout, done.stderr, outputs, _read(job / "summary.md"))
+
+    def uploaded(self, step_name: str, checkout: Path, **inputs: str) -> dict[str, bytes]:
+        """What an upload step would keep: the files under its path."""
+        step = _step(step_name)
+        assert step["uses"].startswith("actions/upload-artifact@")
+        assert step["with"]["include-hidden-files"] is True  # .reconciler/ is a hidden folder
+        folder = checkout / self._expand(step["with"]["path"], inputs)
+        return {p.name: p.read_bytes() for p in sorted(folder.rglob("*.json"))}
+
+    def keep_plans(self, checkout: Path) -> None:
+        """The plan job's upload step, and its run concluding with success."""
+        plans = self.uploaded("Keep the saved plans", checkout)
+        assert _step("Keep the saved plans")["with"]["name"] == PLANS_ARTIFACT
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as bundle:
+            for name, content in plans.items():
+                bundle.writestr(name, content)
+        run = self.github.runs[-1]
+        run.conclusion, run.artifacts = "success", {PLANS_ARTIFACT: archive.getvalue()}
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+@pytest.fixture
+def github() -> Iterator[FakeForge]:
+    fake = FakeForge().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def runner(github: FakeForge, ory_server: OryTestServer, tmp_path: Path) -> Runner:
+    ory_server.add_project(project_id=PROD)
+    return Runner(github, ory_server, tmp_path)
+
+
+def _matrix(result: Result) -> list[dict[str, str]]:
+    include = json.loads(result.outputs["matrix"])["include"]
+    assert isinstance(include, list)
+    return include
+
+
+def _plan_pull_request(runner: Runner, repo: Path) -> Path:
+    pull_request = runner.checkout(repo, "pull-request")
+    planned = runner.run(pull_request, command="plan", environments="dev prod")
+    assert planned.code == 0, planned.err
+    runner.keep_plans(pull_request)
+    return pull_request
+
+
+def test_plan_posts_one_comment_updates_it_and_keeps_the_plans(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    github.add_comment("LGTM <!-- reconciler-plan:other-workflow -->")
+    pull_request = runner.checkout(example_repo, "pull-request")
+    first = runner.run(pull_request, command="plan", environments="dev prod")
+    assert first.code == 0, first.err
+    assert first.outputs["changes"] == "true"
+    (posted,) = github.calls("POST", f"/repos/{REPOSITORY}/issues/42/comments")
+    assert posted.authorized
+    body = posted.body["body"]
+    assert body.startswith(marker("reconciler") + "\n**reconciler plan** · 2 environments")
+    assert "### `dev` · Plan: 1 to add, 6 to change" in body
+    assert "### `prod` · Plan: 1 to add, 11 to change" in body
+    assert HOOK_KEY not in body
+    assert "`dev`" in first.summary and "`prod`" in first.summary  # the job summary
+    assert set(runner.uploaded("Keep the saved plans", pull_request)) == {"dev.json", "prod.json"}
+
+    again = runner.run(pull_request, command="plan", environments="dev prod")  # a new push
+    assert again.code == 0, again.err
+    assert len(github.calls("POST", f"/repos/{REPOSITORY}/issues/42/comments")) == 1
+    (updated,) = github.calls("PATCH")
+    assert updated.path.endswith(f"/issues/comments/{first.outputs['comment-id']}")
+    assert github.comments[0]["body"].startswith("LGTM")  # others untouched
+    assert ory_server.writes() == []
+
+
+def test_a_failing_plan_is_in_the_comment_and_fails_the_job(
+    runner: Runner, github: FakeForge, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "pull-request")
+    (pull_request / "environments" / "dev.yaml").write_text("identity_config: {selfservice: 3}\n")
+    result = runner.run(pull_request, command="plan", environments="dev prod")
+    assert result.code == 1
+    (posted,) = github.calls("POST")
+    assert "### `dev` · ❌ failed" in posted.body["body"]
+    assert "must be a mapping" in posted.body["body"]
+
+
+def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    _plan_pull_request(runner, example_repo)
+    merge = runner.checkout(example_repo, "merge")
+    routed = runner.run(merge, merged=True, command="route", environments="dev prod")
+    assert routed.code == 0, routed.err
+    assert routed.outputs["any"] == "true"
+    assert _matrix(routed) == [
+        {"environment": "dev", "github_environment": "dev", "allow_weaken": "false"},
+        {"environment": "prod", "github_environment": "prod", "allow_weaken": "false"},
+    ]
+    assert ory_server.writes() == []
+
+    before = ory_server.revision()
+    job = runner.checkout(example_repo, "apply-dev")
+    applied = runner.run(job, merged=True, command="apply", environments="dev")
+    assert applied.code == 0, applied.err
+    assert "stale" not in applied.out + applied.err
+    assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.summary
+    assert len(ory_server.writes()) == 1
+    (download,) = github.calls("GET", "/storage/")
+    assert not download.authorized  # the token never goes to artifact storage
+    backups = runner.uploaded("Keep the backups", job, environments="dev")
+    assert list(backups) == [f"{before}.json"]
+    assert json.loads(backups[f"{before}.json"])["revision"] == before
+
+
+def test_a_protected_environment_applies_in_its_github_environment(
+    runner: Runner, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    prod = example_repo / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text() + "protect: true\n")
+    _plan_pull_request(runner, example_repo)
+    job = runner.checkout(example_repo, "apply-prod")
+    applied = runner.run(job, merged=True, command="apply", environments="prod")
+    assert applied.code == 0, applied.err
+    assert ory_server.stored_identity_config(PROD)["selfservice"]["methods"]["webauthn"]["enabled"]
+
+
+def test_a_weakening_change_routes_to_its_approval_environment(
+    runner: Runner, ory_server: OryTestServer, example_repo: Path, github: FakeForge
+) -> None:
+    dev = example_repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + "    flows:\n      settings: {required_aal: aal1}\n")
+    _plan_pull_request(runner, example_repo)
+    assert "[!CAUTION]" in github.comments[-1]["body"]
+    merge = runner.checkout(example_repo, "merge")
+    routed = runner.run(merge, merged=True, command="route", environments="dev")
+    (entry,) = _matrix(routed)
+    assert entry == {
+        "environment": "dev",
+        "github_environment": "dev-allow-weaken",
+        "allow_weaken": "true",
+    }
+
+    unapproved = runner.run(
+        runner.checkout(example_repo, "a"), merged=True, command="apply", environments="dev"
+    )
+    assert unapproved.code == 1
+    assert "weaken security" in unapproved.err
+    assert ory_server.writes() == []
+    approved = runner.run(
+        runner.checkout(example_repo, "b"),
+        merged=True,
+        command="apply",
+        environments="dev",
+        **{"allow-weaken": entry["allow_weaken"]},
+    )
+    assert approved.code == 0, approved.err
+    assert len(ory_server.writes()) == 1
+
+
+def test_a_stale_plan_is_replanned_on_the_merge_commit(
+    runner: Runner, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    _plan_pull_request(runner, example_repo)
+    ory_server.console_edit(lambda config: {**config, "session": {"lifespan": "36h"}})
+
+    refused = runner.run(
+        runner.checkout(example_repo, "strict"),
+        merged=True,
+        command="apply",
+        environments="dev",
+        **{"on-stale": "fail"},
+    )
+    assert refused.code == 1
+    assert "the live config moved since review" in refused.err
+    assert ory_server.writes() == []
+
+    applied = runner.run(
+        runner.checkout(example_repo, "replan"), merged=True, command="apply", environments="dev"
+    )
+    assert applied.code == 0, applied.err
+    assert "::warning::dev: the live config moved since review" in applied.out
+    assert "applying this plan instead:" in applied.summary
+    assert "**reconciler plan** · `dev`" in applied.summary
+    assert len(ory_server.writes()) == 1
+
+
+def test_another_merge_first_makes_the_reviewed_plan_stale(
+    runner: Runner, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    _plan_pull_request(runner, example_repo)
+    merge = runner.checkout(example_repo, "merge")
+    dev = merge / "environments" / "dev.yaml"  # another pull request merged first
+    dev.write_text(dev.read_text().replace("Acme (dev)", "Acme (development)"))
+    applied = runner.run(merge, merged=True, command="apply", environments="dev")
+    assert applied.code == 0, applied.err
+    assert "environment files differ from the reviewed ones" in applied.out
+    config = ory_server.stored_identity_config()
+    assert config["selfservice"]["methods"]["totp"]["config"]["issuer"] == "Acme (development)"

@@ -1,0 +1,116 @@
+"""Only what the user wrote can fail the user (issue 10, item 4).
+
+A schema problem in a value only live has is a warning attributed to the live path; Ory
+presets are never checked as identity schemas; an identity schema referenced by an https://
+URL equals itself, so plan converges.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reconciler.jsontypes import JSONObject
+
+from conftest import Run
+from ory_server import OryTestServer, fixture_identity_config
+
+Write = Callable[[str, str], Path]
+
+# Traits without properties: the identity meta-schema wants at least one (minProperties: 1),
+# as a preset like preset://blank may not have.
+TRAITLESS: JSONObject = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {"traits": {"type": "object", "properties": {}}},
+}
+
+
+def _env(server: OryTestServer) -> dict[str, str]:
+    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
+
+
+def _target(project: str) -> str:
+    return f"target:\n  ory_network:\n    project: {project}\n"
+
+
+def test_a_live_only_unknown_key_is_a_warning_on_the_live_path(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    def add_saml(config: JSONObject) -> None:
+        after: Any = config["selfservice"]
+        for key in ("flows", "login", "after"):
+            after = after[key]
+        after["saml"] = {"hooks": []}
+
+    # An Ory Network-only key the OSS schema does not know, set in the console.
+    ory_server.console_edit(add_saml, normalise=False)
+    write(
+        "environments/prod.yaml",
+        _target(ory_server.project_id)
+        + "identity_config:\n  selfservice:\n    flows:\n      login:\n        after:\n"
+        "          hooks: []\n",
+    )
+    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    assert planned.code == 0, planned.err
+    warning = next(line for line in planned.out.splitlines() if "saml" in line)
+    assert warning.lstrip().startswith(
+        "Warning [schema] live /selfservice/flows/login/after/saml: "
+    )
+    assert "prod.yaml" not in warning  # not pinned on the user's `after:`
+    assert "Error" not in planned.out + planned.err
+
+
+def test_the_same_key_written_by_the_user_is_an_error_at_their_line(write: Write, run: Run) -> None:
+    write(
+        "environments/prod.yaml",
+        "identity_config:\n  selfservice:\n    flows:\n      login:\n        after:\n"
+        "          saml: {hooks: []}\n",
+    )
+    result = run("validate", "prod")
+    assert result.code == 1
+    assert "Error [schema] " in result.err
+    assert "prod.yaml:6:11: identity_config.selfservice.flows.login.after.saml: " in result.err
+
+
+def _schema_entry(schema_id: str, document: JSONObject) -> str:
+    url = "base64://" + base64.b64encode(json.dumps(document).encode()).decode()
+    return f"      - id: {schema_id}\n        url: {url}\n"
+
+
+def test_presets_are_never_reported_as_invalid_identity_schemas(write: Write, run: Run) -> None:
+    head = "identity_config:\n  identity:\n    default_schema_id: preset://blank\n    schemas:\n"
+    write("environments/dev.yaml", head + _schema_entry("preset://blank", TRAITLESS))
+    assert run("validate", "dev").code == 0
+    # The same content under a custom id is checked, and fails: the check is not switched off.
+    write("environments/dev.yaml", head + _schema_entry("custom", TRAITLESS))
+    result = run("validate", "dev")
+    assert result.code == 1 and "Error [identity-schema]" in result.err
+
+
+def test_a_schema_referenced_by_https_url_equals_itself(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    url = "https://schemas.acme.test/customer.schema.json"
+    config = fixture_identity_config()
+    config["identity"] = {
+        "default_schema_id": "customer",
+        "schemas": [{"id": "customer", "url": url}],
+    }
+    project = ory_server.add_project(config)
+    write(
+        "environments/prod.yaml",
+        _target(project) + "identity_config:\n  identity:\n    default_schema_id: customer\n"
+        f"    schemas:\n      - id: customer\n        url: {url}\n"
+        "  selfservice:\n    methods:\n      totp:\n        enabled: true\n",
+    )
+    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    assert planned.code == 2, planned.err
+    assert "identity/schemas" not in planned.out  # only the totp switch changes
+    applied = run("apply", "prod", "--yes", env=_env(ory_server))
+    assert applied.code == 0, applied.out + applied.err
+    again = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    assert again.code == 0, again.out + again.err
