@@ -17,7 +17,6 @@ and ``render`` never touch the network and should not pay for loading it.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
@@ -453,10 +452,23 @@ def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:
     return response.content
 
 
-@functools.lru_cache(maxsize=1)
-def _ssl_context() -> ssl.SSLContext:
-    import ssl
+_ssl_lock = threading.Lock()
+_ssl_contexts: list[ssl.SSLContext] = []  # at most one: made once per process
 
+
+def _ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle costs ~35 ms; one context serves every client of the run
     # (plan --all over 50 projects would otherwise spend seconds here).
-    return ssl.create_default_context()
+    with _ssl_lock:
+        if not _ssl_contexts:
+            import ssl
+
+            _ssl_contexts.append(ssl.create_default_context())
+        return _ssl_contexts[0]
+
+
+def prepare_tls() -> None:
+    """Start loading the CA bundle in the background while the caller checks its files: the
+    load releases the GIL, so on a second core it is ready by the first request (a client
+    made before then waits for it)."""
+    threading.Thread(target=_ssl_context, name="tls-context", daemon=True).start()

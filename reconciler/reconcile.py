@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reconciler import loader, notices, planfile, redact, safety, schema_match, sent, workdir
 from reconciler import render as rendering
-from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
+from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public, prepare_tls
 from reconciler.content_cache import ContentCache, Fetch
 from reconciler.diff import DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
@@ -257,6 +257,7 @@ def plan_many(
     Read-only. Outcomes follow the order of ``names``; an environment that fails carries its
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
     """
+    prepare_tls()
     clients = _SharedClients(settings.client_factory)
     shared = replace(
         settings, client_factory=clients.get, layers=settings.layers or loader.layer_cache()
