@@ -253,6 +253,10 @@ class OryClient:
     ) -> httpx.Response | httpx.HTTPError:
         import httpx
 
+        with self._pacer_lock:
+            # A request sent before any answer announced the buckets went out unpaced: its
+            # 429 teaches the limits but is no sign that others share them.
+            paced = self._pacer.knows_the_limits
         try:
             response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
@@ -263,7 +267,7 @@ class OryClient:
                 headers.get_list(ratelimit.LIMIT),
                 headers.get_list(ratelimit.REMAINING),
                 headers.get_list(ratelimit.RESET),
-                refused=response.status_code == 429,
+                refused=response.status_code == 429 and paced,
                 now=self._now(),
             )
             knows_the_limits = self._pacer.knows_the_limits

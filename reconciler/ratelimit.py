@@ -134,6 +134,7 @@ class Pacer:
         self.share = 1.0
         self._sent: list[float] = []  # send times, ascending (reservations included)
         self._blocked_until = 0.0  # a bucket is empty for reasons other than our own sends
+        self._last_cut = -math.inf  # when a 429 last halved the share
 
     @property
     def knows_the_limits(self) -> bool:
@@ -150,12 +151,17 @@ class Pacer:
     ) -> None:
         """Take in one response's ``x-ratelimit-*`` headers: the buckets, and whether one of
         them is empty although our own sends do not explain it (another client shares the
-        budget: wait until it resets). A 429 halves the share used."""
+        budget: wait until it resets). A 429 halves the share used (once per burst window)."""
         announced = buckets(limit_values)
         if announced:
             self.buckets = announced
         if refused:
-            self.share = max(MIN_SHARE, self.share / 2)
+            # One cut per burst window, however many 429s it brings (AIMD reacts to a
+            # congestion event, not to each request of the burst that caused it).
+            shortest = min((window for _, window in self.buckets), default=1.0)
+            if now - self._last_cut >= shortest:
+                self.share = max(MIN_SHARE, self.share / 2)
+                self._last_cut = now
         else:
             self.share = min(1.0, self.share + SHARE_RECOVERY)
         remaining, resets = numbers(remaining_values), numbers(reset_values)

@@ -38,12 +38,16 @@ def test_the_pacer_books_sends_so_no_bucket_overflows() -> None:
     assert waits[17:] == [2 * span] * 5
 
 
-def test_a_429_halves_the_share_of_each_bucket_and_answers_restore_it() -> None:
+def test_a_429_halves_the_share_once_per_window_and_answers_restore_it() -> None:
     pacer = ratelimit.Pacer()
-    pacer.learn(["10, 10;w=1"], refused=True)
-    assert sum(pacer.reserve(0.0) == 0 for _ in range(10)) == 5
-    for _ in range(10):
-        pacer.learn(["10, 10;w=1"], refused=False)
+    for _ in range(40):  # a burst of refusals is one congestion event
+        pacer.learn(["10, 10;w=1"], refused=True, now=0.5)
+    assert pacer.share == 0.5
+    assert sum(pacer.reserve(0.5) == 0 for _ in range(10)) == 5
+    pacer.learn(["10, 10;w=1"], refused=True, now=1.5)  # a window later: another one
+    assert pacer.share == 0.25
+    for _ in range(15):
+        pacer.learn(["10, 10;w=1"], refused=False, now=2.0)
     assert pacer.share == 1.0
 
 
