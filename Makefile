@@ -19,8 +19,9 @@ demo: $(STAMP)
 	@./scripts/demo.sh $(BIN)/reconciler
 
 # The fresh-clone demo test needs the package registries and minutes: .ci/run runs it.
+# -n auto: one pytest worker per core (pytest-xdist).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m 'not network'
+	$(BIN)/python -m pytest -q -n auto -m 'not network'
 
 test-network: $(STAMP)
 	$(BIN)/python -m pytest -q -m network
