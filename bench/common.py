@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -31,11 +32,33 @@ def machine() -> list[str]:
     return [
         f"- Machine: {platform.system()} {platform.release()} {platform.machine()}, "
         f"{os.cpu_count()} CPUs ({cpu})",
-        f"- Python: {sys.version.split()[0]} ({platform.python_implementation()}), "
-        f"`{sys.executable}`",
-        f"- Cold-start figures are the median of {RUNS} runs after one warm-up run; diff figures",
-        "  as stated in their section.",
+        f"- Python: {sys.version.split()[0]} ({platform.python_implementation()})",
     ]
+
+
+def compile_package() -> None:
+    """Byte-compile the package, as ``pip install`` does: a user's first run does not compile
+    (this matters where ``PYTHONDONTWRITEBYTECODE`` is set, as on the benchmark machine)."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    command = [sys.executable, "-m", "compileall", "-q", str(REPO / "reconciler")]
+    subprocess.run(command, check=True, env=environ)
+    environ_site = [sys.executable, "-m", "compileall", "-q", *_site_packages()]
+    subprocess.run(environ_site, check=False, env=environ, capture_output=True)
+
+
+def _site_packages() -> list[str]:
+    import site
+
+    return [path for path in site.getsitepackages() if Path(path).is_dir()]
+
+
+def load_note() -> str:
+    """How busy the machine was while measuring (other work shares its cores)."""
+    one, five, _ = os.getloadavg()
+    return (
+        f"Load average while measuring: {one:.2f} (1 min), {five:.2f} (5 min) on "
+        f"{os.cpu_count()} CPUs; figures on a quieter machine are lower."
+    )
 
 
 def milliseconds(seconds: float) -> str:

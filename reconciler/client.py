@@ -17,13 +17,11 @@ and ``render`` never touch the network and should not pay for loading it.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
 import os
 import random
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +33,8 @@ from reconciler.errors import ConfigError, ConflictError, OutcomeUnknownError, R
 from reconciler.jsontypes import JSONObject
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 DEFAULT_API_URL = "https://api.console.ory.com"
@@ -60,6 +60,9 @@ class RetryPolicy:
     rate_limit_retries: int = ratelimit.MAX_RETRIES
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
+    # What ``sleep`` advances, for pacing. None: the monotonic clock plus whatever an injected
+    # ``sleep`` skipped, so a test that records sleeps sees the time it asked for pass.
+    clock: Callable[[], float] | None = None
 
     def backoff(self, retry: int) -> float:
         """Seconds before retry number ``retry`` (1-based) after a transient failure: capped
@@ -123,6 +126,10 @@ class OryClient:
         # Seconds to wait before the next request: a bucket was nearly empty (ratelimit.py).
         self._pause = 0.0
         self._pause_lock = threading.Lock()
+        # Spaces requests to the buckets the API announces (ratelimit.Pacer), for all threads.
+        self._pacer = ratelimit.Pacer()
+        self._pacer_lock = threading.Lock()
+        self._skipped = 0.0  # seconds an injected sleep returned early (see RetryPolicy.clock)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={
@@ -182,15 +189,16 @@ class OryClient:
     ) -> tuple[httpx.Response | httpx.HTTPError, int]:
         """Send until an answer is final; returns it and how many attempts it took."""
         transient = limited = 0
+        self._pause_if_near_the_limit()
+        self._wait_for_a_slot()
         while True:
-            self._pause_if_near_the_limit()
             outcome = self._attempt(method, path, body)
             attempts = 1 + transient + limited
             if not isinstance(outcome, Exception) and outcome.status_code == 429:
                 if limited >= self.retry.rate_limit_retries:
                     return outcome, attempts
                 limited += 1
-                reset = ratelimit.longest_reset(*_rate_headers(outcome))
+                reset = ratelimit.refusing_reset(*_rate_headers(outcome))
                 wait = self.retry.rate_limit_delay(limited, reset)
                 what, count = "rate limited (429)", f"{limited}/{self.retry.rate_limit_retries}"
             elif method == "GET" and _is_retryable(outcome):
@@ -201,8 +209,10 @@ class OryClient:
                 what, count = _failure_name(outcome), f"{transient}/{self.retry.attempts - 1}"
             else:
                 return outcome, attempts
+            self._pause_if_near_the_limit()
+            wait += self._book(after=wait)  # one sleep: the backoff and the pacing together
             log.info("%s %s: %s; retrying in %.1f s (%s)", method, path, what, wait, count)
-            self.retry.sleep(wait)
+            self._sleep(wait)
 
     def _pause_if_near_the_limit(self) -> None:
         # Throttle before being refused (Ory's rate-limit guide: "throttle proactively").
@@ -210,18 +220,59 @@ class OryClient:
             wait, self._pause = self._pause, 0.0
         if wait > 0:
             log.info("rate limit almost reached; pausing %.1f s before the next request", wait)
-            self.retry.sleep(wait)
+            self._sleep(wait)
+
+    def _wait_for_a_slot(self) -> None:
+        # Many threads share one client (plan --all): book a send time that keeps every
+        # bucket the API announced from overflowing, then sleep until it.
+        wait = self._book(after=0.0)
+        if wait > 0:
+            log.debug("pacing to the API's rate limits: sending in %.2f s", wait)
+            self._sleep(wait)
+
+    def _book(self, after: float) -> float:
+        """Book a send no sooner than ``after`` seconds from now; how much later it must be."""
+        with self._pacer_lock:
+            return self._pacer.reserve(self._now() + after)
+
+    def _now(self) -> float:
+        if self.retry.clock is not None:
+            return self.retry.clock()
+        return time.monotonic() + self._skipped
+
+    def _sleep(self, seconds: float) -> None:
+        start = time.monotonic()
+        self.retry.sleep(seconds)
+        skipped = seconds - (time.monotonic() - start)
+        if skipped > 0 and self.retry.clock is None:
+            with self._pacer_lock:
+                self._skipped += skipped
 
     def _attempt(
         self, method: str, path: str, body: list[JSONObject] | None
     ) -> httpx.Response | httpx.HTTPError:
         import httpx
 
+        with self._pacer_lock:
+            # A request sent before any answer announced the buckets went out unpaced: its
+            # 429 teaches the limits but is no sign that others share them.
+            paced = self._pacer.knows_the_limits
         try:
             response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             return exc
-        if response.status_code != 429:
+        headers = response.headers
+        with self._pacer_lock:
+            self._pacer.learn(
+                headers.get_list(ratelimit.LIMIT),
+                headers.get_list(ratelimit.REMAINING),
+                headers.get_list(ratelimit.RESET),
+                refused=response.status_code == 429 and paced,
+                now=self._now(),
+            )
+            knows_the_limits = self._pacer.knows_the_limits
+        if response.status_code != 429 and not knows_the_limits:
+            # No buckets announced, only what is left: pause when almost nothing is.
             pause = ratelimit.pause_before_next(
                 response.headers.get_list(ratelimit.REMAINING),
                 response.headers.get_list(ratelimit.RESET),
@@ -327,16 +378,17 @@ def _failure_name(outcome: httpx.Response | httpx.HTTPError) -> str:
     return f"failed ({outcome.status_code})"
 
 
-def _rate_headers(response: httpx.Response) -> tuple[list[str], list[str]]:
-    """Every bucket's ``x-ratelimit-reset`` value, and ``Retry-After``."""
+def _rate_headers(response: httpx.Response) -> tuple[list[str], list[str], list[str]]:
+    """Every bucket's ``x-ratelimit-remaining`` and ``-reset`` value, and ``Retry-After``."""
     return (
+        response.headers.get_list(ratelimit.REMAINING),
         response.headers.get_list(ratelimit.RESET),
         response.headers.get_list(ratelimit.RETRY_AFTER),
     )
 
 
 def _rate_limited(response: httpx.Response, method: str, detail: str) -> str:
-    reset = ratelimit.longest_reset(*_rate_headers(response))
+    reset = ratelimit.refusing_reset(*_rate_headers(response))
     # Ory's sustained bucket spans 60 s; a reset of 0 names only the burst bucket.
     after = f"; try again in {reset:g} s" if reset else "; try again in a minute"
     # A rate limiter refuses before the request is processed.
@@ -404,8 +456,23 @@ def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:
     return response.content
 
 
-@functools.lru_cache(maxsize=1)
+_ssl_lock = threading.Lock()
+_ssl_contexts: list[ssl.SSLContext] = []  # at most one: made once per process
+
+
 def _ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle costs ~35 ms; one context serves every client of the run
     # (plan --all over 50 projects would otherwise spend seconds here).
-    return ssl.create_default_context()
+    with _ssl_lock:
+        if not _ssl_contexts:
+            import ssl
+
+            _ssl_contexts.append(ssl.create_default_context())
+        return _ssl_contexts[0]
+
+
+def prepare_tls() -> None:
+    """Start loading the CA bundle in the background while the caller checks its files: the
+    load releases the GIL, so on a second core it is ready by the first request (a client
+    made before then waits for it)."""
+    threading.Thread(target=_ssl_context, name="tls-context", daemon=True).start()

@@ -21,12 +21,21 @@ class ContentCache:
         self.folder = folder
         self.fetch = fetch
         self._unreachable: set[str] = set()  # asked once per run, not once per environment
+        # One lock per digest: environments that need the same schema at once fetch it once.
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def get(self, url: str) -> bytes | None:
         """The content behind a content-addressed ``url``, or None if it cannot be had."""
         digest = blobs.digest_of(url)
         if digest is None:
             return None
+        with self._guard:
+            lock = self._locks.setdefault(digest, threading.Lock())
+        with lock:
+            return self._get(url, digest)
+
+    def _get(self, url: str, digest: str) -> bytes | None:
         cached = self.folder / digest
         if cached.is_file():
             return cached.read_bytes()

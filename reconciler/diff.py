@@ -110,6 +110,7 @@ class _Walker:
         self.unverified: list[Pointer] = []
         self.ignored: list[Pointer] = []
         self.index = schema_match.ContentIndex(rules.known_digests, rules.contents)
+        self._live_positions: tuple[list[JSONValue], dict[int, int]] | None = None
         self.schema_ids: dict[str, str] = {}  # desired schema id -> live id holding its content
         self.defaults: tuple[JSONValue, JSONValue] = (None, None)  # desired and live default ids
 
@@ -237,13 +238,23 @@ class _Walker:
             if isinstance(entry, dict):
                 source = join_pointer(SCHEMAS, index)
                 matched.extend(self._schema(entry, source, live_entries, live))
-        kept = [str(e.get("id")) for e in live_entries if e not in matched]
+        taken = {id(e) for e in matched}
+        kept = [str(e.get("id")) for e in live_entries if id(e) not in taken and e not in matched]
         if kept:
             self.warnings.append(
                 f"identity schemas {', '.join(kept)} stay although not declared here: identity "
                 "schemas are never removed through config (Ory Network refuses it, and "
                 "existing identities may still use them)"
             )
+
+    def _position(self, match: JSONObject, live: list[JSONValue]) -> int:
+        # live.index(match) compares every earlier entry: O(n) per schema, O(n²) per diff.
+        if self._live_positions is None or self._live_positions[0] is not live:
+            positions: dict[int, int] = {}
+            for position, entry in enumerate(live):
+                positions.setdefault(id(entry), position)
+            self._live_positions = (live, positions)
+        return self._live_positions[1][id(match)]
 
     def _schema(
         self,
@@ -252,14 +263,14 @@ class _Walker:
         live_entries: list[JSONObject],
         live: list[JSONValue],
     ) -> list[JSONObject]:
-        by_content = [e for e in live_entries if self.index.same(entry, e)]
-        by_id = [e for e in live_entries if e.get("id") == entry.get("id")]
+        by_content = self.index.matching(entry, live_entries)
+        by_id = [] if by_content else [e for e in live_entries if e.get("id") == entry.get("id")]
         match = next(iter(by_content or by_id), None)
         if match is None:
             self.changes.append(self._new_schema(entry, live_entries, source))
             return []
         self.schema_ids[str(entry.get("id"))] = str(match.get("id"))
-        base = join_pointer(SCHEMAS, live.index(match))
+        base = join_pointer(SCHEMAS, self._position(match, live))
         label = f"{SCHEMAS}[{match.get('id')}]"  # named by the live entry, not the index
         if not by_content:
             self.changes.append(self._immutable(entry, match, base, source, label))

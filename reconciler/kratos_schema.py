@@ -21,27 +21,32 @@ exactly the resources Kratos registers itself (official/PROVENANCE.md).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
+from typing import TYPE_CHECKING, Any
 
 from reconciler import network_overlay, official
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, split_pointer
 from reconciler.targets import TargetKind
 
+if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs it
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry, Resource
+
 TRACING_CONFIG_URI = "ory://tracing-config"
 IDENTITY_META_URI = "ory://identity-meta"
 IDENTITY_EXTENSION_URI = "ory://identity-extension"
+# Distinct top-level subtrees whose problems are remembered.
+_CHECKED_SUBTREES = 4096
 
 _SUBJECTS: dict[TargetKind, str] = {
     "ory_network": "OSS Kratos config schema",
@@ -89,6 +94,9 @@ def _read_json(path: Path) -> JSONObject:
 
 
 def _resource(contents: JSONObject) -> Resource[Any]:
+    from referencing import Resource
+    from referencing.jsonschema import DRAFT7
+
     return Resource.from_contents(contents, default_specification=DRAFT7)
 
 
@@ -108,38 +116,106 @@ class KratosSchema:
         self._config = config
         self._config_id = str(config.get("$id", config_schema_path.as_uri()))
         # A Kratos checkout keeps the ory/x tracing schema at ../oryx/otelx next to embedx.
-        tracing = _read_json(
-            _sibling_or_shipped(
-                config_schema_path.parent.parent / "oryx" / "otelx" / "config.schema.json",
-                official.TRACING_CONFIG,
-            )
+        self._tracing_path = _sibling_or_shipped(
+            config_schema_path.parent.parent / "oryx" / "otelx" / "config.schema.json",
+            official.TRACING_CONFIG,
         )
-        self._registry: Registry[Any] = Registry().with_resources(
-            [(self._config_id, _resource(config)), (TRACING_CONFIG_URI, _resource(tracing))]
-        )
-        self._validator: Draft7Validator | None = None
+        self._registry_built: Registry[Any] | None = None
+        self._validator: Validator | None = None
+        self._properties: dict[str, Validator] = {}
+        # (top-level key, digest of the canonical JSON of its value) -> the problems found there.
+        self._checked: dict[tuple[str, bytes], tuple[SchemaProblem, ...]] = {}
+        self._cache_lock = threading.Lock()
         self._identity_validator: Draft7Validator | None = None
+
+    @property
+    def _registry(self) -> Registry[Any]:
+        """The schema's resources (built on first use: it needs ``referencing``)."""
+        if self._registry_built is None:
+            from referencing import Registry
+
+            tracing = _read_json(self._tracing_path)
+            self._registry_built = Registry().with_resources(
+                [
+                    (self._config_id, _resource(self._config)),
+                    (TRACING_CONFIG_URI, _resource(tracing)),
+                ]
+            )
+        return self._registry_built
+
+    @_registry.setter
+    def _registry(self, registry: Registry[Any]) -> None:
+        self._registry_built = registry
 
     # -- identity config ------------------------------------------------------------------
 
     def validate_config(self, document: JSONValue) -> list[SchemaProblem]:
-        """Problems of an identity config, sorted by pointer; ``[]`` when it is valid."""
+        """Problems of an identity config, sorted by pointer; ``[]`` when it is valid.
+
+        The root's own keywords (required keys, unknown keys, ``if``/``then``) are checked on
+        every call; each top-level key's subtree is checked once per distinct content and
+        remembered (plan --all checks the same shared layer and much the same live config for
+        every environment: this is most of the schema check's cost).
+        """
         validator = self._config_validator()
         subject = _SUBJECTS[self.kind]
         problems = [
             p for error in validator.iter_errors(document) for p in self._describe(error, subject)
         ]
+        if isinstance(document, dict):
+            for key, value in document.items():
+                problems += self._subtree_problems(key, value)
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
 
-    def _config_validator(self) -> Draft7Validator:
-        if self._validator is None:
-            schema = dict(self._config)
-            required = schema.get("required")
-            if self.kind == "ory_network" and isinstance(required, list):
-                # Ory Network has no `dsn`; the OSS schema requires it (ory-api.md §1c).
-                schema["required"] = [key for key in required if key != "dsn"]
-            self._validator = Draft7Validator(schema, registry=self._registry)
-        return self._validator
+    def _subtree_problems(self, key: str, value: JSONValue) -> list[SchemaProblem]:
+        validator = self._property_validators().get(key)
+        if validator is None:  # an unknown key: the root's additionalProperties reports it
+            return []
+        try:
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+            fingerprint = (key, hashlib.blake2b(text.encode(), digest_size=16).digest())
+        except (TypeError, ValueError):  # not plain JSON: check it without remembering
+            fingerprint = None
+        if fingerprint is not None:
+            with self._cache_lock:
+                known = self._checked.get(fingerprint)
+            if known is not None:
+                return list(known)
+        found = [
+            problem
+            for error in validator.iter_errors(value)
+            for problem in self._describe(_below(error, key), _SUBJECTS[self.kind])
+        ]
+        if fingerprint is not None:
+            with self._cache_lock:
+                if len(self._checked) >= _CHECKED_SUBTREES:
+                    self._checked.pop(next(iter(self._checked)))
+                self._checked[fingerprint] = tuple(found)
+        return found
+
+    def _config_validator(self) -> Validator:
+        """The root's keywords alone: each property's schema is replaced by ``{}``."""
+        with self._cache_lock:
+            if self._validator is None:
+                schema = dict(self._config)
+                required = schema.get("required")
+                if self.kind == "ory_network" and isinstance(required, list):
+                    # Ory Network has no `dsn`; the OSS schema requires it (ory-api.md §1c).
+                    schema["required"] = [key for key in required if key != "dsn"]
+                from jsonschema import Draft7Validator
+
+                full = Draft7Validator(schema, registry=self._registry)
+                properties = schema.get("properties")
+                properties = properties if isinstance(properties, dict) else {}
+                # Evolved from the full validator: `$ref`s resolve against the whole schema.
+                self._properties = {key: full.evolve(schema=sub) for key, sub in properties.items()}
+                root: JSONObject = {**schema, "properties": {key: {} for key in properties}}
+                self._validator = full.evolve(schema=root)
+            return self._validator
+
+    def _property_validators(self) -> dict[str, Validator]:
+        self._config_validator()
+        return self._properties
 
     # -- identity schemas -----------------------------------------------------------------
 
@@ -168,6 +244,8 @@ class KratosSchema:
                     (IDENTITY_EXTENSION_URI, _resource(extension)),
                 ]
             )
+            from jsonschema import Draft7Validator
+
             self._identity_validator = Draft7Validator(meta, registry=self._registry)
         return self._identity_validator
 
@@ -279,6 +357,8 @@ class KratosSchema:
         if hook is not None and allowed and hook not in allowed:
             yield _hook_placement_problem(pointer, hook, allowed)
             return
+        from jsonschema.exceptions import best_match
+
         deepest = best_match(_errors_of_matching_branch(error, hook, self))
         if deepest is None:
             yield SchemaProblem(pointer, f"{_at(pointer)}: {error.message}")
@@ -360,6 +440,14 @@ def _direct_child(node: JSONObject, token: str) -> JSONValue | None:
         if re.search(pattern, token):
             return sub
     return None
+
+
+def _below(error: ValidationError, key: str) -> ValidationError:
+    """An error found in the subtree under top-level ``key``, placed where a check of the
+    whole document would have found it (``properties`` keyword, path under ``key``)."""
+    error.path.appendleft(key)
+    error.schema_path.extendleft(["properties", key][::-1])
+    return error
 
 
 def _pointer_of(error: ValidationError) -> Pointer:

@@ -28,6 +28,7 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
+from reconciler.layer_cache import OnceCache
 from reconciler.limits import DEFAULT_LIMITS, Limits
 
 IDENTITY_CONFIG = "/identity_config"
@@ -130,33 +131,58 @@ def load_environment(
     limits: Limits = DEFAULT_LIMITS,
     *,
     allow_unset: bool = False,
+    layers: LayerCache | None = None,
 ) -> RawEnvironment:
     """Load ``environments/<name>.yaml`` under ``root`` with all its layers. With
     ``allow_unset`` (offline checks), an unset ``${NAME}`` stays as written and is recorded in
-    ``ValueInfo.unset_variables`` instead of failing the load."""
+    ``ValueInfo.unset_variables`` instead of failing the load. ``layers`` (from
+    :func:`layer_cache`) shares the layers it extends with other loads of the same run: same
+    repository, variables, limits and ``allow_unset``."""
     path = environment_path(root, name)
     env = os.environ if environ is None else environ
-    reader = _LayerReader(root.resolve(), env, limits, allow_unset)
+    reader = _LayerReader(root.resolve(), env, limits, allow_unset, layers)
     data, info, files = reader.read(path.resolve(), ())
     return RawEnvironment(name=name, path=path, files=files, data=data, info=info)
 
 
 Layer = tuple[JSONObject, dict[Pointer, ValueInfo], tuple[Path, ...]]
+LayerCache = OnceCache[Layer]
+
+
+def layer_cache() -> LayerCache:
+    """A cache of extended layers for one run (see ``load_environment``)."""
+    return OnceCache(lambda layer: (copy.deepcopy(layer[0]), dict(layer[1]), layer[2]))
 
 
 class _LayerReader:
     def __init__(
-        self, root: Path, environ: Mapping[str, str], limits: Limits, allow_unset: bool
+        self,
+        root: Path,
+        environ: Mapping[str, str],
+        limits: Limits,
+        allow_unset: bool,
+        layers: LayerCache | None = None,
     ) -> None:
         self.root = root
         self.environ = environ
         self.limits = limits
         self.allow_unset = allow_unset
+        self.layers = layers
 
     def read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
         if path in chain:
-            cycle = " -> ".join(display_path(p) for p in (*chain, path))
-            raise ConfigError([f"{display_path(path)}: extends cycle: {cycle}"])
+            raise _cycle(chain, path)
+        if not chain or self.layers is None:
+            return self._read(path, chain)
+        # An extended layer is the same for every environment of the run. It may have been
+        # read along another chain: what it pulled in must not lead back into this one.
+        layer = self.layers.get(path, lambda: self._read(path, chain))
+        back = next((file for file in layer[2] if file in chain), None)
+        if back is not None:
+            raise _cycle((*chain, path), back)
+        return layer
+
+    def _read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
         document = self._parse(path)
         data = document.data
         if not isinstance(data, dict):
@@ -373,6 +399,11 @@ _CACHED_TEXT_LIMIT = 256 * 1024  # bounds the cache to a few MB
 def _parsed(text: str, limits: Limits) -> yamlio.PositionedDocument:
     # A shared layer (base.yaml) is extended by every environment; plan --all parses it once.
     return yamlio.load_with_positions(text, limits)
+
+
+def _cycle(chain: tuple[Path, ...], path: Path) -> ConfigError:
+    shown = " -> ".join(display_path(p) for p in (*chain, path))
+    return ConfigError([f"{display_path(path)}: extends cycle: {shown}"])
 
 
 def _children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:

@@ -50,6 +50,22 @@ def longest_reset(reset_values: Iterable[str], retry_after: Iterable[str] = ()) 
     return max(waits) if waits else None
 
 
+def refusing_reset(
+    remaining_values: Iterable[str],
+    reset_values: Iterable[str],
+    retry_after: Iterable[str] = (),
+) -> float | None:
+    """The wait a 429 asks for: the longest reset among the buckets that are empty (a bucket
+    with requests left did not refuse this one: Ory's 60 s bucket reports ~59 s on a 429 of
+    the 1 s bucket). When remaining and reset values do not pair up, the longest reset."""
+    remaining, resets = numbers(remaining_values), numbers(reset_values)
+    if len(remaining) != len(resets) or not any(left <= 0 for left in remaining):
+        return longest_reset(reset_values, retry_after)
+    empty = [reset for left, reset in zip(remaining, resets, strict=True) if left <= 0]
+    waits = empty + numbers(retry_after)
+    return max(waits) if waits else None
+
+
 def floor(retry: int) -> float:
     """The exponential floor before retry number ``retry`` (1-based): 1, 2, 4, 8, 16, 30 s."""
     return min(MAX_DELAY_SECONDS, FLOOR_BASE_SECONDS * 2.0 ** (retry - 1))
@@ -72,3 +88,123 @@ def pause_before_next(remaining_values: Iterable[str], reset_values: Iterable[st
     paired = len(remaining) == len(resets)
     waits = [resets[index] for index in low] if paired else resets
     return min(MAX_DELAY_SECONDS, max([FLOOR_BASE_SECONDS, *waits]))
+
+
+# Seconds added to every bucket's window when pacing: the server counts a request when it
+# arrives, which varies with latency, so a window measured at our end must be a little longer.
+PACING_MARGIN_SECONDS = 0.1
+# Each 429 despite pacing (someone else shares the budget) halves the share of every bucket
+# used; each answered request gives some back (AIMD), never below this share.
+MIN_SHARE = 0.1
+SHARE_RECOVERY = 0.05
+# How much send history is kept before the buckets are known.
+SENT_MEMORY_SECONDS = 60.0
+SENT_MEMORY_COUNT = 1000
+
+
+def buckets(limit_values: Iterable[str]) -> list[tuple[int, float]]:
+    """The ``(limit, window seconds)`` of every bucket in ``x-ratelimit-limit``:
+    ``["10, 10;w=1, 300;w=60"]`` -> ``[(10, 1.0), (300, 60.0)]`` (values without ``w=`` name
+    no window and are skipped)."""
+    found: list[tuple[int, float]] = []
+    for value in limit_values:
+        for part in value.split(","):
+            count, _, params = part.partition(";")
+            window = dict(p.strip().partition("=")[::2] for p in params.split(";") if p)
+            try:
+                limit, seconds = int(count.strip()), float(window.get("w", ""))
+            except ValueError:
+                continue
+            if limit > 0 and math.isfinite(seconds) and seconds > 0:
+                found.append((limit, seconds))
+    return list(dict.fromkeys(found))  # in the order sent: remaining/reset pair up by position
+
+
+class Pacer:
+    """Spaces requests so that no bucket the API announced overflows (sliding windows over
+    the times requests were sent), sharing one budget among every thread of a client.
+
+    Until a response names the buckets nothing is held back: without limits, every request
+    goes at once. Each 429 halves the share of each bucket used; answers restore it. Not
+    thread-safe by itself: the client calls it under a lock. Pure: times in, seconds out.
+    """
+
+    def __init__(self) -> None:
+        self.buckets: list[tuple[int, float]] = []
+        self.share = 1.0
+        self._sent: list[float] = []  # send times, ascending (reservations included)
+        self._blocked_until = 0.0  # a bucket is empty for reasons other than our own sends
+        self._last_cut = -math.inf  # when a 429 last halved the share
+
+    @property
+    def knows_the_limits(self) -> bool:
+        return bool(self.buckets)
+
+    def learn(
+        self,
+        limit_values: Iterable[str],
+        remaining_values: Iterable[str] = (),
+        reset_values: Iterable[str] = (),
+        *,
+        refused: bool,
+        now: float = 0.0,
+    ) -> None:
+        """Take in one response's ``x-ratelimit-*`` headers: the buckets, and whether one of
+        them is empty although our own sends do not explain it (another client shares the
+        budget: wait until it resets). A 429 halves the share used (once per burst window)."""
+        announced = buckets(limit_values)
+        if announced:
+            self.buckets = announced
+        if refused:
+            # One cut per burst window, however many 429s it brings (AIMD reacts to a
+            # congestion event, not to each request of the burst that caused it).
+            shortest = min((window for _, window in self.buckets), default=1.0)
+            if now - self._last_cut >= shortest:
+                self.share = max(MIN_SHARE, self.share / 2)
+                self._last_cut = now
+        else:
+            self.share = min(1.0, self.share + SHARE_RECOVERY)
+        remaining, resets = numbers(remaining_values), numbers(reset_values)
+        for index, (limit, window) in enumerate(self.buckets):
+            if index >= len(remaining) or remaining[index] > 0:
+                continue
+            if self._sent_within(window + PACING_MARGIN_SECONDS, now) < self._allowed(limit):
+                # Ory's reset counts whole seconds beyond the current one (reset 0: < 1 s).
+                reset = resets[index] + 1 if index < len(resets) else window
+                self._blocked_until = max(self._blocked_until, now + min(reset, window))
+
+    def _allowed(self, limit: int) -> int:
+        return max(1, int(limit * self.share))
+
+    def _sent_within(self, span: float, now: float) -> int:
+        return sum(1 for sent in self._sent if now - span < sent <= now)
+
+    def reserve(self, now: float) -> float:
+        """Book the earliest send time no bucket forbids; returns how long to wait for it."""
+        at = max(now, self._blocked_until, self._sent[-1] if self._sent else now)
+        moved = True
+        while moved:
+            moved = False
+            for limit, window in self.buckets:
+                allowed = self._allowed(limit)
+                span = window + PACING_MARGIN_SECONDS
+                # Compared as "the earliest time allowed", never "at - span": the rounding of
+                # that subtraction could make an equal time look too early forever.
+                earliest = self._sent[-allowed] + span if len(self._sent) >= allowed else at
+                if earliest > at:
+                    at, moved = earliest, True
+        self._sent.append(at)
+        self._forget(now)
+        return at - now
+
+    def _forget(self, now: float) -> None:
+        # Only the longest window (at least a minute, in case buckets are learned later) and
+        # at most a few times its limit can ever decide a wait.
+        longest = max([SENT_MEMORY_SECONDS, *(window for _, window in self.buckets)])
+        keep = max([SENT_MEMORY_COUNT, *(limit for limit, _ in self.buckets)])
+        cutoff = now - longest - PACING_MARGIN_SECONDS
+        drop = 0
+        while drop < len(self._sent) and self._sent[drop] <= cutoff:
+            drop += 1
+        drop = max(drop, len(self._sent) - keep)
+        del self._sent[:drop]

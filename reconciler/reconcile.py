@@ -6,15 +6,17 @@ The only module that knows the order of the steps. ``plan_environment`` is read-
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler import loader, notices, planfile, redact, safety, schema_match, sent, workdir
 from reconciler import render as rendering
-from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public
+from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public, prepare_tls
 from reconciler.content_cache import ContentCache, Fetch
 from reconciler.diff import DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
@@ -28,9 +30,9 @@ from reconciler.targets.ory_network import OryNetworkProject
 from reconciler.validate import ValidEnvironment, validate
 
 ClientFactory = Callable[[str, str], OryClient]
-# Environments planned at once by plan_many: enough to hide the API's latency for a
-# workspace's projects without looking like a burst to its rate limiter.
-DEFAULT_PARALLELISM = 8
+# plan_many plans every environment at once (each client paces its requests to the API's
+# rate limits); this caps the threads waiting on the network at the same time.
+MAX_PARALLELISM = 256
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Settings:
     rotate_secrets: bool = False
     client_factory: ClientFactory = OryClient
     fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
+    # Layers shared by the environments of one run (plan_many sets it; loader.layer_cache).
+    layers: loader.LayerCache | None = field(default=None, repr=False, compare=False)
 
     @property
     def api_key(self) -> str | None:
@@ -66,12 +70,29 @@ def environment_names(root: Path) -> list[str]:
     return [path.stem for path in loader.environment_files(root)]
 
 
+def shard_of(name: str, shards: int) -> int:
+    """The shard (1-based, of ``shards``) an environment belongs to: from its name alone, so
+    adding or removing other environments never moves it (a CI matrix job keeps its projects)."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shards + 1
+
+
+def shard_names(names: Sequence[str], shard: int, shards: int) -> list[str]:
+    """The names in shard ``shard`` of ``shards`` (``plan --all --shard I/N``), in order."""
+    return [name for name in names if shard_of(name, shards) == shard]
+
+
 def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEnvironment:
     """Load and type-check one environment (no network). ``allow_unset`` is for offline checks
     only: unset ``${VAR}``s stay as written (``check`` warns about them)."""
     limits = safety.input_limits(settings.root)
     raw = loader.load_environment(
-        settings.root, name, settings.environ, limits, allow_unset=allow_unset
+        settings.root,
+        name,
+        settings.environ,
+        limits,
+        allow_unset=allow_unset,
+        layers=None if allow_unset else settings.layers,
     )
     return register_secrets(validate(raw))
 
@@ -142,12 +163,36 @@ def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
     return for_target(kind, settings.kratos_schema)
 
 
-def plan_environment(environment: ValidEnvironment, target: Target, settings: Settings) -> Plan:
-    """Fetch live state, plan the changes and review them. Read-only: never writes."""
-    desired = _render_for(environment, target)
-    _refuse_before_fetching(environment, desired.config, target.kind, settings)
+def plan_environment(
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    *,
+    cpu: AbstractContextManager[object] | None = None,
+) -> Plan:
+    """Fetch live state, plan the changes and review them. Read-only: never writes.
+
+    ``cpu`` (plan_many's semaphore) is held for the steps that only compute, not while
+    waiting for the API.
+    """
+    steps = cpu or nullcontext()
+    with steps:
+        desired = _render_for(environment, target)
+        _refuse_before_fetching(environment, desired.config, target.kind, settings)
     live = target.fetch()
-    contents = _schema_contents(desired, live, settings)
+    contents = _schema_contents(desired, live, settings)  # may fetch identity schemas
+    with steps:
+        return _plan_fetched(environment, target, settings, desired, live, contents)
+
+
+def _plan_fetched(
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    desired: rendering.Rendered,
+    live: LiveState,
+    contents: Mapping[str, bytes],
+) -> Plan:
     notes = review(
         environment,
         desired.config,
@@ -199,34 +244,47 @@ def plan_many(
     names: Sequence[str],
     settings: Settings,
     *,
-    parallelism: int = DEFAULT_PARALLELISM,
+    parallelism: int | None = None,
     skip_layers: bool = False,
 ) -> list[PlanOutcome]:
-    """Plan several environments, ``parallelism`` at a time, one HTTP client per API URL.
+    """Plan several environments at once, one HTTP client per API URL.
+
+    Every environment's request is started as soon as its files are checked; the client
+    spaces them to the API's rate limits, so ``parallelism`` (default: all, at most
+    MAX_PARALLELISM) is only an upper bound. The CPU-bound steps run one at a time (a
+    semaphore): threads that take turns finish sooner than threads fighting over the GIL.
 
     Read-only. Outcomes follow the order of ``names``; an environment that fails carries its
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
     """
+    prepare_tls()
     clients = _SharedClients(settings.client_factory)
-    shared = replace(settings, client_factory=clients.get)
-    workers = max(1, min(parallelism, len(names)))
+    shared = replace(
+        settings, client_factory=clients.get, layers=settings.layers or loader.layer_cache()
+    )
+    bound = MAX_PARALLELISM if parallelism is None else parallelism
+    workers = max(1, min(bound, len(names), MAX_PARALLELISM))
+    cpu = threading.Semaphore(1)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as pool:
-            outcomes = list(pool.map(lambda name: _plan_one(name, shared, skip_layers), names))
+            outcomes = list(pool.map(lambda name: _plan_one(name, shared, skip_layers, cpu), names))
     finally:
         clients.close()
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _plan_one(name: str, settings: Settings, skip_layers: bool) -> PlanOutcome | None:
+def _plan_one(
+    name: str, settings: Settings, skip_layers: bool, cpu: threading.Semaphore
+) -> PlanOutcome | None:
     try:
-        environment = load(name, settings)
-        if skip_layers and environment.model.target is None:
-            return None
-        refuse_invalid(environment, settings)
-        # Not closed here: the target's client is shared, plan_many closes it.
-        target = open_target(environment, settings)
-        plan = plan_environment(environment, target, settings)
+        with cpu:
+            environment = load(name, settings)
+            if skip_layers and environment.model.target is None:
+                return None
+            refuse_invalid(environment, settings)
+            # Not closed here: the target's client is shared, plan_many closes it.
+            target = open_target(environment, settings)
+        plan = plan_environment(environment, target, settings, cpu=cpu)
     except ReconcilerError as exc:
         return PlanOutcome(name, error=str(exc))
     return PlanOutcome(name, plan=plan, environment=environment)

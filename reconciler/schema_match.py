@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import blobs
@@ -39,6 +39,10 @@ def content_of(url: str, known: Mapping[str, str], contents: Mapping[str, bytes]
     return SchemaContent(frozenset(digests), document)
 
 
+# Positions of candidate schemas by id, by URL and by content digest.
+_Index = tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]]]
+
+
 class ContentIndex:
     """Schema contents by URL, each decoded and parsed once per diff.
 
@@ -50,6 +54,8 @@ class ContentIndex:
         self.known = known
         self.contents = contents
         self._cache: dict[str, SchemaContent] = {}
+        # id(list) -> (the list, its index): kept with the list so the id cannot be reused.
+        self._indexes: dict[int, tuple[Sequence[JSONObject], _Index]] = {}
 
     def content(self, url: str) -> SchemaContent:
         if url not in self._cache:
@@ -64,6 +70,35 @@ class ContentIndex:
         if desired_url and desired_url == live_url:
             return True  # the same reference (an https:// URL Ory fetches itself) is the same
         return bool(self.content(desired_url).digests & self.content(live_url).digests)
+
+    def matching(self, desired: JSONObject, candidates: Sequence[JSONObject]) -> list[JSONObject]:
+        """The ``candidates`` that are ``same`` as ``desired``, in order. Indexed once per list
+        of candidates (by id, URL and digest), so matching n schemas against n live ones costs
+        O(n), not n * n comparisons."""
+        by_id, by_url, by_digest = self._candidate_index(candidates)
+        desired_url = str(desired.get("url", ""))
+        if desired_url.startswith(PRESET):
+            found = by_id.get(str(desired.get("id")), [])
+        else:
+            found = list(by_url.get(desired_url, [])) if desired_url else []
+            for digest in self.content(desired_url).digests:
+                found += by_digest.get(digest, [])
+        return [candidates[index] for index in sorted(set(found))]
+
+    def _candidate_index(self, candidates: Sequence[JSONObject]) -> _Index:
+        key = id(candidates)
+        cached = self._indexes.get(key)
+        if cached is not None and cached[0] is candidates:
+            return cached[1]
+        index: _Index = ({}, {}, {})
+        for position, entry in enumerate(candidates):
+            url = str(entry.get("url", ""))
+            index[0].setdefault(str(entry.get("id")), []).append(position)
+            index[1].setdefault(url, []).append(position)
+            for digest in self.content(url).digests:
+                index[2].setdefault(digest, []).append(position)
+        self._indexes[key] = (candidates, index)
+        return index
 
     def explain(self, desired: JSONObject, live: JSONObject) -> tuple[str, ...]:
         """Trait-level differences from live to desired, breaking ones marked."""

@@ -32,10 +32,16 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text")
 @click.option(
     "--parallelism",
-    type=click.IntRange(1, 64),
-    default=reconcile.DEFAULT_PARALLELISM,
-    show_default=True,
-    help="How many environments are planned at once.",
+    type=click.IntRange(1, reconcile.MAX_PARALLELISM),
+    default=None,
+    help="At most this many environments at once (default: all; requests are paced to the "
+    "API's rate limits either way).",
+)
+@click.option(
+    "--shard",
+    metavar="I/N",
+    help="With --all: plan only shard I of N (1-based; an environment's shard depends on its "
+    "name alone), so a CI job matrix can split many projects.",
 )
 @click.pass_obj
 def plan(
@@ -45,14 +51,19 @@ def plan(
     detailed_exitcode: bool,
     out: Path | None,
     output_format: str,
-    parallelism: int,
+    parallelism: int | None,
+    shard: str | None,
 ) -> int:
     """Fetch live config, diff it with the desired state and print the plan. Never writes
     remotely; --out saves it for `apply --plan`."""
     names = _plan_names(obj, environments, all_environments)
+    if shard is not None:
+        if not all_environments:
+            raise click.UsageError("--shard splits --all: pass --all with it")
+        names = reconcile.shard_names(names, *_shard(shard))
     if out is not None and len(names) != 1:
         raise click.UsageError("--out saves one plan: name exactly one environment")
-    obj.log(f"planning {len(names)} environment(s), {parallelism} at a time")
+    obj.log(f"planning {len(names)} environment(s), at most {parallelism or 'all'} at a time")
     outcomes = reconcile.plan_many(
         names, obj.settings, parallelism=parallelism, skip_layers=all_environments
     )
@@ -76,6 +87,19 @@ def _plan_names(obj: Context, environments: tuple[str, ...], all_environments: b
     if environments:
         return list(dict.fromkeys(environments))
     return reconcile.environment_names(obj.settings.root)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    try:
+        shard, shards = int(index), int(count)
+    except ValueError:
+        shard = shards = 0
+    if not 1 <= shard <= shards:
+        raise click.BadParameter(
+            f"expected I/N with 1 <= I <= N, got {text!r}", param_hint="--shard"
+        )
+    return shard, shards
 
 
 def _documents(outcomes: Sequence[PlanOutcome]) -> dict[str, JSONObject]:

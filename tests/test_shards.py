@@ -1,0 +1,72 @@
+"""``plan --all --shard I/N``: a CI job matrix splits the environments; each one's shard
+depends on its name alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from reconciler import reconcile
+
+from conftest import Run
+from ory_server import OryTestServer
+
+NAMES = [f"customer-{index:04}" for index in range(400)]
+
+
+def test_every_environment_is_in_exactly_one_shard_and_shards_are_balanced() -> None:
+    shards = [reconcile.shard_names(NAMES, shard, 4) for shard in range(1, 5)]
+    assert sorted(name for shard in shards for name in shard) == NAMES
+    assert all(60 <= len(shard) <= 140 for shard in shards), [len(s) for s in shards]
+    assert reconcile.shard_names(NAMES, 1, 1) == NAMES
+
+
+def test_a_shard_depends_on_the_name_alone() -> None:
+    assignment = {name: reconcile.shard_of(name, 8) for name in NAMES}
+    # Adding or removing other environments moves nobody.
+    assert reconcile.shard_names(NAMES[::3], 5, 8) == [
+        name for name in NAMES[::3] if assignment[name] == 5
+    ]
+    # The same in another process (not Python's per-process salted hash()).
+    code = "from reconciler import reconcile; print(reconcile.shard_of('customer-0007', 8))"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(other.stdout) == assignment["customer-0007"]
+
+
+def test_plan_all_with_a_shard_plans_only_its_environments(
+    run: Run, example_repo: Path, ory_server: OryTestServer
+) -> None:
+    for name in ("local", "prod", "dev"):
+        (example_repo / "environments" / f"{name}.yaml").unlink()
+    names = []
+    for index in range(6):
+        project = ory_server.add_project()
+        (example_repo / "environments" / f"env{index}.yaml").write_text(
+            f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
+        )
+        names.append(f"env{index}")
+    env = {
+        "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,
+        "ORY_CONSOLE_API_URL": ory_server.base_url,
+    }
+    planned = []
+    for shard in (1, 2, 3):
+        result = run("plan", "--all", "--shard", f"{shard}/3", env=env, root=example_repo)
+        assert result.code == 0, result.err
+        headers = [line for line in result.out.splitlines() if line.startswith("Environment ")]
+        planned.append([line.split(":")[0].removeprefix("Environment ") for line in headers])
+    assert sorted(name for shard in planned for name in shard) == names
+    assert planned[1] == reconcile.shard_names(names, 2, 3)
+
+
+def test_a_bad_shard_is_a_usage_error(run: Run, example_repo: Path) -> None:
+    for arguments in (
+        ["--all", "--shard", "0/3"],
+        ["--all", "--shard", "4/3"],
+        ["--all", "--shard", "x"],
+        ["dev", "--shard", "1/2"],
+    ):
+        result = run("plan", *arguments, root=example_repo)
+        assert result.code == 64, (arguments, result.err)  # usage error (EX_USAGE)
+        assert "--shard" in result.err
