@@ -154,7 +154,7 @@ def cli(
     verbose: bool,
 ) -> None:
     """Keep Ory identity config in git: validate, plan and apply per-environment YAML."""
-    from reconciler import reconcile
+    from reconciler.usecases import reconcile
 
     settings = reconcile.Settings(
         root=root,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import client
 from reconciler.cli import main
+from reconciler.targets import client
 
 from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
 

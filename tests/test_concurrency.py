@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import reconcile
 from reconciler.errors import ConflictError
-from reconciler.plan import Plan
+from reconciler.plan.value import Plan
 from reconciler.targets import Target
+from reconciler.usecases import reconcile
 from reconciler.validate import ValidEnvironment
 
 from ory_server import OryTestServer

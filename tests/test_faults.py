@@ -10,9 +10,14 @@ from typing import Any
 
 import pytest
 
-from reconciler import reconcile
-from reconciler.client import DEFAULT_TIMEOUT_SECONDS, OryClient, RetryPolicy, timeout_seconds
 from reconciler.errors import ConfigError, RemoteError
+from reconciler.targets.client import (
+    DEFAULT_TIMEOUT_SECONDS,
+    OryClient,
+    RetryPolicy,
+    timeout_seconds,
+)
+from reconciler.usecases import reconcile
 
 from conftest import Run
 from ory_server import OryTestServer

@@ -19,9 +19,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import loader, planfile
+from reconciler import loader
 from reconciler.errors import ConfigError
-from reconciler.planfile import PlanFileError
+from reconciler.plan import planfile
+from reconciler.plan.planfile import PlanFileError
 from reconciler.validate import validate
 
 from conftest import Run

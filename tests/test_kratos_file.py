@@ -40,8 +40,8 @@ def test_plan_apply_plan_converges_and_keeps_comments(example_repo: Path, run: R
 
 
 def test_file_changed_between_plan_and_apply_is_refused(example_repo: Path) -> None:
-    from reconciler import reconcile
     from reconciler.errors import ConflictError
+    from reconciler.usecases import reconcile
 
     settings = reconcile.Settings(root=example_repo, environ=ENV)
     valid = reconcile.load("local", settings)

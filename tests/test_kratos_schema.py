@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler import official
+from reconciler.checks.kratos_schema import KratosSchema, SchemaProblem, for_target, kratos_default
 from reconciler.errors import ConfigError
-from reconciler.kratos_schema import KratosSchema, SchemaProblem, for_target, kratos_default
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS

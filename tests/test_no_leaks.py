@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import reconcile
+from reconciler.usecases import reconcile
 
 from conftest import Run
 from ory_server import OryTestServer

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler import reconcile
-from reconciler.client import OryClient, RetryPolicy
 from reconciler.errors import ConflictError
 from reconciler.jsontypes import get_at
+from reconciler.targets.client import OryClient, RetryPolicy
 from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.usecases import reconcile
 
 from conftest import Run
 from ory_server import OryTestServer

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from ory_behaviour import RateMeter
 
-from reconciler import ratelimit, reconcile
-from reconciler.client import OryClient, RetryPolicy
 from reconciler.jsontypes import JSONObject
+from reconciler.targets import ratelimit
+from reconciler.targets.client import OryClient, RetryPolicy
+from reconciler.usecases import reconcile
 
 from ory_server import OryTestServer
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from reconciler import reconcile
-from reconciler.client import OryClient
 from reconciler.jsontypes import JSONObject
+from reconciler.targets.client import OryClient
+from reconciler.usecases import reconcile
 
 from conftest import Run
 from ory_server import OryTestServer

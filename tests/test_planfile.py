@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler import planfile
+from reconciler.plan import planfile
 
 from conftest import REPO_ROOT, Run
 from ory_server import OryTestServer

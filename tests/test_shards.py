@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reconciler import reconcile
+from reconciler.usecases import reconcile
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -29,7 +29,9 @@ def test_a_shard_depends_on_the_name_alone() -> None:
         name for name in NAMES[::3] if assignment[name] == 5
     ]
     # The same in another process (not Python's per-process salted hash()).
-    code = "from reconciler import reconcile; print(reconcile.shard_of('customer-0007', 8))"
+    code = (
+        "from reconciler.usecases import reconcile; print(reconcile.shard_of('customer-0007', 8))"
+    )
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(other.stdout) == assignment["customer-0007"]
 

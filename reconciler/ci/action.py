@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import cli, markdown, planfile, workdir
+from reconciler import cli, workdir
 from reconciler.ci.forges import Forge, GitHub, GitLab
 from reconciler.errors import ReconcilerError
-from reconciler.plan import PlanOutcome
+from reconciler.plan import planfile
+from reconciler.plan.value import PlanOutcome
+from reconciler.views import markdown
 
 ERROR_LINES = 20  # of a failed plan's stderr, shown in the comment
 

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import click
 
-from reconciler import planfile, reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
-from reconciler.plan import Plan
-from reconciler.safety import ApplyIntent, check_intent
+from reconciler.plan import planfile
+from reconciler.plan.value import Plan
+from reconciler.usecases import reconcile
+from reconciler.usecases.safety import ApplyIntent, check_intent
+from reconciler.views import text as views
 
 
 @click.command(epilog=help_text.epilog(help_text.ONLINE))

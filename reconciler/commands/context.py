@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # keep `reconciler --version` free of the heavy imports
-    from reconciler import reconcile
+    from reconciler.usecases import reconcile
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
 

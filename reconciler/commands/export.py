@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from reconciler import adopt, export, onboard, reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path, environment_path
+from reconciler.usecases import adopt, export, onboard, reconcile
+from reconciler.views import text as views
 
 
 @click.command("export", epilog=help_text.epilog((*help_text.API, "RECONCILER_KRATOS_SCHEMA")))

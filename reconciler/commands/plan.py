@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
-from reconciler import markdown, planfile, reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.jsontypes import JSONObject
-from reconciler.plan import PlanOutcome
+from reconciler.plan import planfile
+from reconciler.plan.value import PlanOutcome
+from reconciler.usecases import reconcile
+from reconciler.views import markdown
+from reconciler.views import text as views
 
 FORMATS = ("text", "markdown", "json")
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"

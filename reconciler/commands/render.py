@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from reconciler import reconcile
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.secrets import mask
+from reconciler.usecases import reconcile
 from reconciler.yamlio import dump_plain
 
 

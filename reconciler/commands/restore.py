@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from reconciler import reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.apply import show_and_confirm
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.loader import display_path
-from reconciler.restore import apply_restore, backup_of, plan_restore
-from reconciler.safety import ApplyIntent, check_intent, list_backups
+from reconciler.usecases import reconcile
+from reconciler.usecases.restore import apply_restore, backup_of, plan_restore
+from reconciler.usecases.safety import ApplyIntent, check_intent, list_backups
+from reconciler.views import text as views
 
 
 @click.command(epilog=help_text.epilog(help_text.ONLINE))

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
-from reconciler import markdown, planfile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
-from reconciler.plan import PlanOutcome
+from reconciler.plan import planfile
+from reconciler.plan.value import PlanOutcome
+from reconciler.views import markdown
+from reconciler.views import text as views
 
 FORMATS = ("text", "markdown", "json")
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from reconciler import reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
+from reconciler.usecases import reconcile
+from reconciler.views import text as views
 
 
 @click.command(epilog=help_text.epilog(help_text.OFFLINE))

@@ -17,7 +17,7 @@ from reconciler import blobs, yamlio
 from reconciler.atomic import write_atomically
 from reconciler.errors import ConflictError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
-from reconciler.plan import apply_operations
+from reconciler.patch import apply_operations
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 
 

@@ -24,6 +24,8 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.atomic import write_atomically
+from reconciler.checks.review import Note, Severity
+from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
 from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.jsontypes import (
@@ -35,10 +37,8 @@ from reconciler.jsontypes import (
     unescape_token,
 )
 from reconciler.limits import DEFAULT_LIMITS, loads_json
-from reconciler.plan import Plan
-from reconciler.review import Note, Severity
+from reconciler.plan.value import Plan
 from reconciler.secrets import is_sensitive, mask
-from reconciler.security import SecurityImpact
 from reconciler.targets import TargetInfo
 from reconciler.validate import ValidEnvironment
 

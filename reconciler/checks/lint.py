@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reconciler import identity_schemas, list_view
+from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import ResolvedSchema, Trait
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
-from reconciler.kratos_schema import KratosSchema, for_target
 
 Severity = Literal["error", "warning"]
 

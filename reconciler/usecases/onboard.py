@@ -13,15 +13,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler import blobs, export, loader, reconcile, safety
+from reconciler import blobs, loader
 from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
-from reconciler.plan import Plan, make_plan
+from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.usecases import export, reconcile, safety
 from reconciler.validate import ValidEnvironment, validate
 
 UNSET_STAND_IN = "(variable not set)"

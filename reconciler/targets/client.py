@@ -28,9 +28,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__, ratelimit
+from reconciler import __version__
 from reconciler.errors import ConfigError, ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject
+from reconciler.targets import ratelimit
 
 if TYPE_CHECKING:
     import ssl

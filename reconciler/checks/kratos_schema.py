@@ -31,7 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler import network_overlay, official
+from reconciler import official
+from reconciler.checks import network_overlay
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, split_pointer
 from reconciler.targets import TargetKind

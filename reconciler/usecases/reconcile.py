@@ -14,19 +14,21 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import loader, notices, planfile, redact, safety, schema_match, sent, workdir
+from reconciler import loader, redact, schema_match, workdir
 from reconciler import render as rendering
-from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public, prepare_tls
-from reconciler.content_cache import ContentCache, Fetch
+from reconciler.checks.kratos_schema import KratosSchema, for_target
+from reconciler.checks.review import Note, preflight, review
 from reconciler.diff import DefaultLookup, DiffRules, compute_diff
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import JSONObject, Pointer, get_at
-from reconciler.kratos_schema import KratosSchema, for_target
-from reconciler.plan import Plan, PlanOutcome, make_plan
-from reconciler.review import Note, preflight, review
+from reconciler.plan import planfile
+from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.targets import ApplyOutcome, LiveState, Target, TargetKind
+from reconciler.targets.client import DEFAULT_API_URL, OryClient, fetch_public, prepare_tls
+from reconciler.targets.content_cache import ContentCache, Fetch
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.usecases import notices, safety, sent
 from reconciler.validate import ValidEnvironment, validate
 
 ClientFactory = Callable[[str, str], OryClient]

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.checks.kratos_schema import kratos_default
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
-from reconciler.kratos_schema import kratos_default
 
 Impact = Literal["weakens", "strengthens", "neutral"]
 Action = Literal["add", "change", "reset"]

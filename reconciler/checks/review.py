@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler import blobs, identity_schemas, lint, list_view
+from reconciler import blobs, identity_schemas, list_view
+from reconciler.checks import lint
+from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -23,7 +25,6 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
-from reconciler.kratos_schema import KratosSchema
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
