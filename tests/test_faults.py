@@ -17,7 +17,7 @@ from reconciler.targets.client import (
     RetryPolicy,
     timeout_seconds,
 )
-from reconciler.usecases import reconcile
+from reconciler.usecases import kernel, reconcile
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -281,9 +281,9 @@ def test_unknown_outcome_and_a_failing_reread_tell_the_user_to_check(
 def test_someone_else_changing_the_project_meanwhile_is_reported_not_overwritten(
     example_repo: Path, ory_server: OryTestServer
 ) -> None:
-    settings = reconcile.Settings(root=example_repo, environ=_env(ory_server))
-    valid = reconcile.load("dev", settings)
-    target = reconcile.open_target(valid, settings)
+    settings = kernel.Settings(root=example_repo, environ=_env(ory_server))
+    valid = kernel.load("dev", settings)
+    target = kernel.open_target(valid, settings)
     plan = reconcile.plan_environment(valid, target, settings)
 
     def console_change(config: dict[str, Any]) -> None:

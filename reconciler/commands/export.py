@@ -13,7 +13,7 @@ from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path, environment_path
-from reconciler.usecases import adopt, export, onboard, reconcile
+from reconciler.usecases import adopt, export, kernel, onboard, reconcile
 from reconciler.views import text as views
 
 
@@ -103,7 +103,7 @@ def list_variables(variables: tuple[export.Variable, ...]) -> None:
 
 def _adopt(obj: Context, environment: str, write: bool) -> int:
     valid = onboard.load_leniently(environment, obj.settings)
-    target = reconcile.open_target(valid, obj.settings)
+    target = kernel.open_target(valid, obj.settings)
     try:
         planned = reconcile.plan_environment(valid, target, obj.settings)
     finally:

@@ -8,7 +8,7 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
-from reconciler.usecases import reconcile
+from reconciler.usecases import kernel
 from reconciler.views import text as views
 
 
@@ -17,13 +17,13 @@ from reconciler.views import text as views
 @click.pass_obj
 def validate(obj: Context, environments: tuple[str, ...]) -> int:
     """Load, merge and type-check environments (all when none is named). No network."""
-    names = environments or tuple(reconcile.environment_names(obj.settings.root))
+    names = environments or tuple(kernel.environment_names(obj.settings.root))
     failed = 0
     for name in names:
         try:
             # Pre-commit runs offline, without the secrets: unset ones are warnings here.
-            environment = reconcile.load(name, obj.settings, allow_unset=True)
-            notes = reconcile.check(environment, obj.settings)
+            environment = kernel.load(name, obj.settings, allow_unset=True)
+            notes = kernel.check(environment, obj.settings)
         except ReconcilerError as exc:
             failed += 1
             click.echo(f"{name}: invalid", err=True)

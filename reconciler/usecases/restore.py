@@ -18,7 +18,8 @@ from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, spli
 from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import Target
 from reconciler.usecases import safety
-from reconciler.usecases.reconcile import ApplyResult, Settings, defaults, refuse_unsafe
+from reconciler.usecases.kernel import Settings, defaults
+from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
 
 
 def plan_restore(
