@@ -6,12 +6,12 @@ together from a barrier, so the race happens where it matters: at the write.
 
 from __future__ import annotations
 
-import fcntl
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from reconciler.errors import ConflictError
 from reconciler.plan.value import Plan
@@ -136,14 +136,12 @@ def test_kratos_apply_waits_for_the_lock_then_sees_the_edit(example_repo: Path) 
         except BaseException as exc:  # recorded for the assertions
             errors.append(exc)
 
-    with kratos.with_name("kratos.yml.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(kratos.with_name("kratos.yml.lock")):
         worker = threading.Thread(target=apply)
         worker.start()
         worker.join(timeout=0.3)
         assert worker.is_alive()  # blocked on the lock, has written nothing
         kratos.write_text(kratos.read_text() + "# edited by the lock holder\n")
-        fcntl.flock(lock, fcntl.LOCK_UN)
     worker.join(timeout=5)
     assert not worker.is_alive()
     assert len(errors) == 1 and isinstance(errors[0], ConflictError)
