@@ -16,11 +16,11 @@ from reconciler.diff import Change
 from reconciler.jsontypes import JSONObject, get_at
 from reconciler.usecases.export import (
     ExportRules,
-    externalize,
     minimal_config,
     overlay_on,
     short_duration,
 )
+from reconciler.usecases.side_files import externalize
 from reconciler.yamlio import load_with_positions
 
 from conftest import FIXTURE_PROJECT, Result, Run

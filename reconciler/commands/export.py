@@ -13,7 +13,7 @@ from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path, environment_path
-from reconciler.usecases import adopt, export, kernel, onboard, reconcile
+from reconciler.usecases import adopt, kernel, onboard, reconcile, side_files
 from reconciler.views import text as views
 
 
@@ -93,12 +93,12 @@ def _new_target(
     return None
 
 
-def list_variables(variables: tuple[export.Variable, ...]) -> None:
+def list_variables(variables: tuple[side_files.Variable, ...]) -> None:
     if not variables:
         return
     click.echo("Variables the environment needs (set them before plan or apply):", err=True)
     for variable in variables:
-        click.echo(f"  {export.describe_variable(variable)}", err=True)
+        click.echo(f"  {side_files.describe_variable(variable)}", err=True)
 
 
 def _adopt(obj: Context, environment: str, write: bool) -> int:

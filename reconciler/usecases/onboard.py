@@ -22,7 +22,7 @@ from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
-from reconciler.usecases import export, kernel, safety
+from reconciler.usecases import export, kernel, safety, side_files
 from reconciler.validate import ValidEnvironment, validate
 
 UNSET_STAND_IN = "(variable not set)"
@@ -81,7 +81,7 @@ class ExportRequest:
 @dataclass(frozen=True)
 class ExportResult:
     text: str
-    export: export.Export
+    export: side_files.Export
     written: tuple[Path, ...]
     warnings: tuple[str, ...]
 
@@ -102,8 +102,8 @@ def export_environment(request: ExportRequest, settings: kernel.Settings) -> Exp
     warnings: tuple[str, ...] = ()
     if request.extends:
         config, warnings = _overlay(request, settings, target, live, config)
-    exported = export.externalize(config, rules)
-    text = export.environment_text(
+    exported = side_files.externalize(config, rules)
+    text = side_files.environment_text(
         exported,
         target=environment.raw.data.get("target"),
         extends=request.extends,
@@ -219,7 +219,7 @@ def _write(
     request: ExportRequest,
     settings: kernel.Settings,
     text: str,
-    files: tuple[export.SideFile, ...],
+    files: tuple[side_files.SideFile, ...],
 ) -> tuple[Path, ...]:
     """Write what changed; refuse (before writing anything) to overwrite without --force."""
     planned = [(settings.root / f.path, f.content) for f in files]
