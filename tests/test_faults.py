@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ConfigError, RemoteError
-from reconciler.targets.client import (
-    DEFAULT_TIMEOUT_SECONDS,
-    OryClient,
-    RetryPolicy,
-    timeout_seconds,
-)
+from reconciler.targets.client import OryClient
+from reconciler.targets.retry import DEFAULT_TIMEOUT_SECONDS, RetryPolicy, timeout_seconds
 from reconciler.usecases import kernel, reconcile
 
 from conftest import Run

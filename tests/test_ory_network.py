@@ -9,8 +9,9 @@ import pytest
 
 from reconciler.errors import ConflictError
 from reconciler.jsontypes import get_at
-from reconciler.targets.client import OryClient, RetryPolicy
+from reconciler.targets.client import OryClient
 from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.targets.retry import RetryPolicy
 from reconciler.usecases import kernel, reconcile
 
 from conftest import Run

@@ -13,7 +13,8 @@ from ory_behaviour import RateMeter
 
 from reconciler.jsontypes import JSONObject
 from reconciler.targets import ratelimit
-from reconciler.targets.client import OryClient, RetryPolicy
+from reconciler.targets.client import OryClient
+from reconciler.targets.retry import RetryPolicy
 from reconciler.usecases import kernel, reconcile
 
 from ory_server import OryTestServer

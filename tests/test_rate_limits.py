@@ -13,7 +13,8 @@ from ory_behaviour import RateMeter
 
 from reconciler.errors import RemoteError
 from reconciler.targets import ratelimit
-from reconciler.targets.client import OryClient, RetryPolicy
+from reconciler.targets.client import OryClient
+from reconciler.targets.retry import RetryPolicy
 
 from conftest import Run
 from ory_server import OryTestServer
