@@ -29,7 +29,7 @@ from typing import Any
 from reconciler import cli, workdir
 from reconciler.ci.forges import Forge, GitHub, GitLab
 from reconciler.errors import ReconcilerError
-from reconciler.plan import planfile
+from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
 from reconciler.views import markdown
 
@@ -128,7 +128,7 @@ def plan(pipeline: Pipeline) -> int:
         path = folder / f"{name}.json"
         result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
         if result.returncode in (0, 2):
-            outcomes.append(PlanOutcome(name=name, plan=planfile.read(path).plan))
+            outcomes.append(PlanOutcome(name=name, plan=planfile_reader.read(path).plan))
             changes |= result.returncode == 2
         else:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])

@@ -12,7 +12,7 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
-from reconciler.plan import planfile
+from reconciler.plan import planfile_reader
 from reconciler.plan.value import Plan
 from reconciler.usecases import kernel, reconcile
 from reconciler.usecases.safety import ApplyIntent, check_intent
@@ -60,7 +60,7 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    saved = planfile.read(plan_file)
+    saved = planfile_reader.read(plan_file)
     # A saved plan was reviewed already, so no prompt: --plan stands for --yes.
     confirmed = replace(intent, yes=True)
     check_intent(kernel.load(saved.plan.environment, obj.settings), confirmed)
