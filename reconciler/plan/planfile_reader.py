@@ -9,7 +9,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler.checks.review import Note, Severity
+from reconciler.checks.lint.rules import Severity
+from reconciler.checks.review import Note
 from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
 from reconciler.errors import StalePlanError

@@ -74,7 +74,6 @@ _MORE_SECRETS = (
     re.compile(r"/headers/[^/]*(?i:authorization|key|token|secret|cookie)[^/]*$"),
 )
 _REDACTED = re.compile(r"^\*{3,}$")
-_GO_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+(?:\.\d+)?s)?$")
 
 
 @dataclass(frozen=True)
@@ -123,15 +122,6 @@ def overlay_on(
         if found and not get_at(overlay, pointer)[0]:
             _set_at(overlay, pointer, copy.deepcopy(value))
     return overlay
-
-
-def short_duration(text: str) -> str:
-    """``1h0m0s`` -> ``1h``, ``30m0s`` -> ``30m``; anything else is returned unchanged."""
-    match = _GO_DURATION.match(text)
-    if not text or match is None:
-        return text
-    parts = [part for part in match.groups() if part and float(part[:-1]) != 0]
-    return "".join(parts) or text
 
 
 def is_exported_secret(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from reconciler import blobs, yamlio
+from reconciler.durations import short_duration
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -18,7 +19,7 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
-from reconciler.usecases.export import SCHEMAS, ExportRules, is_exported_secret, short_duration
+from reconciler.usecases.export import SCHEMAS, ExportRules, is_exported_secret
 
 _JSONNET_KEYS = frozenset({"body", "mapper_url", "claims_mapper_url"})
 _NAME_NOISE = frozenset({"selfservice", "flows", "methods", "config"})
