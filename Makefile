@@ -29,6 +29,7 @@ test-network: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check reconciler tests bench scripts
 	$(BIN)/ruff check reconciler tests bench scripts
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -43,4 +44,4 @@ schemas: $(STAMP)
 	$(BIN)/python -m reconciler.editor_schema .
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

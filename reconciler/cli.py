@@ -154,9 +154,9 @@ def cli(
     verbose: bool,
 ) -> None:
     """Keep Ory identity config in git: validate, plan and apply per-environment YAML."""
-    from reconciler import reconcile
+    from reconciler.usecases import kernel
 
-    settings = reconcile.Settings(
+    settings = kernel.Settings(
         root=root,
         environ=dict(os.environ),
         kratos_schema=kratos_schema,

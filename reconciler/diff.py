@@ -18,13 +18,12 @@ changes (ory-api.md §1a, "Server-side transformations"):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Literal
 
 from reconciler import blobs, schema_match
+from reconciler.durations import duration_ns
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.secrets import is_sensitive, is_withheld
 
@@ -361,28 +360,6 @@ class _Walker:
             and bool(value)
             and all(self._is_default(v, join_pointer(pointer, k)) for k, v in value.items())
         )
-
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
-_UNIT_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "ms": 1_000_000,
-    "s": 10**9,
-    "m": 60 * 10**9,
-    "h": 3600 * 10**9,
-}
-
-
-def duration_ns(text: str) -> Decimal | None:
-    """Nanoseconds in a Go duration string (``1h30m``), or None if it is not one."""
-    if not _DURATION.match(text):
-        return None
-    return sum(
-        (Decimal(n) * _UNIT_NS[unit] for n, unit in _DURATION_PART.findall(text)), Decimal(0)
-    )
 
 
 def same_string(desired: str, live: str, known_digests: Mapping[str, str]) -> bool:

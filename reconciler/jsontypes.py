@@ -34,6 +34,14 @@ def split_pointer(pointer: Pointer) -> list[str]:
     return [unescape_token(t) for t in pointer[1:].split("/")]
 
 
+def dotted_key(pointer: Pointer) -> str:
+    """``/identity_config/a/hooks/0/url`` -> ``identity_config.a.hooks[0].url``."""
+    text = ""
+    for token in split_pointer(pointer):
+        text += f"[{token}]" if token.isdigit() else (f".{token}" if text else token)
+    return text
+
+
 def is_within(pointer: Pointer, ancestor: Pointer) -> bool:
     """True when ``pointer`` is ``ancestor`` or lies below it."""
     return pointer == ancestor or pointer.startswith(ancestor + "/")

@@ -24,11 +24,12 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
+    dotted_key,
     get_at,
-    join_pointer,
     split_pointer,
 )
 from reconciler.layer_cache import OnceCache
+from reconciler.layer_merge import children, merge_layers, set_child
 from reconciler.limits import DEFAULT_LIMITS, Limits
 
 IDENTITY_CONFIG = "/identity_config"
@@ -87,14 +88,6 @@ class RawEnvironment:
             if getattr(value_info, predicate):
                 selected[pointer[len(IDENTITY_CONFIG) :]] = value_info
         return selected
-
-
-def dotted_key(pointer: Pointer) -> str:
-    """``/identity_config/a/hooks/0/url`` -> ``identity_config.a.hooks[0].url``."""
-    text = ""
-    for token in split_pointer(pointer):
-        text += f"[{token}]" if token.isdigit() else (f".{token}" if text else token)
-    return text
 
 
 def display_path(path: Path) -> str:
@@ -195,9 +188,9 @@ class _LayerReader:
         self._embed_files(path, data, info)
         merged: Layer = ({}, {}, ())
         for parent in self._extends(path, data, info):
-            merged = _merge(merged, self.read(parent, (*chain, path)))
+            merged = merge_layers(merged, self.read(parent, (*chain, path)))
         data.pop("extends", None)
-        return _merge(merged, (data, info, (path,)))
+        return merge_layers(merged, (data, info, (path,)))
 
     def _parse(self, path: Path) -> yamlio.PositionedDocument:
         shown = display_path(path)
@@ -240,16 +233,16 @@ class _LayerReader:
                 where.location if where else None,
                 "empty (null) value; to reset a key to the server default list it under remove:",
             )
-        for child_pointer, child in _children(value, pointer):
+        for child_pointer, child in children(value, pointer):
             self._check_nulls(child, child_pointer, info)
 
     def _interpolate(
         self, value: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
     ) -> None:
-        for child_pointer, child in _children(value, pointer):
+        for child_pointer, child in children(value, pointer):
             if isinstance(child, str) and "$" in child:
                 replaced, names, unset = self._substitute(child, info.get(child_pointer))
-                _set_child(value, child_pointer, replaced)
+                set_child(value, child_pointer, replaced)
                 if names:
                     old = info[child_pointer]
                     info[child_pointer] = replace(old, variables=names, unset_variables=unset)
@@ -344,11 +337,11 @@ class _FileEmbedder:
         self.limits = limits
 
     def walk(self, value: JSONValue, pointer: Pointer) -> None:
-        for child_pointer, child in _children(value, pointer):
+        for child_pointer, child in children(value, pointer):
             key = split_pointer(child_pointer)[-1]
             if isinstance(child, str) and child.startswith("file://"):
                 if key not in _NOT_EMBEDDED_KEYS:
-                    _set_child(value, child_pointer, self._embed(child, child_pointer))
+                    set_child(value, child_pointer, self._embed(child, child_pointer))
             elif isinstance(child, str) and key in _URL_KEYS and self._names_a_file(child):
                 where = self.info.get(child_pointer)
                 raise ConfigError.at(
@@ -404,66 +397,3 @@ def _parsed(text: str, limits: Limits) -> yamlio.PositionedDocument:
 def _cycle(chain: tuple[Path, ...], path: Path) -> ConfigError:
     shown = " -> ".join(display_path(p) for p in (*chain, path))
     return ConfigError([f"{display_path(path)}: extends cycle: {shown}"])
-
-
-def _children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:
-    if isinstance(value, dict):
-        return [(join_pointer(pointer, k), v) for k, v in value.items()]
-    if isinstance(value, list):
-        return [(join_pointer(pointer, i), v) for i, v in enumerate(value)]
-    return []
-
-
-def _set_child(container: JSONValue, pointer: Pointer, new: JSONValue) -> None:
-    token = split_pointer(pointer)[-1]
-    if isinstance(container, dict):
-        container[token] = new
-    elif isinstance(container, list):
-        container[int(token)] = new
-
-
-def _merge(base: Layer, top: Layer) -> Layer:
-    """Lay ``top`` over ``base``; ``target`` and ``remove`` get their own rules."""
-    base_data, base_info, base_files = base
-    top_data, top_info, top_files = top
-    data: JSONObject = dict(base_data)
-    info = dict(base_info)
-    for key, value in top_data.items():
-        pointer = join_pointer("", key)
-        if key == "remove" and isinstance(value, list) and isinstance(data.get(key, []), list):
-            _append_removals(data, info, value, top_info)
-            continue
-        merged = _merge_values(data.get(key), value, pointer, info)
-        data[key] = merged
-    info.update({p: i for p, i in top_info.items() if not p.startswith("/remove/")})
-    return data, info, (*base_files, *top_files)
-
-
-def _append_removals(
-    data: JSONObject,
-    info: dict[Pointer, ValueInfo],
-    extra: list[JSONValue],
-    extra_info: dict[Pointer, ValueInfo],
-) -> None:
-    # remove: accumulates across layers so a base can reset a key for every environment.
-    current = data.get("remove", [])
-    assert isinstance(current, list)
-    offset = len(current)
-    data["remove"] = [*current, *extra]
-    for index in range(len(extra)):
-        if f"/remove/{index}" in extra_info:
-            info[f"/remove/{offset + index}"] = extra_info[f"/remove/{index}"]
-
-
-def _merge_values(
-    base: JSONValue, top: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
-) -> JSONValue:
-    # target is replaced whole: a base's target kind must never mix with an overlay's.
-    if isinstance(base, dict) and isinstance(top, dict) and pointer != "/target":
-        merged = dict(base)
-        for key, value in top.items():
-            merged[key] = _merge_values(base.get(key), value, join_pointer(pointer, key), info)
-        return merged
-    for stale in [p for p in info if p == pointer or p.startswith(pointer + "/")]:
-        del info[stale]
-    return top

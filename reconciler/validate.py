@@ -17,8 +17,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
-from reconciler.loader import RawEnvironment, dotted_key
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, dotted_key, join_pointer
+from reconciler.loader import RawEnvironment
 from reconciler.models import HOOK_TAGS, PATTERN_MEANING, Environment
 
 

@@ -5,7 +5,7 @@ No JSON Schema of the Ory Network identity config is published (ory-network-beha
 The closest machine-readable list is the Ory API spec's ``normalizedProjectRevision``: one
 column per setting, and the identity-config columns (``kratos_*``) say in their description
 ``This governs the "<config path>" setting``. Every governed path the Kratos config schema does
-not declare becomes an overlay key, typed by its column. ``reconciler/network_overlay.py``
+not declare becomes an overlay key, typed by its column. ``reconciler/checks/network_overlay.py``
 inserts them into the Kratos schema for ``ory_network`` targets.
 
     python -m scripts.generate_network_overlay --spec PATH/TO/ory-sdk/spec/client/v1.22.65.json
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler import official
+from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
-from reconciler.kratos_schema import KratosSchema, for_target
 
 GOVERNS = re.compile(r'This governs the "([^"]+)" setting')
 IDENTITY_COLUMN_PREFIX = "kratos_"

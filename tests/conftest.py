@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import client
 from reconciler.cli import main
+from reconciler.targets import client
+from reconciler.targets.retry import RetryPolicy
 
 from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
 
@@ -39,7 +40,7 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Ory API clients record the seconds they would sleep between retries instead of
     sleeping, so fault tests stay fast; a test can inspect the list."""
     waits: list[float] = []
-    monkeypatch.setattr(client, "DEFAULT_RETRY", client.RetryPolicy(sleep=waits.append))
+    monkeypatch.setattr(client, "DEFAULT_RETRY", RetryPolicy(sleep=waits.append))
     return waits
 
 

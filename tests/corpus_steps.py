@@ -28,7 +28,7 @@ from reconciler.yamlio import dump_plain, load_with_positions
 from corpus import KRATOS_FILE_KINDS, Entry, content, network_seed
 from ory_server import OryTestServer
 
-#: How ``export`` lists the variables it wrote (reconciler/export.py).
+#: How ``export`` lists the variables it wrote (reconciler/usecases/export.py).
 _VARIABLE_LINE = re.compile(
     r"^  ([A-Z][A-Z0-9_]*): (the password in|the value of) (/\S*)$", re.MULTILINE
 )

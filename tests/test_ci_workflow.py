@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import scaffold
 from reconciler.ci.forges import marker
+from reconciler.usecases import scaffold
 from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT

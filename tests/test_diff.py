@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from reconciler import blobs
-from reconciler.diff import Change, DiffRules, compute_diff, duration_ns
+from reconciler.diff import Change, DiffRules, compute_diff
+from reconciler.durations import duration_ns
 from reconciler.jsontypes import JSONObject
-from reconciler.plan import make_plan, patched
+from reconciler.patch import patched
+from reconciler.plan.value import make_plan
 from reconciler.targets.ory_network import SERVER_MANAGED
 
 from conftest import FIXTURE_PROJECT

@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 
 from reconciler.diff import Change
-from reconciler.export import ExportRules, externalize, minimal_config, overlay_on, short_duration
+from reconciler.durations import short_duration
 from reconciler.jsontypes import JSONObject, get_at
+from reconciler.usecases.export import (
+    ExportRules,
+    minimal_config,
+    overlay_on,
+)
+from reconciler.usecases.side_files import externalize
 from reconciler.yamlio import load_with_positions
 
 from conftest import FIXTURE_PROJECT, Result, Run

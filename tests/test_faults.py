@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from reconciler import reconcile
-from reconciler.client import DEFAULT_TIMEOUT_SECONDS, OryClient, RetryPolicy, timeout_seconds
 from reconciler.errors import ConfigError, RemoteError
+from reconciler.targets.client import OryClient
+from reconciler.targets.retry import DEFAULT_TIMEOUT_SECONDS, RetryPolicy, timeout_seconds
+from reconciler.usecases import kernel, reconcile
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -276,9 +277,9 @@ def test_unknown_outcome_and_a_failing_reread_tell_the_user_to_check(
 def test_someone_else_changing_the_project_meanwhile_is_reported_not_overwritten(
     example_repo: Path, ory_server: OryTestServer
 ) -> None:
-    settings = reconcile.Settings(root=example_repo, environ=_env(ory_server))
-    valid = reconcile.load("dev", settings)
-    target = reconcile.open_target(valid, settings)
+    settings = kernel.Settings(root=example_repo, environ=_env(ory_server))
+    valid = kernel.load("dev", settings)
+    target = kernel.open_target(valid, settings)
     plan = reconcile.plan_environment(valid, target, settings)
 
     def console_change(config: dict[str, Any]) -> None:

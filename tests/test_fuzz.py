@@ -19,9 +19,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import loader, planfile
+from reconciler import loader
 from reconciler.errors import ConfigError
-from reconciler.planfile import PlanFileError
+from reconciler.plan import planfile, planfile_reader
+from reconciler.plan.planfile import PlanFileError
 from reconciler.validate import validate
 
 from conftest import Run
@@ -206,12 +207,12 @@ def test_the_saved_plan_reader_answers_every_mutation_with_a_plan_or_one_message
             return
         body = _replace(json.loads(original), path, new)
         if seal and isinstance(body, dict):
-            body["integrity"] = planfile._integrity(body)
+            body["integrity"] = planfile.integrity(body)
         text = json.dumps(body)  # compact: the C encoder writes deep values planfile.dumps can't
 
         def read() -> None:
             try:
-                planfile.parse(text, "plan.json")
+                planfile_reader.parse(text, "plan.json")
             except PlanFileError as error:
                 assert str(error).startswith("plan.json ")
 

@@ -201,7 +201,9 @@ def test_a_saved_plan_larger_than_the_limit_is_refused_unread(
 ) -> None:
     out, env = _saved_plan(run, tmp_path, ory_server)
     size = out.stat().st_size
-    monkeypatch.setattr("reconciler.planfile.DEFAULT_LIMITS", Limits(max_plan_bytes=size - 1))
+    monkeypatch.setattr(
+        "reconciler.plan.planfile_reader.DEFAULT_LIMITS", Limits(max_plan_bytes=size - 1)
+    )
     result = run("apply", "--plan", str(out), env=env)
     assert result.code == 1
     assert f"is larger than {size - 1} bytes" in result.err

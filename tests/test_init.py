@@ -15,8 +15,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler import scaffold
 from reconciler.editor_schema import MODELINE, environment_schema_text
+from reconciler.usecases import scaffold
 from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT, Run

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from reconciler import official
+from reconciler.checks.kratos_schema import KratosSchema, for_target, kratos_default
+from reconciler.checks.schema_messages import SchemaProblem
 from reconciler.errors import ConfigError
-from reconciler.kratos_schema import KratosSchema, SchemaProblem, for_target, kratos_default
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS

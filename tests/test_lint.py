@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from reconciler import blobs
+from reconciler.checks.kratos_schema import for_target
+from reconciler.checks.lint import RULES, Finding, filter_disabled, lint, merge_over
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import PRESETS
 from reconciler.jsontypes import JSONValue
-from reconciler.kratos_schema import for_target
-from reconciler.lint import RULES, Finding, filter_disabled, lint, merge_over
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS, REPO_ROOT

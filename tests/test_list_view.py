@@ -11,12 +11,13 @@ import copy
 import json
 from typing import Any
 
-from reconciler import blobs, list_view, views
+from reconciler import blobs, list_view
+from reconciler.checks.kratos_schema import for_target
+from reconciler.checks.lint import lint
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject
-from reconciler.kratos_schema import for_target
-from reconciler.lint import lint
-from reconciler.plan import Plan, make_plan
+from reconciler.plan.value import Plan, make_plan
+from reconciler.views import text as views
 
 from conftest import FIXTURE_PROJECT
 

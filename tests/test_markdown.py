@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler import markdown
+from reconciler.checks.review import Note
 from reconciler.diff import Change, Diff
-from reconciler.plan import PlanOutcome, make_plan
-from reconciler.review import Note
+from reconciler.plan.value import PlanOutcome, make_plan
+from reconciler.views import markdown
 
 from conftest import Run
 from ory_server import OryTestServer

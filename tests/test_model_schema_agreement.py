@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from reconciler import network_overlay, official
+from reconciler import official
+from reconciler.checks import network_overlay
 from reconciler.jsontypes import JSONObject, JSONValue, split_pointer
 from reconciler.models import Environment
 from reconciler.targets import TargetKind

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import network_overlay, official
+from reconciler import official
+from reconciler.checks import network_overlay
 from scripts import generate_network_overlay, refresh_official_schemas
 
 from conftest import FIXTURES, Run

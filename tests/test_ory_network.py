@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from reconciler import reconcile
-from reconciler.client import OryClient, RetryPolicy
 from reconciler.errors import ConflictError
 from reconciler.jsontypes import get_at
+from reconciler.targets.client import OryClient
 from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.targets.retry import RetryPolicy
+from reconciler.usecases import kernel, reconcile
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -170,9 +171,9 @@ def test_requests_per_operation(example_repo: Path, run: Run, ory_server: OryTes
 def test_project_changed_since_plan_is_refused(
     example_repo: Path, ory_server: OryTestServer
 ) -> None:
-    settings = reconcile.Settings(root=example_repo, environ=_env(ory_server))
-    valid = reconcile.load("dev", settings)
-    target = reconcile.open_target(valid, settings)
+    settings = kernel.Settings(root=example_repo, environ=_env(ory_server))
+    valid = kernel.load("dev", settings)
+    target = kernel.open_target(valid, settings)
     plan = reconcile.plan_environment(valid, target, settings)
 
     def console_change(config: dict[str, Any]) -> None:

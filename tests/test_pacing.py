@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from ory_behaviour import RateMeter
 
-from reconciler import ratelimit, reconcile
-from reconciler.client import OryClient, RetryPolicy
 from reconciler.jsontypes import JSONObject
+from reconciler.targets import ratelimit
+from reconciler.targets.client import OryClient
+from reconciler.targets.retry import RetryPolicy
+from reconciler.usecases import kernel, reconcile
 
 from ory_server import OryTestServer
 
@@ -93,7 +95,7 @@ def test_fifty_environments_under_ory_rate_limits_all_succeed_in_about_n_over_th
     meter = RateMeter(burst=10, sustained=300, clock=clock)
     with OryTestServer(rate_meter=meter) as server:
         names = _environments(example_repo, server, 50)
-        settings = reconcile.Settings(
+        settings = kernel.Settings(
             root=example_repo,
             environ={
                 "ORY_WORKSPACE_API_KEY": server.workspace_key,
@@ -102,7 +104,7 @@ def test_fifty_environments_under_ory_rate_limits_all_succeed_in_about_n_over_th
             client_factory=factory,
         )
         # Read the schemas and the shared layer first: the budget is for the API's pacing.
-        reconcile.check(reconcile.load(names[0], settings), settings)
+        kernel.check(kernel.load(names[0], settings), settings)
         began = clock()
         outcomes = reconcile.plan_many(names, settings)
         took = clock() - began
@@ -138,7 +140,7 @@ def test_parallelism_defaults_to_every_environment(
 ) -> None:
     ory_server.latency = 0.5  # every read overlaps the others: one round trip for all
     names = _environments(example_repo, ory_server, 12)
-    settings = reconcile.Settings(
+    settings = kernel.Settings(
         root=example_repo,
         environ={
             "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler import planfile
+from reconciler.plan import planfile, planfile_reader
 
 from conftest import REPO_ROOT, Run
 from ory_server import OryTestServer
@@ -226,8 +226,8 @@ def test_json_output_is_the_documented_format(
 def test_parse_reads_back_what_document_wrote(
     run: Run, prod: Path, ory_server: OryTestServer
 ) -> None:
-    saved = planfile.read(_saved(run, prod, ory_server))
-    again = planfile.parse(planfile.dumps(json.loads(Path(prod / "plan.json").read_text())))
+    saved = planfile_reader.read(_saved(run, prod, ory_server))
+    again = planfile_reader.parse(planfile.dumps(json.loads(Path(prod / "plan.json").read_text())))
     assert again == saved
     assert [c.pointer for c in saved.plan.changes][:2] == [
         "/identity/default_schema_id",

@@ -11,9 +11,10 @@ import httpx
 import pytest
 from ory_behaviour import RateMeter
 
-from reconciler import ratelimit
-from reconciler.client import OryClient, RetryPolicy
 from reconciler.errors import RemoteError
+from reconciler.targets import ratelimit
+from reconciler.targets.client import OryClient
+from reconciler.targets.retry import RetryPolicy
 
 from conftest import Run
 from ory_server import OryTestServer

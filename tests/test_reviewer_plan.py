@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from reconciler.checks.kratos_schema import for_target
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject
-from reconciler.kratos_schema import for_target
 
 from conftest import REPO_ROOT, Run
 from ory_server import OryTestServer

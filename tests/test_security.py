@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.checks.security import Action, Impact, classify
 from reconciler.jsontypes import JSONValue
-from reconciler.security import Action, Impact, classify
 
 PASSWORD = "/selfservice/methods/password/config"
 

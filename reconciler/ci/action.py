@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import cli, markdown, planfile, workdir
+from reconciler import cli, workdir
 from reconciler.ci.forges import Forge, GitHub, GitLab
 from reconciler.errors import ReconcilerError
-from reconciler.plan import PlanOutcome
+from reconciler.plan import planfile_reader
+from reconciler.plan.value import PlanOutcome
+from reconciler.views import markdown
 
 ERROR_LINES = 20  # of a failed plan's stderr, shown in the comment
 
@@ -126,7 +128,7 @@ def plan(pipeline: Pipeline) -> int:
         path = folder / f"{name}.json"
         result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
         if result.returncode in (0, 2):
-            outcomes.append(PlanOutcome(name=name, plan=planfile.read(path).plan))
+            outcomes.append(PlanOutcome(name=name, plan=planfile_reader.read(path).plan))
             changes |= result.returncode == 2
         else:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import click
 
-from reconciler import planfile, reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
-from reconciler.plan import Plan
-from reconciler.safety import ApplyIntent, check_intent
+from reconciler.plan import planfile_reader
+from reconciler.plan.value import Plan
+from reconciler.usecases import kernel, reconcile
+from reconciler.usecases.safety import ApplyIntent, check_intent
+from reconciler.views import text as views
 
 
 @click.command(epilog=help_text.epilog(help_text.ONLINE))
@@ -58,10 +60,10 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    saved = planfile.read(plan_file)
+    saved = planfile_reader.read(plan_file)
     # A saved plan was reviewed already, so no prompt: --plan stands for --yes.
     confirmed = replace(intent, yes=True)
-    check_intent(reconcile.load(saved.plan.environment, obj.settings), confirmed)
+    check_intent(kernel.load(saved.plan.environment, obj.settings), confirmed)
     allow_weaken = intent.allow_weaken
     click.echo(views.format_plan(saved.plan, color=obj.color, verbose=obj.verbose), nl=False)
     obj.log(f"{saved.plan.environment}: checking the plan against the repository and live state")
@@ -89,10 +91,10 @@ def _report(obj: Context, result: reconcile.ApplyResult) -> None:
 
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
-    valid = reconcile.load(environment, obj.settings)
-    reconcile.refuse_invalid(valid, obj.settings)
+    valid = kernel.load(environment, obj.settings)
+    kernel.refuse_invalid(valid, obj.settings)
     check_intent(valid, intent)
-    target = reconcile.open_target(valid, obj.settings)
+    target = kernel.open_target(valid, obj.settings)
     try:
         planned = reconcile.plan_environment(valid, target, obj.settings)
         stop = show_and_confirm(obj, planned, intent, "Apply")

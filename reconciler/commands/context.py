@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # keep `reconciler --version` free of the heavy imports
-    from reconciler import reconcile
+    from reconciler.usecases import kernel
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
 
 
 @dataclass(frozen=True)
 class Context:
-    settings: reconcile.Settings
+    settings: kernel.Settings
     color: bool
     verbose: bool
 

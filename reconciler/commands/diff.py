@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from reconciler import onboard, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
-from reconciler.plan import Plan
+from reconciler.plan.value import Plan
+from reconciler.usecases import onboard
+from reconciler.views import text as views
 
 
 @click.command("diff", epilog=help_text.epilog(help_text.ONLINE))

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from reconciler import adopt, export, onboard, reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path, environment_path
+from reconciler.usecases import adopt, kernel, onboard, reconcile, side_files
+from reconciler.views import text as views
 
 
 @click.command("export", epilog=help_text.epilog((*help_text.API, "RECONCILER_KRATOS_SCHEMA")))
@@ -92,17 +93,17 @@ def _new_target(
     return None
 
 
-def list_variables(variables: tuple[export.Variable, ...]) -> None:
+def list_variables(variables: tuple[side_files.Variable, ...]) -> None:
     if not variables:
         return
     click.echo("Variables the environment needs (set them before plan or apply):", err=True)
     for variable in variables:
-        click.echo(f"  {export.describe_variable(variable)}", err=True)
+        click.echo(f"  {side_files.describe_variable(variable)}", err=True)
 
 
 def _adopt(obj: Context, environment: str, write: bool) -> int:
     valid = onboard.load_leniently(environment, obj.settings)
-    target = reconcile.open_target(valid, obj.settings)
+    target = kernel.open_target(valid, obj.settings)
     try:
         planned = reconcile.plan_environment(valid, target, obj.settings)
     finally:

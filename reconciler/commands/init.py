@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from reconciler import onboard, scaffold
 from reconciler.atomic import write_atomically
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
@@ -16,6 +15,7 @@ from reconciler.commands.export import list_variables
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import display_path
+from reconciler.usecases import onboard, scaffold
 
 
 @click.command(epilog=help_text.epilog(help_text.API))

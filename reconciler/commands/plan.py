@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
-from reconciler import markdown, planfile, reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.jsontypes import JSONObject
-from reconciler.plan import PlanOutcome
+from reconciler.plan import planfile
+from reconciler.plan.value import PlanOutcome
+from reconciler.usecases import kernel, reconcile
+from reconciler.views import markdown
+from reconciler.views import text as views
 
 FORMATS = ("text", "markdown", "json")
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -60,7 +63,7 @@ def plan(
     if shard is not None:
         if not all_environments:
             raise click.UsageError("--shard splits --all: pass --all with it")
-        names = reconcile.shard_names(names, *_shard(shard))
+        names = kernel.shard_names(names, *_shard(shard))
     if out is not None and len(names) != 1:
         raise click.UsageError("--out saves one plan: name exactly one environment")
     obj.log(f"planning {len(names)} environment(s), at most {parallelism or 'all'} at a time")
@@ -86,7 +89,7 @@ def _plan_names(obj: Context, environments: tuple[str, ...], all_environments: b
         raise click.UsageError("name one or more environments, or pass --all (not both)")
     if environments:
         return list(dict.fromkeys(environments))
-    return reconcile.environment_names(obj.settings.root)
+    return kernel.environment_names(obj.settings.root)
 
 
 def _shard(text: str) -> tuple[int, int]:

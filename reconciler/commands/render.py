@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from reconciler import reconcile
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.secrets import mask
+from reconciler.usecases import kernel
 from reconciler.yamlio import dump_plain
 
 
@@ -17,7 +17,7 @@ from reconciler.yamlio import dump_plain
 @click.pass_obj
 def render(obj: Context, environment: str) -> int:
     """Print the desired identity config as YAML (secrets masked). No network."""
-    valid = reconcile.load(environment, obj.settings)
-    secret = reconcile.sensitive_pointers(valid)
-    click.echo(dump_plain(mask(reconcile.render(valid), "", secret)), nl=False)
+    valid = kernel.load(environment, obj.settings)
+    secret = kernel.sensitive_pointers(valid)
+    click.echo(dump_plain(mask(kernel.render(valid), "", secret)), nl=False)
     return EXIT_OK

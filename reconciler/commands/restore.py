@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from reconciler import reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.apply import show_and_confirm
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.loader import display_path
-from reconciler.restore import apply_restore, backup_of, plan_restore
-from reconciler.safety import ApplyIntent, check_intent, list_backups
+from reconciler.usecases import kernel
+from reconciler.usecases.restore import apply_restore, backup_of, plan_restore
+from reconciler.usecases.safety import ApplyIntent, check_intent, list_backups
+from reconciler.views import text as views
 
 
 @click.command(epilog=help_text.epilog(help_text.ONLINE))
@@ -39,11 +40,11 @@ def restore(
         raise click.UsageError("name a BACKUP file to restore, or pass --list (not both)")
     if backup is None:
         return _list(obj, environment)
-    valid = reconcile.load(environment, obj.settings)
+    valid = kernel.load(environment, obj.settings)
     intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
     check_intent(valid, intent)
     wanted = backup_of(backup)
-    target = reconcile.open_target(valid, obj.settings)
+    target = kernel.open_target(valid, obj.settings)
     try:
         planned = plan_restore(environment, target, wanted, obj.settings)
         stop = show_and_confirm(obj, planned, intent, "Restore")

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
-from reconciler import markdown, planfile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
-from reconciler.plan import PlanOutcome
+from reconciler.plan import planfile_reader
+from reconciler.plan.value import PlanOutcome
+from reconciler.views import markdown
+from reconciler.views import text as views
 
 FORMATS = ("text", "markdown", "json")
 
@@ -21,7 +23,7 @@ FORMATS = ("text", "markdown", "json")
 def show(obj: Context, plan_file: Path, output_format: str) -> int:
     """Print a saved plan (from `plan --out`) as text, markdown or JSON. Reads nothing else:
     no environment files, no network; the plan's integrity is checked."""
-    saved = planfile.read(plan_file)
+    saved = planfile_reader.read(plan_file)
     if output_format == "json":
         # The checked file as it is: it holds no secret value (see docs/plan-format.md).
         click.echo(plan_file.read_text(encoding="utf-8"), nl=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from reconciler import reconcile, views
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
+from reconciler.usecases import kernel
+from reconciler.views import text as views
 
 
 @click.command(epilog=help_text.epilog(help_text.OFFLINE))
@@ -16,13 +17,13 @@ from reconciler.errors import ReconcilerError
 @click.pass_obj
 def validate(obj: Context, environments: tuple[str, ...]) -> int:
     """Load, merge and type-check environments (all when none is named). No network."""
-    names = environments or tuple(reconcile.environment_names(obj.settings.root))
+    names = environments or tuple(kernel.environment_names(obj.settings.root))
     failed = 0
     for name in names:
         try:
             # Pre-commit runs offline, without the secrets: unset ones are warnings here.
-            environment = reconcile.load(name, obj.settings, allow_unset=True)
-            notes = reconcile.check(environment, obj.settings)
+            environment = kernel.load(name, obj.settings, allow_unset=True)
+            notes = kernel.check(environment, obj.settings)
         except ReconcilerError as exc:
             failed += 1
             click.echo(f"{name}: invalid", err=True)

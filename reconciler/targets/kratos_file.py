@@ -8,7 +8,6 @@ survive), writes a sibling temp file and renames it over the original under a lo
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from reconciler import blobs, yamlio
 from reconciler.atomic import write_atomically
 from reconciler.errors import ConflictError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
-from reconciler.plan import apply_operations
+from reconciler.patch import apply_operations
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 
 
@@ -117,13 +116,12 @@ class KratosFile:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        # filelock: an OS lock on Linux, macOS and Windows alike; imported here, as only
+        # apply needs it.
+        from filelock import FileLock
+
+        with FileLock(self.path.with_name(self.path.name + ".lock")):
+            yield
 
     def _write(self, text: str) -> None:
         write_atomically(self.path, text, self.path.stat().st_mode & 0o7777)

@@ -22,13 +22,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.client import OryClient, ProjectUpdate, identity_config_of
 from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS, same_string
 from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
-from reconciler.plan import prefixed
+from reconciler.patch import prefixed
 from reconciler.secrets import is_secret_path, is_withheld
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
+from reconciler.targets.client import OryClient
+from reconciler.targets.project_document import ProjectUpdate, identity_config_of
 
 IDENTITY_CONFIG = "/services/identity/config"
 # After a write without an answer, how often the project is read again, and how long to wait

@@ -10,7 +10,7 @@ from __future__ import annotations
 from reconciler import loader
 from reconciler.diff import Change
 from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
-from reconciler.plan import Plan
+from reconciler.plan.value import Plan
 from reconciler.targets import Target
 from reconciler.validate import ValidEnvironment
 

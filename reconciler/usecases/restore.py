@@ -12,13 +12,14 @@ import copy
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler import safety
 from reconciler.diff import DefaultLookup, Diff, DiffRules, compute_diff
 from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, split_pointer
-from reconciler.plan import Plan, make_plan
-from reconciler.reconcile import ApplyResult, Settings, defaults, refuse_unsafe
+from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import Target
+from reconciler.usecases import safety
+from reconciler.usecases.kernel import Settings, defaults
+from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
 
 
 def plan_restore(

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.checks.kratos_schema import kratos_default
+from reconciler.durations import duration_seconds
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
-from reconciler.kratos_schema import kratos_default
 
 Impact = Literal["weakens", "strengthens", "neutral"]
 Action = Literal["add", "change", "reset"]
@@ -39,15 +40,11 @@ SECURITY_HOOKS = ("session", "require_verified_address", "revoke_active_sessions
 _MFA_METHODS = re.compile(r"^/selfservice/methods/(totp|lookup_secret|webauthn)/enabled$")
 _AAL_RANK = {"aal1": 0, "highest_available": 1}
 _SAME_SITE_RANK = {"none": 0, "lax": 1, "strict": 2}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
 
 def _seconds(value: JSONValue) -> float | None:
     """Seconds in a Go duration string (``1h30m0s``, ``15m``), ``None`` if not one."""
-    if not isinstance(value, str) or not value or _DURATION_PART.sub("", value) != "":
-        return None
-    return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(value))
+    return duration_seconds(value) if isinstance(value, str) else None
 
 
 def _number(value: JSONValue) -> float | None:

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__, ratelimit
-from reconciler.errors import ConfigError, ConflictError, OutcomeUnknownError, RemoteError
+from reconciler import __version__
+from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject
+from reconciler.targets import ratelimit
+from reconciler.targets.project_document import ProjectUpdate, project_of, update_of
+from reconciler.targets.retry import TIMEOUT_VARIABLE, RetryPolicy, timeout_seconds
 
 if TYPE_CHECKING:
     import ssl
@@ -38,71 +38,16 @@ if TYPE_CHECKING:
     import httpx
 
 DEFAULT_API_URL = "https://api.console.ory.com"
-TIMEOUT_VARIABLE = "RECONCILER_TIMEOUT"
-DEFAULT_TIMEOUT_SECONDS = 30.0
 # Connecting never needs long; a slow connect means the host is unreachable.
 MAX_CONNECT_SECONDS = 10.0
-MAX_TIMEOUT_SECONDS = 3600.0
 # TF treats exactly these as transient (ory-api.md §1a "Status codes").
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _PROJECT_KEY_PREFIXES = ("ory_pat_", "ory_apikey_")
 log = logging.getLogger("reconciler.client")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How requests are retried. ``sleep`` and ``jitter`` are injectable so tests stay fast."""
-
-    attempts: int = 4  # reads failing transiently (timeout, reset, 5xx), the first included
-    base_delay: float = 0.5
-    max_delay: float = ratelimit.MAX_DELAY_SECONDS
-    # Retries after a 429 (any method): enough to outlast Ory's 60 s sustained window.
-    rate_limit_retries: int = ratelimit.MAX_RETRIES
-    sleep: Callable[[float], None] = time.sleep
-    jitter: Callable[[], float] = random.random
-    # What ``sleep`` advances, for pacing. None: the monotonic clock plus whatever an injected
-    # ``sleep`` skipped, so a test that records sleeps sees the time it asked for pass.
-    clock: Callable[[], float] | None = None
-
-    def backoff(self, retry: int) -> float:
-        """Seconds before retry number ``retry`` (1-based) after a transient failure: capped
-        exponential, half of it random, so clients that failed together do not come back
-        together."""
-        ceiling: float = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
-        return ceiling / 2 + ceiling / 2 * self.jitter()
-
-    def rate_limit_delay(self, retry: int, reset: float | None) -> float:
-        """Seconds before retry number ``retry`` after a 429 (see ratelimit.py)."""
-        return ratelimit.delay(retry, reset, self.jitter)
-
-
 #: The policy clients use unless given one; tests replace it to record instead of sleeping.
 DEFAULT_RETRY = RetryPolicy()
-
-
-def timeout_seconds(environ: Mapping[str, str]) -> float:
-    """The request timeout from ``RECONCILER_TIMEOUT`` (seconds), or the default."""
-    raw = environ.get(TIMEOUT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds <= MAX_TIMEOUT_SECONDS:  # also rejects nan
-        raise ConfigError(
-            [
-                f"{TIMEOUT_VARIABLE} must be a number of seconds between 0 and "
-                f"{MAX_TIMEOUT_SECONDS:g}, got {raw!r}"
-            ]
-        )
-    return seconds
-
-
-@dataclass(frozen=True)
-class ProjectUpdate:
-    project: JSONObject
-    warnings: tuple[str, ...]
 
 
 class OryClient:
@@ -158,7 +103,7 @@ class OryClient:
         """Read a project (read-only; retried, see the module docstring)."""
         outcome, attempts = self._send("GET", f"/projects/{project_id}")
         response = self._final(outcome, project_id, attempts)
-        return _project_of(self._json(response))
+        return project_of(self._json(response))
 
     def patch_project(
         self, project_id: str, revision: str, operations: Sequence[JSONObject]
@@ -180,7 +125,7 @@ class OryClient:
         if outcome.status_code >= 400:
             raise self._error(outcome, "PATCH", project_id, attempts)
         try:
-            return _update_of(self._json(outcome))
+            return update_of(self._json(outcome))
         except RemoteError as exc:  # it answered 2xx, so it applied; the new state is unknown
             raise OutcomeUnknownError(str(exc)) from None
 
@@ -396,14 +341,6 @@ def _rate_limited(response: httpx.Response, method: str, detail: str) -> str:
     return f"the Ory API is rate limiting requests (429){nothing}{after}{detail}"
 
 
-def _update_of(body: JSONObject) -> ProjectUpdate:
-    warnings = body.get("warnings")
-    if not isinstance(warnings, list):
-        warnings = []
-    messages = tuple(str(w.get("message", w)) if isinstance(w, dict) else str(w) for w in warnings)
-    return ProjectUpdate(project=_project_of(body.get("project")), warnings=messages)
-
-
 def _error_body(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -421,22 +358,6 @@ def _error_detail(response: httpx.Response) -> str:
     error = _error_body(response)
     parts = [str(error[k]) for k in ("message", "reason") if error.get(k)]
     return (": " + " — ".join(parts))[:600] if parts else ""
-
-
-def _project_of(value: Any) -> JSONObject:
-    if not isinstance(value, dict) or not isinstance(value.get("revision_id"), str):
-        raise RemoteError("the Ory API returned a project without a revision_id")
-    return value
-
-
-def identity_config_of(project: JSONObject) -> JSONObject:
-    """The identity config inside a project document (``/services/identity/config``)."""
-    services = project.get("services")
-    identity = services.get("identity") if isinstance(services, dict) else None
-    config = identity.get("config") if isinstance(identity, dict) else None
-    if not isinstance(config, dict):
-        raise RemoteError("the project has no identity config at /services/identity/config")
-    return config
 
 
 def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:

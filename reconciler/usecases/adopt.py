@@ -18,12 +18,13 @@ from pathlib import Path
 from reconciler import yamlio
 from reconciler.atomic import write_atomically
 from reconciler.diff import SCHEMAS, Change
+from reconciler.durations import short_duration
 from reconciler.errors import ConfigError, Location
-from reconciler.export import is_exported_secret, short_duration
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
 from reconciler.loader import IDENTITY_CONFIG, RawEnvironment, display_path
-from reconciler.plan import Plan
+from reconciler.plan.value import Plan
 from reconciler.secrets import is_sensitive
+from reconciler.usecases.export import is_exported_secret
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler import views
+from reconciler.checks.review import Note
+from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
-from reconciler.plan import Plan, PlanOutcome
-from reconciler.review import Note
-from reconciler.security import SecurityImpact
+from reconciler.plan.value import Plan, PlanOutcome
+from reconciler.views import text as views
 
 MAX_CHARS = 60_000
 AREAS = ("Methods", "AAL", "Hooks", "Schemas", "Other")

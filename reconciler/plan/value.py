@@ -6,18 +6,12 @@ nothing else (Terraform: "the actions during apply must be described entirely by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import jsonpatch
-import jsonpointer
-
+from reconciler.checks.review import Note
+from reconciler.checks.security import SecurityImpact, classify
 from reconciler.diff import Change, Diff
-from reconciler.errors import ApplyError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer
-from reconciler.review import Note
-from reconciler.security import SecurityImpact, classify
+from reconciler.jsontypes import JSONObject, Pointer
 from reconciler.targets import TargetInfo
 from reconciler.validate import ValidEnvironment
 
@@ -121,22 +115,3 @@ def operation_for(change: Change) -> JSONObject:
     if op == "remove":
         return {"op": op, "path": change.pointer}
     return {"op": op, "path": change.pointer, "value": change.desired}
-
-
-def prefixed(operations: Sequence[JSONObject], prefix: Pointer) -> list[JSONObject]:
-    """Re-root operations, e.g. under ``/services/identity/config`` for the project API."""
-    return [{**op, "path": f"{prefix}{op['path']}"} for op in operations]
-
-
-def apply_operations(document: Any, operations: Sequence[JSONObject], *, in_place: bool) -> Any:
-    """Apply RFC 6902 operations; ``in_place`` keeps ruamel containers (and comments) intact."""
-    try:
-        return jsonpatch.apply_patch(document, list(operations), in_place=in_place)
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise ApplyError(f"the plan's operations do not apply to the target: {exc}") from None
-
-
-def patched(document: JSONValue, operations: Sequence[JSONObject]) -> JSONValue:
-    """A patched copy of ``document`` (for checks and tests)."""
-    result: JSONValue = apply_operations(document, operations, in_place=False)
-    return result

@@ -7,13 +7,13 @@ import json
 import click
 
 from reconciler import blobs, list_view
+from reconciler.checks.kratos_schema import for_target
+from reconciler.checks.review import Note
+from reconciler.checks.security import SecurityImpact
 from reconciler.diff import SCHEMAS, Change, same_string
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
-from reconciler.kratos_schema import for_target
-from reconciler.plan import Plan
-from reconciler.review import Note
+from reconciler.plan.value import Plan
 from reconciler.secrets import MASK, is_sensitive
-from reconciler.security import SecurityImpact
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}

@@ -13,15 +13,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler import blobs, export, loader, reconcile, safety
+from reconciler import blobs, loader
 from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
-from reconciler.plan import Plan, make_plan
+from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.usecases import export, kernel, safety, side_files
 from reconciler.validate import ValidEnvironment, validate
 
 UNSET_STAND_IN = "(variable not set)"
@@ -50,14 +51,14 @@ class LenientEnviron(Mapping[str, str]):
         return len(self.environ)
 
 
-def load_leniently(name: str, settings: reconcile.Settings) -> ValidEnvironment:
+def load_leniently(name: str, settings: kernel.Settings) -> ValidEnvironment:
     limits = safety.input_limits(settings.root)
     raw = loader.load_environment(settings.root, name, LenientEnviron(settings.environ), limits)
-    return reconcile.register_secrets(validate(raw))
+    return kernel.register_secrets(validate(raw))
 
 
-def fetch(environment: ValidEnvironment, settings: reconcile.Settings) -> tuple[Target, LiveState]:
-    target = reconcile.open_target(environment, settings)
+def fetch(environment: ValidEnvironment, settings: kernel.Settings) -> tuple[Target, LiveState]:
+    target = kernel.open_target(environment, settings)
     try:
         return target, target.fetch()
     finally:
@@ -80,17 +81,17 @@ class ExportRequest:
 @dataclass(frozen=True)
 class ExportResult:
     text: str
-    export: export.Export
+    export: side_files.Export
     written: tuple[Path, ...]
     warnings: tuple[str, ...]
 
 
-def export_environment(request: ExportRequest, settings: reconcile.Settings) -> ExportResult:
+def export_environment(request: ExportRequest, settings: kernel.Settings) -> ExportResult:
     """Read the environment's target and write a minimal environment file and side files."""
     environment = _environment_for_export(request, settings)
     target, live = fetch(environment, settings)
     rules = export.ExportRules(
-        default_at=reconcile.defaults(settings, target.kind),
+        default_at=kernel.defaults(settings, target.kind),
         server_managed=target.ignored,
         network_fill_ins=isinstance(target, OryNetworkProject),
         contents=_readable_contents(target, live.config, settings),
@@ -101,8 +102,8 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
     warnings: tuple[str, ...] = ()
     if request.extends:
         config, warnings = _overlay(request, settings, target, live, config)
-    exported = export.externalize(config, rules)
-    text = export.environment_text(
+    exported = side_files.externalize(config, rules)
+    text = side_files.environment_text(
         exported,
         target=environment.raw.data.get("target"),
         extends=request.extends,
@@ -119,9 +120,7 @@ def export_environment(request: ExportRequest, settings: reconcile.Settings) -> 
     return ExportResult(text, exported, written, warnings)
 
 
-def _environment_for_export(
-    request: ExportRequest, settings: reconcile.Settings
-) -> ValidEnvironment:
+def _environment_for_export(request: ExportRequest, settings: kernel.Settings) -> ValidEnvironment:
     if request.new_target is None:
         return load_leniently(request.name, settings)
     path = settings.root / "environments" / f"{request.name}.yaml"
@@ -132,25 +131,23 @@ def _environment_for_export(
 
 
 def _marked_secret(
-    environment: ValidEnvironment, request: ExportRequest, settings: reconcile.Settings
+    environment: ValidEnvironment, request: ExportRequest, settings: kernel.Settings
 ) -> frozenset[Pointer]:
     """What the environment and its base mark secret is exported as a variable, too."""
-    marked = reconcile.sensitive_pointers(environment)
+    marked = kernel.sensitive_pointers(environment)
     if request.extends:
-        marked |= reconcile.sensitive_pointers(
-            load_leniently(_base_name(request, settings), settings)
-        )
+        marked |= kernel.sensitive_pointers(load_leniently(_base_name(request, settings), settings))
     return marked
 
 
 def _readable_contents(
-    target: Target, live: JSONValue, settings: reconcile.Settings
+    target: Target, live: JSONValue, settings: kernel.Settings
 ) -> dict[str, bytes]:
     """Content behind live references: storage URLs (fetched once, checked against their
     SHA-512 name) and, for a Kratos file, the ``file://`` references it makes."""
     if not isinstance(target, KratosFile):
         stored = [v for v in _strings(live) if blobs.decode(v) is None and blobs.digest_of(v)]
-        return reconcile.fetch_contents(sorted(set(stored)), settings)
+        return kernel.fetch_contents(sorted(set(stored)), settings)
     contents: dict[str, bytes] = {}
     for value in _strings(live):
         if value.startswith("file://"):
@@ -171,32 +168,32 @@ def _strings(value: JSONValue) -> Iterator[str]:
         yield value
 
 
-def _output_folder(request: ExportRequest, settings: reconcile.Settings) -> Path:
+def _output_folder(request: ExportRequest, settings: kernel.Settings) -> Path:
     if request.out is None:
         return (settings.root / "environments").resolve()
     return request.out.resolve().parent
 
 
-def _root_from(request: ExportRequest, settings: reconcile.Settings) -> str:
+def _root_from(request: ExportRequest, settings: kernel.Settings) -> str:
     relative = os.path.relpath(settings.root.resolve(), _output_folder(request, settings))
     return Path(relative).as_posix().rstrip("/") + "/"
 
 
 def _overlay(
     request: ExportRequest,
-    settings: reconcile.Settings,
+    settings: kernel.Settings,
     target: Target,
     live: LiveState,
     minimal: JSONObject,
 ) -> tuple[JSONObject, tuple[str, ...]]:
     assert request.extends is not None
     base = load_leniently(_base_name(request, settings), settings)
-    desired = reconcile.render(base)
+    desired = kernel.render(base)
     rules = DiffRules(
-        sensitive=reconcile.sensitive_pointers(base),
+        sensitive=kernel.sensitive_pointers(base),
         ignored=target.ignored,
         known_digests=live.known_digests,
-        default_at=reconcile.defaults(settings, target.kind),
+        default_at=kernel.defaults(settings, target.kind),
     )
     changes = compute_diff(desired, live.config, base.model.remove, rules).changes
     warnings = tuple(
@@ -208,7 +205,7 @@ def _overlay(
     return export.overlay_on(desired, live.config, minimal, changes), warnings
 
 
-def _base_name(request: ExportRequest, settings: reconcile.Settings) -> str:
+def _base_name(request: ExportRequest, settings: kernel.Settings) -> str:
     assert request.extends is not None
     path = (_output_folder(request, settings) / request.extends).resolve()
     if path.parent != (settings.root / "environments").resolve() or not path.is_file():
@@ -220,9 +217,9 @@ def _base_name(request: ExportRequest, settings: reconcile.Settings) -> str:
 
 def _write(
     request: ExportRequest,
-    settings: reconcile.Settings,
+    settings: kernel.Settings,
     text: str,
-    files: tuple[export.SideFile, ...],
+    files: tuple[side_files.SideFile, ...],
 ) -> tuple[Path, ...]:
     """Write what changed; refuse (before writing anything) to overwrite without --force."""
     planned = [(settings.root / f.path, f.content) for f in files]
@@ -269,14 +266,14 @@ class Comparison:
 
 
 def compare_desired(
-    name_a: str, name_b: str, settings: reconcile.Settings, ignore: tuple[Pointer, ...]
+    name_a: str, name_b: str, settings: kernel.Settings, ignore: tuple[Pointer, ...]
 ) -> Comparison:
     """What promoting A's desired state to B's would change in B's desired state."""
     a, b = load_leniently(name_a, settings), load_leniently(name_b, settings)
-    sensitive = reconcile.sensitive_pointers(a) | reconcile.sensitive_pointers(b)
-    kind = reconcile.target_kind_of(b)
-    rules = DiffRules(sensitive=sensitive, default_at=reconcile.defaults(settings, kind))
-    desired_a, desired_b = reconcile.render(a), reconcile.render(b)
+    sensitive = kernel.sensitive_pointers(a) | kernel.sensitive_pointers(b)
+    kind = kernel.target_kind_of(b)
+    rules = DiffRules(sensitive=sensitive, default_at=kernel.defaults(settings, kind))
+    desired_a, desired_b = kernel.render(a), kernel.render(b)
     diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
     refs = {**_file_refs(b), **_file_refs(a)}
@@ -292,7 +289,7 @@ def compare_desired(
 
 
 def compare_live(
-    name_a: str, name_b: str, settings: reconcile.Settings, ignore: tuple[Pointer, ...]
+    name_a: str, name_b: str, settings: kernel.Settings, ignore: tuple[Pointer, ...]
 ) -> Comparison:
     """What making B's live config equal to A's would change (server-managed keys aside)."""
     target_a, live_a = fetch(load_leniently(name_a, settings), settings)
@@ -300,7 +297,7 @@ def compare_live(
     skipped = (*ignore, *target_a.ignored, *target_b.ignored)
     rules = DiffRules(
         known_digests={**live_a.known_digests, **live_b.known_digests},
-        default_at=reconcile.defaults(settings, target_b.kind),
+        default_at=kernel.defaults(settings, target_b.kind),
     )
     diff = compute_diff(live_a.config, live_b.config, (), rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, skipped))

@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
 
-from reconciler import blobs, identity_schemas, lint, list_view
+from reconciler import blobs, identity_schemas, list_view
+from reconciler.checks import lint
+from reconciler.checks.kratos_schema import KratosSchema
+from reconciler.checks.lint.rules import Severity  # one severity scale for every finding
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -23,11 +25,9 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
-from reconciler.kratos_schema import KratosSchema
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
-Severity = Literal["error", "warning"]
 IDENTITY_CONFIG = "/identity_config"
 
 

@@ -6,52 +6,43 @@ The only module that knows the order of the steps. ``plan_environment`` is read-
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler import loader, notices, planfile, redact, safety, schema_match, sent, workdir
+from reconciler import loader
 from reconciler import render as rendering
-from reconciler.client import DEFAULT_API_URL, OryClient, fetch_public, prepare_tls
-from reconciler.content_cache import ContentCache, Fetch
-from reconciler.diff import DefaultLookup, DiffRules, compute_diff
-from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
-from reconciler.jsontypes import JSONObject, Pointer, get_at
-from reconciler.kratos_schema import KratosSchema, for_target
-from reconciler.plan import Plan, PlanOutcome, make_plan
-from reconciler.review import Note, preflight, review
-from reconciler.targets import ApplyOutcome, LiveState, Target, TargetKind
+from reconciler.checks.review import Note, review
+from reconciler.diff import DiffRules, compute_diff
+from reconciler.errors import ApplyError, ReconcilerError, StalePlanError
+from reconciler.jsontypes import Pointer
+from reconciler.plan import planfile, planfile_reader
+from reconciler.plan.value import Plan, PlanOutcome, make_plan
+from reconciler.targets import ApplyOutcome, LiveState, Target
+from reconciler.targets.client import OryClient, prepare_tls
 from reconciler.targets.kratos_file import KratosFile
-from reconciler.targets.ory_network import OryNetworkProject
-from reconciler.validate import ValidEnvironment, validate
+from reconciler.usecases import notices, safety, sent
+from reconciler.usecases.kernel import (
+    ClientFactory,
+    Settings,
+    defaults,
+    load,
+    open_target,
+    refuse_before_fetching,
+    refuse_invalid,
+    render_for,
+    schema_contents,
+    schema_for,
+    sensitive_pointers,
+)
+from reconciler.validate import ValidEnvironment
 
-ClientFactory = Callable[[str, str], OryClient]
 # plan_many plans every environment at once (each client paces its requests to the API's
 # rate limits); this caps the threads waiting on the network at the same time.
 MAX_PARALLELISM = 256
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the commands need from outside the repository (flags and variables)."""
-
-    root: Path
-    environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the API key
-    # Overrides the shipped Kratos config schema (--kratos-schema); None: reconciler/official.
-    kratos_schema: Path | None = None
-    rotate_secrets: bool = False
-    client_factory: ClientFactory = OryClient
-    fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
-    # Layers shared by the environments of one run (plan_many sets it; loader.layer_cache).
-    layers: loader.LayerCache | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def api_key(self) -> str | None:
-        return self.environ.get("ORY_WORKSPACE_API_KEY") or None
 
 
 @dataclass(frozen=True)
@@ -63,104 +54,6 @@ class ApplyResult:
     # the rest (Ory Network sends the same five on every write, whatever it touched).
     warnings: tuple[str, ...] = ()
     unrelated_warnings: tuple[str, ...] = ()
-
-
-def environment_names(root: Path) -> list[str]:
-    """Every environment file's name, sorted (layers without a target included)."""
-    return [path.stem for path in loader.environment_files(root)]
-
-
-def shard_of(name: str, shards: int) -> int:
-    """The shard (1-based, of ``shards``) an environment belongs to: from its name alone, so
-    adding or removing other environments never moves it (a CI matrix job keeps its projects)."""
-    digest = hashlib.sha256(name.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % shards + 1
-
-
-def shard_names(names: Sequence[str], shard: int, shards: int) -> list[str]:
-    """The names in shard ``shard`` of ``shards`` (``plan --all --shard I/N``), in order."""
-    return [name for name in names if shard_of(name, shards) == shard]
-
-
-def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEnvironment:
-    """Load and type-check one environment (no network). ``allow_unset`` is for offline checks
-    only: unset ``${VAR}``s stay as written (``check`` warns about them)."""
-    limits = safety.input_limits(settings.root)
-    raw = loader.load_environment(
-        settings.root,
-        name,
-        settings.environ,
-        limits,
-        allow_unset=allow_unset,
-        layers=None if allow_unset else settings.layers,
-    )
-    return register_secrets(validate(raw))
-
-
-def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
-    """Have the output scrubber mask the values listed under ``secrets:`` (the loader already
-    registered ``${VAR}`` and ``!secret`` values)."""
-    for pointer in environment.model.secrets:
-        redact.register(get_at(environment.identity_config, pointer)[1])
-    return environment
-
-
-def render(environment: ValidEnvironment) -> JSONObject:
-    """The desired (partial) identity config: merged, ``file://`` inlined, ``${…}`` resolved."""
-    return rendering.render(environment).config
-
-
-def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
-    target = environment.model.target
-    location = environment.raw.location("/target") or loader.display_path(environment.raw.path)
-    if target is None:
-        raise ConfigError(
-            [f"{location}: {environment.raw.name} has no target: it can only be extended"]
-        )
-    if target.kratos_file is not None:
-        written = target.kratos_file.path
-        path = loader.inside_repository(
-            settings.root,
-            environment.raw.path.parent / written,
-            written,
-            environment.raw.location("/target/kratos_file/path"),
-        )
-        return KratosFile(path, settings.root)
-    assert target.ory_network is not None
-    safety.check_project_allowed(settings.root, target.ory_network.project)
-    api_key = settings.api_key
-    if api_key is None:
-        raise ConfigError(
-            [f"{location}: ORY_WORKSPACE_API_KEY is not set; it is needed for ory_network targets"]
-        )
-    base_url = (
-        settings.environ.get("ORY_CONSOLE_API_URL") or target.ory_network.api_url or DEFAULT_API_URL
-    )
-    client = settings.client_factory(base_url, api_key)
-    return OryNetworkProject(client, target.ory_network.project)
-
-
-def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]:
-    """Schema, identity-schema and lint checks of the desired state alone (no network)."""
-    return review(
-        environment,
-        render(environment),
-        None,
-        schema=schema_for(target_kind_of(environment), settings),
-    )
-
-
-def target_kind_of(environment: ValidEnvironment) -> TargetKind:
-    """The kind of the environment's target, which decides the schema it is checked against."""
-    # A layer without a target is checked as leniently as any target it may serve: Ory Network
-    # (no `dsn`, Network-only keys allowed); each environment extending it is checked for real.
-    target = environment.model.target
-    return "kratos_file" if target is not None and target.kratos_file is not None else "ory_network"
-
-
-def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
-    """The shape a ``kind`` target's identity config must have (read on first use)."""
-    return for_target(kind, settings.kratos_schema)
 
 
 def plan_environment(
@@ -177,10 +70,10 @@ def plan_environment(
     """
     steps = cpu or nullcontext()
     with steps:
-        desired = _render_for(environment, target)
-        _refuse_before_fetching(environment, desired.config, target.kind, settings)
+        desired = render_for(environment, target)
+        refuse_before_fetching(environment, desired.config, target.kind, settings)
     live = target.fetch()
-    contents = _schema_contents(desired, live, settings)  # may fetch identity schemas
+    contents = schema_contents(desired, live, settings)  # may fetch identity schemas
     with steps:
         return _plan_fetched(environment, target, settings, desired, live, contents)
 
@@ -214,30 +107,6 @@ def _rotations_due(
     versions = sent.recorded(settings.root, name, target.description)
     where = loader.display_path(sent.state_path(settings.root, name))
     return sent.due(rotate, versions, where)
-
-
-def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> None:
-    """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
-    check of the desired state alone), before a target is opened or anything is sent."""
-    _refuse_before_fetching(environment, render(environment), target_kind_of(environment), settings)
-
-
-def _refuse_before_fetching(
-    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
-) -> None:
-    # Problems no live state can fix fail here, so a broken file never costs a request.
-    errors = preflight(environment, desired, schema=schema_for(kind, settings))
-    problems = [note.describe() for note in errors] + notices.undeclared_rotations(
-        environment, desired
-    )
-    if problems:
-        raise ConfigError(problems)
-
-
-def _render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
-    # A self-hosted Kratos reads files itself: keep file:// references there.
-    link = target.path.parent if isinstance(target, KratosFile) else None
-    return rendering.render(environment, link_files_from=link)
 
 
 def plan_many(
@@ -315,7 +184,7 @@ def apply_saved_plan(
     """Apply a saved plan exactly, or refuse it (StalePlanError) when the desired state, a
     secret or the live revision moved since it was made. None when it has no changes."""
     environment = load(saved.plan.environment, settings)
-    plan = planfile.resolve(saved, environment, sensitive_pointers(environment))
+    plan = planfile_reader.resolve(saved, environment, sensitive_pointers(environment))
     target = open_target(environment, settings)
     try:
         live = target.fetch()
@@ -352,8 +221,8 @@ def apply_plan(
     outcome = target.apply(plan.operations, plan.revision)
     # Live secrets come back redacted: after a rotation, presence is all that can be checked.
     verify = replace(settings, rotate_secrets=False)
-    desired = _render_for(environment, target)
-    contents = _schema_contents(desired, outcome.state, settings)  # cached: no new fetch
+    desired = render_for(environment, target)
+    contents = schema_contents(desired, outcome.state, settings)  # cached: no new fetch
     leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
         raise ApplyError(notices.not_converged(leftover, plan))
@@ -426,47 +295,3 @@ def _plan_against(
         target_info=live.target,
     )
     return replace(plan, live_config=live.config)
-
-
-def _schema_contents(
-    desired: rendering.Rendered, live: LiveState, settings: Settings
-) -> dict[str, bytes]:
-    known = {**live.known_digests, **desired.digests}
-    urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
-    if not urls:
-        return {}
-    return fetch_contents(urls, settings)
-
-
-def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
-    """Content behind content-addressed URLs, from the run's cache or fetched once."""
-    return _content_cache(settings).collect(urls)
-
-
-_caches: dict[tuple[Path, Fetch], ContentCache] = {}
-_caches_lock = threading.Lock()
-
-
-def _content_cache(settings: Settings) -> ContentCache:
-    """One cache per repository and fetcher, shared by every environment of the run."""
-    key = (settings.root.resolve(), settings.fetch)
-    with _caches_lock:
-        if key not in _caches:
-            folder = workdir.path(settings.root, "cache", "content")
-            _caches[key] = ContentCache(folder, settings.fetch)
-        return _caches[key]
-
-
-def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
-    """Values from ``${VAR}``, tagged ``!secret``, or listed under ``secrets:``."""
-    raw = environment.raw
-    return (
-        frozenset(raw.identity_pointers("variables"))
-        | frozenset(raw.identity_pointers("tagged_secret"))
-        | frozenset(environment.model.secrets)
-    )
-
-
-def defaults(settings: Settings, kind: TargetKind) -> DefaultLookup:
-    """Kratos defaults, from the schema that governs a ``kind`` target."""
-    return schema_for(kind, settings).default_at

@@ -1,0 +1,1 @@
+"""The Ory-aware judgement of an environment: schema checks, lint rules, security impact."""

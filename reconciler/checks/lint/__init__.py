@@ -1,0 +1,74 @@
+"""Lint rules for the traps of Ory identity config that a schema cannot see, by topic:
+``mfa`` (second factors and AAL), ``hooks``, ``schemas``; ``rules`` holds the framework.
+
+Every rule has a stable id, a severity, and cites its source in ``docs/rules.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconciler.checks.kratos_schema import KratosSchema, for_target
+
+# Importing a topic registers its rules.
+from reconciler.checks.lint import hooks, mfa, schemas  # noqa: F401
+from reconciler.checks.lint.rules import CHECKS, RULES, Finding, LintContext, merge_over
+from reconciler.errors import ConfigError
+from reconciler.jsontypes import JSONObject
+
+__all__ = [
+    "RULES",
+    "Finding",
+    "acknowledge",
+    "check_disabled",
+    "filter_disabled",
+    "lint",
+    "merge_over",
+]
+
+
+def lint(
+    desired: JSONObject,
+    live: JSONObject | None,
+    *,
+    schema_contents: Mapping[str, bytes] | None = None,
+    kratos: KratosSchema | None = None,
+) -> list[Finding]:
+    """Run every rule on ``desired`` merged over ``live``; errors first, then by rule id.
+
+    Defaults come from ``kratos`` (the target's schema), else from the released Kratos schema.
+    """
+    ctx = LintContext(desired, live, schema_contents, kratos or for_target("kratos_file"))
+    findings = [finding for _, check in CHECKS for finding in check(ctx)]
+    return sorted(findings, key=lambda f: (f.severity != "error", f.rule_id, f.pointers))
+
+
+def check_disabled(disabled: Mapping[str, str]) -> None:
+    """Raise ``ConfigError`` for an unknown rule id or an empty reason under ``lint.disable``:
+    a disabled safety rule must say why (issue 4)."""
+    problems = [
+        f"lint.disable: unknown rule id `{rule_id}`" for rule_id in disabled if rule_id not in RULES
+    ]
+    problems += [
+        f"lint.disable: `{rule_id}` needs a reason"
+        for rule_id, reason in disabled.items()
+        if rule_id in RULES and not str(reason).strip()
+    ]
+    if problems:
+        raise ConfigError(problems)
+
+
+def acknowledge(findings: list[Finding], disabled: Mapping[str, str]) -> list[tuple[Finding, str]]:
+    """Every finding with the reason its rule was disabled for (``""`` when it was not).
+
+    A disabled rule still reports what it found, marked acknowledged: a reviewer must see
+    that every email user is now forced into 2FA, and why that was accepted (Checkov and
+    tfsec list skipped checks with their reasons too).
+    """
+    check_disabled(disabled)
+    return [(finding, str(disabled.get(finding.rule_id, "")).strip()) for finding in findings]
+
+
+def filter_disabled(findings: list[Finding], disabled: Mapping[str, str]) -> list[Finding]:
+    """The findings of rules the environment did not disable (``{rule_id: reason}``)."""
+    return [finding for finding, reason in acknowledge(findings, disabled) if not reason]

@@ -1,0 +1,204 @@
+"""How a schema problem reads: located by pointer, in plain words, unknown keys with a
+did-you-mean, hooks Ory Network refuses where they are placed. Pure: jsonschema errors in,
+``SchemaProblem``s out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.targets import TargetKind
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+
+SUBJECTS: dict[TargetKind, str] = {
+    "ory_network": "OSS Kratos config schema",
+    "kratos_file": "Kratos config schema",
+}
+
+# Flow-level registration after-hooks are typed `selfServiceHooks` (web_hook | b2b_sso) in the
+# OSS schema, yet Ory docs patch `session` there (DOCS actions/session.mdx:51-53) and the Kratos
+# runtime reads it (K26 registry_default_registration.go:24-36). ory-api.md §1c / §1d-8.
+_NETWORK_ACCEPTED_HOOKS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (
+        re.compile(r"^/selfservice/flows/registration/after/hooks/\d+$"),
+        frozenset({"session", "show_verification_ui"}),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One reason a document does not satisfy an official schema, written for the user.
+
+    ``pointer`` is an RFC 6901 pointer into the validated document. ``known_network_deviation``
+    marks problems Ory Network is known to accept (report as warnings). ``unknown_key`` marks a
+    key the OSS schema does not know; it may be an Ory Network-only setting (a warning when the
+    key came from live rather than from the user's file).
+    """
+
+    pointer: Pointer
+    message: str
+    known_network_deviation: bool = False
+    unknown_key: bool = False
+    # A required key is absent: expected of a partial document checked on its own.
+    missing_required: bool = False
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def direct_child(node: JSONObject, token: str) -> JSONValue | None:
+    properties = node.get("properties")
+    if isinstance(properties, dict) and token in properties:
+        return properties[token]
+    items = node.get("items")
+    if token.isdigit() and isinstance(items, dict):
+        return items
+    if token.isdigit() and isinstance(items, list) and int(token) < len(items):
+        return items[int(token)]
+    patterns = node.get("patternProperties")
+    for pattern, sub in patterns.items() if isinstance(patterns, dict) else []:
+        if re.search(pattern, token):
+            return sub
+    return None
+
+
+def below(error: ValidationError, key: str) -> ValidationError:
+    """An error found in the subtree under top-level ``key``, placed where a check of the
+    whole document would have found it (``properties`` keyword, path under ``key``)."""
+    error.path.appendleft(key)
+    error.schema_path.extendleft(["properties", key][::-1])
+    return error
+
+
+def pointer_of(error: ValidationError) -> Pointer:
+    pointer = ""
+    for token in error.absolute_path:
+        pointer = join_pointer(pointer, token)
+    return pointer
+
+
+def at_pointer(pointer: Pointer) -> str:
+    return pointer or "the document root"
+
+
+def unknown_keys(error: ValidationError, pointer: Pointer, subject: str) -> Iterator[SchemaProblem]:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    known = schema.get("properties") or {}
+    patterns = list((schema.get("patternProperties") or {}).keys())
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    for key in instance:
+        if key in known or any(re.search(p, key) for p in patterns):
+            continue
+        yield SchemaProblem(
+            join_pointer(pointer, key),
+            _unknown_key_message(key, pointer, subject, known),
+            unknown_key=True,
+        )
+
+
+def _unknown_key_message(
+    key: str, pointer: Pointer, subject: str, known: Mapping[str, object]
+) -> str:
+    close = _closest(key, known)
+    where = at_pointer(pointer)
+    if close:
+        return f"`{key}` at {where} is unknown to the {subject}; did you mean `{close}`?"
+    if subject == SUBJECTS["kratos_file"]:
+        return (
+            f"`{key}` at {where} is unknown to the {subject}, so Kratos would refuse it; "
+            f"check its spelling and placement{_known_here(known)}"
+        )
+    return (
+        f"`{key}` at {where} is unknown to the {subject}; it may be an "
+        f"Ory Network-only setting, otherwise check its spelling and placement{_known_here(known)}"
+    )
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The schema's own key (or hook name) that ``word`` most likely misspells."""
+    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _known_here(known: Mapping[str, object]) -> str:
+    return f" (known here: {', '.join(sorted(known))})" if 0 < len(known) <= 12 else ""
+
+
+def plain_message(error: ValidationError, pointer: Pointer) -> str:
+    where = at_pointer(pointer)
+    if error.validator == "type":
+        return (
+            f"{where} must be of type {_expected_types(error.validator_value)}, "
+            f"but is {_json_type(error.instance)} {json.dumps(error.instance)}"
+        )
+    if error.validator == "enum":
+        options = ", ".join(json.dumps(v) for v in _as_list(error.validator_value))
+        return f"{where} is {json.dumps(error.instance)}; allowed values are {options}"
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{where} is missing the required key `{missing}`"
+    if error.validator == "not":
+        return f"{where}: this combination of settings is not allowed by the OSS Kratos schema"
+    return f"{where}: {error.message}"
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _expected_types(expected: object) -> str:
+    return " or ".join(expected) if isinstance(expected, list) else str(expected)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    names = {str: "string", list: "array", dict: "object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def hook_name(instance: object) -> str | None:
+    if isinstance(instance, dict) and isinstance(instance.get("hook"), str):
+        return str(instance["hook"])
+    return None
+
+
+def hook_names_of(branch: JSONValue) -> list[str]:
+    if not isinstance(branch, dict):
+        return []
+    properties = branch.get("properties")
+    hook = properties.get("hook") if isinstance(properties, dict) else None
+    if not isinstance(hook, dict):
+        return []
+    if isinstance(hook.get("const"), str):
+        return [str(hook["const"])]
+    enum = hook.get("enum")
+    return [str(v) for v in enum] if isinstance(enum, list) else []
+
+
+def hook_placement_problem(pointer: Pointer, hook: str, allowed: list[str]) -> SchemaProblem:
+    deviation = any(
+        pattern.match(pointer) and hook in hooks for pattern, hooks in _NETWORK_ACCEPTED_HOOKS
+    )
+    message = (
+        f"hook `{hook}` is not allowed at {pointer} by the OSS Kratos schema "
+        f"(allowed here: {', '.join(sorted(set(allowed)))})"
+    )
+    close = _closest(hook, set(allowed))
+    if close:
+        message += f"; did you mean `{close}`?"
+    if deviation:
+        message += "; Ory Network is known to accept it here (ory-api.md §1c), so this is a warning"
+    return SchemaProblem(pointer, message, known_network_deviation=deviation)

@@ -1,0 +1,1 @@
+"""The plan value and its saved form (the plan file)."""

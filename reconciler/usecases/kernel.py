@@ -1,0 +1,216 @@
+"""The steps every use case shares: settings, load (→ validate), render, open the target,
+the schema a target is checked against, and content fetched once per run.
+
+No decision about what to change lives here: planning and applying are reconcile,
+exporting and comparing onboard, going back restore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler import loader, redact, schema_match, workdir
+from reconciler import render as rendering
+from reconciler.checks.kratos_schema import KratosSchema, for_target
+from reconciler.checks.review import Note, preflight, review
+from reconciler.diff import DefaultLookup
+from reconciler.errors import ConfigError
+from reconciler.jsontypes import JSONObject, Pointer, get_at
+from reconciler.targets import LiveState, Target, TargetKind
+from reconciler.targets.client import DEFAULT_API_URL, OryClient, fetch_public
+from reconciler.targets.content_cache import ContentCache, Fetch
+from reconciler.targets.kratos_file import KratosFile
+from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.usecases import notices, safety
+from reconciler.validate import ValidEnvironment, validate
+
+ClientFactory = Callable[[str, str], OryClient]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the commands need from outside the repository (flags and variables)."""
+
+    root: Path
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the API key
+    # Overrides the shipped Kratos config schema (--kratos-schema); None: reconciler/official.
+    kratos_schema: Path | None = None
+    rotate_secrets: bool = False
+    client_factory: ClientFactory = OryClient
+    fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
+    # Layers shared by the environments of one run (plan_many sets it; loader.layer_cache).
+    layers: loader.LayerCache | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def api_key(self) -> str | None:
+        return self.environ.get("ORY_WORKSPACE_API_KEY") or None
+
+
+def environment_names(root: Path) -> list[str]:
+    """Every environment file's name, sorted (layers without a target included)."""
+    return [path.stem for path in loader.environment_files(root)]
+
+
+def shard_of(name: str, shards: int) -> int:
+    """The shard (1-based, of ``shards``) an environment belongs to: from its name alone, so
+    adding or removing other environments never moves it (a CI matrix job keeps its projects)."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shards + 1
+
+
+def shard_names(names: Sequence[str], shard: int, shards: int) -> list[str]:
+    """The names in shard ``shard`` of ``shards`` (``plan --all --shard I/N``), in order."""
+    return [name for name in names if shard_of(name, shards) == shard]
+
+
+def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEnvironment:
+    """Load and type-check one environment (no network). ``allow_unset`` is for offline checks
+    only: unset ``${VAR}``s stay as written (``check`` warns about them)."""
+    limits = safety.input_limits(settings.root)
+    raw = loader.load_environment(
+        settings.root,
+        name,
+        settings.environ,
+        limits,
+        allow_unset=allow_unset,
+        layers=None if allow_unset else settings.layers,
+    )
+    return register_secrets(validate(raw))
+
+
+def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
+    """Have the output scrubber mask the values listed under ``secrets:`` (the loader already
+    registered ``${VAR}`` and ``!secret`` values)."""
+    for pointer in environment.model.secrets:
+        redact.register(get_at(environment.identity_config, pointer)[1])
+    return environment
+
+
+def render(environment: ValidEnvironment) -> JSONObject:
+    """The desired (partial) identity config: merged, ``file://`` inlined, ``${…}`` resolved."""
+    return rendering.render(environment).config
+
+
+def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
+    target = environment.model.target
+    location = environment.raw.location("/target") or loader.display_path(environment.raw.path)
+    if target is None:
+        raise ConfigError(
+            [f"{location}: {environment.raw.name} has no target: it can only be extended"]
+        )
+    if target.kratos_file is not None:
+        written = target.kratos_file.path
+        path = loader.inside_repository(
+            settings.root,
+            environment.raw.path.parent / written,
+            written,
+            environment.raw.location("/target/kratos_file/path"),
+        )
+        return KratosFile(path, settings.root)
+    assert target.ory_network is not None
+    safety.check_project_allowed(settings.root, target.ory_network.project)
+    api_key = settings.api_key
+    if api_key is None:
+        raise ConfigError(
+            [f"{location}: ORY_WORKSPACE_API_KEY is not set; it is needed for ory_network targets"]
+        )
+    base_url = (
+        settings.environ.get("ORY_CONSOLE_API_URL") or target.ory_network.api_url or DEFAULT_API_URL
+    )
+    client = settings.client_factory(base_url, api_key)
+    return OryNetworkProject(client, target.ory_network.project)
+
+
+def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]:
+    """Schema, identity-schema and lint checks of the desired state alone (no network)."""
+    return review(
+        environment,
+        render(environment),
+        None,
+        schema=schema_for(target_kind_of(environment), settings),
+    )
+
+
+def target_kind_of(environment: ValidEnvironment) -> TargetKind:
+    """The kind of the environment's target, which decides the schema it is checked against."""
+    # A layer without a target is checked as leniently as any target it may serve: Ory Network
+    # (no `dsn`, Network-only keys allowed); each environment extending it is checked for real.
+    target = environment.model.target
+    return "kratos_file" if target is not None and target.kratos_file is not None else "ory_network"
+
+
+def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
+    """The shape a ``kind`` target's identity config must have (read on first use)."""
+    return for_target(kind, settings.kratos_schema)
+
+
+def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> None:
+    """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
+    check of the desired state alone), before a target is opened or anything is sent."""
+    refuse_before_fetching(environment, render(environment), target_kind_of(environment), settings)
+
+
+def refuse_before_fetching(
+    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
+) -> None:
+    # Problems no live state can fix fail here, so a broken file never costs a request.
+    errors = preflight(environment, desired, schema=schema_for(kind, settings))
+    problems = [note.describe() for note in errors] + notices.undeclared_rotations(
+        environment, desired
+    )
+    if problems:
+        raise ConfigError(problems)
+
+
+def render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
+    # A self-hosted Kratos reads files itself: keep file:// references there.
+    link = target.path.parent if isinstance(target, KratosFile) else None
+    return rendering.render(environment, link_files_from=link)
+
+
+def schema_contents(
+    desired: rendering.Rendered, live: LiveState, settings: Settings
+) -> dict[str, bytes]:
+    known = {**live.known_digests, **desired.digests}
+    urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
+    if not urls:
+        return {}
+    return fetch_contents(urls, settings)
+
+
+def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
+    """Content behind content-addressed URLs, from the run's cache or fetched once."""
+    return _content_cache(settings).collect(urls)
+
+
+_caches: dict[tuple[Path, Fetch], ContentCache] = {}
+_caches_lock = threading.Lock()
+
+
+def _content_cache(settings: Settings) -> ContentCache:
+    """One cache per repository and fetcher, shared by every environment of the run."""
+    key = (settings.root.resolve(), settings.fetch)
+    with _caches_lock:
+        if key not in _caches:
+            folder = workdir.path(settings.root, "cache", "content")
+            _caches[key] = ContentCache(folder, settings.fetch)
+        return _caches[key]
+
+
+def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
+    """Values from ``${VAR}``, tagged ``!secret``, or listed under ``secrets:``."""
+    raw = environment.raw
+    return (
+        frozenset(raw.identity_pointers("variables"))
+        | frozenset(raw.identity_pointers("tagged_secret"))
+        | frozenset(environment.model.secrets)
+    )
+
+
+def defaults(settings: Settings, kind: TargetKind) -> DefaultLookup:
+    """Kratos defaults, from the schema that governs a ``kind`` target."""
+    return schema_for(kind, settings).default_at

@@ -1,0 +1,216 @@
+"""What an exported config leaves beside the environment file: inline content becomes side files
+(``file://``), secrets become ``${VARIABLES}``, and the environment file's text. Pure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from reconciler import blobs, yamlio
+from reconciler.durations import short_duration
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    join_pointer,
+    split_pointer,
+)
+from reconciler.usecases.export import SCHEMAS, ExportRules, is_exported_secret
+
+_JSONNET_KEYS = frozenset({"body", "mapper_url", "claims_mapper_url"})
+_NAME_NOISE = frozenset({"selfservice", "flows", "methods", "config"})
+
+
+@dataclass(frozen=True)
+class SideFile:
+    path: str  # relative to the repository root, with forward slashes
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    pointer: Pointer
+    part: str  # "value" or "password" (of a URI)
+
+
+@dataclass(frozen=True)
+class Export:
+    identity_config: JSONObject
+    files: tuple[SideFile, ...]
+    variables: tuple[Variable, ...]
+    # ``file://`` values whose content could not be read: the file will not load until the
+    # referenced files are copied into the repository.
+    unreadable: tuple[Pointer, ...] = ()
+
+
+def externalize(config: JSONObject, rules: ExportRules) -> Export:
+    """Move blobs to side files and secrets to variables; the result is ready to write."""
+    writer = _Externalizer(config, rules)
+    result = writer.value(config, "")
+    assert isinstance(result, dict)
+    return Export(
+        identity_config=result,
+        files=tuple(sorted(writer.files.values(), key=lambda f: f.path)),
+        variables=tuple(sorted(writer.variables, key=lambda v: v.name)),
+        unreadable=tuple(sorted(writer.unreadable)),
+    )
+
+
+# -- externalize --------------------------------------------------------------------------
+
+
+class _Externalizer:
+    def __init__(self, config: JSONObject, rules: ExportRules) -> None:
+        self.config = config
+        self.rules = rules
+        self.files: dict[str, SideFile] = {}
+        self.variables: list[Variable] = []
+        self.unreadable: list[Pointer] = []
+
+    def value(self, value: JSONValue, pointer: Pointer) -> JSONValue:
+        if isinstance(value, dict):
+            return {k: self.value(value[k], join_pointer(pointer, k)) for k in sorted(value)}
+        if isinstance(value, list):
+            if pointer == SCHEMAS:
+                return [
+                    self.schema(entry, join_pointer(pointer, i)) for i, entry in enumerate(value)
+                ]
+            return [self.value(item, join_pointer(pointer, i)) for i, item in enumerate(value)]
+        if isinstance(value, str):
+            return self.string(value, pointer)
+        return value
+
+    def string(self, text: str, pointer: Pointer) -> str:
+        if is_exported_secret(pointer, text, self.rules.sensitive):
+            return self.secret(text, pointer)
+        content = self.content_of(text, pointer)
+        if content is not None:
+            return self.side_file(content, pointer)
+        return short_duration(text.replace("$", "$$"))
+
+    def secret(self, text: str, pointer: Pointer) -> str:
+        parts = urlsplit(text) if "://" in text else None
+        if parts is None or not parts.password:
+            return f"${{{self.variable(pointer, 'value')}}}"
+        # Only the password of a URI is secret; user, host and options stay reviewable.
+        name = self.variable(pointer, "password")
+        user, _, host = parts.netloc.rpartition("@")
+        marked = parts._replace(netloc=f"{user.split(':', 1)[0]}:\0@{host}").geturl()
+        return marked.replace("$", "$$").replace("\0", f"${{{name}}}")
+
+    def variable(self, pointer: Pointer, part: str) -> str:
+        labels = self.labels(pointer)
+        if part == "password":
+            labels = [*labels[:-1], "password"]
+        base = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(labels)).strip("_").upper() or "SECRET"
+        if base[0].isdigit():
+            base = "V_" + base
+        names = {v.name for v in self.variables}
+        name = _first_free(base, "_", lambda candidate: candidate in names)
+        self.variables.append(Variable(name, pointer, part))
+        return name
+
+    def labels(self, pointer: Pointer) -> list[str]:
+        """Readable words for ``pointer``: list items by their ``id`` when they have one."""
+        labels: list[str] = []
+        node: JSONValue = self.config
+        for token in split_pointer(pointer):
+            label = token
+            if isinstance(node, list):
+                node = node[int(token)]
+                item_id = node.get("id") if isinstance(node, dict) else None
+                label = item_id if isinstance(item_id, str) else token
+            else:
+                node = node.get(token) if isinstance(node, dict) else None
+            if token not in _NAME_NOISE:
+                labels.append("hook" if token == "hooks" else label)
+        return labels
+
+    def content_of(self, text: str, pointer: Pointer) -> bytes | None:
+        content = blobs.decode(text)
+        if content is None:
+            content = self.rules.contents.get(text)
+        if content is None and text.startswith("file://"):
+            self.unreadable.append(pointer)
+        return content
+
+    def side_file(self, content: bytes, pointer: Pointer) -> str:
+        key = split_pointer(pointer)[-1]
+        folder, suffix = ("hooks", ".jsonnet") if key in _JSONNET_KEYS else ("templates", "")
+        stem = re.sub(r"[^a-z0-9_.]+", "-", "-".join(self.labels(pointer)).lower()).strip("-")
+        return self.reference(folder, stem, suffix, content)
+
+    def schema(self, entry: JSONValue, pointer: Pointer) -> JSONValue:
+        if not isinstance(entry, dict):
+            return entry
+        result = {
+            k: self.value(entry[k], join_pointer(pointer, k)) for k in sorted(entry) if k != "url"
+        }
+        url = entry.get("url")
+        where = join_pointer(pointer, "url")
+        content = self.content_of(url, where) if isinstance(url, str) else None
+        if content is None:
+            result["url"] = url
+        else:
+            stem = re.sub(r"[^A-Za-z0-9_.]+", "-", str(entry.get("id", "schema"))).strip("-")
+            result["url"] = self.reference("schemas", stem, ".schema.json", content)
+        return dict(sorted(result.items()))
+
+    def reference(self, folder: str, stem: str, suffix: str, content: bytes) -> str:
+        def taken(name: str) -> bool:
+            existing = self.files.get(f"{folder}/{name}{suffix}")
+            return existing is not None and existing.content != content
+
+        path = f"{folder}/{_first_free(stem, '-', taken)}{suffix}"
+        self.files[path] = SideFile(path, content)
+        return f"file://{self.rules.root_from_environment}{path}"
+
+
+def _first_free(base: str, separator: str, taken: Callable[[str], bool]) -> str:
+    candidate, number = base, 2
+    while taken(candidate):
+        candidate, number = f"{base}{separator}{number}", number + 1
+    return candidate
+
+
+def environment_text(
+    export: Export,
+    *,
+    target: JSONValue,
+    extends: str | None,
+    source: str,
+    left_out: Iterable[tuple[Pointer, JSONValue]] = (),
+    review: Iterable[tuple[Pointer, JSONValue]] = (),
+) -> str:
+    """The environment file: a header naming the variables and the project-specific values
+    left out, then ``extends``, ``target`` and ``identity_config``."""
+    document: JSONObject = {}
+    if extends:
+        document["extends"] = extends
+    if target is not None:
+        document["target"] = target
+    document["identity_config"] = export.identity_config
+    lines = [f"# Exported by `reconciler export` from {source}."]
+    if export.variables:
+        lines.append("# Set these variables before plan or apply (values are never printed):")
+        lines.extend(f"#   {describe_variable(v)}" for v in export.variables)
+    omitted = list(left_out)
+    if omitted:
+        lines.append("# Left out: this project's own domain (each project has its own; set them")
+        lines.append("# here only if this file is never copied to another environment):")
+        lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in omitted)
+    kept = list(review)
+    if kept:
+        lines.append("# Kept, but they name this project's own domain: edit them in a copy:")
+        lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in kept)
+    return "\n".join(lines) + "\n" + yamlio.dump_plain(document)
+
+
+def describe_variable(variable: Variable) -> str:
+    what = "the password in" if variable.part == "password" else "the value of"
+    return f"{variable.name}: {what} {variable.pointer}"
