@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionStartEvent
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
@@ -63,6 +63,7 @@ def _bounded_composer(limits: Limits) -> type[Composer]:
         def compose_node(self, parent: Any, index: Any) -> Any:
             # Only mappings and sequences nest; a key or scalar adds no level.
             event = self.parser.peek_event()
+            _refuse_alias_inside_itself(event, self.anchors)
             level = isinstance(event, CollectionStartEvent)
             self._nesting += level
             try:
@@ -139,6 +140,22 @@ def _skip_quoted_or_comment(text: str, index: int, quote: str) -> tuple[str, int
         newline = text.find("\n", index)
         return "", len(text) if newline < 0 else newline
     return "", index + 1
+
+
+def _refuse_alias_inside_itself(event: Any, anchors: dict[str, Node]) -> None:
+    """ruamel crashes on a value that merges or contains itself (``&a {<<: *a}``). It
+    registers a collection's anchor before its items and sets its end mark after them, so an
+    alias to a collection without an end mark is inside that collection."""
+    if not isinstance(event, AliasEvent):
+        return
+    target = anchors.get(event.anchor)
+    if isinstance(target, (MappingNode, SequenceNode)) and target.end_mark is None:
+        mark = event.start_mark
+        raise YamlSyntaxError(
+            f"the alias *{event.anchor} refers to a value it is inside of",
+            mark.line + 1,
+            mark.column + 1,
+        )
 
 
 def _limit_error(problem: str, mark: Any) -> YamlLimitError:

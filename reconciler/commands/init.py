@@ -105,7 +105,8 @@ def _export(obj: Context, root: Path, environment: str, target: JSONObject | Non
 
 
 def _next_steps(root: Path, environment: str, target: JSONObject | None) -> None:
-    click.echo(f"Initialised a config repository in {display_path(root) or '.'}. Next:")
+    click.echo(f"Initialised a config repository in {display_path(root) or '.'}")
+    click.echo("Next:")
     if root.resolve() != Path.cwd().resolve():
         click.echo(f"  cd {root}")
     if target is None:

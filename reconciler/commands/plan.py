@@ -66,7 +66,8 @@ def plan(
         names = kernel.shard_names(names, *_shard(shard))
     if out is not None and len(names) != 1:
         raise click.UsageError("--out saves one plan: name exactly one environment")
-    obj.log(f"planning {len(names)} environment(s), at most {parallelism or 'all'} at a time")
+    at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
+    obj.log(f"planning {len(names)} environment(s), {at_once}")
     outcomes = reconcile.plan_many(
         names, obj.settings, parallelism=parallelism, skip_layers=all_environments
     )
