@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -59,6 +60,14 @@ def repository_settings(root: Path) -> RepositorySettings:
     path = root / REPOSITORY_FILE
     if not path.is_file():
         return RepositorySettings()
+    # Every environment's load and every target asks; plan --all reads the file once. Keyed
+    # by the file's identity and change time, so an edited file is read again.
+    stat = path.stat()
+    return _read_settings(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_settings(path: Path, mtime_ns: int, size: int) -> RepositorySettings:
     try:
         data = yamlio.load_with_positions(path.read_text(encoding="utf-8")).data
     except (yamlio.YamlSyntaxError, UnicodeDecodeError, OSError) as exc:
