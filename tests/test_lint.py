@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from reconciler import blobs
+from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import for_target
-from reconciler.checks.lint import RULES, Finding, filter_disabled, lint, merge_over
+from reconciler.checks.lint import RULES, filter_disabled, lint, merge_over
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import PRESETS
 from reconciler.jsontypes import JSONValue

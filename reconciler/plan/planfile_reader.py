@@ -9,8 +9,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler.checks.lint.rules import Severity
-from reconciler.checks.review import Note
+from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
 from reconciler.errors import StalePlanError
@@ -124,15 +123,15 @@ def _change_from(entry: JSONObject) -> tuple[Change, SecurityImpact]:
     return change, SecurityImpact(verdict, str(impact["reason"]))  # type: ignore[arg-type]
 
 
-def _note_from(entry: JSONObject) -> Note:
+def _note_from(entry: JSONObject) -> Finding:
     severity: Severity = "error" if entry["severity"] == "error" else "warning"
-    return Note(
+    return Finding(
         str(entry["rule_id"]),
         severity,
         str(entry["message"]),
-        str(entry["where"]),
-        str(entry["fix"]),
-        str(entry["acknowledged"]),
+        where=str(entry["where"]),
+        fix=str(entry["fix"]),
+        acknowledged=str(entry["acknowledged"]),
     )
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from reconciler import loader, redact, schema_match, workdir
 from reconciler import render as rendering
+from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
-from reconciler.checks.review import Note, preflight, review
+from reconciler.checks.review import preflight, review
 from reconciler.diff import DefaultLookup
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, Pointer, get_at
@@ -125,7 +126,7 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
     return OryNetworkProject(client, target.ory_network.project)
 
 
-def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]:
+def check(environment: ValidEnvironment, settings: Settings) -> tuple[Finding, ...]:
     """Schema, identity-schema and lint checks of the desired state alone (no network)."""
     return review(
         environment,

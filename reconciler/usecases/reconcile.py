@@ -15,7 +15,8 @@ from pathlib import Path
 
 from reconciler import loader
 from reconciler import render as rendering
-from reconciler.checks.review import Note, review
+from reconciler.checks.finding import Finding
+from reconciler.checks.review import review
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ApplyError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import Pointer
@@ -265,7 +266,7 @@ def _plan_against(
     settings: Settings,
     desired: rendering.Rendered,
     contents: Mapping[str, bytes],
-    notes: tuple[Note, ...] = (),
+    notes: tuple[Finding, ...] = (),
     rotate: Mapping[Pointer, str] | None = None,
 ) -> Plan:
     raw = environment.raw

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 
 # Importing a topic registers its rules.
 from reconciler.checks.lint import hooks, mfa, schemas  # noqa: F401
-from reconciler.checks.lint.rules import CHECKS, RULES, Finding, LintContext, merge_over
+from reconciler.checks.lint.rules import CHECKS, RULES, LintContext, merge_over
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 
 __all__ = [
     "RULES",
-    "Finding",
     "acknowledge",
     "check_disabled",
     "filter_disabled",

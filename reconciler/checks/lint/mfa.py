@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconciler import identity_schemas
+from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
     CODE_ENABLED,
     CODE_MFA,
@@ -17,7 +18,6 @@ from reconciler.checks.lint.rules import (
     REQUIRED_AAL_POINTERS,
     WEBAUTHN_ENABLED,
     WEBAUTHN_PASSWORDLESS,
-    Finding,
     LintContext,
     make_finding,
     rule,

@@ -1,4 +1,4 @@
-"""The lint rule framework: findings, the registry, and the state rules look at.
+"""The lint rule framework: the registry and the state rules look at.
 
 Lint rules for the traps of Ory identity config that a schema cannot see.
 
@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from reconciler import identity_schemas
+from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.identity_schemas import ResolvedSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
-
-Severity = Literal["error", "warning"]
 
 HIGHEST_AVAILABLE = "highest_available"
 REQUIRED_AAL_POINTERS: tuple[Pointer, ...] = (
@@ -43,18 +41,6 @@ PLAIN_SECOND_FACTORS: tuple[Pointer, ...] = (
 DEFAULT_SCHEMA_ID = "/identity/default_schema_id"
 HOOK_FLOWS = ("login", "registration", "settings", "verification", "recovery")
 MFA_OPTIONAL_PROFILE = "kratos test/e2e/profiles/mfa-optional (identity.traits.schema.json)"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One lint result: which rule, how bad, what is wrong, where (identity-config pointers),
-    and what to do about it."""
-
-    rule_id: str
-    severity: Severity
-    message: str
-    pointers: tuple[str, ...]
-    fix: str
 
 
 @dataclass(frozen=True)
@@ -159,4 +145,6 @@ def rule(rule_id: str, severity: Severity, title: str) -> Callable[[RuleCheck], 
 
 def make_finding(rule_id: str, message: str, pointers: list[Pointer], fix: str) -> Finding:
     rule = RULES[rule_id]
-    return Finding(rule.id, rule.severity, message, tuple(dict.fromkeys(pointers)), fix)
+    return Finding(
+        rule.id, rule.severity, message, pointers=tuple(dict.fromkeys(pointers)), fix=fix
+    )

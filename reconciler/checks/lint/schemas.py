@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from reconciler import identity_schemas
+from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
-    Finding,
     LintContext,
     make_finding,
     rule,
