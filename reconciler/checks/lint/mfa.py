@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconciler import identity_schemas
-from reconciler.checks.finding import Finding
-from reconciler.checks.lint.rules import (
+from reconciler.checks.aal import (
     CODE_ENABLED,
     CODE_MFA,
     CODE_PASSWORDLESS,
-    DEFAULT_SCHEMA_ID,
     HIGHEST_AVAILABLE,
     METHODS,
-    MFA_OPTIONAL_PROFILE,
     PLAIN_SECOND_FACTORS,
     REQUIRED_AAL_POINTERS,
+    REQUIRED_AAL_VALUES,
     WEBAUTHN_ENABLED,
     WEBAUTHN_PASSWORDLESS,
+)
+from reconciler.checks.finding import Finding
+from reconciler.checks.lint.rules import (
+    DEFAULT_SCHEMA_ID,
+    MFA_OPTIONAL_PROFILE,
     LintContext,
     make_finding,
     rule,
@@ -118,7 +121,7 @@ def _required_aal_invalid(ctx: LintContext) -> Iterator[Finding]:
     # there is no switch that forces 2FA for everybody (ory/kratos#3062, #3668).
     for pointer in REQUIRED_AAL_POINTERS:
         value = ctx.value(pointer)
-        if value in ("aal1", HIGHEST_AVAILABLE):
+        if value in REQUIRED_AAL_VALUES:
             continue
         yield make_finding(
             "required-aal-invalid",

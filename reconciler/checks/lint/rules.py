@@ -15,29 +15,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from reconciler import identity_schemas
+from reconciler.checks import aal
 from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.identity_schemas import ResolvedSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
 
-HIGHEST_AVAILABLE = "highest_available"
-REQUIRED_AAL_POINTERS: tuple[Pointer, ...] = (
-    "/session/whoami/required_aal",
-    "/selfservice/flows/settings/required_aal",
-)
-METHODS = "/selfservice/methods"
-CODE_MFA = f"{METHODS}/code/mfa_enabled"
-CODE_PASSWORDLESS = f"{METHODS}/code/passwordless_enabled"
-CODE_ENABLED = f"{METHODS}/code/enabled"
-WEBAUTHN_ENABLED = f"{METHODS}/webauthn/enabled"
-WEBAUTHN_PASSWORDLESS = f"{METHODS}/webauthn/config/passwordless"
-# Second factors that only count as MFA when enabled (ory-api.md §1d-2); webauthn counts only
-# when not passwordless (K26 webauthn/strategy.go:88-123).
-PLAIN_SECOND_FACTORS: tuple[Pointer, ...] = (
-    f"{METHODS}/totp/enabled",
-    f"{METHODS}/lookup_secret/enabled",
-    CODE_MFA,
-)
 DEFAULT_SCHEMA_ID = "/identity/default_schema_id"
 HOOK_FLOWS = ("login", "registration", "settings", "verification", "recovery")
 MFA_OPTIONAL_PROFILE = "kratos test/e2e/profiles/mfa-optional (identity.traits.schema.json)"
@@ -92,15 +75,10 @@ class LintContext:
         return self.value(pointer, document) is True
 
     def highest_available_pointers(self) -> list[Pointer]:
-        return [p for p in REQUIRED_AAL_POINTERS if self.value(p) == HIGHEST_AVAILABLE]
+        return [p for p in aal.REQUIRED_AAL_POINTERS if self.value(p) == aal.HIGHEST_AVAILABLE]
 
     def second_factors(self, document: JSONValue | None = None) -> list[Pointer]:
-        enabled = [p for p in PLAIN_SECOND_FACTORS if self.is_true(p, document)]
-        if self.is_true(WEBAUTHN_ENABLED, document) and not self.is_true(
-            WEBAUTHN_PASSWORDLESS, document
-        ):
-            enabled.append(WEBAUTHN_ENABLED)
-        return enabled
+        return aal.second_factors(lambda pointer: self.is_true(pointer, document))
 
     def default_schema_id(self) -> str:
         return str(self.value("/identity/default_schema_id"))
