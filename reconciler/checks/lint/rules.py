@@ -101,6 +101,51 @@ class LintContext:
         default = self.default_schema_id()
         return [s for s in self.schemas if s.id == default or s.digest == default or s.selectable]
 
+    def schemas_with_users(self) -> list[tuple[ResolvedSchema, str]]:
+        """Every identity schema identities may have, with who has it, the live default first.
+
+        The declared list plus live schemas it leaves out (Ory never removes them): existing
+        identities keep the schema they were created under, so all of them count.
+        """
+        live_default = None if self.live is None else str(self.value(DEFAULT_SCHEMA_ID, self.live))
+        new_default = self.default_schema_id()
+        live = list(self.live_schemas().values())
+        known = {s.id for s in self.schemas}
+        candidates = self.schemas + [s for s in live if s.id not in known]
+        ranked = []
+        for schema in candidates:
+            roles = []
+            if _is_schema(schema, live_default):
+                roles.append("the live default: most existing identities use it")
+            if _is_schema(schema, new_default) and not _is_schema(schema, live_default):
+                roles.append("the default" if live_default is None else "the new default")
+            if schema.selectable:
+                roles.append("selectable at registration")
+            rank = 0 if _is_schema(schema, live_default) else 1 if roles else 2
+            if (
+                not roles
+                and self.live is not None
+                and not any(_same_entry(schema, x) for x in live)
+            ):
+                continue  # new, neither default nor selectable: nobody has it yet
+            if not roles:
+                roles = [
+                    "in identity.schemas" if self.live is None else "existing identities keep it"
+                ]
+            ranked.append((rank, schema, "; ".join(roles)))
+        return [(schema, role) for _, schema, role in sorted(ranked, key=lambda r: r[0])]
+
+
+def _is_schema(schema: ResolvedSchema, schema_id: str | None) -> bool:
+    # Ory Network may name a custom schema after the SHA-512 of its content (ory-api.md §1a-2).
+    return schema_id is not None and schema_id in (schema.id, schema.digest)
+
+
+def _same_entry(schema: ResolvedSchema, live: ResolvedSchema) -> bool:
+    return schema.id == live.id or (
+        schema.digest is not None and schema.digest in (live.id, live.digest)
+    )
+
 
 RuleCheck = Callable[[LintContext], Iterator[Finding]]
 
