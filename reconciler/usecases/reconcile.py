@@ -22,6 +22,7 @@ from reconciler.errors import ApplyError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import Pointer
 from reconciler.plan import planfile, planfile_reader
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
+from reconciler.repo_paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.client import OryClient, prepare_tls
 from reconciler.targets.kratos_file import KratosFile
@@ -106,7 +107,7 @@ def _rotations_due(
         return {}
     name = environment.raw.name
     versions = sent.recorded(settings.root, name, target.description)
-    where = loader.display_path(sent.state_path(settings.root, name))
+    where = display_path(sent.state_path(settings.root, name))
     return sent.due(rotate, versions, where)
 
 
