@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TypeAlias, Union
 
 JSONScalar: TypeAlias = str | int | float | bool | None
@@ -10,6 +11,17 @@ JSONArray: TypeAlias = list[JSONValue]
 JSONObject: TypeAlias = dict[str, JSONValue]
 # An RFC 6901 JSON pointer, relative to the identity config unless stated otherwise.
 Pointer: TypeAlias = str
+
+
+def canonical_json(value: JSONValue) -> str:
+    """The one serialisation every digest, fingerprint and ``base64://`` blob is taken of:
+    sorted keys, no spaces, Unicode kept as is (so equal documents give equal bytes)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_bytes(value: JSONValue) -> bytes:
+    """:func:`canonical_json` encoded as UTF-8, ready for a hash or a blob."""
+    return canonical_json(value).encode()
 
 
 def escape_token(token: str) -> str:

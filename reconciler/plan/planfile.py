@@ -20,7 +20,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reconciler import __version__
 from reconciler.atomic import write_atomically
@@ -32,6 +31,7 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
+    canonical_bytes,
     join_pointer,
 )
 from reconciler.plan.value import Plan
@@ -111,20 +111,16 @@ def desired_digest(environment: ValidEnvironment, sensitive: frozenset[Pointer])
     secret is named as such and no unsalted hash of a secret is ever written."""
     data = dict(environment.raw.data)
     data["identity_config"] = mask(environment.identity_config, "", sensitive)
-    return "sha256:" + hashlib.sha256(_canonical(data)).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
 def fingerprint(salt: bytes, value: JSONValue) -> str:
-    return "hmac-sha256:" + hmac.new(salt, _canonical(value), hashlib.sha256).hexdigest()
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return "hmac-sha256:" + hmac.new(salt, canonical_bytes(value), hashlib.sha256).hexdigest()
 
 
 def integrity(body: JSONObject) -> str:
     unsealed = {key: value for key, value in body.items() if key != "integrity"}
-    return "sha256:" + hashlib.sha256(_canonical(unsealed)).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_bytes(unsealed)).hexdigest()
 
 
 def _impacts(plan: Plan) -> tuple[SecurityImpact, ...]:
