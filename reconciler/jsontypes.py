@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
 from typing import TypeAlias, Union
 
 JSONScalar: TypeAlias = str | int | float | bool | None
@@ -85,3 +86,27 @@ def set_at(doc: JSONValue, pointer: Pointer, value: JSONValue) -> None:
         current[int(last)] = value
     elif isinstance(current, dict):
         current[last] = value
+
+
+def deep_merge(
+    base: JSONValue,
+    overlay: JSONValue,
+    *,
+    at: Pointer = "",
+    whole: Collection[Pointer] = (),
+    on_replace: Callable[[Pointer], None] | None = None,
+) -> JSONValue:
+    """``overlay`` laid over ``base`` (found at ``at``): mappings merge key by key, the overlay
+    winning; anything else (lists, scalars, a mapping at a pointer in ``whole``) is replaced
+    by the overlay's value, and ``on_replace`` is told where. Neither input is changed."""
+    if isinstance(base, dict) and isinstance(overlay, dict) and at not in whole:
+        merged = dict(base)
+        for key, value in overlay.items():
+            child = join_pointer(at, key)
+            merged[key] = deep_merge(
+                base.get(key), value, at=child, whole=whole, on_replace=on_replace
+            )
+        return merged
+    if on_replace is not None:
+        on_replace(at)
+    return overlay
