@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.diff import Change, DefaultLookup, same_string
+from reconciler.diff import Change
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -50,6 +50,7 @@ from reconciler.jsontypes import (
 )
 from reconciler.project_domain import PUBLIC_BASE_URL, project_specific
 from reconciler.secrets import is_sensitive
+from reconciler.values import DefaultLookup, same_string
 
 SCHEMAS: Pointer = "/identity/schemas"
 # Pointers Ory Network fills in for every project, with the value it fills in. A value that

@@ -12,7 +12,7 @@ import copy
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler.diff import DefaultLookup, Diff, DiffRules, compute_diff
+from reconciler.diff import Diff, DiffRules, compute_diff
 from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, split_pointer
 from reconciler.plan.value import Plan, make_plan
@@ -20,6 +20,7 @@ from reconciler.targets import Target
 from reconciler.usecases import safety
 from reconciler.usecases.kernel import Settings, defaults
 from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
+from reconciler.values import DefaultLookup
 
 
 def plan_restore(

@@ -10,10 +10,11 @@ from reconciler import blobs, list_view
 from reconciler.checks.kratos_schema import for_target
 from reconciler.checks.review import Note
 from reconciler.checks.security import SecurityImpact
-from reconciler.diff import SCHEMAS, Change, same_string
+from reconciler.diff import SCHEMAS, Change
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 from reconciler.plan.value import Plan
 from reconciler.secrets import MASK, is_sensitive
+from reconciler.values import same_string
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}
