@@ -35,7 +35,7 @@ from reconciler.jsontypes import (
     join_pointer,
 )
 from reconciler.plan.value import Plan
-from reconciler.secrets import is_sensitive, mask
+from reconciler.secrets import mask, secrets_in
 from reconciler.validate import ValidEnvironment
 
 FORMAT_VERSION = 2
@@ -204,7 +204,8 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
         if "value" not in operation:
             continue
         source = _source_of(plan.changes[index])
-        for inner, pointer, value in _secrets_in(operation["value"], "", source, plan.sensitive):
+        for pointer, value in secrets_in(operation["value"], source, plan.sensitive):
+            inner = pointer[len(source) :]  # where inside the operation's value
             info = environment.raw.info.get(IDENTITY_CONFIG + pointer)
             where = environment.raw.location(IDENTITY_CONFIG + pointer)
             yield SecretRef(
@@ -215,24 +216,6 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
                 written_at=str(where) if where else "",
                 fingerprint=fingerprint(salt, value),
             )
-
-
-def _secrets_in(
-    value: JSONValue, inner: Pointer, pointer: Pointer, sensitive: frozenset[Pointer]
-) -> Iterator[tuple[Pointer, Pointer, JSONValue]]:
-    """``(pointer inside the value, pointer in the config, secret)``, outermost secrets only."""
-    if is_sensitive(pointer, sensitive):
-        yield inner, pointer, value
-        return
-    children: list[tuple[str, JSONValue]] = []
-    if isinstance(value, dict):
-        children = list(value.items())
-    elif isinstance(value, list):
-        children = [(str(i), v) for i, v in enumerate(value)]
-    for token, child in children:
-        yield from _secrets_in(
-            child, join_pointer(inner, token), join_pointer(pointer, token), sensitive
-        )
 
 
 def _strings(values: list[str] | tuple[str, ...]) -> list[JSONValue]:

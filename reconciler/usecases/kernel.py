@@ -18,7 +18,8 @@ from reconciler import render as rendering
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.checks.review import Note, preflight, review
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.secrets import secrets_in
 from reconciler.targets import LiveState, Target, TargetKind
 from reconciler.targets.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.targets.content_cache import ContentCache, Fetch
@@ -83,10 +84,11 @@ def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEn
 
 
 def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
-    """Have the output scrubber mask the values listed under ``secrets:`` (the loader already
-    registered ``${VAR}`` and ``!secret`` values)."""
-    for pointer in environment.model.secrets:
-        redact.register(get_at(environment.identity_config, pointer)[1])
+    """Have the output scrubber mask what the views mask by path: the values listed under
+    ``secrets:`` and those at Ory's secret paths (the loader already registered ``${VAR}``
+    and ``!secret`` values)."""
+    for _, value in secrets_in(environment.identity_config, "", environment.model.secrets):
+        redact.register(value)
     return environment
 
 
