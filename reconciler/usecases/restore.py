@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reconciler.diff import Diff, DiffRules, compute_diff
 from reconciler.errors import ApplyError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, split_pointer
+from reconciler.jsontypes import JSONObject, is_within, remove_at
 from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import Target
 from reconciler.usecases import safety
@@ -64,18 +64,9 @@ def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: Defa
     # rather than warn about each.
     wanted = copy.deepcopy(backup)
     for pointer in target.ignored:
-        _drop(wanted, pointer)
+        remove_at(wanted, pointer)
     rules = DiffRules(ignored=target.ignored, default_at=default_at)
     return compute_diff(wanted, live, added, rules)
-
-
-def _drop(document: JSONObject, pointer: Pointer) -> None:
-    *parents, last = split_pointer(pointer)
-    current: JSONValue = document
-    for token in parents:
-        current = current.get(token) if isinstance(current, dict) else None
-    if isinstance(current, dict):
-        current.pop(last, None)
 
 
 def backup_of(path: Path) -> JSONObject:
