@@ -21,6 +21,7 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
+    deep_merge,
     is_within,
     join_pointer,
     split_pointer,
@@ -77,7 +78,7 @@ def review(
     reviewer = _Reviewer(environment)
     notes: list[Note] = reviewer.identity_schema_problems(desired, schema)
     notes += reviewer.unset_variables()
-    merged = desired if live is None else lint.merge_over(live, desired)
+    merged = desired if live is None else deep_merge(live, desired)
     assert isinstance(merged, dict)
     notes += reviewer.schema_problems(merged, desired, schema, partial=live is None)
     findings = lint.lint(desired, live, schema_contents=contents, kratos=schema)

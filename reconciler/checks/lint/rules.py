@@ -18,7 +18,7 @@ from typing import Literal
 from reconciler import identity_schemas
 from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.identity_schemas import ResolvedSchema
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, deep_merge, get_at
 
 Severity = Literal["error", "warning"]
 
@@ -67,16 +67,6 @@ class Rule:
 # -- the state rules look at ----------------------------------------------------------------
 
 
-def merge_over(base: JSONValue, overlay: JSONValue) -> JSONValue:
-    """Deep-merge ``overlay`` over ``base``: mappings merge, anything else is replaced."""
-    if not (isinstance(base, dict) and isinstance(overlay, dict)):
-        return overlay
-    merged = dict(base)
-    for key, value in overlay.items():
-        merged[key] = merge_over(base[key], value) if key in base else value
-    return merged
-
-
 class LintContext:
     """Desired merged over live, Kratos defaults, and the identity schemas behind them."""
 
@@ -89,7 +79,7 @@ class LintContext:
     ) -> None:
         self.desired = desired
         self.live = live
-        merged = merge_over(live or {}, desired)
+        merged = deep_merge(live or {}, desired)
         self.merged: JSONObject = merged if isinstance(merged, dict) else {}
         self.contents = schema_contents
         self._kratos = kratos
