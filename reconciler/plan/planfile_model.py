@@ -186,10 +186,9 @@ class NoteEntry(Strict):
 
 
 class PlanFile(Strict):
-    """reconciler saved plan, format_version 2"""
+    """A saved plan, format_version 2."""
 
     model_config = ConfigDict(
-        title="reconciler saved plan, format_version 2",
         json_schema_extra={
             "description": "What `reconciler plan ENV --out FILE` writes, `--format json` "
             "prints and `reconciler apply --plan FILE` reads. See docs/plan-format.md."
