@@ -2,7 +2,7 @@
 the schema a target is checked against, and content fetched once per run.
 
 No decision about what to change lives here: planning and applying are reconcile,
-exporting and comparing onboard, going back restore.
+exporting onboard, comparing compare, adopting drift adopt, going back restore.
 """
 
 from __future__ import annotations
