@@ -5,12 +5,12 @@ environment as it is now and put back into their operations, in memory only. Ref
 
 from __future__ import annotations
 
+import copy
 import hmac
-import json
 from dataclasses import replace
 
 from reconciler.errors import StalePlanError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, unescape_token
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, set_at
 from reconciler.plan.planfile import (
     PlanFileError,
     SavedPlan,
@@ -33,7 +33,7 @@ def resolve(saved: SavedPlan, environment: ValidEnvironment, sensitive: frozense
             f"({environment.raw.path} or a file it extends or references); nothing was "
             "written. Run plan again."
         )
-    operations = [json.loads(json.dumps(op)) for op in saved.plan.operations]
+    operations = [copy.deepcopy(op) for op in saved.plan.operations]
     for ref in saved.secrets:
         value = _current_secret(ref, environment, saved.salt)
         _place(operations[ref.operation], ref.value_pointer, value)
@@ -54,13 +54,8 @@ def _current_secret(ref: SecretRef, environment: ValidEnvironment, salt: bytes) 
 def _place(operation: JSONObject, inner: Pointer, value: JSONValue) -> None:
     if inner == "":
         operation["value"] = value
-        return
-    parent_pointer, token = inner.rsplit("/", 1)
-    found, parent = get_at(operation["value"], parent_pointer)
-    if isinstance(parent, list):
-        parent[int(token)] = value
-    elif found and isinstance(parent, dict):
-        parent[unescape_token(token)] = value
+    elif get_at(operation["value"], inner)[0]:
+        set_at(operation["value"], inner, value)
     else:
         raise PlanFileError(f"the saved plan's secret reference {inner} points nowhere")
 
