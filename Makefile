@@ -39,9 +39,11 @@ check: lint typecheck test
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# Regenerate the editor schema for environment files after changing reconciler/models.py.
+# Regenerate the JSON Schemas after changing reconciler/models.py (the editor schema for
+# environment files) or reconciler/plan/planfile_model.py (the saved plan's).
 schemas: $(STAMP)
 	$(BIN)/python -m reconciler.editor_schema .
+	$(BIN)/python -m reconciler.plan.planfile_model .
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

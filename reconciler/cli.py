@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "plan": "reconciler.commands.plan:plan",
     "apply": "reconciler.commands.apply:apply",
     "export": "reconciler.commands.export:export_command",
+    "adopt": "reconciler.commands.adopt:adopt",
     "diff": "reconciler.commands.diff:diff",
     "restore": "reconciler.commands.restore:restore",
     "show": "reconciler.commands.show:show",

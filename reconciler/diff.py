@@ -1,8 +1,9 @@
 """Decide what differs between the desired (partial) identity config and live.
 
 Only what the environment declares is compared: mappings key by key, lists whole, plus the
-``remove:`` pointers. Values Ory rewrites are compared by meaning, so a converged project has no
-changes (ory-api.md §1a, "Server-side transformations"):
+``remove:`` pointers. Values Ory rewrites are compared by meaning (``values.py``, the equality
+the post-apply judge shares), so a converged project has no changes (ory-api.md §1a,
+"Server-side transformations"):
 
 * Go durations: ``30m`` equals ``30m0s``;
 * ``base64://`` content equals the content-addressed URL named after its SHA-512;
@@ -18,17 +19,15 @@ changes (ory-api.md §1a, "Server-side transformations"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reconciler import blobs, schema_match
-from reconciler.durations import duration_ns
+from reconciler import schema_match
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
-from reconciler.secrets import is_sensitive, is_withheld
+from reconciler.values import EqualityRules, StoredEquality
 
 Action = Literal["add", "change", "reset"]
-DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
 SCHEMAS = "/identity/schemas"
 DEFAULT_SCHEMA = "/identity/default_schema_id"
 
@@ -53,22 +52,11 @@ class Change:
 
 
 @dataclass(frozen=True)
-class DiffRules:
-    """What the diff must know besides the two documents."""
+class DiffRules(EqualityRules):
+    """What the diff must know besides the two documents: how values compare
+    (``values.EqualityRules``), and what to leave out or look up."""
 
-    sensitive: frozenset[Pointer] = frozenset()
     ignored: tuple[Pointer, ...] = ()
-    known_digests: Mapping[str, str] = field(default_factory=dict)
-    default_at: DefaultLookup | None = None
-    rotate_secrets: bool = False
-    # Write-only values to send although they cannot be compared (``rotate:`` bumped), each
-    # with the note that says why (sent.py).
-    rotate: Mapping[Pointer, str] = field(default_factory=dict)
-    # The target returns secrets as they are (a Kratos file), so they can be compared.
-    secrets_readable: bool = False
-    # True when default_at knows every default (the official schema): then a live key the user
-    # did not write must be its default. Otherwise such keys get the benefit of the doubt.
-    defaults_complete: bool = False
     # Content behind URLs (by URL or by SHA-512), e.g. identity schemas fetched from storage.
     contents: Mapping[str, bytes] = field(default_factory=dict)
 
@@ -93,10 +81,11 @@ def compute_diff(
         walker.removal(pointer, live)
     ordered = sorted(walker.changes, key=lambda c: (c.pointer == SCHEMAS + "/-", c.pointer))
     warnings = tuple(dict.fromkeys(walker.warnings))
+    unverified = [*walker.unverified, *walker.equality.unverified]
     return Diff(
         tuple(ordered),
         warnings,
-        tuple(sorted(set(walker.unverified))),
+        tuple(sorted(set(unverified))),
         tuple(dict.fromkeys(walker.ignored)),
     )
 
@@ -104,6 +93,7 @@ def compute_diff(
 class _Walker:
     def __init__(self, rules: DiffRules) -> None:
         self.rules = rules
+        self.equality = StoredEquality(rules)
         self.changes: list[Change] = []
         self.warnings: list[str] = []
         self.unverified: list[Pointer] = []
@@ -129,32 +119,23 @@ class _Walker:
                 self.default_schema(desired[key], live[key])
             elif isinstance(desired[key], dict) and isinstance(live[key], dict):
                 self.mapping(desired[key], live[key], child)  # type: ignore[arg-type]
-            elif not self.same(desired[key], live[key], child):
+            elif not self.equality.same(desired[key], live[key], child):
                 note = self._rotation_note(child)
                 self.changes.append(Change(child, "change", live[key], desired[key], note=note))
 
     def _absent(self, pointer: Pointer, desired: JSONValue) -> None:
         """A declared key live does not have (its parent is there)."""
-        if self._unknowable(pointer):
+        if self.equality.unknowable(pointer):
             self.unverified.append(pointer)
             return
         note = self._rotation_note(pointer)
         value = self._without_ignored(desired, pointer)
         self.changes.append(Change(pointer, "add", None, value, live_present=False, note=note))
 
-    def _unknowable(self, pointer: Pointer) -> bool:
-        # Ory may leave the key out of reads although it is set: absence proves nothing.
-        return (
-            is_withheld(pointer) and not self.rules.secrets_readable and not self._forced(pointer)
-        )
-
-    def _forced(self, pointer: Pointer) -> bool:
-        return (self.rules.rotate_secrets and is_withheld(pointer)) or pointer in self.rules.rotate
-
     def _rotation_note(self, pointer: Pointer) -> str:
         if pointer in self.rules.rotate:
             return self.rules.rotate[pointer]
-        return "write-only: sent again (--rotate-secrets)" if self._forced(pointer) else ""
+        return "write-only: sent again (--rotate-secrets)" if self.equality.forced(pointer) else ""
 
     def _without_ignored(self, value: JSONValue, pointer: Pointer) -> JSONValue:
         """``value`` without the keys the target manages itself (added whole otherwise)."""
@@ -172,57 +153,6 @@ class _Walker:
             self.ignored.append(pointer)
             return True
         return False
-
-    def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
-        if pointer in self.rules.rotate:
-            return False  # a rotation the user asked for: sent whatever live shows
-        if is_sensitive(pointer, self.rules.sensitive) and not (
-            self.rules.rotate_secrets or self.rules.secrets_readable
-        ):
-            if live in (None, ""):
-                return False
-            self.unverified.append(pointer)  # write-only: live is redacted, presence counts
-            return True
-        if isinstance(desired, dict) and isinstance(live, dict):
-            return all(
-                self._same_member(v, live, k, join_pointer(pointer, k)) for k, v in desired.items()
-            ) and self._extra_live_keys_are_defaults(desired, live, pointer)
-        if isinstance(desired, list) and isinstance(live, list):
-            return len(desired) == len(live) and all(
-                self.same(d, v, join_pointer(pointer, i))
-                for i, (d, v) in enumerate(zip(desired, live, strict=True))
-            )
-        if isinstance(desired, str) and isinstance(live, str):
-            return same_string(desired, live, self.rules.known_digests)
-        if isinstance(desired, bool) or isinstance(live, bool):
-            return desired is live
-        return desired == live
-
-    def _same_member(
-        self, desired: JSONValue, live: JSONObject, key: str, pointer: Pointer
-    ) -> bool:
-        if key in live:
-            return self.same(desired, live[key], pointer)
-        if self._unknowable(pointer):
-            self.unverified.append(pointer)
-            return True
-        return False
-
-    def _extra_live_keys_are_defaults(
-        self, desired: JSONObject, live: JSONObject, pointer: Pointer
-    ) -> bool:
-        # Inside lists (hooks) a whole object is compared; the server may have filled in
-        # defaults the user did not write (e.g. a web hook's emit_analytics_event).
-        lookup = self.rules.default_at
-        if lookup is None:
-            return True
-        for key in live.keys() - desired.keys():
-            found, default = lookup(join_pointer(pointer, key))
-            if not found and not self.rules.defaults_complete:
-                continue
-            if not found or not self.same(default, live[key], join_pointer(pointer, key)):
-                return False
-        return True
 
     def schemas(
         self, desired: JSONValue, live: JSONValue, defaults: tuple[JSONValue, JSONValue]
@@ -282,7 +212,7 @@ class _Walker:
                 self.changes.append(
                     Change(child, "add", None, value, False, source=origin, label=named)
                 )
-            elif not self.same(value, match[key], origin):
+            elif not self.equality.same(value, match[key], origin):
                 self.changes.append(
                     Change(child, "change", match[key], value, source=origin, label=named)
                 )
@@ -354,21 +284,9 @@ class _Walker:
             return False
         has_default, default = lookup(pointer)
         if has_default:
-            return self.same(default, value, pointer)
+            return self.equality.same(default, value, pointer)
         return (
             isinstance(value, dict)
             and bool(value)
             and all(self._is_default(v, join_pointer(pointer, k)) for k, v in value.items())
         )
-
-
-def same_string(desired: str, live: str, known_digests: Mapping[str, str]) -> bool:
-    if desired == live:
-        return True
-    desired_ns, live_ns = duration_ns(desired), duration_ns(live)
-    if desired_ns is not None and live_ns is not None:
-        return desired_ns == live_ns
-    if blobs.looks_like_blob(desired) or blobs.looks_like_blob(live):
-        desired_digest = blobs.digest_of(desired, known_digests)
-        return desired_digest is not None and desired_digest == blobs.digest_of(live, known_digests)
-    return False

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, split_pointer
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    deep_merge,
+    join_pointer,
+    split_pointer,
+)
 
 if TYPE_CHECKING:  # the loader imports this module; these are only annotations here
     from reconciler.loader import Layer, ValueInfo
@@ -61,15 +68,18 @@ def _append_removals(
             info[f"/remove/{offset + index}"] = extra_info[f"/remove/{index}"]
 
 
+# target is replaced whole: a base's target kind must never mix with an overlay's.
+_REPLACED_WHOLE = frozenset({"/target"})
+
+
 def _merge_values(
     base: JSONValue, top: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
 ) -> JSONValue:
-    # target is replaced whole: a base's target kind must never mix with an overlay's.
-    if isinstance(base, dict) and isinstance(top, dict) and pointer != "/target":
-        merged = dict(base)
-        for key, value in top.items():
-            merged[key] = _merge_values(base.get(key), value, join_pointer(pointer, key), info)
-        return merged
-    for stale in [p for p in info if p == pointer or p.startswith(pointer + "/")]:
-        del info[stale]
-    return top
+    def forget_base_positions(replaced: Pointer) -> None:
+        # The base's file:line under a replaced value no longer describes anything.
+        for stale in [p for p in info if p == replaced or p.startswith(replaced + "/")]:
+            del info[stale]
+
+    return deep_merge(
+        base, top, at=pointer, whole=_REPLACED_WHOLE, on_replace=forget_base_positions
+    )

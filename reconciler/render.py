@@ -10,14 +10,13 @@ can instead stay ``file://`` references the Kratos process reads itself.
 from __future__ import annotations
 
 import copy
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import blobs, yamlio
-from reconciler.jsontypes import JSONObject, JSONValue, get_at, set_at
+from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes, get_at, set_at
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
@@ -44,10 +43,6 @@ def render(environment: ValidEnvironment, *, link_files_from: Path | None = None
     return Rendered(config, digests)
 
 
-def canonical_json(document: JSONValue) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def _render_schemas(config: JSONObject) -> None:
     identity = config.get("identity")
     schemas = identity.get("schemas") if isinstance(identity, dict) else None
@@ -59,7 +54,7 @@ def _render_schemas(config: JSONObject) -> None:
 def _render_schema(entry: JSONObject) -> None:
     inline = entry.pop("schema", None)
     if isinstance(inline, dict):
-        entry["url"] = blobs.encode(canonical_json(inline))
+        entry["url"] = blobs.encode(canonical_bytes(inline))
         return
     url = entry.get("url")
     if url is None and str(entry.get("id", "")).startswith(PRESET_PREFIX):
@@ -68,7 +63,7 @@ def _render_schema(entry: JSONObject) -> None:
     content = blobs.decode(url) if isinstance(url, str) else None
     parsed = _parse_schema(content) if content is not None else None
     if parsed is not None:
-        entry["url"] = blobs.encode(canonical_json(parsed))
+        entry["url"] = blobs.encode(canonical_bytes(parsed))
 
 
 def _parse_schema(content: bytes) -> JSONValue | None:

@@ -9,12 +9,11 @@ the digest of its canonical JSON (so the same schema serialised differently stil
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import blobs
-from reconciler.jsontypes import JSONObject, JSONValue
+from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes
 from reconciler.limits import loads_json
 from reconciler.trait_diff import trait_diff
 
@@ -124,8 +123,7 @@ def _parse(raw: bytes | None) -> JSONValue:
 
 
 def _canonical_digest(document: JSONValue) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "canonical:" + hashlib.sha512(text.encode()).hexdigest()
+    return "canonical:" + hashlib.sha512(canonical_bytes(document)).hexdigest()
 
 
 def urls_worth_fetching(

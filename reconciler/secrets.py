@@ -14,11 +14,16 @@ is "write only", web hook and courier HTTP auth values "may not" be returned).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 
+# How a secret is shown, by path (views, saved plans) and by value (the output scrubber).
 MASK = "(sensitive)"
+# How a value Ory never returns, and that is no secret, is shown when it was not compared.
+WRITE_ONLY = "(write-only)"
+# Replaces the value found at a pointer (a secret, or a leaf that is not).
+Replacement = Callable[[Pointer, JSONValue], JSONValue]
 
 _SECRET_PATHS = tuple(
     re.compile(pattern)
@@ -56,12 +61,48 @@ def is_sensitive(pointer: Pointer, marked: Collection[Pointer]) -> bool:
     return pointer in marked or is_secret_path(pointer)
 
 
-def mask(value: JSONValue, pointer: Pointer, marked: Collection[Pointer]) -> JSONValue:
-    """A copy of ``value`` (found at ``pointer``) with every secret inside it masked."""
+def shown_as(pointer: Pointer, marked: Collection[Pointer]) -> str:
+    """How a write-only value that was not compared is named: a secret, or only unreadable."""
+    return MASK if is_sensitive(pointer, marked) else WRITE_ONLY
+
+
+def mask(
+    value: JSONValue,
+    pointer: Pointer,
+    marked: Collection[Pointer],
+    *,
+    secret: Replacement = lambda _pointer, _value: MASK,
+    other: Replacement = lambda _pointer, leaf: leaf,
+) -> JSONValue:
+    """A copy of ``value`` (found at ``pointer``) with every secret inside it masked.
+
+    The one walk over a value for its secrets: each outermost secret becomes
+    ``secret(pointer, value)``, every other leaf ``other(pointer, leaf)``.
+    """
     if is_sensitive(pointer, marked):
-        return MASK
+        return secret(pointer, value)
     if isinstance(value, dict):
-        return {k: mask(v, join_pointer(pointer, k), marked) for k, v in value.items()}
+        return {
+            k: mask(v, join_pointer(pointer, k), marked, secret=secret, other=other)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [mask(v, join_pointer(pointer, i), marked) for i, v in enumerate(value)]
-    return value
+        return [
+            mask(v, join_pointer(pointer, i), marked, secret=secret, other=other)
+            for i, v in enumerate(value)
+        ]
+    return other(pointer, value)
+
+
+def secrets_in(
+    value: JSONValue, pointer: Pointer, marked: Collection[Pointer]
+) -> list[tuple[Pointer, JSONValue]]:
+    """``(pointer, secret)`` for every outermost secret in ``value`` (found at ``pointer``)."""
+    found: list[tuple[Pointer, JSONValue]] = []
+
+    def note(at: Pointer, secret: JSONValue) -> JSONValue:
+        found.append((at, secret))
+        return MASK
+
+    mask(value, pointer, marked, secret=note)
+    return found

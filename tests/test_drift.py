@@ -1,15 +1,26 @@
-"""``reconciler export ENV --into [--write]``: adopt console changes where they were declared."""
+"""``reconciler adopt ENV [--write]`` (and its older spelling ``export ENV --into [--write]``):
+adopt console changes where they were declared."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from conftest import Run
 from ory_server import OryTestServer
 
 HOOK_KEY = "hook-key-for-tests"
 PROD_PROJECT = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"
+# The arguments that ask for ENV's drift, in both spellings.
+Spelling = Callable[[str], tuple[str, ...]]
+SPELLINGS = pytest.mark.parametrize(
+    "adopt",
+    [lambda env: ("adopt", env), lambda env: ("export", env, "--into")],
+    ids=["adopt", "export-into"],
+)
 
 
 def _env(server: OryTestServer) -> dict[str, str]:
@@ -25,8 +36,9 @@ def _console_changes(config: dict[str, Any]) -> None:
     config["selfservice"]["flows"]["login"]["lifespan"] = "2h"  # base.yaml
 
 
+@SPELLINGS
 def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
-    example_repo: Path, run: Run, ory_server: OryTestServer
+    example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
 ) -> None:
     env = _env(ory_server)
     assert run("apply", "dev", "--yes", env=env).code == 0
@@ -34,7 +46,7 @@ def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
     before = {p: p.read_text() for p in (example_repo / "environments").iterdir()}
     writes = len(ory_server.writes())
 
-    result = run("export", "dev", "--into", env=env)
+    result = run(*adopt("dev"), env=env)
     assert result.code == 0, result.err
     assert (
         '  < /selfservice/flows/login/lifespan: "30m" (environments/base.yaml:23) -> "2h" (live)'
@@ -49,8 +61,9 @@ def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
     assert len(ory_server.writes()) == writes  # reading live only
 
 
+@SPELLINGS
 def test_write_puts_each_value_in_the_file_that_declared_it_keeping_comments(
-    example_repo: Path, run: Run, ory_server: OryTestServer
+    example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
 ) -> None:
     env = _env(ory_server)
     assert run("apply", "dev", "--yes", env=env).code == 0
@@ -59,7 +72,7 @@ def test_write_puts_each_value_in_the_file_that_declared_it_keeping_comments(
     dev = example_repo / "environments" / "dev.yaml"
     base_before, dev_before = base.read_text(), dev.read_text()
 
-    result = run("export", "dev", "--into", "--write", env=env)
+    result = run(*adopt("dev"), "--write", env=env)
     assert result.code == 0, result.err
 
     assert base.read_text() == base_before.replace("lifespan: 30m", "lifespan: 2h")
@@ -74,8 +87,9 @@ def test_write_puts_each_value_in_the_file_that_declared_it_keeping_comments(
     assert "lifespan: 2h" in base.read_text()
 
 
+@SPELLINGS
 def test_secrets_and_file_references_are_never_written_back(
-    example_repo: Path, run: Run, ory_server: OryTestServer
+    example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
 ) -> None:
     ory_server.add_project(project_id=PROD_PROJECT)
     env = _env(ory_server)
@@ -91,7 +105,7 @@ def test_secrets_and_file_references_are_never_written_back(
     prod = example_repo / "environments" / "prod.yaml"
     before = prod.read_text()
 
-    result = run("export", "prod", "--into", "--write", env=env)
+    result = run(*adopt("prod"), "--write", env=env)
     assert result.code == 0, result.err
     assert (
         "  = /selfservice/flows/login/after/hooks: not adopted: a secret or ${VAR} value; "
@@ -107,3 +121,19 @@ def test_write_needs_into(example_repo: Path, run: Run) -> None:
     result = run("export", "dev", "--write")
     assert result.code == 64
     assert "--write only goes with --into" in result.err
+
+
+@SPELLINGS
+def test_an_invalid_environment_is_refused_before_any_request(
+    example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
+) -> None:
+    dev = example_repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("issuer: Acme (dev)", "issuer: [Acme, dev]"))
+    before = dev.read_text()
+
+    result = run(*adopt("dev"), "--write", env=_env(ory_server))
+    assert result.code == 1
+    assert "environments/dev.yaml:11:" in result.err and "issuer" in result.err
+    assert "Traceback" not in result.err
+    assert ory_server.requests == []
+    assert dev.read_text() == before

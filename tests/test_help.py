@@ -14,7 +14,7 @@ from reconciler.commands.help_text import EXIT_CODES, VARIABLES
 from conftest import REPO_ROOT, Run
 
 README = (REPO_ROOT / "README.md").read_text()
-NETWORK_COMMANDS = ("plan", "apply", "export", "diff", "restore")
+NETWORK_COMMANDS = ("plan", "apply", "export", "adopt", "diff", "restore")
 
 
 def _commands() -> list[str]:

@@ -10,10 +10,10 @@ import pytest
 from reconciler import blobs
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import for_target
-from reconciler.checks.lint import RULES, filter_disabled, lint, merge_over
+from reconciler.checks.lint import RULES, filter_disabled, lint
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import PRESETS
-from reconciler.jsontypes import JSONValue
+from reconciler.jsontypes import JSONValue, deep_merge
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS, REPO_ROOT
@@ -54,7 +54,7 @@ def methods(**config: Any) -> Doc:
 
 
 def merged(base: Doc, overlay: Doc) -> Doc:
-    result = merge_over(base, overlay)
+    result = deep_merge(base, overlay)
     assert isinstance(result, dict)
     return result
 
@@ -493,9 +493,9 @@ def test_live_fixture_alone_has_no_errors() -> None:
     assert [f for f in lint({}, live_config()) if f.severity == "error"] == []
 
 
-def test_merge_over_merges_mappings_and_replaces_lists() -> None:
+def test_deep_merge_merges_mappings_and_replaces_lists() -> None:
     base: Doc = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
-    assert merge_over(base, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+    assert deep_merge(base, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
 
 
 def test_filter_disabled() -> None:

@@ -67,6 +67,9 @@ def test_extends_merges_maps_replaces_lists_and_keeps_positions(
     assert issuer is not None and enabled is not None
     assert (Path(issuer.file).name, issuer.line) == ("dev.yaml", 9)
     assert (Path(enabled.file).name, enabled.line) == ("base.yaml", 4)
+    # The base's list was replaced whole: its second URL is reported where the new list is.
+    replaced = raw.location("/identity_config/selfservice/allowed_return_urls/1")
+    assert replaced is not None and Path(replaced.file).name == "dev.yaml"
     assert [p.name for p in raw.files] == ["base.yaml", "dev.yaml"]
 
 

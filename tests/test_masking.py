@@ -9,7 +9,8 @@ scrubber, and the scrubber runs without any view.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,11 @@ from reconciler import redact
 from reconciler.checks.kratos_schema import for_target
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject, JSONValue
+from reconciler.loader import load_environment
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.secrets import MASK
+from reconciler.usecases import kernel
+from reconciler.validate import validate
 from reconciler.views import markdown
 from reconciler.views import text as views
 
@@ -92,3 +96,27 @@ def test_the_scrubber_masks_the_longest_secret_first() -> None:
     redact.register("hook-key")
     redact.register(NEW_KEY)  # contains "hook-key"
     assert redact.scrub(f"value={NEW_KEY}") == f"value={MASK}"
+
+
+def test_the_scrubber_learns_every_value_the_views_mask_by_path(
+    tmp_path: Path, write: Callable[[str, str], Path]
+) -> None:
+    # Written in clear at one of Ory's secret paths, and listed under secrets:, neither is a
+    # ${VAR} or !secret the loader sees; the scrubber must still know both (secrets.secrets_in).
+    write(
+        "environments/dev.yaml",
+        """
+        target: {kratos_file: {path: kratos.yml}}
+        identity_config:
+          courier:
+            smtp:
+              connection_uri: smtps://mailer:literal-smtp-pw-5a1c@mail.acme.test:465
+              from_name: Listed Secret Sender
+        secrets: [/courier/smtp/from_name]
+        """,
+    )
+    kernel.register_secrets(validate(load_environment(tmp_path, "dev", {})))
+    scrubbed = redact.scrub(
+        "smtps://mailer:literal-smtp-pw-5a1c@mail.acme.test:465 Listed Secret Sender"
+    )
+    assert scrubbed == f"{MASK} {MASK}"

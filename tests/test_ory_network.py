@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 
+from reconciler import blobs
+from reconciler.checks.kratos_schema import for_target
+from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConflictError
-from reconciler.jsontypes import get_at
+from reconciler.jsontypes import JSONObject, JSONValue, get_at
 from reconciler.targets.client import OryClient
-from reconciler.targets.ory_network import OryNetworkProject
+from reconciler.targets.ory_network import OryNetworkProject, shows_changes
 from reconciler.targets.retry import RetryPolicy
 from reconciler.usecases import kernel, reconcile
 
@@ -339,3 +342,33 @@ def test_web_hook_converges_with_the_shipped_schema(
     again = run("plan", "hooked", "--detailed-exitcode", env=env)
     assert again.code == 0, again.out + again.err
     assert "[schema]" not in again.out and "not configured" not in again.out, again.out
+
+
+def test_the_apply_judge_agrees_with_the_planner(ory_server: OryTestServer) -> None:
+    # After an apply whose answer was lost, OryNetworkProject._judge decides from a re-read
+    # whether it landed. It must compare as the planner does (values.StoredEquality): the
+    # stored hook body equals the sent base64:// only by digest, and the server fills in hook
+    # defaults; but a hook someone else changed right after our PATCH does not show our plan.
+    hooks_at = "/selfservice/flows/login/after/hooks"
+    body = blobs.encode(b"function(ctx) { user: ctx.identity.id }")
+    hooks: JSONValue = [
+        {
+            "hook": "web_hook",
+            "config": {"url": "https://hooks.acme.test/login", "method": "POST", "body": body},
+        }
+    ]
+    operations: list[JSONObject] = [{"op": "add", "path": hooks_at, "value": hooks}]
+    desired: JSONObject = {"selfservice": {"flows": {"login": {"after": {"hooks": hooks}}}}}
+    rules = DiffRules(default_at=for_target("ory_network").default_at, defaults_complete=True)
+    with OryClient(ory_server.base_url, ory_server.workspace_key) as client:
+        target = OryNetworkProject(client, ory_server.project_id, rules)
+        applied = target.apply(operations, target.fetch().revision).state
+        assert compute_diff(desired, applied.config, (), rules).changes == ()
+        assert shows_changes(operations, applied.config, rules)
+
+        interrupt = f"/services/identity/config{hooks_at}/0/config/can_interrupt"
+        other_writer: list[JSONObject] = [{"op": "replace", "path": interrupt, "value": True}]
+        client.patch_project(ory_server.project_id, applied.revision, other_writer)
+        changed = target.fetch().config
+    assert compute_diff(desired, changed, (), rules).changes != ()
+    assert not shows_changes(operations, changed, rules)

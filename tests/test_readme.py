@@ -38,7 +38,9 @@ def test_every_command_is_documented_and_has_help() -> None:
 
     context = click.Context(cli)
     names = cli.list_commands(context)
-    assert {"validate", "render", "plan", "apply", "export", "diff", "restore"} <= set(names)
+    assert {"validate", "render", "plan", "apply", "export", "adopt", "diff", "restore"} <= set(
+        names
+    )
     for name in names:
         command = cli.get_command(context, name)
         assert command is not None and command.help, name

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import blobs, yamlio
-from reconciler.render import canonical_json
+from reconciler.jsontypes import canonical_bytes
 
 from conftest import QUICKSTART, Run
 from ory_server import OryTestServer
@@ -87,7 +87,7 @@ def test_an_e2e_profile_as_a_partial_environment_validates_and_plans_no_changes(
     profile = yamlio.load_with_positions((MFA_OPTIONAL / ".kratos.yml").read_text()).data
     assert isinstance(profile, dict)
     content = (MFA_OPTIONAL / "identity.traits.schema.json").read_bytes()
-    profile["identity"]["schemas"][0]["url"] = blobs.encode(canonical_json(json.loads(content)))  # type: ignore[index,call-overload]
+    profile["identity"]["schemas"][0]["url"] = blobs.encode(canonical_bytes(json.loads(content)))  # type: ignore[index,call-overload]
     # Live is the profile laid over a real base config (the quickstart), as e2e lays it.
     base = yamlio.load_with_positions((QUICKSTART / "email-password" / "kratos.yml").read_text())
     project = ory_server.add_project(_laid_over(base.data, profile))

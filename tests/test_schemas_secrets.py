@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler import blobs
-from reconciler.render import canonical_json
+from reconciler.jsontypes import canonical_bytes
 
 from conftest import REPO_ROOT, Run
 from ory_server import OryTestServer
@@ -95,7 +95,7 @@ def test_every_schema_form_converges(
     stored = server.stored_identity_config()["identity"]
     if form != "preset":
         # Sent as canonical JSON, stored under the SHA-512 of exactly that content.
-        digest = blobs.sha512_hex(canonical_json(CUSTOMER))
+        digest = blobs.sha512_hex(canonical_bytes(CUSTOMER))
         assert stored["default_schema_id"] == digest
         assert any(s["url"].endswith(f"/{digest}.json") for s in stored["schemas"])
 

@@ -33,7 +33,7 @@ from reconciler.checks import network_overlay, schema_paths
 from reconciler.checks import schema_messages as messages
 from reconciler.checks.schema_messages import SUBJECTS, SchemaProblem
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, split_pointer
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, canonical_bytes, split_pointer
 from reconciler.targets import TargetKind
 
 if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs it
@@ -139,8 +139,7 @@ class KratosSchema:
         if validator is None:  # an unknown key: the root's additionalProperties reports it
             return []
         try:
-            text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-            fingerprint = (key, hashlib.blake2b(text.encode(), digest_size=16).digest())
+            fingerprint = (key, hashlib.blake2b(canonical_bytes(value), digest_size=16).digest())
         except (TypeError, ValueError):  # not plain JSON: check it without remembering
             fingerprint = None
         if fingerprint is not None:

@@ -21,6 +21,7 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
+    deep_merge,
     is_within,
     join_pointer,
     split_pointer,
@@ -47,7 +48,7 @@ def review(
     reviewer = _Reviewer(environment)
     findings: list[Finding] = reviewer.identity_schema_problems(desired, schema)
     findings += reviewer.unset_variables()
-    merged = desired if live is None else lint.merge_over(live, desired)
+    merged = desired if live is None else deep_merge(live, desired)
     assert isinstance(merged, dict)
     findings += reviewer.schema_problems(merged, desired, schema, partial=live is None)
     linted = lint.lint(desired, live, schema_contents=contents, kratos=schema)

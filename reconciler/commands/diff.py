@@ -8,7 +8,7 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.plan.value import Plan
-from reconciler.usecases import onboard
+from reconciler.usecases import compare as comparing
 from reconciler.views import text as views
 
 
@@ -31,7 +31,7 @@ def diff(
     for pointer in ignore:
         if not pointer.startswith("/"):
             raise click.BadParameter(f"{pointer!r} is not a JSON pointer", param_hint="--ignore")
-    compare = onboard.compare_live if live else onboard.compare_desired
+    compare = comparing.compare_live if live else comparing.compare_desired
     result = compare(environment_a, environment_b, obj.settings, ignore)
     what = "live configs" if live else "desired states"
     click.echo(f"Promoting {environment_a} to {environment_b} ({what}):")

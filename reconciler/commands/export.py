@@ -1,4 +1,5 @@
-"""``reconciler export ENV`` (and ``export ENV --into [--write]``: adopt drift)"""
+"""``reconciler export ENV`` (and ``export ENV --into [--write]``, the older spelling of
+``reconciler adopt ENV [--write]``)"""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from pathlib import Path
 import click
 
 from reconciler.commands import help_text
+from reconciler.commands.adopt import show_drift
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import environment_path
 from reconciler.repo_paths import display_path
-from reconciler.usecases import adopt, kernel, onboard, reconcile, side_files
-from reconciler.views import text as views
+from reconciler.usecases import onboard, side_files
 
 
 @click.command("export", epilog=help_text.epilog((*help_text.API, "RECONCILER_KRATOS_SCHEMA")))
@@ -32,8 +33,8 @@ from reconciler.views import text as views
     type=click.Path(dir_okay=False, path_type=Path),
     help="New environment: the Kratos config file to read.",
 )
-@click.option("--into", is_flag=True, help="Show live values that differ from what ENV declares.")
-@click.option("--write", is_flag=True, help="With --into: write those live values back.")
+@click.option("--into", is_flag=True, help="Same as `reconciler adopt ENV` (kept as an alias).")
+@click.option("--write", is_flag=True, help="With --into: as `reconciler adopt ENV --write`.")
 @click.pass_obj
 def export_command(
     obj: Context,
@@ -50,7 +51,7 @@ def export_command(
     if write and not into:
         raise click.UsageError("--write only goes with --into")
     if into:
-        return _adopt(obj, environment, write)
+        return show_drift(obj, environment, write)
     request = onboard.ExportRequest(
         name=environment,
         out=_output(obj, environment, out),
@@ -100,28 +101,3 @@ def list_variables(variables: tuple[side_files.Variable, ...]) -> None:
     click.echo("Variables the environment needs (set them before plan or apply):", err=True)
     for variable in variables:
         click.echo(f"  {side_files.describe_variable(variable)}", err=True)
-
-
-def _adopt(obj: Context, environment: str, write: bool) -> int:
-    valid = onboard.load_leniently(environment, obj.settings)
-    target = kernel.open_target(valid, obj.settings)
-    try:
-        planned = reconcile.plan_environment(valid, target, obj.settings)
-    finally:
-        target.close()
-    drift = adopt.find_drift(planned, valid.raw)
-    click.echo(f"Drift in {environment}: {planned.target}, live revision {planned.revision}")
-    for item in drift.adoptions:
-        live = views.display_value(adopt.as_written(item.live), item.pointer, planned)
-        declared = views.display_value(item.declared, item.pointer, planned)
-        where = f"{item.location.file}:{item.location.line}"
-        click.echo(f"  < {item.pointer}: {declared} ({where}) -> {live} (live)")
-    for skipped in drift.skipped:
-        click.echo(f"  = {skipped.pointer}: not adopted: {skipped.reason}")
-    click.echo(f"{len(drift.adoptions)} to adopt, {len(drift.skipped)} not adoptable.")
-    if write and drift.adoptions:
-        for path in adopt.write_back(drift.adoptions):
-            click.echo(f"Wrote {display_path(path)}", err=True)
-    elif drift.adoptions:
-        click.echo("Run again with --write to write the live values into these files.")
-    return EXIT_OK

@@ -20,7 +20,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reconciler import __version__
 from reconciler.atomic import write_atomically
@@ -32,10 +31,11 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
+    canonical_bytes,
     join_pointer,
 )
 from reconciler.plan.value import Plan
-from reconciler.secrets import is_sensitive, mask
+from reconciler.secrets import mask, secrets_in
 from reconciler.validate import ValidEnvironment
 
 FORMAT_VERSION = 2
@@ -111,20 +111,16 @@ def desired_digest(environment: ValidEnvironment, sensitive: frozenset[Pointer])
     secret is named as such and no unsalted hash of a secret is ever written."""
     data = dict(environment.raw.data)
     data["identity_config"] = mask(environment.identity_config, "", sensitive)
-    return "sha256:" + hashlib.sha256(_canonical(data)).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
 def fingerprint(salt: bytes, value: JSONValue) -> str:
-    return "hmac-sha256:" + hmac.new(salt, _canonical(value), hashlib.sha256).hexdigest()
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return "hmac-sha256:" + hmac.new(salt, canonical_bytes(value), hashlib.sha256).hexdigest()
 
 
 def integrity(body: JSONObject) -> str:
     unsealed = {key: value for key, value in body.items() if key != "integrity"}
-    return "sha256:" + hashlib.sha256(_canonical(unsealed)).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_bytes(unsealed)).hexdigest()
 
 
 def _impacts(plan: Plan) -> tuple[SecurityImpact, ...]:
@@ -208,7 +204,8 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
         if "value" not in operation:
             continue
         source = _source_of(plan.changes[index])
-        for inner, pointer, value in _secrets_in(operation["value"], "", source, plan.sensitive):
+        for pointer, value in secrets_in(operation["value"], source, plan.sensitive):
+            inner = pointer[len(source) :]  # where inside the operation's value
             info = environment.raw.info.get(IDENTITY_CONFIG + pointer)
             where = environment.raw.location(IDENTITY_CONFIG + pointer)
             yield SecretRef(
@@ -219,24 +216,6 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
                 written_at=str(where) if where else "",
                 fingerprint=fingerprint(salt, value),
             )
-
-
-def _secrets_in(
-    value: JSONValue, inner: Pointer, pointer: Pointer, sensitive: frozenset[Pointer]
-) -> Iterator[tuple[Pointer, Pointer, JSONValue]]:
-    """``(pointer inside the value, pointer in the config, secret)``, outermost secrets only."""
-    if is_sensitive(pointer, sensitive):
-        yield inner, pointer, value
-        return
-    children: list[tuple[str, JSONValue]] = []
-    if isinstance(value, dict):
-        children = list(value.items())
-    elif isinstance(value, list):
-        children = [(str(i), v) for i, v in enumerate(value)]
-    for token, child in children:
-        yield from _secrets_in(
-            child, join_pointer(inner, token), join_pointer(pointer, token), sensitive
-        )
 
 
 def _strings(values: list[str] | tuple[str, ...]) -> list[JSONValue]:

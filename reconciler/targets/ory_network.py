@@ -22,14 +22,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS, same_string
+from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS
 from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
 from reconciler.patch import prefixed
-from reconciler.secrets import is_secret_path, is_withheld
+from reconciler.schema_match import ContentIndex
+from reconciler.secrets import is_withheld
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 from reconciler.targets.client import OryClient
 from reconciler.targets.project_document import ProjectUpdate, identity_config_of
+from reconciler.values import EqualityRules, StoredEquality
 
 IDENTITY_CONFIG = "/services/identity/config"
 # After a write without an answer, how often the project is read again, and how long to wait
@@ -50,9 +52,14 @@ SERVER_MANAGED: tuple[Pointer, ...] = (
 
 
 class OryNetworkProject:
-    def __init__(self, client: OryClient, project_id: str) -> None:
+    def __init__(
+        self, client: OryClient, project_id: str, equality: EqualityRules | None = None
+    ) -> None:
+        """``equality``: how the planner compares values (its secrets and defaults), for
+        judging an apply whose answer was lost the way the plan was made."""
         self.client = client
         self.project_id = project_id
+        self.equality = equality or EqualityRules()
 
     @property
     def description(self) -> str:
@@ -156,7 +163,8 @@ class OryNetworkProject:
         self, operations: Sequence[JSONObject], live: LiveState, failure: RemoteError
     ) -> ApplyOutcome:
         """The revision moved while the answer was lost: did it move because of us?"""
-        if shows_changes(operations, live.config):
+        rules = replace(self.equality, known_digests=live.known_digests)
+        if shows_changes(operations, live.config, rules):
             note = (
                 f"{_sentence(failure)}, so project {self.project_id} was read again: it is now at "
                 f"revision {live.revision} and shows every change of this plan, so the apply "
@@ -197,65 +205,76 @@ def _sentence(error: Exception) -> str:
     return str(error).rstrip(".")
 
 
-def shows_changes(operations: Sequence[JSONObject], config: JSONObject) -> bool:
+def shows_changes(
+    operations: Sequence[JSONObject], config: JSONObject, rules: EqualityRules
+) -> bool:
     """Whether ``config`` holds every value the plan's add/replace operations write.
 
-    Compared the way Ory rewrites values (durations, content-addressed files, redacted
-    secrets, identity schemas renamed to their content hash). Resets cannot be checked (the
+    Compared with the planner's own equality (``values``: durations, content-addressed files,
+    redacted secrets, defaults) and its schema matching (identity schemas renamed to their
+    content hash), so the judge and the plan never disagree. Resets cannot be checked (the
     server puts back its default, which we may not know), so a plan made only of resets is
     never confirmed this way. When unsure, the answer is False: a false "not confirmed"
     costs a plan; a false "applied" loses a change.
     """
     writes = [op for op in operations if op.get("op") in ("add", "replace")]
-    return bool(writes) and all(_shows(op, config, writes) for op in writes)
+    judge = _Judge(config, writes, rules)
+    return bool(writes) and all(judge.shows(op) for op in writes)
 
 
-def _shows(operation: JSONObject, config: JSONObject, writes: Sequence[JSONObject]) -> bool:
-    pointer, value = str(operation["path"]), operation.get("value")
-    if pointer.endswith("/-"):
-        found, items = get_at(config, pointer[:-2])
-        return found and isinstance(items, list) and any(_same(value, i, pointer) for i in items)
-    found, live = get_at(config, pointer)
-    if not found and is_withheld(pointer):
-        return get_at(config, pointer.rsplit("/", 1)[0])[0]  # Ory leaves it out of reads
-    if pointer == DEFAULT_SCHEMA and value != live:
-        return found and _renamed_default_schema(value, live, config, writes)
-    return found and _same(value, live, pointer)
+class _Judge:
+    def __init__(
+        self, config: JSONObject, writes: Sequence[JSONObject], rules: EqualityRules
+    ) -> None:
+        self.config = config
+        self.writes = writes
+        self.equality = StoredEquality(rules)
+        self.schemas = ContentIndex(rules.known_digests, {})
 
+    def shows(self, operation: JSONObject) -> bool:
+        pointer, value = str(operation["path"]), operation.get("value")
+        if pointer == SCHEMAS + "/-":
+            return isinstance(value, dict) and self._shows_schema(value)
+        if pointer.endswith("/-"):
+            found, items = get_at(self.config, pointer[:-2])
+            return (
+                found
+                and isinstance(items, list)
+                and any(self.equality.same(value, i, pointer) for i in items)
+            )
+        found, live = get_at(self.config, pointer)
+        if not found and is_withheld(pointer):
+            return get_at(self.config, pointer.rsplit("/", 1)[0])[0]  # Ory leaves it out of reads
+        if pointer == DEFAULT_SCHEMA and value != live:
+            return found and self._renamed_default_schema(value, live)
+        return found and self.equality.holds(value, live, pointer)
 
-def _renamed_default_schema(
-    desired: JSONValue, live: JSONValue, config: JSONObject, writes: Sequence[JSONObject]
-) -> bool:
-    """Whether the live default is the schema this plan added as ``desired``, stored under
-    another id (Ory names custom schemas after the SHA-512 of their content, ory-api.md §1a)."""
-    _, schemas = get_at(config, SCHEMAS)
-    entries = [s for s in schemas if isinstance(s, dict)] if isinstance(schemas, list) else []
-    live_urls = [s.get("url") for s in entries if s.get("id") == live]
-    added = [op.get("value") for op in writes if op.get("path") == SCHEMAS + "/-"]
-    added_urls = [a.get("url") for a in added if isinstance(a, dict) and a.get("id") == desired]
-    return any(_same(new, old, SCHEMAS) for new in added_urls for old in live_urls)
+    def _live_schemas(self) -> list[JSONObject]:
+        _, schemas = get_at(self.config, SCHEMAS)
+        return [s for s in schemas if isinstance(s, dict)] if isinstance(schemas, list) else []
 
-
-def _same(desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
-    if is_secret_path(pointer):
-        return live not in (None, "")  # redacted on read: only presence can be seen
-    if isinstance(desired, dict) and isinstance(live, dict):
-        # Ory may rename an identity schema to the hash of its content: the url decides.
-        renamed = {"id"} if is_within(pointer, SCHEMAS) else set()
-        return all(
-            _same(value, live[key], join_pointer(pointer, key))
-            if key in live
-            else is_withheld(join_pointer(pointer, key))  # Ory leaves it out of reads
-            for key, value in desired.items()
-            if key not in renamed
+    def _shows_schema(self, entry: JSONObject) -> bool:
+        """A schema live holds by content, as the planner matches them (``diff._schema``):
+        Ory may have renamed it to its content hash, so its id and url are not compared as
+        strings; every other key is."""
+        return any(
+            all(
+                key in match and self.equality.same(value, match[key], f"{SCHEMAS}/-/{key}")
+                for key, value in entry.items()
+                if key not in ("id", "url")
+            )
+            for match in self.schemas.matching(entry, self._live_schemas())
         )
-    if isinstance(desired, list) and isinstance(live, list):
-        return len(desired) == len(live) and all(
-            _same(d, v, join_pointer(pointer, i))
-            for i, (d, v) in enumerate(zip(desired, live, strict=True))
+
+    def _renamed_default_schema(self, desired: JSONValue, live: JSONValue) -> bool:
+        """Whether the live default is the schema this plan added as ``desired``, stored under
+        another id (Ory names custom schemas after the SHA-512 of their content, ory-api.md
+        §1a)."""
+        live_entries = [s for s in self._live_schemas() if s.get("id") == live]
+        added = [op.get("value") for op in self.writes if op.get("path") == SCHEMAS + "/-"]
+        return any(
+            self.schemas.same(new, old)
+            for new in added
+            if isinstance(new, dict) and new.get("id") == desired
+            for old in live_entries
         )
-    if isinstance(desired, str) and isinstance(live, str):
-        return same_string(desired, live, {})
-    if isinstance(desired, bool) or isinstance(live, bool):
-        return desired is live
-    return desired == live

@@ -25,7 +25,9 @@ from reconciler.loader import IDENTITY_CONFIG, RawEnvironment
 from reconciler.plan.value import Plan
 from reconciler.repo_paths import display_path
 from reconciler.secrets import is_sensitive
+from reconciler.usecases import kernel, reconcile
 from reconciler.usecases.export import is_exported_secret
+from reconciler.usecases.lenient import load_leniently
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,19 @@ class Skipped:
 class Drift:
     adoptions: tuple[Adoption, ...]
     skipped: tuple[Skipped, ...]
+
+
+def drift_of(name: str, settings: kernel.Settings) -> tuple[Plan, Drift]:
+    """Environment ``name`` planned against its live target (read only), and its drift.
+
+    Loaded leniently: secrets are never adopted, so their ``${VAR}``s need not be set."""
+    environment = load_leniently(name, settings)
+    target = kernel.open_target(environment, settings)
+    try:
+        planned = reconcile.plan_environment(environment, target, settings)
+    finally:
+        target.close()
+    return planned, find_drift(planned, environment.raw)
 
 
 def find_drift(plan: Plan, raw: RawEnvironment) -> Drift:

@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.diff import Change, DefaultLookup, same_string
+from reconciler.diff import Change
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -46,10 +46,13 @@ from reconciler.jsontypes import (
     get_at,
     is_within,
     join_pointer,
+    remove_at,
+    set_at,
     split_pointer,
 )
 from reconciler.project_domain import PUBLIC_BASE_URL, project_specific
 from reconciler.secrets import is_sensitive
+from reconciler.values import DefaultLookup, same_string
 
 SCHEMAS: Pointer = "/identity/schemas"
 # Pointers Ory Network fills in for every project, with the value it fills in. A value that
@@ -95,7 +98,7 @@ def minimal_config(live: JSONObject, rules: ExportRules) -> JSONObject:
     """Live values that are neither server-managed, filled in by Ory, nor Kratos defaults."""
     config = _without_platform_values(live, rules)
     for pointer, _ in left_out(live, rules):
-        _delete_at(config, pointer)
+        remove_at(config, pointer)
     pruned = _prune(config, "", rules.default_at)
     return pruned if isinstance(pruned, dict) else {}
 
@@ -116,11 +119,11 @@ def overlay_on(
     for pointer, value in _leaves(minimal, ""):
         declared, _ = get_at(base, pointer)
         if not declared or any(_related(pointer, d) for d in disagreements):
-            _set_at(overlay, pointer, value)
+            set_at(overlay, pointer, value, create=True)
     for pointer in sorted(set(disagreements)):
         found, value = get_at(live, pointer)
         if found and not get_at(overlay, pointer)[0]:
-            _set_at(overlay, pointer, copy.deepcopy(value))
+            set_at(overlay, pointer, copy.deepcopy(value), create=True)
     return overlay
 
 
@@ -143,11 +146,11 @@ def _drop_fill_ins(config: JSONObject, live: JSONObject) -> None:
     for pointer, filled in ORY_NETWORK_FILL_INS.items():
         found, value = get_at(config, pointer)
         if found and value == filled:
-            _delete_at(config, pointer)
+            remove_at(config, pointer)
     _, base_url = get_at(live, PUBLIC_BASE_URL)
     _, allowed = get_at(config, ALLOWED_RETURN_URLS)
     if isinstance(base_url, str) and allowed == [base_url.rstrip("/")]:
-        _delete_at(config, ALLOWED_RETURN_URLS)
+        remove_at(config, ALLOWED_RETURN_URLS)
 
 
 def left_out(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
@@ -167,7 +170,7 @@ def to_review(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONV
 def _without_platform_values(live: JSONObject, rules: ExportRules) -> JSONObject:
     config = copy.deepcopy(live)
     for pointer in rules.server_managed:
-        _delete_at(config, pointer)
+        remove_at(config, pointer)
     if rules.network_fill_ins:
         _drop_fill_ins(config, live)
     return config
@@ -249,28 +252,3 @@ def _leaves(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue
     if isinstance(value, dict) and value:
         return [leaf for k, v in value.items() for leaf in _leaves(v, join_pointer(pointer, k))]
     return [(pointer, value)]
-
-
-# -- small pointer helpers ----------------------------------------------------------------
-
-
-def _delete_at(doc: JSONObject, pointer: Pointer) -> None:
-    tokens = split_pointer(pointer)
-    node: JSONValue = doc
-    for token in tokens[:-1]:
-        if not isinstance(node, dict) or token not in node:
-            return
-        node = node[token]
-    if isinstance(node, dict):
-        node.pop(tokens[-1], None)
-
-
-def _set_at(doc: JSONObject, pointer: Pointer, value: JSONValue) -> None:
-    tokens = split_pointer(pointer)
-    node = doc
-    for token in tokens[:-1]:
-        child = node.setdefault(token, {})
-        if not isinstance(child, dict):
-            child = node[token] = {}
-        node = child
-    node[tokens[-1]] = value

@@ -2,7 +2,7 @@
 the schema a target is checked against, and content fetched once per run.
 
 No decision about what to change lives here: planning and applying are reconcile,
-exporting and comparing onboard, going back restore.
+exporting onboard, comparing compare, adopting drift adopt, going back restore.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from reconciler import render as rendering
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.checks.review import preflight, review
-from reconciler.diff import DefaultLookup
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, Pointer, get_at
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.secrets import secrets_in
 from reconciler.targets import LiveState, Target, TargetKind
 from reconciler.targets.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.targets.content_cache import ContentCache, Fetch
@@ -28,6 +28,7 @@ from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
 from reconciler.usecases import notices, safety
 from reconciler.validate import ValidEnvironment, validate
+from reconciler.values import DefaultLookup, EqualityRules
 
 ClientFactory = Callable[[str, str], OryClient]
 
@@ -84,10 +85,11 @@ def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEn
 
 
 def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
-    """Have the output scrubber mask the values listed under ``secrets:`` (the loader already
-    registered ``${VAR}`` and ``!secret`` values)."""
-    for pointer in environment.model.secrets:
-        redact.register(get_at(environment.identity_config, pointer)[1])
+    """Have the output scrubber mask what the views mask by path: the values listed under
+    ``secrets:`` and those at Ory's secret paths (the loader already registered ``${VAR}``
+    and ``!secret`` values)."""
+    for _, value in secrets_in(environment.identity_config, "", environment.model.secrets):
+        redact.register(value)
     return environment
 
 
@@ -123,7 +125,22 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
         settings.environ.get("ORY_CONSOLE_API_URL") or target.ory_network.api_url or DEFAULT_API_URL
     )
     client = settings.client_factory(base_url, api_key)
-    return OryNetworkProject(client, target.ory_network.project)
+    return OryNetworkProject(
+        client, target.ory_network.project, _planner_equality(environment, settings)
+    )
+
+
+def _planner_equality(environment: ValidEnvironment, settings: Settings) -> EqualityRules:
+    """How the planner compares values after an apply (``reconcile.apply_plan`` checks that it
+    converged the same way): for the target's judge of an apply whose answer was lost."""
+
+    def default_at(pointer: Pointer) -> tuple[bool, JSONValue]:
+        # Looked up on first use: most runs never need the judge, nor the schema it reads.
+        return defaults(settings, "ory_network")(pointer)
+
+    return EqualityRules(
+        sensitive=sensitive_pointers(environment), default_at=default_at, defaults_complete=True
+    )
 
 
 def check(environment: ValidEnvironment, settings: Settings) -> tuple[Finding, ...]:

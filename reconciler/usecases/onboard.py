@@ -1,72 +1,30 @@
-"""Getting a project into git and keeping environments in step: export, compare, adopt drift.
+"""Getting a project into git: the use case of ``reconciler export`` (and ``init
+--from-project``), in the order its steps run.
 
-The use cases of ``reconciler export`` and ``reconciler diff``, in the order their steps run.
-The transformations themselves are pure and live in ``export`` (live -> environment document)
-and ``adopt`` (live values -> the files that declared them); this module loads, fetches and
-writes.
+The transformation itself is pure and lives in ``export`` (live -> environment document); this
+module loads, fetches and writes. Comparing environments is ``compare``, adopting drift
+``adopt``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import blobs, loader
 from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
-from reconciler.plan.value import Plan, make_plan
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.repo_paths import display_path
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
-from reconciler.usecases import export, kernel, safety, side_files
+from reconciler.usecases import export, kernel, side_files
+from reconciler.usecases.lenient import fetch, load_leniently
 from reconciler.validate import ValidEnvironment, validate
-
-UNSET_STAND_IN = "(variable not set)"
-
-
-class LenientEnviron(Mapping[str, str]):
-    """Every variable is "set": unset ones read as a stand-in.
-
-    ``export`` needs only an environment's target and ``diff`` compares secrets by presence,
-    so neither should demand the secrets themselves. Only for loading: ``get`` never misses.
-    """
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = environ
-
-    def __getitem__(self, name: str) -> str:
-        return self.environ.get(name, UNSET_STAND_IN)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.environ)
-
-    def __len__(self) -> int:
-        return len(self.environ)
-
-
-def load_leniently(name: str, settings: kernel.Settings) -> ValidEnvironment:
-    limits = safety.input_limits(settings.root)
-    raw = loader.load_environment(settings.root, name, LenientEnviron(settings.environ), limits)
-    return kernel.register_secrets(validate(raw))
-
-
-def fetch(environment: ValidEnvironment, settings: kernel.Settings) -> tuple[Target, LiveState]:
-    target = kernel.open_target(environment, settings)
-    try:
-        return target, target.fetch()
-    finally:
-        target.close()
-
-
-# -- export -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -251,84 +209,3 @@ def _text(path: Path, content: bytes) -> str:
 
 def _differs(path: Path, content: bytes) -> bool:
     return not path.is_file() or path.read_bytes() != content
-
-
-# -- compare two environments ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Comparison:
-    plan: Plan
-    # Values B declares (or has) that A does not: promoting A leaves them as they are.
-    only_in_b: tuple[tuple[Pointer, JSONValue], ...]
-
-
-def compare_desired(
-    name_a: str, name_b: str, settings: kernel.Settings, ignore: tuple[Pointer, ...]
-) -> Comparison:
-    """What promoting A's desired state to B's would change in B's desired state."""
-    a, b = load_leniently(name_a, settings), load_leniently(name_b, settings)
-    sensitive = kernel.sensitive_pointers(a) | kernel.sensitive_pointers(b)
-    kind = kernel.target_kind_of(b)
-    rules = DiffRules(sensitive=sensitive, default_at=kernel.defaults(settings, kind))
-    desired_a, desired_b = kernel.render(a), kernel.render(b)
-    diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
-    kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
-    refs = {**_file_refs(b), **_file_refs(a)}
-    plan = make_plan(
-        f"{name_a} -> {name_b}",
-        "desired states",
-        "",
-        replace(diff, changes=kept),
-        sensitive=sensitive,
-        file_refs=refs,
-    )
-    return Comparison(plan, _only_in(desired_b, desired_a, ignore))
-
-
-def compare_live(
-    name_a: str, name_b: str, settings: kernel.Settings, ignore: tuple[Pointer, ...]
-) -> Comparison:
-    """What making B's live config equal to A's would change (server-managed keys aside)."""
-    target_a, live_a = fetch(load_leniently(name_a, settings), settings)
-    target_b, live_b = fetch(load_leniently(name_b, settings), settings)
-    skipped = (*ignore, *target_a.ignored, *target_b.ignored)
-    rules = DiffRules(
-        known_digests={**live_a.known_digests, **live_b.known_digests},
-        default_at=kernel.defaults(settings, target_b.kind),
-    )
-    diff = compute_diff(live_a.config, live_b.config, (), rules)
-    kept = tuple(c for c in diff.changes if not _ignored(c.pointer, skipped))
-    plan = make_plan(
-        f"{name_a} -> {name_b}",
-        "live configs",
-        f"{live_a.revision} -> {live_b.revision}",
-        replace(diff, changes=kept),
-    )
-    return Comparison(plan, _only_in(live_b.config, live_a.config, skipped))
-
-
-def _file_refs(environment: ValidEnvironment) -> dict[Pointer, str]:
-    pointers = environment.raw.identity_pointers("file_ref").items()
-    return {pointer: info.file_ref for pointer, info in pointers if info.file_ref}
-
-
-def _ignored(pointer: Pointer, ignore: tuple[Pointer, ...]) -> bool:
-    return any(is_within(pointer, prefix) for prefix in ignore)
-
-
-def _only_in(
-    document: JSONValue, other: JSONValue, ignore: tuple[Pointer, ...], pointer: Pointer = ""
-) -> tuple[tuple[Pointer, JSONValue], ...]:
-    """Leaves (lists whole) of ``document`` that ``other`` does not have at all."""
-    if _ignored(pointer, ignore) and pointer:
-        return ()
-    if not get_at(other, pointer)[0]:
-        return ((pointer, document),)
-    if not isinstance(document, dict):
-        return ()
-    return tuple(
-        leaf
-        for key in sorted(document)
-        for leaf in _only_in(document[key], other, ignore, join_pointer(pointer, key))
-    )

@@ -20,7 +20,7 @@ from reconciler.checks.review import review
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ApplyError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import Pointer
-from reconciler.plan import planfile, planfile_reader
+from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.repo_paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
@@ -186,7 +186,7 @@ def apply_saved_plan(
     """Apply a saved plan exactly, or refuse it (StalePlanError) when the desired state, a
     secret or the live revision moved since it was made. None when it has no changes."""
     environment = load(saved.plan.environment, settings)
-    plan = planfile_reader.resolve(saved, environment, sensitive_pointers(environment))
+    plan = saved_secrets.resolve(saved, environment, sensitive_pointers(environment))
     target = open_target(environment, settings)
     try:
         live = target.fetch()

@@ -12,14 +12,15 @@ import copy
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler.diff import DefaultLookup, Diff, DiffRules, compute_diff
+from reconciler.diff import Diff, DiffRules, compute_diff
 from reconciler.errors import ApplyError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, split_pointer
+from reconciler.jsontypes import JSONObject, is_within, remove_at
 from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import Target
 from reconciler.usecases import safety
 from reconciler.usecases.kernel import Settings, defaults
 from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
+from reconciler.values import DefaultLookup
 
 
 def plan_restore(
@@ -63,18 +64,9 @@ def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: Defa
     # rather than warn about each.
     wanted = copy.deepcopy(backup)
     for pointer in target.ignored:
-        _drop(wanted, pointer)
+        remove_at(wanted, pointer)
     rules = DiffRules(ignored=target.ignored, default_at=default_at)
     return compute_diff(wanted, live, added, rules)
-
-
-def _drop(document: JSONObject, pointer: Pointer) -> None:
-    *parents, last = split_pointer(pointer)
-    current: JSONValue = document
-    for token in parents:
-        current = current.get(token) if isinstance(current, dict) else None
-    if isinstance(current, dict):
-        current.pop(last, None)
 
 
 def backup_of(path: Path) -> JSONObject:

@@ -10,10 +10,11 @@ from reconciler import blobs, list_view
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import for_target
 from reconciler.checks.security import SecurityImpact
-from reconciler.diff import SCHEMAS, Change, same_string
-from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+from reconciler.diff import SCHEMAS, Change
+from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.plan.value import Plan
-from reconciler.secrets import MASK, is_sensitive
+from reconciler.secrets import MASK, mask, shown_as
+from reconciler.values import EqualityRules, StoredEquality
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}
@@ -51,7 +52,7 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
             lines.append(_style(f"      ! weakens security: {impact.reason}", color, fg="red"))
     if verbose:
         lines.extend(
-            f"  = {pointer}: {_shown_as(pointer, plan)}, not compared"
+            f"  = {pointer}: {shown_as(pointer, plan.sensitive)}, not compared"
             for pointer in plan.unverified
         )
     if plan.changes or (verbose and plan.unverified):
@@ -79,10 +80,6 @@ def not_compared(plan: Plan) -> str:
         f"{'it' if count == 1 else 'them'}; `rotate:` or --rotate-secrets sends "
         f"{'it' if count == 1 else 'them'} again)."
     )
-
-
-def _shown_as(pointer: Pointer, plan: Plan) -> str:
-    return MASK if is_sensitive(pointer, plan.sensitive) else "(write-only)"
 
 
 def _neutral(plan: Plan) -> tuple[SecurityImpact, ...]:
@@ -148,13 +145,8 @@ def _field_changes(change: Change, plan: Plan) -> list[list_view.FieldChange]:
     if not (list_view.is_element_list(change.desired) or list_view.is_element_list(change.live)):
         return []
 
-    def same(desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
-        if is_sensitive(pointer, plan.sensitive):
-            return live not in (None, "")  # write-only: presence is all that can be seen
-        if isinstance(desired, str) and isinstance(live, str):
-            return same_string(desired, live, {})
-        return desired == live
-
+    # The planner's equality: a write-only value is equal when present (live is redacted).
+    same = StoredEquality(EqualityRules(sensitive=plan.sensitive)).same
     lookup = for_target(plan.target_info.kind if plan.target_info else "ory_network").default_at
 
     def filled(pointer: Pointer, live: JSONValue) -> bool:
@@ -219,16 +211,15 @@ class _Label(str):
 
 
 def _abbreviate(value: JSONValue, pointer: Pointer, plan: Plan, *, refs: bool) -> JSONValue:
-    if is_sensitive(pointer, plan.sensitive):
-        return _Label(MASK)
-    if isinstance(value, dict):
-        return {
-            k: _abbreviate(v, join_pointer(pointer, k), plan, refs=refs) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [
-            _abbreviate(v, join_pointer(pointer, i), plan, refs=refs) for i, v in enumerate(value)
-        ]
+    """``value`` with its secrets masked and its stored content named by its hash."""
+
+    def leaf(at: Pointer, leaf: JSONValue) -> JSONValue:
+        return _abbreviate_blob(leaf, at, plan, refs=refs)
+
+    return mask(value, pointer, plan.sensitive, secret=lambda _at, _v: _Label(MASK), other=leaf)
+
+
+def _abbreviate_blob(value: JSONValue, pointer: Pointer, plan: Plan, *, refs: bool) -> JSONValue:
     if isinstance(value, str) and blobs.looks_like_blob(value) and _stored(value, refs):
         digest = blobs.digest_of(value)
         if digest is None:

@@ -14,7 +14,7 @@ from reconciler.checks.kratos_schema import KratosSchema, for_target
 
 # Importing a topic registers its rules.
 from reconciler.checks.lint import hooks, methods, mfa, schemas  # noqa: F401
-from reconciler.checks.lint.rules import CHECKS, RULES, LintContext, merge_over
+from reconciler.checks.lint.rules import CHECKS, RULES, LintContext
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 
@@ -24,7 +24,6 @@ __all__ = [
     "check_disabled",
     "filter_disabled",
     "lint",
-    "merge_over",
 ]
 
 

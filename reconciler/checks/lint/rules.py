@@ -19,7 +19,7 @@ from reconciler.checks import aal
 from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.identity_schemas import ResolvedSchema
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, deep_merge, get_at
 
 DEFAULT_SCHEMA_ID = "/identity/default_schema_id"
 HOOK_FLOWS = ("login", "registration", "settings", "verification", "recovery")
@@ -36,16 +36,6 @@ class Rule:
 # -- the state rules look at ----------------------------------------------------------------
 
 
-def merge_over(base: JSONValue, overlay: JSONValue) -> JSONValue:
-    """Deep-merge ``overlay`` over ``base``: mappings merge, anything else is replaced."""
-    if not (isinstance(base, dict) and isinstance(overlay, dict)):
-        return overlay
-    merged = dict(base)
-    for key, value in overlay.items():
-        merged[key] = merge_over(base[key], value) if key in base else value
-    return merged
-
-
 class LintContext:
     """Desired merged over live, Kratos defaults, and the identity schemas behind them."""
 
@@ -58,7 +48,7 @@ class LintContext:
     ) -> None:
         self.desired = desired
         self.live = live
-        merged = merge_over(live or {}, desired)
+        merged = deep_merge(live or {}, desired)
         self.merged: JSONObject = merged if isinstance(merged, dict) else {}
         self.contents = schema_contents
         self._kratos = kratos

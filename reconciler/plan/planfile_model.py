@@ -1,0 +1,319 @@
+"""The saved plan's layout (format_version 2) as pydantic models: what ``apply --plan`` and
+``show`` accept, and the source of ``docs/plan-format.schema.json``.
+
+``planfile.py`` writes the document (the writer is the truth; ``docs/plan-format.md`` explains
+each field); ``planfile_reader.py`` checks its envelope, then reads it through ``checked`` here.
+``python -m reconciler.plan.planfile_model [ROOT]`` (``make schemas``) regenerates the schema;
+a test fails when the committed file is out of date.
+
+Only ``planfile_reader`` imports this module, and only when it reads a saved plan: ``validate``
+and ``plan`` never pay for building these models (cold start, issue 14).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from reconciler.checks.finding import Severity
+from reconciler.jsontypes import JSONObject, JSONValue
+
+SCHEMA_PATH = Path("docs") / "plan-format.schema.json"
+SCHEMA_ID = "https://github.com/acme/reconciler/docs/plan-format.schema.json"
+
+# An RFC 6901 pointer: "" or "/"-separated tokens, "~" only as the escapes ~0 and ~1.
+_POINTER_PATTERN = r"^(/([^~]|~[01])*)*$"
+_SHA256_PATTERN = r"^sha256:[0-9a-f]{64}$"
+_HMAC_PATTERN = r"^hmac-sha256:[0-9a-f]{64}$"
+_SALT_PATTERN = r"^[0-9a-f]{64}$"
+_RELATIVE_PATTERN = r"^[^/]"
+_VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# What each pattern means, for error messages.
+_PATTERN_MEANING = {
+    _POINTER_PATTERN: "a JSON pointer such as /selfservice/methods/totp/enabled",
+    _SHA256_PATTERN: "sha256: and 64 hex digits",
+    _HMAC_PATTERN: "hmac-sha256: and 64 hex digits",
+    _SALT_PATTERN: "64 hex digits",
+    _RELATIVE_PATTERN: "a path relative to the repository",
+    _VARIABLE_PATTERN: "a variable name",
+}
+Pointer = Annotated[str, Field(pattern=_POINTER_PATTERN)]
+Sha256 = Annotated[str, Field(pattern=_SHA256_PATTERN)]
+# Paths in a plan are relative to the repository: a plan never carries the runner's paths.
+RelativePath = Annotated[str, Field(pattern=_RELATIVE_PATTERN)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+Count = Annotated[int, Field(ge=0)]
+# Any JSON value, taken as parsed: the bounded reader (limits.loads_json) already parsed it, and
+# the integrity digest already covers it; walking it again would only cost time on big plans.
+AnyJSON = Annotated[Any, Field(json_schema_extra={"description": "Any JSON value."})]
+
+
+def _no_repeats(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("lists a pointer twice")
+    return values
+
+
+class Strict(BaseModel):
+    """Every key written is known, every key known is written, nothing is coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Summary(Strict):
+    add: Count
+    change: Count
+    reset: Count
+    weakening: Count = Field(description="Changes that weaken security.")
+    errors: Count = Field(description="Error findings: apply refuses the plan.")
+
+
+class DescribedTarget(Strict):
+    """A target that cannot say more than the plan header's line."""
+
+    description: NonEmpty
+
+
+class OryNetworkTarget(Strict):
+    description: NonEmpty
+    kind: Literal["ory_network"]
+    project: str
+    name: str
+    slug: str
+    environment: str
+    api_url: str
+
+
+class KratosFileTarget(Strict):
+    description: NonEmpty
+    kind: Literal["kratos_file"]
+    path: RelativePath
+
+
+def _target_kind(value: Any) -> str:
+    """Which model reads a target: by its ``kind``; none for a target that cannot say."""
+    if not isinstance(value, dict) or "kind" not in value:
+        return "described"
+    return "kratos_file" if value["kind"] == "kratos_file" else "ory_network"
+
+
+Target = Annotated[
+    Annotated[OryNetworkTarget, Tag("ory_network")]
+    | Annotated[KratosFileTarget, Tag("kratos_file")]
+    | Annotated[DescribedTarget, Tag("described")],
+    Discriminator(_target_kind),
+]
+
+
+class WrittenAt(Strict):
+    """Where the user wrote a change; the file relative to the repository."""
+
+    file: RelativePath
+    line: Annotated[int, Field(ge=1)]
+    column: Annotated[int, Field(ge=1)]
+
+
+class Impact(Strict):
+    impact: Literal["weakens", "strengthens", "neutral"]
+    reason: str
+
+
+class ChangeEntry(Strict):
+    pointer: Pointer
+    action: Literal["add", "change", "reset"]
+    live: AnyJSON
+    live_present: bool
+    desired: AnyJSON
+    note: str
+    desired_pointer: Pointer | None = Field(
+        description="Where the value sits in the desired identity config when that differs "
+        "from pointer (a new identity schema at /identity/schemas/-)."
+    )
+    label: str = Field(
+        description="How views name pointer when its index says nothing (an identity schema "
+        "by its live id); empty otherwise."
+    )
+    source: WrittenAt | None
+    impact: Impact
+
+
+class RemoveOperation(Strict):
+    op: Literal["remove"]
+    path: Pointer
+
+
+class ValueOperation(Strict):
+    op: Literal["add", "replace"]
+    path: Pointer
+    value: AnyJSON
+
+
+Operation = Annotated[RemoveOperation | ValueOperation, Field(discriminator="op")]
+
+
+class SecretEntry(Strict):
+    operation: Count
+    value_pointer: Pointer
+    source: Pointer
+    variables: list[Annotated[str, Field(pattern=_VARIABLE_PATTERN)]]
+    written_at: str
+    fingerprint: Annotated[str, Field(pattern=_HMAC_PATTERN)]
+
+
+class NoteEntry(Strict):
+    rule_id: NonEmpty
+    severity: Severity
+    message: str
+    where: str
+    fix: str
+    acknowledged: str = Field(
+        description="The reason given under lint: disable; non-empty: reported, never blocks."
+    )
+
+
+class PlanFile(Strict):
+    """A saved plan, format_version 2."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "What `reconciler plan ENV --out FILE` writes, `--format json` "
+            "prints and `reconciler apply --plan FILE` reads. See docs/plan-format.md."
+        },
+    )
+
+    format_version: Literal[2]
+    generator: Annotated[str, Field(pattern=r"^reconciler ")]
+    environment: NonEmpty
+    target: Target
+    revision: NonEmpty
+    desired_digest: Sha256
+    summary: Summary
+    changes: list[ChangeEntry]
+    operations: list[Operation]
+    secrets: list[SecretEntry]
+    salt: Annotated[str, Field(pattern=_SALT_PATTERN)]
+    sensitive: Annotated[
+        list[Pointer], AfterValidator(_no_repeats), Field(json_schema_extra={"uniqueItems": True})
+    ]
+    file_refs: Annotated[
+        dict[Pointer, Annotated[str, Field(pattern=r"^file://")]],
+        WithJsonSchema(
+            {
+                "type": "object",
+                "propertyNames": {"pattern": _POINTER_PATTERN},
+                "additionalProperties": {"type": "string", "pattern": "^file://"},
+                "description": "Pointer -> the file:// reference a value was read from.",
+            }
+        ),
+    ]
+    warnings: list[str]
+    notes: list[NoteEntry]
+    integrity: Sha256
+
+    @model_validator(mode="after")
+    def _operations_match(self) -> PlanFile:
+        if len(self.operations) != len(self.changes):
+            raise ValueError("changes and operations differ in number (one operation per change)")
+        for secret in self.secrets:
+            if secret.operation >= len(self.operations):
+                raise ValueError(f"a secret names operation {secret.operation}, which is absent")
+        return self
+
+
+class LayoutError(ValueError):
+    """The document is not a saved plan's layout; the message names the field."""
+
+
+def checked(body: JSONObject) -> PlanFile:
+    """``body`` read as a saved plan; LayoutError naming the first field that is wrong."""
+    try:
+        return PlanFile.model_validate(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise LayoutError(_describe(errors[0]) + more) from None
+
+
+def _describe(error: ErrorDetails) -> str:
+    where = _field_path(error["loc"])
+    pattern = error.get("ctx", {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern in _PATTERN_MEANING:
+        message = f"should be {_PATTERN_MEANING[pattern]}"
+    else:
+        message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+# The tags pydantic puts into an error's location after a union (``operations[0].remove``).
+_TAGS = frozenset({"ory_network", "kratos_file", "described", "remove", "add", "replace"})
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """``changes[3].action`` for ``("changes", 3, "action")``, without the union tags."""
+    text = ""
+    for previous, part in zip((None, *loc), loc, strict=False):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in _TAGS and (isinstance(previous, int) or previous == "target"):
+            continue
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+# --- the JSON Schema -----------------------------------------------------------------------
+
+
+def plan_schema() -> JSONObject:
+    """The saved plan's JSON Schema (draft 2020-12), from the models."""
+    generated: JSONObject = PlanFile.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **_without_titles(generated),
+        "title": "reconciler saved plan, format_version 2",
+    }
+
+
+def _without_titles(value: JSONValue) -> Any:
+    """pydantic titles every field after its name; the names say it already."""
+    if isinstance(value, dict):
+        return {
+            key: _without_titles(child)
+            for key, child in value.items()
+            if not (key == "title" and isinstance(child, str))
+        }
+    if isinstance(value, list):
+        return [_without_titles(child) for child in value]
+    return value
+
+
+def plan_schema_text() -> str:
+    return json.dumps(plan_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the schema under the repository root given as the only argument (default ``.``)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    root = Path(arguments[0]) if arguments else Path()
+    (root / SCHEMA_PATH).write_text(plan_schema_text(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Reading an environment, and its live state, for the use cases that never write to the
+target (export, compare, adopt): they need an environment's target and which values are
+secret, never the secrets themselves, so unset ``${VAR}``s do not stop them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from reconciler import loader
+from reconciler.targets import LiveState, Target
+from reconciler.usecases import kernel, safety
+from reconciler.validate import ValidEnvironment, validate
+
+UNSET_STAND_IN = "(variable not set)"
+
+
+class LenientEnviron(Mapping[str, str]):
+    """Every variable is "set": unset ones read as a stand-in.
+
+    ``export`` needs only an environment's target and ``diff`` compares secrets by presence,
+    so neither should demand the secrets themselves. Only for loading: ``get`` never misses.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return self.environ.get(name, UNSET_STAND_IN)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.environ)
+
+    def __len__(self) -> int:
+        return len(self.environ)
+
+
+def load_leniently(name: str, settings: kernel.Settings) -> ValidEnvironment:
+    limits = safety.input_limits(settings.root)
+    raw = loader.load_environment(settings.root, name, LenientEnviron(settings.environ), limits)
+    return kernel.register_secrets(validate(raw))
+
+
+def fetch(environment: ValidEnvironment, settings: kernel.Settings) -> tuple[Target, LiveState]:
+    target = kernel.open_target(environment, settings)
+    try:
+        return target, target.fetch()
+    finally:
+        target.close()

@@ -1,0 +1,138 @@
+"""When a desired value and a live one are equal as Ory stores it.
+
+The one equality the planner (``diff``) and the post-apply judge (``targets/ory_network``)
+share, so that the judge never disagrees with the plan (ory-api.md §1a, "Server-side
+transformations"):
+
+* Go durations: ``30m`` equals ``30m0s`` (``durations``);
+* ``base64://`` content equals the content-addressed URL named after its SHA-512, or any URL
+  whose digest the target could read (``known_digests``);
+* write-only secrets are equal once live has a value (live is redacted), unless the target
+  returns them as they are or a rotation was asked for;
+* keys Ory may leave out of reads (``secrets.is_withheld``) count as present when absent;
+* keys live has and desired does not are equal when they hold their default (the server
+  fills defaults in, e.g. a web hook's ``emit_analytics_event``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from reconciler import blobs
+from reconciler.durations import duration_ns
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.secrets import is_sensitive, is_withheld
+
+DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
+
+
+@dataclass(frozen=True)
+class EqualityRules:
+    """What deciding equality must know besides the two values."""
+
+    sensitive: frozenset[Pointer] = frozenset()
+    known_digests: Mapping[str, str] = field(default_factory=dict)
+    default_at: DefaultLookup | None = None
+    # True when default_at knows every default (the official schema): then a live key the user
+    # did not write must be its default. Otherwise such keys get the benefit of the doubt.
+    defaults_complete: bool = False
+    rotate_secrets: bool = False
+    # Write-only values to send although they cannot be compared (``rotate:`` bumped), each
+    # with the note that says why (sent.py).
+    rotate: Mapping[Pointer, str] = field(default_factory=dict)
+    # The target returns secrets as they are (a Kratos file), so they can be compared.
+    secrets_readable: bool = False
+
+
+class StoredEquality:
+    """``same(desired, live, pointer)``; remembers the write-only values it could not compare
+    (``unverified``), for the plan to list."""
+
+    def __init__(self, rules: EqualityRules) -> None:
+        self.rules = rules
+        self.unverified: list[Pointer] = []
+
+    def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
+        if pointer in self.rules.rotate:
+            return False  # a rotation the user asked for: sent whatever live shows
+        if is_sensitive(pointer, self.rules.sensitive) and not (
+            self.rules.rotate_secrets or self.rules.secrets_readable
+        ):
+            if live in (None, ""):
+                return False
+            self.unverified.append(pointer)  # write-only: live is redacted, presence counts
+            return True
+        if isinstance(desired, dict) and isinstance(live, dict):
+            return all(
+                self._same_member(v, live, k, join_pointer(pointer, k)) for k, v in desired.items()
+            ) and self._extra_live_keys_are_defaults(desired, live, pointer)
+        if isinstance(desired, list) and isinstance(live, list):
+            return len(desired) == len(live) and all(
+                self.same(d, v, join_pointer(pointer, i))
+                for i, (d, v) in enumerate(zip(desired, live, strict=True))
+            )
+        if isinstance(desired, str) and isinstance(live, str):
+            return same_string(desired, live, self.rules.known_digests)
+        if isinstance(desired, bool) or isinstance(live, bool):
+            return desired is live
+        return desired == live
+
+    def holds(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
+        """Whether ``live`` holds everything ``desired`` declares, walked as the diff walks a
+        declared mapping (``diff._Walker.mapping``): key by key, keys live has besides being
+        none of the environment's business; any other value compared by :meth:`same`."""
+        if isinstance(desired, dict) and isinstance(live, dict):
+            return all(
+                self.holds(value, live[key], join_pointer(pointer, key))
+                if key in live
+                else self.unknowable(join_pointer(pointer, key))
+                for key, value in desired.items()
+            )
+        return self.same(desired, live, pointer)
+
+    def unknowable(self, pointer: Pointer) -> bool:
+        """Ory may leave the key out of reads although it is set: absence proves nothing."""
+        return is_withheld(pointer) and not self.rules.secrets_readable and not self.forced(pointer)
+
+    def forced(self, pointer: Pointer) -> bool:
+        """Sent whatever live shows: ``--rotate-secrets`` or a ``rotate:`` bump."""
+        return (self.rules.rotate_secrets and is_withheld(pointer)) or pointer in self.rules.rotate
+
+    def _same_member(
+        self, desired: JSONValue, live: JSONObject, key: str, pointer: Pointer
+    ) -> bool:
+        if key in live:
+            return self.same(desired, live[key], pointer)
+        if self.unknowable(pointer):
+            self.unverified.append(pointer)
+            return True
+        return False
+
+    def _extra_live_keys_are_defaults(
+        self, desired: JSONObject, live: JSONObject, pointer: Pointer
+    ) -> bool:
+        # Inside lists (hooks) a whole object is compared; the server may have filled in
+        # defaults the user did not write (e.g. a web hook's emit_analytics_event).
+        lookup = self.rules.default_at
+        if lookup is None:
+            return True
+        for key in live.keys() - desired.keys():
+            found, default = lookup(join_pointer(pointer, key))
+            if not found and not self.rules.defaults_complete:
+                continue
+            if not found or not self.same(default, live[key], join_pointer(pointer, key)):
+                return False
+        return True
+
+
+def same_string(desired: str, live: str, known_digests: Mapping[str, str]) -> bool:
+    if desired == live:
+        return True
+    desired_ns, live_ns = duration_ns(desired), duration_ns(live)
+    if desired_ns is not None and live_ns is not None:
+        return desired_ns == live_ns
+    if blobs.looks_like_blob(desired) or blobs.looks_like_blob(live):
+        desired_digest = blobs.digest_of(desired, known_digests)
+        return desired_digest is not None and desired_digest == blobs.digest_of(live, known_digests)
+    return False
