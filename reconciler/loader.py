@@ -1,10 +1,9 @@
 """Read an environment file and its ``extends`` layers into one raw document.
 
 This is the only module that reads environment files. It resolves ``extends`` (mappings merge
-key by key, the extending file wins, lists are replaced whole), replaces ``${NAME}`` with the
-environment variable ``NAME``, inlines ``file://`` references as ``base64://`` (as
-``ory update identity-config`` does), and remembers for every value the file, line and column it
-came from, whether it is secret, and which file it was read from.
+key by key, the extending file wins, lists are replaced whole; ``layer_merge.py``), has
+``${NAME}`` and ``file://`` resolved (``references.py``), and remembers for every value the
+file, line and column it came from, whether it is secret, and which file it was read from.
 """
 
 from __future__ import annotations
@@ -13,12 +12,11 @@ import copy
 import difflib
 import functools
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import blobs, redact, yamlio
+from reconciler import redact, references, yamlio
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import (
     JSONObject,
@@ -26,21 +24,14 @@ from reconciler.jsontypes import (
     Pointer,
     dotted_key,
     get_at,
-    split_pointer,
 )
 from reconciler.layer_cache import OnceCache
-from reconciler.layer_merge import children, merge_layers, set_child
+from reconciler.layer_merge import children, merge_layers
 from reconciler.limits import DEFAULT_LIMITS, Limits
+from reconciler.repo_paths import display_path, inside_repository
 
 IDENTITY_CONFIG = "/identity_config"
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
-_VARIABLE = re.compile(r"\$\$|\$\{([^}]*)(\}?)")  # group 2 empty: no closing brace
-_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Keys whose file:// values are identifiers, not content (the Ory CLI skips them too).
-_NOT_EMBEDDED_KEYS = frozenset({"$id", "$schema"})
-# Keys whose value Ory reads as a URL (hooks, OIDC mappers, courier templates): a bare path to a
-# file there is almost surely a forgotten file:// (Ory would fetch it as a relative URL).
-_URL_KEYS = frozenset({"url", "body", "mapper_url"})
 
 
 @dataclass(frozen=True)
@@ -88,14 +79,6 @@ class RawEnvironment:
             if getattr(value_info, predicate):
                 selected[pointer[len(IDENTITY_CONFIG) :]] = value_info
         return selected
-
-
-def display_path(path: Path) -> str:
-    """Relative to the working directory when below it (clickable, short), else absolute."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def environment_files(root: Path) -> list[Path]:
@@ -184,7 +167,7 @@ class _LayerReader:
         for pointer in document.tagged_secret:
             redact.register(get_at(data, pointer)[1])
         self._check_nulls(data, "", info)
-        self._interpolate(data, "", info)
+        references.interpolate(data, "", info, self.environ, allow_unset=self.allow_unset)
         self._embed_files(path, data, info)
         merged: Layer = ({}, {}, ())
         for parent in self._extends(path, data, info):
@@ -236,56 +219,12 @@ class _LayerReader:
         for child_pointer, child in children(value, pointer):
             self._check_nulls(child, child_pointer, info)
 
-    def _interpolate(
-        self, value: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
-    ) -> None:
-        for child_pointer, child in children(value, pointer):
-            if isinstance(child, str) and "$" in child:
-                replaced, names, unset = self._substitute(child, info.get(child_pointer))
-                set_child(value, child_pointer, replaced)
-                if names:
-                    old = info[child_pointer]
-                    info[child_pointer] = replace(old, variables=names, unset_variables=unset)
-            else:
-                self._interpolate(child, child_pointer, info)
-
-    def _substitute(
-        self, text: str, where: ValueInfo | None
-    ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-        names: list[str] = []
-        unset: list[str] = []
-
-        def lookup(match: re.Match[str]) -> str:
-            if match.group(0) == "$$":
-                return "$"
-            name = match.group(1)
-            location = where.location if where else None
-            if not match.group(2):
-                raise ConfigError.at(
-                    location, f"${{{name} has no closing }} (write $$ for a literal $)"
-                )
-            if not _VARIABLE_NAME.match(name):
-                raise ConfigError.at(location, f"invalid variable reference ${{{name}}}")
-            if name not in self.environ and self.allow_unset:
-                names.append(name)
-                unset.append(name)
-                return match.group(0)
-            if name not in self.environ:
-                raise ConfigError.at(location, f"environment variable {name} is not set")
-            if not self.environ[name]:
-                # An empty secret would blank the live one: never what anybody meant.
-                raise ConfigError.at(location, f"environment variable {name} is empty")
-            names.append(name)
-            redact.register(self.environ[name])
-            return self.environ[name]
-
-        return _VARIABLE.sub(lookup, text), tuple(names), tuple(unset)
-
     def _embed_files(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> None:
         config = data.get("identity_config")
         if isinstance(config, (dict, list)):
-            embedder = _FileEmbedder(self.root, path.parent, info, self.limits)
-            embedder.walk(config, IDENTITY_CONFIG)
+            references.embed_files(
+                self.root, path.parent, config, IDENTITY_CONFIG, info, self.limits
+            )
 
     def _extends(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> list[Path]:
         raw = data.get("extends", [])
@@ -309,80 +248,6 @@ class _LayerReader:
                 )
             parents.append(parent)
         return parents
-
-
-def inside_repository(root: Path, path: Path, written: str, location: Location | None) -> Path:
-    """``path`` resolved (symlinks included) when it stays under ``root``; otherwise the one
-    message every reference that leaves the repository gets (``extends``, ``file://``, a
-    Kratos config file target): in a pull request, such a path reads the runner's files."""
-    resolved = path.resolve()
-    try:
-        resolved.relative_to(root.resolve())
-    except ValueError:
-        raise ConfigError.at(
-            location, f"{written} points outside the repository ({root})"
-        ) from None
-    return resolved
-
-
-class _FileEmbedder:
-    """Replace ``file://`` strings with ``base64://`` of the file's content."""
-
-    def __init__(
-        self, root: Path, base: Path, info: dict[Pointer, ValueInfo], limits: Limits
-    ) -> None:
-        self.root = root
-        self.base = base
-        self.info = info
-        self.limits = limits
-
-    def walk(self, value: JSONValue, pointer: Pointer) -> None:
-        for child_pointer, child in children(value, pointer):
-            key = split_pointer(child_pointer)[-1]
-            if isinstance(child, str) and child.startswith("file://"):
-                if key not in _NOT_EMBEDDED_KEYS:
-                    set_child(value, child_pointer, self._embed(child, child_pointer))
-            elif isinstance(child, str) and key in _URL_KEYS and self._names_a_file(child):
-                where = self.info.get(child_pointer)
-                raise ConfigError.at(
-                    where.location if where else None,
-                    f"{child} is a file next to this environment, but without file:// Ory "
-                    f"reads it as a URL; did you mean file://{child}?",
-                )
-            else:
-                self.walk(child, child_pointer)
-
-    def _names_a_file(self, text: str) -> bool:
-        if "://" in text or not text.strip():
-            return False
-        try:
-            return (self.base / text).is_file()
-        except (OSError, ValueError):  # too long, NUL byte...: no file by that name
-            return False
-
-    def _embed(self, reference: str, pointer: Pointer) -> str:
-        where = self.info.get(pointer)
-        location = where.location if where else None
-        target = self._resolve(reference, location)
-        content = target.read_bytes()
-        if where is not None:
-            digest = blobs.sha512_hex(content)
-            self.info[pointer] = replace(
-                where, file_ref=reference, file_path=target, file_digest=digest
-            )
-        return blobs.encode(content)
-
-    def _resolve(self, reference: str, location: Location | None) -> Path:
-        raw = reference[len("file://") :]
-        target = inside_repository(self.root, self.base / raw, reference, location)
-        if target.is_dir():
-            raise ConfigError.at(location, f"{reference} is a directory, not a file")
-        if not target.is_file():
-            raise ConfigError.at(location, f"{reference}: no such file ({display_path(target)})")
-        max_bytes = self.limits.max_file_bytes
-        if target.stat().st_size > max_bytes:
-            raise ConfigError.at(location, f"{reference} is larger than {max_bytes} bytes")
-        return target
 
 
 _CACHED_TEXT_LIMIT = 256 * 1024  # bounds the cache to a few MB

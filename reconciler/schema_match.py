@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import blobs
-from reconciler.identity_schemas import trait_diff
 from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes
 from reconciler.limits import loads_json
+from reconciler.trait_diff import trait_diff
 
 PRESET = "preset://"
 

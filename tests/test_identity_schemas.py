@@ -14,9 +14,9 @@ from reconciler.identity_schemas import (
     required_code_identifiers,
     resolve_entry,
     resolve_schemas,
-    trait_diff,
     traits,
 )
+from reconciler.trait_diff import trait_diff
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS

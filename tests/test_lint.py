@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from reconciler import blobs
+from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import for_target
-from reconciler.checks.lint import RULES, Finding, filter_disabled, lint
+from reconciler.checks.lint import RULES, filter_disabled, lint
 from reconciler.errors import ConfigError
 from reconciler.identity_schemas import PRESETS
 from reconciler.jsontypes import JSONValue, deep_merge
@@ -158,6 +159,42 @@ def test_code_mfa_names_the_new_default_beside_the_live_one() -> None:
         "`customer-v1` (trait `optionalMfaEmail`; the new default)"
     )
     assert finding.pointers[-2:] == ("/identity/schemas/0", "/identity/schemas/1")
+
+
+def test_code_mfa_names_the_live_default_first_wherever_it_is_declared() -> None:
+    # Same as above, the live default declared last: the ranking, not the list order, puts it
+    # first (most existing identities use it).
+    live = live_config()
+    live["identity"]["default_schema_id"] = "preset://email"
+    desired: Doc = {
+        **methods(code={"mfa_enabled": True}),
+        "identity": schemas(
+            "customer-v1",
+            ("customer-v1", mfa_optional_url(trait_required=True)),
+            ("preset://email", live["identity"]["schemas"][2]["url"]),
+        ),
+    }
+    [finding] = tripped("code-mfa-forces-2fa", desired, live)
+    assert finding.message.index("`preset://email` (trait `email`; the live default") < (
+        finding.message.index("`customer-v1` (trait `optionalMfaEmail`; the new default)")
+    )
+    assert finding.pointers[-2:] == ("/identity/schemas/1", "/identity/schemas/0")
+
+
+def test_code_mfa_does_not_name_a_new_schema_nobody_can_have_yet() -> None:
+    # Declared, but neither the default nor selectable, and not live: no identity has it.
+    live = live_config()
+    live["identity"]["default_schema_id"] = "preset://email"
+    desired: Doc = {
+        **methods(code={"mfa_enabled": True}),
+        "identity": schemas(
+            "preset://email",
+            ("preset://email", live["identity"]["schemas"][2]["url"]),
+            ("customer-v2", mfa_optional_url(trait_required=True)),
+        ),
+    }
+    [finding] = tripped("code-mfa-forces-2fa", desired, live)
+    assert "customer-v2" not in finding.message
 
 
 def test_schema_defaults_come_from_the_kratos_schema_when_given() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.checks.review import Note
+from reconciler.checks.finding import Finding
 from reconciler.diff import Change, Diff
 from reconciler.plan.value import PlanOutcome, make_plan
 from reconciler.views import markdown
@@ -15,7 +15,9 @@ from ory_server import OryTestServer
 TARGET = "Ory Network project 6f0c (https://api.console.ory.com)"
 
 
-def _outcome(changes: list[Change], notes: tuple[Note, ...] = (), name: str = "dev") -> PlanOutcome:
+def _outcome(
+    changes: list[Change], notes: tuple[Finding, ...] = (), name: str = "dev"
+) -> PlanOutcome:
     plan = make_plan(name, TARGET, "rev-1", Diff(tuple(changes), ()), notes=notes)
     return PlanOutcome(name, plan=plan)
 
@@ -25,8 +27,12 @@ ISSUER = Change("/selfservice/methods/totp/config/issuer", "change", "Acme", "Ac
 
 
 def test_summary_first_then_one_section_per_area_with_risk_markers() -> None:
-    note = Note(
-        "hook-url", "warning", "web hook <b>url</b> is not https", "dev.yaml:3:5", "use https"
+    note = Finding(
+        "hook-url",
+        "warning",
+        "web hook <b>url</b> is not https",
+        where="dev.yaml:3:5",
+        fix="use https",
     )
     text = markdown.render([_outcome([AAL_DOWNGRADE, ISSUER], (note,))])
     assert text.splitlines()[0] == (

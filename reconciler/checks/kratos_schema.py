@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import official
-from reconciler.checks import network_overlay
+from reconciler.checks import network_overlay, schema_paths
 from reconciler.checks import schema_messages as messages
 from reconciler.checks.schema_messages import SUBJECTS, SchemaProblem
 from reconciler.errors import ConfigError
@@ -218,90 +218,16 @@ class KratosSchema:
     # -- defaults -------------------------------------------------------------------------
 
     def default_at(self, pointer: Pointer) -> tuple[bool, JSONValue]:
-        """``(True, default)`` when the schema declares a default for ``pointer``.
-
-        ``$ref`` is followed, array indices step into ``items``, and object keys are looked up
-        in ``properties``, ``patternProperties``, ``allOf``/``anyOf``/``oneOf`` branches and a
-        schema-valued ``additionalProperties``, in that order.
-        """
-        found = self._schema_at(pointer)
-        return (False, None) if found is None else self._default_of(*found)
+        """``(True, default)`` when the schema declares a default for ``pointer``
+        (``schema_paths.default_at`` says how it is found)."""
+        return schema_paths.default_at(self._config, pointer, self._resolver())
 
     def declares(self, pointer: Pointer) -> bool:
-        """True when some branch of the schema has a place for ``pointer`` (unlike
-        ``default_at``, every ``allOf``/``anyOf``/``oneOf`` branch is searched)."""
-        resolver = self._registry.resolver(base_uri=self._config_id)
-        return self._declares(self._config, split_pointer(pointer), resolver)
+        """True when some branch of the schema has a place for ``pointer``."""
+        return schema_paths.declares(self._config, split_pointer(pointer), self._resolver())
 
-    def _declares(self, node: JSONValue, tokens: list[str], resolver: Any) -> bool:
-        node, resolver = self._deref(node, resolver)
-        if not tokens:
-            return True
-        if not isinstance(node, dict):
-            return False
-        children = [messages.direct_child(node, tokens[0])]
-        extra = node.get("additionalProperties")
-        children.append(extra if isinstance(extra, dict) else None)
-        if any(c is not None and self._declares(c, tokens[1:], resolver) for c in children):
-            return True
-        for keyword in ("allOf", "anyOf", "oneOf"):
-            branches = node.get(keyword)
-            for branch in branches if isinstance(branches, list) else []:
-                if self._declares(branch, tokens, resolver):
-                    return True
-        return False
-
-    def _schema_at(self, pointer: Pointer) -> tuple[JSONValue, Any] | None:
-        node: JSONValue = self._config
-        resolver = self._registry.resolver(base_uri=self._config_id)
-        for token in split_pointer(pointer):
-            found = self._child_schema(node, token, resolver)
-            if found is None:
-                return None
-            node, resolver = found
-        return node, resolver
-
-    def _child_schema(
-        self, node: JSONValue, token: str, resolver: Any
-    ) -> tuple[JSONValue, Any] | None:
-        node, resolver = self._deref(node, resolver)
-        if not isinstance(node, dict):
-            return None
-        direct = messages.direct_child(node, token)
-        if direct is not None:
-            return direct, resolver
-        for keyword in ("allOf", "anyOf", "oneOf"):
-            branches = node.get(keyword)
-            for branch in branches if isinstance(branches, list) else []:
-                found = self._child_schema(branch, token, resolver)
-                if found is not None:
-                    return found
-        extra = node.get("additionalProperties")
-        if isinstance(extra, dict) and not token.isdigit():
-            return extra, resolver
-        return None
-
-    def _deref(self, node: JSONValue, resolver: Any) -> tuple[JSONValue, Any]:
-        seen = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 32:
-            resolved = resolver.lookup(node["$ref"])
-            node, resolver = resolved.contents, resolved.resolver
-            seen += 1
-        return node, resolver
-
-    def _default_of(self, node: JSONValue, resolver: Any) -> tuple[bool, JSONValue]:
-        # A default written next to a `$ref` wins over the referenced one (Kratos does this).
-        for _ in range(32):
-            if not isinstance(node, dict):
-                return False, None
-            if "default" in node:
-                return True, node["default"]
-            ref = node.get("$ref")
-            if not isinstance(ref, str):
-                return False, None
-            resolved = resolver.lookup(ref)
-            node, resolver = resolved.contents, resolved.resolver
-        return False, None
+    def _resolver(self) -> Any:
+        return self._registry.resolver(base_uri=self._config_id)
 
     # -- messages -------------------------------------------------------------------------
 
@@ -337,10 +263,10 @@ class KratosSchema:
         """The ``hook`` names the branches of an ``anyOf`` accept (empty when not a hook list)."""
         if not isinstance(alternatives, list):
             return []
-        resolver = self._registry.resolver(base_uri=self._config_id)
+        resolver = self._resolver()
         names: list[str] = []
         for branch in alternatives:
-            resolved, _ = self._deref(branch, resolver)
+            resolved, _ = schema_paths.deref(branch, resolver)
             names.extend(messages.hook_names_of(resolved))
         return names
 

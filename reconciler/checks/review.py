@@ -1,8 +1,8 @@
 """What the Ory-aware checks say about an environment, located in the user's files.
 
-Three sources, one shape (``Note``): the official Kratos config schema, the identity
+Three sources, one shape (``Finding``): the official Kratos config schema, the identity
 meta-schema for every identity schema whose content we have, and the lint rules for Ory's
-traps (``lint.py``). A problem in a value the user wrote is theirs: an error, with file, line and
+traps (``lint/``). A problem in a value the user wrote is theirs: an error, with file, line and
 key. A problem in a value that came from live is a warning: the user did not write it, and Ory
 Network runs ahead of the OSS schema (ory-api.md §3, fact 11).
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from reconciler import blobs, identity_schemas, list_view
 from reconciler.checks import lint
+from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
-from reconciler.checks.lint.rules import Severity  # one severity scale for every finding
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -32,36 +32,6 @@ from reconciler.validate import ValidEnvironment
 IDENTITY_CONFIG = "/identity_config"
 
 
-@dataclass(frozen=True)
-class Note:
-    """One finding: which check, how bad, what, where it was written, and how to fix it."""
-
-    rule_id: str
-    severity: Severity
-    message: str
-    where: str = ""
-    fix: str = ""
-    # The reason the rule was disabled under ``lint: disable``: reported, but never blocks.
-    acknowledged: str = ""
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error" and not self.acknowledged
-
-    @property
-    def label(self) -> str:
-        if self.acknowledged:
-            return "Acknowledged"
-        return "Error" if self.is_error else "Warning"
-
-    def describe(self) -> str:
-        """``Error [rule] file:line:col: key: message`` (without the fix)."""
-        label = self.label
-        return f"{label} [{self.rule_id}] " + (
-            f"{self.where}: {self.message}" if self.where else self.message
-        )
-
-
 def review(
     environment: ValidEnvironment,
     desired: JSONObject,
@@ -69,27 +39,33 @@ def review(
     *,
     schema: KratosSchema,
     contents: Mapping[str, bytes] | None = None,
-) -> tuple[Note, ...]:
+) -> tuple[Finding, ...]:
     """Check the rendered desired state (merged over ``live`` when given) against the target's
     ``schema`` (``kratos_schema.for_target``).
 
     Pure. ``contents`` holds live content fetched by URL.
     """
     reviewer = _Reviewer(environment)
-    notes: list[Note] = reviewer.identity_schema_problems(desired, schema)
-    notes += reviewer.unset_variables()
+    findings: list[Finding] = reviewer.identity_schema_problems(desired, schema)
+    findings += reviewer.unset_variables()
     merged = desired if live is None else deep_merge(live, desired)
     assert isinstance(merged, dict)
-    notes += reviewer.schema_problems(merged, desired, schema, partial=live is None)
-    findings = lint.lint(desired, live, schema_contents=contents, kratos=schema)
+    findings += reviewer.schema_problems(merged, desired, schema, partial=live is None)
+    linted = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
-    notes += [reviewer.finding(f, why) for f, why in lint.acknowledge(findings, disabled)]
-    return tuple(sorted(notes, key=_order))
+    findings += [reviewer.locate(f, why) for f, why in lint.acknowledge(linted, disabled)]
+    return tuple(sorted(findings, key=_order))
 
 
-def _order(note: Note) -> tuple[bool, bool, bool, str, str]:
+def _order(finding: Finding) -> tuple[bool, bool, bool, str, str]:
     """Errors, then warnings, then acknowledged findings; located ones first."""
-    return (bool(note.acknowledged), not note.is_error, note.where == "", note.where, note.rule_id)
+    return (
+        bool(finding.acknowledged),
+        not finding.is_error,
+        finding.where == "",
+        finding.where,
+        finding.rule_id,
+    )
 
 
 def preflight(
@@ -97,12 +73,12 @@ def preflight(
     desired: JSONObject,
     *,
     schema: KratosSchema,
-) -> tuple[Note, ...]:
+) -> tuple[Finding, ...]:
     """The errors that live state cannot change: checked before any request is sent."""
     reviewer = _Reviewer(environment)
-    notes = reviewer.identity_schema_problems(desired, schema)
-    notes += reviewer.schema_problems(desired, desired, schema, partial=True)
-    return tuple(note for note in notes if note.is_error)
+    findings = reviewer.identity_schema_problems(desired, schema)
+    findings += reviewer.schema_problems(desired, desired, schema, partial=True)
+    return tuple(finding for finding in findings if finding.is_error)
 
 
 @functools.lru_cache(maxsize=64)
@@ -157,56 +133,60 @@ class _Reviewer:
 
     def schema_problems(
         self, document: JSONObject, desired: JSONObject, schema: KratosSchema, *, partial: bool
-    ) -> list[Note]:
+    ) -> list[Finding]:
         """Problems of ``document`` (``desired``, possibly merged over live)."""
-        notes = []
+        findings = []
         for problem in schema.validate_config(document):
             if partial and problem.missing_required:
                 continue  # an environment declares only what it manages
             if self.unset_at(problem.pointer):
                 continue  # the value is a placeholder (``${VAR}`` not set): nothing to check
+            pointers = (problem.pointer,)
             if not _written_by_user(desired, problem.pointer):
                 # Only live has it (Ory Network runs ahead of the OSS schema): the user's file
                 # never mentions it, so it must not fail their plan nor be pinned on them.
-                live_note = f"live {problem.pointer or '/'}: {problem.message}"
-                notes.append(Note("schema", "warning", live_note))
+                live_message = f"live {problem.pointer or '/'}: {problem.message}"
+                findings.append(Finding("schema", "warning", live_message, pointers=pointers))
                 continue
             severity: Severity = "warning" if problem.known_network_deviation else "error"
-            notes.append(Note("schema", severity, problem.message, self.where(problem.pointer)))
-        return notes
+            where = self.where(problem.pointer)
+            findings.append(
+                Finding("schema", severity, problem.message, pointers=pointers, where=where)
+            )
+        return findings
 
     def unset_at(self, pointer: Pointer) -> bool:
         info = self.raw.info.get(IDENTITY_CONFIG + pointer)
         return info is not None and bool(info.unset_variables)
 
-    def unset_variables(self) -> list[Note]:
+    def unset_variables(self) -> list[Finding]:
         """One warning per value built from an unset ``${VAR}`` (validate only: every other
         command refuses to load such a file)."""
         return [
-            Note(
+            Finding(
                 "unset-variable",
                 "warning",
                 f"environment variable {name} is not set; checked without it, but plan, "
                 "apply and render need it",
-                str(info.location),
+                where=str(info.location),
             )
             for info in self.raw.info.values()
             for name in info.unset_variables
         ]
 
-    def identity_schema_problems(self, desired: JSONObject, schema: KratosSchema) -> list[Note]:
+    def identity_schema_problems(self, desired: JSONObject, schema: KratosSchema) -> list[Finding]:
         identity = desired.get("identity")
         schemas = identity.get("schemas") if isinstance(identity, dict) else None
-        notes: list[Note] = []
+        findings: list[Finding] = []
         for index, entry in enumerate(schemas if isinstance(schemas, list) else []):
             if isinstance(entry, dict):
                 pointer = join_pointer(join_pointer("/identity/schemas", index), "url")
-                notes += self._identity_schema(entry, pointer, schema)
-        return notes
+                findings += self._identity_schema(entry, pointer, schema)
+        return findings
 
     def _identity_schema(
         self, entry: JSONObject, pointer: Pointer, schema: KratosSchema
-    ) -> list[Note]:
+    ) -> list[Finding]:
         if identity_schemas.is_preset(entry):
             return []  # Ory's own schema (preset://blank has no traits, and that is fine)
         content = blobs.decode(str(entry.get("url", "")))
@@ -216,12 +196,17 @@ class _Reviewer:
         source = f" ({info.file_ref})" if info is not None and info.file_ref else ""
         name = f"identity schema {entry.get('id')!s}{source}"
         return [
-            Note("identity-schema", "error", f"{name}{message}", self.where(pointer))
+            Finding(
+                "identity-schema",
+                "error",
+                f"{name}{message}",
+                pointers=(pointer,),
+                where=self.where(pointer),
+            )
             for message in _identity_schema_messages(content, schema)
         ]
 
-    def finding(self, finding: lint.Finding, acknowledged: str = "") -> Note:
+    def locate(self, finding: Finding, acknowledged: str = "") -> Finding:
+        """A lint finding at the first of its pointers the user's files wrote."""
         where = next((self.where(p) for p in finding.pointers if self.where(p)), "")
-        return Note(
-            finding.rule_id, finding.severity, finding.message, where, finding.fix, acknowledged
-        )
+        return finding.located(where, acknowledged)

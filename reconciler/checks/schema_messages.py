@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 from reconciler.targets import TargetKind
 
 if TYPE_CHECKING:
@@ -54,22 +54,6 @@ class SchemaProblem:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def direct_child(node: JSONObject, token: str) -> JSONValue | None:
-    properties = node.get("properties")
-    if isinstance(properties, dict) and token in properties:
-        return properties[token]
-    items = node.get("items")
-    if token.isdigit() and isinstance(items, dict):
-        return items
-    if token.isdigit() and isinstance(items, list) and int(token) < len(items):
-        return items[int(token)]
-    patterns = node.get("patternProperties")
-    for pattern, sub in patterns.items() if isinstance(patterns, dict) else []:
-        if re.search(pattern, token):
-            return sub
-    return None
 
 
 def below(error: ValidationError, key: str) -> ValidationError:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.checks import aal
 from reconciler.checks.kratos_schema import kratos_default
 from reconciler.durations import duration_seconds
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
@@ -37,8 +38,6 @@ Judge = Callable[[Pointer, JSONValue, JSONValue], Verdict]
 
 # Hooks whose removal lowers assurance (issue 4 item 3; hook table in ory-api.md §1c).
 SECURITY_HOOKS = ("session", "require_verified_address", "revoke_active_sessions")
-_MFA_METHODS = re.compile(r"^/selfservice/methods/(totp|lookup_secret|webauthn)/enabled$")
-_AAL_RANK = {"aal1": 0, "highest_available": 1}
 _SAME_SITE_RANK = {"none": 0, "lax": 1, "strict": 2}
 
 
@@ -72,7 +71,7 @@ def _switch(before: JSONValue, after: JSONValue, off: Impact, what: str) -> Verd
 
 
 def _aal(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
-    old, new = _AAL_RANK.get(str(before)), _AAL_RANK.get(str(after))
+    old, new = aal.aal_rank(str(before)), aal.aal_rank(str(after))
     verdict = _ranked(
         None if old is None else float(old), None if new is None else float(new), "weakens", ""
     )
@@ -152,11 +151,16 @@ def _same_site(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict
     )
 
 
+def _exactly(*pointers: Pointer) -> re.Pattern[str]:
+    """A pattern matching exactly these pointers (the second-factor ones come from ``aal``)."""
+    return re.compile("^(?:" + "|".join(re.escape(pointer) for pointer in pointers) + ")$")
+
+
 _LEAF_RULES: tuple[tuple[re.Pattern[str], Judge], ...] = (
-    (re.compile(r"^/(session/whoami|selfservice/flows/settings)/required_aal$"), _aal),
-    (_MFA_METHODS, _mfa_method),
-    (re.compile(r"^/selfservice/methods/code/mfa_enabled$"), _code_mfa),
-    (re.compile(r"^/selfservice/methods/webauthn/config/passwordless$"), _webauthn_passwordless),
+    (_exactly(*aal.REQUIRED_AAL_POINTERS), _aal),
+    (_exactly(*aal.SECOND_FACTOR_METHODS), _mfa_method),
+    (_exactly(aal.CODE_MFA), _code_mfa),
+    (_exactly(aal.WEBAUTHN_PASSWORDLESS), _webauthn_passwordless),
     (re.compile(r"^/selfservice/flows/(verification|recovery)/enabled$"), _flow_enabled),
     (
         re.compile(

@@ -14,7 +14,8 @@ from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
-from reconciler.loader import display_path, environment_path
+from reconciler.loader import environment_path
+from reconciler.repo_paths import display_path
 from reconciler.usecases import onboard, side_files
 
 

@@ -14,7 +14,7 @@ from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.export import list_variables
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
-from reconciler.loader import display_path
+from reconciler.repo_paths import display_path
 from reconciler.usecases import onboard, scaffold
 
 

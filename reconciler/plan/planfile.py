@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.atomic import write_atomically
-from reconciler.checks.review import Note
+from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
 from reconciler.errors import ReconcilerError
@@ -233,7 +233,7 @@ def _ref_json(ref: SecretRef) -> JSONObject:
     }
 
 
-def _note_json(note: Note) -> JSONObject:
+def _note_json(note: Finding) -> JSONObject:
     return {
         "rule_id": note.rule_id,
         "severity": note.severity,

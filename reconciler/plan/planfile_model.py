@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from reconciler.checks.finding import Severity
 from reconciler.jsontypes import JSONObject, JSONValue
 
 SCHEMA_PATH = Path("docs") / "plan-format.schema.json"
@@ -176,7 +177,7 @@ class SecretEntry(Strict):
 
 class NoteEntry(Strict):
     rule_id: NonEmpty
-    severity: Literal["error", "warning"]
+    severity: Severity
     message: str
     where: str
     fix: str

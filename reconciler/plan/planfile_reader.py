@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.checks.lint.rules import Severity
-from reconciler.checks.review import Note
+from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
 from reconciler.jsontypes import JSONObject
@@ -137,9 +136,16 @@ def _operation_from(entry: Operation) -> JSONObject:
     return operation
 
 
-def _note_from(entry: NoteEntry) -> Note:
+def _note_from(entry: NoteEntry) -> Finding:
     severity: Severity = entry.severity
-    return Note(entry.rule_id, severity, entry.message, entry.where, entry.fix, entry.acknowledged)
+    return Finding(
+        entry.rule_id,
+        severity,
+        entry.message,
+        where=entry.where,
+        fix=entry.fix,
+        acknowledged=entry.acknowledged,
+    )
 
 
 def _ref_from(entry: SecretEntry) -> SecretRef:

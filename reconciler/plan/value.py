@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reconciler.checks.review import Note
+from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact, classify
 from reconciler.diff import Change, Diff
 from reconciler.jsontypes import JSONObject, Pointer
@@ -30,7 +30,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     sensitive: frozenset[Pointer] = frozenset()
     file_refs: dict[Pointer, str] = field(default_factory=dict)
-    notes: tuple[Note, ...] = ()
+    notes: tuple[Finding, ...] = ()
     # One per change, in the same order: does it weaken, strengthen or not touch security?
     impacts: tuple[SecurityImpact, ...] = ()
     # Secrets declared and present live, but not compared (live is redacted).
@@ -46,7 +46,7 @@ class Plan:
         return not self.changes
 
     @property
-    def errors(self) -> tuple[Note, ...]:
+    def errors(self) -> tuple[Finding, ...]:
         return tuple(note for note in self.notes if note.is_error)
 
     def weakening(self) -> list[tuple[Change, SecurityImpact]]:
@@ -86,7 +86,7 @@ def make_plan(
     *,
     sensitive: frozenset[Pointer] = frozenset(),
     file_refs: dict[Pointer, str] | None = None,
-    notes: tuple[Note, ...] = (),
+    notes: tuple[Finding, ...] = (),
     target_info: TargetInfo | None = None,
 ) -> Plan:
     """Package a diff as a plan pinned to ``revision``, its security impact judged. Pure.

@@ -2,7 +2,8 @@
 
 Reads a project with ``GET /projects/{id}`` and writes its config with the revision-pinned
 ``PATCH /projects/{id}/revision/{revision_id}`` (ory-api.md §1a). Every failure becomes a
-RemoteError whose message says what to do; the API key never appears in any message or repr.
+RemoteError whose message says what to do (``api_errors.py``); the API key never appears in
+any message or repr.
 
 Reads are retried on timeouts, dropped connections and 5xx (capped exponential backoff with
 jitter). Every request, PATCH included, is retried on 429: a rate limiter refuses before the
@@ -23,12 +24,13 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reconciler import __version__
-from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
+from reconciler.errors import OutcomeUnknownError, RemoteError
 from reconciler.jsontypes import JSONObject
 from reconciler.targets import ratelimit
+from reconciler.targets.api_errors import error_detail, error_for, rate_headers
 from reconciler.targets.project_document import ProjectUpdate, project_of, update_of
 from reconciler.targets.retry import TIMEOUT_VARIABLE, RetryPolicy, timeout_seconds
 
@@ -120,7 +122,7 @@ class OryClient:
             raise OutcomeUnknownError(self._no_answer(outcome)) from None
         if outcome.status_code >= 500:
             raise OutcomeUnknownError(
-                f"the Ory API failed ({outcome.status_code}){_error_detail(outcome)}"
+                f"the Ory API failed ({outcome.status_code}){error_detail(outcome)}"
             )
         if outcome.status_code >= 400:
             raise self._error(outcome, "PATCH", project_id, attempts)
@@ -143,7 +145,7 @@ class OryClient:
                 if limited >= self.retry.rate_limit_retries:
                     return outcome, attempts
                 limited += 1
-                reset = ratelimit.refusing_reset(*_rate_headers(outcome))
+                reset = ratelimit.refusing_reset(*rate_headers(outcome))
                 wait = self.retry.rate_limit_delay(limited, reset)
                 what, count = "rate limited (429)", f"{limited}/{self.retry.rate_limit_retries}"
             elif method == "GET" and _is_retryable(outcome):
@@ -260,48 +262,8 @@ class OryClient:
     def _error(
         self, response: httpx.Response, method: str, project_id: str, attempts: int = 1
     ) -> RemoteError:
-        error = self._status_error(response, method, project_id)
-        tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
-        return type(error)(f"{error}{tries}") if tries else error
-
-    def _status_error(self, response: httpx.Response, method: str, project_id: str) -> RemoteError:
-        status = response.status_code
-        detail = _error_detail(response)
-        if status == 409:
-            # Not necessarily a stale revision (an identity schema in use is a 409 too): the
-            # target finds out which by reading the project (targets/ory_network.py).
-            return ConflictError(f"the Ory API refused the change (409 Conflict){detail}")
-        if status == 401:
-            return RemoteError(
-                "the Ory API rejected the API key (401 Unauthorized): check that "
-                "ORY_WORKSPACE_API_KEY holds a valid, unexpired workspace API key" + detail
-            )
-        if status == 403:
-            return RemoteError(self._forbidden(project_id, response, detail))
-        if status == 404:
-            return RemoteError(
-                f"project {project_id} was not found (404): check target.ory_network.project "
-                "and that the workspace API key belongs to the project's workspace" + detail
-            )
-        if status == 429:
-            return RemoteError(_rate_limited(response, method, detail))
-        if status >= 500:
-            return RemoteError(f"the Ory API failed ({status}){detail}")
-        return RemoteError(f"the Ory API refused the request ({status}){detail}")
-
-    def _forbidden(self, project_id: str, response: httpx.Response, detail: str) -> str:
-        if self._key_is_project_key:
-            return (
-                "ORY_WORKSPACE_API_KEY holds a project API key (ory_pat_… / ory_apikey_…), "
-                "which cannot read or change project configuration (403 Forbidden): create a "
-                "workspace API key (ory_wak_…) in the Ory Console and use that instead"
-            )
-        if _error_id(response) == "feature_not_available":
-            return f"this change needs a feature your Ory plan does not include (403){detail}"
-        return (
-            f"access to project {project_id} was denied (403 Forbidden): the workspace API "
-            "key has no access to this project" + detail
-        )
+        project_key = self._key_is_project_key
+        return error_for(response, method, project_id, project_key=project_key, attempts=attempts)
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -321,43 +283,6 @@ def _failure_name(outcome: httpx.Response | httpx.HTTPError) -> str:
     if isinstance(outcome, Exception):
         return f"no answer ({type(outcome).__name__})"
     return f"failed ({outcome.status_code})"
-
-
-def _rate_headers(response: httpx.Response) -> tuple[list[str], list[str], list[str]]:
-    """Every bucket's ``x-ratelimit-remaining`` and ``-reset`` value, and ``Retry-After``."""
-    return (
-        response.headers.get_list(ratelimit.REMAINING),
-        response.headers.get_list(ratelimit.RESET),
-        response.headers.get_list(ratelimit.RETRY_AFTER),
-    )
-
-
-def _rate_limited(response: httpx.Response, method: str, detail: str) -> str:
-    reset = ratelimit.refusing_reset(*_rate_headers(response))
-    # Ory's sustained bucket spans 60 s; a reset of 0 names only the burst bucket.
-    after = f"; try again in {reset:g} s" if reset else "; try again in a minute"
-    # A rate limiter refuses before the request is processed.
-    nothing = "; nothing was changed" if method != "GET" else ""
-    return f"the Ory API is rate limiting requests (429){nothing}{after}{detail}"
-
-
-def _error_body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
-
-
-def _error_id(response: httpx.Response) -> str:
-    return str(_error_body(response).get("id", ""))
-
-
-def _error_detail(response: httpx.Response) -> str:
-    error = _error_body(response)
-    parts = [str(error[k]) for k in ("message", "reason") if error.get(k)]
-    return (": " + " — ".join(parts))[:600] if parts else ""
 
 
 def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:

@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler import loader, redact, schema_match, workdir
+from reconciler import loader, redact, repo_paths, schema_match, workdir
 from reconciler import render as rendering
+from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
-from reconciler.checks.review import Note, preflight, review
+from reconciler.checks.review import preflight, review
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.secrets import secrets_in
@@ -99,14 +100,14 @@ def render(environment: ValidEnvironment) -> JSONObject:
 
 def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
     target = environment.model.target
-    location = environment.raw.location("/target") or loader.display_path(environment.raw.path)
+    location = environment.raw.location("/target") or repo_paths.display_path(environment.raw.path)
     if target is None:
         raise ConfigError(
             [f"{location}: {environment.raw.name} has no target: it can only be extended"]
         )
     if target.kratos_file is not None:
         written = target.kratos_file.path
-        path = loader.inside_repository(
+        path = repo_paths.inside_repository(
             settings.root,
             environment.raw.path.parent / written,
             written,
@@ -142,7 +143,7 @@ def _planner_equality(environment: ValidEnvironment, settings: Settings) -> Equa
     )
 
 
-def check(environment: ValidEnvironment, settings: Settings) -> tuple[Note, ...]:
+def check(environment: ValidEnvironment, settings: Settings) -> tuple[Finding, ...]:
     """Schema, identity-schema and lint checks of the desired state alone (no network)."""
     return review(
         environment,

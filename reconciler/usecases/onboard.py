@@ -18,6 +18,7 @@ from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.repo_paths import display_path
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
@@ -187,7 +188,7 @@ def _write(
     existing = [path for path, _ in changed if path.exists()]
     if existing and not request.force:
         raise ConfigError(
-            [f"{loader.display_path(p)} exists; pass --force to overwrite it" for p in existing]
+            [f"{display_path(p)} exists; pass --force to overwrite it" for p in existing]
         )
     texts = [(path, _text(path, content)) for path, content in changed]
     for path, text_content in texts:
@@ -202,10 +203,7 @@ def _text(path: Path, content: bytes) -> str:
         return content.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(
-            [
-                f"{loader.display_path(path)}: the live content is not UTF-8 text; "
-                "nothing was written"
-            ]
+            [f"{display_path(path)}: the live content is not UTF-8 text; nothing was written"]
         ) from None
 
 

@@ -15,12 +15,14 @@ from pathlib import Path
 
 from reconciler import loader
 from reconciler import render as rendering
-from reconciler.checks.review import Note, review
+from reconciler.checks.finding import Finding
+from reconciler.checks.review import review
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ApplyError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import Pointer
 from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
+from reconciler.repo_paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.client import OryClient, prepare_tls
 from reconciler.targets.kratos_file import KratosFile
@@ -105,7 +107,7 @@ def _rotations_due(
         return {}
     name = environment.raw.name
     versions = sent.recorded(settings.root, name, target.description)
-    where = loader.display_path(sent.state_path(settings.root, name))
+    where = display_path(sent.state_path(settings.root, name))
     return sent.due(rotate, versions, where)
 
 
@@ -265,7 +267,7 @@ def _plan_against(
     settings: Settings,
     desired: rendering.Rendered,
     contents: Mapping[str, bytes],
-    notes: tuple[Note, ...] = (),
+    notes: tuple[Finding, ...] = (),
     rotate: Mapping[Pointer, str] | None = None,
 ) -> Plan:
     raw = environment.raw

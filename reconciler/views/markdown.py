@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.checks.review import Note
+from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
 from reconciler.plan.value import Plan, PlanOutcome
@@ -226,7 +226,7 @@ def _findings(plan: Plan, budget: _Budget) -> list[str]:
     return blocks
 
 
-def _note(note: Note) -> str:
+def _note(note: Finding) -> str:
     if note.acknowledged:
         mark = f"☑️ acknowledged {note.severity}"
     else:

@@ -7,8 +7,8 @@ import json
 import click
 
 from reconciler import blobs, list_view
+from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import for_target
-from reconciler.checks.review import Note
 from reconciler.checks.security import SecurityImpact
 from reconciler.diff import SCHEMAS, Change
 from reconciler.jsontypes import JSONValue, Pointer
@@ -86,7 +86,7 @@ def _neutral(plan: Plan) -> tuple[SecurityImpact, ...]:
     return tuple(SecurityImpact("neutral", "") for _ in plan.changes)
 
 
-def format_notes(notes: tuple[Note, ...], *, color: bool = False) -> str:
+def format_notes(notes: tuple[Finding, ...], *, color: bool = False) -> str:
     """Schema problems and lint findings, errors first, each with where and how to fix."""
     lines = []
     for note in notes:

@@ -1,5 +1,6 @@
 """Lint rules for the traps of Ory identity config that a schema cannot see, by topic:
-``mfa`` (second factors and AAL), ``hooks``, ``schemas``; ``rules`` holds the framework.
+``mfa`` (second factors and AAL), ``methods`` (how sign-in methods are set up), ``hooks``,
+``schemas``; ``rules`` holds the framework.
 
 Every rule has a stable id, a severity, and cites its source in ``docs/rules.md``.
 """
@@ -8,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 
 # Importing a topic registers its rules.
-from reconciler.checks.lint import hooks, mfa, schemas  # noqa: F401
-from reconciler.checks.lint.rules import CHECKS, RULES, Finding, LintContext
+from reconciler.checks.lint import hooks, methods, mfa, schemas  # noqa: F401
+from reconciler.checks.lint.rules import CHECKS, RULES, LintContext
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 
 __all__ = [
     "RULES",
-    "Finding",
     "acknowledge",
     "check_disabled",
     "filter_disabled",

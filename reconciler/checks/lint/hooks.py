@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconciler import list_view
+from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
     HOOK_FLOWS,
-    Finding,
     LintContext,
     make_finding,
     rule,

@@ -1,4 +1,4 @@
-"""The lint rule framework: findings, the registry, and the state rules look at.
+"""The lint rule framework: the registry and the state rules look at.
 
 Lint rules for the traps of Ory identity config that a schema cannot see.
 
@@ -13,48 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from reconciler import identity_schemas
+from reconciler.checks import aal
+from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.identity_schemas import ResolvedSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, deep_merge, get_at
 
-Severity = Literal["error", "warning"]
-
-HIGHEST_AVAILABLE = "highest_available"
-REQUIRED_AAL_POINTERS: tuple[Pointer, ...] = (
-    "/session/whoami/required_aal",
-    "/selfservice/flows/settings/required_aal",
-)
-METHODS = "/selfservice/methods"
-CODE_MFA = f"{METHODS}/code/mfa_enabled"
-CODE_PASSWORDLESS = f"{METHODS}/code/passwordless_enabled"
-CODE_ENABLED = f"{METHODS}/code/enabled"
-WEBAUTHN_ENABLED = f"{METHODS}/webauthn/enabled"
-WEBAUTHN_PASSWORDLESS = f"{METHODS}/webauthn/config/passwordless"
-# Second factors that only count as MFA when enabled (ory-api.md §1d-2); webauthn counts only
-# when not passwordless (K26 webauthn/strategy.go:88-123).
-PLAIN_SECOND_FACTORS: tuple[Pointer, ...] = (
-    f"{METHODS}/totp/enabled",
-    f"{METHODS}/lookup_secret/enabled",
-    CODE_MFA,
-)
 DEFAULT_SCHEMA_ID = "/identity/default_schema_id"
 HOOK_FLOWS = ("login", "registration", "settings", "verification", "recovery")
 MFA_OPTIONAL_PROFILE = "kratos test/e2e/profiles/mfa-optional (identity.traits.schema.json)"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One lint result: which rule, how bad, what is wrong, where (identity-config pointers),
-    and what to do about it."""
-
-    rule_id: str
-    severity: Severity
-    message: str
-    pointers: tuple[str, ...]
-    fix: str
 
 
 @dataclass(frozen=True)
@@ -96,15 +65,10 @@ class LintContext:
         return self.value(pointer, document) is True
 
     def highest_available_pointers(self) -> list[Pointer]:
-        return [p for p in REQUIRED_AAL_POINTERS if self.value(p) == HIGHEST_AVAILABLE]
+        return [p for p in aal.REQUIRED_AAL_POINTERS if self.value(p) == aal.HIGHEST_AVAILABLE]
 
     def second_factors(self, document: JSONValue | None = None) -> list[Pointer]:
-        enabled = [p for p in PLAIN_SECOND_FACTORS if self.is_true(p, document)]
-        if self.is_true(WEBAUTHN_ENABLED, document) and not self.is_true(
-            WEBAUTHN_PASSWORDLESS, document
-        ):
-            enabled.append(WEBAUTHN_ENABLED)
-        return enabled
+        return aal.second_factors(lambda pointer: self.is_true(pointer, document))
 
     def default_schema_id(self) -> str:
         return str(self.value("/identity/default_schema_id"))
@@ -126,6 +90,51 @@ class LintContext:
         """The default schema and every self-service-selectable one (ory-api.md §1d-1)."""
         default = self.default_schema_id()
         return [s for s in self.schemas if s.id == default or s.digest == default or s.selectable]
+
+    def schemas_with_users(self) -> list[tuple[ResolvedSchema, str]]:
+        """Every identity schema identities may have, with who has it, the live default first.
+
+        The declared list plus live schemas it leaves out (Ory never removes them): existing
+        identities keep the schema they were created under, so all of them count.
+        """
+        live_default = None if self.live is None else str(self.value(DEFAULT_SCHEMA_ID, self.live))
+        new_default = self.default_schema_id()
+        live = list(self.live_schemas().values())
+        known = {s.id for s in self.schemas}
+        candidates = self.schemas + [s for s in live if s.id not in known]
+        ranked = []
+        for schema in candidates:
+            roles = []
+            if _is_schema(schema, live_default):
+                roles.append("the live default: most existing identities use it")
+            if _is_schema(schema, new_default) and not _is_schema(schema, live_default):
+                roles.append("the default" if live_default is None else "the new default")
+            if schema.selectable:
+                roles.append("selectable at registration")
+            rank = 0 if _is_schema(schema, live_default) else 1 if roles else 2
+            if (
+                not roles
+                and self.live is not None
+                and not any(_same_entry(schema, x) for x in live)
+            ):
+                continue  # new, neither default nor selectable: nobody has it yet
+            if not roles:
+                roles = [
+                    "in identity.schemas" if self.live is None else "existing identities keep it"
+                ]
+            ranked.append((rank, schema, "; ".join(roles)))
+        return [(schema, role) for _, schema, role in sorted(ranked, key=lambda r: r[0])]
+
+
+def _is_schema(schema: ResolvedSchema, schema_id: str | None) -> bool:
+    # Ory Network may name a custom schema after the SHA-512 of its content (ory-api.md §1a-2).
+    return schema_id is not None and schema_id in (schema.id, schema.digest)
+
+
+def _same_entry(schema: ResolvedSchema, live: ResolvedSchema) -> bool:
+    return schema.id == live.id or (
+        schema.digest is not None and schema.digest in (live.id, live.digest)
+    )
 
 
 RuleCheck = Callable[[LintContext], Iterator[Finding]]
@@ -149,4 +158,6 @@ def rule(rule_id: str, severity: Severity, title: str) -> Callable[[RuleCheck], 
 
 def make_finding(rule_id: str, message: str, pointers: list[Pointer], fix: str) -> Finding:
     rule = RULES[rule_id]
-    return Finding(rule.id, rule.severity, message, tuple(dict.fromkeys(pointers)), fix)
+    return Finding(
+        rule.id, rule.severity, message, pointers=tuple(dict.fromkeys(pointers)), fix=fix
+    )

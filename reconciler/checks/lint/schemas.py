@@ -6,20 +6,21 @@ import re
 from collections.abc import Iterator
 
 from reconciler import identity_schemas
+from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
-    Finding,
     LintContext,
     make_finding,
     rule,
 )
 from reconciler.identity_schemas import ResolvedSchema
 from reconciler.jsontypes import get_at
+from reconciler.trait_diff import trait_diff
 
 
 def _trait_summary(old: ResolvedSchema, new: ResolvedSchema) -> str:
     if old.content is None or new.content is None:
         return ""
-    changes = identity_schemas.trait_diff(old.content, new.content)
+    changes = trait_diff(old.content, new.content)
     breaking = [f"{c.trait}: {c.reason}" for c in changes if c.breaking]
     return f" Breaking for existing identities: {'; '.join(breaking)}." if breaking else ""
 
