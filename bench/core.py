@@ -33,7 +33,7 @@ def section() -> list[str]:
         "Desired and live each hold 5 000 allowed return URLs, 50 OIDC providers, 200 web hooks",
         "and 20 identity schemas at 1x (about one value in ten differs); 4x, 16x and 32x multiply",
         "all four. Requests per operation (plan = 1 GET, apply = 1 GET + 1 PATCH) are asserted in",
-        "`tests/test_ory_network.py::test_requests_per_operation`.",
+        "`tests/targets/test_ory_network.py::test_requests_per_operation`.",
         "",
     ]
     lines += diffplan.report(diffplan.measure())

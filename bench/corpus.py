@@ -3,7 +3,7 @@
 docs/compatibility.md (which step fails for each config, and why, grouped by cause).
 
 Run: ``python -m bench.corpus`` (``--sources`` also rewrites the corpus SOURCES.md).
-The CLI runs in-process, as ``tests/test_corpus.py`` runs it.
+The CLI runs in-process, as ``tests/usecases/test_corpus.py`` runs it.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def section(results: dict[str, list[Step]]) -> list[str]:
         "in its SOURCES.md) goes through the steps of `tests/corpus_steps.py` on the test",
         "server: `ok` passed, `FAIL` failed, `·` not run (an earlier step of its chain",
         "failed), `—` does not apply (the Kratos file steps are for single-file self-hosted",
-        "configs). `tests/test_corpus.py` asserts every step passes.",
+        "configs). `tests/usecases/test_corpus.py` asserts every step passes.",
         "",
     ]
     lines += _summary(results)

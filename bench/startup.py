@@ -100,7 +100,7 @@ def report(results: dict[str, tuple[float, float]], profile: list[tuple[str, flo
         "",
         f"Targets: `--version` under 2x bare Python; `validate` of one environment at most 6x "
         f"— {verdict} it ({ratio:.1f}x). `render` imports neither jsonschema nor httpx, "
-        "`validate` no httpx (asserted by `tests/test_imports.py`).",
+        "`validate` no httpx (asserted by `tests/commands/test_imports.py`).",
         "",
         "Where `validate dev` spends its imports (cumulative, one run, `python -X importtime`):",
         "",

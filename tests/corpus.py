@@ -2,7 +2,7 @@
 config built the way its own deployment builds it.
 
 Every file is a verbatim copy of a file in a public repository; ``corpus.yaml`` names its
-repository, path, commit and git blob id (checked by ``tests/test_corpus.py``), and
+repository, path, commit and git blob id (checked by ``tests/usecases/test_corpus.py``), and
 ``SOURCES.md`` is rendered from it by :func:`render_sources`.
 """
 
@@ -247,8 +247,9 @@ def render_sources() -> str:
         "",
         "Written from `corpus.yaml` by `python -m bench.corpus --sources`; do not edit by hand.",
         "Every file is a byte-for-byte copy of a file in a public GitHub repository (its git",
-        "blob id is checked by `tests/test_corpus.py`); nothing was edited. A `key path` (a",
-        "JSON pointer) names the part of a file that is the config or an identity schema.",
+        "blob id is checked by `tests/usecases/test_corpus.py`); nothing was edited.",
+        "A `key path` (a JSON pointer) names the part of a file that is the config or an",
+        "identity schema.",
         "No Ory Network export (`ory get identity-config`) was found in a user repository",
         "(searched: `bac-gcs-production`, `projects.oryapis.com/ui/...`, `preset://` ids); the",
         "Ory Network documents here are the Ory CLI's project fixtures (kind `ory-cli`).",

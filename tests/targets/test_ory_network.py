@@ -275,7 +275,7 @@ def test_api_errors_are_one_clear_message_and_no_write(
     expected: str,
 ) -> None:
     if status is not None:
-        # Every attempt fails: reads are retried (tests/test_faults.py covers recovery).
+        # Every attempt fails: reads are retried (tests/targets/test_faults.py covers recovery).
         policy = RetryPolicy()
         times = policy.rate_limit_retries + 1 if status == 429 else policy.attempts
         ory_server.fail_next(status, headers={"x-ratelimit-reset": "7"}, times=times)

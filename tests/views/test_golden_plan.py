@@ -24,7 +24,7 @@ import pytest
 from conftest import MFA_OPTIONAL, Run
 from ory_server import OryTestServer
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"  # environments/prod.yaml
 UPDATE = os.environ.get("RECONCILER_UPDATE_GOLDEN") == "1"
 

@@ -514,7 +514,7 @@ def test_stored_content_is_fetched_once_and_exported_as_files(tmp_path: Path, ru
     # each fetched file is checked against the SHA-512 its URL names.
     repo = _repo(tmp_path)
     schema = (
-        Path(__file__).resolve().parents[1] / "schemas" / "customer-v1.schema.json"
+        Path(__file__).resolve().parents[2] / "schemas" / "customer-v1.schema.json"
     ).read_text()
     with OryTestServer(local_storage=True) as server:
         config = _with_secrets()
