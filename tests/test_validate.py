@@ -104,6 +104,35 @@ def test_schema_reports_unknown_keys_with_did_you_mean(write: Write, run: Run) -
     ]
 
 
+def test_findings_are_listed_in_file_order(write: Write, run: Run) -> None:
+    # Line 12 after line 3: a reviewer reads the messages top to bottom beside the file.
+    write(
+        "environments/dev.yaml",
+        """
+        identity_config:
+          selfservice:
+            methods:
+              totpp: {enabled: true}
+            flows:
+              login:
+                lifespan: 1h
+              settings:
+                privileged_session_max_age: 15m
+              registration:
+                lifespan: 1h
+                enabeld: true
+        """,
+    )
+    result = run("validate", "dev")
+    assert result.code == 1
+    lines = [
+        int(line.split("dev.yaml:", 1)[1].split(":")[0])
+        for line in result.err.splitlines()
+        if "dev.yaml:" in line
+    ]
+    assert lines == [4, 12]
+
+
 def test_web_hook_config_is_typed(tmp_path: Path, write: Write) -> None:
     problems = _problems(
         tmp_path,

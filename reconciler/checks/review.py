@@ -10,6 +10,7 @@ Network runs ahead of the OSS schema (ory-api.md §3, fact 11).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -30,6 +31,7 @@ from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
 IDENTITY_CONFIG = "/identity_config"
+_DIGITS = re.compile(r"(\d+)")
 
 
 def review(
@@ -57,14 +59,23 @@ def review(
     return tuple(sorted(findings, key=_order))
 
 
-def _order(finding: Finding) -> tuple[bool, bool, bool, str, str]:
-    """Errors, then warnings, then acknowledged findings; located ones first."""
+def _order(finding: Finding) -> tuple[bool, bool, bool, tuple[str | int, ...], str]:
+    """Errors, then warnings, then acknowledged findings; located ones first, in file order."""
     return (
         bool(finding.acknowledged),
         not finding.is_error,
         finding.where == "",
-        finding.where,
+        _file_order(finding.where),
         finding.rule_id,
+    )
+
+
+def _file_order(where: str) -> tuple[str | int, ...]:
+    """``dev.yaml:12:3`` after ``dev.yaml:3:7``: the numbers compared as numbers. Splitting
+    on digit runs puts text at even and numbers at odd places, so two keys never compare a
+    number with text."""
+    return tuple(
+        int(part) if index % 2 else part for index, part in enumerate(_DIGITS.split(where))
     )
 
 
