@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
+from reconciler import yamlfast
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 from reconciler.limits import DEFAULT_LIMITS, Limits
 
@@ -74,6 +75,7 @@ def _bounded_composer(limits: Limits) -> type[Composer]:
                 node = super().compose_node(parent, index)
             finally:
                 self._nesting -= level
+            _refuse_collection_keys(node)
             if self._expanded_size(node) > limits.max_nodes:
                 raise _limit_error(
                     f"more than {limits.max_nodes} values once YAML aliases are expanded",
@@ -156,6 +158,19 @@ def _refuse_alias_inside_itself(event: Any, anchors: dict[str, Node]) -> None:
             mark.line + 1,
             mark.column + 1,
         )
+
+
+def _refuse_collection_keys(node: Node) -> None:
+    """A list or mapping as a key (``? [a]: b``) has no JSON form, and ruamel crashes on some
+    (an unhashable key): refuse it where it was written."""
+    if not isinstance(node, MappingNode):
+        return
+    for key, _ in node.value:
+        if isinstance(key, (MappingNode, SequenceNode)):
+            mark = key.start_mark
+            raise YamlSyntaxError(
+                "a key must be text, not a list or mapping", mark.line + 1, mark.column + 1
+            )
 
 
 def _limit_error(problem: str, mark: Any) -> YamlLimitError:
@@ -255,7 +270,19 @@ def dump_plain(data: JSONValue) -> str:
 
 
 def load_with_positions(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
-    """Parse YAML into plain data and a pointer -> (line, column) map."""
+    """Parse YAML into plain data and a pointer -> (line, column) map: libyaml reads what it
+    covers (``yamlfast``), the round-trip reader everything else, errors included."""
+    _check_flow_nesting(text, limits.max_depth)
+    try:
+        data, positions, tagged_secret = yamlfast.load(text, limits)
+    except yamlfast.NotCoveredError:
+        return load_with_positions_roundtrip(text, limits)
+    return PositionedDocument(data, positions, tagged_secret)
+
+
+def load_with_positions_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
+    """``load_with_positions`` on ruamel's round-trip reader alone: the reference that
+    ``yamlfast`` must agree with."""
     root = parse_roundtrip(text, limits)
     doc = PositionedDocument(data=None)
     doc.data = _to_plain(root, "", doc)
