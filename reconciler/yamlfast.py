@@ -49,6 +49,8 @@ _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 # Line breaks in YAML 1.1 (libyaml) but not in YAML 1.2 (the round-trip reader).
 _VERSION_DEPENDENT_BREAKS = re.compile("[\x85\u2028\u2029]")
 _RESOLVER = VersionedResolver()  # YAML 1.2, as the round-trip reader resolves
+# It fills its table of patterns on first use; filled here, before threads share it.
+_RESOLVER.resolve(ScalarNode, "", (True, False))
 _END = object()  # a collection's end event, in place of a value
 
 Positions = dict[Pointer, tuple[int, int]]

@@ -167,7 +167,7 @@ def _block_documents(scalars: list[str], keys: list[str]) -> st.SearchStrategy[s
 
 BLOCK_DOCUMENTS = _block_documents(SCALARS, KEYS)
 MIXED_DOCUMENTS = _block_documents(SCALARS + OTHER_SCALARS, KEYS + OTHER_KEYS)
-COMPARE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+COMPARE = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @COMPARE
