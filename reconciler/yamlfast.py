@@ -5,8 +5,8 @@ ruamel's round-trip reader is pure Python; for the files ``validate`` and ``plan
 the largest cost per environment. This module covers the shape real environment files have
 (mappings, lists, scalars with string keys, ``!secret``) and answers everything else with
 ``NotCoveredError``: anchors and aliases, merge keys, other tags, directives, several documents,
-duplicate keys, limits reached and every syntax error. ``yamlio`` then reads the text with the
-round-trip reader, so messages and edge cases stay exactly as that reader has them.
+duplicate keys, tabs, limits reached and every syntax error. ``yamlio`` then reads the text
+with the round-trip reader, so messages and edge cases stay exactly as that reader has them.
 Scalars resolve with ruamel's own YAML 1.2 resolver and constructor, as the round-trip reader
 does. Without the C extension (``AVAILABLE`` false) ``yamlio`` reads everything the slow way.
 """
@@ -46,8 +46,10 @@ _STR, _NULL, _BOOL, _INT = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "nul
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
 _BOOLEANS["FALSE"] = False
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-# Line breaks in YAML 1.1 (libyaml) but not in YAML 1.2 (the round-trip reader).
-_VERSION_DEPENDENT_BREAKS = re.compile("[\x85\u2028\u2029]")
+# Characters the two readers treat differently: line breaks in YAML 1.1 (libyaml) but not in
+# YAML 1.2 (the round-trip reader), and tabs, which libyaml takes as separating space where
+# the round-trip reader refuses them ("a:<tab>1").
+_READ_DIFFERENTLY = re.compile("[\t\x85\u2028\u2029]")
 _RESOLVER = VersionedResolver()  # YAML 1.2, as the round-trip reader resolves
 # It fills its table of patterns on first use; filled here, before threads share it.
 _RESOLVER.resolve(ScalarNode, "", (True, False))
@@ -62,7 +64,7 @@ class NotCoveredError(Exception):
 
 def load(text: str, limits: Limits) -> tuple[JSONValue, Positions, set[Pointer]]:
     """Plain data, 1-based (line, column) per pointer, pointers tagged ``!secret``."""
-    if CParser is None or _VERSION_DEPENDENT_BREAKS.search(text):
+    if CParser is None or _READ_DIFFERENTLY.search(text):
         raise NotCoveredError
     parser = CParser(text)
     try:

@@ -77,6 +77,37 @@ def test_without_libyaml_every_file_takes_the_round_trip_reader(
     assert _answer(yamlio.load_with_positions, text) == expected
 
 
+# Written by hand where the two readers could part: documents, directives, BOM, block
+# scalars, escapes, YAML 1.1-only forms (sexagesimal, octal), number spellings, tabs.
+EDGE_CASES = [
+    "---\na: 1\n...\n",
+    "\ufeffa: 1\n",
+    "%YAML 1.1\n---\na: yes\n",
+    "a: 1\n---\nb: 2\n",
+    "",
+    "# only a comment\n",
+    "a:\n- 1\n- b: 1\n  c: 2\n",
+    "a: 'multi\n  line'\nb: plain\n  continued\n",
+    'a: "\\x41\\N\\_"\n',
+    "a: 0777\nb: 12:30:00\nc: 190:20:30.15\n",
+    "a: 1e3\nb: -.5\nc: 1.\nd: .5\ne: 685.230_15e+03\nf: -.inf\ng: .NaN\n",
+    "a: 0b1\nb: 0x_1F\nc: 1__2\nd: 00\ne: -0\nf: 9999999999999999999999\n",
+    "a: 2024-01-01T10:00:00Z\nb: 1:2\nc: ~x\nd: tRue\n",
+    "? a\n: b\n",
+    "a: [1, 2,]\nb: {c: }\nc: -\n",
+    "a: |+\n  x\n\nb: >\n  x\n\n  y\n",
+    "a:\t1\n",
+    "a: '\t'\n",
+    "a: b\u2028c\n",
+    "1.5: a\n",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_edge_cases_read_as_the_round_trip_reader_reads_them(text: str) -> None:
+    _assert_same(text)
+
+
 SCALARS = [
     "abc",
     "yes",
