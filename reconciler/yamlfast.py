@@ -47,9 +47,13 @@ _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": 
 _BOOLEANS["FALSE"] = False
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 # Characters the two readers treat differently: line breaks in YAML 1.1 (libyaml) but not in
-# YAML 1.2 (the round-trip reader), and tabs, which libyaml takes as separating space where
-# the round-trip reader refuses them ("a:<tab>1").
-_READ_DIFFERENTLY = re.compile("[\t\x85\u2028\u2029]")
+# YAML 1.2 (the round-trip reader), a carriage return alone, a byte order mark after the
+# start, and tabs, which libyaml takes as separating space where the round-trip reader
+# refuses them ("a:<tab>1").
+_READ_DIFFERENTLY = re.compile("[\t\x85\u2028\u2029]|\r(?!\n)|(?<!^)\ufeff")
+# Block scalars the round-trip reader refuses and libyaml reads: a comment glued to the header
+# ("|#"), and a blank first line ("|", "  ", "   text": it wants no line more indented).
+_ODD_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]{0,2}(?:#|[ ]*(?:#.*)?\r?\n[ ]*\r?\n)")
 _RESOLVER = VersionedResolver()  # YAML 1.2, as the round-trip reader resolves
 # It fills its table of patterns on first use; filled here, before threads share it.
 _RESOLVER.resolve(ScalarNode, "", (True, False))
@@ -64,7 +68,7 @@ class NotCoveredError(Exception):
 
 def load(text: str, limits: Limits) -> tuple[JSONValue, Positions, set[Pointer]]:
     """Plain data, 1-based (line, column) per pointer, pointers tagged ``!secret``."""
-    if CParser is None or _READ_DIFFERENTLY.search(text):
+    if CParser is None or _READ_DIFFERENTLY.search(text) or _ODD_BLOCK_SCALAR.search(text):
         raise NotCoveredError
     parser = CParser(text)
     try:
@@ -92,7 +96,10 @@ class _Builder:
         start = self._expect(DocumentStartEvent)
         if start.version is not None or start.tags:
             raise NotCoveredError  # %YAML / %TAG directives
-        root = self._value(self._parser.get_event(), "")
+        first = self._parser.get_event()
+        if isinstance(first, ScalarEvent):
+            raise NotCoveredError  # not an environment; a block scalar at column 0 reads apart
+        root = self._value(first, "")
         self._expect(DocumentEndEvent)
         self._expect(StreamEndEvent)
         return root, self.positions, self.tagged_secret

@@ -212,6 +212,8 @@ def parse_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
         return _roundtrip_yaml(limits).load(text)
     except YAMLError as exc:
         raise _syntax_error(exc) from None
+    except AssertionError:  # ruamel's comment bookkeeping trips on some broken text
+        raise YamlSyntaxError("invalid YAML: the reader could not follow this text") from None
 
 
 def dump_roundtrip(document: Any, *, like: str = "") -> str:

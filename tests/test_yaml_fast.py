@@ -100,6 +100,13 @@ EDGE_CASES = [
     "a: '\t'\n",
     "a: b\u2028c\n",
     "1.5: a\n",
+    # Found by random text: a bare carriage return, a byte order mark inside, a block scalar
+    # at the root, a comment glued to a block header, a blank first line in a block scalar.
+    "- nulla #\r\ufeff#? x\r",
+    "a: 1\n\ufeffb: 2\n",
+    ">+\n#''0x1",
+    "k: |#x\n  y\n",
+    "k: >-\n  \n   # \n",
 ]
 
 
@@ -223,6 +230,32 @@ def test_generated_flow_documents_read_as_the_round_trip_reader_reads_them(text:
 @given(text=BLOCK_DOCUMENTS, depth=st.integers(1, 6), nodes=st.integers(1, 40))
 def test_low_limits_give_the_round_trip_readers_refusal(text: str, depth: int, nodes: int) -> None:
     _assert_same(text, Limits(max_depth=depth, max_nodes=nodes))
+
+
+# Random text from YAML's significant pieces: how the tabs, carriage returns, byte order marks
+# and block-scalar headers above were found.
+PIECES = [
+    *["a", "1", "0x1", "true", "null", ".5", "~", "é", "<<", "=", "@", "`", "%", "\\"],
+    *[":", ": ", "-", "- ", "? ", " ", "  ", "\n", "\n  ", "\n- ", "\r\n", "\r", "\t"],
+    *["[", "]", "{", "}", ",", "#", " #", "'", '"', "''", '\\"', "|", ">", "|-", ">+", "|2"],
+    *["!secret ", "!", "!!", "&a ", "*a", "---", "...", "\ufeff", "\x7f"],
+]
+RANDOM_TEXT = st.tuples(
+    st.sampled_from(["k: ", "- ", "k:\n  ", "k:\n- ", "{", "[", "k: |\n  ", "k: >-\n  "]),
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=24),
+).map(lambda parts: parts[0] + "".join(parts[1]))
+
+
+@settings(COMPARE, max_examples=300)
+@given(text=RANDOM_TEXT)
+def test_random_text_reads_as_the_round_trip_reader_reads_it(text: str) -> None:
+    _assert_same(text)
+
+
+def test_text_that_trips_ruamel_gets_a_message_not_a_crash() -> None:
+    # Found by the random text above: ruamel's round-trip reader failed an assertion.
+    with pytest.raises(yamlio.YamlSyntaxError, match="could not follow"):
+        yamlio.load_with_positions("#''@  '!!@,\r|1 #%:[---")
 
 
 @pytest.mark.parametrize("text", ["? [a]:\n  - abc\n", "x: {[a]: 1}\n", "? {a: 1}\n: x\n"])
