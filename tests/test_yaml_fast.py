@@ -1,4 +1,4 @@
-"""The libyaml reader (``reconciler/yamlfast.py``) must read every file exactly as ruamel's
+"""The libyaml reader (``reconciler/yamlio/libyaml.py``) must read every file exactly as ruamel's
 round-trip reader does: the same data, the same position for every key and list item, the
 same ``!secret`` marks, and for anything it does not cover (errors included) the round-trip
 reader's answer. Checked on every real YAML file the repository holds and on generated
@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import yamlfast, yamlio
+from reconciler import yamlio
 from reconciler.limits import DEFAULT_LIMITS, Limits
+from reconciler.yamlio import libyaml
 
 from conftest import Run
 from test_fuzz import DOCUMENTS
@@ -56,7 +57,7 @@ def test_every_real_file_reads_as_the_round_trip_reader_reads_it(path: Path) -> 
 def test_the_example_environments_never_need_the_round_trip_reader(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert yamlfast.AVAILABLE, "ruamel.yaml.clib (libyaml) is a dependency on CPython"
+    assert libyaml.AVAILABLE, "ruamel.yaml.clib (libyaml) is a dependency on CPython"
 
     def refuse(*_: object) -> None:
         raise AssertionError("the round-trip reader was used")
@@ -71,9 +72,9 @@ def test_without_libyaml_every_file_takes_the_round_trip_reader(
 ) -> None:
     text = (ROOT / "environments" / "prod.yaml").read_text(encoding="utf-8")
     expected = _answer(yamlio.load_with_positions, text)
-    monkeypatch.setattr(yamlfast, "CParser", None)
-    with pytest.raises(yamlfast.NotCoveredError):
-        yamlfast.load(text, DEFAULT_LIMITS)
+    monkeypatch.setattr(libyaml, "CParser", None)
+    with pytest.raises(libyaml.NotCoveredError):
+        libyaml.load(text, DEFAULT_LIMITS)
     assert _answer(yamlio.load_with_positions, text) == expected
 
 

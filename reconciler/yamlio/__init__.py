@@ -1,8 +1,9 @@
-"""The one place ruamel.yaml is configured.
+"""The one place ruamel.yaml is configured (this package: here and ``libyaml.py``).
 
 Two readers: ``load_with_positions`` for environment files (plain data plus the line and column
-of every key) and ``load_roundtrip``/``dump_roundtrip`` for files we rewrite in place (Kratos
-config files), which keeps comments, key order and formatting.
+of every key; libyaml's C parser where it covers the text, see ``libyaml.py``) and
+``parse_roundtrip``/``dump_roundtrip`` for files we rewrite in place (Kratos config files),
+which keeps comments, key order and formatting.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from reconciler import yamlfast
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 from reconciler.limits import DEFAULT_LIMITS, Limits
+from reconciler.yamlio import libyaml
 
 Position = tuple[int, int]  # 1-based line and column
 
@@ -273,18 +274,18 @@ def dump_plain(data: JSONValue) -> str:
 
 def load_with_positions(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
     """Parse YAML into plain data and a pointer -> (line, column) map: libyaml reads what it
-    covers (``yamlfast``), the round-trip reader everything else, errors included."""
+    covers (``yamlio/libyaml.py``), the round-trip reader everything else, errors included."""
     _check_flow_nesting(text, limits.max_depth)
     try:
-        data, positions, tagged_secret = yamlfast.load(text, limits)
-    except yamlfast.NotCoveredError:
+        data, positions, tagged_secret = libyaml.load(text, limits)
+    except libyaml.NotCoveredError:
         return load_with_positions_roundtrip(text, limits)
     return PositionedDocument(data, positions, tagged_secret)
 
 
 def load_with_positions_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
     """``load_with_positions`` on ruamel's round-trip reader alone: the reference that
-    ``yamlfast`` must agree with."""
+    ``libyaml`` must agree with."""
     root = parse_roundtrip(text, limits)
     doc = PositionedDocument(data=None)
     doc.data = _to_plain(root, "", doc)
