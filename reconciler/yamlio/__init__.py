@@ -1,8 +1,9 @@
-"""The one place ruamel.yaml is configured.
+"""The one place ruamel.yaml is configured (this package: here and ``libyaml.py``).
 
 Two readers: ``load_with_positions`` for environment files (plain data plus the line and column
-of every key) and ``load_roundtrip``/``dump_roundtrip`` for files we rewrite in place (Kratos
-config files), which keeps comments, key order and formatting.
+of every key; libyaml's C parser where it covers the text, see ``libyaml.py``) and
+``parse_roundtrip``/``dump_roundtrip`` for files we rewrite in place (Kratos config files),
+which keeps comments, key order and formatting.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 from reconciler.limits import DEFAULT_LIMITS, Limits
+from reconciler.yamlio import libyaml
 
 Position = tuple[int, int]  # 1-based line and column
 
@@ -74,6 +76,7 @@ def _bounded_composer(limits: Limits) -> type[Composer]:
                 node = super().compose_node(parent, index)
             finally:
                 self._nesting -= level
+            _refuse_collection_keys(node)
             if self._expanded_size(node) > limits.max_nodes:
                 raise _limit_error(
                     f"more than {limits.max_nodes} values once YAML aliases are expanded",
@@ -158,6 +161,19 @@ def _refuse_alias_inside_itself(event: Any, anchors: dict[str, Node]) -> None:
         )
 
 
+def _refuse_collection_keys(node: Node) -> None:
+    """A list or mapping as a key (``? [a]: b``) has no JSON form, and ruamel crashes on some
+    (an unhashable key): refuse it where it was written."""
+    if not isinstance(node, MappingNode):
+        return
+    for key, _ in node.value:
+        if isinstance(key, (MappingNode, SequenceNode)):
+            mark = key.start_mark
+            raise YamlSyntaxError(
+                "a key must be text, not a list or mapping", mark.line + 1, mark.column + 1
+            )
+
+
 def _limit_error(problem: str, mark: Any) -> YamlLimitError:
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
     return YamlLimitError(problem, line, column)
@@ -197,6 +213,8 @@ def parse_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
         return _roundtrip_yaml(limits).load(text)
     except YAMLError as exc:
         raise _syntax_error(exc) from None
+    except AssertionError:  # ruamel's comment bookkeeping trips on some broken text
+        raise YamlSyntaxError("invalid YAML: the reader could not follow this text") from None
 
 
 def dump_roundtrip(document: Any, *, like: str = "") -> str:
@@ -255,7 +273,19 @@ def dump_plain(data: JSONValue) -> str:
 
 
 def load_with_positions(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
-    """Parse YAML into plain data and a pointer -> (line, column) map."""
+    """Parse YAML into plain data and a pointer -> (line, column) map: libyaml reads what it
+    covers (``yamlio/libyaml.py``), the round-trip reader everything else, errors included."""
+    _check_flow_nesting(text, limits.max_depth)
+    try:
+        data, positions, tagged_secret = libyaml.load(text, limits)
+    except libyaml.NotCoveredError:
+        return load_with_positions_roundtrip(text, limits)
+    return PositionedDocument(data, positions, tagged_secret)
+
+
+def load_with_positions_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
+    """``load_with_positions`` on ruamel's round-trip reader alone: the reference that
+    ``libyaml`` must agree with."""
     root = parse_roundtrip(text, limits)
     doc = PositionedDocument(data=None)
     doc.data = _to_plain(root, "", doc)
