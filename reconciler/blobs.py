@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -51,15 +52,24 @@ def digest_of(value: str, known: Mapping[str, str] | None = None) -> str | None:
     name; any other URL is looked up in ``known`` (URL -> digest, filled by a target that could
     read it, e.g. ``file://`` references next to a Kratos config file).
     """
-    content = decode(value)
-    if content is not None:
-        return sha512_hex(content)
+    if value.startswith(BASE64_SCHEME):
+        inline = _inline_digest(value)
+        if inline is not None:
+            return inline
     match = _SHA512_NAME.search(value)
     if match and value.startswith(("http://", "https://")):
         return match.group(1)
     if known is not None:
         return known.get(value)
     return None
+
+
+# The same inline files (a shared layer's identity schema, a web hook body) are shown and
+# compared in every environment of plan --all: decoded and hashed once per run.
+@functools.lru_cache(maxsize=256)
+def _inline_digest(value: str) -> str | None:
+    content = decode(value)
+    return None if content is None else sha512_hex(content)
 
 
 def looks_like_blob(value: object) -> bool:

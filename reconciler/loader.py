@@ -22,6 +22,7 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
+    copy_json,
     dotted_key,
     get_at,
 )
@@ -127,7 +128,13 @@ LayerCache = OnceCache[Layer]
 
 def layer_cache() -> LayerCache:
     """A cache of extended layers for one run (see ``load_environment``)."""
-    return OnceCache(lambda layer: (copy.deepcopy(layer[0]), dict(layer[1]), layer[2]))
+    return OnceCache(lambda layer: (_copied(layer[0]), dict(layer[1]), layer[2]))
+
+
+def _copied(data: JSONObject) -> JSONObject:
+    copied = copy_json(data)
+    assert isinstance(copied, dict)
+    return copied
 
 
 class _LayerReader:

@@ -9,14 +9,14 @@ can instead stay ``file://`` references the Kratos process reads itself.
 
 from __future__ import annotations
 
-import copy
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import blobs, yamlio
-from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes, get_at, set_at
+from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes, copy_json, get_at, set_at
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
@@ -35,7 +35,8 @@ class Rendered:
 def render(environment: ValidEnvironment, *, link_files_from: Path | None = None) -> Rendered:
     """The desired identity config. With ``link_files_from`` (a Kratos file's folder), values
     that came from ``file://`` are written as ``file://`` paths relative to that folder."""
-    config = copy.deepcopy(environment.identity_config)
+    config = copy_json(environment.identity_config)
+    assert isinstance(config, dict)
     _render_schemas(config)
     if link_files_from is None:
         return Rendered(config)
@@ -60,10 +61,19 @@ def _render_schema(entry: JSONObject) -> None:
     if url is None and str(entry.get("id", "")).startswith(PRESET_PREFIX):
         entry["url"] = entry["id"]
         return
-    content = blobs.decode(url) if isinstance(url, str) else None
+    canonical = _canonical_inline(url) if isinstance(url, str) else None
+    if canonical is not None:
+        entry["url"] = canonical
+
+
+# A shared layer's inline schema is rendered for every environment of plan --all: once per run.
+@functools.lru_cache(maxsize=256)
+def _canonical_inline(url: str) -> str | None:
+    """A ``base64://`` schema re-encoded from its canonical JSON (so equal schemas written
+    differently are one blob); None when ``url`` is no inline schema we can parse."""
+    content = blobs.decode(url)
     parsed = _parse_schema(content) if content is not None else None
-    if parsed is not None:
-        entry["url"] = blobs.encode(canonical_bytes(parsed))
+    return blobs.encode(canonical_bytes(parsed)) if parsed is not None else None
 
 
 def _parse_schema(content: bytes) -> JSONValue | None:

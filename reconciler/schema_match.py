@@ -8,6 +8,7 @@ the digest of its canonical JSON (so the same schema serialised differently stil
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,10 +33,18 @@ def content_of(url: str, known: Mapping[str, str], contents: Mapping[str, bytes]
     if raw is None:
         raw = contents.get(url) or (contents.get(digest) if digest else None)
     digests = {digest} if digest else set()
-    document = _parse(raw)
-    if document is not None:
-        digests.add(_canonical_digest(document))
+    document, canonical = _parsed(raw) if raw is not None else (None, None)
+    if canonical is not None:
+        digests.add(canonical)
     return SchemaContent(frozenset(digests), document)
+
+
+# The same schema contents come back in every environment of plan --all: parsed and hashed
+# once per run. The documents are only read (trait diffs), never changed.
+@functools.lru_cache(maxsize=128)
+def _parsed(raw: bytes) -> tuple[JSONValue, str | None]:
+    document = _parse(raw)
+    return document, None if document is None else _canonical_digest(document)
 
 
 # Positions of candidate schemas by id, by URL and by content digest.

@@ -13,10 +13,16 @@ is "write only", web hook and courier HTTP auth values "may not" be returned).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection
 
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+
+
+def _one_pattern(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{alternative})" for alternative in alternatives))
+
 
 # How a secret is shown, by path (views, saved plans) and by value (the output scrubber).
 MASK = "(sensitive)"
@@ -25,36 +31,33 @@ WRITE_ONLY = "(write-only)"
 # Replaces the value found at a pointer (a secret, or a leaf that is not).
 Replacement = Callable[[Pointer, JSONValue], JSONValue]
 
-_SECRET_PATHS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"^/courier/smtp/connection_uri$",
-        r"/providers/\d+/(client_secret|apple_private_key)$",
-        r"/auth/config/(value|password)$",  # web hook and courier HTTP auth
-        r"/pairwise/salt$",
-        r"^/selfservice/methods/captcha/config/cf_turnstile/secret$",
-    )
+_SECRET_PATHS = _one_pattern(
+    r"^/courier/smtp/connection_uri$",
+    r"/providers/\d+/(client_secret|apple_private_key)$",
+    r"/auth/config/(value|password)$",  # web hook and courier HTTP auth
+    r"/pairwise/salt$",
+    r"^/selfservice/methods/captcha/config/cf_turnstile/secret$",
 )
 
 # Accepted, never returned, and not secret (ory-network-behaviour.md §5, TF docs
 # project_config.md @03e938ef).
-_NEVER_RETURNED = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"^/session/earliest_possible_extend$",
-        r"^/selfservice/methods/webauthn/config/rp/icon$",
-        r"^/selfservice/methods/captcha/config/byo$",
-    )
+_NEVER_RETURNED = _one_pattern(
+    r"^/session/earliest_possible_extend$",
+    r"^/selfservice/methods/webauthn/config/rp/icon$",
+    r"^/selfservice/methods/captcha/config/byo$",
 )
 
 
+# Asked for every leaf of every value a plan shows or saves, and the same pointers come back
+# in every environment of plan --all: remembered (it was the largest CPU cost per environment).
+@functools.lru_cache(maxsize=8192)
 def is_secret_path(pointer: Pointer) -> bool:
-    return any(pattern.search(pointer) for pattern in _SECRET_PATHS)
+    return _SECRET_PATHS.search(pointer) is not None
 
 
 def is_withheld(pointer: Pointer) -> bool:
     """Whether Ory may leave this key out of reads although it is set (see the docstring)."""
-    return is_secret_path(pointer) or any(p.search(pointer) for p in _NEVER_RETURNED)
+    return is_secret_path(pointer) or _NEVER_RETURNED.search(pointer) is not None
 
 
 def is_sensitive(pointer: Pointer, marked: Collection[Pointer]) -> bool:

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import __version__
 from reconciler.atomic import write_atomically
@@ -36,7 +37,9 @@ from reconciler.jsontypes import (
 )
 from reconciler.plan.value import Plan
 from reconciler.secrets import mask, secrets_in
-from reconciler.validate import ValidEnvironment
+
+if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
+    from reconciler.validate import ValidEnvironment
 
 FORMAT_VERSION = 2
 IDENTITY_CONFIG = "/identity_config"

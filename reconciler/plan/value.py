@@ -7,13 +7,16 @@ nothing else (Terraform: "the actions during apply must be described entirely by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact, classify
 from reconciler.diff import Change, Diff
 from reconciler.jsontypes import JSONObject, Pointer
 from reconciler.targets import TargetInfo
-from reconciler.validate import ValidEnvironment
+
+if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
+    from reconciler.validate import ValidEnvironment
 
 _OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
 

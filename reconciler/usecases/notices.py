@@ -7,12 +7,16 @@ declare nothing, and paths that did not converge.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reconciler import loader
 from reconciler.diff import Change
 from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
-from reconciler.validate import ValidEnvironment
+
+if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
+    from reconciler.validate import ValidEnvironment
 
 
 def ignored_keys(ignored: tuple[Pointer, ...], raw: loader.RawEnvironment) -> tuple[str, ...]:
