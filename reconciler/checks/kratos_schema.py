@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,21 @@ IDENTITY_EXTENSION_URI = "ory://identity-extension"
 # Distinct top-level subtrees whose problems are remembered.
 _CHECKED_SUBTREES = 4096
 _META = "OSS Kratos identity-schema vocabulary (ory://identity-meta, ory.sh/kratos)"
+
+
+def _fingerprints(document: JSONValue) -> dict[str, tuple[str, bytes]]:
+    """``key -> (key, digest of its value's canonical JSON)`` for each top-level key; ``{}``
+    when the document is no mapping or holds something that is not plain JSON (then nothing
+    is remembered)."""
+    if not isinstance(document, dict):
+        return {}
+    try:
+        return {
+            key: (key, hashlib.blake2b(canonical_bytes(value), digest_size=16).digest())
+            for key, value in document.items()
+        }
+    except (TypeError, ValueError):
+        return {}
 
 
 def _read_json(path: Path) -> JSONObject:
@@ -91,7 +106,9 @@ class KratosSchema:
         self._validator: Validator | None = None
         self._properties: dict[str, Validator] = {}
         # (top-level key, digest of the canonical JSON of its value) -> the problems found there.
-        self._checked: dict[tuple[str, bytes], tuple[SchemaProblem, ...]] = {}
+        # (top-level key, digest of its value) -> problems there; ("", every such pair) -> the
+        # root's problems.
+        self._checked: dict[Hashable, tuple[SchemaProblem, ...]] = {}
         self._cache_lock = threading.Lock()
         self._identity_validator: Draft7Validator | None = None
 
@@ -119,45 +136,58 @@ class KratosSchema:
     def validate_config(self, document: JSONValue) -> list[SchemaProblem]:
         """Problems of an identity config, sorted by pointer; ``[]`` when it is valid.
 
-        The root's own keywords (required keys, unknown keys, ``if``/``then``) are checked on
-        every call; each top-level key's subtree is checked once per distinct content and
-        remembered (plan --all checks the same shared layer and much the same live config for
-        every environment: this is most of the schema check's cost).
+        Each top-level key's subtree is checked once per distinct content, and the root's own
+        keywords (required keys, unknown keys, ``if``/``then``) once per distinct set of
+        subtrees; both are remembered (plan --all checks the same shared layer and much the
+        same live config for every environment: this is most of the schema check's cost).
         """
-        validator = self._config_validator()
-        subject = SUBJECTS[self.kind]
-        problems = [
-            p for error in validator.iter_errors(document) for p in self._describe(error, subject)
-        ]
+        prints = _fingerprints(document)
+        root = self._remembered(("", tuple(sorted(prints.values()))) if prints else None)
+        if root is None:
+            validator = self._config_validator()
+            subject = SUBJECTS[self.kind]
+            root = tuple(
+                p
+                for error in validator.iter_errors(document)
+                for p in self._describe(error, subject)
+            )
+            self._remember(("", tuple(sorted(prints.values()))) if prints else None, root)
+        problems = list(root)
         if isinstance(document, dict):
             for key, value in document.items():
-                problems += self._subtree_problems(key, value)
+                problems += self._subtree_problems(key, value, prints.get(key))
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
 
-    def _subtree_problems(self, key: str, value: JSONValue) -> list[SchemaProblem]:
+    def _subtree_problems(
+        self, key: str, value: JSONValue, fingerprint: tuple[str, bytes] | None
+    ) -> list[SchemaProblem]:
         validator = self._property_validators().get(key)
         if validator is None:  # an unknown key: the root's additionalProperties reports it
             return []
-        try:
-            fingerprint = (key, hashlib.blake2b(canonical_bytes(value), digest_size=16).digest())
-        except (TypeError, ValueError):  # not plain JSON: check it without remembering
-            fingerprint = None
-        if fingerprint is not None:
-            with self._cache_lock:
-                known = self._checked.get(fingerprint)
-            if known is not None:
-                return list(known)
-        found = [
+        known = self._remembered(fingerprint)
+        if known is not None:
+            return list(known)
+        found = tuple(
             problem
             for error in validator.iter_errors(value)
             for problem in self._describe(messages.below(error, key), SUBJECTS[self.kind])
-        ]
-        if fingerprint is not None:
-            with self._cache_lock:
-                if len(self._checked) >= _CHECKED_SUBTREES:
-                    self._checked.pop(next(iter(self._checked)))
-                self._checked[fingerprint] = tuple(found)
-        return found
+        )
+        self._remember(fingerprint, found)
+        return list(found)
+
+    def _remembered(self, key: Hashable | None) -> tuple[SchemaProblem, ...] | None:
+        if key is None:
+            return None
+        with self._cache_lock:
+            return self._checked.get(key)
+
+    def _remember(self, key: Hashable | None, problems: tuple[SchemaProblem, ...]) -> None:
+        if key is None:
+            return
+        with self._cache_lock:
+            if len(self._checked) >= _CHECKED_SUBTREES:
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[key] = problems
 
     def _config_validator(self) -> Validator:
         """The root's keywords alone: each property's schema is replaced by ``{}``."""
