@@ -142,16 +142,12 @@ class KratosSchema:
         same live config for every environment: this is most of the schema check's cost).
         """
         prints = _fingerprints(document)
-        root = self._remembered(("", tuple(sorted(prints.values()))) if prints else None)
+        whole = ("", tuple(sorted(prints.values()))) if prints else None
+        root = self._remembered(whole)
         if root is None:
-            validator = self._config_validator()
-            subject = SUBJECTS[self.kind]
-            root = tuple(
-                p
-                for error in validator.iter_errors(document)
-                for p in self._describe(error, subject)
-            )
-            self._remember(("", tuple(sorted(prints.values()))) if prints else None, root)
+            errors = self._config_validator().iter_errors(document)
+            root = tuple(p for error in errors for p in self._describe(error, SUBJECTS[self.kind]))
+            self._remember(whole, root)
         problems = list(root)
         if isinstance(document, dict):
             for key, value in document.items():

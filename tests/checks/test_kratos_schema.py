@@ -66,6 +66,18 @@ def test_dsn_is_required_only_for_kratos_files() -> None:
     assert "`dsn`" in problems[0].message
 
 
+def test_remembered_checks_tell_documents_apart() -> None:
+    # Checks are remembered per content (plan --all); a document that differs only in what the
+    # root's keywords see (a required key, a key next to the others) is checked anew.
+    schema = for_target("kratos_file")
+    config = live_config()
+    assert [p.pointer for p in schema.validate_config(config)] == [""]  # no dsn
+    assert schema.validate_config({**config, "dsn": "memory"}) == []
+    typo = schema.validate_config({**config, "dsn": "memory", "sesion": {}})
+    assert [p.pointer for p in typo] == ["/sesion"]
+    assert [p.pointer for p in schema.validate_config(config)] == [""]
+
+
 def test_type_error_deep_in_passthrough_config_has_its_pointer() -> None:
     config = live_config()
     config["courier"]["message_retries"] = "five"
