@@ -93,8 +93,9 @@ def pause_before_next(remaining_values: Iterable[str], reset_values: Iterable[st
 # Seconds added to every bucket's window when pacing: the server counts a request when it
 # arrives, which varies with latency, so a window measured at our end must be a little longer.
 PACING_MARGIN_SECONDS = 0.1
-# Each 429 despite pacing (someone else shares the budget) halves the share of every bucket
-# used; each answered request gives some back (AIMD), never below this share.
+# Each 429 despite pacing (someone else shares the budget) halves the share used of the
+# buckets that refused it (those reporting nothing left; every bucket when the headers do not
+# say); each answered request gives some back (AIMD), never below this share.
 MIN_SHARE = 0.1
 SHARE_RECOVERY = 0.05
 # How much send history is kept before the buckets are known.
@@ -125,13 +126,14 @@ class Pacer:
     the times requests were sent), sharing one budget among every thread of a client.
 
     Until a response names the buckets nothing is held back: without limits, every request
-    goes at once. Each 429 halves the share of each bucket used; answers restore it. Not
-    thread-safe by itself: the client calls it under a lock. Pure: times in, seconds out.
+    goes at once. Each 429 halves the share used of the buckets that refused it; answers
+    restore it. Not thread-safe by itself: the client calls it under a lock. Pure: times in,
+    seconds out.
     """
 
     def __init__(self) -> None:
         self.buckets: list[tuple[int, float]] = []
-        self.share = 1.0
+        self.shares: list[float] = []  # per bucket, in the order of ``buckets``
         self._sent: list[float] = []  # send times, ascending (reservations included)
         self._blocked_until = 0.0  # a bucket is empty for reasons other than our own sends
         self._last_cut = -math.inf  # when a 429 last halved the share
@@ -139,6 +141,11 @@ class Pacer:
     @property
     def knows_the_limits(self) -> bool:
         return bool(self.buckets)
+
+    @property
+    def share(self) -> float:
+        """The smallest share used of any bucket (1.0 before any is known)."""
+        return min(self.shares, default=1.0)
 
     def learn(
         self,
@@ -153,28 +160,44 @@ class Pacer:
         them is empty although our own sends do not explain it (another client shares the
         budget: wait until it resets). A 429 halves the share used (once per burst window)."""
         announced = buckets(limit_values)
-        if announced:
+        if announced and announced != self.buckets:
             self.buckets = announced
+            self.shares = [1.0] * len(announced)
+        remaining = numbers(remaining_values)
         if refused:
             # One cut per burst window, however many 429s it brings (AIMD reacts to a
-            # congestion event, not to each request of the burst that caused it).
+            # congestion event, not to each request of the burst that caused it). Only the
+            # buckets that refused: a 1 s bucket's 429 says nothing of the 60 s bucket, and
+            # halving that one too stalls a long run for a minute (Ory's 60 s bucket reports
+            # requests left on a 429 of the 1 s bucket, ory-network-behaviour.md §6).
             shortest = min((window for _, window in self.buckets), default=1.0)
             if now - self._last_cut >= shortest:
-                self.share = max(MIN_SHARE, self.share / 2)
+                self.shares = [
+                    max(MIN_SHARE, share / 2) if self._refused_by(index, remaining) else share
+                    for index, share in enumerate(self.shares)
+                ]
                 self._last_cut = now
         else:
-            self.share = min(1.0, self.share + SHARE_RECOVERY)
-        remaining, resets = numbers(remaining_values), numbers(reset_values)
-        for index, (limit, window) in enumerate(self.buckets):
+            self.shares = [min(1.0, share + SHARE_RECOVERY) for share in self.shares]
+        resets = numbers(reset_values)
+        for index, (_, window) in enumerate(self.buckets):
             if index >= len(remaining) or remaining[index] > 0:
                 continue
-            if self._sent_within(window + PACING_MARGIN_SECONDS, now) < self._allowed(limit):
+            if self._sent_within(window + PACING_MARGIN_SECONDS, now) < self._allowed(index):
                 # Ory's reset counts whole seconds beyond the current one (reset 0: < 1 s).
                 reset = resets[index] + 1 if index < len(resets) else window
                 self._blocked_until = max(self._blocked_until, now + min(reset, window))
 
-    def _allowed(self, limit: int) -> int:
-        return max(1, int(limit * self.share))
+    def _refused_by(self, index: int, remaining: list[float]) -> bool:
+        """Whether bucket ``index`` refused: it reports nothing left, or the remaining values
+        do not pair up with the buckets (then any may have)."""
+        if len(remaining) != len(self.buckets) or not any(left <= 0 for left in remaining):
+            return True
+        return remaining[index] <= 0
+
+    def _allowed(self, index: int) -> int:
+        limit = self.buckets[index][0]
+        return max(1, int(limit * self.shares[index]))
 
     def _sent_within(self, span: float, now: float) -> int:
         return sum(1 for sent in self._sent if now - span < sent <= now)
@@ -185,8 +208,8 @@ class Pacer:
         moved = True
         while moved:
             moved = False
-            for limit, window in self.buckets:
-                allowed = self._allowed(limit)
+            for index, (_, window) in enumerate(self.buckets):
+                allowed = self._allowed(index)
                 span = window + PACING_MARGIN_SECONDS
                 # Compared as "the earliest time allowed", never "at - span": the rounding of
                 # that subtraction could make an equal time look too early forever.

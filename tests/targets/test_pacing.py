@@ -53,6 +53,19 @@ def test_a_429_halves_the_share_once_per_window_and_answers_restore_it() -> None
     assert pacer.share == 1.0
 
 
+def test_a_429_of_the_burst_bucket_leaves_the_sustained_bucket_whole() -> None:
+    # ory-network-behaviour.md §6: on a 429 of the 1 s bucket the 60 s bucket still reports
+    # requests left. Halving its share too made plan --all of 200 environments stall for a
+    # minute (150 of 300 per minute) in some runs.
+    pacer = ratelimit.Pacer()
+    limits = ["10, 10;w=1, 300;w=60"]
+    pacer.learn(limits, ["0, 250"], ["0, 42"], refused=True, now=0.5)
+    assert pacer.shares == [0.5, 1.0]
+    sent = [pacer.reserve(1.0) for _ in range(200)]
+    # 5 per 1.1 s from the burst bucket's halved share, never held for the 60 s bucket.
+    assert max(sent) < 200 / 5 * 1.1 + 1.1
+
+
 def test_an_empty_bucket_we_did_not_empty_holds_every_send_until_it_resets() -> None:
     pacer = ratelimit.Pacer()
     # Another client used up the 60 s bucket: 0 left, reset in 42 s (and under one more), after
