@@ -341,7 +341,8 @@ class RateMeter:
     """§6: "Ory meters each route with a one-second burst bucket and a sixty-second sustained
     bucket" (TF @0061f2dd ``ratelimit.go``; limits as in the docs' example header ``10, 10;w=1,
     300;w=60``). Bounded: two counters per route, whatever the traffic. ``clock`` is
-    injectable so a test can let time pass without sleeping."""
+    injectable so a test can let time pass without sleeping. Only requests let through are
+    counted: whether Ory counts refusals is not documented (§6); token buckets do not."""
 
     burst: int = 10
     sustained: int = 300

@@ -217,6 +217,8 @@ class OryClient:
                 refused=response.status_code == 429 and paced,
                 now=self._now(),
             )
+            if response.status_code == 429:
+                self._pacer.not_counted(self._now())
             knows_the_limits = self._pacer.knows_the_limits
         if response.status_code != 429 and not knows_the_limits:
             # No buckets announced, only what is left: pause when almost nothing is.

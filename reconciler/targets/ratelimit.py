@@ -188,6 +188,18 @@ class Pacer:
                 reset = resets[index] + 1 if index < len(resets) else window
                 self._blocked_until = max(self._blocked_until, now + min(reset, window))
 
+    def not_counted(self, now: float) -> None:
+        """A send came back refused: the API did not count it against any bucket (a refused
+        request uses up no budget: the metering of ory-network-behaviour.md §6 counts what it
+        lets through), so one past send leaves the history. Otherwise every 429 of a first,
+        unpaced burst would be paid for twice and push later sends past the 60 s window.
+        Whether Ory counts refusals is not documented: if it does, its ``x-ratelimit-remaining``
+        says a bucket is empty and ``learn`` holds every send until that bucket resets."""
+        for index in range(len(self._sent) - 1, -1, -1):
+            if self._sent[index] <= now:
+                del self._sent[index]
+                return
+
     def _refused_by(self, index: int, remaining: list[float]) -> bool:
         """Whether bucket ``index`` refused: it reports nothing left, or the remaining values
         do not pair up with the buckets (then any may have)."""

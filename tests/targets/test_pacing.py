@@ -66,6 +66,19 @@ def test_a_429_of_the_burst_bucket_leaves_the_sustained_bucket_whole() -> None:
     assert max(sent) < 200 / 5 * 1.1 + 1.1
 
 
+def test_a_refused_send_uses_up_no_budget() -> None:
+    # 200 environments at once: 190 first sends refused by the 1 s bucket, then retried. Paid
+    # for twice, 390 sends overflowed the 300 per 60 s and the run stalled for a minute.
+    pacer = ratelimit.Pacer()
+    pacer.learn(["3, 3;w=60"], refused=False, now=0.0)
+    assert [pacer.reserve(0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    pacer.not_counted(0.5)
+    pacer.not_counted(0.5)
+    assert pacer.reserve(1.0) == 0.0  # one of three counted: room for two more
+    assert pacer.reserve(1.0) == 0.0
+    assert pacer.reserve(1.0) > 59  # the window is full again
+
+
 def test_an_empty_bucket_we_did_not_empty_holds_every_send_until_it_resets() -> None:
     pacer = ratelimit.Pacer()
     # Another client used up the 60 s bucket: 0 left, reset in 42 s (and under one more), after
