@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Collection
-from typing import TypeAlias, Union
+from typing import TypeAlias, TypeVar, Union, cast
 
 import jsonpointer
 
@@ -16,6 +16,7 @@ JSONArray: TypeAlias = list[JSONValue]
 JSONObject: TypeAlias = dict[str, JSONValue]
 # An RFC 6901 JSON pointer, relative to the identity config unless stated otherwise.
 Pointer: TypeAlias = str
+_Copied = TypeVar("_Copied", bound=JSONValue)
 
 
 def canonical_json(value: JSONValue) -> str:
@@ -58,13 +59,17 @@ def _tokens(pointer: Pointer) -> tuple[str, ...]:
     return tuple(unescape_token(t) for t in pointer[1:].split("/"))
 
 
-def copy_json(value: JSONValue) -> JSONValue:
+def copy_json(value: _Copied) -> _Copied:
     """A deep copy of plain JSON (mappings, lists, scalars): what ``copy.deepcopy`` does for
     these, several times faster (a shared layer is copied for every environment)."""
+    return cast(_Copied, _copy_json(value))
+
+
+def _copy_json(value: JSONValue) -> JSONValue:
     if isinstance(value, dict):
-        return {key: copy_json(child) for key, child in value.items()}
+        return {key: _copy_json(child) for key, child in value.items()}
     if isinstance(value, list):
-        return [copy_json(child) for child in value]
+        return [_copy_json(child) for child in value]
     return value
 
 

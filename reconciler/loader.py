@@ -128,13 +128,7 @@ LayerCache = OnceCache[Layer]
 
 def layer_cache() -> LayerCache:
     """A cache of extended layers for one run (see ``load_environment``)."""
-    return OnceCache(lambda layer: (_copied(layer[0]), dict(layer[1]), layer[2]))
-
-
-def _copied(data: JSONObject) -> JSONObject:
-    copied = copy_json(data)
-    assert isinstance(copied, dict)
-    return copied
+    return OnceCache(lambda layer: (copy_json(layer[0]), dict(layer[1]), layer[2]))
 
 
 class _LayerReader:

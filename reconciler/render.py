@@ -36,7 +36,6 @@ def render(environment: ValidEnvironment, *, link_files_from: Path | None = None
     """The desired identity config. With ``link_files_from`` (a Kratos file's folder), values
     that came from ``file://`` are written as ``file://`` paths relative to that folder."""
     config = copy_json(environment.identity_config)
-    assert isinstance(config, dict)
     _render_schemas(config)
     if link_files_from is None:
         return Rendered(config)

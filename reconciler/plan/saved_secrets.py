@@ -5,12 +5,11 @@ environment as it is now and put back into their operations, in memory only. Ref
 
 from __future__ import annotations
 
-import copy
 import hmac
 from dataclasses import replace
 
 from reconciler.errors import StalePlanError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, set_at
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, copy_json, get_at, set_at
 from reconciler.plan.planfile import (
     PlanFileError,
     SavedPlan,
@@ -33,7 +32,7 @@ def resolve(saved: SavedPlan, environment: ValidEnvironment, sensitive: frozense
             f"({environment.raw.path} or a file it extends or references); nothing was "
             "written. Run plan again."
         )
-    operations = [copy.deepcopy(op) for op in saved.plan.operations]
+    operations = [copy_json(op) for op in saved.plan.operations]
     for ref in saved.secrets:
         value = _current_secret(ref, environment, saved.salt)
         _place(operations[ref.operation], ref.value_pointer, value)

@@ -33,7 +33,6 @@ bytes. ``overlay_on`` keeps only what an existing base layer does not already sa
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
+    copy_json,
     get_at,
     is_within,
     join_pointer,
@@ -123,7 +123,7 @@ def overlay_on(
     for pointer in sorted(set(disagreements)):
         found, value = get_at(live, pointer)
         if found and not get_at(overlay, pointer)[0]:
-            set_at(overlay, pointer, copy.deepcopy(value), create=True)
+            set_at(overlay, pointer, copy_json(value), create=True)
     return overlay
 
 
@@ -168,7 +168,7 @@ def to_review(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONV
 
 
 def _without_platform_values(live: JSONObject, rules: ExportRules) -> JSONObject:
-    config = copy.deepcopy(live)
+    config = copy_json(live)
     for pointer in rules.server_managed:
         remove_at(config, pointer)
     if rules.network_fill_ins:

@@ -8,13 +8,12 @@ URI) are not in it and are left as they are.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from pathlib import Path
 
 from reconciler.diff import Diff, DiffRules, compute_diff
 from reconciler.errors import ApplyError
-from reconciler.jsontypes import JSONObject, is_within, remove_at
+from reconciler.jsontypes import JSONObject, copy_json, is_within, remove_at
 from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import Target
 from reconciler.usecases import safety
@@ -62,7 +61,7 @@ def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: Defa
     ]
     # The target's own keys (serve, cookies…) were never ours to restore: leave them out
     # rather than warn about each.
-    wanted = copy.deepcopy(backup)
+    wanted = copy_json(backup)
     for pointer in target.ignored:
         remove_at(wanted, pointer)
     rules = DiffRules(ignored=target.ignored, default_at=default_at)
