@@ -8,11 +8,10 @@ date. Environment files point at it with a first line
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from reconciler.jsontypes import JSONObject
+from reconciler.jsontypes import JSONObject, readable_json
 from reconciler.models import Environment
 
 SCHEMA_PATH = Path("schemas") / "environment.schema.json"
@@ -40,7 +39,7 @@ def environment_schema() -> JSONObject:
 
 
 def environment_schema_text() -> str:
-    return json.dumps(environment_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return readable_json(environment_schema())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,12 @@ def canonical_bytes(value: JSONValue) -> bytes:
     return canonical_json(value).encode()
 
 
+def readable_json(value: JSONValue) -> str:
+    """The layout of the generated JSON files people read and diff (the editor and plan-file
+    schemas): indented, sorted keys, Unicode kept, a final newline."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def escape_token(token: str) -> str:
     """Escape one reference token for use in a JSON pointer (RFC 6901 §3)."""
     return token.replace("~", "~0").replace("/", "~1")

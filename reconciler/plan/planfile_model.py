@@ -12,7 +12,6 @@ and ``plan`` never pay for building these models (cold start, issue 14).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,7 +30,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from reconciler.checks.finding import Severity
-from reconciler.jsontypes import JSONObject, JSONValue
+from reconciler.jsontypes import JSONObject, JSONValue, readable_json
 
 SCHEMA_PATH = Path("docs") / "plan-format.schema.json"
 SCHEMA_ID = "https://github.com/acme/reconciler/docs/plan-format.schema.json"
@@ -304,7 +303,7 @@ def _without_titles(value: JSONValue) -> Any:
 
 
 def plan_schema_text() -> str:
-    return json.dumps(plan_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return readable_json(plan_schema())
 
 
 def main(argv: list[str] | None = None) -> int:
