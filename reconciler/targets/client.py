@@ -208,23 +208,23 @@ class OryClient:
             response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             return exc
-        headers = response.headers
+        headers, refused = response.headers, response.status_code == 429
         with self._pacer_lock:
+            now = self._now()
             self._pacer.learn(
                 headers.get_list(ratelimit.LIMIT),
                 headers.get_list(ratelimit.REMAINING),
                 headers.get_list(ratelimit.RESET),
-                refused=response.status_code == 429 and paced,
-                now=self._now(),
+                refused=refused and paced,
+                now=now,
             )
-            if response.status_code == 429:
-                self._pacer.not_counted(self._now())
+            if refused:
+                self._pacer.not_counted(now)
             knows_the_limits = self._pacer.knows_the_limits
-        if response.status_code != 429 and not knows_the_limits:
+        if not refused and not knows_the_limits:
             # No buckets announced, only what is left: pause when almost nothing is.
             pause = ratelimit.pause_before_next(
-                response.headers.get_list(ratelimit.REMAINING),
-                response.headers.get_list(ratelimit.RESET),
+                headers.get_list(ratelimit.REMAINING), headers.get_list(ratelimit.RESET)
             )
             with self._pause_lock:
                 self._pause = max(self._pause, pause)
