@@ -114,6 +114,9 @@ EDGE_CASES = [
     ">+\n#''0x1",
     "k: |#x\n  y\n",
     "k: >-\n  \n   # \n",
+    # A tagged list (ruamel keeps no positions for its items; the round-trip reader crashed).
+    "k: !secret \n- ",
+    "k: !secret [a, b]\n",
 ]
 
 
@@ -257,6 +260,14 @@ RANDOM_TEXT = st.tuples(
 @given(text=RANDOM_TEXT)
 def test_random_text_reads_as_the_round_trip_reader_reads_it(text: str) -> None:
     _assert_same(text)
+
+
+def test_a_tagged_list_places_its_items_at_the_list() -> None:
+    # Found by the random text above: `k: !secret` over a block list raised a TypeError.
+    document = yamlio.load_with_positions("k: !secret\n- a\n- b\n")
+    assert document.data == {"k": ["a", "b"]}
+    assert document.tagged_secret == {"/k"}
+    assert document.positions["/k/1"] == (1, 4)
 
 
 def test_text_that_trips_ruamel_gets_a_message_not_a_crash() -> None:

@@ -308,7 +308,7 @@ def _to_plain(node: Any, pointer: Pointer, doc: PositionedDocument) -> JSONValue
         items: list[JSONValue] = []
         for index, item in enumerate(node):
             child = join_pointer(pointer, index)
-            line, column = node.lc.item(index)
+            line, column = _item_position(node, index)
             doc.positions[child] = (line + 1, column + 1)
             items.append(_unicode(_to_plain(item, child, doc), line, column))
         return items
@@ -322,6 +322,15 @@ def _key_position(node: CommentedMap, key: Any) -> tuple[int, int]:
         position = node.lc.key(key)
     except KeyError:
         position = None
+    if position is None:
+        return int(node.lc.line or 0), int(node.lc.col or 0)
+    return int(position[0]), int(position[1])
+
+
+def _item_position(node: CommentedSeq, index: int) -> tuple[int, int]:
+    """Where item ``index`` was written; ruamel keeps no item positions in a tagged list
+    (``k: !secret [a]``), so its items get the list's."""
+    position = (node.lc.data or {}).get(index)
     if position is None:
         return int(node.lc.line or 0), int(node.lc.col or 0)
     return int(position[0]), int(position[1])
