@@ -147,9 +147,8 @@ class _Reviewer:
     ) -> list[Finding]:
         """Problems of ``document`` (``desired``, possibly merged over live)."""
         findings = []
-        for problem in schema.validate_config(document):
-            if partial and problem.missing_required:
-                continue  # an environment declares only what it manages
+        # partial: an environment declares only what it manages, so no key is missing.
+        for problem in schema.validate_config(document, partial=partial):
             if self.unset_at(problem.pointer):
                 continue  # the value is a placeholder (``${VAR}`` not set): nothing to check
             pointers = (problem.pointer,)

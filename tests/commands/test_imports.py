@@ -40,6 +40,8 @@ def _modules_after(repo: Path, *arguments: str) -> set[str]:
     ("arguments", "absent"),
     [
         (["validate"], {"httpx", "ssl"}),
+        # Valid files are answered by the compiled schema; jsonschema only explains problems.
+        (["validate"], {"jsonschema", "referencing"}),
         (["render", "dev"], {"httpx", "ssl", "jsonschema", "referencing"}),
         # Only reading a saved plan builds the plan-file models (~15 ms).
         (["validate"], {"reconciler.plan.planfile_model"}),
