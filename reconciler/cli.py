@@ -32,7 +32,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.redact import RedactingStream
 
 # name -> "module:attribute". Commands are imported when used, so `--version` and `--help`
-# do not pay for pydantic, jsonschema and httpx (cold start stays close to bare Python).
+# do not pay for the schema libraries and httpx (cold start stays close to bare Python).
 COMMANDS: dict[str, str] = {
     "init": "reconciler.commands.init:init",
     "validate": "reconciler.commands.validate:validate",

@@ -1,6 +1,6 @@
 """The JSON Schema editors use to complete and check environment files.
 
-Generated from the models (``reconciler.models.Environment``) and written to
+The environment file's schema (``reconciler.models.ENVIRONMENT_SCHEMA``), written to
 ``schemas/environment.schema.json`` by ``make schemas``; a test fails when the file is out of
 date. Environment files point at it with a first line
 ``# yaml-language-server: $schema=../schemas/environment.schema.json``.
@@ -12,30 +12,25 @@ import sys
 from pathlib import Path
 
 from reconciler.jsontypes import JSONObject, readable_json
-from reconciler.models import Environment
+from reconciler.models import ENVIRONMENT_SCHEMA
 
 SCHEMA_PATH = Path("schemas") / "environment.schema.json"
 MODELINE = "# yaml-language-server: $schema=../schemas/environment.schema.json"
 
 
 def environment_schema() -> JSONObject:
-    """The environment file's schema: the model's, plus ``extends`` (the loader consumes it
-    before the model sees the document)."""
-    schema: JSONObject = Environment.model_json_schema(by_alias=True)
-    properties = schema["properties"]
+    """The environment file's schema, plus ``extends`` (the loader consumes it before the
+    schema sees the document)."""
+    properties = ENVIRONMENT_SCHEMA["properties"]
     assert isinstance(properties, dict)
-    properties["extends"] = {
+    extends: JSONObject = {
         "description": "Layers this file extends: a path or a list of paths, relative to it.",
         "anyOf": [
             {"type": "string", "minLength": 1},
             {"type": "array", "items": {"type": "string", "minLength": 1}},
         ],
     }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "reconciler environment file",
-        **schema,
-    }
+    return {**ENVIRONMENT_SCHEMA, "properties": {**properties, "extends": extends}}
 
 
 def environment_schema_text() -> str:

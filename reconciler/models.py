@@ -1,24 +1,31 @@
-"""The shape of an environment file, as pydantic models.
+"""The shape of an environment file and of ``reconciler.yaml``: one JSON Schema each (the one
+definition, checked by ``validate`` and written for editors by ``make schemas``), and the typed
+view of the envelope the tool reads once a file has passed its schema.
 
-Two kinds of model. Our envelope (``target``, ``lint``, ``secrets``, ``protect``, ``remove``…)
-is ``Strict``: nobody but us defines it. Inside ``identity_config`` the official Kratos schema
-(+ the Ory Network overlay) is the one authority on shape: the models there are ``Open`` and
-type only what the tool itself interprets (methods' switches, ``required_aal``, hooks, identity
-schemas), never stricter than that schema. Unknown keys there are reported by the schema check,
-with a did-you-mean from the schema's own ``properties`` (``kratos_schema.py``).
-``tests/test_model_schema_agreement.py`` generates documents from the official schema for each
-typed subtree and checks these models accept every one.
+Two kinds of object. Our envelope (``target``, ``lint``, ``secrets``, ``protect``, ``remove``…)
+is closed: nobody but us defines it, so an unknown key is an error with a did-you-mean. Inside
+``identity_config`` the official Kratos schema (+ the Ory Network overlay) is the one authority
+on shape: the objects there are open and type only what the tool itself interprets (methods'
+switches, ``required_aal``, hooks, identity schemas), never stricter than that schema
+(``tests/test_model_schema_agreement.py`` generates documents from the official schema for each
+typed subtree and checks this schema accepts every one). Unknown keys there are reported by
+the Kratos schema check (``checks/kratos_schema.py``).
+
+A key typed ``X`` or null may be written empty in YAML (``target:``); it then means "not set".
+Rules a plain keyword cannot word (a target has exactly one kind…) carry their message in
+``x-message``, keyed by the keyword that enforces them (``shape.py`` reads it).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
-
+from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.limits import HARD_MAX_DEPTH
+from reconciler.shape import MESSAGE_KEYWORD
 
-RequiredAal = Literal["aal1", "highest_available"]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 POINTER_PATTERN = r"^(/[^/]*)+$"
 URL_PATTERN = r"^https?://"
@@ -28,249 +35,370 @@ PATTERN_MEANING = {
     POINTER_PATTERN: "a JSON pointer such as /selfservice/methods/link/config/base_url",
     URL_PATTERN: "an http(s):// URL",
 }
-JsonPointerText = Annotated[str, Field(pattern=POINTER_PATTERN)]
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors, and nothing is coerced ("true" is not a boolean)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+# --- building blocks -----------------------------------------------------------------------
 
 
-class Open(BaseModel):
-    """Typed where declared; other keys pass through untouched."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-
-# --- targets -------------------------------------------------------------------------------
+def _closed(
+    properties: JSONObject, required: list[JSONValue] | None = None, rules: JSONObject | None = None
+) -> JSONObject:
+    """An object of ours: only these keys."""
+    return {**_open(properties, required, rules), "additionalProperties": False}
 
 
-class OryNetworkTarget(Strict):
-    project: Annotated[
-        str,
-        Field(
-            pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-        ),
-    ]
-    api_url: Annotated[str, Field(pattern=URL_PATTERN)] | None = None
+def _open(
+    properties: JSONObject, required: list[JSONValue] | None = None, rules: JSONObject | None = None
+) -> JSONObject:
+    """An object inside ``identity_config``: these keys typed, any other passes through.
+    ``rules``: keywords about the object as a whole (``oneOf``, ``if``…)."""
+    schema: JSONObject = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return {**schema, **(rules or {})}
 
 
-class KratosFileTarget(Strict):
-    path: Annotated[str, Field(min_length=1)]
+def _optional(schema: JSONObject) -> JSONObject:
+    """``schema`` or null (an empty YAML value: not set)."""
+    if "enum" in schema:
+        enum = schema["enum"]
+        assert isinstance(enum, list)
+        return {**schema, "enum": [*enum, None]}
+    kind = schema["type"]
+    return {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
 
 
-class Target(Strict):
-    ory_network: OryNetworkTarget | None = None
-    kratos_file: KratosFileTarget | None = None
+def _optional_fields(**fields: JSONObject) -> JSONObject:
+    return {name: _optional(schema) for name, schema in fields.items()}
 
-    @model_validator(mode="after")
-    def _exactly_one_kind(self) -> Target:
-        if (self.ory_network is None) == (self.kratos_file is None):
-            raise ValueError("a target needs exactly one of ory_network or kratos_file")
-        return self
+
+def _extended(base: JSONObject, **fields: JSONObject) -> JSONObject:
+    """An open object with ``base``'s keys and ``fields`` (optional) besides."""
+    properties = base["properties"]
+    assert isinstance(properties, dict)
+    return _open({**properties, **_optional_fields(**fields)})
+
+
+BOOLEAN: JSONObject = {"type": "boolean"}
+TEXT: JSONObject = {"type": "string"}
+MAPPING: JSONObject = {"type": "object"}
+POINTER: JSONObject = {"type": "string", "pattern": POINTER_PATTERN}
+REQUIRED_AAL: JSONObject = {"enum": ["aal1", "highest_available"]}
 
 
 # --- hooks ---------------------------------------------------------------------------------
 # Every hook the schema knows (session, verification, b2b_sso, revoke_active_sessions…, and
-# whatever a newer schema or the overlay adds) passes as a ``NamedHook``; which hook is allowed
-# where is the schema's call. Web hooks are typed because lint reads their config.
+# whatever a newer schema or the overlay adds) passes as a named hook; which hook is allowed
+# where is the Kratos schema's call. Web hooks are typed because lint reads their config.
 
+WEB_HOOK_CONFIG = _open(
+    {
+        "url": TEXT,
+        "method": TEXT,
+        **_optional_fields(
+            headers={"type": "object", "additionalProperties": TEXT},
+            body=TEXT,
+            auth=MAPPING,
+            response=_open(_optional_fields(ignore=BOOLEAN, parse=BOOLEAN)),
+            can_interrupt=BOOLEAN,
+            emit_analytics_event=BOOLEAN,
+            id=TEXT,
+        ),
+    },
+    required=["url", "method"],
+)
 
-class WebHookResponse(Open):
-    ignore: bool | None = None
-    parse: bool | None = None
+HOOK = _open(
+    {"hook": TEXT},
+    required=["hook"],
+    # A web hook (hook: web_hook) needs its typed config; any other hook an optional mapping.
+    rules={
+        "if": {"properties": {"hook": {"const": "web_hook"}}, "required": ["hook"]},
+        "then": {"properties": {"config": WEB_HOOK_CONFIG}, "required": ["config"]},
+        "else": {"properties": {"config": _optional(MAPPING)}},
+    },
+)
 
-
-class WebHookConfig(Open):
-    url: str
-    method: str
-    headers: dict[str, str] | None = None
-    body: str | None = None
-    auth: dict[str, Any] | None = None
-    response: WebHookResponse | None = None
-    can_interrupt: bool | None = None
-    emit_analytics_event: bool | None = None
-    id: str | None = None
-
-
-class WebHook(Open):
-    hook: Literal["web_hook"]
-    config: WebHookConfig
-
-
-class NamedHook(Open):
-    # For editors: web hooks are the other branch (the callable discriminator decides here).
-    hook: Annotated[str, Field(json_schema_extra={"not": {"const": "web_hook"}})]
-    config: dict[str, Any] | None = None
-
-
-WEB_HOOK_TAG, NAMED_HOOK_TAG = "web_hook", "named_hook"
-# Tags pydantic puts into error locations; validate.py skips them when locating an error.
-HOOK_TAGS = frozenset({WEB_HOOK_TAG, NAMED_HOOK_TAG})
-
-
-def _hook_kind(value: Any) -> str:
-    is_web_hook = isinstance(value, dict) and value.get("hook") == "web_hook"
-    return WEB_HOOK_TAG if is_web_hook else NAMED_HOOK_TAG
-
-
-Hook = Annotated[
-    Annotated[WebHook, Tag(WEB_HOOK_TAG)] | Annotated[NamedHook, Tag(NAMED_HOOK_TAG)],
-    Discriminator(_hook_kind),
-]
-
-
-class HookList(Open):
-    hooks: list[Hook] | None = None
-
-
-class MethodAfter(HookList):
-    default_browser_return_url: str | None = None
-
-
-class After(MethodAfter):
-    """``after.hooks``, ``after.default_browser_return_url`` and the per-method blocks."""
-
-    password: MethodAfter | None = None
-    webauthn: MethodAfter | None = None
-    passkey: MethodAfter | None = None
-    oidc: MethodAfter | None = None
-    code: MethodAfter | None = None
-    totp: MethodAfter | None = None
-    lookup_secret: MethodAfter | None = None
-    profile: MethodAfter | None = None
-
-
-class Flow(Open):
-    before: HookList | None = None
-    after: After | None = None
-
-
-class SettingsFlow(Flow):
-    required_aal: RequiredAal | None = None
-
-
-class Flows(Open):
-    settings: SettingsFlow | None = None
-    logout: Flow | None = None
-    registration: Flow | None = None
-    login: Flow | None = None
-    verification: Flow | None = None
-    recovery: Flow | None = None
-
+# Hook lists sit in every flow and after every method: one definition, referenced.
+HOOK_LIST = _open(
+    _optional_fields(hooks={"type": "array", "items": {"$ref": "#/definitions/hook"}})
+)
+METHOD_AFTER = _extended(HOOK_LIST, default_browser_return_url=TEXT)
+# ``after.hooks``, ``after.default_browser_return_url`` and the per-method blocks.
+_METHODS_WITH_AFTER = ("password", "webauthn", "passkey", "oidc", "code", "totp", "lookup_secret")
+AFTER = _extended(
+    METHOD_AFTER, **{method: METHOD_AFTER for method in (*_METHODS_WITH_AFTER, "profile")}
+)
+FLOW = _open(_optional_fields(before=HOOK_LIST, after=AFTER))
+SETTINGS_FLOW = _extended(FLOW, required_aal=REQUIRED_AAL)
+FLOWS = _open(
+    _optional_fields(
+        settings=SETTINGS_FLOW,
+        logout=FLOW,
+        registration=FLOW,
+        login=FLOW,
+        verification=FLOW,
+        recovery=FLOW,
+    )
+)
 
 # --- methods -------------------------------------------------------------------------------
 
-
-class Method(Open):
-    enabled: bool | None = None
-
-
-class CodeMethod(Method):
-    passwordless_enabled: bool | None = None
-    mfa_enabled: bool | None = None
-
-
-class Methods(Open):
-    password: Method | None = None
-    code: CodeMethod | None = None
-    totp: Method | None = None
-    lookup_secret: Method | None = None
-    webauthn: Method | None = None
-    passkey: Method | None = None
-    link: Method | None = None
-    oidc: Method | None = None
-    profile: Method | None = None
-
+METHOD = _open(_optional_fields(enabled=BOOLEAN))
+CODE_METHOD = _extended(METHOD, passwordless_enabled=BOOLEAN, mfa_enabled=BOOLEAN)
+METHODS = _open(
+    _optional_fields(
+        password=METHOD,
+        code=CODE_METHOD,
+        totp=METHOD,
+        lookup_secret=METHOD,
+        webauthn=METHOD,
+        passkey=METHOD,
+        link=METHOD,
+        oidc=METHOD,
+        profile=METHOD,
+    )
+)
 
 # --- identity config -----------------------------------------------------------------------
 
+# An identity schema: a preset id, a ``url`` (file://, base64://, https://), or inline
+# (``schema`` is ours: rendering turns it into a ``base64://`` url).
+SCHEMA_REF = _open(
+    {"id": TEXT, **_optional_fields(url=TEXT, schema=MAPPING, selfservice_selectable=BOOLEAN)},
+    required=["id"],
+    rules={
+        "not": {
+            "properties": {"url": TEXT, "schema": MAPPING},
+            "required": ["url", "schema"],
+        },
+        "anyOf": [
+            {"properties": {"url": TEXT}, "required": ["url"]},
+            {"properties": {"schema": MAPPING}, "required": ["schema"]},
+            {"properties": {"id": {"pattern": "^preset://"}}},
+        ],
+        MESSAGE_KEYWORD: {
+            "not": "give an identity schema either a url or an inline schema, not both",
+            "anyOf": "an identity schema needs a url (file://, base64://, https://) or schema",
+        },
+    },
+)
 
-class SchemaRef(Open):
-    """An identity schema: a preset id, a ``url`` (file://, base64://, https://), or inline.
-
-    ``schema`` (inline) is ours: rendering turns it into a ``base64://`` url.
-    """
-
-    id: str
-    url: str | None = None
-    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    selfservice_selectable: bool | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SchemaRef:
-        if self.url is not None and self.schema_ is not None:
-            raise ValueError("give an identity schema either a url or an inline schema, not both")
-        if self.url is None and self.schema_ is None and not self.id.startswith("preset://"):
-            raise ValueError(
-                "an identity schema needs a url (file://, base64://, https://) or schema"
+IDENTITY_CONFIG = _open(
+    _optional_fields(
+        selfservice=_open(_optional_fields(methods=METHODS, flows=FLOWS)),
+        session=_open(_optional_fields(whoami=_open(_optional_fields(required_aal=REQUIRED_AAL)))),
+        identity=_open(
+            _optional_fields(
+                default_schema_id=TEXT,
+                schemas={"type": "array", "minItems": 1, "items": SCHEMA_REF},
             )
-        return self
-
-
-class Identity(Open):
-    default_schema_id: str | None = None
-    schemas: Annotated[list[SchemaRef], Field(min_length=1)] | None = None
-
-
-class Selfservice(Open):
-    methods: Methods | None = None
-    flows: Flows | None = None
-
-
-class Whoami(Open):
-    required_aal: RequiredAal | None = None
-
-
-class Session(Open):
-    whoami: Whoami | None = None
-
-
-class IdentityConfig(Open):
-    selfservice: Selfservice | None = None
-    session: Session | None = None
-    identity: Identity | None = None
-
+        ),
+    )
+)
 
 # --- the environment file ------------------------------------------------------------------
 
+TARGET = _closed(
+    _optional_fields(
+        ory_network=_closed(
+            {
+                "project": {"type": "string", "pattern": UUID_PATTERN},
+                **_optional_fields(api_url={"type": "string", "pattern": URL_PATTERN}),
+            },
+            required=["project"],
+        ),
+        kratos_file=_closed({"path": {"type": "string", "minLength": 1}}, required=["path"]),
+    ),
+    rules={
+        "oneOf": [
+            {"properties": {"ory_network": MAPPING}, "required": ["ory_network"]},
+            {"properties": {"kratos_file": MAPPING}, "required": ["kratos_file"]},
+        ],
+        MESSAGE_KEYWORD: {"oneOf": "a target needs exactly one of ory_network or kratos_file"},
+    },
+)
 
-class LintSettings(Strict):
-    # rule id -> why it is disabled; a reason is required (an empty one is refused).
-    disable: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+ENVIRONMENT_SCHEMA: JSONObject = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "reconciler environment file",
+    # ``extends`` is consumed by the loader before the schema sees the document.
+    **_closed(
+        {
+            "target": _optional(TARGET),
+            # rule id -> why it is disabled; a reason is required (an empty one is refused).
+            "lint": _closed(
+                {
+                    "disable": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string", "minLength": 1},
+                    }
+                }
+            ),
+            # Extra pointers (relative to identity_config) whose values are write-only secrets.
+            "secrets": {"type": "array", "items": POINTER},
+            # Production: apply needs --yes and --env-confirm NAME; --allow-weaken the second.
+            "protect": BOOLEAN,
+            "protect_allow_weaken": BOOLEAN,
+            "identity_config": IDENTITY_CONFIG,
+            "remove": {"type": "array", "items": POINTER},
+            # Write-only value (pointer relative to identity_config) -> a version to bump when
+            # it must be sent again (Ory never returns it, so a change cannot be seen); sent.py.
+            "rotate": {
+                "type": "object",
+                "propertyNames": POINTER,
+                "additionalProperties": {"type": "integer", "minimum": 1},
+            },
+        }
+    ),
+    "definitions": {"hook": HOOK},
+}
+
+POSITIVE: JSONObject = {"type": "integer", "minimum": 1}
+
+REPOSITORY_SCHEMA: JSONObject = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "reconciler.yaml",
+    **_closed(
+        {
+            # How much input one environment may be.
+            "limits": _closed(
+                _optional_fields(
+                    max_file_bytes=POSITIVE,
+                    max_nodes=POSITIVE,
+                    # Capped well below Python's recursion limit (see reconciler/limits.py).
+                    max_depth={**POSITIVE, "maximum": HARD_MAX_DEPTH},
+                )
+            ),
+            # When set, any target project outside this list is refused (plan and apply).
+            "allowed_project_ids": _optional(
+                {"type": "array", "items": {"type": "string", "pattern": UUID_PATTERN}}
+            ),
+        }
+    ),
+}
 
 
-class Environment(Strict):
-    """A merged environment file. ``extends`` is consumed by the loader before this."""
+# --- the typed view of a valid file --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OryNetworkTarget:
+    project: str
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class KratosFileTarget:
+    path: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """Exactly one of the two is set (the schema's ``oneOf``)."""
+
+    ory_network: OryNetworkTarget | None = None
+    kratos_file: KratosFileTarget | None = None
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    # rule id -> why it is disabled
+    disable: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The envelope of a merged environment file that passed ``ENVIRONMENT_SCHEMA``
+    (``identity_config`` stays raw: the document is its source of truth)."""
 
     target: Target | None = None
-    lint: LintSettings = Field(default_factory=LintSettings)
-    # Extra pointers (relative to identity_config) whose values are write-only secrets.
-    secrets: list[JsonPointerText] = Field(default_factory=list)
-    # Production: apply needs --yes and --env-confirm NAME; --allow-weaken needs the second.
+    lint: LintSettings = field(default_factory=LintSettings)
+    secrets: list[str] = field(default_factory=list)
     protect: bool = False
     protect_allow_weaken: bool = False
-    identity_config: IdentityConfig = Field(default_factory=IdentityConfig)
-    remove: list[JsonPointerText] = Field(default_factory=list)
-    # Write-only value (pointer relative to identity_config) -> a version to bump when it
-    # must be sent again (Ory never returns it, so a change cannot be seen); see sent.py.
-    rotate: dict[JsonPointerText, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    remove: list[str] = field(default_factory=list)
+    rotate: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, data: JSONObject) -> Environment:
+        target = data.get("target")
+        lint = data.get("lint") or {}
+        assert isinstance(lint, dict)
+        return cls(
+            target=_target(target) if isinstance(target, dict) else None,
+            lint=LintSettings(disable=_strings(lint.get("disable") or {})),
+            secrets=_texts(data.get("secrets") or []),
+            protect=data.get("protect") is True,
+            protect_allow_weaken=data.get("protect_allow_weaken") is True,
+            remove=_texts(data.get("remove") or []),
+            rotate={str(k): _whole(v) for k, v in _mapping(data.get("rotate") or {}).items()},
+        )
 
 
-class InputLimits(Strict):
+def _target(data: JSONObject) -> Target:
+    network, kratos_file = data.get("ory_network"), data.get("kratos_file")
+    if isinstance(network, dict):
+        api_url = network.get("api_url")
+        return Target(
+            ory_network=OryNetworkTarget(
+                project=str(network["project"]),
+                api_url=api_url if isinstance(api_url, str) else None,
+            )
+        )
+    assert isinstance(kratos_file, dict)
+    return Target(kratos_file=KratosFileTarget(path=str(kratos_file["path"])))
+
+
+@dataclass(frozen=True)
+class InputLimits:
     """``limits:`` in ``reconciler.yaml``: how much input one environment may be."""
 
-    max_file_bytes: Annotated[int, Field(ge=1)] | None = None
-    max_nodes: Annotated[int, Field(ge=1)] | None = None
-    # Capped well below Python's recursion limit (see reconciler/limits.py).
-    max_depth: Annotated[int, Field(ge=1, le=HARD_MAX_DEPTH)] | None = None
+    max_file_bytes: int | None = None
+    max_nodes: int | None = None
+    max_depth: int | None = None
+
+    def chosen(self) -> dict[str, int]:
+        """The bounds the file sets."""
+        values = {
+            "max_file_bytes": self.max_file_bytes,
+            "max_nodes": self.max_nodes,
+            "max_depth": self.max_depth,
+        }
+        return {name: value for name, value in values.items() if value is not None}
 
 
-class RepositorySettings(Strict):
+@dataclass(frozen=True)
+class RepositorySettings:
     """``reconciler.yaml`` at the repository root: rules for every environment."""
 
-    limits: InputLimits = Field(default_factory=InputLimits)
+    limits: InputLimits = field(default_factory=InputLimits)
+    allowed_project_ids: list[str] | None = None
 
-    # When set, any target project outside this list is refused (plan and apply).
-    allowed_project_ids: list[Annotated[str, Field(pattern=UUID_PATTERN)]] | None = None
+    @classmethod
+    def from_document(cls, data: JSONObject) -> RepositorySettings:
+        limits = _mapping(data.get("limits") or {})
+        allowed = data.get("allowed_project_ids")
+        return cls(
+            limits=InputLimits(**{k: _whole(v) for k, v in limits.items() if v is not None}),
+            allowed_project_ids=_texts(allowed) if isinstance(allowed, list) else None,
+        )
+
+
+def _mapping(value: JSONValue) -> Mapping[str, Any]:
+    assert isinstance(value, dict)
+    return value
+
+
+def _whole(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def _strings(value: JSONValue) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _mapping(value).items()}
+
+
+def _texts(value: JSONValue) -> list[str]:
+    assert isinstance(value, list)
+    return [str(item) for item in value]

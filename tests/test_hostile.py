@@ -137,7 +137,7 @@ def test_reconciler_yaml_cannot_lift_depth_past_what_python_survives(
     (tmp_path / "reconciler.yaml").write_text("limits: {max_depth: 5000}\n")
     result = run("render", "dev")
     assert result.code == 1
-    assert "limits.max_depth" in result.err
+    assert "reconciler.yaml:1:10: limits.max_depth: must be at most 200, got 5000" in result.err
     assert "Unexpected error" not in result.err
 
 

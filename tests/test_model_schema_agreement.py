@@ -1,9 +1,10 @@
-"""The models are never stricter than the official Kratos schema (issue 10, item 3).
+"""The environment schema (``models.ENVIRONMENT_SCHEMA``) is never stricter than the official
+Kratos schema (issue 10, item 3).
 
-For every subtree of ``identity_config`` the models type (each flow's hooks, the settings flow,
-every method, ``identity``, ``session.whoami``), hypothesis-jsonschema generates documents
-from the official schema itself, and ``Environment`` must accept each one placed at its path.
-A model that rejects a key, a union or a hook the schema allows fails here.
+For every subtree of ``identity_config`` it types (each flow's hooks, the settings flow, every
+method, ``identity``, ``session.whoami``), hypothesis-jsonschema generates documents from the
+official schema itself, and the environment schema must accept each one placed at its path.
+A type that rejects a key, a union or a hook the official schema allows fails here.
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ from hypothesis_jsonschema import from_schema
 from reconciler import official
 from reconciler.checks import network_overlay
 from reconciler.jsontypes import JSONObject, JSONValue, split_pointer
-from reconciler.models import Environment
 from reconciler.targets import TargetKind
+from reconciler.validate import ENVIRONMENT_SHAPE
 
 # Keywords that only annotate: they constrain nothing a generator must honour.
 _ANNOTATIONS = frozenset(
     {"description", "examples", "title", "default", "deprecationMessage", "$comment"}
 )
-# `not` only narrows values the models take as plain bool/str (a web hook's `body` oneOf,
-# `response.ignore` with `parse`): dropping it lets the generator produce a superset of those
-# values, which the models must accept as well, and keeps it from rejecting most draws (it
-# made one subtree take ~20 s).
+# `not` only narrows values the environment schema takes as plain bool/str (a web hook's
+# `body` oneOf, `response.ignore` with `parse`): dropping it lets the generator produce a
+# superset of those values, which it must accept as well, and keeps it from rejecting most
+# draws (it made one subtree take ~20 s).
 _GENERATOR_HOSTILE = frozenset({"not"})
 
 SUBTREES = (
@@ -127,7 +128,7 @@ def _grouped_by_schema() -> list[tuple[TargetKind, tuple[str, ...]]]:
     _grouped_by_schema(),
     ids=lambda value: str(value[0]) if isinstance(value, tuple) else value,
 )
-def test_the_models_accept_what_the_official_schema_accepts(
+def test_the_environment_schema_accepts_what_the_official_schema_accepts(
     kind: TargetKind, pointers: tuple[str, ...]
 ) -> None:
     strategy = from_schema(subtree_schema(pointers[0], kind))
@@ -139,7 +140,7 @@ def test_the_models_accept_what_the_official_schema_accepts(
         deadline=None,
         database=None,
         # No shrinking: through hypothesis-jsonschema it takes minutes; the unshrunk
-        # document and the pydantic error name the offending key well enough.
+        # document and the schema's problem names the offending key well enough.
         phases=(Phase.generate,),
         suppress_health_check=list(HealthCheck),
     )
@@ -147,13 +148,14 @@ def test_the_models_accept_what_the_official_schema_accepts(
     def check(data: st.DataObject) -> None:
         value = data.draw(strategy, label=pointers[0])
         for pointer in pointers:
-            Environment.model_validate(_placed(pointer, value))
+            document = _placed(pointer, value)
+            assert ENVIRONMENT_SHAPE.problems(document) == [], document
 
     check()
 
 
 def test_the_generator_reaches_the_typed_fields() -> None:
-    """The property above is not vacuous: the schema does type the fields the models read."""
+    """The property above is not vacuous: the official schema types the fields ours types."""
     properties = subtree_schema("/selfservice/flows/login/after")["properties"]
     assert isinstance(properties, dict)
     assert {"hooks", "default_browser_return_url", "password"} <= set(properties)

@@ -59,8 +59,8 @@ def test_bad_types_in_the_typed_subtrees_are_all_reported(tmp_path: Path, write:
         "2:17: target.ory_network.project: must be a project id (a UUID such as "
         "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c), got 'not-a-uuid'",
         "7:14: identity_config.selfservice.methods.code.mfa_enabled: "
-        "input should be a valid boolean, got 'yes'",
-        "9:18: identity_config.selfservice.flows.settings.required_aal: input should be 'aal1' or "
+        "must be a boolean (true or false), got 'yes'",
+        "9:18: identity_config.selfservice.flows.settings.required_aal: must be 'aal1' or "
         "'highest_available', got 'aal2'",
     ]
 
@@ -154,7 +154,7 @@ def test_web_hook_config_is_typed(tmp_path: Path, write: Write) -> None:
         "8:15: identity_config.selfservice.flows.registration.after.hooks[0].config.method: "
         "required key is missing",
         "10:17: identity_config.selfservice.flows.registration.after.hooks[0].config."
-        "can_interrupt: input should be a valid boolean, got 'no'",
+        "can_interrupt: must be a boolean (true or false), got 'no'",
     ]
 
 
@@ -166,8 +166,8 @@ def test_secret_values_never_appear_in_errors(tmp_path: Path, write: Write) -> N
         {"FLAG": "super-secret-value"},
     )
     assert problems == [
-        "4:14: identity_config.selfservice.methods.totp.enabled: input should be a valid boolean, "
-        "got (sensitive)"
+        "4:14: identity_config.selfservice.methods.totp.enabled: "
+        "must be a boolean (true or false), got (sensitive)"
     ]
 
 
@@ -199,3 +199,43 @@ def test_unknown_passthrough_keys_are_allowed(tmp_path: Path, write: Write) -> N
     )
     valid = validate(load_environment(tmp_path, "dev", {}))
     assert valid.identity_config == {"courier": {"message_retries": 5}, "feature_flags": {"x": 1}}
+
+
+def test_an_identity_schema_has_one_source(tmp_path: Path, write: Write) -> None:
+    problems = _problems(
+        tmp_path,
+        write,
+        """
+        identity_config:
+          identity:
+            schemas:
+              - id: both
+                url: base64://e30=
+                schema: {type: object}
+              - id: neither
+              - id: preset://email
+        """,
+    )
+    assert problems == [
+        "4:9: identity_config.identity.schemas[0]: "
+        "give an identity schema either a url or an inline schema, not both",
+        "7:9: identity_config.identity.schemas[1]: "
+        "an identity schema needs a url (file://, base64://, https://) or schema",
+    ]
+
+
+def test_a_wrong_rotate_key_is_named(tmp_path: Path, write: Write) -> None:
+    problems = _problems(tmp_path, write, "rotate:\n  courier.smtp: 2\n  /a: 0\n")
+    assert problems == [
+        "2:3: rotate.courier.smtp: must be a JSON pointer such as "
+        "/selfservice/methods/link/config/base_url, got 'courier.smtp'",
+        "3:3: rotate./a: must be at least 1, got 0",
+    ]
+
+
+def test_an_unknown_target_kind_is_the_one_problem_there(tmp_path: Path, write: Write) -> None:
+    # The exactly-one rule is not judged over a typo of one of its keys.
+    problems = _problems(tmp_path, write, "target:\n  kratos_fil: {path: k.yaml}\n")
+    assert problems == [
+        "2:3: target.kratos_fil: unknown key 'kratos_fil'; did you mean 'kratos_file'?"
+    ]

@@ -2,8 +2,8 @@
 it, views print it and the plan file stores it (``notes`` in ``docs/plan-format.md``).
 
 Imports nothing but the standard library and ``jsontypes``: a plan, a view or the plan file
-can name a finding without importing the checks themselves (and through them pydantic and
-jsonschema), which keeps the commands' cold start short (issue 14).
+can name a finding without importing the checks themselves (and through them the schema
+libraries), which keeps the commands' cold start short (issue 14).
 """
 
 from __future__ import annotations

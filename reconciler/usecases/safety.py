@@ -17,17 +17,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from reconciler import workdir, yamlio
 from reconciler.atomic import write_atomically
 from reconciler.errors import ApplyError, ConfigError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, dotted_key, join_pointer
 from reconciler.limits import DEFAULT_LIMITS, Limits
-from reconciler.models import RepositorySettings
+from reconciler.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
+from reconciler.shape import Shape
 from reconciler.validate import ValidEnvironment
 
 REPOSITORY_FILE = "reconciler.yaml"
+REPOSITORY_SHAPE = Shape(REPOSITORY_SCHEMA, PATTERN_MEANING)
 
 
 @dataclass(frozen=True)
@@ -69,19 +69,39 @@ def repository_settings(root: Path) -> RepositorySettings:
 @functools.lru_cache(maxsize=8)
 def _read_settings(path: Path, mtime_ns: int, size: int) -> RepositorySettings:
     try:
-        data = yamlio.load_with_positions(path.read_text(encoding="utf-8")).data
+        document = yamlio.load_with_positions(path.read_text(encoding="utf-8"))
     except (yamlio.YamlSyntaxError, UnicodeDecodeError, OSError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
-    try:
-        return RepositorySettings.model_validate(data or {})
-    except ValidationError as exc:
-        problems = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(problems) from None
+    data = document.data if document.data is not None else {}
+    problems = REPOSITORY_SHAPE.problems(data)
+    if problems:
+        located = sorted(
+            ((_position(document.positions, p.pointer), p) for p in problems),
+            key=lambda pair: pair[0],
+        )
+        raise ConfigError(
+            [
+                f"{path}:{line}:{column}: {dotted_key(problem.pointer)}: "
+                f"{problem.text(sensitive=False)}"
+                for (line, column), problem in located
+            ]
+        )
+    assert isinstance(data, dict)
+    return RepositorySettings.from_document(data)
+
+
+def _position(positions: dict[Pointer, tuple[int, int]], pointer: Pointer) -> tuple[int, int]:
+    """Where ``pointer``, or its nearest written ancestor, was written (the file's start for
+    the document itself)."""
+    probe = pointer
+    while probe and probe not in positions:
+        probe = probe.rsplit("/", 1)[0]
+    return positions.get(probe, (1, 1))
 
 
 def input_limits(root: Path) -> Limits:
     """The input bounds for this repository: the defaults, with ``limits:`` laid over them."""
-    chosen = repository_settings(root).limits.model_dump(exclude_none=True)
+    chosen = repository_settings(root).limits.chosen()
     return replace(DEFAULT_LIMITS, **chosen)
 
 

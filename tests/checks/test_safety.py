@@ -55,7 +55,7 @@ def test_disabling_the_rule_needs_a_reason(
     )
     result = run("validate", "dev")
     assert result.code == 1
-    assert "lint.disable.code-mfa-forces-2fa: string should have at least 1 character" in result.err
+    assert "lint.disable.code-mfa-forces-2fa: must not be empty" in result.err
     write(
         "environments/dev.yaml",
         CODE_MFA_WITH_EMAIL_PRESET
