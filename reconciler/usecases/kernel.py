@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import loader, redact, repo_paths, schema_match, workdir
 from reconciler import render as rendering
@@ -22,15 +23,29 @@ from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.secrets import secrets_in
 from reconciler.targets import LiveState, Target, TargetKind
-from reconciler.targets.client import DEFAULT_API_URL, OryClient, fetch_public
 from reconciler.targets.content_cache import ContentCache, Fetch
-from reconciler.targets.kratos_file import KratosFile
-from reconciler.targets.ory_network import OryNetworkProject
-from reconciler.usecases import notices, safety
+from reconciler.usecases import safety
 from reconciler.validate import ValidEnvironment, validate
 from reconciler.values import DefaultLookup, EqualityRules
 
-ClientFactory = Callable[[str, str], OryClient]
+# The targets, their HTTP client and the notices about a plan are imported where a target is
+# opened: `validate` and `render` never open one (cold start, tests/commands/test_imports.py).
+if TYPE_CHECKING:
+    from reconciler.targets.client import OryClient
+
+ClientFactory = Callable[[str, str], "OryClient"]
+
+
+def ory_client(base_url: str, api_key: str) -> OryClient:
+    from reconciler.targets.client import OryClient
+
+    return OryClient(base_url, api_key)
+
+
+def fetch_public(url: str) -> bytes:
+    from reconciler.targets import client
+
+    return client.fetch_public(url)
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,7 @@ class Settings:
     # Overrides the shipped Kratos config schema (--kratos-schema); None: reconciler/official.
     kratos_schema: Path | None = None
     rotate_secrets: bool = False
-    client_factory: ClientFactory = OryClient
+    client_factory: ClientFactory = ory_client
     fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
     # Layers shared by the environments of one run (plan_many sets it; loader.layer_cache).
     layers: loader.LayerCache | None = field(default=None, repr=False, compare=False)
@@ -113,6 +128,8 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
             written,
             environment.raw.location("/target/kratos_file/path"),
         )
+        from reconciler.targets.kratos_file import KratosFile
+
         return KratosFile(path, settings.root)
     assert target.ory_network is not None
     safety.check_project_allowed(settings.root, target.ory_network.project)
@@ -121,6 +138,9 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
         raise ConfigError(
             [f"{location}: ORY_WORKSPACE_API_KEY is not set; it is needed for ory_network targets"]
         )
+    from reconciler.targets.client import DEFAULT_API_URL
+    from reconciler.targets.ory_network import OryNetworkProject
+
     base_url = (
         settings.environ.get("ORY_CONSOLE_API_URL") or target.ory_network.api_url or DEFAULT_API_URL
     )
@@ -176,6 +196,8 @@ def refuse_before_fetching(
     environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
+    from reconciler.usecases import notices
+
     errors = preflight(environment, desired, schema=schema_for(kind, settings))
     problems = [note.describe() for note in errors] + notices.undeclared_rotations(
         environment, desired
@@ -186,6 +208,8 @@ def refuse_before_fetching(
 
 def render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
     # A self-hosted Kratos reads files itself: keep file:// references there.
+    from reconciler.targets.kratos_file import KratosFile
+
     link = target.path.parent if isinstance(target, KratosFile) else None
     return rendering.render(environment, link_files_from=link)
 

@@ -42,6 +42,14 @@ def _modules_after(repo: Path, *arguments: str) -> set[str]:
         (["validate"], {"httpx", "ssl"}),
         # Valid files are answered by the compiled schema; jsonschema only explains problems.
         (["validate"], {"jsonschema", "referencing"}),
+        # The environment schema is JSON Schema; pydantic models only the saved plan.
+        (["validate"], {"pydantic"}),
+        # No target is opened: neither the targets nor their HTTP client are imported.
+        (
+            ["validate"],
+            {"reconciler.targets.ory_network", "reconciler.targets.kratos_file", "httpx"},
+        ),
+        (["plan", "dev"], {"pydantic"}),
         (["render", "dev"], {"httpx", "ssl", "jsonschema", "referencing"}),
         # Only reading a saved plan builds the plan-file models (~15 ms).
         (["validate"], {"reconciler.plan.planfile_model"}),
