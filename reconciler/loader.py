@@ -9,14 +9,13 @@ file, line and column it came from, whether it is secret, and which file it was 
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import redact, references, yamlio
+from reconciler import redact, references, suggest, yamlio
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import (
     JSONObject,
@@ -95,8 +94,8 @@ def environment_path(root: Path, name: str) -> Path:
         if candidate.is_file():
             return candidate
     names = [p.stem for p in environment_files(root)]
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = suggest.closest(name, names)
+    hint = f"; did you mean {close!r}?" if close else ""
     known = ", ".join(names) or "none"
     raise ConfigError([f"unknown environment {name!r} (known: {known}){hint}"])
 

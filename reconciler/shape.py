@@ -8,12 +8,12 @@ A problem names its pointer; the caller knows the file and the line (``validate.
 
 from __future__ import annotations
 
-import difflib
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reconciler import suggest
 from reconciler.compiled_schema import CompiledSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
 
@@ -152,9 +152,9 @@ def _did_you_mean(key: str, known: Iterable[str]) -> str:
     names = sorted(known)
     if not names:
         return ""
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    close = suggest.closest(key, names)
     if close:
-        return f"; did you mean {close[0]!r}?"
+        return f"; did you mean {close!r}?"
     return f"; expected one of: {', '.join(names)}"
 
 

@@ -5,13 +5,13 @@ did-you-mean, hooks Ory Network refuses where they are placed. Pure: jsonschema 
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reconciler import suggest
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 from reconciler.targets import TargetKind
 
@@ -110,8 +110,7 @@ def _unknown_key_message(
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:
     """The schema's own key (or hook name) that ``word`` most likely misspells."""
-    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return suggest.closest(word, candidates)
 
 
 def _known_here(known: Mapping[str, object]) -> str:
