@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
 def write_atomically(path: Path, text: str, mode: int) -> None:
     """Write ``text`` to a sibling temp file, fsync it, then rename it over ``path``."""
+    import tempfile  # on the first write: commands that only read never load it (cold start)
+
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)
     try:

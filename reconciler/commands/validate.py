@@ -9,7 +9,6 @@ from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.usecases import kernel
-from reconciler.views import text as views
 
 
 @click.command(epilog=help_text.epilog(help_text.OFFLINE))
@@ -33,5 +32,8 @@ def validate(obj: Context, environments: tuple[str, ...]) -> int:
         failed += bool(errors)
         click.echo(f"{name}: {'invalid' if errors else 'valid'}")
         if notes:
+            # The text view (and the plan types it knows) is only needed to print findings.
+            from reconciler.views import text as views
+
             click.echo(indent(views.format_notes(notes, color=obj.color)), err=True)
     return EXIT_ERROR if failed else EXIT_OK
