@@ -92,11 +92,11 @@ def _report(obj: Context, result: reconcile.ApplyResult) -> None:
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
     valid = kernel.load(environment, obj.settings)
-    kernel.refuse_invalid(valid, obj.settings)
+    checked = kernel.refuse_invalid(valid, obj.settings)
     check_intent(valid, intent)
     target = kernel.open_target(valid, obj.settings)
     try:
-        planned = reconcile.plan_environment(valid, target, obj.settings)
+        planned = reconcile.plan_environment(valid, target, obj.settings, checked=checked)
         stop = show_and_confirm(obj, planned, intent, "Apply")
         if stop is not None:
             return stop

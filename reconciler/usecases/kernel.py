@@ -186,10 +186,15 @@ def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
     return for_target(kind, settings.kratos_schema)
 
 
-def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> None:
+def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> rendering.Rendered:
     """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
-    check of the desired state alone), before a target is opened or anything is sent."""
-    refuse_before_fetching(environment, render(environment), target_kind_of(environment), settings)
+    check of the desired state alone), before a target is opened or anything is sent.
+
+    Returns the rendering it checked (``file://`` values inlined): a plan for a target that
+    links no files renders the same, and reuses it (``reconcile.plan_environment``)."""
+    desired = rendering.render(environment)
+    refuse_before_fetching(environment, desired.config, target_kind_of(environment), settings)
+    return desired
 
 
 def refuse_before_fetching(
@@ -207,11 +212,15 @@ def refuse_before_fetching(
 
 
 def render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
-    # A self-hosted Kratos reads files itself: keep file:// references there.
+    return rendering.render(environment, link_files_from=file_links_from(target))
+
+
+def file_links_from(target: Target) -> Path | None:
+    """Where ``file://`` values stay links rather than content: a self-hosted Kratos reads
+    files itself, relative to its config file."""
     from reconciler.targets.kratos_file import KratosFile
 
-    link = target.path.parent if isinstance(target, KratosFile) else None
-    return rendering.render(environment, link_files_from=link)
+    return target.path.parent if isinstance(target, KratosFile) else None
 
 
 def schema_contents(

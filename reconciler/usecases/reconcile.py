@@ -31,6 +31,7 @@ from reconciler.usecases.kernel import (
     ClientFactory,
     Settings,
     defaults,
+    file_links_from,
     load,
     open_target,
     refuse_before_fetching,
@@ -64,16 +65,21 @@ def plan_environment(
     settings: Settings,
     *,
     cpu: AbstractContextManager[object] | None = None,
+    checked: rendering.Rendered | None = None,
 ) -> Plan:
     """Fetch live state, plan the changes and review them. Read-only: never writes.
 
     ``cpu`` (plan_many's semaphore) is held for the steps that only compute, not while
-    waiting for the API.
+    waiting for the API. ``checked``: what ``refuse_invalid`` rendered and checked, reused
+    when this target renders the same (it links no files).
     """
     steps = cpu or nullcontext()
     with steps:
-        desired = render_for(environment, target)
-        refuse_before_fetching(environment, desired.config, target.kind, settings)
+        if checked is not None and file_links_from(target) is None:
+            desired = checked
+        else:
+            desired = render_for(environment, target)
+            refuse_before_fetching(environment, desired.config, target.kind, settings)
     live = target.fetch()
     contents = schema_contents(desired, live, settings)  # may fetch identity schemas
     with steps:
@@ -152,10 +158,10 @@ def _plan_one(
             environment = load(name, settings)
             if skip_layers and environment.model.target is None:
                 return None
-            refuse_invalid(environment, settings)
+            checked = refuse_invalid(environment, settings)
             # Not closed here: the target's client is shared, plan_many closes it.
             target = open_target(environment, settings)
-        plan = plan_environment(environment, target, settings, cpu=cpu)
+        plan = plan_environment(environment, target, settings, cpu=cpu, checked=checked)
     except ReconcilerError as exc:
         return PlanOutcome(name, error=str(exc))
     return PlanOutcome(name, plan=plan, environment=environment)
