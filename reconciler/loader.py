@@ -8,7 +8,6 @@ file, line and column it came from, whether it is secret, and which file it was 
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from collections.abc import Mapping
@@ -159,11 +158,12 @@ class _LayerReader:
         return layer
 
     def _read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
-        document = self._parse(path)
+        shown = display_path(path)  # resolves symlinks: once per file
+        document = self._parse(path, shown)
         data = document.data
         if not isinstance(data, dict):
-            raise ConfigError([f"{display_path(path)}:1:1: the file must be a YAML mapping"])
-        info = self._describe(path, document)
+            raise ConfigError([f"{shown}:1:1: the file must be a YAML mapping"])
+        info = self._describe(shown, document)
         for pointer in document.tagged_secret:
             redact.register(get_at(data, pointer)[1])
         self._check_nulls(data, "", info)
@@ -175,8 +175,7 @@ class _LayerReader:
         data.pop("extends", None)
         return merge_layers(merged, (data, info, (path,)))
 
-    def _parse(self, path: Path) -> yamlio.PositionedDocument:
-        shown = display_path(path)
+    def _parse(self, path: Path, shown: str) -> yamlio.PositionedDocument:
         if not path.is_file():
             raise ConfigError([f"{shown}: no such file"])
         max_bytes = self.limits.max_file_bytes
@@ -189,16 +188,14 @@ class _LayerReader:
         try:
             if len(text) > _CACHED_TEXT_LIMIT:
                 return yamlio.load_with_positions(text, self.limits)
-            # later steps edit the data in place
-            return copy.deepcopy(_parsed(text, self.limits))
+            return _copied(_parsed(text, self.limits))
         except yamlio.YamlLimitError as exc:
             raise ConfigError([f"{shown}:{exc.line}:{exc.column}: {exc}"]) from None
         except yamlio.YamlSyntaxError as exc:
             raise ConfigError([f"{shown}:{exc.line}:{exc.column}: invalid YAML: {exc}"]) from None
 
     @staticmethod
-    def _describe(path: Path, document: yamlio.PositionedDocument) -> dict[Pointer, ValueInfo]:
-        shown = display_path(path)
+    def _describe(shown: str, document: yamlio.PositionedDocument) -> dict[Pointer, ValueInfo]:
         return {
             pointer: ValueInfo(
                 location=Location(shown, line, column, dotted_key(pointer)),
@@ -257,6 +254,16 @@ _CACHED_TEXT_LIMIT = 256 * 1024  # bounds the cache to a few MB
 def _parsed(text: str, limits: Limits) -> yamlio.PositionedDocument:
     # A shared layer (base.yaml) is extended by every environment; plan --all parses it once.
     return yamlio.load_with_positions(text, limits)
+
+
+def _copied(document: yamlio.PositionedDocument) -> yamlio.PositionedDocument:
+    """A cached parse the caller may edit: later steps change the data in place (positions
+    are tuples, shared safely)."""
+    return yamlio.PositionedDocument(
+        data=copy_json(document.data),
+        positions=dict(document.positions),
+        tagged_secret=set(document.tagged_secret),
+    )
 
 
 def _cycle(chain: tuple[Path, ...], path: Path) -> ConfigError:
