@@ -20,8 +20,12 @@ def _hooks_of(container: JSONValue) -> list[JSONValue] | None:
     return hooks if isinstance(hooks, list) else None
 
 
-def _hook_lists(ctx: LintContext) -> Iterator[tuple[Pointer, list[JSONValue]]]:
+def _hook_lists(ctx: LintContext) -> list[tuple[Pointer, list[JSONValue]]]:
     """Every hook list under selfservice.flows: ``(pointer, hooks)``."""
+    return ctx.once("hook lists", lambda: list(_find_hook_lists(ctx)))
+
+
+def _find_hook_lists(ctx: LintContext) -> Iterator[tuple[Pointer, list[JSONValue]]]:
     for flow in HOOK_FLOWS:
         for stage in ("before", "after"):
             base = f"/selfservice/flows/{flow}/{stage}"
@@ -86,9 +90,13 @@ def _session_hook_not_last(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-def _web_hooks(ctx: LintContext) -> Iterator[tuple[Pointer, str, JSONObject]]:
+def _web_hooks(ctx: LintContext) -> list[tuple[Pointer, str, JSONObject]]:
     """``(pointer, name, config)`` per web hook; ``name`` reads as the plan names the hook
     (``/…/hooks[web_hook https://…]``), not by its index."""
+    return ctx.once("web hooks", lambda: list(_find_web_hooks(ctx)))
+
+
+def _find_web_hooks(ctx: LintContext) -> Iterator[tuple[Pointer, str, JSONObject]]:
     for pointer, hooks in _hook_lists(ctx):
         for index, hook in enumerate(hooks):
             if isinstance(hook, dict) and hook.get("hook") == "web_hook":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from reconciler import identity_schemas
 from reconciler.checks import aal
@@ -20,6 +21,8 @@ from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.identity_schemas import ResolvedSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, deep_merge, get_at
+
+_Found = TypeVar("_Found")
 
 DEFAULT_SCHEMA_ID = "/identity/default_schema_id"
 HOOK_FLOWS = ("login", "registration", "settings", "verification", "recovery")
@@ -53,6 +56,14 @@ class LintContext:
         self.contents = schema_contents
         self._kratos = kratos
         self.schemas = identity_schemas.resolve_schemas(self.merged, schema_contents)
+        self._found: dict[str, object] = {}
+
+    def once(self, what: str, find: Callable[[], _Found]) -> _Found:
+        """``find()`` the first time a rule asks for ``what``, the same answer after: several
+        rules look at the same things (every hook list, every web hook)."""
+        if what not in self._found:
+            self._found[what] = find()
+        return cast(_Found, self._found[what])
 
     def value(self, pointer: Pointer, document: JSONValue | None = None) -> JSONValue:
         """The value at ``pointer`` in ``document`` (default: merged), else the Kratos default."""
