@@ -14,6 +14,8 @@ from reconciler import blobs, workdir
 from reconciler.errors import RemoteError
 
 Fetch = Callable[[str], bytes]
+# Distinct blobs held in memory per run (identity schemas: a few KB each).
+_HELD_BLOBS = 256
 
 
 class ContentCache:
@@ -21,6 +23,9 @@ class ContentCache:
         self.folder = folder
         self.fetch = fetch
         self._unreachable: set[str] = set()  # asked once per run, not once per environment
+        # Read from disk once per run: plan --all finds the same schemas in every live config.
+        # A digest's content never changes, so holding it cannot go stale.
+        self._held: dict[str, bytes] = {}
         # One lock per digest: environments that need the same schema at once fetch it once.
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -36,6 +41,15 @@ class ContentCache:
             return self._get(url, digest)
 
     def _get(self, url: str, digest: str) -> bytes | None:
+        held = self._held.get(digest)
+        if held is not None:
+            return held
+        content = self._read_or_fetch(url, digest)
+        if content is not None and len(self._held) < _HELD_BLOBS:
+            self._held[digest] = content
+        return content
+
+    def _read_or_fetch(self, url: str, digest: str) -> bytes | None:
         cached = self.folder / digest
         if cached.is_file():
             return cached.read_bytes()
