@@ -115,7 +115,7 @@ def test_a_crash_with_verbose_traceback_still_hides_secrets(
     def crash(*_: object, **__: object) -> None:
         raise RuntimeError(f"boom while holding {SMTP_SECRET} and {ory_server.workspace_key}")
 
-    monkeypatch.setattr(reconcile, "plan_environment", crash)
+    monkeypatch.setattr(reconcile, "_plan_fetched", crash)  # every plan goes through it
     result = run("-v", "plan", "dev", env=_env(ory_server))
     assert result.code == 1
     assert "Traceback" in result.err and "RuntimeError" in result.err

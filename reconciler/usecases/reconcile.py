@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -64,26 +63,38 @@ def plan_environment(
     target: Target,
     settings: Settings,
     *,
-    cpu: AbstractContextManager[object] | None = None,
     checked: rendering.Rendered | None = None,
 ) -> Plan:
     """Fetch live state, plan the changes and review them. Read-only: never writes.
 
-    ``cpu`` (plan_many's semaphore) is held for the steps that only compute, not while
-    waiting for the API. ``checked``: what ``refuse_invalid`` rendered and checked, reused
-    when this target renders the same (it links no files).
+    ``checked``: what ``refuse_invalid`` rendered and checked, reused when this target
+    renders the same (it links no files).
     """
-    steps = cpu or nullcontext()
-    with steps:
-        if checked is not None and file_links_from(target) is None:
-            desired = checked
-        else:
-            desired = render_for(environment, target)
-            refuse_before_fetching(environment, desired.config, target.kind, settings)
+    desired = _checked_desired(environment, target, settings, checked)
+    live, contents = _fetch(target, desired, settings)
+    return _plan_fetched(environment, target, settings, desired, live, contents)
+
+
+def _checked_desired(
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    checked: rendering.Rendered | None,
+) -> rendering.Rendered:
+    """The desired state as ``target`` receives it, refused before anything is fetched."""
+    if checked is not None and file_links_from(target) is None:
+        return checked
+    desired = render_for(environment, target)
+    refuse_before_fetching(environment, desired.config, target.kind, settings)
+    return desired
+
+
+def _fetch(
+    target: Target, desired: rendering.Rendered, settings: Settings
+) -> tuple[LiveState, Mapping[str, bytes]]:
+    """Live state, and the content of the identity schemas it names that a plan may need."""
     live = target.fetch()
-    contents = schema_contents(desired, live, settings)  # may fetch identity schemas
-    with steps:
-        return _plan_fetched(environment, target, settings, desired, live, contents)
+    return live, schema_contents(desired, live, settings)  # may fetch identity schemas
 
 
 def _plan_fetched(
@@ -128,8 +139,11 @@ def plan_many(
 
     Every environment's request is started as soon as its files are checked; the client
     spaces them to the API's rate limits, so ``parallelism`` (default: all, at most
-    MAX_PARALLELISM) is only an upper bound. The CPU-bound steps run one at a time (a
-    semaphore): threads that take turns finish sooner than threads fighting over the GIL.
+    MAX_PARALLELISM) only bounds the requests waiting at once. The CPU-bound steps (load,
+    check, plan, review) run on the calling thread, one environment after another; the
+    threads only wait for the network. Threads that compute would take the GIL from each
+    other: measured with one thread per environment doing both, plan --all of 200 spent
+    about 1 ms more CPU per environment.
 
     Read-only. Outcomes follow the order of ``names``; an environment that fails carries its
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
@@ -141,30 +155,61 @@ def plan_many(
     )
     bound = MAX_PARALLELISM if parallelism is None else parallelism
     workers = max(1, min(bound, len(names), MAX_PARALLELISM))
-    cpu = threading.Semaphore(1)
+    outcomes: dict[str, PlanOutcome] = {}
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as pool:
-            outcomes = list(pool.map(lambda name: _plan_one(name, shared, skip_layers, cpu), names))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            fetching: dict[Future[tuple[LiveState, Mapping[str, bytes]]], _Prepared] = {}
+            for name in names:
+                try:
+                    prepared = _prepare(name, shared, skip_layers)
+                except ReconcilerError as exc:
+                    outcomes[name] = PlanOutcome(name, error=str(exc))
+                    continue
+                if prepared is not None:
+                    future = pool.submit(_fetch, prepared.target, prepared.desired, shared)
+                    fetching[future] = prepared
+            for future in as_completed(fetching):
+                prepared = fetching[future]
+                outcomes[prepared.name] = _finish(prepared, future, shared)
     finally:
         clients.close()
-    return [outcome for outcome in outcomes if outcome is not None]
+    return [outcomes[name] for name in names if name in outcomes]
 
 
-def _plan_one(
-    name: str, settings: Settings, skip_layers: bool, cpu: threading.Semaphore
-) -> PlanOutcome | None:
+@dataclass(frozen=True)
+class _Prepared:
+    """An environment loaded, checked and rendered for its target, its request not yet sent."""
+
+    name: str
+    environment: ValidEnvironment
+    target: Target
+    desired: rendering.Rendered
+
+
+def _prepare(name: str, settings: Settings, skip_layers: bool) -> _Prepared | None:
+    environment = load(name, settings)
+    if skip_layers and environment.model.target is None:
+        return None
+    checked = refuse_invalid(environment, settings)
+    # Not closed here: the target's client is shared, plan_many closes it.
+    target = open_target(environment, settings)
+    desired = _checked_desired(environment, target, settings, checked)
+    return _Prepared(name, environment, target, desired)
+
+
+def _finish(
+    prepared: _Prepared,
+    fetched: Future[tuple[LiveState, Mapping[str, bytes]]],
+    settings: Settings,
+) -> PlanOutcome:
     try:
-        with cpu:
-            environment = load(name, settings)
-            if skip_layers and environment.model.target is None:
-                return None
-            checked = refuse_invalid(environment, settings)
-            # Not closed here: the target's client is shared, plan_many closes it.
-            target = open_target(environment, settings)
-        plan = plan_environment(environment, target, settings, cpu=cpu, checked=checked)
+        live, contents = fetched.result()
+        plan = _plan_fetched(
+            prepared.environment, prepared.target, settings, prepared.desired, live, contents
+        )
     except ReconcilerError as exc:
-        return PlanOutcome(name, error=str(exc))
-    return PlanOutcome(name, plan=plan, environment=environment)
+        return PlanOutcome(prepared.name, error=str(exc))
+    return PlanOutcome(prepared.name, plan=plan, environment=prepared.environment)
 
 
 class _SharedClients:
