@@ -1074,6 +1074,11 @@ def _parse_ops(body: bytes) -> list[Any]:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Ory's API is Go's net/http, whose listener takes the kernel's backlog (somaxconn, 4096
+    # on current Linux; go/src/net/sock_linux.go maxListenerBacklog); socketserver's default
+    # of 5 drops the SYNs of a burst of new connections, which the client then resends a
+    # second later (plan --all opens one per environment at once).
+    request_queue_size = 1024
     ory: OryTestServer
 
 
