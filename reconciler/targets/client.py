@@ -45,6 +45,8 @@ MAX_CONNECT_SECONDS = 10.0
 # TF treats exactly these as transient (ory-api.md §1a "Status codes").
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _PROJECT_KEY_PREFIXES = ("ory_pat_", "ory_apikey_")
+# Connection pools per client; a thread keeps the one it was handed (see OryClient._http).
+_POOLS = 16
 log = logging.getLogger("reconciler.client")
 
 
@@ -81,12 +83,15 @@ class OryClient:
             "Accept": "application/json",
         }
         self._transport = transport
-        # One connection pool per thread: plan --all has a request in flight per environment,
-        # and httpcore's pool looks at every connection it holds on every request it starts
-        # or ends (a sixth of the process's CPU with 200 in one pool, measured with py-spy).
-        # The pacer above stays shared: the API's rate limits count every thread's requests.
+        # A few connection pools, handed to threads in turn: plan --all has a request in flight
+        # per environment, and httpcore's pool looks at every connection it holds on every
+        # request it starts or ends (a sixth of the process's CPU with 200 in one pool, py-spy).
+        # A pool per thread costs its making 200 times over. The first is made here, so the
+        # TLS context is waited for once, before any thread sends. The pacer above stays
+        # shared: the API's rate limits count every thread's requests.
         self._local = threading.local()
-        self._pools: list[httpx.Client] = []
+        self._pools: list[httpx.Client] = [self._new_pool()]
+        self._pools_handed = 0
         self._pools_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -99,22 +104,29 @@ class OryClient:
             pool.close()
 
     def _http(self) -> httpx.Client:
-        """This thread's connection pool (made on its first request)."""
+        """The connection pool this thread sends through (made on first use)."""
         pool: httpx.Client | None = getattr(self._local, "pool", None)
         if pool is None:
-            import httpx
-
-            pool = httpx.Client(
-                base_url=self.base_url,
-                headers=self._headers,
-                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, MAX_CONNECT_SECONDS)),
-                transport=self._transport,
-                verify=_ssl_context(),
-            )
-            self._local.pool = pool
             with self._pools_lock:
-                self._pools.append(pool)
+                every_pool_taken = self._pools_handed >= len(self._pools)
+                if every_pool_taken and len(self._pools) < _POOLS:
+                    self._pools.append(self._new_pool())
+                # Threads take the pools in turn: each holds about 1/_POOLS of the requests.
+                pool = self._pools[self._pools_handed % len(self._pools)]
+                self._pools_handed += 1
+            self._local.pool = pool
         return pool
+
+    def _new_pool(self) -> httpx.Client:
+        import httpx
+
+        return httpx.Client(
+            base_url=self.base_url,
+            headers=self._headers,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, MAX_CONNECT_SECONDS)),
+            transport=self._transport,
+            verify=_ssl_context(),
+        )
 
     def __enter__(self) -> OryClient:
         return self
