@@ -12,7 +12,7 @@ if __package__ in (None, ""):  # run as `python bench/core.py`: find the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import diffplan, startup
-from bench.common import REPO, RUNS, load_note, machine, write_section
+from bench.common import REPO, load_note, machine, write_section
 
 START, END = "<!-- core:start -->", "<!-- core:end -->"
 
@@ -23,8 +23,8 @@ def section() -> list[str]:
     lines += machine()
     lines += ["", "### Cold start", ""]
     lines += [
-        "New processes on the example repository, min and median of "
-        f"{RUNS} runs after a warm-up run, after `compileall`.",
+        "New processes on the example repository, after `compileall`: the commands take "
+        f"turns for {startup.ROUNDS} rounds after a warm-up round; min and median of each.",
         "",
     ]
     lines += startup.report(startup.measure(), startup.import_profile(["validate", "dev"]))
