@@ -35,13 +35,14 @@ from reconciler.checks.schema_messages import SUBJECTS, SchemaProblem
 from reconciler.compiled_schema import CompiledSchema
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, canonical_bytes, split_pointer
-from reconciler.targets import TargetKind
 
 if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs it
     from jsonschema import Draft7Validator
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
     from referencing import Registry, Resource
+
+    from reconciler.targets import TargetKind
 
 TRACING_CONFIG_URI = "ory://tracing-config"
 IDENTITY_META_URI = "ory://identity-meta"

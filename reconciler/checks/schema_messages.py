@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from reconciler import suggest
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
-from reconciler.targets import TargetKind
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
+
+    from reconciler.targets import TargetKind
 
 
 SUBJECTS: dict[TargetKind, str] = {

@@ -17,9 +17,10 @@ Which Kratos config schema governs which target:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from reconciler.targets import TargetKind
+if TYPE_CHECKING:  # a name for annotations: importing the targets costs every command
+    from reconciler.targets import TargetKind
 
 HERE: Final = Path(__file__).resolve().parent
 

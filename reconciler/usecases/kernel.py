@@ -22,8 +22,6 @@ from reconciler.checks.review import preflight, review
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.secrets import secrets_in
-from reconciler.targets import LiveState, Target, TargetKind
-from reconciler.targets.content_cache import ContentCache, Fetch
 from reconciler.usecases import safety
 from reconciler.validate import ValidEnvironment, validate
 from reconciler.values import DefaultLookup, EqualityRules
@@ -31,7 +29,9 @@ from reconciler.values import DefaultLookup, EqualityRules
 # The targets, their HTTP client and the notices about a plan are imported where a target is
 # opened: `validate` and `render` never open one (cold start, tests/commands/test_imports.py).
 if TYPE_CHECKING:
+    from reconciler.targets import LiveState, Target, TargetKind
     from reconciler.targets.client import OryClient
+    from reconciler.targets.content_cache import ContentCache, Fetch
 
 ClientFactory = Callable[[str, str], "OryClient"]
 
@@ -248,6 +248,8 @@ def _content_cache(settings: Settings) -> ContentCache:
     with _caches_lock:
         if key not in _caches:
             folder = workdir.path(settings.root, "cache", "content")
+            from reconciler.targets.content_cache import ContentCache
+
             _caches[key] = ContentCache(folder, settings.fetch)
         return _caches[key]
 

@@ -47,7 +47,7 @@ def _modules_after(repo: Path, *arguments: str) -> set[str]:
         # No target is opened: neither the targets nor their HTTP client are imported.
         (
             ["validate"],
-            {"reconciler.targets.ory_network", "reconciler.targets.kratos_file", "httpx"},
+            {"reconciler.targets", "reconciler.targets.ory_network", "httpx"},
         ),
         (["plan", "dev"], {"pydantic"}),
         (["render", "dev"], {"httpx", "ssl", "jsonschema", "referencing"}),
