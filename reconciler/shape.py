@@ -172,5 +172,8 @@ def _pointer(path: Iterable[str | int]) -> Pointer:
 
 
 def _short(value: JSONValue) -> str:
+    """What was written, as short text; true, false and null as YAML spells them."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

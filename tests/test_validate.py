@@ -225,11 +225,12 @@ def test_an_identity_schema_has_one_source(tmp_path: Path, write: Write) -> None
 
 
 def test_a_wrong_rotate_key_is_named(tmp_path: Path, write: Write) -> None:
-    problems = _problems(tmp_path, write, "rotate:\n  courier.smtp: 2\n  /a: 0\n")
+    problems = _problems(tmp_path, write, "rotate:\n  courier.smtp: 2\n  /a: 0\n  /b: true\n")
     assert problems == [
         "2:3: rotate.courier.smtp: must be a JSON pointer such as "
         "/selfservice/methods/link/config/base_url, got 'courier.smtp'",
         "3:3: rotate./a: must be at least 1, got 0",
+        "4:3: rotate./b: must be a whole number, got true",  # as YAML spells it
     ]
 
 
