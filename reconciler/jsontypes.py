@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Container, Iterable
 from typing import TypeAlias, TypeVar, Union, cast
 
 import jsonpointer
@@ -47,6 +47,23 @@ def unescape_token(token: str) -> str:
 
 def join_pointer(parent: Pointer, token: str | int) -> Pointer:
     return f"{parent}/{escape_token(str(token))}"
+
+
+def pointer_from(tokens: Iterable[str | int]) -> Pointer:
+    """The pointer of a path of keys and indices (``["a", 0]`` -> ``/a/0``): the inverse of
+    ``split_pointer``, for the paths schema validators report."""
+    pointer = ""
+    for token in tokens:
+        pointer = join_pointer(pointer, token)
+    return pointer
+
+
+def nearest_known(pointer: Pointer, known: Container[Pointer]) -> Pointer:
+    """``pointer`` if ``known`` has it, else its nearest ancestor that is, else the root:
+    where a message points when the value itself was never written (a missing key)."""
+    while pointer and pointer not in known:
+        pointer = pointer.rsplit("/", 1)[0]
+    return pointer
 
 
 def split_pointer(pointer: Pointer) -> list[str]:

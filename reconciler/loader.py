@@ -23,6 +23,7 @@ from reconciler.jsontypes import (
     copy_json,
     dotted_key,
     get_at,
+    nearest_known,
 )
 from reconciler.layer_cache import OnceCache
 from reconciler.layer_merge import children, merge_layers
@@ -61,13 +62,8 @@ class RawEnvironment:
 
     def location(self, pointer: Pointer) -> Location | None:
         """The location of ``pointer`` or of its nearest written ancestor."""
-        probe = pointer
-        while True:
-            if probe in self.info:
-                return replace(self.info[probe].location, key=dotted_key(pointer))
-            if not probe:
-                return None
-            probe = probe.rsplit("/", 1)[0]
+        written = self.info.get(nearest_known(pointer, self.info))
+        return None if written is None else replace(written.location, key=dotted_key(pointer))
 
     def identity_pointers(self, predicate: str) -> dict[Pointer, ValueInfo]:
         """``info`` entries under ``identity_config`` that match ``predicate``, re-rooted."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler import suggest
 from reconciler.compiled_schema import CompiledSchema
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, pointer_from
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
@@ -88,7 +88,7 @@ class Shape:
             return self._explainer
 
     def _describe(self, error: ValidationError) -> Iterator[ShapeProblem]:
-        pointer = _pointer(error.absolute_path)
+        pointer = pointer_from(error.absolute_path)
         kind = str(error.validator)
         own = error.schema.get(MESSAGE_KEYWORD) if isinstance(error.schema, dict) else None
         if kind in _RULES_ABOUT_KEYS and not isinstance(error.instance, dict):
@@ -162,13 +162,6 @@ def _either(choices: list[str]) -> str:
     if len(choices) <= 1:
         return "".join(choices)
     return f"{', '.join(choices[:-1])} or {choices[-1]}"
-
-
-def _pointer(path: Iterable[str | int]) -> Pointer:
-    pointer = ""
-    for part in path:
-        pointer = join_pointer(pointer, part)
-    return pointer
 
 
 def _short(value: JSONValue) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler import suggest
-from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+from reconciler.jsontypes import JSONValue, Pointer, join_pointer, pointer_from
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -66,10 +66,7 @@ def below(error: ValidationError, key: str) -> ValidationError:
 
 
 def pointer_of(error: ValidationError) -> Pointer:
-    pointer = ""
-    for token in error.absolute_path:
-        pointer = join_pointer(pointer, token)
-    return pointer
+    return pointer_from(error.absolute_path)
 
 
 def at_pointer(pointer: Pointer) -> str:

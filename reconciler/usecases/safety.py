@@ -20,7 +20,14 @@ from pathlib import Path
 from reconciler import workdir, yamlio
 from reconciler.atomic import write_atomically
 from reconciler.errors import ApplyError, ConfigError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, dotted_key, join_pointer
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    dotted_key,
+    join_pointer,
+    nearest_known,
+)
 from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
 from reconciler.shape import Shape
@@ -93,10 +100,7 @@ def _read_settings(path: Path, mtime_ns: int, size: int) -> RepositorySettings:
 def _position(positions: dict[Pointer, tuple[int, int]], pointer: Pointer) -> tuple[int, int]:
     """Where ``pointer``, or its nearest written ancestor, was written (the file's start for
     the document itself)."""
-    probe = pointer
-    while probe and probe not in positions:
-        probe = probe.rsplit("/", 1)[0]
-    return positions.get(probe, (1, 1))
+    return positions.get(nearest_known(pointer, positions), (1, 1))
 
 
 def input_limits(root: Path) -> Limits:
