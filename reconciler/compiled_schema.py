@@ -48,9 +48,7 @@ class CompiledSchema:
         """A ``$ref`` resolver at the schema's root: ``lookup(ref)`` gives ``.contents`` and the
         ``.resolver`` for where it landed (the interface ``checks/schema_paths`` walks)."""
         with self._lock:
-            if self._registry is None:
-                self._registry = _registry(self._resources)
-        return self._registry.resolver(self._base_uri)
+            return self._registry_built().resolver(self._base_uri)
 
     def is_valid(self, document: JSONValue) -> bool:
         """True only when the document satisfies the schema; False when it does not, or when
@@ -78,27 +76,32 @@ class CompiledSchema:
     def _compiled(self) -> jsonschema_rs.Validator | None:
         with self._lock:
             if not self._built:
-                self._validator = _compile(self._schema, self._resources, self._base_uri)
+                self._validator = self._compile()
                 self._built = True
             return self._validator
 
+    def _registry_built(self) -> jsonschema_rs.Registry:
+        """The resources, registered once for the validator and the resolver (under the lock)."""
+        if self._registry is None:
+            resources = list(self._resources.items())
+            self._registry = jsonschema_rs.Registry(resources, draft=jsonschema_rs.Draft7)
+        return self._registry
 
-def _registry(resources: Mapping[str, JSONObject]) -> jsonschema_rs.Registry:
-    return jsonschema_rs.Registry(list(resources.items()), draft=jsonschema_rs.Draft7)
-
-
-def _compile(
-    schema: JSONObject, resources: Mapping[str, JSONObject], base_uri: str
-) -> jsonschema_rs.Validator | None:
-    try:
-        return jsonschema_rs.Draft7Validator(
-            schema,
-            validate_formats=False,
-            registry=_registry(resources),
-            base_uri=base_uri,
-            offline=True,
-        )
-    except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
-        # A pattern outside its regex dialect, an unresolvable reference…: the Python check
-        # answers every document instead (and reports any such problem itself).
-        return None
+    def _compile(self) -> jsonschema_rs.Validator | None:
+        try:
+            return jsonschema_rs.Draft7Validator(
+                self._schema,
+                validate_formats=False,
+                registry=self._registry_built(),
+                base_uri=self._base_uri,
+                offline=True,
+            )
+        except (
+            ValueError,
+            TypeError,
+            jsonschema_rs.ValidationError,
+            jsonschema_rs.ReferencingError,
+        ):
+            # A pattern outside its regex dialect, an unresolvable reference…: the Python
+            # check answers every document instead (and reports any such problem itself).
+            return None
