@@ -47,10 +47,10 @@ def _identity_schemas() -> tuple[Any, ...]:
 def _authority(schema: KratosSchema, identity: bool = False) -> Draft7Validator:
     """jsonschema on exactly the schema and resources the compiled check was built from."""
     if identity:
-        meta, _ = schema._identity_vocabulary()
+        meta, _ = schema._identity_vocabulary
         schema._identity_schema_validator()  # registers the identity resources
         return Draft7Validator(meta, registry=schema._registry)
-    return Draft7Validator(schema._checked_schema(), registry=schema._registry)
+    return Draft7Validator(schema.governing, registry=schema._registry)
 
 
 def _assert_agree(compiled: CompiledSchema, authority: Draft7Validator, document: Any) -> None:

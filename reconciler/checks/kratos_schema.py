@@ -20,6 +20,7 @@ exactly the resources Kratos registers itself (official/PROVENANCE.md).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -107,8 +108,9 @@ class KratosSchema:
         self._tracing = _read_json(self._tracing_path)
         # The fast path: a valid document is answered without importing jsonschema, which is
         # asked only to explain a document this refuses (compiled_schema.py).
+        self.governing = _governing(config, kind)
         self._compiled_config = CompiledSchema(
-            self._checked_schema(), {TRACING_CONFIG_URI: self._tracing}, self._config_id
+            self.governing, {TRACING_CONFIG_URI: self._tracing}, self._config_id
         )
         self._compiled_identity_schema: CompiledSchema | None = None
         self._registry_built: Registry[Any] | None = None
@@ -204,7 +206,7 @@ class KratosSchema:
         """The root's keywords alone: each property's schema is replaced by ``{}``."""
         with self._cache_lock:
             if self._validator is None:
-                schema = self._checked_schema()
+                schema = self.governing
                 from jsonschema import Draft7Validator
 
                 full = Draft7Validator(schema, registry=self._registry)
@@ -215,15 +217,6 @@ class KratosSchema:
                 root: JSONObject = {**schema, "properties": {key: {} for key in properties}}
                 self._validator = full.evolve(schema=root)
             return self._validator
-
-    def _checked_schema(self) -> JSONObject:
-        """The config schema as this target kind is checked against it."""
-        schema = dict(self._config)
-        required = schema.get("required")
-        if self.kind == "ory_network" and isinstance(required, list):
-            # Ory Network has no `dsn`; the OSS schema requires it (ory-api.md §1c).
-            schema["required"] = [key for key in required if key != "dsn"]
-        return schema
 
     def _property_validators(self) -> dict[str, Validator]:
         self._config_validator()
@@ -244,12 +237,13 @@ class KratosSchema:
     def _identity_schema_check(self) -> CompiledSchema:
         with self._cache_lock:
             if self._compiled_identity_schema is None:
-                meta, extension = self._identity_vocabulary()
+                meta, extension = self._identity_vocabulary
                 self._compiled_identity_schema = CompiledSchema(
                     meta, {IDENTITY_META_URI: meta, IDENTITY_EXTENSION_URI: extension}
                 )
             return self._compiled_identity_schema
 
+    @functools.cached_property
     def _identity_vocabulary(self) -> tuple[JSONObject, JSONObject]:
         """``ory://identity-meta`` and ``ory://identity-extension``: next to an overriding
         schema (a Kratos checkout), else the shipped copies."""
@@ -266,7 +260,7 @@ class KratosSchema:
 
     def _identity_schema_validator(self) -> Draft7Validator:
         if self._identity_validator is None:
-            meta, extension = self._identity_vocabulary()
+            meta, extension = self._identity_vocabulary
             self._registry = self._registry.with_resources(
                 [
                     (IDENTITY_META_URI, _resource(meta)),
@@ -353,6 +347,16 @@ def _errors_of_matching_branch(
         e for e in context if e.relative_schema_path and e.relative_schema_path[0] in wanted
     ]
     return matching or context
+
+
+def _governing(config: JSONObject, kind: TargetKind) -> JSONObject:
+    """The config schema as a ``kind`` target's identity config is checked against it."""
+    schema = dict(config)
+    required = schema.get("required")
+    if kind == "ory_network" and isinstance(required, list):
+        # Ory Network has no `dsn`; the OSS schema requires it (ory-api.md §1c).
+        schema["required"] = [key for key in required if key != "dsn"]
+    return schema
 
 
 @lru_cache(maxsize=8)
