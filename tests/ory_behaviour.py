@@ -185,10 +185,11 @@ IGNORED_KEY_WARNINGS: Final = tuple(
     )
 )
 
-#: §3 and §7 #9: unsupported flow/method pairs are silently discarded ("returns HTTP 200 and
-#: the key is dropped", terraform-provider-ory PR #330, issues #241 and #328). The OSS schema
-#: allows ``settings.after.profile``; Ory Network drops it.
-DEFAULT_DROPPED_PATHS: Final = (("selfservice", "flows", "settings", "after", "profile"),)
+#: §3 and §7 #9: unsupported flow/method pairs are silently discarded: "`login.after.profile`
+#: returns HTTP 200 and the key is dropped" (terraform-provider-ory PR #330, issues #241 and
+#: #328). The same PR verified that "`settings.after.profile` accepts and persists a
+#: `web_hook`", and real Network documents return it (the ``ory-network`` corpus entries).
+DEFAULT_DROPPED_PATHS: Final = (("selfservice", "flows", "login", "after", "profile"),)
 
 
 def revert_server_managed(config: JSONObject, previous: JSONObject) -> None:
@@ -247,6 +248,14 @@ _STRINGS: Final = {"type": "array", "items": {"type": "string"}}
 #: schema lacks (``kratos_selfservice_methods_captcha_*``, ``…_saml_*``, ``…_deviceauthn_*``,
 #: ``…_oidc_enable_auto_link_policy``, ``…_code_passwordless_login_fallback_enabled``; the
 #: two feature flags from the TF docs). Added to the schema the server validates against.
+#: Also what real Network documents return (``ory get identity-config`` / ``ory get project``
+#: output: the support case and the ``ory-network`` entries of tests/fixtures/corpus, their
+#: sources in its SOURCES.md): ``captcha.config.provider`` (``cf-turnstile``) and
+#: ``saml.config.providers``. A SAML provider holds what the terraform provider sends as one
+#: (TF @fec05332 ``internal/resources/samlprovider/resource.go``, ``buildProviderConfig``:
+#: id, label, mapper_url, raw_idp_metadata_xml, organization_id, audience_override_base_url,
+#: proxy_saml_audience_override); what Ory does with other keys there is unverified, so the
+#: provider object is left open (kept as sent).
 NETWORK_ONLY_METHODS: Final[JSONObject] = {
     "captcha": _obj(
         {
@@ -256,6 +265,7 @@ NETWORK_ONLY_METHODS: Final[JSONObject] = {
                     "allowed_domains": _STRINGS,
                     "byo": _BOOL,
                     "legacy_inject_node": _BOOL,
+                    "provider": {"type": "string"},
                     "cf_turnstile": _obj(
                         {"secret": {"type": "string"}, "sitekey": {"type": "string"}}
                     ),
@@ -263,7 +273,14 @@ NETWORK_ONLY_METHODS: Final[JSONObject] = {
             ),
         }
     ),
-    "saml": _obj({"enabled": _BOOL, "config": _obj({"providers": {"type": "array"}})}),
+    "saml": _obj(
+        {
+            "enabled": _BOOL,
+            "config": _obj(
+                {"providers": {"type": "array", "items": {"type": "object", "required": ["id"]}}}
+            ),
+        }
+    ),
     "deviceauthn": _obj(
         {
             "enabled": _BOOL,
@@ -282,6 +299,15 @@ NETWORK_ONLY_METHODS: Final[JSONObject] = {
 }
 NETWORK_ONLY_FLAGS: Final = ("enforce_identity_schema_guards", "webhook_response_directives")
 
+#: Real Network documents return a ``saml`` hook container next to ``oidc`` in the ``after``
+#: of these flows (every ``ory-network`` corpus entry since 2025, the support case too):
+#: the definition each flow's ``after`` refers to, in the Kratos schema.
+SAML_HOOK_FLOWS: Final = (
+    "selfServiceAfterLogin",
+    "selfServiceAfterRegistration",
+    "selfServiceAfterSettings",
+)
+
 
 def add_network_only_keys(schema: JSONObject) -> None:
     """Extend the OSS Kratos config schema with the Network-only keys (§5), in place."""
@@ -295,6 +321,9 @@ def add_network_only_keys(schema: JSONObject) -> None:
     flags = schema["properties"].setdefault("feature_flags", {"type": "object", "properties": {}})
     for flag in NETWORK_ONLY_FLAGS:
         flags.setdefault("properties", {})[flag] = dict(_BOOL)
+    for definition in SAML_HOOK_FLOWS:
+        after = schema["definitions"][definition]["properties"]
+        after["saml"] = copy.deepcopy(after["oidc"])
 
 
 def drop_unknown_keys(

@@ -63,7 +63,12 @@ def undeclared_rotations(environment: ValidEnvironment, desired: JSONObject) -> 
 def not_converged(leftover: tuple[Change, ...], plan: Plan) -> str:
     paths = ", ".join(change.pointer for change in leftover)
     sent = {str(op["path"]) for op in plan.operations}
-    ignored = [c.pointer for c in leftover if any(is_within(c.pointer, p) for p in sent)]
+    # A change sent into a key the target then dropped whole leaves that key differing.
+    ignored = [
+        c.pointer
+        for c in leftover
+        if any(is_within(c.pointer, p) or is_within(p, c.pointer) for p in sent)
+    ]
     dropped = (
         f" The target accepted {', '.join(ignored)} and ignored it (Ory Network drops keys it "
         "does not support without an error)."

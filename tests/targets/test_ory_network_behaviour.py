@@ -104,11 +104,16 @@ def test_a_network_config_with_write_only_values_converges_through_rate_limits(
         assert ory_server.workspace_key not in text
 
 
-def test_a_key_ory_silently_drops_fails_the_apply_naming_it(
-    write: Write, run: Run, ory_server: OryTestServer
-) -> None:
-    # ory-network-behaviour.md §3, §7 #9: settings.after.profile is accepted with 200 and
-    # dropped (terraform-provider-ory #328, PR #330); the OSS schema allows it.
+def test_a_key_ory_silently_drops_fails_the_apply_naming_it(write: Write, run: Run) -> None:
+    # ory-network-behaviour.md §3, §7 #9: Ory accepts a hook on a flow/method pair it does not
+    # support with 200 and drops it (terraform-provider-ory #328, PR #330: login.after.profile).
+    # The schema refuses that pair, so this server drops one the schema allows instead.
+    dropped = (("selfservice", "flows", "settings", "after", "profile"),)
+    with OryTestServer(dropped_paths=dropped) as server:
+        _apply_a_dropped_key(write, run, server)
+
+
+def _apply_a_dropped_key(write: Write, run: Run, ory_server: OryTestServer) -> None:
     body = """
 target:
   ory_network:
