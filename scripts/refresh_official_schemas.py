@@ -173,12 +173,15 @@ def refresh(args: argparse.Namespace) -> list[Copy]:
     if args.spec is not None:
         spec = json.loads(args.spec.read_text(encoding="utf-8"))
         kratos = generate_network_overlay.plain_kratos_schema(destination / master_name)
-        overlay = generate_network_overlay.build_overlay(spec, kratos)
+        documents = generate_network_overlay.network_documents()
+        overlay = generate_network_overlay.build_overlay(spec, kratos, documents)
         (destination / overlay_name).write_text(generate_network_overlay.render(overlay), "utf-8")
         args.fixture.parent.mkdir(parents=True, exist_ok=True)
         args.fixture.write_text(json.dumps(spec_subset(spec), indent=1) + "\n", "utf-8")
         spec_ref = describe_ref(args.spec.parent, args.spec_ref)
-        copies.append(Copy(overlay_name, f"generated from {args.spec.name}", spec_ref))
+        copies.append(
+            Copy(overlay_name, f"generated from {args.spec.name} and the corpus", spec_ref)
+        )
     else:
         copies.append(previous[overlay_name])
     rewrite_provenance(destination / official.PROVENANCE.name, checksum_table(destination, copies))

@@ -30,6 +30,27 @@ SOURCES = CORPUS / "SOURCES.md"
 #: the config, and the Ory CLI fixtures are Ory Network documents.
 KRATOS_FILE_KINDS = frozenset({"quickstart", "self-hosted"})
 
+#: Kinds whose config is an Ory Network document (``GET /projects/{id}``, ``ory get
+#: identity-config``): the Ory CLI's project fixtures, and exports users committed or shared.
+NETWORK_KINDS = frozenset({"ory-cli", "ory-network"})
+
+#: What a value its author redacted stands in as, by the key that holds it: a value of the
+#: shape Ory Network holds there (a host, a URL, a list of URLs, an SMTP URI, an address),
+#: so that the document is the config of a project again. Any other key: a plain name.
+REDACTED_STAND_INS: dict[str, Any] = {
+    "domain": "auth.example.com",
+    "id": "auth.example.com",  # webauthn/passkey rp.id, the only redacted `id`
+    "origins": "https://auth.example.com",  # an entry of rp.origins
+    "base_url": "https://auth.example.com/",
+    "ui_url": "https://app.example.com/ui",
+    "default_browser_return_url": "https://app.example.com/",
+    "allowed_return_urls": ["https://app.example.com/"],
+    "connection_uri": "smtps://stand-in:stand-in-password@smtp.example.com:465/",
+    "from_address": "no-reply@example.com",
+    "name": "ory_session_standin",  # session.cookie.name
+}
+REDACTED_NAME = "Stand-in"
+
 #: Top-level keys an Ory Network project holds; the rest are Kratos deployment settings that
 #: Ory Network does not take and that a self-hosted config would carry into the seeded
 #: project. Sources: the keys of a real ``GET /projects/{id}`` identity config (ory/cli
@@ -68,7 +89,7 @@ class Record:
 
     file: str
     source: str
-    commit: str
+    commit: str  # 40 hex digits; ``none`` for a document from no repository (``Entry.origin``)
     blob: str
     extract: tuple[str, ...] = ()
 
@@ -91,6 +112,9 @@ class Entry:
     merge: str | None = None
     envsubst: bool = False
     helm_tpl: bool = False
+    origin: str = ""  # where a document from no repository comes from
+    redacted: str = ""  # the marker its author replaced values with
+    identity_from: str = ""  # the entry whose `identity` stands in for a redacted one
 
     @property
     def records(self) -> list[Record]:
@@ -129,6 +153,9 @@ def entries() -> tuple[Entry, ...]:
             merge=raw.get("merge"),
             envsubst=bool(raw.get("envsubst", False)),
             helm_tpl=bool(raw.get("helm_tpl", False)),
+            origin=raw.get("origin", ""),
+            redacted=raw.get("redacted", ""),
+            identity_from=raw.get("identity_from", ""),
         )
         for raw in _manifest()["entries"]
     )
@@ -212,8 +239,30 @@ def config_of(entry: Entry) -> JSONObject:
         config = _map_strings(
             config, lambda text: _ENV_VARIABLE.sub(lambda m: stand_in(m.group(1)), text)
         )
+    if entry.redacted:
+        config = _unredacted(config, entry)
     assert isinstance(config, dict)
     return config
+
+
+def _unredacted(config: Any, entry: Entry) -> Any:
+    """``config`` with every value its author redacted replaced by its stand-in
+    (:data:`REDACTED_STAND_INS`), and ``identity`` taken from ``entry.identity_from``."""
+
+    def replace(node: Any, key: str) -> Any:
+        if isinstance(node, dict):
+            return {k: replace(value, k) for k, value in node.items()}
+        if isinstance(node, list):
+            return [replace(value, key) for value in node]
+        if node == entry.redacted:
+            return copy.deepcopy(REDACTED_STAND_INS.get(key, REDACTED_NAME))
+        return node
+
+    unredacted = replace(config, "")
+    if entry.identity_from:
+        source = next(e for e in entries() if e.name == entry.identity_from)
+        unredacted["identity"] = config_of(source)["identity"]
+    return unredacted
 
 
 def _inline_files(node: Any, refs: dict[str, Record]) -> Any:
@@ -233,7 +282,7 @@ def network_seed(entry: Entry) -> JSONObject:
     """The entry's config as Ory Network would hold it: only :data:`NETWORK_KEYS`, files
     inlined. Configs from Ory Network itself are taken whole."""
     config = copy.deepcopy(config_of(entry))
-    if entry.kind != "ory-cli":
+    if entry.kind not in NETWORK_KINDS:
         config = {key: value for key, value in config.items() if key in NETWORK_KEYS}
     seeded = _inline_files(config, entry.refs)
     assert isinstance(seeded, dict)
@@ -250,9 +299,10 @@ def render_sources() -> str:
         "blob id is checked by `tests/usecases/test_corpus.py`); nothing was edited.",
         "A `key path` (a JSON pointer) names the part of a file that is the config or an",
         "identity schema.",
-        "No Ory Network export (`ory get identity-config`) was found in a user repository",
-        "(searched: `bac-gcs-production`, `projects.oryapis.com/ui/...`, `preset://` ids); the",
-        "Ory Network documents here are the Ory CLI's project fixtures (kind `ory-cli`).",
+        "Ory Network documents (`GET /projects/{id}` as the Ory CLI prints it) are of kind",
+        "`ory-cli` (the CLI's project fixtures) and `ory-network` (exports users committed, found",
+        "by `projects.oryapis.com` and `preset://` values, and the support-case document of",
+        "this tool's first user, whose origin is given instead of a repository).",
         "",
         "| config | kind | repository | licence | file here | source path | key path |"
         " commit | blob |",
@@ -268,6 +318,8 @@ def render_sources() -> str:
             )
     lines += ["", "## How each config is built", ""]
     lines += [f"- **{entry.name}**: {entry.note}" for entry in entries() if entry.note]
+    lines += ["", "## Documents from no repository", ""]
+    lines += [f"- **{entry.name}**: {entry.origin}" for entry in entries() if entry.origin]
     lines += ["", "## Looked at and left out", ""]
     lines += [
         f"- {item['repo']} `{item['source']}` @ `{item['commit']}`: {item['reason']}"

@@ -3,7 +3,9 @@ instead of raising, so one run can say which step failed first and why.
 
 Chains (each stops at its first failure; the CLI runs in-process through ``run``):
 
-- ``seed``: the test server takes the entry's Ory Network seed (``corpus.network_seed``).
+- ``seed``: the test server takes the entry's Ory Network seed (``corpus.network_seed``); a
+  document from Ory Network itself must keep every key it has (Ory returned them, so it
+  accepts them: the server may not drop one).
 - live as desired state: the identity config ``GET /projects/{id}`` returns, written by hand
   as an environment file → ``validate`` exits 0 → ``plan --detailed-exitcode`` exits 0.
 - export: ``export`` → ``validate`` 0 → ``plan --detailed-exitcode`` 0.
@@ -25,7 +27,7 @@ from urllib.parse import urlsplit
 from reconciler.jsontypes import JSONObject, get_at
 from reconciler.yamlio import dump_plain, load_with_positions
 
-from corpus import KRATOS_FILE_KINDS, Entry, content, network_seed
+from corpus import KRATOS_FILE_KINDS, NETWORK_KINDS, Entry, content, network_seed
 from ory_server import OryTestServer
 
 #: How ``export`` lists the variables it wrote (reconciler/usecases/export.py).
@@ -231,15 +233,38 @@ def _file_chain(run: Runner, entry: Entry, root: Path) -> list[Step]:
     return steps
 
 
+def dropped_keys(sent: Any, kept: Any, pointer: str = "") -> list[str]:
+    """Pointers of the mapping keys of ``sent`` that ``kept`` lacks (lists are not entered:
+    the server renames and merges identity schemas)."""
+    if not isinstance(sent, dict):
+        return []
+    if not isinstance(kept, dict):
+        return [pointer or "/"]
+    missing = []
+    for key, value in sent.items():
+        below = f"{pointer}/{key}"
+        missing += dropped_keys(value, kept[key], below) if key in kept else [below]
+    return missing
+
+
+def _seed(entry: Entry, server: OryTestServer) -> tuple[Step, str | None]:
+    seed = network_seed(entry)
+    try:
+        project = server.add_project(seed)
+    except ValueError as exc:
+        return Step("seed", False, str(exc)[:300], (str(exc)[:300],)), None
+    dropped = dropped_keys(seed, server.stored_identity_config(project))
+    if entry.kind in NETWORK_KINDS and dropped:
+        detail = f"the test server dropped keys Ory Network returned: {', '.join(dropped)}"
+        return Step("seed", False, detail[:300], (detail[:300],)), None
+    return Step("seed", True), project
+
+
 def round_trip(entry: Entry, server: OryTestServer, run: Runner, workdir: Path) -> list[Step]:
     """Every step of every chain that ran, in :data:`STEPS` order."""
-    steps: list[Step] = []
-    try:
-        project = server.add_project(network_seed(entry))
-    except ValueError as exc:
-        steps.append(Step("seed", False, str(exc)[:300], (str(exc)[:300],)))
-    else:
-        steps.append(Step("seed", True))
+    seeded, project = _seed(entry, server)
+    steps = [seeded]
+    if project is not None:
         steps += _live_chain(run, server, project, workdir / "live")
         steps += _export_chain(run, server, project, workdir / "export")
     if entry.kind in KRATOS_FILE_KINDS:

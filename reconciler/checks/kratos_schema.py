@@ -12,7 +12,10 @@ Kratos config schema. What governs a target (:func:`for_target`):
   ``session`` in the flow-level ``registration.after.hooks``; ory-api.md §1c "Flows and hooks",
   §1d-8). Those problems are flagged ``known_network_deviation`` so callers report warnings.
 * An unknown key is flagged ``unknown_key``: Ory Network may run ahead of its published spec
-  (ory-api.md §3, fact 11), so a key that came from live is a warning.
+  (ory-api.md §3, fact 11), so a key the live project holds is no problem (``review``).
+* Where the schema leaves an object open, an unknown key passes the schema yet is ignored:
+  ``lax_keys`` finds it; one typo away from a declared key it is an ``unknown_key`` error with
+  a did-you-mean, otherwise an ``ignored_key`` warning.
 
 Identity schemas are checked against ``ory://identity-meta`` + ``ory://identity-extension``,
 exactly the resources Kratos registers itself (official/PROVENANCE.md).
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import official
-from reconciler.checks import network_overlay, schema_paths
+from reconciler.checks import lax_keys, network_overlay, schema_paths
 from reconciler.checks import schema_messages as messages
 from reconciler.checks.schema_messages import SUBJECTS, SchemaProblem
 from reconciler.compiled_schema import CompiledSchema
@@ -153,10 +156,20 @@ class KratosSchema:
         subtrees; both are remembered (plan --all checks the same shared layer and much the
         same live config for every environment: this is most of the schema check's cost).
         """
+        prints = _fingerprints(document)
+        problems = self._schema_problems(document, prints, partial=partial)
+        seen = {problem.pointer for problem in problems}
+        problems += [
+            p for p in self._open_object_problems(document, prints) if p.pointer not in seen
+        ]
+        return sorted(set(problems), key=lambda p: (p.pointer, p.message))
+
+    def _schema_problems(
+        self, document: JSONValue, prints: dict[str, tuple[str, bytes]], *, partial: bool
+    ) -> list[SchemaProblem]:
         failed = self._compiled_config.failed_keywords(document)
         if failed is not None and (not failed or (partial and failed == {"required"})):
             return []  # valid, or only plain missing keys: nothing jsonschema would report
-        prints = _fingerprints(document)
         whole = ("", tuple(sorted(prints.values()))) if prints else None
         root = self._remembered(whole)
         if root is None:
@@ -169,7 +182,30 @@ class KratosSchema:
                 problems += self._subtree_problems(key, value, prints.get(key))
         if partial:
             problems = [problem for problem in problems if not problem.missing_required]
-        return sorted(set(problems), key=lambda p: (p.pointer, p.message))
+        return problems
+
+    def _open_object_problems(
+        self, document: JSONValue, prints: dict[str, tuple[str, bytes]]
+    ) -> list[SchemaProblem]:
+        """Unknown keys of objects the schema leaves open (``lax_keys``), each top-level
+        subtree checked once per distinct content (a valid document is checked too: the
+        schema accepts these keys)."""
+        if not isinstance(document, dict):
+            return []
+        problems: list[SchemaProblem] = []
+        for key, value in document.items():
+            fingerprint = prints.get(key)
+            remembered = ("open", *fingerprint) if fingerprint else None
+            known = self._remembered(remembered)
+            if known is None:
+                found = lax_keys.undeclared({key: value}, self.governing, self._resolver())
+                known = tuple(
+                    messages.lax_key_problem(pointer, siblings, SUBJECTS[self.kind], self.kind)
+                    for pointer, siblings in found
+                )
+                self._remember(remembered, known)
+            problems += known
+        return problems
 
     def _subtree_problems(
         self, key: str, value: JSONValue, fingerprint: tuple[str, bytes] | None
@@ -282,6 +318,11 @@ class KratosSchema:
     def declares(self, pointer: Pointer) -> bool:
         """True when some branch of the schema has a place for ``pointer``."""
         return schema_paths.declares(self._config, split_pointer(pointer), self._resolver())
+
+    def schema_at(self, pointer: Pointer) -> JSONObject | None:
+        """The schema of ``pointer``'s place, as its parent writes it (``schema_paths``)."""
+        found = schema_paths.schema_at(self._config, pointer, self._resolver())
+        return found if isinstance(found, dict) else None
 
     def _resolver(self) -> Any:
         # The compiled schema's resolver: defaults are looked up on every plan, and it needs

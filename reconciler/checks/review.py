@@ -4,7 +4,9 @@ Three sources, one shape (``Finding``): the official Kratos config schema, the i
 meta-schema for every identity schema whose content we have, and the lint rules for Ory's
 traps (``lint/``). A problem in a value the user wrote is theirs: an error, with file, line and
 key. A problem in a value that came from live is a warning: the user did not write it, and Ory
-Network runs ahead of the OSS schema (ory-api.md §3, fact 11).
+Network runs ahead of the OSS schema (ory-api.md §3, fact 11). A key the live project holds is
+no problem at all, written by the user or not: the live project is the authority on which keys
+exist.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from reconciler.jsontypes import (
     JSONValue,
     Pointer,
     deep_merge,
+    get_at,
     is_within,
     join_pointer,
     split_pointer,
@@ -52,7 +55,7 @@ def review(
     findings += reviewer.unset_variables()
     merged = desired if live is None else deep_merge(live, desired)
     assert isinstance(merged, dict)
-    findings += reviewer.schema_problems(merged, desired, schema, partial=live is None)
+    findings += reviewer.schema_problems(merged, desired, schema, partial=live is None, live=live)
     linted = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
     findings += [reviewer.locate(f, why) for f, why in lint.acknowledge(linted, disabled)]
@@ -85,10 +88,18 @@ def preflight(
     *,
     schema: KratosSchema,
 ) -> tuple[Finding, ...]:
-    """The errors that live state cannot change: checked before any request is sent."""
+    """The errors that live state cannot change: checked before any request is sent.
+
+    On Ory Network an unknown key is not one of them: the live project is the authority on
+    which keys exist, so a key it holds is no problem (``review`` judges it once live is known).
+    """
     reviewer = _Reviewer(environment)
     findings = reviewer.identity_schema_problems(desired, schema)
-    findings += reviewer.schema_problems(desired, desired, schema, partial=True)
+    target = environment.model.target
+    asks_live = target is not None and target.ory_network is not None
+    findings += reviewer.schema_problems(
+        desired, desired, schema, partial=True, defer_unknown=asks_live
+    )
     return tuple(finding for finding in findings if finding.is_error)
 
 
@@ -143,14 +154,28 @@ class _Reviewer:
         return str(replace(location, key=key))
 
     def schema_problems(
-        self, document: JSONObject, desired: JSONObject, schema: KratosSchema, *, partial: bool
+        self,
+        document: JSONObject,
+        desired: JSONObject,
+        schema: KratosSchema,
+        *,
+        partial: bool,
+        live: JSONObject | None = None,
+        defer_unknown: bool = False,
     ) -> list[Finding]:
-        """Problems of ``document`` (``desired``, possibly merged over live)."""
+        """Problems of ``document`` (``desired``, possibly merged over ``live``). A key
+        ``live`` holds is never unknown, whoever wrote it: the live project is the authority
+        on which keys exist (Ory Network runs ahead of every published schema). With
+        ``defer_unknown`` unknown keys are left for the check that knows live."""
         findings = []
         # partial: an environment declares only what it manages, so no key is missing.
         for problem in schema.validate_config(document, partial=partial):
             if self.unset_at(problem.pointer):
                 continue  # the value is a placeholder (``${VAR}`` not set): nothing to check
+            if (problem.unknown_key or problem.ignored_key) and (
+                defer_unknown or (live is not None and get_at(live, problem.pointer)[0])
+            ):
+                continue
             pointers = (problem.pointer,)
             if not _written_by_user(desired, problem.pointer):
                 # Only live has it (Ory Network runs ahead of the OSS schema): the user's file
@@ -158,7 +183,8 @@ class _Reviewer:
                 live_message = f"live {problem.pointer or '/'}: {problem.message}"
                 findings.append(Finding("schema", "warning", live_message, pointers=pointers))
                 continue
-            severity: Severity = "warning" if problem.known_network_deviation else "error"
+            warning = problem.known_network_deviation or problem.ignored_key
+            severity: Severity = "warning" if warning else "error"
             where = self.where(problem.pointer)
             findings.append(
                 Finding("schema", severity, problem.message, pointers=pointers, where=where)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler import suggest
-from reconciler.jsontypes import JSONValue, Pointer, join_pointer, pointer_from
+from reconciler.jsontypes import JSONValue, Pointer, join_pointer, pointer_from, split_pointer
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -42,8 +42,9 @@ class SchemaProblem:
 
     ``pointer`` is an RFC 6901 pointer into the validated document. ``known_network_deviation``
     marks problems Ory Network is known to accept (report as warnings). ``unknown_key`` marks a
-    key the OSS schema does not know; it may be an Ory Network-only setting (a warning when the
-    key came from live rather than from the user's file).
+    key the schema does not know (none at all when the live project holds it: the live project
+    is the authority on which keys exist). ``ignored_key`` marks an unknown key the schema
+    accepts because it leaves its object open: the target ignores it (a warning).
     """
 
     pointer: Pointer
@@ -52,6 +53,8 @@ class SchemaProblem:
     unknown_key: bool = False
     # A required key is absent: expected of a partial document checked on its own.
     missing_required: bool = False
+    # An unknown key of an object the schema leaves open: accepted, and ignored (a warning).
+    ignored_key: bool = False
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -86,6 +89,34 @@ def unknown_keys(error: ValidationError, pointer: Pointer, subject: str) -> Iter
             _unknown_key_message(key, pointer, subject, known),
             unknown_key=True,
         )
+
+
+# What a target does with a key it does not know in an object the schema leaves open.
+_IGNORED_BY: dict[TargetKind, str] = {
+    "ory_network": "Ory Network accepts it there and silently drops it",
+    "kratos_file": "Kratos accepts it there and ignores it",
+}
+
+
+def lax_key_problem(
+    pointer: Pointer, known: Iterable[str], subject: str, kind: TargetKind
+) -> SchemaProblem:
+    """An unknown key of an object the schema leaves open (``lax_keys``): an error when it is
+    one typo away from a key declared there (the user meant that key, and it is not set), a
+    warning otherwise."""
+    parent, _, escaped = pointer.rpartition("/")
+    key = split_pointer("/" + escaped)[0]
+    known = sorted(known)
+    typo = suggest.typo_of(key, known)
+    where = at_pointer(parent)
+    if typo is not None:
+        message = (
+            f"`{key}` at {where} is unknown to the {subject}; did you mean `{typo}`? "
+            f"{_IGNORED_BY[kind]}"
+        )
+        return SchemaProblem(pointer, message, unknown_key=True)
+    message = f"`{key}` at {where} is unknown to the {subject}; {_IGNORED_BY[kind]}"
+    return SchemaProblem(pointer, message + _known_here(dict.fromkeys(known)), ignored_key=True)
 
 
 def _unknown_key_message(

@@ -31,6 +31,20 @@ def default_at(root: JSONValue, pointer: Pointer, resolver: Any) -> tuple[bool, 
     return _default_of(node, resolver)
 
 
+def schema_at(root: JSONValue, pointer: Pointer, resolver: Any) -> JSONValue | None:
+    """The schema the place of ``pointer`` has, as its parent writes it (a ``$ref`` is not
+    followed), found as ``default_at`` finds it; None when the schema has no place there."""
+    node, tokens = root, split_pointer(pointer)
+    for index, token in enumerate(tokens):
+        found = _child_schema(node, token, resolver)
+        if found is None:
+            return None
+        node, resolver = found
+        if index == len(tokens) - 1:
+            return node
+    return node
+
+
 def declares(node: JSONValue, tokens: list[str], resolver: Any) -> bool:
     """True when some branch of the schema has a place for the path ``tokens`` (unlike
     ``default_at``, every ``allOf``/``anyOf``/``oneOf`` branch is searched)."""

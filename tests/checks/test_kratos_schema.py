@@ -290,13 +290,16 @@ def test_network_only_keys_are_valid_for_ory_network() -> None:
 def test_network_only_keys_are_errors_in_a_kratos_file() -> None:
     config = {**network_only_keys(live_config()), "dsn": "memory"}
     problems = validate_config(config, "kratos_file")
-    assert [(p.pointer, p.unknown_key) for p in problems] == [
-        ("/selfservice/methods/captcha", True),
-        ("/selfservice/methods/deviceauthn", True),
-        ("/selfservice/methods/oidc/enable_auto_link_policy", True),
-        ("/selfservice/methods/saml", True),
+    assert [(p.pointer, p.unknown_key, p.ignored_key) for p in problems] == [
+        ("/selfservice/methods/captcha", True, False),
+        # `code` is an open object: Kratos takes the key, and ignores it (a warning).
+        ("/selfservice/methods/code/passwordless_login_fallback_enabled", False, True),
+        ("/selfservice/methods/deviceauthn", True, False),
+        ("/selfservice/methods/oidc/enable_auto_link_policy", True, False),
+        ("/selfservice/methods/saml", True, False),
     ]
     assert "Kratos would refuse it" in problems[0].message
+    assert "Kratos accepts it there and ignores it" in problems[1].message
 
 
 def test_the_overlay_keeps_catching_typos_and_wrong_types() -> None:
@@ -319,3 +322,61 @@ def test_the_overlay_only_adds_keys_kratos_lacks() -> None:
     assert overlay["keys"]
     assert not [pointer for pointer in overlay["keys"] if plain.declares(pointer)]
     assert all(for_target("ory_network").declares(pointer) for pointer in overlay["keys"])
+
+
+# -- objects the schema leaves open (issue 22, item 2) --------------------------------------
+
+
+def _code_method(**keys: Any) -> Doc:
+    return {"selfservice": {"methods": {"code": {"enabled": True, **keys}}}}
+
+
+def test_a_typo_in_an_open_object_is_an_error_with_a_did_you_mean() -> None:
+    # The OSS schema leaves selfservice.methods.code open: `mfa_enabeld` passes it, and Ory
+    # drops it silently: forced email 2FA would stay as it was.
+    schema = for_target("ory_network")
+    assert schema.declares("/selfservice/methods/code/mfa_enabled")
+    problems = schema.validate_config(_code_method(mfa_enabeld=True), partial=True)
+    assert [(p.pointer, p.unknown_key, p.ignored_key) for p in problems] == [
+        ("/selfservice/methods/code/mfa_enabeld", True, False)
+    ]
+    assert "did you mean `mfa_enabled`?" in problems[0].message
+    assert "Ory Network accepts it there and silently drops it" in problems[0].message
+
+
+def test_another_unknown_key_in_an_open_object_is_a_warning() -> None:
+    problems = for_target("ory_network").validate_config(
+        _code_method(fallback_policy="strict"), partial=True
+    )
+    assert [(p.pointer, p.unknown_key, p.ignored_key) for p in problems] == [
+        ("/selfservice/methods/code/fallback_policy", False, True)
+    ]
+    assert "(known here: config, enabled, max_submissions, mfa_enabled" in problems[0].message
+
+
+def test_open_objects_are_judged_in_a_kratos_file_too() -> None:
+    config = {**live_config(), "dsn": "memory"}
+    config["selfservice"]["methods"]["code"] = {"enabled": True, "mfa_enabeld": True}
+    problems = for_target("kratos_file").validate_config(config)
+    assert [(p.pointer, p.unknown_key) for p in problems] == [
+        ("/selfservice/methods/code/mfa_enabeld", True)
+    ]
+    assert "Kratos accepts it there and ignores it" in problems[0].message
+
+
+def test_maps_and_declared_keys_of_open_objects_are_not_judged() -> None:
+    config = live_config()
+    # Header names are the user's (a map), an rp may hold display_name/id/origins.
+    config["courier"]["smtp"]["headers"] = {"X-SES-Configuration-Set": "marketing"}
+    config["selfservice"]["methods"]["code"] = {"enabled": True, "mfa_enabled": True}
+    assert validate_config(config) == []
+
+
+def test_a_typo_in_a_saml_provider_is_caught() -> None:
+    provider = {"id": "corp", "raw_idp_metadta_xml": "base64://PHhtbC8+"}
+    config: Doc = {"selfservice": {"methods": {"saml": {"config": {"providers": [provider]}}}}}
+    problems = for_target("ory_network").validate_config(config, partial=True)
+    assert [(p.pointer, p.unknown_key) for p in problems] == [
+        ("/selfservice/methods/saml/config/providers/0/raw_idp_metadta_xml", True)
+    ]
+    assert "did you mean `raw_idp_metadata_xml`?" in problems[0].message

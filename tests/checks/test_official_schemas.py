@@ -38,8 +38,44 @@ def test_provenance_records_the_checksum_of_every_shipped_file() -> None:
 
 def test_the_generator_reproduces_the_committed_overlay_from_the_spec() -> None:
     kratos = generate_network_overlay.plain_kratos_schema(official.KRATOS_MASTER_CONFIG)
-    overlay = generate_network_overlay.build_overlay(_spec(), kratos)
+    documents = generate_network_overlay.network_documents()
+    overlay = generate_network_overlay.build_overlay(_spec(), kratos, documents)
     assert generate_network_overlay.render(overlay) == official.NETWORK_OVERLAY.read_text("utf-8")
+
+
+def test_the_overlay_knows_the_saml_providers_of_the_spec() -> None:
+    kratos = generate_network_overlay.plain_kratos_schema(official.KRATOS_MASTER_CONFIG)
+    keys: Any = generate_network_overlay.build_overlay(_spec(), kratos)["keys"]
+    providers = keys["/selfservice/methods/saml/config/providers"]
+    properties = providers["items"]["properties"]
+    # provider_id is the document's `id`; the row's own columns and read-only ones are not.
+    assert {"id", "label", "mapper_url", "raw_idp_metadata_xml"} <= set(properties)
+    assert not {"provider_id", "created_at", "project_revision_id", "valid_to"} & set(properties)
+    assert properties["organization_id"] == {"type": ["string", "null"]}
+    # Which other keys Ory keeps in a provider is not published: the entry stays open.
+    assert "additionalProperties" not in providers["items"]
+
+
+def test_keys_of_real_documents_are_learned_and_hook_containers_shaped_like_oidc() -> None:
+    kratos = generate_network_overlay.plain_kratos_schema(official.KRATOS_MASTER_CONFIG)
+    document: Any = {
+        "selfservice": {
+            "flows": {"login": {"after": {"saml": {"hooks": []}, "oidc": {"hooks": []}}}},
+            "methods": {"captcha": {"config": {"provider": "cf-turnstile"}}},
+        }
+    }
+    overlay = generate_network_overlay.build_overlay(_spec(), kratos, [("doc", document)])
+    keys: Any = overlay["keys"]
+    oidc = kratos.schema_at("/selfservice/flows/login/after/oidc")
+    assert oidc is not None
+    assert keys["/selfservice/flows/login/after/saml"]["$ref"] == oidc["$ref"]
+    assert keys["/selfservice/methods/captcha/config/provider"] == {
+        "type": "string",
+        "$comment": "seen in real Ory Network documents: doc",
+    }
+    # Keys Kratos or the spec already declare are not learned again.
+    assert "/selfservice/flows/login/after/oidc" not in keys
+    assert keys["/selfservice/methods/captcha/enabled"]["$comment"].startswith("column ")
 
 
 def test_the_generator_reads_only_governed_identity_columns() -> None:

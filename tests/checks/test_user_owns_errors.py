@@ -37,17 +37,24 @@ def _target(project: str) -> str:
     return f"target:\n  ory_network:\n    project: {project}\n"
 
 
-def test_a_live_only_unknown_key_is_a_warning_on_the_live_path(
+# A hook container no shipped shape knows, as Ory Network could return it tomorrow
+# (device authentication is a Network method; no real document holds this container yet).
+FUTURE_KEY = "/selfservice/flows/login/after/deviceauthn"
+
+
+def _add_future_key(config: JSONObject) -> None:
+    after: Any = config["selfservice"]
+    for key in ("flows", "login", "after"):
+        after = after[key]
+    after["deviceauthn"] = {"hooks": []}
+
+
+def test_a_key_only_live_holds_is_no_problem_at_all(
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
-    def add_saml(config: JSONObject) -> None:
-        after: Any = config["selfservice"]
-        for key in ("flows", "login", "after"):
-            after = after[key]
-        after["saml"] = {"hooks": []}
-
-    # An Ory Network-only key the OSS schema does not know, set in the console.
-    ory_server.console_edit(add_saml, normalise=False)
+    # The live project is the authority on which keys exist (issue 22): a key it returns is
+    # neither an error nor a warning, even one the shipped Network shape does not know.
+    ory_server.console_edit(_add_future_key, normalise=False)
     write(
         "environments/prod.yaml",
         _target(ory_server.project_id)
@@ -55,25 +62,61 @@ def test_a_live_only_unknown_key_is_a_warning_on_the_live_path(
         "          hooks: []\n",
     )
     planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
-    assert planned.code == 0, planned.err
-    warning = next(line for line in planned.out.splitlines() if "saml" in line)
-    assert warning.lstrip().startswith(
-        "Warning [schema] live /selfservice/flows/login/after/saml: "
+    assert planned.code == 0, planned.out + planned.err
+    assert "deviceauthn" not in planned.out + planned.err
+    assert "Warning" not in planned.out + planned.err
+
+
+def test_the_same_key_declared_by_the_user_plans_because_live_holds_it(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    ory_server.console_edit(_add_future_key, normalise=False)
+    declared = (
+        "identity_config:\n  selfservice:\n    flows:\n      login:\n        after:\n"
+        "          deviceauthn: {hooks: []}\n"
     )
-    assert "prod.yaml" not in warning  # not pinned on the user's `after:`
-    assert "Error" not in planned.out + planned.err
+    write("environments/prod.yaml", _target(ory_server.project_id) + declared)
+    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    assert planned.code == 0, planned.out + planned.err
+    assert "Warning" not in planned.out + planned.err
+    # Offline, without live to ask, the shipped shape decides: it does not know this key.
+    checked = run("validate", "prod")
+    assert checked.code == 1
+    assert "prod.yaml:9:11: identity_config.selfservice.flows.login.after.deviceauthn: " in (
+        checked.err
+    )
 
 
-def test_the_same_key_written_by_the_user_is_an_error_at_their_line(write: Write, run: Run) -> None:
+def test_a_key_live_lacks_is_still_an_error_when_the_user_writes_it(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    declared = (
+        "identity_config:\n  selfservice:\n    flows:\n      login:\n        after:\n"
+        "          deviceauthn: {hooks: []}\n"
+    )
+    write("environments/prod.yaml", _target(ory_server.project_id) + declared)
+    planned = run("plan", "prod", env=_env(ory_server))
+    assert planned.code == 1
+    said = planned.out + planned.err
+    assert "Error [schema] " in said
+    assert "prod.yaml:9:11: identity_config.selfservice.flows.login.after.deviceauthn: " in said
+    assert ory_server.writes() == []
+
+
+def test_network_keys_real_documents_hold_are_valid_when_the_user_writes_them(
+    write: Write, run: Run
+) -> None:
+    # `export` writes these (they are in every real Network document since 2025): its own
+    # `validate` accepts them.
     write(
         "environments/prod.yaml",
         "identity_config:\n  selfservice:\n    flows:\n      login:\n        after:\n"
-        "          saml: {hooks: []}\n",
+        "          saml: {hooks: []}\n    methods:\n      captcha:\n"
+        "        config: {provider: cf-turnstile}\n",
     )
     result = run("validate", "prod")
-    assert result.code == 1
-    assert "Error [schema] " in result.err
-    assert "prod.yaml:6:11: identity_config.selfservice.flows.login.after.saml: " in result.err
+    assert result.code == 0, result.err
+    assert "Warning" not in result.out + result.err
 
 
 def _schema_entry(schema_id: str, document: JSONObject) -> str:
