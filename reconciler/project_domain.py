@@ -19,6 +19,10 @@ PUBLIC_BASE_URL: Pointer = "/serve/public/base_url"
 _ORY_PROJECT_HOST = re.compile(r"^[a-z0-9-]+\.projects(\.[a-z0-9-]+)?\.oryapis(\.[a-z]+)?$")
 
 
+# The only place a bare host (no scheme) names a domain: a webauthn or passkey relying party's
+# id. Cookie domains are the target's own (server-managed) and never exported.
+_HOST_KEY = "/rp/id"
+
 Found = list[tuple[Pointer, JSONValue]]
 
 
@@ -33,9 +37,10 @@ def project_specific(config: JSONValue, live: JSONObject) -> tuple[Found, Found]
     mixed: Found = []
 
     def visit(value: JSONValue, pointer: Pointer) -> None:
-        if _names_project(value, own):
+        host_here = pointer.endswith(_HOST_KEY)
+        if _names_project(value, own, host_here):
             specific.append((pointer, value))
-        elif isinstance(value, list) and any(_names_project(item, own) for item in value):
+        elif isinstance(value, list) and any(_names_project(i, own, host_here) for i in value):
             mixed.append((pointer, value))
         elif isinstance(value, dict):
             for key in sorted(value):
@@ -45,10 +50,14 @@ def project_specific(config: JSONValue, live: JSONObject) -> tuple[Found, Found]
     return specific, mixed
 
 
-def _names_project(value: JSONValue, own: str | None) -> bool:
+def _names_project(value: JSONValue, own: str | None, host_here: bool) -> bool:
+    """A URL on the project's domain, anywhere; a bare host only where a host is kept
+    (``host_here``: a relying-party id). Elsewhere a word is a name (a schema id `localhost`)."""
     if isinstance(value, list):
-        return bool(value) and all(_names_project(item, own) for item in value)
+        return bool(value) and all(_names_project(item, own, host_here) for item in value)
     if not isinstance(value, str) or not value:
+        return False
+    if "://" not in value and not host_here:
         return False
     host = urlsplit(value).hostname if "://" in value else value.lower()
     return bool(host) and (host == own or _ORY_PROJECT_HOST.match(str(host)) is not None)

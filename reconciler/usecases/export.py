@@ -12,7 +12,12 @@ What ``export`` leaves out, so that the file holds only what someone actually de
 * on Ory Network, values that name a project's own domain (``project_specific``): Account
   Experience URLs ``https://<slug>.projects.oryapis.com/ui/...``, a link ``base_url``,
   webauthn/passkey ``rp`` ids and origins on an Ory project domain. Each project has its own,
-  so a file copied to another environment must not carry them; the file's header lists them;
+  so a file copied to another environment must not carry them; the file's header lists them.
+  The ``rp`` of an enabled webauthn or passkey method is kept (listed to edit in a copy): the
+  method does not work without it, and ``validate`` refuses the file (``webauthn-rp-missing``);
+* keys the target's shape does not know (``ExportRules.unknown_keys``; the live project holds
+  them, so plan accepts them, but ``validate`` checks a file offline and would refuse them):
+  the file's header lists them, so that the file validates as it is written;
 * empty mappings and lists, unless the default is not empty (then ``[]`` is a decision).
 
 And what it rewrites, so that the file is reviewable and holds no secret:
@@ -34,7 +39,7 @@ bytes. ``overlay_on`` keeps only what an existing base layer does not already sa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.diff import Change
@@ -77,6 +82,8 @@ _MORE_SECRETS = (
     re.compile(r"/headers/[^/]*(?i:authorization|key|token|secret|cookie)[^/]*$"),
 )
 _REDACTED = re.compile(r"^\*{3,}$")
+# The sign-in methods whose relying-party values may name the project's own domain.
+_RELYING_PARTY_METHODS = ("webauthn", "passkey")
 
 
 @dataclass(frozen=True)
@@ -92,15 +99,36 @@ class ExportRules:
     root_from_environment: str = "../"
     # Pointers the environment (or its base) marks secret: ``${VAR}``, ``!secret``, ``secrets:``.
     sensitive: frozenset[Pointer] = frozenset()
+    # The keys of a config that the target's shape does not know (its schema check, offline).
+    unknown_keys: Callable[[JSONObject], Sequence[Pointer]] = lambda config: ()
 
 
 def minimal_config(live: JSONObject, rules: ExportRules) -> JSONObject:
-    """Live values that are neither server-managed, filled in by Ory, nor Kratos defaults."""
+    """Live values that are neither server-managed, filled in by Ory, nor Kratos defaults,
+    nor keys the target's shape does not know."""
+    return _minimal(live, rules)[0]
+
+
+def unknown_to_shape(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
+    """What ``minimal_config`` leaves out because the target's shape does not know it."""
+    return _minimal(live, rules)[1]
+
+
+def _minimal(
+    live: JSONObject, rules: ExportRules
+) -> tuple[JSONObject, list[tuple[Pointer, JSONValue]]]:
     config = _without_platform_values(live, rules)
     for pointer, _ in left_out(live, rules):
         remove_at(config, pointer)
     pruned = _prune(config, "", rules.default_at)
-    return pruned if isinstance(pruned, dict) else {}
+    minimal = pruned if isinstance(pruned, dict) else {}
+    unknown = [(pointer, get_at(minimal, pointer)[1]) for pointer in rules.unknown_keys(minimal)]
+    if not unknown:
+        return minimal, []
+    for pointer, _ in unknown:
+        remove_at(minimal, pointer)
+    pruned = _prune(minimal, "", rules.default_at)
+    return (pruned if isinstance(pruned, dict) else {}), unknown
 
 
 def overlay_on(
@@ -157,14 +185,27 @@ def left_out(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONVa
     """What ``minimal_config`` leaves out because it names the project's own domain."""
     if not rules.network_fill_ins:
         return []
-    return project_specific(_without_platform_values(live, rules), live)[0]
+    specific, _ = project_specific(_without_platform_values(live, rules), live)
+    return [(pointer, value) for pointer, value in specific if not _needed(pointer, live)]
 
 
 def to_review(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
-    """Lists kept whole although some entries name the project's own domain."""
+    """What is kept although it names the project's own domain: lists that mix it with other
+    values, and what an enabled method needs."""
     if not rules.network_fill_ins:
         return []
-    return project_specific(_without_platform_values(live, rules), live)[1]
+    specific, mixed = project_specific(_without_platform_values(live, rules), live)
+    needed = [(pointer, value) for pointer, value in specific if _needed(pointer, live)]
+    return sorted(mixed + needed, key=lambda found: found[0])
+
+
+def _needed(pointer: Pointer, live: JSONObject) -> bool:
+    """The relying party of an enabled WebAuthn or passkey method: browsers cannot create or
+    use credentials without it (lint ``webauthn-rp-missing``)."""
+    for method in _RELYING_PARTY_METHODS:
+        if is_within(pointer, f"/selfservice/methods/{method}/config/rp"):
+            return get_at(live, f"/selfservice/methods/{method}/enabled")[1] is True
+    return False
 
 
 def _without_platform_values(live: JSONObject, rules: ExportRules) -> JSONObject:

@@ -186,6 +186,17 @@ def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
     return for_target(kind, settings.kratos_schema)
 
 
+def unknown_keys(kind: TargetKind, settings: Settings) -> Callable[[JSONObject], list[Pointer]]:
+    """The keys of a config that a ``kind`` target's shape does not know: what ``validate``
+    (offline, without the live project to ask) reports as unknown or ignored."""
+
+    def unknown(config: JSONObject) -> list[Pointer]:
+        problems = schema_for(kind, settings).validate_config(config, partial=True)
+        return [p.pointer for p in problems if p.unknown_key or p.ignored_key]
+
+    return unknown
+
+
 def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> rendering.Rendered:
     """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
     check of the desired state alone), before a target is opened or anything is sent.

@@ -56,6 +56,7 @@ def export_environment(request: ExportRequest, settings: kernel.Settings) -> Exp
         contents=_readable_contents(target, live.config, settings),
         root_from_environment=_root_from(request, settings),
         sensitive=_marked_secret(environment, request, settings),
+        unknown_keys=kernel.unknown_keys(target.kind, settings),
     )
     config = export.minimal_config(live.config, rules)
     warnings: tuple[str, ...] = ()
@@ -69,6 +70,7 @@ def export_environment(request: ExportRequest, settings: kernel.Settings) -> Exp
         source=f"the live config of environment {request.name}",
         left_out=export.left_out(live.config, rules),
         review=export.to_review(live.config, rules),
+        unknown=export.unknown_to_shape(live.config, rules),
     )
     written = _write(request, settings, text, exported.files)
     warnings += tuple(

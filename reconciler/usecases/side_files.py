@@ -186,9 +186,11 @@ def environment_text(
     source: str,
     left_out: Iterable[tuple[Pointer, JSONValue]] = (),
     review: Iterable[tuple[Pointer, JSONValue]] = (),
+    unknown: Iterable[tuple[Pointer, JSONValue]] = (),
 ) -> str:
-    """The environment file: a header naming the variables and the project-specific values
-    left out, then ``extends``, ``target`` and ``identity_config``."""
+    """The environment file: a header naming the variables, the project-specific values left
+    out and the keys the target's shape does not know, then ``extends``, ``target`` and
+    ``identity_config``."""
     document: JSONObject = {}
     if extends:
         document["extends"] = extends
@@ -208,6 +210,11 @@ def environment_text(
     if kept:
         lines.append("# Kept, but they name this project's own domain: edit them in a copy:")
         lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in kept)
+    strange = list(unknown)
+    if strange:
+        lines.append("# Left out: keys the live config holds that reconciler does not know for")
+        lines.append("# this target (validate, offline, would refuse them; plan leaves them be):")
+        lines.extend(f"#   {pointer}: {json.dumps(value)}" for pointer, value in strange)
     return "\n".join(lines) + "\n" + yamlio.dump_plain(document)
 
 

@@ -1,5 +1,6 @@
 """export leaves out what names the project's own Ory domain (Account Experience URLs, link
-base_url, webauthn/passkey rp), so a file exported from prod can start dev."""
+base_url, webauthn/passkey rp), so a file exported from prod can start dev; but never what
+an enabled method needs: the file it writes validates (issue 22, item 4)."""
 
 from __future__ import annotations
 
@@ -53,22 +54,26 @@ def test_export_leaves_out_the_project_domain_and_says_so(
     mixed = config["selfservice"].pop("allowed_return_urls")  # kept whole, flagged for review
     assert mixed == [SLUG, "https://app.acme.test"]
     assert f'#   /selfservice/allowed_return_urls: ["{SLUG}", ' in text
+    # The enabled passkey method cannot work without its relying party: kept, flagged.
+    rp = config["selfservice"]["methods"]["passkey"]["config"].pop("rp")
+    assert rp == {"id": SLUG.removeprefix("https://"), "display_name": "Acme", "origins": [SLUG]}
+    kept = text.split("# Kept, but")[1].split("\n# Left out")[0]
+    assert "#   /selfservice/methods/passkey/config/rp/id: " in kept
     assert "oryapis" not in str(config)  # nothing else points at prod's own domain
     for pointer in (
         "/selfservice/flows/login/ui_url",
         "/selfservice/methods/link/config/base_url",
-        "/selfservice/methods/passkey/config/rp/id",
-        "/selfservice/methods/passkey/config/rp/origins",
         "/selfservice/methods/webauthn/config/rp/id",  # the fixture's, on an Ory domain too
     ):
         assert not get_at(config, pointer)[0], pointer
         assert f"#   {pointer}: " in text, pointer  # listed in the header
     assert get_at(config, "/selfservice/methods/passkey/enabled") == (True, True)
-    assert get_at(config, "/selfservice/methods/passkey/config/rp/display_name") == (True, "Acme")
     registration = "/selfservice/flows/registration/ui_url"
     assert get_at(config, registration) == (True, "https://login.acme.test/registration")
 
     variables = {name: "stand-in" for name in _VARIABLE_LINE.findall(exported.err)}
+    checked = run("validate", "prod", env=variables)
+    assert checked.code == 0, checked.out + checked.err  # export writes what validate accepts
     planned = run("plan", "prod", "--detailed-exitcode", env={**env, **variables})
     assert planned.code == 0, planned.out + planned.err  # still a clean round trip
 
@@ -78,7 +83,32 @@ def test_export_leaves_out_the_project_domain_and_says_so(
     (tmp_path / "environments" / "dev.yaml").write_text(dev)
     planned_dev = run("plan", "dev", env={**env, **variables})
     assert "Plan: " in planned_dev.out, planned_dev.err
-    assert "oryapis" not in planned_dev.out.replace(SLUG, "")  # only the flagged list
+    flagged = planned_dev.out.replace(SLUG, "").replace(SLUG.removeprefix("https://"), "")
+    assert "oryapis" not in flagged  # only the flagged values
+
+
+def test_a_name_that_happens_to_be_the_project_host_is_exported(
+    tmp_path: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    # Only a relying party's id is a bare host; elsewhere a word is a name: a schema id
+    # `localhost` on a project served at http://localhost stays (or validate would fail).
+    def localhost(config: dict[str, Any]) -> dict[str, Any]:
+        config["serve"]["public"]["base_url"] = "http://localhost:4433/"
+        schemas = config["identity"]["schemas"]
+        schemas.append({"id": "localhost", "url": schemas[0]["url"]})
+        config["identity"]["default_schema_id"] = "localhost"
+        return config
+
+    (tmp_path / "environments").mkdir()
+    ory_server.console_edit(localhost, normalise=False)
+    exported = run(
+        "export", "prod", "--target-project", ory_server.project_id, env=_env(ory_server)
+    )
+    assert exported.code == 0, exported.err
+    document: Any = load_with_positions((tmp_path / "environments" / "prod.yaml").read_text()).data
+    identity = document["identity_config"]["identity"]
+    assert identity["default_schema_id"] == "localhost"
+    assert "localhost" in [schema["id"] for schema in identity["schemas"]]
 
 
 def test_export_extends_still_works_with_project_values(
@@ -105,6 +135,8 @@ def test_export_extends_still_works_with_project_values(
     assert document["extends"] == "base.yaml"
     config = document["identity_config"]
     assert not get_at(config, "/selfservice/methods/passkey/enabled")[0]  # base says it
-    assert not get_at(config, "/selfservice/methods/passkey/config/rp/id")[0]
+    # Live has passkey enabled: its relying party is kept (flagged), the method needs it.
+    rp = config["selfservice"]["methods"]["passkey"]["config"].pop("rp")
+    assert rp["id"] == SLUG.removeprefix("https://")
     assert config["selfservice"].pop("allowed_return_urls")[0] == SLUG  # kept, flagged
     assert "oryapis" not in str(config)
