@@ -198,7 +198,7 @@ class KratosSchema:
             remembered = ("open", *fingerprint) if fingerprint else None
             known = self._remembered(remembered)
             if known is None:
-                found = lax_keys.undeclared({key: value}, self.governing, self._resolver())
+                found = self._open_objects.undeclared({key: value})
                 known = tuple(
                     messages.lax_key_problem(pointer, siblings, SUBJECTS[self.kind], self.kind)
                     for pointer, siblings in found
@@ -237,6 +237,10 @@ class KratosSchema:
             if len(self._checked) >= _CHECKED_SUBTREES:
                 self._checked.pop(next(iter(self._checked)))
             self._checked[key] = problems
+
+    @functools.cached_property
+    def _open_objects(self) -> lax_keys.OpenObjects:
+        return lax_keys.OpenObjects(self.governing, self._resolver())
 
     def _config_validator(self) -> Validator:
         """The root's keywords alone: each property's schema is replaced by ``{}``."""

@@ -30,38 +30,74 @@ _MAX_DEPTH = 16
 Schemas = list[tuple[JSONObject, Any]]
 
 
-def undeclared(
-    document: JSONValue, root: JSONValue, resolver: Any, pointer: Pointer = ""
-) -> Iterator[tuple[Pointer, frozenset[str]]]:
-    """``(pointer of the key, keys declared beside it)`` for each key of ``document`` (at
-    ``pointer`` of the whole document) that the schema ``root`` has no place for."""
-    yield from _walk(document, pointer, _expand(root, resolver))
+class OpenObjects:
+    """The open objects of one schema: ``root`` with the ``$ref`` ``resolver`` at its root.
+
+    Which schemas apply at a place is worked out once per schema node and remembered (each
+    remembered entry holds its node, so a node's ``id`` is never reused while remembered)."""
+
+    def __init__(self, root: JSONValue, resolver: Any) -> None:
+        self._root = root
+        self._resolver = resolver
+        self._expanded: dict[int, tuple[JSONValue, Schemas]] = {}
+
+    def undeclared(
+        self, document: JSONValue, pointer: Pointer = ""
+    ) -> Iterator[tuple[Pointer, frozenset[str]]]:
+        """``(pointer of the key, keys declared beside it)`` for each key of ``document`` (at
+        ``pointer`` of the whole document) that the schema has no place for."""
+        yield from self._walk(document, pointer, self._expand(self._root, self._resolver))
+
+    def _walk(
+        self, value: JSONValue, pointer: Pointer, schemas: Schemas
+    ) -> Iterator[tuple[Pointer, frozenset[str]]]:
+        if isinstance(value, list):
+            items = [
+                found
+                for node, resolver in schemas
+                if isinstance(node.get("items"), dict)
+                for found in self._expand(node["items"], resolver)
+            ]
+            for index, item in enumerate(value):
+                yield from self._walk(item, join_pointer(pointer, index), items)
+            return
+        if not isinstance(value, dict) or not schemas:
+            return
+        known = frozenset(key for node, _ in schemas for key in _properties(node))
+        for key, child in value.items():
+            below = join_pointer(pointer, key)
+            children = [
+                found
+                for node, resolver in schemas
+                for sub in _child(node, key)
+                for found in self._expand(sub, resolver)
+            ]
+            if children:
+                yield from self._walk(child, below, children)
+            elif known:
+                yield below, known
+
+    def _expand(self, node: JSONValue, resolver: Any, depth: int = 0) -> Schemas:
+        """``node`` with its ``$ref`` followed, and every branch that may apply at its place."""
+        remembered = self._expanded.get(id(node))
+        if remembered is not None:
+            return remembered[1]
+        found, resolver = schema_paths.deref(node, resolver)
+        if not isinstance(found, dict) or depth > _MAX_DEPTH:
+            return []
+        expanded: Schemas = [(found, resolver)]
+        for keyword in _BRANCHES:
+            branches = found.get(keyword)
+            for branch in branches if isinstance(branches, list) else []:
+                expanded += self._expand(branch, resolver, depth + 1)
+        for keyword in _CONDITIONAL:
+            if keyword in found:
+                expanded += self._expand(found[keyword], resolver, depth + 1)
+        self._expanded[id(node)] = (node, expanded)
+        return expanded
 
 
-def _walk(
-    value: JSONValue, pointer: Pointer, schemas: Schemas
-) -> Iterator[tuple[Pointer, frozenset[str]]]:
-    if isinstance(value, list):
-        items: Schemas = []
-        for node, resolver in schemas:
-            if isinstance(node.get("items"), dict):
-                items += _expand(node["items"], resolver)
-        for index, item in enumerate(value):
-            yield from _walk(item, join_pointer(pointer, index), items)
-        return
-    if not isinstance(value, dict) or not schemas:
-        return
-    known = frozenset(key for node, _ in schemas for key in _properties(node))
-    for key, child in value.items():
-        below = join_pointer(pointer, key)
-        children = [found for node, resolver in schemas for found in _child(node, key, resolver)]
-        if children:
-            yield from _walk(child, below, children)
-        elif known:
-            yield below, known
-
-
-def _child(node: JSONObject, key: str, resolver: Any) -> Schemas:
+def _child(node: JSONObject, key: str) -> list[JSONValue]:
     """The schemas of ``key``'s place below ``node``: its property, the patterns it matches,
     or a schema-valued ``additionalProperties`` (a map)."""
     found: list[JSONValue] = []
@@ -75,22 +111,7 @@ def _child(node: JSONObject, key: str, resolver: Any) -> Schemas:
     extra = node.get("additionalProperties")
     if not found and isinstance(extra, dict):
         found.append(extra)
-    return [expanded for sub in found for expanded in _expand(sub, resolver)]
-
-
-def _expand(node: JSONValue, resolver: Any, depth: int = 0) -> Schemas:
-    """``node`` with its ``$ref`` followed, and every branch that may apply at its place."""
-    node, resolver = schema_paths.deref(node, resolver)
-    if not isinstance(node, dict) or depth > _MAX_DEPTH:
-        return []
-    expanded: Schemas = [(node, resolver)]
-    for keyword in _BRANCHES:
-        branches = node.get(keyword)
-        for branch in branches if isinstance(branches, list) else []:
-            expanded += _expand(branch, resolver, depth + 1)
-    for keyword in _CONDITIONAL:
-        expanded += _expand(node.get(keyword), resolver, depth + 1)
-    return expanded
+    return found
 
 
 def _properties(node: JSONObject) -> JSONObject:
