@@ -59,6 +59,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from reconciler import official
+from reconciler.checks import schema_paths
 
 JSONObject = dict[str, Any]
 
@@ -245,7 +246,7 @@ class _KratosSchema:
                 on_object(instance, sub)
                 for key, value in list(instance.items()):
                     if isinstance(value, (dict, list)):
-                        for child in _child_schemas(sub, key):
+                        for child in schema_paths.child_schemas(sub, key):
                             self.visit(value, child, on_object)
             elif isinstance(instance, list) and isinstance(sub.get("items"), dict):
                 for item in instance:
@@ -260,18 +261,6 @@ class _KratosSchema:
             return node["default"]
         resolved = self.resolve(node)
         return resolved.get("default", _MISSING) if resolved is not None else _MISSING
-
-
-def _child_schemas(sub: JSONObject, key: str) -> list[Any]:
-    props: JSONObject = sub.get("properties", {})
-    children = [props[key]] if key in props else []
-    for pattern, child in sub.get("patternProperties", {}).items():
-        if re.search(pattern, key):
-            children.append(child)
-    additional = sub.get("additionalProperties")
-    if not children and isinstance(additional, dict):
-        children.append(additional)
-    return children
 
 
 @functools.cache

@@ -14,7 +14,6 @@ are not judged. ``$ref`` is followed through a resolver passed in, as ``schema_p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,7 +68,7 @@ class OpenObjects:
             children = [
                 found
                 for node, resolver in schemas
-                for sub in _child(node, key)
+                for sub in schema_paths.child_schemas(node, key)
                 for found in self._expand(sub, resolver)
             ]
             if children:
@@ -95,23 +94,6 @@ class OpenObjects:
                 expanded += self._expand(found[keyword], resolver, depth + 1)
         self._expanded[id(node)] = (node, expanded)
         return expanded
-
-
-def _child(node: JSONObject, key: str) -> list[JSONValue]:
-    """The schemas of ``key``'s place below ``node``: its property, the patterns it matches,
-    or a schema-valued ``additionalProperties`` (a map)."""
-    found: list[JSONValue] = []
-    properties = _properties(node)
-    if key in properties:
-        found.append(properties[key])
-    patterns = node.get("patternProperties")
-    for pattern, sub in patterns.items() if isinstance(patterns, dict) else []:
-        if re.search(pattern, key):
-            found.append(sub)
-    extra = node.get("additionalProperties")
-    if not found and isinstance(extra, dict):
-        found.append(extra)
-    return found
 
 
 def _properties(node: JSONObject) -> JSONObject:

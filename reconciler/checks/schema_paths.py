@@ -92,6 +92,24 @@ def direct_child(node: JSONObject, token: str) -> JSONValue | None:
     return None
 
 
+def child_schemas(node: JSONObject, key: str) -> list[JSONValue]:
+    """Every schema of ``key``'s place below the object schema ``node``, as a validator
+    applies them: its property and the patterns it matches, else a schema-valued
+    ``additionalProperties`` (a map). ``$ref`` is not followed."""
+    found: list[JSONValue] = []
+    properties = node.get("properties")
+    if isinstance(properties, dict) and key in properties:
+        found.append(properties[key])
+    patterns = node.get("patternProperties")
+    for pattern, sub in patterns.items() if isinstance(patterns, dict) else []:
+        if re.search(pattern, key):
+            found.append(sub)
+    extra = node.get("additionalProperties")
+    if not found and isinstance(extra, dict):
+        found.append(extra)
+    return found
+
+
 def _child_schema(node: JSONValue, token: str, resolver: Any) -> tuple[JSONValue, Any] | None:
     node, resolver = deref(node, resolver)
     if not isinstance(node, dict):
