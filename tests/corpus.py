@@ -62,8 +62,9 @@ REDACTED_NAME = "Stand-in"
 #: keys ``log``/``tracing`` ("ignored", ory-network-behaviour.md §3, ory-api.md "PUT vs
 #: PATCH"), ``secrets`` (write-only: no ``secrets`` key in the real GET document,
 #: ory-network-behaviour.md §2), and the process settings ``database``, ``hashers``,
-#: ``ciphers``, ``clients``, ``dev``, ``sqa-opt-out``, ``watch-courier``, ``expose-metrics-port``,
-#: ``config``, ``help``, ``version``.
+#: ``ciphers``, ``clients`` (of it, Ory Network documents hold only the ``web_hook`` header
+#: allowlist Ory sets; a self-hosted file's HTTP client settings are the process's), ``dev``,
+#: ``sqa-opt-out``, ``watch-courier``, ``expose-metrics-port``, ``config``, ``help``, ``version``.
 NETWORK_KEYS = frozenset(
     {
         "cookies",
