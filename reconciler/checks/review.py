@@ -92,6 +92,7 @@ def preflight(
 
     On Ory Network an unknown key is not one of them: the live project is the authority on
     which keys exist, so a key it holds is no problem (``review`` judges it once live is known).
+    A typo of a key declared in an open object is: Ory drops it silently, so no project holds it.
     """
     reviewer = _Reviewer(environment)
     findings = reviewer.identity_schema_problems(desired, schema)
@@ -172,8 +173,9 @@ class _Reviewer:
         for problem in schema.validate_config(document, partial=partial):
             if self.unset_at(problem.pointer):
                 continue  # the value is a placeholder (``${VAR}`` not set): nothing to check
+            deferred = defer_unknown and not problem.typo
             if (problem.unknown_key or problem.ignored_key) and (
-                defer_unknown or (live is not None and get_at(live, problem.pointer)[0])
+                deferred or (live is not None and get_at(live, problem.pointer)[0])
             ):
                 continue
             pointers = (problem.pointer,)

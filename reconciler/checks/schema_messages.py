@@ -55,6 +55,9 @@ class SchemaProblem:
     missing_required: bool = False
     # An unknown key of an object the schema leaves open: accepted, and ignored (a warning).
     ignored_key: bool = False
+    # One typo away from a key declared in an open object: Ory drops it silently, so no live
+    # project ever holds it and it is refused before anything is sent.
+    typo: bool = False
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ def lax_key_problem(
             f"`{key}` at {where} is unknown to the {subject}; did you mean `{typo}`? "
             f"{_IGNORED_BY[kind]}"
         )
-        return SchemaProblem(pointer, message, unknown_key=True)
+        return SchemaProblem(pointer, message, unknown_key=True, typo=True)
     message = f"`{key}` at {where} is unknown to the {subject}; {_IGNORED_BY[kind]}"
     return SchemaProblem(pointer, message + _known_here(dict.fromkeys(known)), ignored_key=True)
 
