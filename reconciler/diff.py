@@ -9,10 +9,9 @@ the post-apply judge shares), so a converged project has no changes (ory-api.md 
 * ``base64://`` content equals the content-addressed URL named after its SHA-512;
 * identity schemas are matched by content first, id second (the live id may be the hash);
   the live list never shrinks, so desired schemas only need to be present;
-* write-only secrets are not compared once live has a value (live is redacted), and keys Ory
-  may leave out of reads (``secrets.is_withheld``) are not compared when live lacks them but
-  has their parent: absence is no evidence there. ``--rotate-secrets`` and ``rotate:`` send
-  them anyway;
+* secrets and ``${VAR}`` values are compared by value, as Ory returns them; keys Ory may leave
+  out of reads (``secrets.is_withheld``) are not compared when live lacks them but has their
+  parent: absence is no evidence there. ``--rotate-secrets`` and ``rotate:`` send them anyway;
 * keys the target manages itself (``serve.*``, ``cookies.path`` … on Ory Network) are never
   planned, not even inside a value that is added whole.
 """

@@ -60,6 +60,19 @@ def is_withheld(pointer: Pointer) -> bool:
     return is_secret_path(pointer) or _NEVER_RETURNED.search(pointer) is not None
 
 
+def withheld_within(value: JSONValue, pointer: Pointer) -> list[Pointer]:
+    """The outermost keys inside ``value`` (found at ``pointer``) that Ory may never return."""
+    if is_withheld(pointer):
+        return [pointer]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in withheld_within(v, join_pointer(pointer, k))]
+    if isinstance(value, list):
+        return [
+            p for i, v in enumerate(value) for p in withheld_within(v, join_pointer(pointer, i))
+        ]
+    return []
+
+
 def is_sensitive(pointer: Pointer, marked: Collection[Pointer]) -> bool:
     return pointer in marked or is_secret_path(pointer)
 

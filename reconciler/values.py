@@ -7,8 +7,10 @@ transformations"):
 * Go durations: ``30m`` equals ``30m0s`` (``durations``);
 * ``base64://`` content equals the content-addressed URL named after its SHA-512, or any URL
   whose digest the target could read (``known_digests``);
-* write-only secrets are equal once live has a value (live is redacted), unless the target
-  returns them as they are or a rotation was asked for;
+* secrets are compared by value like everything else: Ory returns them (ory-network-behaviour.md
+  §2), so a console edit of a ``${VAR}`` hook URL is a change; only a value whose desired
+  content is not known here (``by_presence``: an unset ``${VAR}`` in a read-only command; every
+  secret in ``diff`` between environments) counts as equal when live has one;
 * keys Ory may leave out of reads (``secrets.is_withheld``) count as present when absent;
 * keys live has and desired does not are equal when they hold their default (the server
   fills defaults in, e.g. a web hook's ``emit_analytics_event``).
@@ -31,7 +33,14 @@ DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
 class EqualityRules:
     """What deciding equality must know besides the two values."""
 
+    # Secret values (views mask them); compared by value all the same.
     sensitive: frozenset[Pointer] = frozenset()
+    # Values whose desired content is not known here (an unset ``${VAR}`` in a read-only
+    # command): equal when live has one, listed unverified.
+    by_presence: frozenset[Pointer] = frozenset()
+    # Every secret counts as equal when present: ``diff`` between environments, whose secrets
+    # differ by design.
+    secrets_by_presence: bool = False
     known_digests: Mapping[str, str] = field(default_factory=dict)
     default_at: DefaultLookup | None = None
     # True when default_at knows every default (the official schema): then a live key the user
@@ -41,12 +50,13 @@ class EqualityRules:
     # Write-only values to send although they cannot be compared (``rotate:`` bumped), each
     # with the note that says why (sent.py).
     rotate: Mapping[Pointer, str] = field(default_factory=dict)
-    # The target returns secrets as they are (a Kratos file), so they can be compared.
+    # The target returns every value as stored (a Kratos file): nothing is withheld, so the
+    # absence of a key is evidence.
     secrets_readable: bool = False
 
 
 class StoredEquality:
-    """``same(desired, live, pointer)``; remembers the write-only values it could not compare
+    """``same(desired, live, pointer)``; remembers the values it could not compare
     (``unverified``), for the plan to list."""
 
     def __init__(self, rules: EqualityRules) -> None:
@@ -56,12 +66,12 @@ class StoredEquality:
     def same(self, desired: JSONValue, live: JSONValue, pointer: Pointer) -> bool:
         if pointer in self.rules.rotate:
             return False  # a rotation the user asked for: sent whatever live shows
-        if is_sensitive(pointer, self.rules.sensitive) and not (
-            self.rules.rotate_secrets or self.rules.secrets_readable
+        if pointer in self.rules.by_presence or (
+            self.rules.secrets_by_presence and is_sensitive(pointer, self.rules.sensitive)
         ):
             if live in (None, ""):
                 return False
-            self.unverified.append(pointer)  # write-only: live is redacted, presence counts
+            self.unverified.append(pointer)  # its desired value is not known here
             return True
         if isinstance(desired, dict) and isinstance(live, dict):
             return all(

@@ -124,22 +124,58 @@ def test_live_schemas_not_declared_are_never_removed() -> None:
     assert changes(desired, live) == []
 
 
-def test_secrets_are_not_compared_once_live_has_a_value() -> None:
-    live: Any = {"courier": {"smtp": {"connection_uri": "smtps://u:***@mail.test"}}}
+def test_a_secret_live_returns_is_compared_by_value() -> None:
+    # Ory returns these values (ory-network-behaviour.md §2): a console edit is a change.
     desired: Any = {"courier": {"smtp": {"connection_uri": "smtps://u:pw@mail.test"}}}
-    assert changes(desired, live) == []
-    assert [c.pointer for c in changes(desired, live, rotate_secrets=True)] == [
-        "/courier/smtp/connection_uri"
+    edited: Any = {"courier": {"smtp": {"connection_uri": "smtps://u:other@mail.test"}}}
+    assert [(c.pointer, c.action) for c in changes(desired, edited)] == [
+        ("/courier/smtp/connection_uri", "change")
     ]
+    assert changes(desired, copy.deepcopy(desired)) == []
     empty: Any = {"courier": {"smtp": {"connection_uri": ""}}}
     assert [c.action for c in changes(desired, empty)] == ["change"]
 
 
-def test_values_from_variables_are_not_compared() -> None:
-    live: Any = {"a": {"token": "REDACTED"}}
-    desired: Any = {"a": {"token": "real"}}
-    assert changes(desired, live, sensitive=frozenset({"/a/token"})) == []
-    assert len(changes(desired, live)) == 1
+def test_a_value_from_a_variable_is_compared_by_value() -> None:
+    hooks: Any = {"hooks": [{"hook": "web_hook", "config": {"url": "https://hooks.acme.test/a"}}]}
+    edited: Any = copy.deepcopy(hooks)
+    edited["hooks"][0]["config"]["url"] = "https://attacker.test/collect"
+    marked = frozenset({"/hooks/0/config/url"})
+    (change,) = changes(hooks, edited, sensitive=marked)
+    assert (change.pointer, change.live, change.desired) == (
+        "/hooks",
+        edited["hooks"],
+        hooks["hooks"],
+    )
+    assert changes(hooks, copy.deepcopy(hooks), sensitive=marked) == []
+
+
+EMPTY_SECRETS: list[Any] = [
+    {"selfservice": {"methods": {"oidc": {"config": {"providers": [{"client_secret": ""}]}}}}},
+    {"hooks": [{"hook": "web_hook", "config": {"auth": {"config": {"value": ""}}}}]},
+]
+
+
+@pytest.mark.parametrize("desired", EMPTY_SECRETS, ids=["client_secret", "api_key"])
+def test_equal_empty_write_only_values_are_equal(desired: Any) -> None:
+    # Issue 22: an empty client_secret or web hook api_key value planned a change forever.
+    diff = compute_diff(desired, copy.deepcopy(desired), (), DiffRules())
+    assert diff.changes == ()
+    assert diff.unverified == ()
+
+
+def test_a_value_not_known_here_is_compared_by_presence() -> None:
+    # adopt loads without the variables: an unset ${VAR} cannot be compared, only its presence.
+    live: Any = {"a": {"token": "live-value"}}
+    desired: Any = {"a": {"token": "(variable not set)"}}
+    unknown = frozenset({"/a/token"})
+    diff = compute_diff(desired, live, (), DiffRules(by_presence=unknown))
+    assert diff.changes == ()
+    assert diff.unverified == ("/a/token",)
+    assert len(changes(desired, {"a": {"token": ""}}, by_presence=unknown)) == 1
+    # diff between environments: their secrets differ by design.
+    assert changes(desired, live, sensitive=unknown, secrets_by_presence=True) == []
+    assert len(changes(desired, live, sensitive=unknown)) == 1
 
 
 def test_only_the_server_managed_leaves_are_never_planned() -> None:

@@ -34,6 +34,8 @@ def show_drift(obj: Context, environment: str, write: bool) -> int:
         click.echo(f"  < {item.pointer}: {declared} ({where}) -> {live} (live)")
     for skipped in drift.skipped:
         click.echo(f"  = {skipped.pointer}: not adopted: {skipped.reason}")
+    for unknown in drift.unknown:
+        click.echo(f"  ? {unknown.pointer}: not compared: {unknown.reason}")
     click.echo(f"{len(drift.adoptions)} to adopt, {len(drift.skipped)} not adoptable.")
     if write and drift.adoptions:
         for path in adoption.write_back(drift.adoptions):

@@ -13,6 +13,7 @@ from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact, classify
 from reconciler.diff import Change, Diff
 from reconciler.jsontypes import JSONObject, Pointer
+from reconciler.secrets import withheld_within
 from reconciler.targets import TargetInfo
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
@@ -36,8 +37,12 @@ class Plan:
     notes: tuple[Finding, ...] = ()
     # One per change, in the same order: does it weaken, strengthen or not touch security?
     impacts: tuple[SecurityImpact, ...] = ()
-    # Secrets declared and present live, but not compared (live is redacted).
+    # Declared values not compared, and not sent: Ory does not return them (or, in a
+    # read-only command, their ``${VAR}`` is not set).
     unverified: tuple[Pointer, ...] = ()
+    # Values Ory never returns that the operations send (added with their parent, rotated):
+    # derived from the changes, so a saved plan cannot claim otherwise.
+    write_only_sent: tuple[Pointer, ...] = ()
     # The target as it named itself when read (name, slug…); ``target`` is its heading.
     target_info: TargetInfo | None = None
     # The live config the plan was computed against, for the backup taken before applying.
@@ -109,7 +114,18 @@ def make_plan(
         notes=notes,
         impacts=impacts,
         unverified=diff.unverified,
+        write_only_sent=write_only_sent(diff.changes),
         target_info=target_info,
+    )
+
+
+def write_only_sent(changes: tuple[Change, ...]) -> tuple[Pointer, ...]:
+    """Where the changes send a value Ory never returns (``secrets.is_withheld``)."""
+    return tuple(
+        pointer
+        for change in changes
+        if change.action != "reset"
+        for pointer in withheld_within(change.desired, change.source or change.pointer)
     )
 
 

@@ -4,15 +4,18 @@ A plan says where live differs from what an environment declares. Each differing
 written back into the file that set it (the overlay or the base: the loader records which),
 through a ruamel round trip, so comments, key order and layout survive.
 
-Never written back: secrets and values built from ``${VAR}`` (live is redacted, and a secret
-does not belong in git), values read from ``file://`` (edit that file), identity schemas
-(immutable on Ory Network), ``remove:`` entries, and keys live does not have.
+Never written back, only listed with the reason: secrets and values built from ``${VAR}`` (a
+secret does not belong in git, and a ``${VAR}`` cannot be written back; they are compared by
+value all the same, so a console edit of one is reported), values read from ``file://`` (edit
+that file), identity schemas (immutable on Ory Network), ``remove:`` entries, and keys live
+does not have. Values that cannot be compared are listed too: Ory does not return them, or
+they are built from a ``${VAR}`` that is not set in this run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler import yamlio
@@ -49,6 +52,8 @@ class Skipped:
 class Drift:
     adoptions: tuple[Adoption, ...]
     skipped: tuple[Skipped, ...]
+    # Declared values that could not be compared, each with the reason.
+    unknown: tuple[Skipped, ...] = ()
 
 
 def drift_of(name: str, settings: kernel.Settings) -> tuple[Plan, Drift]:
@@ -61,7 +66,23 @@ def drift_of(name: str, settings: kernel.Settings) -> tuple[Plan, Drift]:
         planned = reconcile.plan_environment(environment, target, settings)
     finally:
         target.close()
-    return planned, find_drift(planned, environment.raw)
+    drift = find_drift(planned, environment.raw)
+    unset = kernel.unknown_values(environment, settings)
+    unknown = tuple(
+        Skipped(pointer, _not_compared(pointer, environment.raw, settings, unset))
+        for pointer in planned.unverified
+    )
+    return planned, replace(drift, unknown=unknown)
+
+
+def _not_compared(
+    pointer: Pointer, raw: RawEnvironment, settings: kernel.Settings, unset: frozenset[Pointer]
+) -> str:
+    if pointer not in unset:
+        return "Ory does not return this value"
+    names = [n for n in raw.info[IDENTITY_CONFIG + pointer].variables if n not in settings.environ]
+    listed = ", ".join(f"${{{name}}}" for name in names)
+    return f"built from {listed}, which is not set here; set it to compare this value"
 
 
 def find_drift(plan: Plan, raw: RawEnvironment) -> Drift:
@@ -91,7 +112,10 @@ def _not_adoptable(change: Change, plan: Plan, raw: RawEnvironment) -> str:
     if not change.live_present:
         return "live has no value here; delete the key to stop managing it"
     if _is_secret(change, plan):
-        return "a secret or ${VAR} value; never written back"
+        return (
+            "a secret or ${VAR} value; never written back (live differs: change the variable, "
+            "or the value in the console)"
+        )
     declared = [i for p, i in raw.info.items() if is_within(p, IDENTITY_CONFIG + pointer)]
     if any(i.file_ref for i in declared):
         return "read from a file:// reference; update that file instead"

@@ -28,7 +28,9 @@ def compare_desired(
     a, b = load_leniently(name_a, settings), load_leniently(name_b, settings)
     sensitive = kernel.sensitive_pointers(a) | kernel.sensitive_pointers(b)
     kind = kernel.target_kind_of(b)
-    rules = DiffRules(sensitive=sensitive, default_at=kernel.defaults(settings, kind))
+    rules = DiffRules(
+        sensitive=sensitive, default_at=kernel.defaults(settings, kind), secrets_by_presence=True
+    )
     desired_a, desired_b = kernel.render(a), kernel.render(b)
     diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
@@ -54,6 +56,7 @@ def compare_live(
     rules = DiffRules(
         known_digests={**live_a.known_digests, **live_b.known_digests},
         default_at=kernel.defaults(settings, target_b.kind),
+        secrets_by_presence=True,
     )
     diff = compute_diff(live_a.config, live_b.config, (), rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, skipped))

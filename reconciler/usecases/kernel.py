@@ -275,6 +275,17 @@ def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
     )
 
 
+def unknown_values(environment: ValidEnvironment, settings: Settings) -> frozenset[Pointer]:
+    """Values built from a ``${VAR}`` that is not set in this run: only the read-only commands
+    that load leniently (adopt, export) get this far without them. Their desired content is
+    not known, so they are compared by presence."""
+    return frozenset(
+        pointer
+        for pointer, info in environment.raw.identity_pointers("variables").items()
+        if any(name not in settings.environ for name in info.variables)
+    )
+
+
 def defaults(settings: Settings, kind: TargetKind) -> DefaultLookup:
     """Kratos defaults, from the schema that governs a ``kind`` target."""
     return schema_for(kind, settings).default_at

@@ -39,6 +39,7 @@ from reconciler.usecases.kernel import (
     schema_contents,
     schema_for,
     sensitive_pointers,
+    unknown_values,
 )
 from reconciler.validate import ValidEnvironment
 
@@ -272,7 +273,7 @@ def apply_plan(
     refuse_unsafe(plan, allow_weaken=allow_weaken)
     backup = _backup(plan, settings)
     outcome = target.apply(plan.operations, plan.revision)
-    # Live secrets come back redacted: after a rotation, presence is all that can be checked.
+    # What Ory does not return cannot be checked after a rotation: only what it does return.
     verify = replace(settings, rotate_secrets=False)
     desired = render_for(environment, target)
     contents = schema_contents(desired, outcome.state, settings)  # cached: no new fetch
@@ -325,6 +326,7 @@ def _plan_against(
     known = {**live.known_digests, **desired.digests}
     rules = DiffRules(
         sensitive=sensitive_pointers(environment),
+        by_presence=unknown_values(environment, settings),
         ignored=target.ignored,
         known_digests=known,
         default_at=defaults(settings, target.kind),

@@ -221,8 +221,12 @@ def _findings(plan: Plan, budget: _Budget) -> list[str]:
     notes = [_note(note) for note in plan.notes if budget.take(note=True)]
     if notes:
         blocks.append("**Findings**\n\n" + "\n".join(notes))
+    write_only = [f"_{_text(line)}_" for line in views.write_only_lines(plan)]
     if plan.unverified:
-        blocks.append(f"_{_text(views.not_compared(plan))}_")
+        named = ", ".join(_code(pointer) for pointer in plan.unverified)
+        write_only.insert(1, f"Not compared, not sent: {named}.")
+    if write_only:
+        blocks.append("\n\n".join(write_only))
     return blocks
 
 

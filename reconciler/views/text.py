@@ -52,13 +52,18 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
             lines.append(_style(f"      ! weakens security: {impact.reason}", color, fg="red"))
     if verbose:
         lines.extend(
-            f"  = {pointer}: {shown_as(pointer, plan.sensitive)}, not compared"
+            f"  = {pointer}: {shown_as(pointer, plan.sensitive)}, not compared, not sent"
             for pointer in plan.unverified
         )
-    if plan.changes or (verbose and plan.unverified):
+        lines.extend(
+            f"  > {pointer}: {shown_as(pointer, plan.sensitive)}, sent (Ory may not return it)"
+            for pointer in plan.write_only_sent
+        )
+    if plan.changes or (verbose and (plan.unverified or plan.write_only_sent)):
         lines.append("")
-    if plan.unverified:
-        lines.extend([not_compared(plan), ""])
+    write_only = write_only_lines(plan)
+    if write_only:
+        lines.extend([*write_only, ""])
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
     if plan.warnings:
@@ -68,6 +73,18 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
         lines.extend([notes.rstrip("\n"), ""])
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
+
+
+def write_only_lines(plan: Plan) -> list[str]:
+    """What the plan says, when some declared value could not be compared (Ory does not
+    return it): how many (``-v`` names them), and which values Ory may not return it sends."""
+    if not plan.unverified:
+        return []
+    lines = [not_compared(plan)]
+    if plan.write_only_sent:
+        sent = ", ".join(plan.write_only_sent)
+        lines.append(f"Sent with this plan although Ory may not return them: {sent}.")
+    return lines
 
 
 def not_compared(plan: Plan) -> str:

@@ -97,7 +97,10 @@ def test_secrets_in_a_kratos_file_are_compared_by_value(example_repo: Path, run:
     assert run("apply", "local", "--yes", env=ENV).code == 0
     rotated = {"LOGIN_HOOK_KEY": "a-new-hook-key-9876"}
     planned = run("plan", "local", env=rotated)
-    assert "  ~ /selfservice/flows/login/after/hooks: " in planned.out
+    assert (
+        "  ~ /selfservice/flows/login/after/hooks[web_hook http://127.0.0.1:4455/hooks/login]"
+        ".config.auth.config.value: (sensitive) -> (sensitive)\n"
+    ) in planned.out
     assert "a-new-hook-key-9876" not in planned.out + planned.err
     assert run("apply", "local", "--yes", env=rotated).code == 0
     kratos = (example_repo / ".demo" / "kratos.yml").read_text()

@@ -187,6 +187,12 @@ def test_secrets_are_added_when_missing_then_not_compared(
     first = run("plan", "dev", env=env)
     # Ory reports courier.smtp only once a URI is set: live shows it unset, so it is sent.
     assert '  + /courier/smtp: {"connection_uri": "(sensitive)"}' in first.out
+    # The plan names the write-only values it sends and those it does not (issue 21 item 4).
+    first_verbose = run("-v", "plan", "dev", env=env)
+    assert (
+        "  > /courier/smtp/connection_uri: (sensitive), sent (Ory may not return it)\n"
+        in first_verbose.out
+    )
     assert run("apply", "dev", "--yes", env=env).code == 0
     assert server.stored_identity_config()["courier"]["smtp"]["connection_uri"].endswith(
         ":pw-one-1234@mail.acme.test:465"
@@ -197,7 +203,9 @@ def test_secrets_are_added_when_missing_then_not_compared(
     assert "1 declared write-only value is not compared: Ory does not return it" in plan.out
     assert "/courier/smtp/connection_uri" not in plan.out  # listed under -v only
     verbose = run("-v", "plan", "dev", env=rotated)
-    assert "  = /courier/smtp/connection_uri: (sensitive), not compared" in verbose.out
+    assert "  = /courier/smtp/connection_uri: (sensitive), not compared, not sent\n" in verbose.out
+    markdown = run("plan", "dev", "--format", "markdown", env=rotated)
+    assert "Not compared, not sent: `/courier/smtp/connection_uri`." in markdown.out
     resend = run("--rotate-secrets", "apply", "dev", "--yes", env=rotated)
     assert resend.code == 0, resend.out + resend.err
     assert server.stored_identity_config()["courier"]["smtp"]["connection_uri"].endswith(
