@@ -107,3 +107,18 @@ def test_adopt_without_the_variable_says_it_cannot_compare_it(
         "set here; set it to compare this value\n"
     ) in adopted.out
     assert "0 to adopt, 0 not adoptable." in adopted.out
+
+
+def test_an_empty_write_only_value_converges(
+    run: Run, repo: Path, ory_server: OryTestServer
+) -> None:
+    # Issue 22: `value: ""` planned a change forever and apply said it did not converge.
+    prod = repo / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("value: ${LOGIN_HOOK_KEY}", 'value: ""'))
+    env = _env(ory_server)
+    applied = run("apply", "prod", "--yes", env=env)
+    assert applied.code == 0, applied.out + applied.err
+    assert _hook(ory_server.stored_identity_config(PROD))["auth"]["config"]["value"] == ""
+    again = run("plan", "prod", "--detailed-exitcode", env=env)
+    assert again.code == 0, again.out + again.err
+    assert again.out.endswith("No changes.\n")
