@@ -190,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (see the module docstring)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     redact.register(os.environ.get("ORY_WORKSPACE_API_KEY"))
+    redact.register(os.environ.get("RECONCILER_PLAN_KEY"))
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
     try:

@@ -19,7 +19,7 @@ from reconciler.usecases.safety import ApplyIntent, check_intent
 from reconciler.views import text as views
 
 
-@click.command(epilog=help_text.epilog(help_text.ONLINE))
+@click.command(epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY")))
 @click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
     "--plan",
@@ -47,8 +47,10 @@ def apply(
 ) -> int:
     """Plan, show the plan, ask for confirmation, apply it and verify the result.
 
-    With --plan FILE, apply a saved plan as reviewed, without asking: it is refused, and
-    nothing is written, when the live revision, the desired files or a secret changed since.
+    With --plan FILE, apply a saved plan as reviewed, without asking: the environment is
+    planned again and applied only when it sends exactly the saved operations; it is refused,
+    and nothing is written, when the live revision, the desired files or a secret changed
+    since, or the file was edited. With RECONCILER_PLAN_KEY set, the plan must be signed with it.
     """
     if (environment is None) == (plan_file is None):
         raise click.UsageError("name an environment, or pass --plan FILE (not both)")
@@ -60,15 +62,20 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    saved = planfile_reader.read(plan_file)
+    saved = planfile_reader.read(plan_file, obj.settings.plan_key)
     # A saved plan was reviewed already, so no prompt: --plan stands for --yes.
     confirmed = replace(intent, yes=True)
     check_intent(kernel.load(saved.plan.environment, obj.settings), confirmed)
-    allow_weaken = intent.allow_weaken
-    click.echo(views.format_plan(saved.plan, color=obj.color, verbose=obj.verbose), nl=False)
-    obj.log(f"{saved.plan.environment}: checking the plan against the repository and live state")
-    result = reconcile.apply_saved_plan(saved, obj.settings, allow_weaken=allow_weaken)
+    obj.log(f"{saved.plan.environment}: planning again to check the saved plan against it")
+
+    def show(plan: Plan) -> None:  # the plan about to be sent, equal to the saved one
+        click.echo(views.format_plan(plan, color=obj.color, verbose=obj.verbose), nl=False)
+
+    result = reconcile.apply_saved_plan(
+        saved, obj.settings, allow_weaken=intent.allow_weaken, show=show
+    )
     if result is None:
+        click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
         return EXIT_OK
     _report(obj, result)
     return EXIT_OK

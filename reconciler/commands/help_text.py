@@ -15,6 +15,8 @@ VARIABLES: dict[str, str] = {
     "RECONCILER_KRATOS_SCHEMA": "Kratos embedx/config.schema.json overriding the shipped one "
     "(same as --kratos-schema)",
     "RECONCILER_TIMEOUT": "seconds per request to the Ory API (default 30)",
+    "RECONCILER_PLAN_KEY": "signs saved plans (plan --out); apply --plan and show then refuse "
+    "a plan not signed with it",
     "NO_COLOR": "when set, no colour (as --color never)",
     "GITHUB_STEP_SUMMARY": "plan also appends its markdown to this file (GitHub Actions)",
     "${NAME}": "every variable the environment files name (secrets, URLs…)",

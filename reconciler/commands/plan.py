@@ -21,7 +21,9 @@ FORMATS = ("text", "markdown", "json")
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
-@click.command(epilog=help_text.epilog((*help_text.ONLINE, "GITHUB_STEP_SUMMARY")))
+@click.command(
+    epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY", "GITHUB_STEP_SUMMARY"))
+)
 @click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.option("--all", "all_environments", is_flag=True, help="Plan every environment.")
 @click.option(
@@ -74,7 +76,8 @@ def plan(
     for outcome in outcomes:
         if outcome.plan is None:
             click.echo(f"{outcome.name}: error: {outcome.error}", err=True)
-    documents = _documents(outcomes) if out or output_format == "json" else {}
+    wanted = out is not None or output_format == "json"
+    documents = _documents(outcomes, obj.settings.plan_key) if wanted else {}
     click.echo(_rendered(outcomes, documents, output_format, obj.color, obj.verbose), nl=False)
     if out is not None and documents:
         planfile.write(out, next(iter(documents.values())))
@@ -106,9 +109,9 @@ def _shard(text: str) -> tuple[int, int]:
     return shard, shards
 
 
-def _documents(outcomes: Sequence[PlanOutcome]) -> dict[str, JSONObject]:
+def _documents(outcomes: Sequence[PlanOutcome], key: str | None) -> dict[str, JSONObject]:
     return {
-        outcome.name: planfile.document(outcome.plan, outcome.environment)
+        outcome.name: planfile.document(outcome.plan, outcome.environment, key=key)
         for outcome in outcomes
         if outcome.plan is not None and outcome.environment is not None
     }

@@ -16,14 +16,15 @@ from reconciler.views import text as views
 FORMATS = ("text", "markdown", "json")
 
 
-@click.command(epilog=help_text.epilog(("NO_COLOR",)))
+@click.command(epilog=help_text.epilog(("RECONCILER_PLAN_KEY", "NO_COLOR")))
 @click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text")
 @click.pass_obj
 def show(obj: Context, plan_file: Path, output_format: str) -> int:
     """Print a saved plan (from `plan --out`) as text, markdown or JSON. Reads nothing else:
-    no environment files, no network; the plan's integrity is checked."""
-    saved = planfile_reader.read(plan_file)
+    no environment files, no network. The plan is checked first: its integrity, its signature
+    when RECONCILER_PLAN_KEY is set, and that what it shows is what its operations do."""
+    saved = planfile_reader.read(plan_file, obj.settings.plan_key)
     if output_format == "json":
         # The checked file as it is: it holds no secret value (see docs/plan-format.md).
         click.echo(plan_file.read_text(encoding="utf-8"), nl=False)

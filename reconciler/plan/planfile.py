@@ -4,11 +4,16 @@
 A saved plan never holds a secret value. Where an operation's value contains one, the
 document holds ``(sensitive)`` and a reference: the pointer it is read from in the desired
 state, the ``${VAR}`` names or the file and line it was written at, and an HMAC-SHA256
-fingerprint keyed with a random per-plan salt. Apply loads the environment again, reads each
-secret again, and refuses when a fingerprint, the desired state or the live revision moved.
+fingerprint keyed with a random per-plan salt.
 
-The ``integrity`` digest covers the whole document, so a corrupted, truncated or hand-edited
-file is refused. It is not a signature (anyone can recompute it); protect the artifact.
+A saved plan is untrusted input: whoever can write the file can recompute every digest in it.
+``apply --plan`` therefore never sends the file's operations: it plans again from the
+repository and live state, and sends that plan only when its operations equal the saved ones
+(``usecases/reconcile.apply_saved_plan``). With ``RECONCILER_PLAN_KEY`` set, ``plan --out``
+also signs the document (HMAC-SHA256, ``signature``) and ``apply``/``show`` refuse a plan whose
+signature is missing or wrong before anything else. ``integrity`` only detects accidents.
+``operations_digest`` names the operations without any secret value (secrets by reference):
+the CI records it in the pull-request comment and applies only a plan with the same digest.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,9 +46,11 @@ from reconciler.secrets import mask, secrets_in
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
     from reconciler.validate import ValidEnvironment
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 IDENTITY_CONFIG = "/identity_config"
 _SALT_BYTES = 32
+# A plan key shorter than this is refused: an HMAC is only as strong as its key.
+MIN_KEY_LENGTH = 32
 
 
 class PlanFileError(ReconcilerError):
@@ -70,12 +77,21 @@ class SavedPlan:
     secrets: tuple[SecretRef, ...]
     salt: bytes
     desired_digest: str
+    operations_digest: str = ""
 
 
-def document(plan: Plan, environment: ValidEnvironment, *, salt: bytes | None = None) -> JSONObject:
-    """The saved-plan document for ``plan``, computed from ``environment``. Holds no secret."""
-    key = os.urandom(_SALT_BYTES) if salt is None else salt
-    refs = list(_secret_refs(plan, environment, key))
+def document(
+    plan: Plan,
+    environment: ValidEnvironment,
+    *,
+    salt: bytes | None = None,
+    key: str | None = None,
+) -> JSONObject:
+    """The saved-plan document for ``plan``, computed from ``environment``, signed with
+    ``key`` (``RECONCILER_PLAN_KEY``) when given. Holds no secret."""
+    salted = os.urandom(_SALT_BYTES) if salt is None else salt
+    refs = list(_secret_refs(plan, environment, salted))
+    operations = masked_operations(plan)
     body: JSONObject = {
         "format_version": FORMAT_VERSION,
         "generator": f"reconciler {__version__}",
@@ -88,14 +104,21 @@ def document(plan: Plan, environment: ValidEnvironment, *, salt: bytes | None = 
             _change(plan, c, i, _written_at(environment, c))
             for c, i in zip(plan.changes, _impacts(plan), strict=True)
         ],
-        "operations": [_masked_operation(plan, index) for index in range(len(plan.operations))],
+        "operations": _objects(operations),
+        "operations_digest": operations_digest(operations, refs),
         "secrets": [_ref_json(ref) for ref in refs],
-        "salt": key.hex(),
+        "salt": salted.hex(),
+        "rotate_secrets": plan.rotate_secrets,
         "sensitive": _strings(sorted(plan.sensitive)),
         "file_refs": dict(sorted(plan.file_refs.items())),
+        "write_only": {
+            "not_sent": _strings(plan.unverified),
+            "sent": _strings(plan.write_only_sent),
+        },
         "warnings": _strings(plan.warnings),
         "notes": [_note_json(note) for note in plan.notes],
     }
+    body["signature"] = None if key is None else signature(body, key)
     body["integrity"] = integrity(body)
     return body
 
@@ -122,8 +145,43 @@ def fingerprint(salt: bytes, value: JSONValue) -> str:
 
 
 def integrity(body: JSONObject) -> str:
+    """Detects accidents (truncation, corruption). Anyone can recompute it: no protection."""
     unsealed = {key: value for key, value in body.items() if key != "integrity"}
     return "sha256:" + hashlib.sha256(canonical_bytes(unsealed)).hexdigest()
+
+
+def signature(body: JSONObject, key: str) -> str:
+    """HMAC-SHA256 of every field but ``signature`` and ``integrity``, keyed with ``key``."""
+    if len(key) < MIN_KEY_LENGTH:
+        raise PlanFileError(
+            f"RECONCILER_PLAN_KEY is shorter than {MIN_KEY_LENGTH} characters; use a long "
+            "random key (e.g. the output of `openssl rand -hex 32`)"
+        )
+    signed = {k: value for k, value in body.items() if k not in ("signature", "integrity")}
+    digest = hmac.new(key.encode("utf-8"), canonical_bytes(signed), hashlib.sha256)
+    return "hmac-sha256:" + digest.hexdigest()
+
+
+def operations_digest(operations: Sequence[JSONValue], refs: Sequence[SecretRef]) -> str:
+    """SHA-256 of the operations as saved (secret values masked) and of where each secret
+    comes from (pointer and ``${VAR}`` names, never its value nor a hash of it): two plans
+    with this digest send the same operations, given the same secrets."""
+    secrets: list[JSONValue] = [
+        {
+            "operation": ref.operation,
+            "value_pointer": ref.value_pointer,
+            "source": ref.source,
+            "variables": _strings(ref.variables),
+        }
+        for ref in refs
+    ]
+    named: JSONObject = {"operations": list(operations), "secrets": secrets}
+    return "sha256:" + hashlib.sha256(canonical_bytes(named)).hexdigest()
+
+
+def masked_operations(plan: Plan) -> list[JSONObject]:
+    """The operations as a saved plan holds them: every secret value ``(sensitive)``."""
+    return [_masked_operation(plan, index) for index in range(len(plan.operations))]
 
 
 def _impacts(plan: Plan) -> tuple[SecurityImpact, ...]:
@@ -222,6 +280,10 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
 
 
 def _strings(values: list[str] | tuple[str, ...]) -> list[JSONValue]:
+    return list(values)
+
+
+def _objects(values: list[JSONObject]) -> list[JSONValue]:
     return list(values)
 
 

@@ -1,4 +1,4 @@
-"""The saved plan's layout (format_version 2) as pydantic models: what ``apply --plan`` and
+"""The saved plan's layout (format_version 3) as pydantic models: what ``apply --plan`` and
 ``show`` accept, and the source of ``docs/plan-format.schema.json``.
 
 ``planfile.py`` writes the document (the writer is the truth; ``docs/plan-format.md`` explains
@@ -174,6 +174,15 @@ class SecretEntry(Strict):
     fingerprint: Annotated[str, Field(pattern=_HMAC_PATTERN)]
 
 
+class WriteOnly(Strict):
+    """Declared values Ory never returns (or may not return)."""
+
+    not_sent: list[Pointer] = Field(description="Not compared, and not sent by this plan.")
+    sent: list[Pointer] = Field(
+        description="Sent by this plan's operations (derived from the changes; checked)."
+    )
+
+
 class NoteEntry(Strict):
     rule_id: NonEmpty
     severity: Severity
@@ -186,7 +195,7 @@ class NoteEntry(Strict):
 
 
 class PlanFile(Strict):
-    """A saved plan, format_version 2."""
+    """A saved plan, format_version 3."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -195,7 +204,7 @@ class PlanFile(Strict):
         },
     )
 
-    format_version: Literal[2]
+    format_version: Literal[3]
     generator: Annotated[str, Field(pattern=r"^reconciler ")]
     environment: NonEmpty
     target: Target
@@ -204,8 +213,12 @@ class PlanFile(Strict):
     summary: Summary
     changes: list[ChangeEntry]
     operations: list[Operation]
+    operations_digest: Sha256 = Field(
+        description="SHA-256 of the operations with secrets by reference (no secret value)."
+    )
     secrets: list[SecretEntry]
     salt: Annotated[str, Field(pattern=_SALT_PATTERN)]
+    rotate_secrets: bool = Field(description="Made with --rotate-secrets.")
     sensitive: Annotated[
         list[Pointer], AfterValidator(_no_repeats), Field(json_schema_extra={"uniqueItems": True})
     ]
@@ -220,8 +233,12 @@ class PlanFile(Strict):
             }
         ),
     ]
+    write_only: WriteOnly
     warnings: list[str]
     notes: list[NoteEntry]
+    signature: Annotated[str, Field(pattern=_HMAC_PATTERN)] | None = Field(
+        description="HMAC-SHA256 keyed with RECONCILER_PLAN_KEY; null when no key was set."
+    )
     integrity: Sha256
 
     @model_validator(mode="after")
@@ -285,7 +302,7 @@ def plan_schema() -> JSONObject:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         **_without_titles(generated),
-        "title": "reconciler saved plan, format_version 2",
+        "title": "reconciler saved plan, format_version 3",
     }
 
 

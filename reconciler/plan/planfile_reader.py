@@ -1,18 +1,25 @@
-"""Reading a saved plan back (``apply --plan``, ``show``, the CI action): the envelope checked
-(size, JSON, format, integrity), then the document read through its model
-(``planfile_model``) into a ``SavedPlan``. ``saved_secrets`` puts its secrets back.
+"""Reading a saved plan back (``apply --plan``, ``show``): the envelope checked (size, JSON,
+format, integrity, and the signature when ``RECONCILER_PLAN_KEY`` is set), the document read
+through its model (``planfile_model``) into a ``SavedPlan``, then its fields checked against
+each other: what ``show`` displays (the changes, their security impact, the summary) is what
+the operations do. ``saved_secrets`` puts its secrets back.
+
+Even a consistent, correctly signed plan is never sent as it is: ``apply --plan`` sends a plan
+made again from the repository and live state, when its operations equal the saved ones.
 
 ``plan`` and ``validate`` never import this module, so they never build the models.
 """
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.checks.finding import Finding, Severity
-from reconciler.checks.security import SecurityImpact
+from reconciler.checks.security import SecurityImpact, classify
 from reconciler.diff import Change
-from reconciler.jsontypes import JSONObject
+from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes
 from reconciler.limits import DEFAULT_LIMITS, loads_json
 from reconciler.plan.planfile import (
     FORMAT_VERSION,
@@ -20,6 +27,8 @@ from reconciler.plan.planfile import (
     SavedPlan,
     SecretRef,
     integrity,
+    operations_digest,
+    signature,
 )
 from reconciler.plan.planfile_model import (
     ChangeEntry,
@@ -34,12 +43,13 @@ from reconciler.plan.planfile_model import (
     ValueOperation,
     checked,
 )
-from reconciler.plan.value import Plan
+from reconciler.plan.value import Plan, operation_for, write_only_sent
 from reconciler.targets import TargetInfo
 
 
-def read(path: Path) -> SavedPlan:
-    """Read and check a saved plan file; PlanFileError when it cannot be trusted."""
+def read(path: Path, key: str | None = None) -> SavedPlan:
+    """Read and check a saved plan file; PlanFileError when it cannot be trusted. ``key``
+    (``RECONCILER_PLAN_KEY``): the plan must carry a signature made with it."""
     max_bytes = DEFAULT_LIMITS.max_plan_bytes
     try:
         if path.stat().st_size > max_bytes:
@@ -47,10 +57,10 @@ def read(path: Path) -> SavedPlan:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanFileError(f"cannot read the saved plan {path}: {exc}") from None
-    return parse(text, str(path))
+    return parse(text, str(path), key)
 
 
-def parse(text: str, name: str = "the saved plan") -> SavedPlan:
+def parse(text: str, name: str = "the saved plan", key: str | None = None) -> SavedPlan:
     try:
         # A plan wraps operations whose values nest as deep as the environment allows.
         body = loads_json(text, DEFAULT_LIMITS.max_depth + 16)
@@ -60,12 +70,22 @@ def parse(text: str, name: str = "the saved plan") -> SavedPlan:
         ) from None
     _check_envelope(body, name)
     assert isinstance(body, dict)  # _check_envelope refuses anything else
+    if key is not None:
+        _check_signature(body, name, key)
     try:
-        return _saved_plan(checked(body))
+        document = checked(body)
     except LayoutError as exc:
         raise PlanFileError(
             f"{name} does not have the saved-plan layout: {exc}; run plan --out again"
         ) from None
+    saved = _saved_plan(document)
+    problem = _disagreement(document, saved)
+    if problem:
+        raise PlanFileError(
+            f"{name} contradicts itself: {problem}. A saved plan shows exactly what it sends; "
+            "this one was edited. Nothing was applied; run plan --out again."
+        )
+    return saved
 
 
 def _check_envelope(body: object, name: str) -> None:
@@ -83,6 +103,43 @@ def _check_envelope(body: object, name: str) -> None:
         )
 
 
+def _check_signature(body: JSONObject, name: str, key: str) -> None:
+    stored = body.get("signature")
+    if stored is None:
+        raise PlanFileError(
+            f"{name} is not signed, and RECONCILER_PLAN_KEY is set: only a plan signed with "
+            "that key is accepted (a plan file is untrusted input). Run plan --out again "
+            "with the key set."
+        )
+    if not isinstance(stored, str) or not hmac.compare_digest(stored, signature(body, key)):
+        raise PlanFileError(
+            f"{name} is not signed with RECONCILER_PLAN_KEY (its signature does not match): "
+            "it was edited after it was written, or signed with another key. Nothing was "
+            "applied; run plan --out again."
+        )
+
+
+def _disagreement(document: PlanFile, saved: SavedPlan) -> str:
+    """What in the document contradicts its operations; empty when everything agrees."""
+    plan = saved.plan
+    for index, (change, operation) in enumerate(zip(plan.changes, plan.operations, strict=True)):
+        if canonical_bytes(operation_for(change)) != canonical_bytes(operation):
+            return f"operations[{index}] is not the change shown at {change.pointer}"
+    for change, impact in zip(plan.changes, plan.impacts, strict=True):
+        judged = classify(change.pointer, change.live, change.desired, change.action)
+        if judged.impact == "weakens" and impact.impact != "weakens":
+            return f"the change at {change.pointer} weakens security ({judged.reason})"
+    summary = {**plan.counts(), "weakening": len(plan.weakening()), "errors": len(plan.errors)}
+    if document.summary.model_dump() != summary:
+        return f"its summary is not its changes ({summary})"
+    if tuple(document.write_only.sent) != plan.write_only_sent:
+        return "write_only.sent is not what the operations send"
+    operations: list[JSONValue] = list(plan.operations)
+    if operations_digest(operations, saved.secrets) != saved.operations_digest:
+        return "operations_digest is not the digest of its operations"
+    return ""
+
+
 def _saved_plan(document: PlanFile) -> SavedPlan:
     plan = Plan(
         environment=document.environment,
@@ -96,9 +153,18 @@ def _saved_plan(document: PlanFile) -> SavedPlan:
         file_refs=dict(document.file_refs),
         notes=tuple(_note_from(entry) for entry in document.notes),
         impacts=tuple(SecurityImpact(e.impact.impact, e.impact.reason) for e in document.changes),
+        unverified=tuple(document.write_only.not_sent),
+        rotate_secrets=document.rotate_secrets,
     )
+    plan = replace(plan, write_only_sent=write_only_sent(plan.changes))
     refs = tuple(_ref_from(entry) for entry in document.secrets)
-    return SavedPlan(plan, refs, bytes.fromhex(document.salt), document.desired_digest)
+    return SavedPlan(
+        plan,
+        refs,
+        bytes.fromhex(document.salt),
+        document.desired_digest,
+        document.operations_digest,
+    )
 
 
 def _target_info(target: Target) -> TargetInfo | None:

@@ -43,6 +43,8 @@ class Plan:
     # Values Ory never returns that the operations send (added with their parent, rotated):
     # derived from the changes, so a saved plan cannot claim otherwise.
     write_only_sent: tuple[Pointer, ...] = ()
+    # Made with --rotate-secrets: apply --plan plans again the same way.
+    rotate_secrets: bool = False
     # The target as it named itself when read (name, slug…); ``target`` is its heading.
     target_info: TargetInfo | None = None
     # The live config the plan was computed against, for the backup taken before applying.

@@ -66,6 +66,11 @@ class Settings:
     def api_key(self) -> str | None:
         return self.environ.get("ORY_WORKSPACE_API_KEY") or None
 
+    @property
+    def plan_key(self) -> str | None:
+        """``RECONCILER_PLAN_KEY``: saved plans are signed with it, and must be to apply."""
+        return self.environ.get("RECONCILER_PLAN_KEY") or None
+
 
 def environment_names(root: Path) -> list[str]:
     """Every environment file's name, sorted (layers without a target included)."""

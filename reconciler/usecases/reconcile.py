@@ -7,7 +7,7 @@ The only module that knows the order of the steps. ``plan_environment`` is read-
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +18,7 @@ from reconciler.checks.finding import Finding
 from reconciler.checks.review import review
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ApplyError, ReconcilerError, StalePlanError
-from reconciler.jsontypes import Pointer
+from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
 from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.repo_paths import display_path
@@ -233,26 +233,71 @@ class _SharedClients:
 
 
 def apply_saved_plan(
-    saved: planfile.SavedPlan, settings: Settings, *, allow_weaken: bool = False
+    saved: planfile.SavedPlan,
+    settings: Settings,
+    *,
+    allow_weaken: bool = False,
+    show: Callable[[Plan], None] | None = None,
 ) -> ApplyResult | None:
-    """Apply a saved plan exactly, or refuse it (StalePlanError) when the desired state, a
-    secret or the live revision moved since it was made. None when it has no changes."""
+    """Apply what a saved plan says, or refuse (StalePlanError), sending nothing.
+
+    The file is untrusted (anyone who can write it can recompute its digests), so its
+    operations are never sent: the environment is planned again against live as it is, and
+    that plan is applied only when it sends exactly the saved operations (secrets compared
+    through their fingerprints), at the saved revision. Its gates (errors, weakening) are the
+    new plan's own. ``show`` gets that plan before it is applied. None when it has no changes.
+    """
     environment = load(saved.plan.environment, settings)
-    plan = saved_secrets.resolve(saved, environment, sensitive_pointers(environment))
+    reviewed = saved_secrets.resolve(saved, environment, sensitive_pointers(environment))
     target = open_target(environment, settings)
     try:
         live = target.fetch()
-        if live.revision != plan.revision:
+        if live.revision != reviewed.revision:
             raise StalePlanError(
-                f"the plan was made against revision {plan.revision}, but {plan.environment} "
-                f"is now at revision {live.revision}; nothing was written. Run plan again."
+                f"the plan was made against revision {reviewed.revision}, but "
+                f"{reviewed.environment} is now at revision {live.revision}; nothing was "
+                "written. Run plan again."
             )
-        if plan.is_empty:
+        again = replace(settings, rotate_secrets=saved.plan.rotate_secrets)
+        desired = _checked_desired(environment, target, again, None)
+        contents = schema_contents(desired, live, again)
+        fresh = _plan_fetched(environment, target, again, desired, live, contents)
+        refuse_unless_same(saved, reviewed, fresh)
+        if fresh.is_empty:
             return None
-        plan = replace(plan, live_config=live.config)
-        return apply_plan(plan, environment, target, settings, allow_weaken=allow_weaken)
+        if show is not None:
+            show(fresh)
+        return apply_plan(fresh, environment, target, settings, allow_weaken=allow_weaken)
     finally:
         target.close()
+
+
+def refuse_unless_same(saved: planfile.SavedPlan, reviewed: Plan, fresh: Plan) -> None:
+    """StalePlanError, naming the difference (secrets masked), unless ``fresh`` sends exactly
+    the operations of ``reviewed`` (the saved plan, its secrets read again)."""
+    if [canonical_bytes(op) for op in reviewed.operations] == [
+        canonical_bytes(op) for op in fresh.operations
+    ]:
+        return
+    shown = [canonical_json(op) for op in saved.plan.operations]
+    now = [canonical_json(op) for op in planfile.masked_operations(fresh)]
+    only_saved = [_abridged(op) for op in shown if op not in now]
+    only_now = [_abridged(op) for op in now if op not in shown]
+    differences = []
+    if only_saved:
+        differences.append("the saved plan sends " + "; ".join(only_saved))
+    if only_now:
+        differences.append("the repository and live state now ask for " + "; ".join(only_now))
+    raise StalePlanError(
+        f"the saved plan of {fresh.environment} is not what the repository and live state "
+        "give now (it was edited, or made by another reconciler version): "
+        + (", and ".join(differences) or "its secrets are placed differently")
+        + ". Nothing was written. Run plan again and review it."
+    )
+
+
+def _abridged(operation: str, width: int = 160) -> str:
+    return operation if len(operation) <= width else operation[: width - 1] + "…"
 
 
 def apply_plan(
@@ -349,4 +394,4 @@ def _plan_against(
         notes=notes,
         target_info=live.target,
     )
-    return replace(plan, live_config=live.config)
+    return replace(plan, live_config=live.config, rotate_secrets=settings.rotate_secrets)
