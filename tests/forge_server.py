@@ -1,48 +1,41 @@
-"""Small GitHub and GitLab REST APIs on 127.0.0.1 for the CI tests: pull-request comments,
-workflow-run artifacts and merge-request notes, recording every request.
+"""Small GitHub and GitLab REST APIs on 127.0.0.1 for the CI tests: pull-request comments
+and merge-request notes, each with its author, recording every request.
 
 Each behaviour follows GitHub's REST documentation (API version 2022-11-28):
 
 * comments: https://docs.github.com/en/rest/issues/comments — list (``per_page``, ``page``,
-  oldest first), create (201), update (``PATCH /repos/{o}/{r}/issues/comments/{id}``);
-* workflow runs: https://docs.github.com/en/rest/actions/workflow-runs — ``GET .../runs/{id}``
-  carries ``workflow_id``; ``GET .../workflows/{id}/runs`` filters by ``head_sha``, ``event``
-  and ``status`` (a conclusion such as ``success``), newest first;
-* artifacts: https://docs.github.com/en/rest/actions/artifacts — ``GET .../runs/{id}/artifacts``
-  (``name`` filter), and "Download an artifact" answers ``302`` with a ``Location`` that is a
-  pre-signed storage URL; that storage takes no ``Authorization`` header (it authenticates by
-  the URL's signature and rejects a bearer token);
+  oldest first), create (201), update (``PATCH /repos/{o}/{r}/issues/comments/{id}``); each
+  comment carries ``user.login``, its author: a workflow's ``GITHUB_TOKEN`` posts as
+  ``github-actions[bot]`` (https://docs.github.com/en/actions/security-for-github-actions/
+  security-guides/automatic-token-authentication), and an edit keeps the author;
 * every API call needs ``Authorization: Bearer <token>``, else ``401``.
 
 GitLab, https://docs.gitlab.com/ee/api/notes.html (merge requests): ``GET``/``POST``
 ``/api/v4/projects/{id}/merge_requests/{iid}/notes`` (``per_page``, ``page``; newest first by
-default), ``PUT .../notes/{note_id}``; authenticated by a ``PRIVATE-TOKEN`` header, else ``401``.
+default), ``PUT .../notes/{note_id}``; each note carries ``author`` (``id``, ``username``).
+https://docs.gitlab.com/ee/api/users.html: ``GET /api/v4/user`` is the token's user.
+https://docs.gitlab.com/ee/api/commits.html ("List merge requests associated with a commit"):
+``GET /api/v4/projects/{id}/repository/commits/{sha}/merge_requests``. Authenticated by a
+``PRIVATE-TOKEN`` header, else ``401``.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 REPOSITORY = "acme/identity-config"
 TOKEN = "ghs_fake_token_for_tests_0c1d"
+BOT = "github-actions[bot]"  # who TOKEN posts as
 GITLAB_TOKEN = "glpat-fake-token-for-tests-93a1"
+GITLAB_USER = {"id": 7, "username": "reconciler-bot"}  # GITLAB_TOKEN's user
 GITLAB_PROJECT = "4711"
-
-
-@dataclass
-class Run:
-    id: int
-    workflow_id: int
-    head_sha: str
-    event: str = "pull_request"
-    conclusion: str = "success"
-    artifacts: dict[str, bytes] = field(default_factory=dict)
+MERGE_REQUEST = 42
+MERGE_COMMIT = "d4a1c0ffee5ba5eba11c0ffee5ba5eba11c0ffe"  # what merge request 42 merged into
 
 
 @dataclass(frozen=True)
@@ -58,11 +51,10 @@ class FakeForge:
     def __init__(self) -> None:
         self.comments: list[dict[str, Any]] = []
         self.notes: list[dict[str, Any]] = []
-        self.runs: list[Run] = []
+        self.merged = False  # merge request 42 merged (as MERGE_COMMIT)
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._next_id = 1000
-        self._blobs: dict[str, bytes] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -79,13 +71,13 @@ class FakeForge:
         self._server.shutdown()
         self._server.server_close()
 
-    def add_run(self, run: Run) -> None:
-        with self._lock:
-            self.runs.append(run)
-
     def add_comment(self, body: str, login: str = "octocat") -> None:
         with self._lock:
             self.comments.append({"id": self._new_id(), "body": body, "user": {"login": login}})
+
+    def add_note(self, body: str, author: dict[str, Any]) -> None:
+        with self._lock:
+            self.notes.append({"id": self._new_id(), "body": body, "author": author})
 
     def calls(self, method: str, prefix: str = "") -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path.startswith(prefix)]
@@ -143,11 +135,6 @@ class FakeForge:
     def _answer(
         self, method: str, path: str, query: dict[str, str], body: Any, authorization: str | None
     ) -> tuple[int, Any, dict[str, str]]:
-        if path.startswith("/storage/"):
-            if authorization is not None:
-                return 400, {"message": "storage takes no Authorization header"}, {}
-            blob = self._blobs.get(path.rsplit("/", 1)[1] + "?" + query.get("sig", ""))
-            return (200, blob, {}) if blob is not None else (404, {"message": "expired"}, {})
         if authorization != f"Bearer {TOKEN}":
             return 401, {"message": "Bad credentials"}, {}
         prefix = f"/repos/{REPOSITORY}"
@@ -160,13 +147,21 @@ class FakeForge:
     ) -> tuple[int, Any, dict[str, str]]:
         if token != GITLAB_TOKEN:
             return 401, {"message": "401 Unauthorized"}, {}
-        notes = f"/api/v4/projects/{GITLAB_PROJECT}/merge_requests/42/notes"
+        project = f"/api/v4/projects/{GITLAB_PROJECT}"
+        notes = f"{project}/merge_requests/{MERGE_REQUEST}/notes"
         newest_first = list(reversed(self.notes))
+        if method == "GET" and path == "/api/v4/user":
+            return 200, GITLAB_USER, {}
+        if method == "GET" and path.startswith(f"{project}/repository/commits/"):
+            sha = path.split("/")[-2]
+            merged = self.merged and sha == MERGE_COMMIT
+            request = {"iid": MERGE_REQUEST, "state": "merged", "merge_commit_sha": sha}
+            return 200, [request] if merged else [], {}
         if method == "GET" and path == notes:
             per_page, page = int(query.get("per_page", 20)), int(query.get("page", 1))
             return 200, newest_first[(page - 1) * per_page : page * per_page], {}
         if method == "POST" and path == notes:
-            note = {"id": self._new_id(), "body": body["body"]}
+            note = {"id": self._new_id(), "body": body["body"], "author": dict(GITLAB_USER)}
             self.notes.append(note)
             return 201, note, {}
         for note in self.notes:
@@ -178,7 +173,7 @@ class FakeForge:
     def _route(
         self, method: str, parts: list[str], query: dict[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        answer = self._issues(method, parts, query, body) or self._actions(method, parts, query)
+        answer = self._issues(method, parts, query, body)
         return answer or (404, {"message": "Not Found"}, {})
 
     def _issues(
@@ -189,7 +184,7 @@ class FakeForge:
                 per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
                 return 200, self.comments[(page - 1) * per_page : page * per_page], {}
             case "POST", ["issues", _, "comments"]:
-                comment = {"id": self._new_id(), "body": body["body"], "user": {"login": "bot"}}
+                comment = {"id": self._new_id(), "body": body["body"], "user": {"login": BOT}}
                 self.comments.append(comment)
                 return 201, comment, {}
             case "PATCH", ["issues", "comments", comment_id]:
@@ -198,53 +193,3 @@ class FakeForge:
                         comment["body"] = body["body"]
                         return 200, comment, {}
         return None
-
-    def _actions(
-        self, method: str, parts: list[str], query: dict[str, str]
-    ) -> tuple[int, Any, dict[str, str]] | None:
-        match method, parts:
-            case "GET", ["actions", "runs", run_id]:
-                for run in self.runs:
-                    if str(run.id) == run_id:
-                        return 200, {"id": run.id, "workflow_id": run.workflow_id}, {}
-            case "GET", ["actions", "workflows", workflow_id, "runs"]:
-                return 200, {"workflow_runs": list(self._runs(workflow_id, query))}, {}
-            case "GET", ["actions", "runs", run_id, "artifacts"]:
-                return 200, {"artifacts": list(self._artifacts(run_id, query))}, {}
-            case "GET", ["actions", "artifacts", artifact_id, "zip"]:
-                signature = f"sig{self._new_id()}"
-                self._blobs[f"{artifact_id}?{signature}"] = self._artifact(artifact_id)
-                location = f"{self.api_url}/storage/{artifact_id}?sig={signature}"
-                return 302, b"", {"Location": location}
-        return None
-
-    def _runs(self, workflow_id: str, query: dict[str, str]) -> Iterator[dict[str, Any]]:
-        for run in reversed(self.runs):  # newest first
-            if (
-                str(run.workflow_id) == workflow_id
-                and run.head_sha == query.get("head_sha", run.head_sha)
-                and run.event == query.get("event", run.event)
-                and run.conclusion == query.get("status", run.conclusion)
-            ):
-                yield {"id": run.id, "head_sha": run.head_sha, "conclusion": run.conclusion}
-
-    def _artifacts(self, run_id: str, query: dict[str, str]) -> Iterator[dict[str, Any]]:
-        for run in self.runs:
-            if str(run.id) != run_id:
-                continue
-            for name in run.artifacts:
-                if query.get("name", name) == name:
-                    yield {
-                        "id": f"{run.id}-{name}",
-                        "name": name,
-                        "expired": False,
-                        "archive_download_url": (
-                            f"{self.api_url}/repos/{REPOSITORY}/actions/artifacts/"
-                            f"{run.id}-{name}/zip"
-                        ),
-                    }
-
-    def _artifact(self, artifact_id: str) -> bytes:
-        run_id, name = artifact_id.split("-", 1)
-        (run,) = [run for run in self.runs if str(run.id) == run_id]
-        return run.artifacts[name]

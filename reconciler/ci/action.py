@@ -1,14 +1,18 @@
 """The pipeline's three steps, each one run of ``python -m reconciler.ci``:
 
 * ``plan`` (pull request): plan every environment, save each plan under
-  ``.reconciler/plans/`` (the pipeline keeps them as an artifact), post or update the one plan
-  comment; the job summary gets the markdown from ``reconciler plan`` itself.
+  ``.reconciler/plans/``, post or update the one plan comment, which records per environment
+  the digest of the operations it shows (no secret value: secrets by reference); the job
+  summary gets the markdown from ``reconciler plan`` itself.
 * ``route`` (after merge): plan again on the merge commit and say which environments have
   changes and behind which approval they apply: ``ENV``, or ``ENV`` + the weaken suffix when
   a change weakens security (its reviewers approve ``--allow-weaken``).
-* ``apply`` (one environment, in its approval environment): apply the reviewed plan; when it
-  is stale (another change merged first, the project moved), apply the plan made on the merge
-  commit instead, saying so in the job summary (``on-stale: fail`` refuses instead).
+* ``apply`` (one environment, in its approval environment): plan again on the merge commit,
+  here, in the trusted context, and apply that plan only when its operations' digest is the
+  one the reviewed plan comment records (read back from the forge, written by the bot). When
+  it is not (another change merged first, the project moved, the files differ), refuse and
+  post the new plan for review (job summary and a comment); ``on-stale: replan`` applies it
+  anyway, saying so. Nothing a pull request's run produced (plan files, artifacts) is applied.
 
 Inputs come as ``INPUT_*`` variables (see ``action.yml``); the ``reconciler`` command is run
 as a user would run it, so every refusal it makes still holds.
@@ -27,7 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import cli, workdir
-from reconciler.ci.forges import Forge, GitHub, GitLab
+from reconciler.ci.forges import (
+    GITHUB_ACTIONS_BOT,
+    Forge,
+    GitHub,
+    GitLab,
+    digests_line,
+    read_digests,
+)
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
@@ -48,9 +59,10 @@ class Inputs:
     command: str
     environments: tuple[str, ...]
     allow_weaken: bool = False
-    on_stale: str = "replan"
+    on_stale: str = "fail"
     weaken_suffix: str = "-allow-weaken"
     comment_key: str = "reconciler"
+    comment_author: str = GITHUB_ACTIONS_BOT
     platform: str = "github"
 
     @classmethod
@@ -62,9 +74,10 @@ class Inputs:
             command=value("COMMAND", ""),
             environments=tuple(value("ENVIRONMENTS", "").replace(",", " ").split()),
             allow_weaken=value("ALLOW_WEAKEN", "false").lower() == "true",
-            on_stale=value("ON_STALE", "replan"),
+            on_stale=value("ON_STALE", "fail"),
             weaken_suffix=value("WEAKEN_SUFFIX", "-allow-weaken"),
             comment_key=value("COMMENT_KEY", "reconciler"),
+            comment_author=value("COMMENT_AUTHOR", GITHUB_ACTIONS_BOT),
             platform=value("PLATFORM", "github"),
         )
         inputs.check()
@@ -77,8 +90,8 @@ class Inputs:
             raise ReconcilerError("name the environments (input environments)")
         if self.command == "apply" and len(self.environments) != 1:
             raise ReconcilerError("apply takes one environment (run one job per environment)")
-        if self.on_stale not in ("replan", "fail"):
-            raise ReconcilerError(f"on-stale must be replan or fail, not {self.on_stale!r}")
+        if self.on_stale not in ("fail", "replan"):
+            raise ReconcilerError(f"on-stale must be fail or replan, not {self.on_stale!r}")
         if self.platform not in ("github", "gitlab"):
             raise ReconcilerError(f"platform must be github or gitlab, not {self.platform!r}")
 
@@ -123,17 +136,21 @@ class Pipeline:
 def plan(pipeline: Pipeline) -> int:
     folder = workdir.make_folder(workdir.path(pipeline.root, "plans"))
     outcomes: list[PlanOutcome] = []
+    digests: dict[str, str] = {}
     changes = False
     for name in pipeline.inputs.environments:
         path = folder / f"{name}.json"
         result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
         if result.returncode in (0, 2):
-            outcomes.append(PlanOutcome(name=name, plan=planfile_reader.read(path).plan))
+            saved = planfile_reader.read(path, pipeline.environ.get("RECONCILER_PLAN_KEY"))
+            outcomes.append(PlanOutcome(name=name, plan=saved.plan))
+            digests[name] = saved.operations_digest
             changes |= result.returncode == 2
         else:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])
             outcomes.append(PlanOutcome(name=name, error=error))
-    comment = pipeline.forge.upsert_comment(pipeline.inputs.comment_key, markdown.render(outcomes))
+    body = digests_line(digests) + "\n" + markdown.render(outcomes)
+    comment = pipeline.forge.upsert_comment(pipeline.inputs.comment_key, body)
     pipeline.output("changes", "true" if changes else "false")
     pipeline.output("comment-id", comment or "")
     return 1 if any(outcome.failed for outcome in outcomes) else 0
@@ -164,22 +181,25 @@ def route(pipeline: Pipeline) -> int:
 
 def apply(pipeline: Pipeline) -> int:
     (name,) = pipeline.inputs.environments
-    reviewed_folder = workdir.make_folder(workdir.path(pipeline.root, "reviewed"))
-    pipeline.forge.download_reviewed(reviewed_folder)
-    reviewed = reviewed_folder / f"{name}.json"
-    fresh, fresh_document = pipeline.fresh_plan(name, "fresh")
-    stale = _staleness(reviewed, fresh_document)
-    chosen = reviewed
-    if stale:
-        if pipeline.inputs.on_stale == "fail":
-            pipeline.summary(f"**reconciler apply** · `{name}` · refused: {stale}")
-            raise ReconcilerError(f"{name}: {stale}; nothing was applied (on-stale: fail)")
-        print(f"::warning::{name}: {stale}; applying the plan made on the merge commit")
-        pipeline.summary(f"**reconciler apply** · `{name}` · {stale}; applying this plan instead:")
-        pipeline.summary(pipeline.reconciler("show", str(fresh), "--format", "markdown").stdout)
-        chosen = fresh
+    fresh, document = pipeline.fresh_plan(name, "fresh")
+    unreviewed = _unreviewed(pipeline, name, str(document["operations_digest"]))
+    if unreviewed:
+        new_plan = pipeline.reconciler("show", str(fresh), "--format", "markdown").stdout
+        if pipeline.inputs.on_stale != "replan":
+            _post_for_review(pipeline, name, unreviewed, new_plan)
+            raise ReconcilerError(
+                f"{name}: {unreviewed}; nothing was applied (on-stale: fail). The new plan "
+                "is posted for review: merge a pull request that plans it (or set on-stale: "
+                "replan to apply it unreviewed)"
+            )
+        print(f"::warning::{name}: {unreviewed}; applying the plan made on the merge commit")
+        pipeline.summary(
+            f"**reconciler apply** · `{name}` · {unreviewed}; applying this plan, which was "
+            "not reviewed (on-stale: replan):"
+        )
+        pipeline.summary(new_plan)
     # The job's approval environment is the confirmation a protected environment needs.
-    arguments = ["apply", "--plan", str(chosen), "--yes", "--env-confirm", name]
+    arguments = ["apply", "--plan", str(fresh), "--yes", "--env-confirm", name]
     if pipeline.inputs.allow_weaken:
         arguments.append("--allow-weaken")
     result = pipeline.reconciler(*arguments)
@@ -189,18 +209,38 @@ def apply(pipeline: Pipeline) -> int:
     return result.returncode
 
 
-def _staleness(reviewed: Path, fresh: dict[str, Any]) -> str:
-    """Why the reviewed plan cannot be applied as it is; empty when it can."""
-    if not reviewed.is_file():
-        return "no reviewed plan was found for this environment"
-    before = _document(reviewed)
-    if before.get("revision") != fresh.get("revision"):
+def _unreviewed(pipeline: Pipeline, name: str, digest: str) -> str:
+    """Why the plan made here is not the one reviewed; empty when it is."""
+    key = pipeline.inputs.comment_key
+    body = pipeline.forge.reviewed_comment(key)
+    reviewed = None if body is None else read_digests(body, key)
+    if reviewed is None:
+        return "no reviewed plan comment (by the bot) was found on the merged change"
+    if name not in reviewed:
+        return f"the reviewed plan comment has no plan of {name} (it failed, or was not made)"
+    if reviewed[name] != digest:
         return (
-            f"the live config moved since review ({before.get('revision')} → {fresh['revision']})"
+            f"the plan on the merge commit is not the one reviewed (operations "
+            f"{_short(reviewed[name])} reviewed, {_short(digest)} now): another change merged "
+            "first, the project was edited, or the files differ"
         )
-    if before.get("desired_digest") != fresh.get("desired_digest"):
-        return "the merge commit's environment files differ from the reviewed ones"
     return ""
+
+
+def _post_for_review(pipeline: Pipeline, name: str, why: str, new_plan: str) -> None:
+    """The refusal and the plan that would apply now: in the job summary and a comment of its
+    own (never the reviewed plan comment, whose digests stay what was reviewed)."""
+    text = (
+        f"**reconciler apply** · `{name}` · ❌ refused: {why}. Nothing was applied. This is "
+        f"the plan on the merge commit, not reviewed:\n\n{new_plan}"
+    )
+    pipeline.summary(text)
+    key = f"{pipeline.inputs.comment_key}:apply:{name}"
+    pipeline.forge.upsert_comment(key, text, merged=True)
+
+
+def _short(digest: str) -> str:
+    return digest.removeprefix("sha256:")[:12]
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -223,7 +263,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         inputs = Inputs.from_environ(env)
         root = Path.cwd()
         forge: Forge = (
-            GitHub(env) if inputs.platform == "github" else GitLab(env, workdir.path(root, "plans"))
+            GitHub(env, inputs.comment_author) if inputs.platform == "github" else GitLab(env)
         )
         return COMMANDS[inputs.command](Pipeline(inputs, forge, env, root))
     except ReconcilerError as exc:

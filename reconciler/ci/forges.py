@@ -1,14 +1,16 @@
-"""Where a pipeline posts its one plan comment and finds the reviewed plans: GitHub or GitLab.
+"""Where a pipeline posts its one plan comment and reads the reviewed one back: GitHub or
+GitLab.
 
-The comment is found again by a hidden marker in its body, so every push updates the same
-comment instead of adding one.
+The comment is found again by a hidden marker at the start of its body, so every push updates
+the same comment instead of adding one. Its second line records, per environment, the digest
+of the operations the comment shows (``digests_line``): after merge, the apply job reads it
+back through the forge's API, from a comment written by the bot account only (the pull
+request's author cannot write as the bot), and applies only a plan with the same digest.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,27 +20,58 @@ from urllib.parse import quote
 from reconciler.ci import http
 from reconciler.errors import ReconcilerError
 
-PLANS_ARTIFACT = "reconciler-plans"
 PAGE_SIZE = 100
+DIGESTS = "<!-- reconciler-digests "
+# The account GitHub's workflow token posts as.
+GITHUB_ACTIONS_BOT = "github-actions[bot]"
 
 
 def marker(key: str) -> str:
     return f"<!-- reconciler-plan:{key} -->"
 
 
-class Forge(Protocol):
-    def upsert_comment(self, key: str, body: str) -> str | None:
-        """Create or update the one comment marked ``key``; its id, None when not posted."""
+def digests_line(digests: Mapping[str, str]) -> str:
+    """The comment's second line: ``{environment: operations digest}`` as JSON inside an HTML
+    comment, with ``<``, ``>`` and ``&`` escaped so no name can end the comment."""
+    text = json.dumps(dict(sorted(digests.items())), ensure_ascii=True, separators=(",", ":"))
+    for char in "<>&":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return f"{DIGESTS}{text} -->"
 
-    def download_reviewed(self, folder: Path) -> bool:
-        """Put the reviewed plans of the merged change into ``folder``; False if none."""
+
+def read_digests(body: str, key: str) -> dict[str, str] | None:
+    """The digests a plan comment records; None when ``body`` is not one (read from the
+    start of the body only: nothing the plan shows further down can pose as them)."""
+    head, _, rest = body.partition("\n")
+    line = rest.split("\n", 1)[0]
+    if head != marker(key) or not (line.startswith(DIGESTS) and line.endswith(" -->")):
+        return None
+    try:
+        digests = json.loads(line[len(DIGESTS) : -len(" -->")])
+    except ValueError:
+        return None
+    if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+        return None
+    return {str(name): str(digest) for name, digest in digests.items()}
+
+
+class Forge(Protocol):
+    def upsert_comment(self, key: str, body: str, *, merged: bool = False) -> str | None:
+        """Create or update the one comment marked ``key`` on the change under review (on the
+        merged one after merge: ``merged``); its id, None when not posted."""
+
+    def reviewed_comment(self, key: str) -> str | None:
+        """The body of the plan comment marked ``key`` on the merged change, written by the
+        bot account (the token's user); None when there is none."""
 
 
 @dataclass(frozen=True)
 class GitHub:
-    """``GITHUB_*`` variables of a workflow run, and a token (``github-token``)."""
+    """``GITHUB_*`` variables of a workflow run, a token (``github-token``), and the login
+    the plan comment is posted as (``comment-author``)."""
 
     environ: Mapping[str, str]
+    author: str = GITHUB_ACTIONS_BOT
 
     @property
     def _api(self) -> str:
@@ -63,11 +96,11 @@ class GitHub:
     def _get(self, path: str) -> Any:
         return http.call("GET", f"{self._api}{path}", self._headers).json()
 
-    def upsert_comment(self, key: str, body: str) -> str | None:
-        number = self._event()["pull_request"]["number"]
+    def upsert_comment(self, key: str, body: str, *, merged: bool = False) -> str | None:
+        number = self._event()["pull_request"]["number"]  # merged or not: the event's
         text = f"{marker(key)}\n{body}"
         for comment in self._comments(number):
-            if marker(key) in str(comment.get("body", "")):
+            if _marked(comment.get("body"), key) and self._by_bot(comment):
                 url = f"{self._api}/issues/comments/{comment['id']}"
                 http.call("PATCH", url, self._headers, {"body": text})
                 return str(comment["id"])
@@ -84,70 +117,103 @@ class GitHub:
                 return
             page += 1
 
-    def download_reviewed(self, folder: Path) -> bool:
-        """The plans artifact of the newest successful run of this workflow on the pull
-        request's head commit (the run that planned what was reviewed)."""
-        head = self._event()["pull_request"]["head"]["sha"]
-        workflow = self._get(f"/actions/runs/{self.environ['GITHUB_RUN_ID']}")["workflow_id"]
-        query = f"head_sha={head}&event=pull_request&status=success&per_page={PAGE_SIZE}"
-        runs = self._get(f"/actions/workflows/{workflow}/runs?{query}")["workflow_runs"]
-        for run in runs:
-            found = self._get(f"/actions/runs/{run['id']}/artifacts?name={PLANS_ARTIFACT}")
-            for artifact in found["artifacts"]:
-                if artifact["name"] == PLANS_ARTIFACT and not artifact.get("expired"):
-                    archive = http.download(artifact["archive_download_url"], self._headers)
-                    _unzip(archive, folder)
-                    return True
-        return False
+    def reviewed_comment(self, key: str) -> str | None:
+        number = self._event()["pull_request"]["number"]
+        found = [
+            str(comment["body"])
+            for comment in self._comments(number)
+            if _marked(comment.get("body"), key) and self._by_bot(comment)
+        ]
+        return found[-1] if found else None  # the newest, should there be more than one
+
+    def _by_bot(self, comment: dict[str, Any]) -> bool:
+        user = comment.get("user")
+        return isinstance(user, dict) and user.get("login") == self.author
 
 
 @dataclass(frozen=True)
 class GitLab:
-    """``CI_*`` variables of a pipeline; ``GITLAB_API_TOKEN`` (api scope) to post the note.
-
-    The apply job ``needs`` the plan job of the same pipeline, so GitLab has already put the
-    reviewed plans where the plan job left them."""
+    """``CI_*`` variables of a pipeline; ``GITLAB_API_TOKEN`` (api scope) to post the note on a
+    merge request and, after merge, to read it back (the note must be by the token's user)."""
 
     environ: Mapping[str, str]
-    plans: Path
 
-    @property
-    def _notes(self) -> str:
-        project = quote(self.environ["CI_PROJECT_ID"], safe="")
-        request = self.environ["CI_MERGE_REQUEST_IID"]
-        return f"{self.environ['CI_API_V4_URL']}/projects/{project}/merge_requests/{request}/notes"
+    def _api(self) -> str:
+        return self.environ["CI_API_V4_URL"].rstrip("/")
 
-    def upsert_comment(self, key: str, body: str) -> str | None:
+    def _project(self) -> str:
+        return f"{self._api()}/projects/{quote(self.environ['CI_PROJECT_ID'], safe='')}"
+
+    def _notes(self, request: str) -> str:
+        return f"{self._project()}/merge_requests/{request}/notes"
+
+    def _headers(self) -> dict[str, str] | None:
         token = self.environ.get("GITLAB_API_TOKEN")
-        if not token or not self.environ.get("CI_MERGE_REQUEST_IID"):
-            return None  # the plan is still in the job log and the artifact
-        headers = {"PRIVATE-TOKEN": token}
+        return {"PRIVATE-TOKEN": token} if token else None
+
+    def upsert_comment(self, key: str, body: str, *, merged: bool = False) -> str | None:
+        # The default branch's plan job never posts: it would overwrite the reviewed note.
+        headers = self._headers()
+        if merged:
+            request = self._merged_request(headers)
+        else:
+            request = self.environ.get("CI_MERGE_REQUEST_IID")
+        if headers is None or not request:
+            return None  # the plan is still in the job log
         text = f"{marker(key)}\n{body}"
+        author = self._token_user(headers)
+        for note in self._all_notes(request, headers):
+            if _marked(note.get("body"), key) and _author_id(note) == author:
+                http.call("PUT", f"{self._notes(request)}/{note['id']}", headers, {"body": text})
+                return str(note["id"])
+        created = http.call("POST", self._notes(request), headers, {"body": text})
+        return str(created.json()["id"])
+
+    def reviewed_comment(self, key: str) -> str | None:
+        headers = self._headers()
+        if headers is None:
+            raise ReconcilerError(
+                "GITLAB_API_TOKEN is not set: the reviewed plan note cannot be read back"
+            )
+        request = self._merged_request(headers)
+        if request is None:
+            return None
+        author = self._token_user(headers)
+        found = [
+            str(note["body"])
+            for note in self._all_notes(request, headers)
+            if _marked(note.get("body"), key) and _author_id(note) == author
+        ]
+        return found[0] if found else None  # notes come newest first
+
+    def _merged_request(self, headers: dict[str, str] | None) -> str | None:
+        """The merge request this pipeline's commit merged (the default-branch pipeline)."""
+        sha = self.environ.get("CI_COMMIT_SHA")
+        if headers is None or not sha:
+            return None
+        url = f"{self._project()}/repository/commits/{sha}/merge_requests"
+        merged = [m for m in http.call("GET", url, headers).json() if m.get("state") == "merged"]
+        return str(merged[0]["iid"]) if merged else None
+
+    def _token_user(self, headers: dict[str, str]) -> object:
+        return http.call("GET", f"{self._api()}/user", headers).json().get("id")
+
+    def _all_notes(self, request: str, headers: dict[str, str]) -> Iterator[dict[str, Any]]:
         page = 1
         while True:
-            notes = http.call("GET", f"{self._notes}?per_page={PAGE_SIZE}&page={page}", headers)
-            batch = notes.json()
-            for note in batch:
-                if marker(key) in str(note.get("body", "")):
-                    http.call("PUT", f"{self._notes}/{note['id']}", headers, {"body": text})
-                    return str(note["id"])
+            url = f"{self._notes(request)}?per_page={PAGE_SIZE}&page={page}"
+            batch = http.call("GET", url, headers).json()
+            yield from batch
             if len(batch) < PAGE_SIZE:
-                break
+                return
             page += 1
-        return str(http.call("POST", self._notes, headers, {"body": text}).json()["id"])
-
-    def download_reviewed(self, folder: Path) -> bool:
-        found = sorted(self.plans.glob("*.json"))
-        folder.mkdir(parents=True, exist_ok=True)
-        for path in found:
-            (folder / path.name).write_bytes(path.read_bytes())
-        return bool(found)
 
 
-def _unzip(archive: bytes, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
-        for member in bundle.namelist():
-            name = Path(member).name  # flat: never write outside the folder
-            if name.endswith(".json"):
-                (folder / name).write_bytes(bundle.read(member))
+def _marked(body: object, key: str) -> bool:
+    """Whether a comment is the plan comment ``key``: the marker opens its body."""
+    return isinstance(body, str) and body.startswith(marker(key) + "\n")
+
+
+def _author_id(note: dict[str, Any]) -> object:
+    author = note.get("author")
+    return author.get("id") if isinstance(author, dict) else None

@@ -1,7 +1,7 @@
 """A few JSON calls to a forge's REST API (GitHub, GitLab) with the standard library.
 
-Redirects are not followed blindly: an artifact download answers 302 to pre-signed storage,
-which must be fetched *without* the API token (it would leak the token, and storage refuses it).
+Redirects are never followed: a 3xx comes back with its location, so the token in the
+headers is never sent to another host.
 """
 
 from __future__ import annotations
@@ -51,14 +51,6 @@ def call(method: str, url: str, headers: dict[str, str], payload: object | None 
         raise RemoteError(f"{method} {_without_query(url)}: HTTP {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise RemoteError(f"{method} {_without_query(url)}: {exc}") from None
-
-
-def download(url: str, headers: dict[str, str]) -> bytes:
-    """GET ``url``; a redirect is followed once, without the caller's headers."""
-    answer = call("GET", url, headers)
-    if answer.location is not None:
-        answer = call("GET", answer.location, {})
-    return answer.body
 
 
 def _without_query(url: str) -> str:

@@ -74,11 +74,12 @@ def environment_header(environment: str) -> str:
 
 
 def github_workflow(environments: list[str]) -> str:
-    """Plan on pull requests (one comment, job summary, saved plans); on merge, apply the
-    reviewed plans through GitHub Environments (see docs/ci.md)."""
+    """Plan on pull requests (one comment, job summary, saved plans); on merge, plan again and
+    apply what was reviewed through GitHub Environments (see docs/ci.md)."""
     names = " ".join(environments)
-    return f"""# Plan every pull request (one comment, the job summary, saved plans); on merge,
-# apply the reviewed plans through GitHub Environments. See docs/ci.md of reconciler.
+    return f"""# Plan every pull request (one comment, the job summary, saved plans); on merge, plan
+# again and apply only what the comment showed, through GitHub Environments. See docs/ci.md
+# of reconciler.
 name: reconciler
 on:
   pull_request:
@@ -112,7 +113,6 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: read
-      actions: read
     outputs:
       matrix: ${{{{ steps.route.outputs.matrix }}}}
       any: ${{{{ steps.route.outputs.any }}}}
@@ -132,8 +132,7 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: read
-      actions: read
-      pull-requests: write
+      pull-requests: write  # read the reviewed plan comment; post a refusal
     strategy:
       fail-fast: false
       matrix: ${{{{ fromJSON(needs.route.outputs.matrix) }}}}

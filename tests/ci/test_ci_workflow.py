@@ -1,7 +1,8 @@
 """The pipelines docs/ci.md shows: the GitHub workflow is the one `reconciler init` writes and
 uses the action's real inputs (the action itself: test_github_action.py); the GitLab template
 runs as written (its shell lines, not the CI service) against the local Ory test server and a
-local GitLab notes API, through the plan, apply, protected, weakening-approved and stale paths."""
+local GitLab API, through the plan, apply, protected, weakening-approved and stale paths (the
+stale one refused by default, and a note by anyone but the token's user never read)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.ci.forges import marker
+from reconciler.ci.forges import marker, read_digests
 from reconciler.usecases import scaffold
 from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
-from forge_server import GITLAB_PROJECT, GITLAB_TOKEN, FakeForge
+from forge_server import GITLAB_PROJECT, GITLAB_TOKEN, GITLAB_USER, MERGE_COMMIT, FakeForge
 from ory_server import OryTestServer
 
 CI_DOC = REPO_ROOT / "docs" / "ci.md"
@@ -132,6 +133,8 @@ class GitLabPipeline:
         }
         if merge_request:
             ci["CI_MERGE_REQUEST_IID"] = "42"
+        else:  # a pipeline of the default branch, on the merge commit
+            ci["CI_COMMIT_SHA"] = MERGE_COMMIT
         env = _ci_env(self.server, self.tmp_path, **ci, **{k: str(v) for k, v in variables.items()})
         return _shell("\n".join(job["script"]), checkout, env)
 
@@ -152,6 +155,15 @@ def gitlab(ory_server: OryTestServer, tmp_path: Path) -> Iterator[GitLabPipeline
         forge.stop()
 
 
+def _reviewed_note(gitlab: GitLabPipeline, checkout: Path) -> dict[str, Any]:
+    """The merge request's pipeline: every environment planned, one note; then merged."""
+    planned = gitlab.run("reconciler-plan", checkout, merge_request=True)
+    assert planned.returncode == 0, planned.stderr
+    (note,) = gitlab.forge.notes
+    gitlab.forge.merged = True
+    return note
+
+
 def test_gitlab_merge_request_note_then_manual_apply_of_the_reviewed_plan(
     gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
 ) -> None:
@@ -160,19 +172,25 @@ def test_gitlab_merge_request_note_then_manual_apply_of_the_reviewed_plan(
         planned = gitlab.run("reconciler-plan", merge_request, merge_request=True)
         assert planned.returncode == 0, planned.stderr
     (note,) = gitlab.forge.notes
-    assert note["body"].startswith(marker("reconciler") + "\n**reconciler plan** · 2 environments")
+    assert note["body"].startswith(marker("reconciler") + "\n<!-- reconciler-digests {")
+    assert "\n**reconciler plan** · 2 environments" in note["body"]
+    assert set(read_digests(note["body"], "reconciler") or {}) == {"dev", "prod"}
+    assert HOOK_KEY not in note["body"]
     assert [r.method for r in gitlab.forge.requests if r.method != "GET"] == ["POST", "PUT"]
+    gitlab.forge.merged = True
 
     main = _checkout(example_repo, tmp_path, "main")
     planned = gitlab.run("reconciler-plan", main, merge_request=False)
     assert planned.returncode == 0, planned.stderr
-    assert len(gitlab.forge.notes) == 1  # no merge request: the plan is in the log
+    assert gitlab.forge.notes == [note]  # the default branch never touches the reviewed note
     apply_job = _checkout(example_repo, tmp_path, "apply")
-    gitlab.artifact("reconciler-plan", main, apply_job)
+    assert _gitlab_job(gitlab.template, "reconciler-apply")["needs"] == [
+        {"job": "reconciler-plan", "artifacts": False}  # nothing the plan jobs made is applied
+    ]
     applied = gitlab.run("reconciler-apply", apply_job, False, RECONCILER_ENVIRONMENT="dev")
     assert applied.returncode == 0, applied.stderr
     assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.stdout
-    assert "stale" not in applied.stdout + applied.stderr
+    assert "refused" not in applied.stdout + applied.stderr
     kept = tmp_path / "kept"
     gitlab.artifact("reconciler-apply", apply_job, kept)
     assert len(list((kept / ".reconciler" / "backups" / "dev").glob("*.json"))) == 1
@@ -188,26 +206,63 @@ def test_gitlab_protected_weakening_and_stale_paths(
         )
         + "protect: true\nprotect_allow_weaken: true\n"
     )
-    main = _checkout(example_repo, tmp_path, "main")
-    assert gitlab.run("reconciler-plan", main, merge_request=False).returncode == 0
-    gitlab.server.console_edit(lambda c: {**c, "session": {"lifespan": "36h"}}, PROD)
+    _reviewed_note(gitlab, _checkout(example_repo, tmp_path, "mr"))
 
     refused = _checkout(example_repo, tmp_path, "refused")
-    gitlab.artifact("reconciler-plan", main, refused)
     result = gitlab.run("reconciler-apply", refused, False, RECONCILER_ENVIRONMENT="prod")
     assert result.returncode == 1
     assert "weaken security" in result.stdout + result.stderr
     assert gitlab.server.writes() == []
 
-    approved = _checkout(example_repo, tmp_path, "approved")
-    gitlab.artifact("reconciler-plan", main, approved)
+    # A console hotfix of a value prod declares, after review: refused, the new plan posted.
+    gitlab.server.console_edit(
+        lambda c: c["selfservice"]["flows"]["login"].update(lifespan="2h"), PROD
+    )
     job = "reconciler-apply-allow-weaken"
     assert _gitlab_job(gitlab.template, job)["environment"]["name"].endswith("-allow-weaken")
-    result = gitlab.run(job, approved, False, RECONCILER_ENVIRONMENT="prod")
+    stale = _checkout(example_repo, tmp_path, "stale")
+    result = gitlab.run(job, stale, False, RECONCILER_ENVIRONMENT="prod")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "prod: the plan on the merge commit is not the one reviewed" in result.stderr
+    assert gitlab.server.writes() == []
+    posted = gitlab.forge.notes[-1]
+    assert posted["body"].startswith(marker("reconciler:apply:prod") + "\n")
+    assert "**reconciler plan** · `prod`" in posted["body"]
+
+    approved = _checkout(example_repo, tmp_path, "approved")
+    result = gitlab.run(
+        job, approved, False, RECONCILER_ENVIRONMENT="prod", RECONCILER_ON_STALE="replan"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "prod: the live config moved since review" in result.stdout
     stored = gitlab.server.stored_identity_config(PROD)
     assert stored["selfservice"]["flows"]["settings"]["required_aal"] == "aal1"
+
+
+def test_gitlab_reads_only_the_note_of_the_tokens_user(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    note = _reviewed_note(gitlab, _checkout(example_repo, tmp_path, "mr"))
+    assert note["author"] == GITLAB_USER
+    # Someone else's note, first in line (newest), claiming another plan was reviewed.
+    forged = note["body"].replace('"dev":"sha256:', '"dev":"sha256:0', 1)
+    gitlab.forge.add_note(forged, {"id": 99, "username": "mallory"})
+    applied = gitlab.run(
+        "reconciler-apply",
+        _checkout(example_repo, tmp_path, "apply"),
+        False,
+        RECONCILER_ENVIRONMENT="dev",
+    )
+    assert applied.returncode == 0, applied.stderr  # the bot's note decided
+    note["author"] = {"id": 99, "username": "mallory"}  # and without a note by the bot:
+    gitlab.server.console_edit(lambda c: c["selfservice"]["flows"]["login"].update(lifespan="2h"))
+    refused = gitlab.run(
+        "reconciler-apply",
+        _checkout(example_repo, tmp_path, "again"),
+        False,
+        RECONCILER_ENVIRONMENT="dev",
+    )
+    assert refused.returncode == 1
+    assert "no reviewed plan comment (by the bot) was found" in refused.stderr
 
 
 def test_the_pre_commit_hook_runs_validate(example_repo: Path, tmp_path: Path) -> None:

@@ -1,18 +1,17 @@
 """The GitHub Action (action.yml) driven step by step, as a runner would: its shell step runs
 as written against the local Ory test server, GitHub's API is a local fake
-(tests/github_server.py), and an upload step is played by zipping the folder it names.
-Paths: plan, apply, protected, weakening approved, stale after merge."""
+(tests/forge_server.py), and an upload step is played by listing the folder it names.
+Paths: plan, apply, protected, weakening approved, stale after merge (refused, or replanned
+when asked), a forged plan comment."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.ci.forges import PLANS_ARTIFACT, marker
+from reconciler.ci.forges import digests_line, marker, read_digests
 from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
-from forge_server import REPOSITORY, TOKEN, FakeForge, Run
+from forge_server import BOT, REPOSITORY, TOKEN, FakeForge
 from ory_server import OryTestServer
 
 ACTION: Any = load_with_positions((REPO_ROOT / "action.yml").read_text()).data
@@ -32,7 +31,7 @@ BIN = Path(sys.executable).parent
 PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"
 HOOK_KEY = "action-hook-key-7f1e"
 HEAD_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-WORKFLOW_ID = 7
+COMMENTS = f"/repos/{REPOSITORY}/issues/42/comments"
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 
@@ -81,7 +80,6 @@ class Runner:
         """The action's `Run reconciler` step, in a new job (run id) of the workflow."""
         self.run_ids.append(self.run_ids[-1] + 1)
         run_id = self.run_ids[-1]
-        self.github.add_run(Run(run_id, WORKFLOW_ID, HEAD_SHA, conclusion="in_progress"))
         job = self.tmp_path / f"job-{run_id}"
         job.mkdir()
         event: dict[str, Any] = {"action": "closed" if merged else "synchronize"}
@@ -125,17 +123,6 @@ class Runner:
         folder = checkout / self._expand(step["with"]["path"], inputs)
         return {p.name: p.read_bytes() for p in sorted(folder.rglob("*.json"))}
 
-    def keep_plans(self, checkout: Path) -> None:
-        """The plan job's upload step, and its run concluding with success."""
-        plans = self.uploaded("Keep the saved plans", checkout)
-        assert _step("Keep the saved plans")["with"]["name"] == PLANS_ARTIFACT
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as bundle:
-            for name, content in plans.items():
-                bundle.writestr(name, content)
-        run = self.github.runs[-1]
-        run.conclusion, run.artifacts = "success", {PLANS_ARTIFACT: archive.getvalue()}
-
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
@@ -166,11 +153,17 @@ def _plan_pull_request(runner: Runner, repo: Path) -> Path:
     pull_request = runner.checkout(repo, "pull-request")
     planned = runner.run(pull_request, command="plan", environments="dev prod")
     assert planned.code == 0, planned.err
-    runner.keep_plans(pull_request)
     return pull_request
 
 
-def test_plan_posts_one_comment_updates_it_and_keeps_the_plans(
+def _bot_comment(github: FakeForge) -> str:
+    (comment,) = [c for c in github.comments if c["body"].startswith(marker("reconciler") + "\n")]
+    assert comment["user"]["login"] == BOT
+    body: str = comment["body"]
+    return body
+
+
+def test_plan_posts_one_comment_with_each_plans_digest_updates_it_and_keeps_the_plans(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     github.add_comment("LGTM <!-- reconciler-plan:other-workflow -->")
@@ -178,19 +171,30 @@ def test_plan_posts_one_comment_updates_it_and_keeps_the_plans(
     first = runner.run(pull_request, command="plan", environments="dev prod")
     assert first.code == 0, first.err
     assert first.outputs["changes"] == "true"
-    (posted,) = github.calls("POST", f"/repos/{REPOSITORY}/issues/42/comments")
+    (posted,) = github.calls("POST", COMMENTS)
     assert posted.authorized
     body = posted.body["body"]
-    assert body.startswith(marker("reconciler") + "\n**reconciler plan** · 2 environments")
+    plans = {
+        name: json.loads(content)
+        for name, content in runner.uploaded("Keep the saved plans", pull_request).items()
+    }
+    digests = {
+        name.removesuffix(".json"): plan["operations_digest"] for name, plan in plans.items()
+    }
+    assert set(digests) == {"dev", "prod"}
+    # The marker, then each environment's operations digest (no secret: secrets by reference).
+    assert body.startswith(
+        f"{marker('reconciler')}\n{digests_line(digests)}\n**reconciler plan** · 2 environments"
+    )
+    assert read_digests(body, "reconciler") == digests
     assert "### `dev` · Plan: 1 to add, 6 to change" in body
     assert "### `prod` · Plan: 1 to add, 11 to change" in body
     assert HOOK_KEY not in body
     assert "`dev`" in first.summary and "`prod`" in first.summary  # the job summary
-    assert set(runner.uploaded("Keep the saved plans", pull_request)) == {"dev.json", "prod.json"}
 
     again = runner.run(pull_request, command="plan", environments="dev prod")  # a new push
     assert again.code == 0, again.err
-    assert len(github.calls("POST", f"/repos/{REPOSITORY}/issues/42/comments")) == 1
+    assert len(github.calls("POST", COMMENTS)) == 1
     (updated,) = github.calls("PATCH")
     assert updated.path.endswith(f"/issues/comments/{first.outputs['comment-id']}")
     assert github.comments[0]["body"].startswith("LGTM")  # others untouched
@@ -207,9 +211,10 @@ def test_a_failing_plan_is_in_the_comment_and_fails_the_job(
     (posted,) = github.calls("POST")
     assert "### `dev` · ❌ failed" in posted.body["body"]
     assert "must be a mapping" in posted.body["body"]
+    assert set(read_digests(posted.body["body"], "reconciler") or {}) == {"prod"}
 
 
-def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup(
+def test_merge_routes_plans_again_and_applies_the_reviewed_change_and_keeps_the_backup(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     _plan_pull_request(runner, example_repo)
@@ -225,13 +230,14 @@ def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup(
 
     before = ory_server.revision()
     job = runner.checkout(example_repo, "apply-dev")
+    github.requests.clear()
     applied = runner.run(job, merged=True, command="apply", environments="dev")
     assert applied.code == 0, applied.err
-    assert "stale" not in applied.out + applied.err
+    assert "refused" not in applied.out + applied.err
     assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.summary
     assert len(ory_server.writes()) == 1
-    (download,) = github.calls("GET", "/storage/")
-    assert not download.authorized  # the token never goes to artifact storage
+    # The reviewed digest is read back from the comment; nothing the PR's run made is fetched.
+    assert [(r.method, r.path) for r in github.requests] == [("GET", COMMENTS)]
     backups = runner.uploaded("Keep the backups", job, environments="dev")
     assert list(backups) == [f"{before}.json"]
     assert json.loads(backups[f"{before}.json"])["revision"] == before
@@ -255,7 +261,7 @@ def test_a_weakening_change_routes_to_its_approval_environment(
     dev = example_repo / "environments" / "dev.yaml"
     dev.write_text(dev.read_text() + "    flows:\n      settings: {required_aal: aal1}\n")
     _plan_pull_request(runner, example_repo)
-    assert "[!CAUTION]" in github.comments[-1]["body"]
+    assert "[!CAUTION]" in _bot_comment(github)
     merge = runner.checkout(example_repo, "merge")
     routed = runner.run(merge, merged=True, command="route", environments="dev")
     (entry,) = _matrix(routed)
@@ -282,42 +288,93 @@ def test_a_weakening_change_routes_to_its_approval_environment(
     assert len(ory_server.writes()) == 1
 
 
-def test_a_stale_plan_is_replanned_on_the_merge_commit(
-    runner: Runner, ory_server: OryTestServer, example_repo: Path
+def _refused_and_posted(result: Result, github: FakeForge, why: str) -> None:
+    """The apply job refused, and posted the new plan for review (summary and comment)."""
+    assert result.code == 1
+    assert why in result.err
+    assert "nothing was applied (on-stale: fail)" in result.err
+    assert f"refused: {why}" in result.summary
+    assert "**reconciler plan** · `dev`" in result.summary  # the new plan, for review
+    (posted,) = [
+        c for c in github.comments if c["body"].startswith(marker("reconciler:apply:dev") + "\n")
+    ]
+    assert posted["user"]["login"] == BOT
+    assert f"refused: {why}" in posted["body"]
+    assert "**reconciler plan** · `dev`" in posted["body"]
+    assert read_digests(posted["body"], "reconciler") is None  # never taken for a review
+
+
+def test_a_console_hotfix_since_review_is_refused_by_default_and_posted_for_review(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     _plan_pull_request(runner, example_repo)
-    ory_server.console_edit(lambda config: {**config, "session": {"lifespan": "36h"}})
-
-    refused = runner.run(
-        runner.checkout(example_repo, "strict"),
-        merged=True,
-        command="apply",
-        environments="dev",
-        **{"on-stale": "fail"},
+    reviewed = _bot_comment(github)
+    # A console hotfix of a value dev declares: applying now would revert it unreviewed.
+    ory_server.console_edit(
+        lambda config: config["selfservice"]["flows"]["login"].update(lifespan="2h")
     )
-    assert refused.code == 1
-    assert "the live config moved since review" in refused.err
+    refused = runner.run(
+        runner.checkout(example_repo, "strict"), merged=True, command="apply", environments="dev"
+    )
+    _refused_and_posted(refused, github, "the plan on the merge commit is not the one reviewed")
+    assert ory_server.writes() == []
+    assert _bot_comment(github) == reviewed  # the reviewed digests stay what was reviewed
+    again = runner.run(
+        runner.checkout(example_repo, "rerun"), merged=True, command="apply", environments="dev"
+    )
+    assert again.code == 1  # a re-run does not make it reviewed
     assert ory_server.writes() == []
 
     applied = runner.run(
-        runner.checkout(example_repo, "replan"), merged=True, command="apply", environments="dev"
+        runner.checkout(example_repo, "replan"),
+        merged=True,
+        command="apply",
+        environments="dev",
+        **{"on-stale": "replan"},
     )
     assert applied.code == 0, applied.err
-    assert "::warning::dev: the live config moved since review" in applied.out
-    assert "applying this plan instead:" in applied.summary
-    assert "**reconciler plan** · `dev`" in applied.summary
+    assert "::warning::dev: the plan on the merge commit is not the one reviewed" in applied.out
+    assert "which was not reviewed (on-stale: replan)" in applied.summary
     assert len(ory_server.writes()) == 1
 
 
-def test_another_merge_first_makes_the_reviewed_plan_stale(
+def test_an_unrelated_console_edit_moves_the_revision_but_the_reviewed_change_applies(
     runner: Runner, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    _plan_pull_request(runner, example_repo)
+    moved = ory_server.console_edit(lambda c: {**c, "feature_flags": {"new_ui": True}})
+    applied = runner.run(
+        runner.checkout(example_repo, "apply"), merged=True, command="apply", environments="dev"
+    )
+    assert applied.code == 0, applied.err
+    (write,) = ory_server.writes()
+    assert write.path.endswith(f"/revision/{moved}")  # pinned to the revision it planned on
+
+
+def test_another_merge_first_makes_the_reviewed_plan_stale(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     _plan_pull_request(runner, example_repo)
     merge = runner.checkout(example_repo, "merge")
     dev = merge / "environments" / "dev.yaml"  # another pull request merged first
     dev.write_text(dev.read_text().replace("Acme (dev)", "Acme (development)"))
-    applied = runner.run(merge, merged=True, command="apply", environments="dev")
-    assert applied.code == 0, applied.err
-    assert "environment files differ from the reviewed ones" in applied.out
-    config = ory_server.stored_identity_config()
-    assert config["selfservice"]["methods"]["totp"]["config"]["issuer"] == "Acme (development)"
+    refused = runner.run(merge, merged=True, command="apply", environments="dev")
+    _refused_and_posted(refused, github, "the plan on the merge commit is not the one reviewed")
+    assert ory_server.writes() == []
+
+
+def test_a_plan_comment_by_anyone_but_the_bot_is_not_read(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    # Nobody reviewed a plan (no plan job ran); the pull request's author writes a comment
+    # that looks like the bot's, with the digest of exactly what the merge commit plans.
+    merge = runner.checkout(example_repo, "merge")
+    planned = runner.run(merge, command="plan", environments="dev")
+    assert planned.code == 0, planned.err
+    forged = github.comments.pop()
+    github.add_comment(forged["body"], login="octocat")
+    refused = runner.run(merge, merged=True, command="apply", environments="dev")
+    _refused_and_posted(
+        refused, github, "no reviewed plan comment (by the bot) was found on the merged change"
+    )
+    assert ory_server.writes() == []
