@@ -129,6 +129,12 @@ NEVER_RETURNED: Final[tuple[tuple[str, ...], ...]] = (
 #: secrets "come back masked or empty". ``apple_private_key`` is unverified: same treatment.
 OIDC_SECRET_KEYS: Final = ("client_secret", "apple_private_key")
 
+#: Everything else is returned as stored, ``${VAR}``-sourced values included: §2 lists what
+#: Ory withholds, and a web hook's ``url`` is not among them. A web hook's
+#: ``auth.config.value`` "may not" be returned (TF ``action/resource.go``, §2); here it is, as
+#: stored, which is the case where a console edit of it can be seen (reconciler treats its
+#: absence as unknown either way: ``secrets.is_withheld``).
+
 
 @dataclass(frozen=True)
 class ReadRules:

@@ -832,6 +832,32 @@ def test_secrets_and_write_only_keys_are_left_out_of_reads_and_kept(
     )
 
 
+def test_web_hook_urls_and_credentials_are_returned_as_stored(
+    ory_server: OryTestServer, client: httpx.Client
+) -> None:
+    # Only the values §2 names are withheld: a hook URL set from ${VAR}, and its credential,
+    # come back as stored, so a console edit of either can be compared (issue 21 item 4).
+    hook = {
+        "hook": "web_hook",
+        "config": {
+            "url": "https://hooks.acme.test/login?token=abc",
+            "method": "POST",
+            "body": b64("function(ctx) ctx"),
+            "auth": {
+                "type": "api_key",
+                "config": {"name": "X-Key", "value": "k-1", "in": "header"},
+            },
+        },
+    }
+    path = f"{IC}/selfservice/flows/login/after/hooks"
+    config = returned_config(
+        patch_ok(client, ory_server, [{"op": "add", "path": path, "value": [hook]}])
+    )
+    returned = config["selfservice"]["flows"]["login"]["after"]["hooks"][0]["config"]
+    assert returned["url"] == "https://hooks.acme.test/login?token=abc"
+    assert returned["auth"]["config"]["value"] == "k-1"
+
+
 def test_read_rules_can_be_switched_off(raw: httpx.Client) -> None:
     rules = ReadRules(hide_smtp_uri=False, hide_never_returned=False, oidc_secrets_returned=False)
     config = fixture_identity_config()
