@@ -152,6 +152,7 @@ def _overlay(
     desired = kernel.render(base)
     rules = DiffRules(
         sensitive=kernel.sensitive_pointers(base),
+        by_presence=kernel.unknown_values(base, settings),
         ignored=target.ignored,
         known_digests=live.known_digests,
         default_at=kernel.defaults(settings, target.kind),
