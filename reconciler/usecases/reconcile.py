@@ -262,7 +262,7 @@ def apply_saved_plan(
         desired = _checked_desired(environment, target, again, None)
         contents = schema_contents(desired, live, again)
         fresh = _plan_fetched(environment, target, again, desired, live, contents)
-        refuse_unless_same(saved, reviewed, fresh)
+        _refuse_unless_same(saved, reviewed, fresh)
         if fresh.is_empty:
             return None
         if show is not None:
@@ -272,7 +272,7 @@ def apply_saved_plan(
         target.close()
 
 
-def refuse_unless_same(saved: planfile.SavedPlan, reviewed: Plan, fresh: Plan) -> None:
+def _refuse_unless_same(saved: planfile.SavedPlan, reviewed: Plan, fresh: Plan) -> None:
     """StalePlanError, naming the difference (secrets masked), unless ``fresh`` sends exactly
     the operations of ``reviewed`` (the saved plan, its secrets read again)."""
     if [canonical_bytes(op) for op in reviewed.operations] == [
