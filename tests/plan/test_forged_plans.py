@@ -241,3 +241,27 @@ def test_a_short_plan_key_is_refused(
     assert "RECONCILER_PLAN_KEY is shorter than 32 characters" in result.err
     assert "short-key" not in result.err
     assert not out.exists()
+
+
+def test_a_plan_made_with_rotate_secrets_is_planned_again_the_same_way(
+    run: Run, example_repo: Path, ory_server: OryTestServer
+) -> None:
+    # Ory never returns the SMTP URI: only --rotate-secrets sends it again once it is set.
+    dev = example_repo / "environments" / "dev.yaml"
+    smtp = (
+        "  courier:\n    smtp:\n      connection_uri: smtps://acme:${SMTP_PASSWORD}@mail.test:465\n"
+    )
+    dev.write_text(dev.read_text() + smtp)
+    env = _env(ory_server, SMTP_PASSWORD="smtp-password-1")
+    assert run("apply", "dev", "--yes", env=env, root=example_repo).code == 0
+    rotated = _env(ory_server, SMTP_PASSWORD="smtp-password-2")
+    out = example_repo / "plan.json"
+    planned = run(
+        "--rotate-secrets", "plan", "dev", "--out", str(out), env=rotated, root=example_repo
+    )
+    assert planned.code == 0, planned.err
+    assert json.loads(out.read_text())["rotate_secrets"] is True
+    applied = run("apply", "--plan", str(out), env=rotated, root=example_repo)
+    assert applied.code == 0, applied.err
+    stored = ory_server.stored_identity_config()["courier"]["smtp"]["connection_uri"]
+    assert stored == "smtps://acme:smtp-password-2@mail.test:465"
