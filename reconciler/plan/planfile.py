@@ -1,11 +1,13 @@
 """Saved plans: the JSON document ``plan --out`` writes, ``--format json`` prints and
 ``apply --plan`` reads. The layout is documented in ``docs/plan-format.md``.
 
-A saved plan never holds a secret value. Where an operation's value contains one, the
-document holds ``(sensitive)`` and a reference: the pointer it is read from in the desired
-state, the ``${VAR}`` names or the file and line it was written at, and an HMAC-SHA256
-fingerprint keyed with a random per-plan salt. Apply loads the environment again, reads each
-secret again, and refuses when a fingerprint, the desired state or the live revision moved.
+A saved plan never holds a secret value. What people read in it (changes, warnings,
+findings) goes through the output scrubber (``redact``). Where an operation's value contains
+a secret, the document holds ``(sensitive)`` and a reference: the pointer it is read from in
+the desired state, the ``${VAR}`` names or the file and line it was written at, and an
+HMAC-SHA256 fingerprint keyed with a random per-plan salt. Apply loads the environment again,
+reads each secret again, and refuses when a fingerprint, the desired state or the live
+revision moved.
 
 The ``integrity`` digest covers the whole document, so a corrupted, truncated or hand-edited
 file is refused. It is not a signature (anyone can recompute it); protect the artifact.
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import __version__
+from reconciler import __version__, redact
 from reconciler.atomic import write_atomically
 from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact
@@ -84,17 +86,19 @@ def document(plan: Plan, environment: ValidEnvironment, *, salt: bytes | None = 
         "revision": plan.revision,
         "desired_digest": desired_digest(environment, plan.sensitive),
         "summary": _summary(plan),
-        "changes": [
-            _change(plan, c, i, _written_at(environment, c))
-            for c, i in zip(plan.changes, _impacts(plan), strict=True)
-        ],
+        "changes": _for_people(
+            [
+                _change(plan, c, i, _written_at(environment, c))
+                for c, i in zip(plan.changes, _impacts(plan), strict=True)
+            ]
+        ),
         "operations": [_masked_operation(plan, index) for index in range(len(plan.operations))],
         "secrets": [_ref_json(ref) for ref in refs],
         "salt": key.hex(),
         "sensitive": _strings(sorted(plan.sensitive)),
         "file_refs": dict(sorted(plan.file_refs.items())),
-        "warnings": _strings(plan.warnings),
-        "notes": [_note_json(note) for note in plan.notes],
+        "warnings": _for_people(_strings(plan.warnings)),
+        "notes": _for_people([_note_json(note) for note in plan.notes]),
     }
     body["integrity"] = integrity(body)
     return body
@@ -219,6 +223,13 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
                 written_at=str(where) if where else "",
                 fingerprint=fingerprint(salt, value),
             )
+
+
+def _for_people(value: list[JSONValue]) -> list[JSONValue]:
+    """What only people read (changes as shown, warnings, findings), scrubbed of every known
+    secret value: a finding quotes a hook's URL, a live list may hold a secret where the
+    desired one does not mark it. The operations, which are applied, are masked by path only."""
+    return [redact.scrub_json(item) for item in value]
 
 
 def _strings(values: list[str] | tuple[str, ...]) -> list[JSONValue]:
