@@ -20,14 +20,14 @@ import contextlib
 import io
 import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import cli, workdir
+from reconciler import cli, redact, workdir
 from reconciler.ci.forges import Forge, GitHub, GitLab
+from reconciler.ci.job_output import JobOutput
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
@@ -89,29 +89,24 @@ class Pipeline:
     forge: Forge
     environ: Mapping[str, str]
     root: Path
+    log: JobOutput
 
     def reconciler(self, *arguments: str) -> Ran:
         """Run the command line (its ``main``, as the console script does, without paying
-        for a new interpreter each time); its output is shown in the job log."""
+        for a new interpreter each time); its output is shown in the job log, never obeyed
+        as workflow commands."""
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(list(arguments))
-        sys.stdout.write(out.getvalue())
-        sys.stderr.write(err.getvalue())
-        sys.stdout.flush()
+        self.log.echo(out.getvalue())
+        self.log.echo(err.getvalue())
         return Ran(code, out.getvalue(), err.getvalue())
 
     def output(self, name: str, value: str) -> None:
-        path = self.environ.get("GITHUB_OUTPUT")
-        if path:
-            with Path(path).open("a", encoding="utf-8") as outputs:
-                outputs.write(f"{name}={value}\n")
+        self.log.output(name, value)
 
     def summary(self, text: str) -> None:
-        path = self.environ.get("GITHUB_STEP_SUMMARY")
-        if path:
-            with Path(path).open("a", encoding="utf-8") as summary:
-                summary.write(text.rstrip("\n") + "\n\n")
+        self.log.summary(text)
 
     def fresh_plan(self, name: str, folder: str) -> tuple[Path, dict[str, Any]]:
         path = workdir.make_folder(workdir.path(self.root, folder)) / f"{name}.json"
@@ -145,7 +140,7 @@ def route(pipeline: Pipeline) -> int:
         _, document = pipeline.fresh_plan(name, "plans")
         summary = document["summary"]
         if not (summary["add"] or summary["change"] or summary["reset"]):
-            print(f"{name}: no changes on the merge commit; nothing to apply")
+            pipeline.log.echo(f"{name}: no changes on the merge commit; nothing to apply\n")
             continue
         weakens = bool(summary["weakening"])
         approval = f"{name}{pipeline.inputs.weaken_suffix}" if weakens else name
@@ -156,7 +151,7 @@ def route(pipeline: Pipeline) -> int:
                 "allow_weaken": "true" if weakens else "false",
             }
         )
-        print(f"{name}: changes to apply behind the environment {approval}")
+        pipeline.log.echo(f"{name}: changes to apply behind the environment {approval}\n")
     pipeline.output("matrix", json.dumps({"include": include}, separators=(",", ":")))
     pipeline.output("any", "true" if include else "false")
     return 0
@@ -174,7 +169,9 @@ def apply(pipeline: Pipeline) -> int:
         if pipeline.inputs.on_stale == "fail":
             pipeline.summary(f"**reconciler apply** · `{name}` · refused: {stale}")
             raise ReconcilerError(f"{name}: {stale}; nothing was applied (on-stale: fail)")
-        print(f"::warning::{name}: {stale}; applying the plan made on the merge commit")
+        pipeline.log.command(
+            "warning", f"{name}: {stale}; applying the plan made on the merge commit"
+        )
         pipeline.summary(f"**reconciler apply** · `{name}` · {stale}; applying this plan instead:")
         pipeline.summary(pipeline.reconciler("show", str(fresh), "--format", "markdown").stdout)
         chosen = fresh
@@ -217,18 +214,33 @@ def _last(text: str) -> str:
 COMMANDS = {"plan": plan, "route": route, "apply": apply}
 
 
+# Credentials the pipeline holds besides the Ory key (which the command line registers).
+_TOKENS = ("GITHUB_TOKEN", "GITLAB_API_TOKEN")
+
+
 def main(environ: Mapping[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
+    log = JobOutput(env, env.get("INPUT_PLATFORM", "").strip() or "github")
+    with redact.session():  # every run's secrets, until the comment and summary are written
+        for name in _TOKENS:
+            redact.register(env.get(name))
+        try:
+            return _run(env, log)
+        finally:
+            log.close()
+
+
+def _run(env: Mapping[str, str], log: JobOutput) -> int:
     try:
         inputs = Inputs.from_environ(env)
         root = Path.cwd()
         forge: Forge = (
             GitHub(env) if inputs.platform == "github" else GitLab(env, workdir.path(root, "plans"))
         )
-        return COMMANDS[inputs.command](Pipeline(inputs, forge, env, root))
+        return COMMANDS[inputs.command](Pipeline(inputs, forge, env, root, log))
     except ReconcilerError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        log.command("error", str(exc))
         return 1
     except KeyError as exc:  # a variable the CI service sets is missing
-        print(f"Error: {exc.args[0]} is not set (is this a CI job?)", file=sys.stderr)
+        log.command("error", f"{exc.args[0]} is not set (is this a CI job?)")
         return 1

@@ -1,7 +1,7 @@
 """Where a pipeline posts its one plan comment and finds the reviewed plans: GitHub or GitLab.
 
 The comment is found again by a hidden marker in its body, so every push updates the same
-comment instead of adding one.
+comment instead of adding one. Its body is scrubbed of known secrets (``redact``) on the way out.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from reconciler import redact
 from reconciler.ci import http
 from reconciler.errors import ReconcilerError
 
@@ -65,7 +66,7 @@ class GitHub:
 
     def upsert_comment(self, key: str, body: str) -> str | None:
         number = self._event()["pull_request"]["number"]
-        text = f"{marker(key)}\n{body}"
+        text = f"{marker(key)}\n{redact.scrub(body)}"
         for comment in self._comments(number):
             if marker(key) in str(comment.get("body", "")):
                 url = f"{self._api}/issues/comments/{comment['id']}"
@@ -122,7 +123,7 @@ class GitLab:
         if not token or not self.environ.get("CI_MERGE_REQUEST_IID"):
             return None  # the plan is still in the job log and the artifact
         headers = {"PRIVATE-TOKEN": token}
-        text = f"{marker(key)}\n{body}"
+        text = f"{marker(key)}\n{redact.scrub(body)}"
         page = 1
         while True:
             notes = http.call("GET", f"{self._notes}?per_page={PAGE_SIZE}&page={page}", headers)

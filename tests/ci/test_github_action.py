@@ -25,6 +25,7 @@ from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
 from forge_server import REPOSITORY, TOKEN, FakeForge, Run
+from github_runner import obeyed
 from ory_server import OryTestServer
 
 ACTION: Any = load_with_positions((REPO_ROOT / "action.yml").read_text()).data
@@ -165,7 +166,7 @@ def _matrix(result: Result) -> list[dict[str, str]]:
 def _plan_pull_request(runner: Runner, repo: Path) -> Path:
     pull_request = runner.checkout(repo, "pull-request")
     planned = runner.run(pull_request, command="plan", environments="dev prod")
-    assert planned.code == 0, planned.err
+    assert planned.code == 0, planned.out
     runner.keep_plans(pull_request)
     return pull_request
 
@@ -176,7 +177,7 @@ def test_plan_posts_one_comment_updates_it_and_keeps_the_plans(
     github.add_comment("LGTM <!-- reconciler-plan:other-workflow -->")
     pull_request = runner.checkout(example_repo, "pull-request")
     first = runner.run(pull_request, command="plan", environments="dev prod")
-    assert first.code == 0, first.err
+    assert first.code == 0, first.out
     assert first.outputs["changes"] == "true"
     (posted,) = github.calls("POST", f"/repos/{REPOSITORY}/issues/42/comments")
     assert posted.authorized
@@ -189,7 +190,7 @@ def test_plan_posts_one_comment_updates_it_and_keeps_the_plans(
     assert set(runner.uploaded("Keep the saved plans", pull_request)) == {"dev.json", "prod.json"}
 
     again = runner.run(pull_request, command="plan", environments="dev prod")  # a new push
-    assert again.code == 0, again.err
+    assert again.code == 0, again.out
     assert len(github.calls("POST", f"/repos/{REPOSITORY}/issues/42/comments")) == 1
     (updated,) = github.calls("PATCH")
     assert updated.path.endswith(f"/issues/comments/{first.outputs['comment-id']}")
@@ -215,7 +216,7 @@ def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup(
     _plan_pull_request(runner, example_repo)
     merge = runner.checkout(example_repo, "merge")
     routed = runner.run(merge, merged=True, command="route", environments="dev prod")
-    assert routed.code == 0, routed.err
+    assert routed.code == 0, routed.out
     assert routed.outputs["any"] == "true"
     assert _matrix(routed) == [
         {"environment": "dev", "github_environment": "dev", "allow_weaken": "false"},
@@ -226,7 +227,7 @@ def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup(
     before = ory_server.revision()
     job = runner.checkout(example_repo, "apply-dev")
     applied = runner.run(job, merged=True, command="apply", environments="dev")
-    assert applied.code == 0, applied.err
+    assert applied.code == 0, applied.out
     assert "stale" not in applied.out + applied.err
     assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.summary
     assert len(ory_server.writes()) == 1
@@ -245,7 +246,7 @@ def test_a_protected_environment_applies_in_its_github_environment(
     _plan_pull_request(runner, example_repo)
     job = runner.checkout(example_repo, "apply-prod")
     applied = runner.run(job, merged=True, command="apply", environments="prod")
-    assert applied.code == 0, applied.err
+    assert applied.code == 0, applied.out
     assert ory_server.stored_identity_config(PROD)["selfservice"]["methods"]["webauthn"]["enabled"]
 
 
@@ -269,7 +270,7 @@ def test_a_weakening_change_routes_to_its_approval_environment(
         runner.checkout(example_repo, "a"), merged=True, command="apply", environments="dev"
     )
     assert unapproved.code == 1
-    assert "weaken security" in unapproved.err
+    assert "weaken security" in unapproved.out
     assert ory_server.writes() == []
     approved = runner.run(
         runner.checkout(example_repo, "b"),
@@ -278,7 +279,7 @@ def test_a_weakening_change_routes_to_its_approval_environment(
         environments="dev",
         **{"allow-weaken": entry["allow_weaken"]},
     )
-    assert approved.code == 0, approved.err
+    assert approved.code == 0, approved.out
     assert len(ory_server.writes()) == 1
 
 
@@ -296,13 +297,13 @@ def test_a_stale_plan_is_replanned_on_the_merge_commit(
         **{"on-stale": "fail"},
     )
     assert refused.code == 1
-    assert "the live config moved since review" in refused.err
+    assert "the live config moved since review" in refused.out
     assert ory_server.writes() == []
 
     applied = runner.run(
         runner.checkout(example_repo, "replan"), merged=True, command="apply", environments="dev"
     )
-    assert applied.code == 0, applied.err
+    assert applied.code == 0, applied.out
     assert "::warning::dev: the live config moved since review" in applied.out
     assert "applying this plan instead:" in applied.summary
     assert "**reconciler plan** · `dev`" in applied.summary
@@ -317,7 +318,35 @@ def test_another_merge_first_makes_the_reviewed_plan_stale(
     dev = merge / "environments" / "dev.yaml"  # another pull request merged first
     dev.write_text(dev.read_text().replace("Acme (dev)", "Acme (development)"))
     applied = runner.run(merge, merged=True, command="apply", environments="dev")
-    assert applied.code == 0, applied.err
+    assert applied.code == 0, applied.out
     assert "environment files differ from the reviewed ones" in applied.out
     config = ory_server.stored_identity_config()
     assert config["selfservice"]["methods"]["totp"]["config"]["issuer"] == "Acme (development)"
+
+
+# -- what a pull request writes never becomes a workflow command (docs/security.md §9) -----
+
+
+def test_no_text_from_the_pull_request_becomes_a_workflow_command(
+    runner: Runner, github: FakeForge, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "pull-request")
+    dev = pull_request / "environments" / "dev.yaml"
+    injected = dev.read_text().replace(
+        "issuer: Acme (dev)",
+        'issuer: "Acme\\n::error::from a value\\n##[add-mask]Acme"\n'
+        '        "x\\r\\n::add-mask::from a key": 1',
+    )
+    dev.write_text(injected)
+    prod = pull_request / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("display_name: Acme", 'display_name: "##[error]n"'))
+    result = runner.run(pull_request, command="plan", environments="dev prod")
+    assert result.code == 1
+    assert obeyed(result.out + result.err) == []  # never obeyed ...
+    assert "::add-mask::from a key" in result.out  # ... though shown in the log
+    assert "##[error]n" in result.out
+    assert result.err == ""  # one stream: the runner does not keep two in order
+    (posted,) = github.calls("POST")
+    assert (
+        'the key "x\\r\\n::add-mask::from a key" holds a control character' in (posted.body["body"])
+    )
