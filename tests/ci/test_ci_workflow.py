@@ -210,6 +210,23 @@ def test_gitlab_protected_weakening_and_stale_paths(
     assert stored["selfservice"]["flows"]["settings"]["required_aal"] == "aal1"
 
 
+def test_no_text_from_the_merge_request_opens_a_collapsible_section_in_the_job_log(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    # GitLab's job log reads "\e[0Ksection_start:TIME:NAME\r\e[0KHEADER" as the start of a
+    # collapsible section (https://docs.gitlab.com/ee/ci/jobs/job_logs.html): a merge request
+    # could fold away the lines that matter. No escape or carriage return reaches the log.
+    merge_request = _checkout(example_repo, tmp_path, "mr")
+    dev = merge_request / "environments" / "dev.yaml"
+    marker_text = '"\\e[0Ksection_start:1700000000:hidden[collapsed=true]\\r\\e[0Kbase.yaml"'
+    dev.write_text(dev.read_text().replace("extends: base.yaml", f"extends: {marker_text}"))
+    planned = gitlab.run("reconciler-plan", merge_request, merge_request=True)
+    assert planned.returncode == 1
+    log = planned.stdout + planned.stderr
+    assert "section_start:1700000000:hidden" in log  # shown ...
+    assert "\x1b" not in log and "\r" not in log  # ... but inert
+
+
 def test_the_pre_commit_hook_runs_validate(example_repo: Path, tmp_path: Path) -> None:
     hooks: Any = load_with_positions((REPO_ROOT / ".pre-commit-hooks.yaml").read_text()).data
     (hook,) = hooks
