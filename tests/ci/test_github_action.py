@@ -119,16 +119,33 @@ class Runner:
         return Result(done.returncode, done.stdout, done.stderr, outputs, _read(job / "summary.md"))
 
     def uploaded(self, step_name: str, checkout: Path, **inputs: str) -> dict[str, bytes]:
-        """What an upload step would keep: the files under its path."""
+        """What an upload step would keep: the files under its path; nothing when its `if`
+        says the step does not run."""
         step = _step(step_name)
         assert step["uses"].startswith("actions/upload-artifact@")
+        if not self._runs(step, inputs):
+            return {}
         assert step["with"]["include-hidden-files"] is True  # .reconciler/ is a hidden folder
         folder = checkout / self._expand(step["with"]["path"], inputs)
         return {p.name: p.read_bytes() for p in sorted(folder.rglob("*.json"))}
 
+    def _runs(self, step: dict[str, Any], inputs: dict[str, str]) -> bool:
+        """The step's `if`, a conjunction of `always()` and `inputs.NAME == 'VALUE'` (any
+        other expression fails the test: it would need a real evaluator)."""
+        verdict = True
+        for term in str(step.get("if", "always()")).split("&&"):
+            term = term.strip()
+            if term == "always()":
+                continue
+            match = re.fullmatch(r"inputs\.([\w-]+) == '([^']*)'", term)
+            assert match, term
+            name, value = match.groups()
+            verdict &= inputs.get(name, ACTION["inputs"][name].get("default", "")) == value
+        return verdict
+
     def keep_plans(self, checkout: Path) -> None:
         """The plan job's upload step, and its run concluding with success."""
-        plans = self.uploaded("Keep the saved plans", checkout)
+        plans = self.uploaded("Keep the saved plans", checkout, command="plan")
         assert _step("Keep the saved plans")["with"]["name"] == PLANS_ARTIFACT
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as bundle:
@@ -187,7 +204,8 @@ def test_plan_posts_one_comment_updates_it_and_keeps_the_plans(
     assert "### `prod` · Plan: 1 to add, 11 to change" in body
     assert HOOK_KEY not in body
     assert "`dev`" in first.summary and "`prod`" in first.summary  # the job summary
-    assert set(runner.uploaded("Keep the saved plans", pull_request)) == {"dev.json", "prod.json"}
+    uploaded = runner.uploaded("Keep the saved plans", pull_request, command="plan")
+    assert set(uploaded) == {"dev.json", "prod.json"}
 
     again = runner.run(pull_request, command="plan", environments="dev prod")  # a new push
     assert again.code == 0, again.out
@@ -210,7 +228,7 @@ def test_a_failing_plan_is_in_the_comment_and_fails_the_job(
     assert "must be a mapping" in posted.body["body"]
 
 
-def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup(
+def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup_when_asked(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     _plan_pull_request(runner, example_repo)
@@ -233,7 +251,9 @@ def test_merge_routes_and_applies_the_reviewed_plan_and_keeps_the_backup(
     assert len(ory_server.writes()) == 1
     (download,) = github.calls("GET", "/storage/")
     assert not download.authorized  # the token never goes to artifact storage
-    backups = runner.uploaded("Keep the backups", job, environments="dev")
+    assert runner.uploaded("Keep the backups", job, command="apply") == {}  # not asked for
+    kept = {"command": "apply", "keep-backups": "true"}
+    backups = runner.uploaded("Keep the backups", job, environments="dev", **kept)
     assert list(backups) == [f"{before}.json"]
     assert json.loads(backups[f"{before}.json"])["revision"] == before
 
@@ -350,3 +370,75 @@ def test_no_text_from_the_pull_request_becomes_a_workflow_command(
     assert (
         'the key "x\\r\\n::add-mask::from a key" holds a control character' in (posted.body["body"])
     )
+
+
+# -- no secret in the comment, summary, log, outputs or artifacts (docs/security.md §5, §10) --
+
+CONSOLE_SECRET = "client-secret-set-in-the-console-41ab"
+A_HOOK_NAMED_BY_THE_TOKEN = """
+    flows:
+      login:
+        after:
+          hooks:
+            - hook: web_hook
+              config:
+                url: "https://hooks.acme.test/${GITHUB_TOKEN}"
+                method: POST
+                can_interrupt: false
+                body: base64://e30=
+"""
+
+
+def test_no_secret_reaches_the_comment_summary_log_outputs_or_artifacts(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    """The hook URL names the hook in every line of the plan and in a finding; Ory returns the
+    OIDC client_secret set in the console, so the backup apply keeps would hold it."""
+    ory_server.console_edit(
+        lambda config: {
+            **config,
+            "selfservice": {
+                **config["selfservice"],
+                "methods": {
+                    **config["selfservice"]["methods"],
+                    "oidc": {
+                        "enabled": True,
+                        "config": {
+                            "providers": [
+                                {
+                                    "id": "acme-sso",
+                                    "provider": "generic",
+                                    "client_id": "reconciler",
+                                    "client_secret": CONSOLE_SECRET,
+                                    "issuer_url": "https://sso.acme.test",
+                                    "mapper_url": "base64://e30=",
+                                }
+                            ]
+                        },
+                    },
+                },
+            },
+        }
+    )
+    dev = example_repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + A_HOOK_NAMED_BY_THE_TOKEN)
+    pull_request = _plan_pull_request(runner, example_repo)
+    results = [runner.run(pull_request, command="plan", environments="dev prod")]
+    merge = runner.checkout(example_repo, "merge")
+    results.append(runner.run(merge, merged=True, command="route", environments="dev prod"))
+    job = runner.checkout(example_repo, "apply-dev")
+    results.append(runner.run(job, merged=True, command="apply", environments="dev"))
+    assert [result.code for result in results] == [0, 0, 0], results[-1].out
+    body = github.comments[-1]["body"]
+    assert "hooks[web_hook (sensitive)]" in body
+    assert "webhook-can-interrupt-deprecated" in body  # the finding that names the hook
+    kept = {"command": "apply", "keep-backups": "true"}
+    artifacts = [
+        *runner.uploaded("Keep the saved plans", pull_request, command="plan").values(),
+        *runner.uploaded("Keep the backups", job, environments="dev", **kept).values(),
+    ]
+    assert len(artifacts) == 3
+    shown = [body] + [r.out + r.err + r.summary + json.dumps(r.outputs) for r in results]
+    for text in shown + [artifact.decode() for artifact in artifacts]:
+        for secret in (TOKEN, HOOK_KEY, CONSOLE_SECRET, ory_server.workspace_key):
+            assert secret not in text
