@@ -12,7 +12,14 @@ Each behaviour follows GitHub's REST documentation (API version 2022-11-28):
   (``name`` filter), and "Download an artifact" answers ``302`` with a ``Location`` that is a
   pre-signed storage URL; that storage takes no ``Authorization`` header (it authenticates by
   the URL's signature and rejects a bearer token);
-* every API call needs ``Authorization: Bearer <token>``, else ``401``.
+* every API call needs ``Authorization: Bearer <token>``, else ``401``;
+* the read-only ``GITHUB_TOKEN`` of a workflow run for a pull request from a fork
+  (https://docs.github.com/en/actions/security-guides/automatic-token-authentication
+  "Permissions for the GITHUB_TOKEN": read access only for pull requests from forks) reads,
+  and any write is answered ``403`` with the body GitHub sends when a token lacks the
+  permission, ``{"message": "Resource not accessible by integration", "documentation_url":
+  …}`` (as reported in jayamanikharyono/airflow-dag-action#23 and
+  microsoft/azure-pipelines-tasks#20278 for a comment on a pull request from a fork).
 
 GitLab, https://docs.gitlab.com/ee/api/notes.html (merge requests): ``GET``/``POST``
 ``/api/v4/projects/{id}/merge_requests/{iid}/notes`` (``per_page``, ``page``; newest first by
@@ -31,6 +38,12 @@ from urllib.parse import parse_qs, urlsplit
 
 REPOSITORY = "acme/identity-config"
 TOKEN = "ghs_fake_token_for_tests_0c1d"
+READ_ONLY_TOKEN = "ghs_fake_read_only_token_of_a_fork_run_7e2a"
+NOT_ACCESSIBLE = {
+    "message": "Resource not accessible by integration",
+    "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+    "status": "403",
+}
 GITLAB_TOKEN = "glpat-fake-token-for-tests-93a1"
 GITLAB_PROJECT = "4711"
 
@@ -148,7 +161,9 @@ class FakeForge:
                 return 400, {"message": "storage takes no Authorization header"}, {}
             blob = self._blobs.get(path.rsplit("/", 1)[1] + "?" + query.get("sig", ""))
             return (200, blob, {}) if blob is not None else (404, {"message": "expired"}, {})
-        if authorization != f"Bearer {TOKEN}":
+        if authorization == f"Bearer {READ_ONLY_TOKEN}" and method != "GET":
+            return 403, NOT_ACCESSIBLE, {}
+        if authorization not in (f"Bearer {TOKEN}", f"Bearer {READ_ONLY_TOKEN}"):
             return 401, {"message": "Bad credentials"}, {}
         prefix = f"/repos/{REPOSITORY}"
         if not path.startswith(prefix):

@@ -2,7 +2,8 @@
 
 * ``plan`` (pull request): plan every environment, save each plan under
   ``.reconciler/plans/`` (the pipeline keeps them as an artifact), post or update the one plan
-  comment; the job summary gets the markdown from ``reconciler plan`` itself.
+  comment; the job summary gets the markdown from ``reconciler plan`` itself. A run without
+  secrets (a pull request from a fork) validates only, and says why (``forks``).
 * ``route`` (after merge): plan again on the merge commit and say which environments have
   changes and behind which approval they apply: ``ENV``, or ``ENV`` + the weaken suffix when
   a change weakens security (its reviewers approve ``--allow-weaken``).
@@ -11,7 +12,8 @@
   commit instead, saying so in the job summary (``on-stale: fail`` refuses instead).
 
 Inputs come as ``INPUT_*`` variables (see ``action.yml``); the ``reconciler`` command is run
-as a user would run it, so every refusal it makes still holds.
+as a user would run it, so every refusal it makes still holds. Everything shown goes through
+``job_output`` (scrubbed; the repository's text never obeyed as a workflow command).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import cli, redact, workdir
-from reconciler.ci.forges import Forge, GitHub, GitLab
+from reconciler.ci import forks
+from reconciler.ci.forges import Forge, GitHub, GitLab, post_comment
 from reconciler.ci.job_output import JobOutput
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
@@ -116,6 +119,9 @@ class Pipeline:
 
 
 def plan(pipeline: Pipeline) -> int:
+    without_secrets = forks.why_without_secrets(pipeline)
+    if without_secrets is not None:
+        return forks.validate_only(pipeline, without_secrets)
     folder = workdir.make_folder(workdir.path(pipeline.root, "plans"))
     outcomes: list[PlanOutcome] = []
     changes = False
@@ -128,13 +134,17 @@ def plan(pipeline: Pipeline) -> int:
         else:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])
             outcomes.append(PlanOutcome(name=name, error=error))
-    comment = pipeline.forge.upsert_comment(pipeline.inputs.comment_key, markdown.render(outcomes))
+    body = markdown.render(outcomes)
+    comment = post_comment(pipeline.forge, pipeline.log, pipeline.inputs.comment_key, body)
     pipeline.output("changes", "true" if changes else "false")
     pipeline.output("comment-id", comment or "")
     return 1 if any(outcome.failed for outcome in outcomes) else 0
 
 
 def route(pipeline: Pipeline) -> int:
+    fork = pipeline.forge.fork()
+    if fork is not None:
+        return forks.nothing_applied(pipeline, fork)
     include: list[dict[str, str]] = []
     for name in pipeline.inputs.environments:
         _, document = pipeline.fresh_plan(name, "plans")

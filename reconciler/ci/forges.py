@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from reconciler import redact
 from reconciler.ci import http
+from reconciler.ci.job_output import JobOutput
 from reconciler.errors import ReconcilerError
 
 PLANS_ARTIFACT = "reconciler-plans"
@@ -33,6 +34,30 @@ class Forge(Protocol):
 
     def download_reviewed(self, folder: Path) -> bool:
         """Put the reviewed plans of the merged change into ``folder``; False if none."""
+
+    def fork(self) -> str | None:
+        """The repository the change comes from when it is another one (a fork): its runs
+        get no secrets and a read-only token. None when it is this repository's own."""
+
+
+def post_comment(forge: Forge, log: JobOutput, key: str, body: str) -> str | None:
+    """Post or update the comment; when the forge refuses to let this run write (the
+    read-only token of a pull request from a fork, a job without the permission), say so
+    in the job summary instead of failing on a raw 403. Its id, None when not posted."""
+    try:
+        return forge.upsert_comment(key, body)
+    except http.ForgeError as exc:
+        if exc.status not in (401, 403, 404):
+            raise
+        why = (
+            f"The comment could not be posted on the pull request: this run's token may not "
+            f"write there (the forge answered {exc.status}). A pull request from a fork gets "
+            "a read-only token; otherwise give the job `pull-requests: write` (GitHub) or "
+            "set GITLAB_API_TOKEN with the api scope (GitLab)."
+        )
+        log.summary(why)
+        log.command("warning", why)
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,16 @@ class GitHub:
 
     def _get(self, path: str) -> Any:
         return http.call("GET", f"{self._api}{path}", self._headers).json()
+
+    def fork(self) -> str | None:
+        """From the event: the pull request's head repository when it is not the base one
+        (a deleted fork has none)."""
+        pull_request = self._event()["pull_request"]
+        head = (pull_request.get("head") or {}).get("repo") or {}
+        base = (pull_request.get("base") or {}).get("repo") or {}
+        head_name = str(head.get("full_name") or "a deleted fork")
+        base_name = str(base.get("full_name") or self.environ["GITHUB_REPOSITORY"])
+        return None if head_name.lower() == base_name.lower() else head_name
 
     def upsert_comment(self, key: str, body: str) -> str | None:
         number = self._event()["pull_request"]["number"]
@@ -136,6 +171,13 @@ class GitLab:
                 break
             page += 1
         return str(http.call("POST", self._notes, headers, {"body": text}).json()["id"])
+
+    def fork(self) -> str | None:
+        """A merge request whose source project is not the target one (GitLab sets both
+        paths in merge request pipelines)."""
+        source = self.environ.get("CI_MERGE_REQUEST_SOURCE_PROJECT_PATH", "")
+        target = self.environ.get("CI_MERGE_REQUEST_PROJECT_PATH", "")
+        return source if source and target and source != target else None
 
     def download_reviewed(self, folder: Path) -> bool:
         found = sorted(self.plans.glob("*.json"))

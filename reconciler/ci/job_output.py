@@ -113,7 +113,11 @@ class JobOutput:
             outputs.write(entry)
 
     def summary(self, text: str) -> None:
-        """A paragraph of the job summary (``GITHUB_STEP_SUMMARY``, Markdown)."""
+        """A paragraph of the job summary (``GITHUB_STEP_SUMMARY``, Markdown); GitLab has no
+        summary page: there the job log shows it."""
+        if not self._github:
+            self.echo(text.rstrip("\n") + "\n")
+            return
         path = self._environ.get("GITHUB_STEP_SUMMARY")
         if path:
             redact.append(Path(path), text.rstrip("\n") + "\n\n")

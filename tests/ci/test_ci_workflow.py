@@ -132,8 +132,14 @@ class GitLabPipeline:
         }
         if merge_request:
             ci["CI_MERGE_REQUEST_IID"] = "42"
-        env = _ci_env(self.server, self.tmp_path, **ci, **{k: str(v) for k, v in variables.items()})
-        return _shell("\n".join(job["script"]), checkout, env)
+        env = _ci_env(
+            self.server, self.tmp_path, **{**ci, **{k: str(v) for k, v in variables.items()}}
+        )
+        done = _shell("\n".join(job["script"]), checkout, env)
+        if "after_script" in job:  # GitLab runs it whatever the script's outcome
+            after = _shell("\n".join(job["after_script"]), checkout, env)
+            assert after.returncode == 0, after.stderr
+        return done
 
     def artifact(self, job_name: str, source: Path, destination: Path) -> None:
         """What GitLab hands the next job: the paths the job kept."""
@@ -175,6 +181,23 @@ def test_gitlab_merge_request_note_then_manual_apply_of_the_reviewed_plan(
     assert "stale" not in applied.stdout + applied.stderr
     kept = tmp_path / "kept"
     gitlab.artifact("reconciler-apply", apply_job, kept)
+    assert not (kept / ".reconciler" / "backups").exists()  # kept only when asked
+
+    main_again = _checkout(example_repo, tmp_path, "main-again")
+    dev = main_again / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("Acme (dev)", "Acme (d)"))
+    assert gitlab.run("reconciler-plan", main_again, merge_request=False).returncode == 0
+    asked = tmp_path / "apply-asked"
+    shutil.copytree(main_again, asked)
+    applied = gitlab.run(
+        "reconciler-apply",
+        asked,
+        False,
+        RECONCILER_ENVIRONMENT="dev",
+        RECONCILER_KEEP_BACKUPS="true",
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    gitlab.artifact("reconciler-apply", asked, kept)
     assert len(list((kept / ".reconciler" / "backups" / "dev").glob("*.json"))) == 1
 
 
@@ -208,6 +231,45 @@ def test_gitlab_protected_weakening_and_stale_paths(
     assert "prod: the live config moved since review" in result.stdout
     stored = gitlab.server.stored_identity_config(PROD)
     assert stored["selfservice"]["flows"]["settings"]["required_aal"] == "aal1"
+
+
+def test_gitlab_merge_request_from_a_fork_is_validated_only(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    # A fork's merge request pipeline runs in the fork's project: none of this project's
+    # variables (no workspace key, no GITLAB_API_TOKEN).
+    merge_request = _checkout(example_repo, tmp_path, "fork")
+    planned = gitlab.run(
+        "reconciler-plan",
+        merge_request,
+        merge_request=True,
+        CI_MERGE_REQUEST_SOURCE_PROJECT_PATH="stranger/identity-config",
+        CI_MERGE_REQUEST_PROJECT_PATH="acme/identity-config",
+        ORY_WORKSPACE_API_KEY="",
+        GITLAB_API_TOKEN="",
+    )
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "validate only: this pull request comes from the fork `stranger/identity-config`" in (
+        planned.stdout
+    )
+    assert "- `dev`: valid" in planned.stdout
+    assert gitlab.server.requests == [] and gitlab.forge.notes == []
+
+
+def test_gitlab_runs_no_code_from_the_merge_request(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    # `python -m reconciler.ci` would import a reconciler/ folder of the checkout first.
+    merge_request = _checkout(example_repo, tmp_path, "mr")
+    stolen = tmp_path / "stolen"
+    steal = f"import pathlib; pathlib.Path({str(stolen)!r}).write_text('ran')\n"
+    for package in ("reconciler", "reconciler/ci"):
+        (merge_request / package).mkdir()
+        (merge_request / package / "__init__.py").write_text(steal)
+        (merge_request / package / "__main__.py").write_text(steal)
+    planned = gitlab.run("reconciler-plan", merge_request, merge_request=True)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert not stolen.exists()
 
 
 def test_no_text_from_the_merge_request_opens_a_collapsible_section_in_the_job_log(

@@ -24,7 +24,7 @@ from reconciler.ci.forges import PLANS_ARTIFACT, marker
 from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
-from forge_server import REPOSITORY, TOKEN, FakeForge, Run
+from forge_server import READ_ONLY_TOKEN, REPOSITORY, TOKEN, FakeForge, Run
 from github_runner import obeyed
 from ory_server import OryTestServer
 
@@ -66,11 +66,13 @@ class Runner:
         shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".reconciler"))
         return copy
 
-    def _expand(self, text: str, inputs: dict[str, str]) -> str:
+    def _expand(self, text: str, inputs: dict[str, str], token: str = TOKEN) -> str:
         def value(match: re.Match[str]) -> str:
             expression = match.group(1)
             if expression == "github.token":
-                return TOKEN
+                return token
+            if expression == "github.action_path":
+                return str(REPO_ROOT)
             assert expression.startswith("inputs."), expression  # nothing else is evaluated
             name = expression[len("inputs.") :]
             given = inputs.get(name, ACTION["inputs"][name].get("default", ""))
@@ -78,30 +80,51 @@ class Runner:
 
         return EXPRESSION.sub(value, text)
 
-    def run(self, checkout: Path, merged: bool = False, **inputs: str) -> Result:
-        """The action's `Run reconciler` step, in a new job (run id) of the workflow."""
+    def run(
+        self,
+        checkout: Path,
+        merged: bool = False,
+        fork: str | None = None,
+        secrets: bool = True,
+        read_only: bool = False,
+        **inputs: str,
+    ) -> Result:
+        """The action's `Run reconciler` step, in a new job (run id) of the workflow. A pull
+        request from a ``fork`` runs as GitHub runs it: no secrets, a read-only token (which
+        a job without `pull-requests: write` has too)."""
         self.run_ids.append(self.run_ids[-1] + 1)
         run_id = self.run_ids[-1]
         self.github.add_run(Run(run_id, WORKFLOW_ID, HEAD_SHA, conclusion="in_progress"))
         job = self.tmp_path / f"job-{run_id}"
         job.mkdir()
         event: dict[str, Any] = {"action": "closed" if merged else "synchronize"}
-        event["pull_request"] = {"number": 42, "merged": merged, "head": {"sha": HEAD_SHA}}
+        event["pull_request"] = {
+            "number": 42,
+            "merged": merged,
+            "head": {"sha": HEAD_SHA, "repo": {"full_name": fork or REPOSITORY}},
+            "base": {"repo": {"full_name": REPOSITORY}},
+        }
         (job / "event.json").write_text(json.dumps(event))
         step = _step("Run reconciler")
+        token = READ_ONLY_TOKEN if fork is not None or read_only else TOKEN
+        given = {
+            "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,
+            "LOGIN_HOOK_KEY": HOOK_KEY,
+        }
         env = {
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "HOME": str(self.tmp_path),
-            "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,
+            **(given if secrets and fork is None else {}),
             "ORY_CONSOLE_API_URL": self.ory.base_url,
-            "LOGIN_HOOK_KEY": HOOK_KEY,
             "GITHUB_API_URL": self.github.api_url,
             "GITHUB_REPOSITORY": REPOSITORY,
             "GITHUB_RUN_ID": str(run_id),
             "GITHUB_EVENT_PATH": str(job / "event.json"),
             "GITHUB_OUTPUT": str(job / "output"),
             "GITHUB_STEP_SUMMARY": str(job / "summary.md"),
-            **{name: self._expand(str(value), inputs) for name, value in step["env"].items()},
+            **{
+                name: self._expand(str(value), inputs, token) for name, value in step["env"].items()
+            },
         }
         cwd = checkout / self._expand(step["working-directory"], inputs)
         done = subprocess.run(
@@ -117,6 +140,25 @@ class Runner:
             line.split("=", 1) for line in _read(job / "output").splitlines() if "=" in line
         )
         return Result(done.returncode, done.stdout, done.stderr, outputs, _read(job / "summary.md"))
+
+    def install(self, workspace: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
+        """The action's `Install reconciler` step, in the job's workspace (the checkout)."""
+        step = _step("Install reconciler")
+        env = {
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(self.tmp_path),
+            "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,  # a workflow-level secret
+            **{name: self._expand(str(value), inputs) for name, value in step["env"].items()},
+        }
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
 
     def uploaded(self, step_name: str, checkout: Path, **inputs: str) -> dict[str, bytes]:
         """What an upload step would keep: the files under its path; nothing when its `if`
@@ -442,3 +484,97 @@ def test_no_secret_reaches_the_comment_summary_log_outputs_or_artifacts(
     for text in shown + [artifact.decode() for artifact in artifacts]:
         for secret in (TOKEN, HOOK_KEY, CONSOLE_SECRET, ory_server.workspace_key):
             assert secret not in text
+
+
+# -- pull requests from forks (docs/security.md §11) -----------------------------------------
+
+
+def test_a_pull_request_from_a_fork_is_validated_and_says_how_to_get_a_plan(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "fork")
+    result = runner.run(
+        pull_request, fork="stranger/identity-config", command="plan", environments="dev prod"
+    )
+    assert result.code == 0, result.out
+    assert "HTTP 403" not in result.out + result.err + result.summary
+    assert "Resource not accessible" not in result.out + result.err + result.summary
+    assert "::warning::reconciler validated only: this pull request comes from the fork" in (
+        result.out
+    )
+    summary = result.summary
+    assert summary.startswith(
+        "**reconciler** · validate only: this pull request comes from the fork "
+        "`stranger/identity-config`: its workflow runs get no secrets and a read-only token, "
+        "so no plan was made."
+    )
+    assert "- `dev`: valid\n- `prod`: valid" in summary
+    assert "pushes it to a branch of this repository" in summary
+    assert "The comment could not be posted on the pull request" in summary
+    assert ory_server.requests == []  # no key, no request
+    (refused,) = github.calls("POST")  # the comment was tried, and refused as GitHub does
+    assert refused.path.endswith("/issues/42/comments") and github.comments == []
+    assert result.outputs["changes"] == "false"
+
+    broken = pull_request / "environments" / "prod.yaml"
+    broken.write_text(broken.read_text() + "nonsense: true\n")
+    again = runner.run(
+        pull_request, fork="stranger/identity-config", command="plan", environments="dev prod"
+    )
+    assert again.code == 1
+    assert "- `prod`: invalid (the job log says why)" in again.summary
+
+
+def test_a_run_without_the_key_validates_only_and_a_merged_fork_applies_nothing(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "dependabot")
+    result = runner.run(pull_request, secrets=False, command="plan", environments="dev")
+    assert result.code == 0, result.out
+    assert "ORY_WORKSPACE_API_KEY is not set in this run" in result.summary
+    assert "ORY_WORKSPACE_API_KEY is not set (a pull request" not in result.out  # no raw error
+    (posted,) = github.comments  # a same-repository token may write: the comment says it too
+    assert "validate only" in posted["body"]
+
+    merge = runner.checkout(example_repo, "merge")
+    routed = runner.run(
+        merge, merged=True, fork="stranger/identity-config", command="route", environments="dev"
+    )
+    assert routed.code == 0, routed.out
+    assert routed.outputs["any"] == "false"
+    assert "nothing applied: the merged pull request came from the fork" in routed.summary
+    assert ory_server.requests == []
+
+
+def test_a_plan_whose_comment_cannot_be_posted_says_so_in_the_summary(
+    runner: Runner, github: FakeForge, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "no-permission")
+    result = runner.run(pull_request, read_only=True, command="plan", environments="dev")
+    assert result.code == 0, result.out
+    assert "HTTP 403" not in result.out and "Resource not accessible" not in result.out
+    assert "The comment could not be posted on the pull request" in result.summary
+    assert "**reconciler plan** · `dev`" in result.summary  # the plan is there all the same
+    assert github.comments == [] and result.outputs["comment-id"] == ""
+
+
+# -- the repository is data, never code (docs/security.md §1) --------------------------------
+
+
+def test_no_code_in_the_pull_request_runs_in_the_action(
+    runner: Runner, ory_server: OryTestServer, example_repo: Path, tmp_path: Path
+) -> None:
+    """`python -m X` imports X from the working directory first: a pull request adding a
+    `pip/` or `reconciler/` folder would run its own code, with the workspace key."""
+    pull_request = runner.checkout(example_repo, "pull-request")
+    stolen = tmp_path / "stolen"
+    steal = f"import os, pathlib; pathlib.Path({str(stolen)!r}).write_text(os.environ['PATH'])\n"
+    for package in ("pip", "reconciler", "reconciler/ci"):
+        (pull_request / package).mkdir()
+        (pull_request / package / "__init__.py").write_text(steal)
+        (pull_request / package / "__main__.py").write_text(steal)
+    installed = runner.install(pull_request, install="pip")  # already there: nothing to fetch
+    assert installed.returncode == 0, installed.stderr
+    planned = runner.run(pull_request, command="plan", environments="dev")
+    assert planned.code == 0, planned.out
+    assert not stolen.exists()
