@@ -51,7 +51,7 @@ def test_data_and_properties_come_back_as_written(text: str) -> None:
     assert _unescape(escape_property(text), properties) == text
 
 
-def test_echoed_text_is_shown_not_obeyed_and_own_commands_areobeyed() -> None:
+def test_echoed_text_is_shown_not_obeyed_and_own_commands_are_obeyed() -> None:
     stream = io.StringIO()
     log = JobOutput({}, "github", stream)
     log.echo("plan\n::add-mask::from the repo\nsee ##[error]there")  # no final newline
