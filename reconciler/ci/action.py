@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,4 +254,8 @@ def _run(env: Mapping[str, str], log: JobOutput) -> int:
         return 1
     except KeyError as exc:  # a variable the CI service sets is missing
         log.command("error", f"{exc.args[0]} is not set (is this a CI job?)")
+        return 1
+    except Exception as exc:  # a bug: its traceback may quote the repository, so it is echoed
+        log.echo(traceback.format_exc())
+        log.command("error", f"unexpected error (a bug in reconciler): {type(exc).__name__}")
         return 1

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import redact
+from reconciler.ci import action
 from reconciler.ci.job_output import JobOutput, escape_data, escape_property
 from reconciler.secrets import MASK
 
@@ -96,3 +97,28 @@ def test_the_job_summary_is_scrubbed(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     JobOutput({"GITHUB_STEP_SUMMARY": str(summary)}, "github").summary(f"key {SECRET}\n")
     assert summary.read_text() == f"key {MASK}\n\n"
+
+
+def test_a_bug_in_the_pipeline_is_reported_and_its_traceback_never_obeyed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An event file that is not JSON: the pipeline has no answer for it but its traceback,
+    # whose text comes from the file.
+    event = tmp_path / "event.json"
+    event.write_text("::add-mask::{")
+    monkeypatch.chdir(tmp_path)
+    code = action.main(
+        {
+            "INPUT_COMMAND": "plan",
+            "INPUT_ENVIRONMENTS": "dev",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": "acme/identity-config",
+            "GITHUB_TOKEN": SECRET,
+        }
+    )
+    shown = capsys.readouterr()
+    assert code == 1 and shown.err == ""
+    assert "Traceback" in shown.out and "JSONDecodeError" in shown.out
+    assert obeyed(shown.out) == [
+        ("error", "unexpected error (a bug in reconciler): JSONDecodeError")
+    ]
