@@ -14,7 +14,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,11 @@ class Runner:
     ory: OryTestServer
     tmp_path: Path
     run_ids: list[int] = field(default_factory=lambda: [100])
+    # A pull request from a fork runs as GitHub runs it: no secrets, a read-only token (which a
+    # job without `pull-requests: write` has too); Dependabot's get no secrets either.
+    fork: str | None = None
+    secrets: bool = True
+    read_only: bool = False
 
     def checkout(self, source: Path, name: str) -> Path:
         copy = self.tmp_path / name
@@ -80,18 +85,8 @@ class Runner:
 
         return EXPRESSION.sub(value, text)
 
-    def run(
-        self,
-        checkout: Path,
-        merged: bool = False,
-        fork: str | None = None,
-        secrets: bool = True,
-        read_only: bool = False,
-        **inputs: str,
-    ) -> Result:
-        """The action's `Run reconciler` step, in a new job (run id) of the workflow. A pull
-        request from a ``fork`` runs as GitHub runs it: no secrets, a read-only token (which
-        a job without `pull-requests: write` has too)."""
+    def run(self, checkout: Path, merged: bool = False, **inputs: str) -> Result:
+        """The action's `Run reconciler` step, in a new job (run id) of the workflow."""
         self.run_ids.append(self.run_ids[-1] + 1)
         run_id = self.run_ids[-1]
         self.github.add_run(Run(run_id, WORKFLOW_ID, HEAD_SHA, conclusion="in_progress"))
@@ -101,12 +96,12 @@ class Runner:
         event["pull_request"] = {
             "number": 42,
             "merged": merged,
-            "head": {"sha": HEAD_SHA, "repo": {"full_name": fork or REPOSITORY}},
+            "head": {"sha": HEAD_SHA, "repo": {"full_name": self.fork or REPOSITORY}},
             "base": {"repo": {"full_name": REPOSITORY}},
         }
         (job / "event.json").write_text(json.dumps(event))
         step = _step("Run reconciler")
-        token = READ_ONLY_TOKEN if fork is not None or read_only else TOKEN
+        token = READ_ONLY_TOKEN if self.fork is not None or self.read_only else TOKEN
         given = {
             "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,
             "LOGIN_HOOK_KEY": HOOK_KEY,
@@ -114,7 +109,7 @@ class Runner:
         env = {
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "HOME": str(self.tmp_path),
-            **(given if secrets and fork is None else {}),
+            **(given if self.secrets and self.fork is None else {}),
             "ORY_CONSOLE_API_URL": self.ory.base_url,
             "GITHUB_API_URL": self.github.api_url,
             "GITHUB_REPOSITORY": REPOSITORY,
@@ -126,16 +121,7 @@ class Runner:
                 name: self._expand(str(value), inputs, token) for name, value in step["env"].items()
             },
         }
-        cwd = checkout / self._expand(step["working-directory"], inputs)
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        done = _shell(step, checkout / self._expand(step["working-directory"], inputs), env)
         outputs = dict(
             line.split("=", 1) for line in _read(job / "output").splitlines() if "=" in line
         )
@@ -150,15 +136,7 @@ class Runner:
             "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,  # a workflow-level secret
             **{name: self._expand(str(value), inputs) for name, value in step["env"].items()},
         }
-        return subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            cwd=workspace,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        return _shell(step, workspace, env)
 
     def uploaded(self, step_name: str, checkout: Path, **inputs: str) -> dict[str, bytes]:
         """What an upload step would keep: the files under its path; nothing when its `if`
@@ -195,6 +173,22 @@ class Runner:
                 bundle.writestr(name, content)
         run = self.github.runs[-1]
         run.conclusion, run.artifacts = "success", {PLANS_ARTIFACT: archive.getvalue()}
+
+
+def _shell(
+    step: dict[str, Any], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A `shell: bash` step, as GitHub runs it: `bash --noprofile --norc -eo pipefail`."""
+    assert step["shell"] == "bash"
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def _read(path: Path) -> str:
@@ -493,9 +487,8 @@ def test_a_pull_request_from_a_fork_is_validated_and_says_how_to_get_a_plan(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     pull_request = runner.checkout(example_repo, "fork")
-    result = runner.run(
-        pull_request, fork="stranger/identity-config", command="plan", environments="dev prod"
-    )
+    fork = replace(runner, fork="stranger/identity-config")
+    result = fork.run(pull_request, command="plan", environments="dev prod")
     assert result.code == 0, result.out
     assert "HTTP 403" not in result.out + result.err + result.summary
     assert "Resource not accessible" not in result.out + result.err + result.summary
@@ -518,9 +511,7 @@ def test_a_pull_request_from_a_fork_is_validated_and_says_how_to_get_a_plan(
 
     broken = pull_request / "environments" / "prod.yaml"
     broken.write_text(broken.read_text() + "nonsense: true\n")
-    again = runner.run(
-        pull_request, fork="stranger/identity-config", command="plan", environments="dev prod"
-    )
+    again = fork.run(pull_request, command="plan", environments="dev prod")
     assert again.code == 1
     assert "- `prod`: invalid (the job log says why)" in again.summary
 
@@ -529,7 +520,8 @@ def test_a_run_without_the_key_validates_only_and_a_merged_fork_applies_nothing(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     pull_request = runner.checkout(example_repo, "dependabot")
-    result = runner.run(pull_request, secrets=False, command="plan", environments="dev")
+    dependabot = replace(runner, secrets=False)
+    result = dependabot.run(pull_request, command="plan", environments="dev")
     assert result.code == 0, result.out
     assert "ORY_WORKSPACE_API_KEY is not set in this run" in result.summary
     assert "ORY_WORKSPACE_API_KEY is not set (a pull request" not in result.out  # no raw error
@@ -537,9 +529,8 @@ def test_a_run_without_the_key_validates_only_and_a_merged_fork_applies_nothing(
     assert "validate only" in posted["body"]
 
     merge = runner.checkout(example_repo, "merge")
-    routed = runner.run(
-        merge, merged=True, fork="stranger/identity-config", command="route", environments="dev"
-    )
+    fork = replace(runner, fork="stranger/identity-config")
+    routed = fork.run(merge, merged=True, command="route", environments="dev")
     assert routed.code == 0, routed.out
     assert routed.outputs["any"] == "false"
     assert "nothing applied: the merged pull request came from the fork" in routed.summary
@@ -550,7 +541,8 @@ def test_a_plan_whose_comment_cannot_be_posted_says_so_in_the_summary(
     runner: Runner, github: FakeForge, example_repo: Path
 ) -> None:
     pull_request = runner.checkout(example_repo, "no-permission")
-    result = runner.run(pull_request, read_only=True, command="plan", environments="dev")
+    no_permission = replace(runner, read_only=True)
+    result = no_permission.run(pull_request, command="plan", environments="dev")
     assert result.code == 0, result.out
     assert "HTTP 403" not in result.out and "Resource not accessible" not in result.out
     assert "The comment could not be posted on the pull request" in result.summary
