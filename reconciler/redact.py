@@ -43,8 +43,15 @@ def register(value: object) -> None:
 
 
 def scrub(text: str) -> str:
+    return _scrubbed(text, _known())
+
+
+def _known() -> list[str]:
     with _lock:
-        known = sorted(_secrets, key=len, reverse=True)  # longest first: no partial leftovers
+        return sorted(_secrets, key=len, reverse=True)  # longest first: no partial leftovers
+
+
+def _scrubbed(text: str, known: list[str]) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
@@ -60,12 +67,16 @@ def holds(text: str) -> bool:
 
 def scrub_json(value: JSONValue) -> JSONValue:
     """A copy of ``value`` with every string in it scrubbed (keys are names, not values)."""
+    return _scrubbed_json(value, _known())
+
+
+def _scrubbed_json(value: JSONValue, known: list[str]) -> JSONValue:
     if isinstance(value, str):
-        return scrub(value)
+        return _scrubbed(value, known)
     if isinstance(value, dict):
-        return {key: scrub_json(item) for key, item in value.items()}
+        return {key: _scrubbed_json(item, known) for key, item in value.items()}
     if isinstance(value, list):
-        return [scrub_json(item) for item in value]
+        return [_scrubbed_json(item, known) for item in value]
     return value
 
 
