@@ -189,15 +189,15 @@ def _log_to_stderr(verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (see the module docstring)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    redact.register(os.environ.get("ORY_WORKSPACE_API_KEY"))
-    redact.register(os.environ.get("RECONCILER_PLAN_KEY"))
     stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
-    try:
-        return _run(arguments)
-    finally:
-        sys.stdout, sys.stderr = stdout, stderr
-        redact.forget_all()  # one run's secrets are no business of the next (tests run many)
+    with redact.session():
+        redact.register(os.environ.get("ORY_WORKSPACE_API_KEY"))
+        redact.register(os.environ.get("RECONCILER_PLAN_KEY"))
+        sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
+        try:
+            return _run(arguments)
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
 
 
 def _run(arguments: list[str]) -> int:

@@ -6,21 +6,33 @@ identity (a hook by ``hook`` and ``config.url``, an identity schema, OIDC provid
 channel by ``id``) and every differing leaf gets its own line:
 ``~ /…/hooks[web_hook https://…/login].config.body: a -> b``. Findings name elements the
 same way (``labelled_pointer``, ``labelled_key``). Pure: values are shown by the caller.
+
+A label is built from values (a hook's URL, an element's ``id``): one that is secret (a URL
+from ``${VAR}``) shows as ``(sensitive)``, and a control character (a newline in a URL) shows
+escaped, so a label never starts a line of its own.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer, split_pointer
+from reconciler.secrets import MASK
 
 SCHEMAS = "/identity/schemas"
 FieldAction = Literal["add", "change", "reset"]
 Same = Callable[[JSONValue, JSONValue, Pointer], bool]
 # Whether the server fills in this live value itself (a default the user did not write).
 Filled = Callable[[Pointer, JSONValue], bool]
+# Whether the value at this pointer is secret (a label built from it shows it masked).
+Hidden = Callable[[Pointer], bool]
+
+
+def _never(_pointer: Pointer) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -38,23 +50,61 @@ class FieldChange:
 
 def element_key(list_pointer: Pointer, element: JSONValue) -> str | None:
     """What an element is, or None when it has nothing better than its index."""
+    parts = _key_parts(list_pointer, element)
+    return None if parts is None else " ".join(str(value) for _, value in parts)
+
+
+def shown_key(list_pointer: Pointer, element: JSONValue, at: Pointer, hidden: Hidden) -> str | None:
+    """``element_key`` as a label shows it: a secret part masked (``hidden`` says which, the
+    element being at ``at``), control characters escaped."""
+    parts = _key_parts(list_pointer, element)
+    if parts is None:
+        return None
+    return " ".join(
+        MASK if hidden(at + relative) else printable(str(value)) for relative, value in parts
+    )
+
+
+def _key_parts(list_pointer: Pointer, element: JSONValue) -> list[tuple[Pointer, object]] | None:
+    """The values an element's key is made of, each with its pointer inside the element."""
     if not isinstance(element, dict):
         return None
     if list_pointer.endswith("/hooks") and "hook" in element:
         config = element.get("config")
         url = config.get("url") if isinstance(config, dict) else None
-        return f"{element['hook']} {url}" if isinstance(url, str) else str(element["hook"])
+        hook: list[tuple[Pointer, object]] = [("/hook", element["hook"])]
+        return [*hook, ("/config/url", url)] if isinstance(url, str) else hook
     for key in ("id", "name"):
         if isinstance(element.get(key), str | int) and not isinstance(element.get(key), bool):
-            return str(element[key])
+            return [(f"/{key}", element[key])]
     return None
 
 
+def printable(text: str) -> str:
+    """``text`` as one line: control characters (a newline, an escape) escaped as JSON does."""
+    return text if text.isprintable() else json.dumps(text)[1:-1]
+
+
 def keyed(list_pointer: Pointer, elements: list[JSONValue]) -> list[str]:
-    """A unique label key per element, in order (``#2`` marks a repeated identity)."""
+    """A unique identity per element, in order (``#2`` marks a repeated identity)."""
+    return _unique([element_key(list_pointer, element) for element in elements])
+
+
+def shown_keys(
+    list_pointer: Pointer, elements: list[JSONValue], base: Pointer, hidden: Hidden
+) -> list[str]:
+    """``keyed`` as labels show it (see ``shown_key``); the list is at ``base``."""
+    return _unique(
+        [
+            shown_key(list_pointer, element, join_pointer(base, index), hidden)
+            for index, element in enumerate(elements)
+        ]
+    )
+
+
+def _unique(bases: list[str | None]) -> list[str]:
     keys: list[str] = []
-    for index, element in enumerate(elements):
-        base = element_key(list_pointer, element)
+    for index, base in enumerate(bases):
         key = str(index) if base is None else base
         repeat = 1
         while key in keys:
@@ -80,21 +130,25 @@ def list_changes(
     desired_base: Pointer,
     same: Same,
     filled: Filled = lambda pointer, value: False,
+    hidden: Hidden = _never,
 ) -> list[FieldChange]:
     """The field lines that turn ``live`` into ``desired`` (both lists at ``list_pointer``).
 
     ``desired_base`` is where the desired list sits in the environment (for masking and
     ``file://`` names); ``same`` compares two leaves by meaning (durations, content hashes);
     live keys the desired element lacks are left out when ``filled`` says the server puts
-    them there itself (a web hook's ``emit_analytics_event``).
+    them there itself (a web hook's ``emit_analytics_event``); ``hidden`` says which values
+    are secret, for the labels.
     """
     live_items = live if isinstance(live, list) else []
     desired_items = desired if isinstance(desired, list) else []
     live_keys, desired_keys = keyed(list_pointer, live_items), keyed(list_pointer, desired_items)
     pairs = _pairs(list_pointer, live_items, desired_items, live_keys, desired_keys)
+    live_labels = shown_keys(list_pointer, live_items, list_pointer, hidden)
+    desired_labels = shown_keys(list_pointer, desired_items, desired_base, hidden)
     lines: list[FieldChange] = []
-    for index, key in enumerate(desired_keys):
-        label = element_label(list_pointer, key)
+    for index in range(len(desired_items)):
+        label = element_label(list_pointer, desired_labels[index])
         here = join_pointer(desired_base, index)
         if index in pairs:
             at = pairs[index]
@@ -103,18 +157,18 @@ def list_changes(
             lines += _compare(label, *pair, there, here, same, filled)
         else:
             lines += element_added(label, desired_items[index], here)
-    for index, key in enumerate(live_keys):
+    for index in range(len(live_items)):
         if index not in pairs.values():
             there = join_pointer(list_pointer, index)
-            label = element_label(list_pointer, key)
+            label = element_label(list_pointer, live_labels[index])
             lines += [
                 FieldChange("reset", label + suffix, leaf, None, at, None)
                 for suffix, at, leaf in _leaves(live_items[index], there)
             ]
     paired = [pairs[index] for index in sorted(pairs)]
     if paired != sorted(paired):
-        before = ", ".join(live_keys[at] for at in sorted(paired))
-        after = ", ".join(live_keys[at] for at in paired)
+        before = ", ".join(live_labels[at] for at in sorted(paired))
+        after = ", ".join(live_labels[at] for at in paired)
         lines.append(FieldChange("change", f"{list_pointer} (order)", before, after))
     return lines
 

@@ -9,7 +9,9 @@ file, line and column it came from, whether it is secret, and which file it was 
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +26,7 @@ from reconciler.jsontypes import (
     dotted_key,
     get_at,
     nearest_known,
+    split_pointer,
 )
 from reconciler.layer_cache import OnceCache
 from reconciler.layer_merge import children, merge_layers
@@ -159,6 +162,7 @@ class _LayerReader:
         data = document.data
         if not isinstance(data, dict):
             raise ConfigError([f"{shown}:1:1: the file must be a YAML mapping"])
+        _check_keys(shown, document)
         info = self._describe(shown, document)
         for pointer in document.tagged_secret:
             redact.register(get_at(data, pointer)[1])
@@ -244,6 +248,25 @@ class _LayerReader:
 
 
 _CACHED_TEXT_LIMIT = 256 * 1024  # bounds the cache to a few MB
+# Characters that end or rewrite a line: C0 and C1 controls, DEL, the Unicode line and
+# paragraph separators.
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _check_keys(shown: str, document: yamlio.PositionedDocument) -> None:
+    """Refuse a key holding a control character (a newline): every message naming the key
+    would print the file's own lines, and a CI log reads a line such as ``::add-mask::…`` as
+    a command (docs/security.md §9). No Ory setting has such a key."""
+    for pointer, (line, column) in document.positions.items():
+        tokens = split_pointer(pointer)
+        if tokens and _LINE_BREAKING.search(tokens[-1]):
+            key = json.dumps(tokens[-1])
+            raise ConfigError(
+                [
+                    f"{shown}:{line}:{column}: the key {key} holds a control character; a key is "
+                    "a name on one line"
+                ]
+            )
 
 
 @functools.lru_cache(maxsize=32)

@@ -8,7 +8,14 @@ Each behaviour follows GitHub's REST documentation (API version 2022-11-28):
   comment carries ``user.login``, its author: a workflow's ``GITHUB_TOKEN`` posts as
   ``github-actions[bot]`` (https://docs.github.com/en/actions/security-for-github-actions/
   security-guides/automatic-token-authentication), and an edit keeps the author;
-* every API call needs ``Authorization: Bearer <token>``, else ``401``.
+* every API call needs ``Authorization: Bearer <token>``, else ``401``;
+* the read-only ``GITHUB_TOKEN`` of a workflow run for a pull request from a fork
+  (https://docs.github.com/en/actions/security-guides/automatic-token-authentication
+  "Permissions for the GITHUB_TOKEN": read access only for pull requests from forks) reads,
+  and any write is answered ``403`` with the body GitHub sends when a token lacks the
+  permission, ``{"message": "Resource not accessible by integration", "documentation_url":
+  …}`` (as reported in jayamanikharyono/airflow-dag-action#23 and
+  microsoft/azure-pipelines-tasks#20278 for a comment on a pull request from a fork).
 
 GitLab, https://docs.gitlab.com/ee/api/notes.html (merge requests): ``GET``/``POST``
 ``/api/v4/projects/{id}/merge_requests/{iid}/notes`` (``per_page``, ``page``; newest first by
@@ -31,6 +38,12 @@ from urllib.parse import parse_qs, urlsplit
 REPOSITORY = "acme/identity-config"
 TOKEN = "ghs_fake_token_for_tests_0c1d"
 BOT = "github-actions[bot]"  # who TOKEN posts as
+READ_ONLY_TOKEN = "ghs_fake_read_only_token_of_a_fork_run_7e2a"
+NOT_ACCESSIBLE = {
+    "message": "Resource not accessible by integration",
+    "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+    "status": "403",
+}
 GITLAB_TOKEN = "glpat-fake-token-for-tests-93a1"
 GITLAB_USER = {"id": 7, "username": "reconciler-bot"}  # GITLAB_TOKEN's user
 GITLAB_PROJECT = "4711"
@@ -135,7 +148,9 @@ class FakeForge:
     def _answer(
         self, method: str, path: str, query: dict[str, str], body: Any, authorization: str | None
     ) -> tuple[int, Any, dict[str, str]]:
-        if authorization != f"Bearer {TOKEN}":
+        if authorization == f"Bearer {READ_ONLY_TOKEN}" and method != "GET":
+            return 403, NOT_ACCESSIBLE, {}
+        if authorization not in (f"Bearer {TOKEN}", f"Bearer {READ_ONLY_TOKEN}"):
             return 401, {"message": "Bad credentials"}, {}
         prefix = f"/repos/{REPOSITORY}"
         if not path.startswith(prefix):

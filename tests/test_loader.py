@@ -233,3 +233,26 @@ def test_unknown_environment_lists_known_ones(tmp_path: Path, write: Write) -> N
     write("environments/dev.yaml", "{}\n")
     with pytest.raises(ConfigError, match=r"unknown environment 'prod' \(known: dev\)"):
         load_environment(tmp_path, "prod", {})
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("x\\n::add-mask::y", '"x\\n::add-mask::y"'),
+        ("x\\r\\e[0Kz", '"x\\r\\u001b[0Kz"'),
+        ("x\\u2028y", '"x\\u2028y"'),
+    ],
+)
+def test_a_key_holding_a_control_character_is_refused_and_shown_escaped(
+    tmp_path: Path, write: Write, key: str, shown: str
+) -> None:
+    # Every message naming the key would print the file's own lines (docs/security.md §9).
+    write("environments/dev.yaml", f'identity_config:\n  session:\n    "{key}": 1\n')
+    with pytest.raises(ConfigError) as excinfo:
+        load_environment(tmp_path, "dev", {})
+    problem = _problem(excinfo)
+    assert problem.endswith(
+        f"environments/dev.yaml:3:5: the key {shown} holds a control character; a key is a "
+        "name on one line"
+    )
+    assert problem.isprintable()

@@ -130,3 +130,85 @@ def test_no_object_repr_holds_the_key_or_secrets(repo: Path, ory_server: OryTest
     for thing in (settings, environment, environment.raw, target, plan):
         _assert_clean(repr(thing), ory_server)
     target.close()
+
+
+# -- one scrubber in front of every output (docs/security.md §5) --------------------------
+
+GITHUB_TOKEN = "ghs_job_token_in_a_hook_url_5d1c"
+OIDC_SECRET = "oidc-client-secret-8e2f"
+
+EVERY_POSITION = """
+target: {{ory_network: {{project: {project}}}}}
+identity_config:
+  selfservice:
+    methods:
+      oidc:
+        enabled: true
+        config:
+          providers:
+            - id: acme-sso
+              provider: generic
+              client_id: reconciler
+              client_secret: "${{OIDC_SECRET}}"
+              issuer_url: https://sso.acme.test
+              mapper_url: base64://bG9jYWwgY2xhaW1zID0gc3RkLmV4dFZhcignY2xhaW1zJyk7IHt9
+              scope: [openid]
+    flows:
+      login:
+        after:
+          hooks:
+            - hook: web_hook
+              config:
+                url: "https://hooks.acme.test/${{GITHUB_TOKEN}}"
+                method: POST
+                can_interrupt: {interrupt}
+                body: base64://e30=
+"""
+
+
+def test_a_secret_in_a_label_a_finding_or_a_backup_reaches_no_output(
+    tmp_path: Path, write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    """The hook's URL names the hook in every plan line and in the lint finding about it; the
+    provider's secret comes back from GET. Neither reaches stdout, stderr, the job summary,
+    the saved plan, `show`, or the backups apply keeps."""
+    write(
+        "environments/dev.yaml",
+        EVERY_POSITION.format(project=ory_server.project_id, interrupt="false"),
+    )
+    summary = tmp_path / "summary.md"
+    env = {
+        **_env(ory_server),
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "OIDC_SECRET": OIDC_SECRET,
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    plan_file = tmp_path / "dev.plan.json"
+    outputs = [
+        run("-v", "plan", "dev", env=env),
+        run("-v", "plan", "dev", "--format", "markdown", env=env),
+        run("-v", "plan", "dev", "--format", "json", env=env),
+        run("-v", "plan", "dev", "--out", str(plan_file), env=env),
+        run("show", str(plan_file), "--format", "markdown", env=env),
+        run("-v", "apply", "dev", "--yes", env=env),
+    ]
+    assert all(output.code == 0 for output in outputs), [o.err for o in outputs]
+    assert "webhook-can-interrupt-deprecated" in outputs[0].out  # the finding naming the hook
+    assert "hooks[web_hook (sensitive)]" in outputs[0].out  # the label, masked by path
+    write(  # a second apply: its backup holds what the first one wrote
+        "environments/dev.yaml",
+        EVERY_POSITION.format(project=ory_server.project_id, interrupt="true"),
+    )
+    outputs.append(run("-v", "apply", "dev", "--yes", env=env))
+    assert outputs[-1].code == 0, outputs[-1].err
+    backups = list((tmp_path / ".reconciler" / "backups" / "dev").glob("*.json"))
+    assert len(backups) == 2
+    written = [summary, plan_file, *backups]
+    for text in [o.out + o.err for o in outputs] + [p.read_text() for p in written]:
+        for secret in (GITHUB_TOKEN, OIDC_SECRET, ory_server.workspace_key):
+            assert secret not in text
+    # ... while Ory has them, where they belong.
+    stored = ory_server.stored_identity_config()
+    assert stored["selfservice"]["flows"]["login"]["after"]["hooks"][0]["config"]["url"].endswith(
+        GITHUB_TOKEN
+    )

@@ -3,7 +3,8 @@
 * ``plan`` (pull request): plan every environment, save each plan under
   ``.reconciler/plans/``, post or update the one plan comment, which records per environment
   the digest of the operations it shows (no secret value: secrets by reference); the job
-  summary gets the markdown from ``reconciler plan`` itself.
+  summary gets the markdown from ``reconciler plan`` itself. A run without secrets (a pull
+  request from a fork) validates only, and says why (``forks``).
 * ``route`` (after merge): plan again on the merge commit and say which environments have
   changes and behind which approval they apply: ``ENV``, or ``ENV`` + the weaken suffix when
   a change weakens security (its reviewers approve ``--allow-weaken``).
@@ -15,7 +16,8 @@
   anyway, saying so. Nothing a pull request's run produced (plan files, artifacts) is applied.
 
 Inputs come as ``INPUT_*`` variables (see ``action.yml``); the ``reconciler`` command is run
-as a user would run it, so every refusal it makes still holds.
+as a user would run it, so every refusal it makes still holds. Everything shown goes through
+``job_output`` (scrubbed; the repository's text never obeyed as a workflow command).
 """
 
 from __future__ import annotations
@@ -24,21 +26,24 @@ import contextlib
 import io
 import json
 import os
-import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import cli, workdir
+from reconciler import cli, redact, workdir
+from reconciler.ci import forks
 from reconciler.ci.forges import (
     GITHUB_ACTIONS_BOT,
     Forge,
     GitHub,
     GitLab,
     digests_line,
+    post_comment,
     read_digests,
 )
+from reconciler.ci.job_output import JobOutput
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
@@ -102,29 +107,24 @@ class Pipeline:
     forge: Forge
     environ: Mapping[str, str]
     root: Path
+    log: JobOutput
 
     def reconciler(self, *arguments: str) -> Ran:
         """Run the command line (its ``main``, as the console script does, without paying
-        for a new interpreter each time); its output is shown in the job log."""
+        for a new interpreter each time); its output is shown in the job log, never obeyed
+        as workflow commands."""
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(list(arguments))
-        sys.stdout.write(out.getvalue())
-        sys.stderr.write(err.getvalue())
-        sys.stdout.flush()
+        self.log.echo(out.getvalue())
+        self.log.echo(err.getvalue())
         return Ran(code, out.getvalue(), err.getvalue())
 
     def output(self, name: str, value: str) -> None:
-        path = self.environ.get("GITHUB_OUTPUT")
-        if path:
-            with Path(path).open("a", encoding="utf-8") as outputs:
-                outputs.write(f"{name}={value}\n")
+        self.log.output(name, value)
 
     def summary(self, text: str) -> None:
-        path = self.environ.get("GITHUB_STEP_SUMMARY")
-        if path:
-            with Path(path).open("a", encoding="utf-8") as summary:
-                summary.write(text.rstrip("\n") + "\n\n")
+        self.log.summary(text)
 
     def fresh_plan(self, name: str, folder: str) -> tuple[Path, dict[str, Any]]:
         path = workdir.make_folder(workdir.path(self.root, folder)) / f"{name}.json"
@@ -134,6 +134,9 @@ class Pipeline:
 
 
 def plan(pipeline: Pipeline) -> int:
+    without_secrets = forks.why_without_secrets(pipeline)
+    if without_secrets is not None:
+        return forks.validate_only(pipeline, without_secrets)
     folder = workdir.make_folder(workdir.path(pipeline.root, "plans"))
     outcomes: list[PlanOutcome] = []
     digests: dict[str, str] = {}
@@ -150,19 +153,22 @@ def plan(pipeline: Pipeline) -> int:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])
             outcomes.append(PlanOutcome(name=name, error=error))
     body = digests_line(digests) + "\n" + markdown.render(outcomes)
-    comment = pipeline.forge.upsert_comment(pipeline.inputs.comment_key, body)
+    comment = post_comment(pipeline.forge, pipeline.log, pipeline.inputs.comment_key, body)
     pipeline.output("changes", "true" if changes else "false")
     pipeline.output("comment-id", comment or "")
     return 1 if any(outcome.failed for outcome in outcomes) else 0
 
 
 def route(pipeline: Pipeline) -> int:
+    fork = pipeline.forge.fork()
+    if fork is not None:
+        return forks.nothing_applied(pipeline, fork)
     include: list[dict[str, str]] = []
     for name in pipeline.inputs.environments:
         _, document = pipeline.fresh_plan(name, "plans")
         summary = document["summary"]
         if not (summary["add"] or summary["change"] or summary["reset"]):
-            print(f"{name}: no changes on the merge commit; nothing to apply")
+            pipeline.log.echo(f"{name}: no changes on the merge commit; nothing to apply\n")
             continue
         weakens = bool(summary["weakening"])
         approval = f"{name}{pipeline.inputs.weaken_suffix}" if weakens else name
@@ -173,7 +179,7 @@ def route(pipeline: Pipeline) -> int:
                 "allow_weaken": "true" if weakens else "false",
             }
         )
-        print(f"{name}: changes to apply behind the environment {approval}")
+        pipeline.log.echo(f"{name}: changes to apply behind the environment {approval}\n")
     pipeline.output("matrix", json.dumps({"include": include}, separators=(",", ":")))
     pipeline.output("any", "true" if include else "false")
     return 0
@@ -192,7 +198,9 @@ def apply(pipeline: Pipeline) -> int:
                 "is posted for review: merge a pull request that plans it (or set on-stale: "
                 "replan to apply it unreviewed)"
             )
-        print(f"::warning::{name}: {unreviewed}; applying the plan made on the merge commit")
+        pipeline.log.command(
+            "warning", f"{name}: {unreviewed}; applying the plan made on the merge commit"
+        )
         pipeline.summary(
             f"**reconciler apply** · `{name}` · {unreviewed}; applying this plan, which was "
             "not reviewed (on-stale: replan):"
@@ -257,18 +265,37 @@ def _last(text: str) -> str:
 COMMANDS = {"plan": plan, "route": route, "apply": apply}
 
 
+# Credentials the pipeline holds besides the Ory key (which the command line registers).
+_TOKENS = ("GITHUB_TOKEN", "GITLAB_API_TOKEN")
+
+
 def main(environ: Mapping[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
+    log = JobOutput(env, env.get("INPUT_PLATFORM", "").strip() or "github")
+    with redact.session():  # every run's secrets, until the comment and summary are written
+        for name in _TOKENS:
+            redact.register(env.get(name))
+        try:
+            return _run(env, log)
+        finally:
+            log.close()
+
+
+def _run(env: Mapping[str, str], log: JobOutput) -> int:
     try:
         inputs = Inputs.from_environ(env)
         root = Path.cwd()
         forge: Forge = (
             GitHub(env, inputs.comment_author) if inputs.platform == "github" else GitLab(env)
         )
-        return COMMANDS[inputs.command](Pipeline(inputs, forge, env, root))
+        return COMMANDS[inputs.command](Pipeline(inputs, forge, env, root, log))
     except ReconcilerError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        log.command("error", str(exc))
         return 1
     except KeyError as exc:  # a variable the CI service sets is missing
-        print(f"Error: {exc.args[0]} is not set (is this a CI job?)", file=sys.stderr)
+        log.command("error", f"{exc.args[0]} is not set (is this a CI job?)")
+        return 1
+    except Exception as exc:  # a bug: its traceback may quote the repository, so it is echoed
+        log.echo(traceback.format_exc())
+        log.command("error", f"unexpected error (a bug in reconciler): {type(exc).__name__}")
         return 1

@@ -5,7 +5,8 @@ The comment is found again by a hidden marker at the start of its body, so every
 the same comment instead of adding one. Its second line records, per environment, the digest
 of the operations the comment shows (``digests_line``): after merge, the apply job reads it
 back through the forge's API, from a comment written by the bot account only (the pull
-request's author cannot write as the bot), and applies only a plan with the same digest.
+request's author cannot write as the bot), and applies only a plan with the same digest. Its
+body is scrubbed of known secrets (``redact``) on the way out.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from reconciler import redact
 from reconciler.ci import http
+from reconciler.ci.job_output import JobOutput
 from reconciler.errors import ReconcilerError
 
 PAGE_SIZE = 100
@@ -64,6 +67,30 @@ class Forge(Protocol):
         """The body of the plan comment marked ``key`` on the merged change, written by the
         bot account (the token's user); None when there is none."""
 
+    def fork(self) -> str | None:
+        """The repository the change comes from when it is another one (a fork): its runs
+        get no secrets and a read-only token. None when it is this repository's own."""
+
+
+def post_comment(forge: Forge, log: JobOutput, key: str, body: str) -> str | None:
+    """Post or update the comment; when the forge refuses to let this run write (the
+    read-only token of a pull request from a fork, a job without the permission), say so
+    in the job summary instead of failing on a raw 403. Its id, None when not posted."""
+    try:
+        return forge.upsert_comment(key, body)
+    except http.ForgeError as exc:
+        if exc.status not in (401, 403, 404):
+            raise
+        why = (
+            f"The comment could not be posted on the pull request: this run's token may not "
+            f"write there (the forge answered {exc.status}). A pull request from a fork gets "
+            "a read-only token; otherwise give the job `pull-requests: write` (GitHub) or "
+            "set GITLAB_API_TOKEN with the api scope (GitLab)."
+        )
+        log.summary(why)
+        log.command("warning", why)
+        return None
+
 
 @dataclass(frozen=True)
 class GitHub:
@@ -96,9 +123,19 @@ class GitHub:
     def _get(self, path: str) -> Any:
         return http.call("GET", f"{self._api}{path}", self._headers).json()
 
+    def fork(self) -> str | None:
+        """From the event: the pull request's head repository when it is not the base one
+        (a deleted fork has none)."""
+        pull_request = self._event()["pull_request"]
+        head = (pull_request.get("head") or {}).get("repo") or {}
+        base = (pull_request.get("base") or {}).get("repo") or {}
+        head_name = str(head.get("full_name") or "a deleted fork")
+        base_name = str(base.get("full_name") or self.environ["GITHUB_REPOSITORY"])
+        return None if head_name.lower() == base_name.lower() else head_name
+
     def upsert_comment(self, key: str, body: str, *, merged: bool = False) -> str | None:
         number = self._event()["pull_request"]["number"]  # merged or not: the event's
-        text = f"{marker(key)}\n{body}"
+        text = f"{marker(key)}\n{redact.scrub(body)}"
         for comment in self._comments(number):
             if _marked(comment.get("body"), key) and self._by_bot(comment):
                 url = f"{self._api}/issues/comments/{comment['id']}"
@@ -160,7 +197,7 @@ class GitLab:
             request = self.environ.get("CI_MERGE_REQUEST_IID")
         if headers is None or not request:
             return None  # the plan is still in the job log
-        text = f"{marker(key)}\n{body}"
+        text = f"{marker(key)}\n{redact.scrub(body)}"
         author = self._token_user(headers)
         for note in self._all_notes(request, headers):
             if _marked(note.get("body"), key) and _author_id(note) == author:
@@ -207,6 +244,13 @@ class GitLab:
             if len(batch) < PAGE_SIZE:
                 return
             page += 1
+
+    def fork(self) -> str | None:
+        """A merge request whose source project is not the target one (GitLab sets both
+        paths in merge request pipelines)."""
+        source = self.environ.get("CI_MERGE_REQUEST_SOURCE_PROJECT_PATH", "")
+        target = self.environ.get("CI_MERGE_REQUEST_PROJECT_PATH", "")
+        return source if source and target and source != target else None
 
 
 def _marked(body: object, key: str) -> bool:

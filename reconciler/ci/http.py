@@ -25,6 +25,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+class ForgeError(RemoteError):
+    """The forge answered with an error status (``status``), or did not answer (None)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -48,9 +56,10 @@ def call(method: str, url: str, headers: dict[str, str], payload: object | None 
         if 300 <= exc.code < 400 and exc.headers.get("Location"):
             return Response(exc.code, b"", exc.headers["Location"])
         detail = exc.read()[:300].decode("utf-8", "replace")
-        raise RemoteError(f"{method} {_without_query(url)}: HTTP {exc.code}: {detail}") from None
+        message = f"{method} {_without_query(url)}: HTTP {exc.code}: {detail}"
+        raise ForgeError(message, exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise RemoteError(f"{method} {_without_query(url)}: {exc}") from None
+        raise ForgeError(f"{method} {_without_query(url)}: {exc}") from None
 
 
 def _without_query(url: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import redact
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
@@ -138,8 +139,7 @@ def _append_step_summary(obj: Context, outcomes: Sequence[PlanOutcome]) -> None:
     path = obj.settings.environ.get(STEP_SUMMARY)
     if not path or not outcomes:
         return
-    with Path(path).open("a", encoding="utf-8") as summary:
-        summary.write(markdown.render(outcomes) + "\n")
+    redact.append(Path(path), markdown.render(outcomes) + "\n")
 
 
 def _exit_code(outcomes: Sequence[PlanOutcome], detailed_exitcode: bool) -> int:

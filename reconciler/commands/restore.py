@@ -44,13 +44,16 @@ def restore(
     intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
     check_intent(valid, intent)
     wanted = backup_of(backup)
+    declared = kernel.render(valid)  # may hold a secret the backup left out
     target = kernel.open_target(valid, obj.settings)
     try:
-        planned = plan_restore(environment, target, wanted, obj.settings)
+        planned = plan_restore(environment, target, wanted, obj.settings, declared)
         stop = show_and_confirm(obj, planned, intent, "Restore")
         if stop is not None:
             return stop
-        result = apply_restore(planned, wanted, target, obj.settings, allow_weaken=allow_weaken)
+        result = apply_restore(
+            planned, wanted, target, obj.settings, allow_weaken=allow_weaken, declared=declared
+        )
     finally:
         target.close()
     if result.backup is not None:

@@ -1,10 +1,11 @@
 """Saved plans: the JSON document ``plan --out`` writes, ``--format json`` prints and
 ``apply --plan`` reads. The layout is documented in ``docs/plan-format.md``.
 
-A saved plan never holds a secret value. Where an operation's value contains one, the
-document holds ``(sensitive)`` and a reference: the pointer it is read from in the desired
-state, the ``${VAR}`` names or the file and line it was written at, and an HMAC-SHA256
-fingerprint keyed with a random per-plan salt.
+A saved plan never holds a secret value. What people read in it (changes, warnings,
+findings) goes through the output scrubber (``redact``). Where an operation's value contains
+a secret, the document holds ``(sensitive)`` and a reference: the pointer it is read from in
+the desired state, the ``${VAR}`` names or the file and line it was written at, and an
+HMAC-SHA256 fingerprint keyed with a random per-plan salt.
 
 A saved plan is untrusted input: whoever can write the file can recompute every digest in it.
 ``apply --plan`` therefore never sends the file's operations: it plans again from the
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import __version__
+from reconciler import __version__, redact
 from reconciler.atomic import write_atomically
 from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact
@@ -100,10 +101,12 @@ def document(
         "revision": plan.revision,
         "desired_digest": desired_digest(environment, plan.sensitive),
         "summary": _summary(plan),
-        "changes": [
-            _change(plan, c, i, _written_at(environment, c))
-            for c, i in zip(plan.changes, _impacts(plan), strict=True)
-        ],
+        "changes": _for_people(
+            [
+                _change(plan, c, i, _written_at(environment, c))
+                for c, i in zip(plan.changes, _impacts(plan), strict=True)
+            ]
+        ),
         "operations": _objects(operations),
         "operations_digest": operations_digest(operations, refs),
         "secrets": [_ref_json(ref) for ref in refs],
@@ -115,8 +118,8 @@ def document(
             "not_sent": _strings(plan.unverified),
             "sent": _strings(plan.write_only_sent),
         },
-        "warnings": _strings(plan.warnings),
-        "notes": [_note_json(note) for note in plan.notes],
+        "warnings": _for_people(_strings(plan.warnings)),
+        "notes": _for_people([_note_json(note) for note in plan.notes]),
     }
     body["signature"] = None if key is None else signature(body, key)
     body["integrity"] = integrity(body)
@@ -277,6 +280,13 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
                 written_at=str(where) if where else "",
                 fingerprint=fingerprint(salt, value),
             )
+
+
+def _for_people(value: list[JSONValue]) -> list[JSONValue]:
+    """What only people read (changes as shown, warnings, findings), scrubbed of every known
+    secret value: a finding quotes a hook's URL, a live list may hold a secret where the
+    desired one does not mark it. The operations, which are applied, are masked by path only."""
+    return [redact.scrub_json(item) for item in value]
 
 
 def _strings(values: list[str] | tuple[str, ...]) -> list[JSONValue]:

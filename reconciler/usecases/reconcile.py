@@ -337,7 +337,9 @@ def _backup(plan: Plan, settings: Settings) -> Path | None:
     """Keep the live config as it was before this apply, so ``restore`` can go back to it."""
     if plan.live_config is None:
         return None
-    return safety.save_backup(settings.root, plan.environment, plan.revision, plan.live_config)
+    return safety.save_backup(
+        settings.root, plan.environment, plan.revision, plan.live_config, plan.sensitive
+    )
 
 
 def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:

@@ -2,8 +2,10 @@
 
 The backup is the whole live identity config at one revision. The way back sets every value
 the backup has and removes keys added since (Ory Network then re-applies their defaults).
-Secrets in a backup are as the server returned them; values Ory never returns (the SMTP
-URI) are not in it and are left as they are.
+A backup holds no secret (``backup_secrets``): each is put back from live when it did not
+change, or from the value the environment declares when that is the one backed up; any other
+is left as it is live, and the plan says so. Values Ory never returns (the SMTP URI) are not
+in a backup and are left as they are.
 """
 
 from __future__ import annotations
@@ -16,33 +18,56 @@ from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, copy_json, is_within, remove_at
 from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import Target
-from reconciler.usecases import safety
+from reconciler.usecases import backup_secrets, safety
+from reconciler.usecases.backup_secrets import BackupContent
 from reconciler.usecases.kernel import Settings, defaults
 from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
 from reconciler.values import DefaultLookup
 
 
 def plan_restore(
-    name: str, target: Target, backup: JSONObject, settings: Settings | None = None
+    name: str,
+    target: Target,
+    backup: BackupContent,
+    settings: Settings | None = None,
+    declared: JSONObject | None = None,
 ) -> Plan:
     """The plan that brings live back to ``backup``. Read-only. Keys added since the backup
-    that hold the server default anyway are left alone (``settings`` names the schema)."""
+    that hold the server default anyway are left alone (``settings`` names the schema);
+    ``declared`` (the environment's desired config) may hold a secret the backup left out."""
     live = target.fetch()
-    diff = _diff(backup, live.config, target, _defaults(target, settings))
+    wanted, cannot = backup_secrets.put_back(backup, live.config, declared or {})
+    diff = _diff(wanted, live.config, target, _defaults(target, settings))
     plan = make_plan(name, target.description, live.revision, diff, target_info=live.target)
-    return replace(plan, live_config=live.config)
+    return replace(
+        plan, live_config=live.config, warnings=plan.warnings + tuple(_not_restored(cannot))
+    )
+
+
+def _not_restored(cannot: list[str]) -> list[str]:
+    return [
+        f"the backup keeps no secret, and this one is neither live nor declared as it was: {line}"
+        for line in cannot
+    ]
 
 
 def apply_restore(
-    plan: Plan, backup: JSONObject, target: Target, settings: Settings, *, allow_weaken: bool
+    plan: Plan,
+    backup: BackupContent,
+    target: Target,
+    settings: Settings,
+    *,
+    allow_weaken: bool,
+    declared: JSONObject | None = None,
 ) -> ApplyResult:
     if plan.is_empty:
         raise ApplyError("nothing to restore: live already matches the backup")
     refuse_unsafe(plan, allow_weaken=allow_weaken)
     assert plan.live_config is not None
+    wanted, _ = backup_secrets.put_back(backup, plan.live_config, declared or {})
     saved = safety.save_backup(settings.root, plan.environment, plan.revision, plan.live_config)
     outcome = target.apply(plan.operations, plan.revision)
-    leftover = _diff(backup, outcome.state.config, target, _defaults(target, settings)).changes
+    leftover = _diff(wanted, outcome.state.config, target, _defaults(target, settings)).changes
     if leftover:
         paths = ", ".join(change.pointer for change in leftover)
         raise ApplyError(f"restored, but these paths still differ from the backup: {paths}")
@@ -68,5 +93,5 @@ def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: Defa
     return compute_diff(wanted, live, added, rules)
 
 
-def backup_of(path: Path) -> JSONObject:
+def backup_of(path: Path) -> BackupContent:
     return safety.read_backup(path)

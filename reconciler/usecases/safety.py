@@ -5,17 +5,18 @@
 * ``reconciler.yaml`` at the repository root may list ``allowed_project_ids``: any Ory Network
   target outside it is refused before a request is sent.
 * Before every apply the live config is saved to ``.reconciler/backups/<env>/<revision>.json``
-  (mode 0600, secrets as the server returned them); ``restore`` plans the way back to one.
+  (mode 0600, no secret in it: ``backup_secrets``); ``restore`` plans the way back to one.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import workdir, yamlio
 from reconciler.atomic import write_atomically
@@ -32,6 +33,9 @@ from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
 from reconciler.shape import Shape
 from reconciler.validate import ValidEnvironment
+
+if TYPE_CHECKING:  # backups are written and read by apply and restore only (cold start)
+    from reconciler.usecases.backup_secrets import BackupContent
 
 REPOSITORY_FILE = "reconciler.yaml"
 REPOSITORY_SHAPE = Shape(REPOSITORY_SCHEMA, PATTERN_MEANING)
@@ -136,14 +140,24 @@ def backup_path(root: Path, environment: str, revision: str) -> Path:
     return backup_folder(root, environment) / f"{safe}.json"
 
 
-def save_backup(root: Path, environment: str, revision: str, config: JSONObject) -> Path:
+def save_backup(
+    root: Path,
+    environment: str,
+    revision: str,
+    config: JSONObject,
+    sensitive: Collection[Pointer] = (),
+) -> Path:
+    """Save ``config`` with its secrets kept out (``backup_secrets``; ``sensitive``: the
+    pointers the environment declares secret)."""
+    from reconciler.usecases import backup_secrets
+
     path = backup_path(root, environment, revision)
     workdir.make_folder(path.parent)
     document = {
         "environment": environment,
         "revision": revision,
         "saved_at": datetime.now(timezone.utc).isoformat(),
-        "config": config,
+        **backup_secrets.to_json(backup_secrets.keep_out(config, sensitive)),
     }
     write_atomically(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o600)
     return path
@@ -169,7 +183,9 @@ def _backup_entry(path: Path) -> Backup:
     return Backup(path=path, revision=revision, saved_at=saved_at)
 
 
-def read_backup(path: Path) -> JSONObject:
+def read_backup(path: Path) -> BackupContent:
+    from reconciler.usecases import backup_secrets
+
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -177,7 +193,10 @@ def read_backup(path: Path) -> JSONObject:
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise ConfigError([f"{path}: not a reconciler backup (no config)"])
-    return config
+    try:
+        return backup_secrets.from_json(document, config)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError([f"{path}: not a reconciler backup (its secrets: {exc})"]) from None
 
 
 def keys_only_in(live: JSONValue, backup: JSONValue, pointer: Pointer = "") -> Iterator[Pointer]:

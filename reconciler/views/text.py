@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import click
@@ -13,7 +14,7 @@ from reconciler.checks.security import SecurityImpact
 from reconciler.diff import SCHEMAS, Change
 from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.plan.value import Plan
-from reconciler.secrets import MASK, mask, shown_as
+from reconciler.secrets import MASK, is_sensitive, mask, shown_as
 from reconciler.values import EqualityRules, StoredEquality
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
@@ -154,8 +155,9 @@ def _whole_line(change: Change, plan: Plan, color: bool) -> str:
 def _field_changes(change: Change, plan: Plan) -> list[list_view.FieldChange]:
     """A list change (or a new list element) field by field; [] when shown whole."""
     where = change.source or change.pointer
+    hidden = functools.partial(is_sensitive, marked=plan.sensitive)
     if change.pointer == SCHEMAS + "/-" and isinstance(change.desired, dict):
-        key = list_view.element_key(SCHEMAS, change.desired) or "new"
+        key = list_view.shown_key(SCHEMAS, change.desired, where, hidden) or "new"
         return list_view.element_added(list_view.element_label(SCHEMAS, key), change.desired, where)
     if change.action == "reset" or not isinstance(change.desired, list):
         return []
@@ -170,7 +172,9 @@ def _field_changes(change: Change, plan: Plan) -> list[list_view.FieldChange]:
         found, default = lookup(pointer)
         return found and same(default, live, pointer)
 
-    return list_view.list_changes(change.pointer, change.live, change.desired, where, same, filled)
+    return list_view.list_changes(
+        change.pointer, change.live, change.desired, where, same, filled, hidden
+    )
 
 
 def _field_line(field: list_view.FieldChange, plan: Plan, color: bool) -> str:

@@ -135,8 +135,14 @@ class GitLabPipeline:
             ci["CI_MERGE_REQUEST_IID"] = "42"
         else:  # a pipeline of the default branch, on the merge commit
             ci["CI_COMMIT_SHA"] = MERGE_COMMIT
-        env = _ci_env(self.server, self.tmp_path, **ci, **{k: str(v) for k, v in variables.items()})
-        return _shell("\n".join(job["script"]), checkout, env)
+        env = _ci_env(
+            self.server, self.tmp_path, **{**ci, **{k: str(v) for k, v in variables.items()}}
+        )
+        done = _shell("\n".join(job["script"]), checkout, env)
+        if "after_script" in job:  # GitLab runs it whatever the script's outcome
+            after = _shell("\n".join(job["after_script"]), checkout, env)
+            assert after.returncode == 0, after.stderr
+        return done
 
     def artifact(self, job_name: str, source: Path, destination: Path) -> None:
         """What GitLab hands the next job: the paths the job kept."""
@@ -193,6 +199,26 @@ def test_gitlab_merge_request_note_then_manual_apply_of_the_reviewed_plan(
     assert "refused" not in applied.stdout + applied.stderr
     kept = tmp_path / "kept"
     gitlab.artifact("reconciler-apply", apply_job, kept)
+    assert not (kept / ".reconciler" / "backups").exists()  # kept only when asked
+
+    # A second change, reviewed the same way, applied by a job that asks to keep its backups.
+    main_again = _checkout(example_repo, tmp_path, "main-again")
+    dev = main_again / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace("Acme (dev)", "Acme (d)"))
+    gitlab.forge.merged = False
+    assert gitlab.run("reconciler-plan", main_again, merge_request=True).returncode == 0
+    gitlab.forge.merged = True
+    asked = tmp_path / "apply-asked"
+    shutil.copytree(main_again, asked)
+    applied = gitlab.run(
+        "reconciler-apply",
+        asked,
+        False,
+        RECONCILER_ENVIRONMENT="dev",
+        RECONCILER_KEEP_BACKUPS="true",
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    gitlab.artifact("reconciler-apply", asked, kept)
     assert len(list((kept / ".reconciler" / "backups" / "dev").glob("*.json"))) == 1
 
 
@@ -223,7 +249,10 @@ def test_gitlab_protected_weakening_and_stale_paths(
     stale = _checkout(example_repo, tmp_path, "stale")
     result = gitlab.run(job, stale, False, RECONCILER_ENVIRONMENT="prod")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "prod: the plan on the merge commit is not the one reviewed" in result.stderr
+    assert (
+        "prod: the plan on the merge commit is not the one reviewed"
+        in result.stdout + result.stderr
+    )
     assert gitlab.server.writes() == []
     posted = gitlab.forge.notes[-1]
     assert posted["body"].startswith(marker("reconciler:apply:prod") + "\n")
@@ -262,7 +291,63 @@ def test_gitlab_reads_only_the_note_of_the_tokens_user(
         RECONCILER_ENVIRONMENT="dev",
     )
     assert refused.returncode == 1
-    assert "no reviewed plan comment (by the bot) was found" in refused.stderr
+    assert "no reviewed plan comment (by the bot) was found" in refused.stdout + refused.stderr
+
+
+def test_gitlab_merge_request_from_a_fork_is_validated_only(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    # A fork's merge request pipeline runs in the fork's project: none of this project's
+    # variables (no workspace key, no GITLAB_API_TOKEN).
+    merge_request = _checkout(example_repo, tmp_path, "fork")
+    planned = gitlab.run(
+        "reconciler-plan",
+        merge_request,
+        merge_request=True,
+        CI_MERGE_REQUEST_SOURCE_PROJECT_PATH="stranger/identity-config",
+        CI_MERGE_REQUEST_PROJECT_PATH="acme/identity-config",
+        ORY_WORKSPACE_API_KEY="",
+        GITLAB_API_TOKEN="",
+    )
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "validate only: this pull request comes from the fork `stranger/identity-config`" in (
+        planned.stdout
+    )
+    assert "- `dev`: valid" in planned.stdout
+    assert gitlab.server.requests == [] and gitlab.forge.notes == []
+
+
+def test_gitlab_runs_no_code_from_the_merge_request(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    # `python -m reconciler.ci` would import a reconciler/ folder of the checkout first.
+    merge_request = _checkout(example_repo, tmp_path, "mr")
+    stolen = tmp_path / "stolen"
+    steal = f"import pathlib; pathlib.Path({str(stolen)!r}).write_text('ran')\n"
+    for package in ("reconciler", "reconciler/ci"):
+        (merge_request / package).mkdir()
+        (merge_request / package / "__init__.py").write_text(steal)
+        (merge_request / package / "__main__.py").write_text(steal)
+    planned = gitlab.run("reconciler-plan", merge_request, merge_request=True)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert not stolen.exists()
+
+
+def test_no_text_from_the_merge_request_opens_a_collapsible_section_in_the_job_log(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    # GitLab's job log reads "\e[0Ksection_start:TIME:NAME\r\e[0KHEADER" as the start of a
+    # collapsible section (https://docs.gitlab.com/ee/ci/jobs/job_logs.html): a merge request
+    # could fold away the lines that matter. No escape or carriage return reaches the log.
+    merge_request = _checkout(example_repo, tmp_path, "mr")
+    dev = merge_request / "environments" / "dev.yaml"
+    marker_text = '"\\e[0Ksection_start:1700000000:hidden[collapsed=true]\\r\\e[0Kbase.yaml"'
+    dev.write_text(dev.read_text().replace("extends: base.yaml", f"extends: {marker_text}"))
+    planned = gitlab.run("reconciler-plan", merge_request, merge_request=True)
+    assert planned.returncode == 1
+    log = planned.stdout + planned.stderr
+    assert "section_start:1700000000:hidden" in log  # shown ...
+    assert "\x1b" not in log and "\r" not in log  # ... but inert
 
 
 def test_the_pre_commit_hook_runs_validate(example_repo: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,8 @@ from reconciler.ci.forges import digests_line, marker, read_digests
 from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
-from forge_server import BOT, REPOSITORY, TOKEN, FakeForge
+from forge_server import BOT, READ_ONLY_TOKEN, REPOSITORY, TOKEN, FakeForge
+from github_runner import obeyed
 from ory_server import OryTestServer
 
 ACTION: Any = load_with_positions((REPO_ROOT / "action.yml").read_text()).data
@@ -58,17 +59,24 @@ class Runner:
     ory: OryTestServer
     tmp_path: Path
     run_ids: list[int] = field(default_factory=lambda: [100])
+    # A pull request from a fork runs as GitHub runs it: no secrets, a read-only token (which a
+    # job without `pull-requests: write` has too); Dependabot's get no secrets either.
+    fork: str | None = None
+    secrets: bool = True
+    read_only: bool = False
 
     def checkout(self, source: Path, name: str) -> Path:
         copy = self.tmp_path / name
         shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".reconciler"))
         return copy
 
-    def _expand(self, text: str, inputs: dict[str, str]) -> str:
+    def _expand(self, text: str, inputs: dict[str, str], token: str = TOKEN) -> str:
         def value(match: re.Match[str]) -> str:
             expression = match.group(1)
             if expression == "github.token":
-                return TOKEN
+                return token
+            if expression == "github.action_path":
+                return str(REPO_ROOT)
             assert expression.startswith("inputs."), expression  # nothing else is evaluated
             name = expression[len("inputs.") :]
             given = inputs.get(name, ACTION["inputs"][name].get("default", ""))
@@ -83,45 +91,91 @@ class Runner:
         job = self.tmp_path / f"job-{run_id}"
         job.mkdir()
         event: dict[str, Any] = {"action": "closed" if merged else "synchronize"}
-        event["pull_request"] = {"number": 42, "merged": merged, "head": {"sha": HEAD_SHA}}
+        event["pull_request"] = {
+            "number": 42,
+            "merged": merged,
+            "head": {"sha": HEAD_SHA, "repo": {"full_name": self.fork or REPOSITORY}},
+            "base": {"repo": {"full_name": REPOSITORY}},
+        }
         (job / "event.json").write_text(json.dumps(event))
         step = _step("Run reconciler")
+        token = READ_ONLY_TOKEN if self.fork is not None or self.read_only else TOKEN
+        given = {
+            "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,
+            "LOGIN_HOOK_KEY": HOOK_KEY,
+        }
         env = {
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "HOME": str(self.tmp_path),
-            "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,
+            **(given if self.secrets and self.fork is None else {}),
             "ORY_CONSOLE_API_URL": self.ory.base_url,
-            "LOGIN_HOOK_KEY": HOOK_KEY,
             "GITHUB_API_URL": self.github.api_url,
             "GITHUB_REPOSITORY": REPOSITORY,
             "GITHUB_RUN_ID": str(run_id),
             "GITHUB_EVENT_PATH": str(job / "event.json"),
             "GITHUB_OUTPUT": str(job / "output"),
             "GITHUB_STEP_SUMMARY": str(job / "summary.md"),
-            **{name: self._expand(str(value), inputs) for name, value in step["env"].items()},
+            **{
+                name: self._expand(str(value), inputs, token) for name, value in step["env"].items()
+            },
         }
-        cwd = checkout / self._expand(step["working-directory"], inputs)
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        done = _shell(step, checkout / self._expand(step["working-directory"], inputs), env)
         outputs = dict(
             line.split("=", 1) for line in _read(job / "output").splitlines() if "=" in line
         )
         return Result(done.returncode, done.stdout, done.stderr, outputs, _read(job / "summary.md"))
 
+    def install(self, workspace: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
+        """The action's `Install reconciler` step, in the job's workspace (the checkout)."""
+        step = _step("Install reconciler")
+        env = {
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(self.tmp_path),
+            "ORY_WORKSPACE_API_KEY": self.ory.workspace_key,  # a workflow-level secret
+            **{name: self._expand(str(value), inputs) for name, value in step["env"].items()},
+        }
+        return _shell(step, workspace, env)
+
     def uploaded(self, step_name: str, checkout: Path, **inputs: str) -> dict[str, bytes]:
-        """What an upload step would keep: the files under its path."""
+        """What an upload step would keep: the files under its path; nothing when its `if`
+        says the step does not run."""
         step = _step(step_name)
         assert step["uses"].startswith("actions/upload-artifact@")
+        if not self._runs(step, inputs):
+            return {}
         assert step["with"]["include-hidden-files"] is True  # .reconciler/ is a hidden folder
         folder = checkout / self._expand(step["with"]["path"], inputs)
         return {p.name: p.read_bytes() for p in sorted(folder.rglob("*.json"))}
+
+    def _runs(self, step: dict[str, Any], inputs: dict[str, str]) -> bool:
+        """The step's `if`, a conjunction of `always()` and `inputs.NAME == 'VALUE'` (any
+        other expression fails the test: it would need a real evaluator)."""
+        verdict = True
+        for term in str(step.get("if", "always()")).split("&&"):
+            term = term.strip()
+            if term == "always()":
+                continue
+            match = re.fullmatch(r"inputs\.([\w-]+) == '([^']*)'", term)
+            assert match, term
+            name, value = match.groups()
+            verdict &= inputs.get(name, ACTION["inputs"][name].get("default", "")) == value
+        return verdict
+
+
+def _shell(
+    step: dict[str, Any], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A `shell: bash` step, as GitHub runs it: `bash --noprofile --norc -eo pipefail`."""
+    assert step["shell"] == "bash"
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def _read(path: Path) -> str:
@@ -152,7 +206,7 @@ def _matrix(result: Result) -> list[dict[str, str]]:
 def _plan_pull_request(runner: Runner, repo: Path) -> Path:
     pull_request = runner.checkout(repo, "pull-request")
     planned = runner.run(pull_request, command="plan", environments="dev prod")
-    assert planned.code == 0, planned.err
+    assert planned.code == 0, planned.out
     return pull_request
 
 
@@ -169,14 +223,16 @@ def test_plan_posts_one_comment_with_each_plans_digest_updates_it_and_keeps_the_
     github.add_comment("LGTM <!-- reconciler-plan:other-workflow -->")
     pull_request = runner.checkout(example_repo, "pull-request")
     first = runner.run(pull_request, command="plan", environments="dev prod")
-    assert first.code == 0, first.err
+    assert first.code == 0, first.out
     assert first.outputs["changes"] == "true"
     (posted,) = github.calls("POST", COMMENTS)
     assert posted.authorized
     body = posted.body["body"]
     plans = {
         name: json.loads(content)
-        for name, content in runner.uploaded("Keep the saved plans", pull_request).items()
+        for name, content in runner.uploaded(
+            "Keep the saved plans", pull_request, command="plan"
+        ).items()
     }
     digests = {
         name.removesuffix(".json"): plan["operations_digest"] for name, plan in plans.items()
@@ -193,7 +249,7 @@ def test_plan_posts_one_comment_with_each_plans_digest_updates_it_and_keeps_the_
     assert "`dev`" in first.summary and "`prod`" in first.summary  # the job summary
 
     again = runner.run(pull_request, command="plan", environments="dev prod")  # a new push
-    assert again.code == 0, again.err
+    assert again.code == 0, again.out
     assert len(github.calls("POST", COMMENTS)) == 1
     (updated,) = github.calls("PATCH")
     assert updated.path.endswith(f"/issues/comments/{first.outputs['comment-id']}")
@@ -220,7 +276,7 @@ def test_merge_routes_plans_again_and_applies_the_reviewed_change_and_keeps_the_
     _plan_pull_request(runner, example_repo)
     merge = runner.checkout(example_repo, "merge")
     routed = runner.run(merge, merged=True, command="route", environments="dev prod")
-    assert routed.code == 0, routed.err
+    assert routed.code == 0, routed.out
     assert routed.outputs["any"] == "true"
     assert _matrix(routed) == [
         {"environment": "dev", "github_environment": "dev", "allow_weaken": "false"},
@@ -232,13 +288,15 @@ def test_merge_routes_plans_again_and_applies_the_reviewed_change_and_keeps_the_
     job = runner.checkout(example_repo, "apply-dev")
     github.requests.clear()
     applied = runner.run(job, merged=True, command="apply", environments="dev")
-    assert applied.code == 0, applied.err
+    assert applied.code == 0, applied.out
     assert "refused" not in applied.out + applied.err
     assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.summary
     assert len(ory_server.writes()) == 1
     # The reviewed digest is read back from the comment; nothing the PR's run made is fetched.
     assert [(r.method, r.path) for r in github.requests] == [("GET", COMMENTS)]
-    backups = runner.uploaded("Keep the backups", job, environments="dev")
+    assert runner.uploaded("Keep the backups", job, command="apply") == {}  # not asked for
+    kept = {"command": "apply", "keep-backups": "true"}
+    backups = runner.uploaded("Keep the backups", job, environments="dev", **kept)
     assert list(backups) == [f"{before}.json"]
     assert json.loads(backups[f"{before}.json"])["revision"] == before
 
@@ -251,7 +309,7 @@ def test_a_protected_environment_applies_in_its_github_environment(
     _plan_pull_request(runner, example_repo)
     job = runner.checkout(example_repo, "apply-prod")
     applied = runner.run(job, merged=True, command="apply", environments="prod")
-    assert applied.code == 0, applied.err
+    assert applied.code == 0, applied.out
     assert ory_server.stored_identity_config(PROD)["selfservice"]["methods"]["webauthn"]["enabled"]
 
 
@@ -275,7 +333,7 @@ def test_a_weakening_change_routes_to_its_approval_environment(
         runner.checkout(example_repo, "a"), merged=True, command="apply", environments="dev"
     )
     assert unapproved.code == 1
-    assert "weaken security" in unapproved.err
+    assert "weaken security" in unapproved.out
     assert ory_server.writes() == []
     approved = runner.run(
         runner.checkout(example_repo, "b"),
@@ -284,15 +342,15 @@ def test_a_weakening_change_routes_to_its_approval_environment(
         environments="dev",
         **{"allow-weaken": entry["allow_weaken"]},
     )
-    assert approved.code == 0, approved.err
+    assert approved.code == 0, approved.out
     assert len(ory_server.writes()) == 1
 
 
 def _refused_and_posted(result: Result, github: FakeForge, why: str) -> None:
     """The apply job refused, and posted the new plan for review (summary and comment)."""
     assert result.code == 1
-    assert why in result.err
-    assert "nothing was applied (on-stale: fail)" in result.err
+    assert why in result.out
+    assert "nothing was applied (on-stale: fail)" in result.out
     assert f"refused: {why}" in result.summary
     assert "**reconciler plan** · `dev`" in result.summary  # the new plan, for review
     (posted,) = [
@@ -332,7 +390,7 @@ def test_a_console_hotfix_since_review_is_refused_by_default_and_posted_for_revi
         environments="dev",
         **{"on-stale": "replan"},
     )
-    assert applied.code == 0, applied.err
+    assert applied.code == 0, applied.out
     assert "::warning::dev: the plan on the merge commit is not the one reviewed" in applied.out
     assert "which was not reviewed (on-stale: replan)" in applied.summary
     assert len(ory_server.writes()) == 1
@@ -370,7 +428,7 @@ def test_a_plan_comment_by_anyone_but_the_bot_is_not_read(
     # that looks like the bot's, with the digest of exactly what the merge commit plans.
     merge = runner.checkout(example_repo, "merge")
     planned = runner.run(merge, command="plan", environments="dev")
-    assert planned.code == 0, planned.err
+    assert planned.code == 0, planned.out
     forged = github.comments.pop()
     github.add_comment(forged["body"], login="octocat")
     refused = runner.run(merge, merged=True, command="apply", environments="dev")
@@ -378,3 +436,195 @@ def test_a_plan_comment_by_anyone_but_the_bot_is_not_read(
         refused, github, "no reviewed plan comment (by the bot) was found on the merged change"
     )
     assert ory_server.writes() == []
+
+
+# -- what a pull request writes never becomes a workflow command (docs/security.md §9) -----
+
+
+def test_no_text_from_the_pull_request_becomes_a_workflow_command(
+    runner: Runner, github: FakeForge, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "pull-request")
+    dev = pull_request / "environments" / "dev.yaml"
+    injected = dev.read_text().replace(
+        "issuer: Acme (dev)",
+        'issuer: "Acme\\n::error::from a value\\n##[add-mask]Acme"\n'
+        '        "x\\r\\n::add-mask::from a key": 1',
+    )
+    dev.write_text(injected)
+    prod = pull_request / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("display_name: Acme", 'display_name: "##[error]n"'))
+    result = runner.run(pull_request, command="plan", environments="dev prod")
+    assert result.code == 1
+    assert obeyed(result.out + result.err) == []  # never obeyed ...
+    assert "::add-mask::from a key" in result.out  # ... though shown in the log
+    assert "##[error]n" in result.out
+    assert result.err == ""  # one stream: the runner does not keep two in order
+    (posted,) = github.calls("POST")
+    assert (
+        'the key "x\\r\\n::add-mask::from a key" holds a control character' in (posted.body["body"])
+    )
+
+
+# -- no secret in the comment, summary, log, outputs or artifacts (docs/security.md §5, §10) --
+
+CONSOLE_SECRET = "client-secret-set-in-the-console-41ab"
+A_HOOK_NAMED_BY_THE_TOKEN = """
+    flows:
+      login:
+        after:
+          hooks:
+            - hook: web_hook
+              config:
+                url: "https://hooks.acme.test/${GITHUB_TOKEN}"
+                method: POST
+                can_interrupt: false
+                body: base64://e30=
+"""
+
+
+def test_no_secret_reaches_the_comment_summary_log_outputs_or_artifacts(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    """The hook URL names the hook in every line of the plan and in a finding; Ory returns the
+    OIDC client_secret set in the console, so the backup apply keeps would hold it."""
+    ory_server.console_edit(
+        lambda config: {
+            **config,
+            "selfservice": {
+                **config["selfservice"],
+                "methods": {
+                    **config["selfservice"]["methods"],
+                    "oidc": {
+                        "enabled": True,
+                        "config": {
+                            "providers": [
+                                {
+                                    "id": "acme-sso",
+                                    "provider": "generic",
+                                    "client_id": "reconciler",
+                                    "client_secret": CONSOLE_SECRET,
+                                    "issuer_url": "https://sso.acme.test",
+                                    "mapper_url": "base64://e30=",
+                                }
+                            ]
+                        },
+                    },
+                },
+            },
+        }
+    )
+    dev = example_repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + A_HOOK_NAMED_BY_THE_TOKEN)
+    pull_request = _plan_pull_request(runner, example_repo)
+    results = [runner.run(pull_request, command="plan", environments="dev prod")]
+    merge = runner.checkout(example_repo, "merge")
+    results.append(runner.run(merge, merged=True, command="route", environments="dev prod"))
+    job = runner.checkout(example_repo, "apply-dev")
+    results.append(runner.run(job, merged=True, command="apply", environments="dev"))
+    assert [result.code for result in results] == [0, 0, 0], results[-1].out
+    body = github.comments[-1]["body"]
+    assert "hooks[web_hook (sensitive)]" in body
+    assert "webhook-can-interrupt-deprecated" in body  # the finding that names the hook
+    kept = {"command": "apply", "keep-backups": "true"}
+    artifacts = [
+        *runner.uploaded("Keep the saved plans", pull_request, command="plan").values(),
+        *runner.uploaded("Keep the backups", job, environments="dev", **kept).values(),
+    ]
+    assert len(artifacts) == 3
+    shown = [body] + [r.out + r.err + r.summary + json.dumps(r.outputs) for r in results]
+    for text in shown + [artifact.decode() for artifact in artifacts]:
+        for secret in (TOKEN, HOOK_KEY, CONSOLE_SECRET, ory_server.workspace_key):
+            assert secret not in text
+
+
+# -- pull requests from forks (docs/security.md §11) -----------------------------------------
+
+
+def test_a_pull_request_from_a_fork_is_validated_and_says_how_to_get_a_plan(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "fork")
+    fork = replace(runner, fork="stranger/identity-config")
+    result = fork.run(pull_request, command="plan", environments="dev prod")
+    assert result.code == 0, result.out
+    assert "HTTP 403" not in result.out + result.err + result.summary
+    assert "Resource not accessible" not in result.out + result.err + result.summary
+    assert "::warning::reconciler validated only: this pull request comes from the fork" in (
+        result.out
+    )
+    summary = result.summary
+    assert summary.startswith(
+        "**reconciler** · validate only: this pull request comes from the fork "
+        "`stranger/identity-config`: its workflow runs get no secrets and a read-only token, "
+        "so no plan was made."
+    )
+    assert "- `dev`: valid\n- `prod`: valid" in summary
+    assert "pushes it to a branch of this repository" in summary
+    assert "The comment could not be posted on the pull request" in summary
+    assert ory_server.requests == []  # no key, no request
+    (refused,) = github.calls("POST")  # the comment was tried, and refused as GitHub does
+    assert refused.path.endswith("/issues/42/comments") and github.comments == []
+    assert result.outputs["changes"] == "false"
+
+    broken = pull_request / "environments" / "prod.yaml"
+    broken.write_text(broken.read_text() + "nonsense: true\n")
+    again = fork.run(pull_request, command="plan", environments="dev prod")
+    assert again.code == 1
+    assert "- `prod`: invalid (the job log says why)" in again.summary
+
+
+def test_a_run_without_the_key_validates_only_and_a_merged_fork_applies_nothing(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "dependabot")
+    dependabot = replace(runner, secrets=False)
+    result = dependabot.run(pull_request, command="plan", environments="dev")
+    assert result.code == 0, result.out
+    assert "ORY_WORKSPACE_API_KEY is not set in this run" in result.summary
+    assert "ORY_WORKSPACE_API_KEY is not set (a pull request" not in result.out  # no raw error
+    (posted,) = github.comments  # a same-repository token may write: the comment says it too
+    assert "validate only" in posted["body"]
+
+    merge = runner.checkout(example_repo, "merge")
+    fork = replace(runner, fork="stranger/identity-config")
+    routed = fork.run(merge, merged=True, command="route", environments="dev")
+    assert routed.code == 0, routed.out
+    assert routed.outputs["any"] == "false"
+    assert "nothing applied: the merged pull request came from the fork" in routed.summary
+    assert ory_server.requests == []
+
+
+def test_a_plan_whose_comment_cannot_be_posted_says_so_in_the_summary(
+    runner: Runner, github: FakeForge, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "no-permission")
+    no_permission = replace(runner, read_only=True)
+    result = no_permission.run(pull_request, command="plan", environments="dev")
+    assert result.code == 0, result.out
+    assert "HTTP 403" not in result.out and "Resource not accessible" not in result.out
+    assert "The comment could not be posted on the pull request" in result.summary
+    assert "**reconciler plan** · `dev`" in result.summary  # the plan is there all the same
+    assert github.comments == [] and result.outputs["comment-id"] == ""
+
+
+# -- the repository is data, never code (docs/security.md §1) --------------------------------
+
+
+def test_no_code_in_the_pull_request_runs_in_the_action(
+    runner: Runner, ory_server: OryTestServer, example_repo: Path, tmp_path: Path
+) -> None:
+    """`python -m X` imports X from the working directory first: a pull request adding a
+    `pip/` or `reconciler/` folder would run its own code, with the workspace key."""
+    pull_request = runner.checkout(example_repo, "pull-request")
+    stolen = tmp_path / "stolen"
+    steal = f"import os, pathlib; pathlib.Path({str(stolen)!r}).write_text(os.environ['PATH'])\n"
+    for package in ("pip", "reconciler", "reconciler/ci"):
+        (pull_request / package).mkdir()
+        (pull_request / package / "__init__.py").write_text(steal)
+        (pull_request / package / "__main__.py").write_text(steal)
+    installed = runner.install(pull_request, install="pip")  # already there: nothing to fetch
+    assert installed.returncode == 0, installed.stderr
+    planned = runner.run(pull_request, command="plan", environments="dev")
+    assert planned.code == 0, planned.out
+    assert not stolen.exists()

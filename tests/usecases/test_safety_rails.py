@@ -116,3 +116,86 @@ def test_restore_refuses_a_file_that_is_not_a_backup(
     assert result.code == 1
     assert "not a reconciler backup (no config)" in result.err
     assert ory_server.writes() == []
+
+
+# -- backups without secrets (docs/security.md §10) ------------------------------------------
+
+OIDC_SECRET = "oidc-client-secret-3b9d"
+WITH_A_PROVIDER = """
+target: {{ory_network: {{project: {project}}}}}
+identity_config:
+  selfservice:
+    methods:
+      totp: {{config: {{issuer: {issuer}}}}}
+      oidc:
+        enabled: true
+        config:
+          providers:
+            - id: acme-sso
+              provider: generic
+              client_id: reconciler
+              client_secret: "${{OIDC_SECRET}}"
+              issuer_url: https://sso.acme.test
+              mapper_url: base64://bG9jYWwgY2xhaW1zID0gc3RkLmV4dFZhcignY2xhaW1zJyk7IHt9
+              scope: [openid]
+"""
+PROVIDER_SECRET = "/selfservice/methods/oidc/config/providers/0/client_secret"
+ISSUER = "/selfservice/methods/totp/config/issuer"
+
+
+def _provider_env(write: Write, server: OryTestServer, issuer: str) -> None:
+    text = WITH_A_PROVIDER.format(project=server.project_id, issuer=issuer)
+    write("environments/dev.yaml", text)
+
+
+def _issuer(server: OryTestServer) -> object:
+    return server.stored_identity_config()["selfservice"]["methods"]["totp"]["config"]["issuer"]
+
+
+def _stored_secret(server: OryTestServer) -> object:
+    providers = server.stored_identity_config()["selfservice"]["methods"]["oidc"]["config"]
+    return providers["providers"][0]["client_secret"]
+
+
+def test_a_backup_keeps_no_secret_and_restore_says_which_it_cannot_put_back(
+    tmp_path: Path, write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    env = {**_env(ory_server), "OIDC_SECRET": OIDC_SECRET}
+    _provider_env(write, ory_server, "Acme")
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    revision = ory_server.revision()
+    _provider_env(write, ory_server, "Acme 2")
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    backup = tmp_path / ".reconciler" / "backups" / "dev" / f"{revision}.json"
+    text = backup.read_text()
+    assert OIDC_SECRET not in text  # Ory returns it in full; the backup does not keep it
+    document = json.loads(text)
+    assert [entry["pointer"] for entry in document["secrets"]] == [PROVIDER_SECRET]
+    provider = document["config"]["selfservice"]["methods"]["oidc"]["config"]["providers"][0]
+    assert provider["client_secret"] == "(sensitive)"
+
+    # Live still holds the secret that was backed up: it is put back from live.
+    restored = run("restore", "dev", str(backup), "--yes", env=env)
+    assert restored.code == 0, restored.out + restored.err
+    assert '  ~ /selfservice/methods/totp/config/issuer: "Acme 2" -> "Acme"' in restored.out
+    assert "keeps no secret" not in restored.out
+    assert _issuer(ory_server) == "Acme"
+    assert _stored_secret(ory_server) == OIDC_SECRET
+
+    # Rotated in the console, and the environment declares yet another one: restore cannot
+    # know the backed-up secret, says so, and leaves live's as it is.
+    ory_server.console_edit(
+        [{"op": "replace", "path": "/services/identity/config" + PROVIDER_SECRET, "value": "r0t"}]
+    )
+    ory_server.console_edit(
+        [{"op": "replace", "path": "/services/identity/config" + ISSUER, "value": "Acme 3"}]
+    )
+    other = {**env, "OIDC_SECRET": "another-declared-secret"}
+    restored = run("restore", "dev", str(backup), "--yes", env=other)
+    assert restored.code == 0, restored.out + restored.err
+    assert "keeps no secret, and this one is neither live nor declared as it was: " in (
+        restored.out
+    )
+    assert f"{PROVIDER_SECRET}: left as it is live" in restored.out
+    assert _stored_secret(ory_server) == "r0t"
+    assert _issuer(ory_server) == "Acme"
