@@ -185,10 +185,8 @@ class _LayerReader:
             if len(text) > _CACHED_TEXT_LIMIT:
                 return yamlio.load_with_positions(text, self.limits)
             return _copied(_parsed(text, self.limits))
-        except yamlio.YamlLimitError as exc:
-            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: {exc}"]) from None
         except yamlio.YamlSyntaxError as exc:
-            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: invalid YAML: {exc}"]) from None
+            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: {exc.prefix}{exc}"]) from None
 
     @staticmethod
     def _describe(shown: str, document: yamlio.PositionedDocument) -> dict[Pointer, ValueInfo]:
