@@ -350,8 +350,10 @@ class KratosSchema:
     def _describe_alternatives(
         self, error: ValidationError, pointer: Pointer, subject: str
     ) -> Iterator[SchemaProblem]:
-        hook = messages.hook_name(error.instance)
-        allowed = self._allowed_hooks(error.validator_value)
+        # Hooks live in the config schema: an identity schema's alternatives (draft-07's
+        # `type`, …) reference its meta-schema, which the config's resolver does not know.
+        hook = messages.hook_name(error.instance) if subject != _META else None
+        allowed = self._allowed_hooks(error.validator_value) if hook is not None else []
         if hook is not None and allowed and hook not in allowed:
             yield messages.hook_placement_problem(pointer, hook, allowed)
             return
