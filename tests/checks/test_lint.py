@@ -486,6 +486,20 @@ def test_default_schema_must_exist() -> None:
     assert tripped("default-schema-unknown", desired) == []
 
 
+def test_a_default_schema_id_nobody_sets_is_not_assumed() -> None:
+    # Issue 22: `default` was assumed, a false error for an environment that declares only
+    # schemas (live holds the default, whatever it is).
+    only_schemas: Doc = {"identity": {"schemas": [{"id": "x", "url": "preset://email"}]}}
+    assert tripped("default-schema-unknown", only_schemas) == []
+    # With live state the config is whole: live's default must be a schema the project has,
+    # declared or kept from live (schemas are never removed).
+    live = live_config()
+    assert tripped("default-schema-unknown", only_schemas, live) == []
+    live["identity"]["default_schema_id"] = "gone"
+    [finding] = tripped("default-schema-unknown", only_schemas, live)
+    assert "is `gone` but" in finding.message
+
+
 # -- whole-document behaviour ---------------------------------------------------------------
 
 

@@ -261,3 +261,26 @@ def test_apply_converges_when_a_schema_matched_only_by_fetched_content(
     result = run("apply", "dev", "--yes", env=_env(server))
     assert result.code == 0, result.out + result.err
     assert "Apply complete: 0 added, 1 changed, 0 reset." in result.out
+
+
+def test_an_environment_that_declares_only_schemas_assumes_no_default(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    # Issue 22: a missing default_schema_id was taken for `default`, a false error; the live
+    # default stays whatever it is. The schema is a real one (the corpus, SOURCES.md).
+    person = REPO_ROOT / "tests/fixtures/corpus/quickstart-email-password/identity.schema.json"
+    write("schemas/person.json", person.read_text(encoding="utf-8"))
+    write(
+        "environments/dev.yaml",
+        _environment(
+            server,
+            "  identity:\n    schemas:\n      - {id: person, url: 'file://../schemas/person.json'}\n",
+        ),
+    )
+    checked = run("validate", "dev")
+    assert checked.code == 0, checked.out + checked.err
+    assert "default-schema" not in checked.out + checked.err
+    planned = run("plan", "dev", env=_env(server))
+    assert planned.code == 0, planned.out + planned.err
+    assert "default-schema" not in planned.out + planned.err
+    assert "Plan: 1 to add, 0 to change, 0 to reset." in planned.out

@@ -76,7 +76,7 @@ def _default_schema_switched(ctx: LintContext) -> Iterator[Finding]:
         return
     live_default = str(ctx.value("/identity/default_schema_id", ctx.live))
     new_default = ctx.default_schema_id()
-    if _same_schema(ctx, live_default, new_default):
+    if new_default is None or _same_schema(ctx, live_default, new_default):
         return
     yield make_finding(
         "default-schema-switched",
@@ -91,7 +91,8 @@ def _default_schema_switched(ctx: LintContext) -> Iterator[Finding]:
 
 @rule("default-schema-unknown", "error", "default_schema_id names no configured schema")
 def _default_schema_unknown(ctx: LintContext) -> Iterator[Finding]:
-    # K26 config.schema.json identity: default_schema_id must be one of identity.schemas[].id.
+    # K26 config.schema.json identity: default_schema_id must be one of identity.schemas[].id
+    # (declared or live: schemas are never removed). Not assumed when nothing sets it.
     if not ctx.schemas or ctx.has_default_schema():
         return
     yield make_finding(
