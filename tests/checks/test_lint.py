@@ -268,7 +268,8 @@ def test_code_without_identifier_is_silent_when_the_schema_is_unknown() -> None:
 def test_sms_without_channel() -> None:
     desired: Doc = {"identity": schemas("phone", ("phone", blobs.encode(PHONE.read_bytes())))}
     [finding] = tripped("sms-without-channel", desired)
-    assert "`phone`" in finding.message and finding.severity == "error"
+    # Kratos accepts it (issue 22): the messages wait and are abandoned, sign-up still works.
+    assert "`phone`" in finding.message and finding.severity == "warning"
     channel = {
         "id": "sms",
         "type": "http",
@@ -276,6 +277,32 @@ def test_sms_without_channel() -> None:
     }
     desired["courier"] = {"channels": [channel]}
     assert tripped("sms-without-channel", desired) == []
+
+
+def _sms_code_only_schema() -> str:
+    """The v26 phone-password quickstart schema with its one-time codes sent to the phone
+    by SMS only (the email is no code address any more)."""
+    schema = json.loads(PHONE.read_text())
+    traits = schema["properties"]["traits"]["properties"]
+    del traits["email"]["ory.sh/kratos"]["credentials"]["code"]
+    traits["phone"]["ory.sh/kratos"]["credentials"]["code"] = {"identifier": True, "via": "sms"}
+    return blobs.encode(json.dumps(schema).encode())
+
+
+def test_sms_without_channel_is_an_error_when_nobody_can_sign_up() -> None:
+    desired: Doc = {
+        "identity": schemas("phone", ("phone", _sms_code_only_schema())),
+        **methods(code={"passwordless_enabled": True}, password={"enabled": False}),
+    }
+    [finding] = tripped("sms-without-channel", desired)
+    assert finding.severity == "error"
+    assert "only way to sign up, so nobody can register" in finding.message
+    # Another way to register (password is on by default), or an email code: a warning.
+    with_password = merged(desired, methods(password={"enabled": True}))
+    assert [f.severity for f in tripped("sms-without-channel", with_password)] == ["warning"]
+    plain = {"identity": schemas("phone", ("phone", blobs.encode(PHONE.read_bytes())))}
+    email_codes = merged(desired, plain)
+    assert [f.severity for f in tripped("sms-without-channel", email_codes)] == ["warning"]
 
 
 # -- second-factor-disabled-lockout ---------------------------------------------------------

@@ -110,3 +110,27 @@ def test_the_corpus_uses_the_shapes_the_strict_models_refused() -> None:
     )
     flows: Any = quickstart.data["selfservice"]["flows"]  # type: ignore[index,call-overload]
     assert isinstance(flows["logout"]["after"]["default_browser_return_url"], str)
+
+
+def test_sms_without_a_channel_is_a_warning_for_a_config_kratos_accepts(
+    tmp_path: Path, run: Run
+) -> None:
+    # Issue 22: the phone-password quickstart verifies phones by SMS; without its courier
+    # channel Kratos still starts and signs people up (the SMS wait, then are abandoned).
+    source = Path(__file__).parents[1] / "fixtures" / "corpus" / "quickstart-phone-password"
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    shutil.copy(source / "identity.schema.json", deploy)
+    document = yamlio.load_with_positions((source / "kratos.yml").read_text()).data
+    assert isinstance(document, dict)
+    del document["courier"]  # holds nothing but the sms channel
+    document["identity"]["schemas"][0]["url"] = "file://identity.schema.json"  # type: ignore[index,call-overload]
+    (deploy / "kratos.yml").write_text(json.dumps(document, indent=1))
+    document["identity"]["schemas"][0]["url"] = "file://../deploy/identity.schema.json"  # type: ignore[index,call-overload]
+    kratos_file = {"kratos_file": {"path": "../deploy/kratos.yml"}}
+    _write_environment(tmp_path, "local", {"target": kratos_file, "identity_config": document})
+    validated = run("validate", "local")
+    assert validated.code == 0, validated.out + validated.err
+    assert "Warning [sms-without-channel]" in validated.out + validated.err
+    planned = run("plan", "local", "--detailed-exitcode")
+    assert planned.code == 0, planned.out + planned.err

@@ -179,8 +179,20 @@ def rule(rule_id: str, severity: Severity, title: str) -> Callable[[RuleCheck], 
     return register
 
 
-def make_finding(rule_id: str, message: str, pointers: list[Pointer], fix: str) -> Finding:
+def make_finding(
+    rule_id: str,
+    message: str,
+    pointers: list[Pointer],
+    fix: str,
+    *,
+    severity: Severity | None = None,
+) -> Finding:
+    """A finding of ``rule_id``, at the rule's severity unless this one is surer (or less)."""
     rule = RULES[rule_id]
     return Finding(
-        rule.id, rule.severity, message, pointers=tuple(dict.fromkeys(pointers)), fix=fix
+        rule.id,
+        severity or rule.severity,
+        message,
+        pointers=tuple(dict.fromkeys(pointers)),
+        fix=fix,
     )
