@@ -32,6 +32,9 @@ from reconciler.repo_paths import display_path, inside_repository
 
 IDENTITY_CONFIG = "/identity_config"
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
+# What a null means nowhere but where the governing schema names null as a value (inside
+# identity_config the Ory-aware checks judge that, ``checks/review.py``): never "delete".
+NULL_MESSAGE = "empty (null) value; to reset a key to the server default list it under remove:"
 
 
 @dataclass(frozen=True)
@@ -201,12 +204,13 @@ class _LayerReader:
     def _check_nulls(
         self, value: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
     ) -> None:
+        """No null in the file's own keys; below ``identity_config`` the Kratos schema decides
+        (``{id_token: {email: null}}`` is how OIDC ``requested_claims`` asks for a claim)."""
         if value is None:
             where = info.get(pointer)
-            raise ConfigError.at(
-                where.location if where else None,
-                "empty (null) value; to reset a key to the server default list it under remove:",
-            )
+            raise ConfigError.at(where.location if where else None, NULL_MESSAGE)
+        if pointer == IDENTITY_CONFIG:
+            return
         for child_pointer, child in children(value, pointer):
             self._check_nulls(child, child_pointer, info)
 

@@ -328,6 +328,11 @@ class KratosSchema:
         found = schema_paths.schema_at(self._config, pointer, self._resolver())
         return found if isinstance(found, dict) else None
 
+    def admits_null(self, pointer: Pointer) -> bool:
+        """True when the schema names null as a value at ``pointer`` (OIDC
+        ``requested_claims``: ``{id_token: {email: null}}``)."""
+        return schema_paths.admits_null(self._config, split_pointer(pointer), self._resolver())
+
     def _resolver(self) -> Any:
         # The compiled schema's resolver: defaults are looked up on every plan, and it needs
         # no `referencing` (cold start) and follows a `$ref` about 10x faster.
