@@ -151,13 +151,11 @@ class LintContext:
 
 def _is_schema(schema: ResolvedSchema, schema_id: str | None) -> bool:
     # Ory Network may name a custom schema after the SHA-512 of its content (ory-api.md §1a-2).
-    return schema_id is not None and schema_id in (schema.id, schema.digest)
+    return schema_id is not None and (schema_id == schema.id or schema_id in schema.digests)
 
 
 def _same_entry(schema: ResolvedSchema, live: ResolvedSchema) -> bool:
-    return schema.id == live.id or (
-        schema.digest is not None and schema.digest in (live.id, live.digest)
-    )
+    return schema.id == live.id or bool(schema.digests & {live.id, *live.digests})
 
 
 RuleCheck = Callable[[LintContext], Iterator[Finding]]
