@@ -9,12 +9,20 @@ SHA-512 digest (custom schemas come back from Ory Network as
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from reconciler import blobs
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    canonical_bytes,
+    get_at,
+    join_pointer,
+)
 from reconciler.limits import loads_json
 
 KRATOS_EXTENSION = "ory.sh/kratos"
@@ -84,6 +92,12 @@ PRESETS: Mapping[str, JSONObject] = {
 Source = Literal["base64", "preset", "contents", "unresolved"]
 
 
+def canonical_digest(document: JSONValue) -> str:
+    """The SHA-512 hex Ory would name ``document`` after if it were sent as canonical JSON
+    (as YAML and inline schemas are, and every custom schema was before)."""
+    return blobs.sha512_hex(canonical_bytes(document))
+
+
 @dataclass(frozen=True)
 class ResolvedSchema:
     """One ``identity.schemas[]`` entry and, when known offline, its JSON content.
@@ -99,6 +113,15 @@ class ResolvedSchema:
     digest: str | None
     source: Source
     problem: str | None = None
+
+    @functools.cached_property
+    def digests(self) -> frozenset[str]:
+        """Every name Ory may store this content under: the digest of its bytes and, when
+        the content is known, of its canonical JSON (the same schema, serialised our way)."""
+        names = {self.digest} if self.digest else set()
+        if self.digest and self.content is not None:
+            names.add(canonical_digest(self.content))
+        return frozenset(names)
 
 
 def _lookup(url: str, contents: Mapping[str, bytes] | None) -> bytes | None:

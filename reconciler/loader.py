@@ -35,6 +35,9 @@ from reconciler.repo_paths import display_path, inside_repository
 
 IDENTITY_CONFIG = "/identity_config"
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
+# What a null means nowhere but where the governing schema names null as a value (inside
+# identity_config the Ory-aware checks judge that, ``checks/review.py``): never "delete".
+NULL_MESSAGE = "empty (null) value; to reset a key to the server default list it under remove:"
 
 
 @dataclass(frozen=True)
@@ -189,10 +192,8 @@ class _LayerReader:
             if len(text) > _CACHED_TEXT_LIMIT:
                 return yamlio.load_with_positions(text, self.limits)
             return _copied(_parsed(text, self.limits))
-        except yamlio.YamlLimitError as exc:
-            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: {exc}"]) from None
         except yamlio.YamlSyntaxError as exc:
-            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: invalid YAML: {exc}"]) from None
+            raise ConfigError([f"{shown}:{exc.line}:{exc.column}: {exc.prefix}{exc}"]) from None
 
     @staticmethod
     def _describe(shown: str, document: yamlio.PositionedDocument) -> dict[Pointer, ValueInfo]:
@@ -207,12 +208,13 @@ class _LayerReader:
     def _check_nulls(
         self, value: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
     ) -> None:
+        """No null in the file's own keys; below ``identity_config`` the Kratos schema decides
+        (``{id_token: {email: null}}`` is how OIDC ``requested_claims`` asks for a claim)."""
         if value is None:
             where = info.get(pointer)
-            raise ConfigError.at(
-                where.location if where else None,
-                "empty (null) value; to reset a key to the server default list it under remove:",
-            )
+            raise ConfigError.at(where.location if where else None, NULL_MESSAGE)
+        if pointer == IDENTITY_CONFIG:
+            return
         for child_pointer, child in children(value, pointer):
             self._check_nulls(child, child_pointer, info)
 

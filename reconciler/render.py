@@ -1,10 +1,13 @@
 """Turn a valid environment into the identity config document to send (the desired state).
 
 Identity schemas are rendered to what Ory Network accepts: a preset keeps its id, and every
-custom schema, whether written inline (``schema:``), as ``file://`` (JSON or YAML) or as
-``base64://``, is sent as ``base64://`` of canonical JSON (sorted keys, no spaces), so the same
-schema always has the same content hash. For a self-hosted Kratos file, values read from files
-can instead stay ``file://`` references the Kratos process reads itself.
+custom schema is sent as ``base64://``. JSON (a ``file://`` or ``base64://`` schema) goes as the
+bytes written, as the Ory CLI sends a file: Ory names what it stores after the SHA-512 of the
+bytes it received (ory-network-behaviour.md §4), so live and the file agree by name alone.
+What has no JSON bytes (a YAML file, an inline ``schema:`` mapping) goes as canonical JSON
+(sorted keys, no spaces). Live schemas match by either digest (``schema_match.py``), so the
+same schema plans the same however it is written. For a self-hosted Kratos file, values read
+from files can instead stay ``file://`` references the Kratos process reads itself.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import blobs, yamlio
-from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes, copy_json, get_at, set_at
+from reconciler.jsontypes import JSONObject, canonical_bytes, copy_json, get_at, set_at
 from reconciler.limits import loads_json
 from reconciler.validate import ValidEnvironment
 
@@ -60,31 +63,36 @@ def _render_schema(entry: JSONObject) -> None:
     if url is None and str(entry.get("id", "")).startswith(PRESET_PREFIX):
         entry["url"] = entry["id"]
         return
-    canonical = _canonical_inline(url) if isinstance(url, str) else None
-    if canonical is not None:
-        entry["url"] = canonical
+    sent = _inline_as_sent(url) if isinstance(url, str) else None
+    if sent is not None:
+        entry["url"] = sent
 
 
 # A shared layer's inline schema is rendered for every environment of plan --all: once per run.
 @functools.lru_cache(maxsize=256)
-def _canonical_inline(url: str) -> str | None:
-    """A ``base64://`` schema re-encoded from its canonical JSON (so equal schemas written
-    differently are one blob); None when ``url`` is no inline schema we can parse."""
+def _inline_as_sent(url: str) -> str | None:
+    """A ``base64://`` schema as Ory receives it: its own bytes when they are plain JSON, else
+    (YAML) its canonical JSON; None when ``url`` is no inline schema we can parse."""
     content = blobs.decode(url)
-    parsed = _parse_schema(content) if content is not None else None
-    return blobs.encode(canonical_bytes(parsed)) if parsed is not None else None
-
-
-def _parse_schema(content: bytes) -> JSONValue | None:
-    """JSON or YAML schema content; None when it is neither (validation reports it)."""
+    if content is None:
+        return None
+    if _is_plain_json_object(content):
+        return blobs.encode(content)  # standard padded base64 of the same bytes
     try:
-        parsed: JSONValue = loads_json(content)
+        parsed = yamlio.load_with_positions(content.decode("utf-8")).data
+    except (yamlio.YamlSyntaxError, UnicodeDecodeError):
+        return None  # neither JSON nor YAML: validation reports it
+    return blobs.encode(canonical_bytes(parsed)) if isinstance(parsed, dict) else None
+
+
+def _is_plain_json_object(content: bytes) -> bool:
+    """A JSON object in UTF-8 text (read as text, a byte order mark is refused, as Go's JSON
+    reader refuses it)."""
+    try:
+        parsed = loads_json(content.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        try:
-            parsed = yamlio.load_with_positions(content.decode("utf-8")).data
-        except (yamlio.YamlSyntaxError, UnicodeDecodeError):
-            return None
-    return parsed if isinstance(parsed, dict) else None
+        return False
+    return isinstance(parsed, dict)
 
 
 def _link_files(config: JSONObject, environment: ValidEnvironment, base: Path) -> dict[str, str]:

@@ -3,18 +3,19 @@
 Live schemas come back as presets with inline ``base64://`` or as content-addressed storage
 URLs whose file name is the SHA-512 of the bytes Ory stored (ory-api.md §1a, transformations 1
 and 2). We match by content first: the raw digest, or, when the content itself is at hand,
-the digest of its canonical JSON (so the same schema serialised differently still matches).
+the digest of its canonical JSON (so the same schema serialised differently still matches,
+and a live schema named after the canonical JSON of a desired one matches it by name).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import blobs
-from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes
+from reconciler.identity_schemas import canonical_digest
+from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.limits import loads_json
 from reconciler.trait_diff import trait_diff
 
@@ -44,7 +45,7 @@ def content_of(url: str, known: Mapping[str, str], contents: Mapping[str, bytes]
 @functools.lru_cache(maxsize=128)
 def _parsed(raw: bytes) -> tuple[JSONValue, str | None]:
     document = _parse(raw)
-    return document, None if document is None else _canonical_digest(document)
+    return document, None if document is None else canonical_digest(document)
 
 
 # Positions of candidate schemas by id, by URL and by content digest.
@@ -129,10 +130,6 @@ def _parse(raw: bytes | None) -> JSONValue:
     except (ValueError, UnicodeDecodeError):
         return None
     return parsed
-
-
-def _canonical_digest(document: JSONValue) -> str:
-    return "canonical:" + hashlib.sha512(canonical_bytes(document)).hexdigest()
 
 
 def urls_worth_fetching(

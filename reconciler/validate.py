@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reconciler import suggest
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, dotted_key
-from reconciler.loader import RawEnvironment
+from reconciler.jsontypes import JSONObject, dotted_key, get_at
+from reconciler.loader import IDENTITY_CONFIG, RawEnvironment
 from reconciler.models import ENVIRONMENT_SCHEMA, PATTERN_MEANING, Environment
 from reconciler.shape import Shape, ShapeProblem
 
@@ -40,7 +41,9 @@ def validate(raw: RawEnvironment) -> ValidEnvironment:
         described = {_describe(raw, problem) for problem in problems}
         raise ConfigError([text for _, text in sorted(described)])
     _check_remove_vs_set(raw)
-    return ValidEnvironment(raw=raw, model=Environment.from_document(raw.data))
+    model = Environment.from_document(raw.data)
+    _check_secret_pointers(raw, model)
+    return ValidEnvironment(raw=raw, model=model)
 
 
 def _check_remove_vs_set(raw: RawEnvironment) -> None:
@@ -55,6 +58,28 @@ def _check_remove_vs_set(raw: RawEnvironment) -> None:
                 f"{where}: {pointer} is listed under remove: but also set in "
                 f"{raw.info[f'/identity_config{pointer}'].location}; keep one"
             )
+    if problems:
+        raise ConfigError(problems)
+
+
+def _check_secret_pointers(raw: RawEnvironment, model: Environment) -> None:
+    """A ``secrets:`` pointer must name a value the environment declares: a mistyped one
+    would leave the value it meant unmarked, printed in clear. A shared layer (no target) is
+    not checked alone: the environments that extend it inherit its list and are."""
+    if model.target is None:
+        return
+    config = raw.data.get("identity_config", {})
+    declared = [p[len(IDENTITY_CONFIG) :] for p in raw.info if p.startswith(IDENTITY_CONFIG + "/")]
+    problems = []
+    for index, pointer in enumerate(model.secrets):
+        if get_at(config, pointer)[0]:
+            continue
+        close = suggest.closest(pointer, declared)
+        hint = f"; did you mean {close}?" if close else ""
+        problems.append(
+            f"{raw.location(f'/secrets/{index}')}: {pointer} names nothing this environment "
+            f"declares under identity_config{hint}"
+        )
     if problems:
         raise ConfigError(problems)
 

@@ -240,3 +240,38 @@ def test_an_unknown_target_kind_is_the_one_problem_there(tmp_path: Path, write: 
     assert problems == [
         "2:3: target.kratos_fil: unknown key 'kratos_fil'; did you mean 'kratos_file'?"
     ]
+
+
+_HOOK_WITH_HEADER = """
+target: {kratos_file: {path: kratos.yml}}
+identity_config:
+  courier:
+    http:
+      request_config:
+        url: https://mail.example/send
+        headers: {X-Token: abc}
+"""
+
+
+def test_a_secrets_pointer_must_name_a_declared_value(tmp_path: Path, write: Write) -> None:
+    # Issue 21: a mistyped pointer left the value it meant unmarked, printed in clear.
+    typo = "secrets: [/courier/http/request_config/header/X-Token]\n"
+    problems = _problems(tmp_path, write, _HOOK_WITH_HEADER + typo)
+    assert problems == [
+        "8:11: secrets[0]: /courier/http/request_config/header/X-Token names nothing this "
+        "environment declares under identity_config; did you mean "
+        "/courier/http/request_config/headers/X-Token?"
+    ]
+    for declared in ("/courier/http/request_config/headers/X-Token", "/courier/http"):
+        write("environments/dev.yaml", _HOOK_WITH_HEADER + f"secrets: [{declared}]\n")
+        assert validate(load_environment(tmp_path, "dev", {})).model.secrets == (declared,)
+
+
+def test_a_shared_layer_is_not_checked_alone_for_secrets_pointers(
+    tmp_path: Path, write: Write
+) -> None:
+    write("environments/base.yaml", "secrets: [/courier/http/request_config/headers/X-Token]\n")
+    validate(load_environment(tmp_path, "base", {}))  # no target: its overlays are checked
+    write("environments/dev.yaml", "extends: base.yaml\ntarget: {kratos_file: {path: k.yml}}\n")
+    with pytest.raises(ConfigError, match=r"base\.yaml:1:11: secrets\[0\]: .* names nothing"):
+        validate(load_environment(tmp_path, "dev", {}))

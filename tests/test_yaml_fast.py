@@ -287,3 +287,52 @@ def test_a_list_or_mapping_as_a_key_is_refused_where_it_was_written(
     assert "Unexpected error" not in result.err and "Traceback" not in result.err
     assert "environments/dev.yaml:1:" in result.err
     assert "a key must be text, not a list or mapping" in result.err
+
+
+# Every tag ruamel knows, and the spellings that ruamel turned into Python objects, crashes or
+# other values (issue 21): read as JSON, or refused at the key they were written under, by
+# both readers alike.
+TAGGED = [
+    ("k: !!str 12", {"k": "12"}),
+    ("k: !!int '12'", {"k": 12}),
+    ("k: !!float 1.5", {"k": 1.5}),
+    ("k: !!bool true", {"k": True}),
+    ("k: !!null ''", {"k": None}),
+    ("k: !!map {a: 1}", {"k": {"a": 1}}),
+    ("k: !!seq [1]", {"k": [1]}),
+    ("k: ! text", {"k": "text"}),
+    ("k: 2001-12-14t21:59:43.10-05:00", {"k": "2001-12-14t21:59:43.10-05:00"}),
+    ("k: 2024-01-01", {"k": "2024-01-01"}),
+    ("k: " + "9" * 100, {"k": int("9" * 100)}),
+    ("k: !!binary aGVsbG8=", "k: the YAML tag !!binary has no JSON value: write the base64"),
+    ("k: !!set {a, b}", "k: the YAML tag !!set has no JSON value: write a list"),
+    ("k: !!omap [a: 1]", "k: the YAML tag !!omap has no JSON value: write a mapping"),
+    ("!!omap k: 1", "k: the YAML tag !!omap has no JSON value: write a mapping"),
+    ("k: !!pairs [a: 1]", "k: the YAML tag !!pairs has no JSON value: write a mapping"),
+    ("k: !!timestamp 2024-01-01", "k: the YAML tag !!timestamp has no JSON value"),
+    ("k: !!int abc", "k: the tag !!int does not fit this value"),
+    ("k: !!float 1", "k: the tag !!float does not fit this value"),
+    ("k: !!bool yes", "k: the tag !!bool does not fit this value"),
+    ("k: !!null x", "k: the tag !!null does not fit this value"),
+    ("k: !!str [a]", "k: the tag !!str does not fit this value"),
+    ("k: !!seq {a: 1}", "k: the tag !!seq does not fit this value"),
+    ("k: !!python/tuple [1]", "k: unknown YAML tag !!python/tuple"),
+    ("k: [!Secret x]", "k[0]: unknown YAML tag !Secret (the only tag reconciler reads is !secret)"),
+    ("k: .nan", "k: not a finite number"),
+    ("k: {a: -.inf}", "k.a: not a finite number"),
+    ("k: 1e400", "k: not a finite number"),
+    ("k: " + "9" * 5000, "k: an integer written with 5000 digits; a config number has at most"),
+    ("k: 0x" + "f" * 101, "k: an integer written with 101 digits"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TAGGED, ids=[text[:30] for text, _ in TAGGED])
+def test_every_tag_reads_as_json_or_is_refused_at_its_key(text: str, expected: Any) -> None:
+    _assert_same(text + "\n")
+    if isinstance(expected, str):
+        with pytest.raises(yamlio.YamlValueError) as refused:
+            yamlio.load_with_positions(text + "\n")
+        assert str(refused.value).startswith(expected)
+        assert refused.value.line == 1 and refused.value.prefix == ""
+    else:
+        assert yamlio.load_with_positions(text + "\n").data == expected

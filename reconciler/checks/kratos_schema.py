@@ -328,6 +328,11 @@ class KratosSchema:
         found = schema_paths.schema_at(self._config, pointer, self._resolver())
         return found if isinstance(found, dict) else None
 
+    def admits_null(self, pointer: Pointer) -> bool:
+        """True when the schema names null as a value at ``pointer`` (OIDC
+        ``requested_claims``: ``{id_token: {email: null}}``)."""
+        return schema_paths.admits_null(self._config, split_pointer(pointer), self._resolver())
+
     def _resolver(self) -> Any:
         # The compiled schema's resolver: defaults are looked up on every plan, and it needs
         # no `referencing` (cold start) and follows a `$ref` about 10x faster.
@@ -350,8 +355,10 @@ class KratosSchema:
     def _describe_alternatives(
         self, error: ValidationError, pointer: Pointer, subject: str
     ) -> Iterator[SchemaProblem]:
-        hook = messages.hook_name(error.instance)
-        allowed = self._allowed_hooks(error.validator_value)
+        # Hooks live in the config schema: an identity schema's alternatives (draft-07's
+        # `type`, …) reference its meta-schema, which the config's resolver does not know.
+        hook = messages.hook_name(error.instance) if subject != _META else None
+        allowed = self._allowed_hooks(error.validator_value) if hook is not None else []
         if hook is not None and allowed and hook not in allowed:
             yield messages.hook_placement_problem(pointer, hook, allowed)
             return

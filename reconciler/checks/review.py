@@ -31,6 +31,7 @@ from reconciler.jsontypes import (
     split_pointer,
 )
 from reconciler.limits import loads_json
+from reconciler.loader import NULL_MESSAGE
 from reconciler.validate import ValidEnvironment
 
 IDENTITY_CONFIG = "/identity_config"
@@ -168,11 +169,12 @@ class _Reviewer:
         ``live`` holds is never unknown, whoever wrote it: the live project is the authority
         on which keys exist (Ory Network runs ahead of every published schema). With
         ``defer_unknown`` unknown keys are left for the check that knows live."""
-        findings = []
+        findings = self.null_problems(schema)
+        nulls = {finding.pointers[0] for finding in findings}
         # partial: an environment declares only what it manages, so no key is missing.
         for problem in schema.validate_config(document, partial=partial):
-            if self.unset_at(problem.pointer):
-                continue  # the value is a placeholder (``${VAR}`` not set): nothing to check
+            if self.unset_at(problem.pointer) or problem.pointer in nulls:
+                continue  # a placeholder (``${VAR}`` not set), or a null said once already
             deferred = defer_unknown and not problem.typo
             if (problem.unknown_key or problem.ignored_key) and (
                 deferred or (live is not None and get_at(live, problem.pointer)[0])
@@ -192,6 +194,16 @@ class _Reviewer:
                 Finding("schema", severity, problem.message, pointers=pointers, where=where)
             )
         return findings
+
+    def null_problems(self, schema: KratosSchema) -> list[Finding]:
+        """A null the user wrote where the schema names no null: an error, never a delete
+        (``remove:`` resets a key). Where it names one, the null is a value like any other."""
+        config = self.raw.data.get(IDENTITY_CONFIG[1:])
+        return [
+            Finding("schema", "error", NULL_MESSAGE, pointers=(pointer,), where=self.where(pointer))
+            for pointer in self.written
+            if get_at(config, pointer) == (True, None) and not schema.admits_null(pointer)
+        ]
 
     def unset_at(self, pointer: Pointer) -> bool:
         info = self.raw.info.get(IDENTITY_CONFIG + pointer)

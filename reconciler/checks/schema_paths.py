@@ -6,6 +6,7 @@ schema declare there. Pure; ``$ref`` is followed through a ``referencing`` resol
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, split_pointer
@@ -48,22 +49,49 @@ def schema_at(root: JSONValue, pointer: Pointer, resolver: Any) -> JSONValue | N
 def declares(node: JSONValue, tokens: list[str], resolver: Any) -> bool:
     """True when some branch of the schema has a place for the path ``tokens`` (unlike
     ``default_at``, every ``allOf``/``anyOf``/``oneOf`` branch is searched)."""
+    return _somewhere(node, tokens, resolver, lambda _place: True)
+
+
+def admits_null(node: JSONValue, tokens: list[str], resolver: Any) -> bool:
+    """True when some branch of the schema names null as a value at the path ``tokens``
+    (``type: null``, ``const: null``, an ``enum`` with null): where a schema says nothing
+    about null (an open object, an untyped value) it admits null only by accident."""
+    return _somewhere(node, tokens, resolver, _names_null)
+
+
+def _somewhere(
+    node: JSONValue, tokens: list[str], resolver: Any, found: Callable[[JSONValue], bool]
+) -> bool:
+    """True when some branch of the schema at the path ``tokens`` is ``found``."""
     node, resolver = deref(node, resolver)
-    if not tokens:
+    if not tokens and found(node):
         return True
     if not isinstance(node, dict):
         return False
-    children = [direct_child(node, tokens[0])]
-    extra = node.get("additionalProperties")
-    children.append(extra if isinstance(extra, dict) else None)
-    if any(c is not None and declares(c, tokens[1:], resolver) for c in children):
-        return True
+    if tokens:
+        children = [direct_child(node, tokens[0])]
+        extra = node.get("additionalProperties")
+        children.append(extra if isinstance(extra, dict) else None)
+        if any(c is not None and _somewhere(c, tokens[1:], resolver, found) for c in children):
+            return True
     for keyword in _BRANCHES:
         branches = node.get(keyword)
         for branch in branches if isinstance(branches, list) else []:
-            if declares(branch, tokens, resolver):
+            if _somewhere(branch, tokens, resolver, found):
                 return True
     return False
+
+
+def _names_null(place: JSONValue) -> bool:
+    if not isinstance(place, dict):
+        return False
+    kind, enum = place.get("type"), place.get("enum")
+    return (
+        kind == "null"
+        or (isinstance(kind, list) and "null" in kind)
+        or ("const" in place and place["const"] is None)
+        or (isinstance(enum, list) and None in enum)
+    )
 
 
 def deref(node: JSONValue, resolver: Any) -> tuple[JSONValue, Any]:

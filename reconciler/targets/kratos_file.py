@@ -73,7 +73,7 @@ class KratosFile:
         try:
             document = yamlio.parse_roundtrip(text)
         except yamlio.YamlSyntaxError as exc:
-            raise RemoteError(f"{self.path}:{exc.line}:{exc.column}: invalid YAML: {exc}") from None
+            raise RemoteError(f"{self.path}:{exc.line}:{exc.column}: {exc.prefix}{exc}") from None
         if document is None:
             return yamlio.parse_roundtrip("{}")
         if not isinstance(document, dict):

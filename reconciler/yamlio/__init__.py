@@ -9,6 +9,7 @@ which keeps comments, key order and formatting.
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,19 +17,24 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionStartEvent
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+from reconciler import suggest
+from reconciler.jsontypes import JSONValue, Pointer, dotted_key, join_pointer
 from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.yamlio import libyaml
+from reconciler.yamlio.libyaml import MAX_INTEGER_DIGITS, SECRET_TAG
 
 Position = tuple[int, int]  # 1-based line and column
 
 
 class YamlSyntaxError(Exception):
     """The text is not valid YAML; ``line``/``column`` are 1-based when known."""
+
+    prefix = "invalid YAML: "  # how a message about the text starts
 
     def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
         super().__init__(message)
@@ -38,6 +44,16 @@ class YamlSyntaxError(Exception):
 
 class YamlLimitError(YamlSyntaxError):
     """Valid YAML, but nested too deeply or too large once its aliases are expanded."""
+
+    prefix = ""
+
+
+class YamlValueError(YamlSyntaxError):
+    """Valid YAML, but a value JSON cannot carry: a tag with no JSON form (``!!binary``,
+    ``!!set``…), a tag that does not fit its text, a number out of range. The message starts
+    with the key it was written under."""
+
+    prefix = ""
 
 
 @dataclass
@@ -61,6 +77,7 @@ def _bounded_composer(limits: Limits) -> type[Composer]:
             self.warn_double_anchors = False  # legal YAML (the later anchor wins); not ours to warn
             self._nesting = 0
             self._expanded: dict[int, int] = {}  # id(node) -> values once aliases expand
+            self._path: list[str] = []  # the keys and indexes down to the node being composed
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             # Only mappings and sequences nest; a key or scalar adds no level.
@@ -68,14 +85,18 @@ def _bounded_composer(limits: Limits) -> type[Composer]:
             _refuse_alias_inside_itself(event, self.anchors)
             level = isinstance(event, CollectionStartEvent)
             self._nesting += level
+            self._path.append(_path_segment(parent, index, event))
             try:
                 if self._nesting > limits.max_depth:
                     raise _limit_error(
                         f"nested deeper than {limits.max_depth} levels", event.start_mark
                     )
                 node = super().compose_node(parent, index)
+                if not isinstance(event, AliasEvent):  # an alias's node was checked already
+                    _refuse_non_json(event, node, self.resolver, self._path)
             finally:
                 self._nesting -= level
+                self._path.pop()
             _refuse_collection_keys(node)
             if self._expanded_size(node) > limits.max_nodes:
                 raise _limit_error(
@@ -161,6 +182,99 @@ def _refuse_alias_inside_itself(event: Any, anchors: dict[str, Node]) -> None:
         )
 
 
+_CORE = "tag:yaml.org,2002:"
+_STR = _CORE + "str"
+# The tags JSON has a value for: a scalar one must fit its text, a collection one its kind.
+_SCALAR_TAGS = frozenset(_CORE + kind for kind in ("str", "int", "float", "bool", "null"))
+_COLLECTION_TAGS = {_CORE + "map": MappingNode, _CORE + "seq": SequenceNode}
+# YAML types with no JSON value, and what to write instead.
+_INSTEAD = {
+    "binary": "write the base64 text as a plain string",
+    "set": "write a list",
+    "omap": "write a mapping",
+    "pairs": "write a mapping",
+    "timestamp": "write the date without the tag (it is text)",
+}
+_BASE_PREFIX = re.compile(r"0[xob]", re.IGNORECASE)
+
+
+def _path_segment(parent: Any, index: Any, event: Any) -> str:
+    """The key (a mapping value's key node), list index, or the text of a key being composed
+    (``index`` is None for a key, and for the document root)."""
+    if isinstance(index, ScalarNode):
+        return str(index.value)
+    if isinstance(index, int):
+        return str(index)
+    return str(event.value) if parent is not None and isinstance(event, ScalarEvent) else ""
+
+
+def _refuse_non_json(event: Any, node: Node, resolver: Any, path: list[str]) -> None:
+    """Refuse, where it was written, a value that has no JSON form: ruamel would build a Python
+    object (bytes, a set, a datetime), crash (``!!int abc``, a 5000-digit integer) or turn it
+    into something else (``!!null x``, ``.inf``)."""
+    problem = _explicit_tag_problem(event, node, resolver) or _number_problem(node)
+    if problem is None:
+        return
+    key = dotted_key("".join(join_pointer("", segment) for segment in path if segment))
+    mark = node.start_mark
+    raise YamlValueError(f"{key}: {problem}" if key else problem, mark.line + 1, mark.column + 1)
+
+
+def _explicit_tag_problem(event: Any, node: Node, resolver: Any) -> str | None:
+    tag = getattr(event, "tag", None)
+    if tag in (None, "!", SECRET_TAG):  # none, YAML's non-specific tag, ours
+        return None
+    tag = str(tag)
+    shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+    if tag in _COLLECTION_TAGS or tag in _SCALAR_TAGS:
+        if _tag_fits(tag, node, resolver):
+            return None
+        return f"the tag {shown} does not fit this value; write the value without the tag"
+    instead = _INSTEAD.get(tag.removeprefix(_CORE)) if tag.startswith(_CORE) else None
+    if instead is not None:
+        return f"the YAML tag {shown} has no JSON value: {instead}"
+    close = suggest.closest(tag, [SECRET_TAG])
+    hint = f"; did you mean {SECRET_TAG}?" if close else ""
+    return f"unknown YAML tag {shown} (the only tag reconciler reads is {SECRET_TAG}){hint}"
+
+
+def _tag_fits(tag: str, node: Node, resolver: Any) -> bool:
+    """A JSON tag may only say what the value already is (``!!str`` makes any scalar text)."""
+    if tag in _COLLECTION_TAGS:
+        return isinstance(node, _COLLECTION_TAGS[tag])
+    if not isinstance(node, ScalarNode):
+        return False
+    return tag == _STR or str(resolver.resolve(ScalarNode, node.value, (True, False))) == tag
+
+
+def _number_problem(node: Node) -> str | None:
+    if not isinstance(node, ScalarNode):
+        return None
+    tag = _tag_of(node)
+    if tag == _CORE + "int":
+        digits = _BASE_PREFIX.sub("", str(node.value).lstrip("+-").replace("_", ""), count=1)
+        if len(digits) > MAX_INTEGER_DIGITS:
+            return (
+                f"an integer written with {len(digits)} digits; a config number has at most "
+                f"{MAX_INTEGER_DIGITS}"
+            )
+    if tag == _CORE + "float" and not _finite(str(node.value)):
+        return "not a finite number (.inf, .nan, or beyond ±1.8e308): JSON has no such number"
+    return None
+
+
+def _finite(text: str) -> bool:
+    """Whether a YAML 1.2 float is finite: without underscores its text is Python's float
+    syntax, apart from ``.inf`` and ``.nan``."""
+    plain = text.replace("_", "").lower()
+    if plain.lstrip("+-") in (".inf", ".nan"):
+        return False
+    try:
+        return math.isfinite(float(plain))
+    except ValueError:
+        return True  # not a number ruamel would read as a float: not ours to judge
+
+
 def _refuse_collection_keys(node: Node) -> None:
     """A list or mapping as a key (``? [a]: b``) has no JSON form, and ruamel crashes on some
     (an unhashable key): refuse it where it was written."""
@@ -179,9 +293,22 @@ def _limit_error(problem: str, mark: Any) -> YamlLimitError:
     return YamlLimitError(problem, line, column)
 
 
-def _roundtrip_yaml(limits: Limits = DEFAULT_LIMITS) -> YAML:
+class _PlainConstructor(RoundTripConstructor):
+    """The round-trip constructor for reading plain data: YAML 1.2 has no timestamps (ruamel
+    still resolves ``2024-01-01`` as one), so a date is the text written, not a datetime."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        return str(node.value)
+
+
+_PlainConstructor.add_constructor(_CORE + "timestamp", _PlainConstructor.construct_yaml_timestamp)
+
+
+def _roundtrip_yaml(limits: Limits = DEFAULT_LIMITS, *, plain: bool = False) -> YAML:
     yaml = YAML(typ="rt")
     yaml.Composer = _bounded_composer(limits)
+    if plain:
+        yaml.Constructor = _PlainConstructor
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.allow_duplicate_keys = False
@@ -205,12 +332,13 @@ def _syntax_error(exc: YAMLError) -> YamlSyntaxError:
     return YamlSyntaxError(str(exc).splitlines()[0] if str(exc) else "invalid YAML")
 
 
-def parse_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
+def parse_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS, *, plain: bool = False) -> Any:
     """Parse YAML keeping comments and layout; raises ``YamlSyntaxError`` (``YamlLimitError``
-    when the document is nested too deeply or too large once aliases are expanded)."""
+    when the document is nested too deeply or too large once aliases are expanded,
+    ``YamlValueError`` for a value JSON cannot carry). ``plain``: dates stay text."""
     _check_flow_nesting(text, limits.max_depth)
     try:
-        return _roundtrip_yaml(limits).load(text)
+        return _roundtrip_yaml(limits, plain=plain).load(text)
     except YAMLError as exc:
         raise _syntax_error(exc) from None
     except AssertionError:  # ruamel's comment bookkeeping trips on some broken text
@@ -286,7 +414,7 @@ def load_with_positions(text: str, limits: Limits = DEFAULT_LIMITS) -> Positione
 def load_with_positions_roundtrip(text: str, limits: Limits = DEFAULT_LIMITS) -> PositionedDocument:
     """``load_with_positions`` on ruamel's round-trip reader alone: the reference that
     ``libyaml`` must agree with."""
-    root = parse_roundtrip(text, limits)
+    root = parse_roundtrip(text, limits, plain=True)
     doc = PositionedDocument(data=None)
     doc.data = _to_plain(root, "", doc)
     return doc
@@ -372,8 +500,6 @@ def _scalar(node: Any) -> JSONValue:
         return int(node)
     if isinstance(node, float):
         return float(node)
-    if isinstance(node, str):
-        return str(node)
-    # Dates, binary and other YAML-only types have no JSON form; keep their text so the
-    # validator reports a type error at the right place instead of crashing here.
+    # Text, and a ``!secret`` scalar (ruamel's TaggedScalar): what is not JSON was refused
+    # while the document was composed (``_refuse_non_json``).
     return str(node)

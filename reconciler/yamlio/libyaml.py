@@ -13,6 +13,7 @@ does. Without the C extension (``AVAILABLE`` false) ``yamlio`` reads everything 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -42,7 +43,12 @@ except ImportError:  # pragma: no cover - depends on the installed wheels
 
 AVAILABLE = CParser is not None
 SECRET_TAG = "!secret"
-_STR, _NULL, _BOOL, _INT = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "null", "bool", "int"))
+# No value Ory takes is wider than 64 bits (19 digits); past 100 digits an integer is a
+# mistake, refused before Python's 4300-digit limit on turning numbers into text is reached.
+MAX_INTEGER_DIGITS = 100
+_STR, _NULL, _BOOL, _INT, _TIMESTAMP = (
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "null", "bool", "int", "timestamp")
+)
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
 _BOOLEANS["FALSE"] = False
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
@@ -185,12 +191,16 @@ class _Builder:
             return None
         if tag == _BOOL and value in _BOOLEANS:
             return _BOOLEANS[value]
+        if tag == _INT and len(value) > MAX_INTEGER_DIGITS:
+            raise NotCoveredError  # the round-trip reader refuses it, at its key
         if tag == _INT and _DECIMAL.match(value):
             return int(value)
+        if tag == _TIMESTAMP:
+            return value  # YAML 1.2 has no dates: the text, as the round-trip reader reads it
         return self._constructed(tag, event)
 
     def _constructed(self, tag: str, event: Any) -> JSONValue:
-        """Floats, hexadecimal, dates…: exactly as the round-trip reader builds them."""
+        """Floats, hexadecimal…: exactly as the round-trip reader builds them."""
         if self._constructor is None:
             self._constructor = YAML(typ="rt").constructor
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
@@ -199,6 +209,8 @@ class _Builder:
             return value
         if isinstance(value, int):
             return int(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise NotCoveredError  # .inf, .nan, 1e400: the round-trip reader refuses them
         if isinstance(value, float):
             return float(value)
         return str(value)

@@ -380,3 +380,12 @@ def test_a_typo_in_a_saml_provider_is_caught() -> None:
         ("/selfservice/methods/saml/config/providers/0/raw_idp_metadta_xml", True)
     ]
     assert "did you mean `raw_idp_metadata_xml`?" in problems[0].message
+
+
+@pytest.mark.parametrize("kind", [7, ["string", 3], {"hook": "web_hook"}])
+def test_identity_schema_type_that_is_not_text_is_a_problem_not_a_crash(kind: object) -> None:
+    # Issue 21: draft-07's `type` alternatives reference its meta-schema, which the config
+    # schema's resolver cannot follow; describing them as hook lists crashed.
+    problems = validate_identity_schema(identity_schema({"type": kind}))
+    assert [p.pointer for p in problems] == ["/properties/traits/properties/email/type"]
+    assert "allowed values are" in problems[0].message

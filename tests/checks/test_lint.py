@@ -268,7 +268,8 @@ def test_code_without_identifier_is_silent_when_the_schema_is_unknown() -> None:
 def test_sms_without_channel() -> None:
     desired: Doc = {"identity": schemas("phone", ("phone", blobs.encode(PHONE.read_bytes())))}
     [finding] = tripped("sms-without-channel", desired)
-    assert "`phone`" in finding.message and finding.severity == "error"
+    # Kratos accepts it (issue 22): the messages wait and are abandoned, sign-up still works.
+    assert "`phone`" in finding.message and finding.severity == "warning"
     channel = {
         "id": "sms",
         "type": "http",
@@ -276,6 +277,32 @@ def test_sms_without_channel() -> None:
     }
     desired["courier"] = {"channels": [channel]}
     assert tripped("sms-without-channel", desired) == []
+
+
+def _sms_code_only_schema() -> str:
+    """The v26 phone-password quickstart schema with its one-time codes sent to the phone
+    by SMS only (the email is no code address any more)."""
+    schema = json.loads(PHONE.read_text())
+    traits = schema["properties"]["traits"]["properties"]
+    del traits["email"]["ory.sh/kratos"]["credentials"]["code"]
+    traits["phone"]["ory.sh/kratos"]["credentials"]["code"] = {"identifier": True, "via": "sms"}
+    return blobs.encode(json.dumps(schema).encode())
+
+
+def test_sms_without_channel_is_an_error_when_nobody_can_sign_up() -> None:
+    desired: Doc = {
+        "identity": schemas("phone", ("phone", _sms_code_only_schema())),
+        **methods(code={"passwordless_enabled": True}, password={"enabled": False}),
+    }
+    [finding] = tripped("sms-without-channel", desired)
+    assert finding.severity == "error"
+    assert "only way to sign up, so nobody can register" in finding.message
+    # Another way to register (password is on by default), or an email code: a warning.
+    with_password = merged(desired, methods(password={"enabled": True}))
+    assert [f.severity for f in tripped("sms-without-channel", with_password)] == ["warning"]
+    plain = {"identity": schemas("phone", ("phone", blobs.encode(PHONE.read_bytes())))}
+    email_codes = merged(desired, plain)
+    assert [f.severity for f in tripped("sms-without-channel", email_codes)] == ["warning"]
 
 
 # -- second-factor-disabled-lockout ---------------------------------------------------------
@@ -484,6 +511,20 @@ def test_default_schema_must_exist() -> None:
     assert finding.severity == "error"
     desired["identity"]["default_schema_id"] = "preset://email"
     assert tripped("default-schema-unknown", desired) == []
+
+
+def test_a_default_schema_id_nobody_sets_is_not_assumed() -> None:
+    # Issue 22: `default` was assumed, a false error for an environment that declares only
+    # schemas (live holds the default, whatever it is).
+    only_schemas: Doc = {"identity": {"schemas": [{"id": "x", "url": "preset://email"}]}}
+    assert tripped("default-schema-unknown", only_schemas) == []
+    # With live state the config is whole: live's default must be a schema the project has,
+    # declared or kept from live (schemas are never removed).
+    live = live_config()
+    assert tripped("default-schema-unknown", only_schemas, live) == []
+    live["identity"]["default_schema_id"] = "gone"
+    [finding] = tripped("default-schema-unknown", only_schemas, live)
+    assert "is `gone` but" in finding.message
 
 
 # -- whole-document behaviour ---------------------------------------------------------------

@@ -94,8 +94,13 @@ def test_every_schema_form_converges(
 
     stored = server.stored_identity_config()["identity"]
     if form != "preset":
-        # Sent as canonical JSON, stored under the SHA-512 of exactly that content.
-        digest = blobs.sha512_hex(canonical_bytes(CUSTOMER))
+        # JSON goes as the bytes written (as the Ory CLI sends a file), YAML as canonical
+        # JSON; Ory stores each under the SHA-512 of exactly what it received.
+        sent = {
+            "file-json": json.dumps(CUSTOMER, indent=2).encode(),
+            "base64": blobs.decode(_INDENTED_BASE64),
+        }.get(form) or canonical_bytes(CUSTOMER)
+        digest = blobs.sha512_hex(sent)
         assert stored["default_schema_id"] == digest
         assert any(s["url"].endswith(f"/{digest}.json") for s in stored["schemas"])
 
@@ -261,3 +266,80 @@ def test_apply_converges_when_a_schema_matched_only_by_fetched_content(
     result = run("apply", "dev", "--yes", env=_env(server))
     assert result.code == 0, result.out + result.err
     assert "Apply complete: 0 added, 1 changed, 0 reset." in result.out
+
+
+def test_an_environment_that_declares_only_schemas_assumes_no_default(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    # Issue 22: a missing default_schema_id was taken for `default`, a false error; the live
+    # default stays whatever it is. The schema is a real one (the corpus, SOURCES.md).
+    person = REPO_ROOT / "tests/fixtures/corpus/quickstart-email-password/identity.schema.json"
+    write("schemas/person.json", person.read_text(encoding="utf-8"))
+    write(
+        "environments/dev.yaml",
+        _environment(
+            server,
+            "  identity:\n    schemas:\n      - {id: person, url: 'file://../schemas/person.json'}\n",
+        ),
+    )
+    checked = run("validate", "dev")
+    assert checked.code == 0, checked.out + checked.err
+    assert "default-schema" not in checked.out + checked.err
+    planned = run("plan", "dev", env=_env(server))
+    assert planned.code == 0, planned.out + planned.err
+    assert "default-schema" not in planned.out + planned.err
+    assert "Plan: 1 to add, 0 to change, 0 to reset." in planned.out
+
+
+def _console_schema_named_after(server: OryTestServer, raw: bytes) -> None:
+    """A schema uploaded as these bytes (the Ory CLI sends a file as it is): Ory names it
+    after their SHA-512, id and URL (ory-network-behaviour.md §4). Its storage URL is not
+    served here, so nothing but its name can tell what it holds."""
+    digest = blobs.sha512_hex(raw)
+
+    def add(config: dict[str, Any]) -> None:
+        url = f"{server.storage_base}/{digest}.json"
+        config["identity"]["schemas"].append({"id": digest, "url": url})
+        config["identity"]["default_schema_id"] = digest
+
+    server.console_edit(add, normalise=False)
+
+
+_CUSTOMER_FROM_FILE = (
+    "  identity:\n    default_schema_id: customer\n    schemas:\n"
+    "      - {id: customer, url: 'file://../schemas/customer.json'}\n"
+)
+
+
+@pytest.mark.parametrize("spacing", [2, None], ids=["as-uploaded", "canonical"])
+def test_a_schema_file_matches_the_live_schema_named_after_its_bytes(
+    write: Write, run: Run, spacing: int | None
+) -> None:
+    # Issue 22: a byte-identical file planned "new schema needed" (a re-serialised copy was
+    # hashed). Live named after the file's bytes (uploaded by the Ory CLI) or after its
+    # canonical JSON (what earlier versions of this tool sent): both are the same schema.
+    pretty = json.dumps(CUSTOMER, indent=2).encode()
+    stored = pretty if spacing else canonical_bytes(CUSTOMER)
+    with OryTestServer() as server:  # storage not served: only names can match
+        _console_schema_named_after(server, stored)
+        write("schemas/customer.json", pretty.decode())
+        write("environments/dev.yaml", _environment(server, _CUSTOMER_FROM_FILE))
+        result = run("plan", "dev", "--detailed-exitcode", env=_env(server))
+        assert result.code == 0, result.out + result.err
+        assert result.out.endswith("No changes.\n")
+        assert "default-schema" not in result.out + result.err  # the checks agree with the diff
+        assert not [r for r in server.requests if "/storage/" in r.path]
+
+
+def test_a_new_schema_file_is_sent_as_its_own_bytes(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    # What the Ory CLI does: Ory names the schema after the file (`sha512sum`), so the
+    # next plan matches it by name alone.
+    pretty = json.dumps(CUSTOMER, indent=2).encode()
+    write("schemas/customer.json", pretty.decode())
+    write("environments/dev.yaml", _environment(server, _CUSTOMER_FROM_FILE))
+    applied = run("apply", "dev", "--yes", env=_env(server))
+    assert applied.code == 0, applied.out + applied.err
+    stored = server.stored_identity_config()["identity"]
+    assert stored["default_schema_id"] == blobs.sha512_hex(pretty)

@@ -6,9 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconciler import identity_schemas
-from reconciler.checks.aal import CODE_MFA, CODE_PASSWORDLESS, METHODS
+from reconciler.checks.aal import (
+    CODE_MFA,
+    CODE_PASSWORDLESS,
+    METHODS,
+    WEBAUTHN_ENABLED,
+    WEBAUTHN_PASSWORDLESS,
+)
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import LintContext, make_finding, rule
+from reconciler.jsontypes import Pointer
 
 
 @rule("code-mfa-and-passwordless", "error", "code.mfa_enabled and passwordless_enabled both true")
@@ -64,23 +71,64 @@ def _has_sms_channel(ctx: LintContext) -> bool:
     )
 
 
-@rule("sms-without-channel", "error", "via: sms without a courier sms channel")
+def _other_sign_up_methods(ctx: LintContext) -> list[Pointer]:
+    """The methods besides a one-time code a new identity can register with (Kratos
+    defaults apply: password is on unless turned off; WebAuthn registers only passwordless)."""
+    on = [
+        pointer
+        for pointer in (f"{METHODS}/password/enabled", f"{METHODS}/passkey/enabled")
+        if ctx.is_true(pointer)
+    ]
+    if ctx.is_true(WEBAUTHN_ENABLED) and ctx.is_true(WEBAUTHN_PASSWORDLESS):
+        on.append(WEBAUTHN_ENABLED)
+    providers = ctx.value(f"{METHODS}/oidc/config/providers")
+    if ctx.is_true(f"{METHODS}/oidc/enabled") and isinstance(providers, list) and providers:
+        on.append(f"{METHODS}/oidc/enabled")
+    return on
+
+
+def _sign_up_only_by_sms(ctx: LintContext) -> bool:
+    """Whether every sign-up needs an SMS: a one-time code is the only way to register, and
+    every schema new identities may get sends its codes by SMS alone."""
+    active = ctx.active_schemas()
+    if not ctx.is_true(CODE_PASSWORDLESS) or _other_sign_up_methods(ctx) or not active:
+        return False
+    for schema in active:
+        codes = identity_schemas.code_identifiers(schema.content or {})
+        if not codes or any(trait.code_via != "sms" for trait in codes):
+            return False
+    return True
+
+
+@rule("sms-without-channel", "warning", "via: sms without a courier sms channel")
 def _sms_without_channel(ctx: LintContext) -> Iterator[Finding]:
-    # DOCS emails-sms/10_sending-sms.mdx:50-53: SMS needs courier.channels[{id: sms}].
+    # DOCS emails-sms/10_sending-sms.mdx:50-53: SMS needs courier.channels[{id: sms}]. Kratos
+    # accepts the config; the courier fails each message ("no courier channels configured
+    # for: sms") until it abandons it (courier/courier_dispatcher.go). An error only where
+    # that stops every sign-up: code registration sends its code to the code addresses alone
+    # (selfservice/strategy/code/strategy_registration.go). Sources: docs/rules.md.
     if _has_sms_channel(ctx):
         return
+    blocked = _sign_up_only_by_sms(ctx)
     for schema in ctx.schemas:
         uses = identity_schemas.channels_used(schema.content or {}).get("sms", [])
         if not uses:
             continue
         where = ", ".join(f"`{trait.name}` ({key})" for trait, key in uses)
+        consequence = (
+            "; one-time codes by SMS are the only way to sign up, so nobody can register"
+            if blocked
+            else ""
+        )
         yield make_finding(
             "sms-without-channel",
             f"identity schema `{schema.id}` sends messages via sms ({where}) but "
-            "courier.channels has no channel with id `sms`, so those codes are never delivered",
+            "courier.channels has no channel with id `sms`, so those messages are never "
+            f"delivered{consequence}",
             [ctx.schema_pointer(schema), "/courier/channels"],
             "Add courier.channels: [{id: sms, type: http, request_config: {...}}] pointing at "
             "your SMS provider, or use via: email.",
+            severity="error" if blocked else None,
         )
 
 

@@ -81,15 +81,24 @@ class LintContext:
     def second_factors(self, document: JSONValue | None = None) -> list[Pointer]:
         return aal.second_factors(lambda pointer: self.is_true(pointer, document))
 
-    def default_schema_id(self) -> str:
-        return str(self.value("/identity/default_schema_id"))
+    def default_schema_id(self) -> str | None:
+        """The schema new identities get; ``None`` when nobody can tell: offline, an
+        environment that declares no ``default_schema_id`` leaves live's in place, whatever
+        it is. With live state the merged config is whole, and Kratos' default applies."""
+        found, value = get_at(self.merged, DEFAULT_SCHEMA_ID)
+        if found:
+            return str(value)
+        return None if self.live is None else str(self.value(DEFAULT_SCHEMA_ID))
 
     def schema_pointer(self, schema: ResolvedSchema) -> Pointer:
         return f"/identity/schemas/{self.schemas.index(schema)}"
 
     def has_default_schema(self) -> bool:
+        """Whether the default names a schema the project will have: a declared one, or a
+        live one (identity schemas are never removed, ``diff.py``); true when unknown."""
         default = self.default_schema_id()
-        return any(s.id == default or s.digest == default for s in self.schemas)
+        schemas = [*self.schemas, *self.live_schemas().values()]
+        return default is None or any(_is_schema(s, default) for s in schemas)
 
     def live_schemas(self) -> dict[str, ResolvedSchema]:
         """The live identity schemas by id (none without live state)."""
@@ -98,9 +107,12 @@ class LintContext:
         return {s.id: s for s in identity_schemas.resolve_schemas(self.live, self.contents)}
 
     def active_schemas(self) -> list[ResolvedSchema]:
-        """The default schema and every self-service-selectable one (ory-api.md §1d-1)."""
+        """The default schema and every self-service-selectable one (ory-api.md §1d-1); every
+        declared schema when the default is unknown (any of them may be it)."""
         default = self.default_schema_id()
-        return [s for s in self.schemas if s.id == default or s.digest == default or s.selectable]
+        if default is None:
+            return list(self.schemas)
+        return [s for s in self.schemas if _is_schema(s, default) or s.selectable]
 
     def schemas_with_users(self) -> list[tuple[ResolvedSchema, str]]:
         """Every identity schema identities may have, with who has it, the live default first.
@@ -139,13 +151,11 @@ class LintContext:
 
 def _is_schema(schema: ResolvedSchema, schema_id: str | None) -> bool:
     # Ory Network may name a custom schema after the SHA-512 of its content (ory-api.md §1a-2).
-    return schema_id is not None and schema_id in (schema.id, schema.digest)
+    return schema_id is not None and (schema_id == schema.id or schema_id in schema.digests)
 
 
 def _same_entry(schema: ResolvedSchema, live: ResolvedSchema) -> bool:
-    return schema.id == live.id or (
-        schema.digest is not None and schema.digest in (live.id, live.digest)
-    )
+    return schema.id == live.id or bool(schema.digests & {live.id, *live.digests})
 
 
 RuleCheck = Callable[[LintContext], Iterator[Finding]]
@@ -167,8 +177,20 @@ def rule(rule_id: str, severity: Severity, title: str) -> Callable[[RuleCheck], 
     return register
 
 
-def make_finding(rule_id: str, message: str, pointers: list[Pointer], fix: str) -> Finding:
+def make_finding(
+    rule_id: str,
+    message: str,
+    pointers: list[Pointer],
+    fix: str,
+    *,
+    severity: Severity | None = None,
+) -> Finding:
+    """A finding of ``rule_id``, at the rule's severity unless this one is surer (or less)."""
     rule = RULES[rule_id]
     return Finding(
-        rule.id, rule.severity, message, pointers=tuple(dict.fromkeys(pointers)), fix=fix
+        rule.id,
+        severity or rule.severity,
+        message,
+        pointers=tuple(dict.fromkeys(pointers)),
+        fix=fix,
     )

@@ -38,7 +38,7 @@ def _identity_schema_changed(ctx: LintContext) -> Iterator[Finding]:
         before = live.get(schema.id)
         if before is None:
             continue
-        if before.digest is None or schema.digest is None or before.digest == schema.digest:
+        if not before.digests or not schema.digests or before.digests & schema.digests:
             continue
         if before.content is not None and before.content == schema.content:
             continue  # the same schema, serialised differently
@@ -66,7 +66,7 @@ def _same_schema(ctx: LintContext, live_id: str, new_id: str) -> bool:
     # Ory Network may rename a custom schema to the SHA-512 of its content (ory-api.md §1a-2).
     if live_id == new_id:
         return True
-    return any(s.id == new_id and s.digest == live_id for s in ctx.schemas)
+    return any(s.id == new_id and live_id in s.digests for s in ctx.schemas)
 
 
 @rule("default-schema-switched", "warning", "default_schema_id switched")
@@ -76,7 +76,7 @@ def _default_schema_switched(ctx: LintContext) -> Iterator[Finding]:
         return
     live_default = str(ctx.value("/identity/default_schema_id", ctx.live))
     new_default = ctx.default_schema_id()
-    if _same_schema(ctx, live_default, new_default):
+    if new_default is None or _same_schema(ctx, live_default, new_default):
         return
     yield make_finding(
         "default-schema-switched",
@@ -91,7 +91,8 @@ def _default_schema_switched(ctx: LintContext) -> Iterator[Finding]:
 
 @rule("default-schema-unknown", "error", "default_schema_id names no configured schema")
 def _default_schema_unknown(ctx: LintContext) -> Iterator[Finding]:
-    # K26 config.schema.json identity: default_schema_id must be one of identity.schemas[].id.
+    # K26 config.schema.json identity: default_schema_id must be one of identity.schemas[].id
+    # (declared or live: schemas are never removed). Not assumed when nothing sets it.
     if not ctx.schemas or ctx.has_default_schema():
         return
     yield make_finding(
