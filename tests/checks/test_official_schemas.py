@@ -14,6 +14,7 @@ import pytest
 
 from reconciler import official
 from reconciler.checks import network_overlay
+from reconciler.official import releases
 from scripts import generate_network_overlay, refresh_official_schemas
 
 from conftest import FIXTURES, Run
@@ -31,9 +32,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _shipped() -> dict[str, Path]:
+    """Every shipped data file by its name in PROVENANCE.md (relative to the package)."""
+    paths = (*official.DATA_FILES, *releases.shipped_files())
+    return {path.relative_to(official.HERE).as_posix(): path for path in paths}
+
+
 def test_provenance_records_the_checksum_of_every_shipped_file() -> None:
     recorded = refresh_official_schemas.recorded_sha256(official.PROVENANCE.read_text("utf-8"))
-    assert recorded == {path.name: _sha256(path) for path in official.DATA_FILES}
+    assert recorded == {name: _sha256(path) for name, path in _shipped().items()}
 
 
 def test_the_generator_reproduces_the_committed_overlay_from_the_spec() -> None:
@@ -142,9 +149,9 @@ def _fake_checkout(root: Path) -> Path:
 @pytest.fixture
 def package_copy(tmp_path: Path) -> Path:
     destination = tmp_path / "official"
-    destination.mkdir()
-    for path in (*official.DATA_FILES, official.PROVENANCE):
-        shutil.copyfile(path, destination / path.name)
+    for name, path in {**_shipped(), official.PROVENANCE.name: official.PROVENANCE}.items():
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination / name)
     return destination
 
 
@@ -162,9 +169,7 @@ def test_refresh_copies_a_checkout_and_records_new_checksums(
     assert shipped.read_bytes() == meta.read_bytes()
     provenance = (package_copy / official.PROVENANCE.name).read_text("utf-8")
     recorded = refresh_official_schemas.recorded_sha256(provenance)
-    assert recorded == {
-        path.name: _sha256(package_copy / path.name) for path in official.DATA_FILES
-    }
+    assert recorded == {name: _sha256(package_copy / name) for name in _shipped()}
     assert recorded[shipped.name] != _sha256(official.IDENTITY_META)
     copies = refresh_official_schemas.recorded_copies(provenance)
     assert copies[shipped.name].ref == "v99.0.0 (fake)"
