@@ -54,6 +54,7 @@ def _environ(extra: Mapping[str, str]) -> Iterator[None]:
         "ORY_CONSOLE_API_URL",
         "NO_COLOR",
         "RECONCILER_KRATOS_SCHEMA",
+        "RECONCILER_KRATOS_VERSION",
     ):
         os.environ.pop(name, None)
     os.environ.update(extra)

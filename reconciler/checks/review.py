@@ -185,7 +185,9 @@ class _Reviewer:
                 live_message = f"live {problem.pointer or '/'}: {problem.message}"
                 findings.append(Finding("schema", "warning", live_message, pointers=pointers))
                 continue
-            warning = problem.known_network_deviation or problem.ignored_key
+            warning = (
+                problem.known_network_deviation or problem.ignored_key or problem.added_later
+            )
             severity: Severity = "warning" if warning else "error"
             where = self.where(problem.pointer)
             findings.append(
