@@ -192,9 +192,15 @@ def refresh(args: argparse.Namespace) -> list[Copy]:
         copies.append(previous[overlay_name])
     if args.history is not None:
         copies += history_files(args.history, args.ory_x, destination)
-    # Rows of files not refreshed this time (the older releases without --history) are kept.
+    # Rows of files not refreshed this time (the older releases without --history) are kept;
+    # --history rewrites the whole folder of older releases.
     refreshed = {copy.name for copy in copies}
-    copies += [copy for name, copy in previous.items() if name not in refreshed]
+    copies += [
+        copy
+        for name, copy in previous.items()
+        if name not in refreshed
+        and not (args.history and name.startswith(kratos_history.FOLDER + "/"))
+    ]
     rewrite_provenance(destination / official.PROVENANCE.name, checksum_table(destination, copies))
     return copies
 
