@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from reconciler.checks.finding import Finding
 from reconciler.errors import Location
-from reconciler.jsontypes import JSONObject, deep_merge, get_at
+from reconciler.jsontypes import Pointer, deep_merge, get_at
 from reconciler.list_view import labelled_key
 from reconciler.repo_paths import display_path
 from reconciler.targets.kratos_file import KratosFile
@@ -36,25 +36,30 @@ def file_findings(environment: ValidEnvironment, settings: kernel.Settings) -> t
     named = kernel.named_version(environment, desired, settings, state)
     schema = kernel.schema_for("kratos_file", settings, named)
     shown = display_path(target.path)
+    problems = [
+        problem
+        for problem in schema.validate_config(merged, partial=True)
+        if not get_at(desired, problem.pointer)[0]
+    ]
+    located = sorted(
+        ((_position(positions, p.pointer), p) for p in problems),
+        key=lambda item: (item[0], item[1].pointer),
+    )
     return tuple(
         Finding(
             "schema",
             "error",
             problem.message,
             pointers=(problem.pointer,),
-            where=_where(shown, positions, problem.pointer, merged),
+            where=str(Location(shown, *at, labelled_key(problem.pointer, merged) or "(root)")),
         )
-        for problem in schema.validate_config(merged, partial=True)
-        if not get_at(desired, problem.pointer)[0]
+        for at, problem in located
     )
 
 
-def _where(
-    shown: str, positions: dict[str, tuple[int, int]], pointer: str, document: JSONObject
-) -> str:
-    """``deploy/kratos.yml:12:3: identity.default_schema_url``: the nearest key written."""
+def _position(positions: dict[Pointer, tuple[int, int]], pointer: Pointer) -> tuple[int, int]:
+    """Where ``pointer`` is written in the file: its own key, else the nearest one above."""
     written = pointer
     while written and written not in positions:
         written = written.rpartition("/")[0]
-    line, column = positions.get(written, (1, 1))
-    return str(Location(shown, line, column, labelled_key(pointer, document) or "(root)"))
+    return positions.get(written, (1, 1))
