@@ -150,3 +150,16 @@ def test_an_older_kratos_schema_does_not_invent_findings(v08_repo: Path, run: Ru
     planned = run("--kratos-schema", str(old.config), "plan", "local")
     assert planned.code == 0, planned.out + planned.err
     assert "is None" not in planned.out + planned.err
+
+
+def test_kratos_version_says_it_does_not_apply_to_an_ory_network_project(
+    run: Run, write: Callable[[str, str], Path]
+) -> None:
+    project = "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"
+    write("environments/net.yaml", f"target: {{ory_network: {{project: {project}}}}}\n")
+    result = run("validate", "--kratos-version", "v0.8.0-alpha.3")
+    assert result.code == 0, result.err
+    assert "--kratos-version is for Kratos files: an Ory Network project is judged by " in (
+        result.err
+    )
+    assert "judged by the Kratos" not in result.err
