@@ -31,7 +31,9 @@ class Migration:
     old_value: Callable[[JSONValue], bool] | None = None
 
     def describe(self) -> str:
-        return f"removed in Kratos {self.removed_in}: {self.instead} ({self.source})"
+        """``removed in Kratos v0.9.0-alpha.1: …`` (a key), ``refused since …`` (a value)."""
+        what = "removed in" if self.old_value is None else "refused since"
+        return f"{what} Kratos {self.removed_in}: {self.instead} ({self.source})"
 
 
 def _key(pattern: str, removed_in: str, instead: str, source: str) -> Migration:
