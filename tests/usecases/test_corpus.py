@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.official import releases
+
 import corpus
 from conftest import Run
 from corpus_steps import STEPS, round_trip
@@ -27,6 +29,18 @@ def test_corpus_is_large_and_varied() -> None:
     assert sum(kinds[kind] for kind in corpus.NETWORK_KINDS) >= 5, kinds
     assert any(entry.origin for entry in ENTRIES if entry.kind == "ory-network")
     assert len({entry.name for entry in ENTRIES}) == len(ENTRIES)
+
+
+def test_corpus_spans_the_kratos_releases() -> None:
+    # Self-hosted files of Kratos v0.4 to v1.3 (their `version:`), judged by their own release.
+    named = {
+        releases.choose(version).release
+        for entry in ENTRIES
+        if isinstance(version := corpus.config_of(entry).get("version"), str)
+    }
+    assert len(named) >= 8, named
+    assert min(release.key for release in named) < releases.choose("v0.9.0-alpha.1").release.key
+    assert max(release.key for release in named) >= releases.choose("v1.0.0").release.key
 
 
 def test_corpus_files_are_verbatim_copies() -> None:
