@@ -140,6 +140,7 @@ def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | No
 )
 @click.option(
     "--kratos-version",
+    metavar="vX.Y.Z",
     envvar="RECONCILER_KRATOS_VERSION",
     callback=lambda ctx, param, value: _kratos_version(value),
     help="Judge Kratos files by this Kratos release (default: the one their `version:` "
