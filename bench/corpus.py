@@ -54,6 +54,7 @@ def _environ(extra: Mapping[str, str]) -> Iterator[None]:
         "ORY_CONSOLE_API_URL",
         "NO_COLOR",
         "RECONCILER_KRATOS_SCHEMA",
+        "RECONCILER_KRATOS_VERSION",
     ):
         os.environ.pop(name, None)
     os.environ.update(extra)
@@ -81,12 +82,14 @@ def measure() -> dict[str, list[Step]]:
     return results
 
 
-def _cell(step: Step | None, applies: bool) -> str:
+def _cell(step: Step | None, applies: bool, listed: bool) -> str:
     if not applies:
         return "—"
     if step is None:
         return "·"
-    return "ok" if step.ok else "**FAIL**"
+    if step.ok:
+        return "ok"
+    return "listed" if listed else "**FAIL**"
 
 
 def cause(reason: str) -> str:
@@ -101,7 +104,10 @@ def _table(results: dict[str, list[Step]]) -> list[str]:
     for entry in corpus.entries():
         steps = {step.name: step for step in results[entry.name]}
         file_kind = entry.kind in corpus.KRATOS_FILE_KINDS
-        cells = [_cell(steps.get(n), file_kind or not n.startswith("file")) for n in STEPS]
+        listed = entry.expect.step if entry.expect else None
+        cells = [
+            _cell(steps.get(n), file_kind or not n.startswith("file"), n == listed) for n in STEPS
+        ]
         failed = [s for s in results[entry.name] if not s.ok]
         first = f"{failed[0].name}: {failed[0].detail}" if failed else ""
         first = first.replace("|", "\\|")
@@ -119,6 +125,25 @@ def _summary(results: dict[str, list[Step]]) -> list[str]:
     file_total = sum(e.kind in corpus.KRATOS_FILE_KINDS for e in corpus.entries())
     passed = sum(any(s.name == "file-replan" and s.ok for s in steps) for steps in results.values())
     lines.append(f"- Kratos file subset → plan → edit → apply → plan 0: {passed} of {file_total}.")
+    for step_name, what in (
+        ("live-validate", "validate of the live config as desired state"),
+        ("file-plan", "plan of a Kratos file (judged by the release its `version:` names)"),
+    ):
+        ran = [s for steps in results.values() for s in steps if s.name == step_name]
+        clean = sum(s.ok and not s.schema_findings for s in ran)
+        lines.append(f"- {what}, no schema finding (error or warning): {clean} of {len(ran)}.")
+    listed = sum(entry.expect is not None for entry in corpus.entries())
+    lines.append(f"- Listed failures (each with its reason below): {listed}.")
+    return lines
+
+
+def _listed() -> list[str]:
+    """Every listed failure: the step it fails, and why (``expect`` in corpus.yaml)."""
+    lines = ["| config | step | reason |", "|---|---|---|"]
+    for entry in corpus.entries():
+        if entry.expect is not None:
+            reason = entry.expect.reason.replace("|", "\\|")
+            lines.append(f"| {entry.name} | {entry.expect.step} | {reason} |")
     return lines
 
 
@@ -144,11 +169,15 @@ def section(results: dict[str, list[Step]]) -> list[str]:
         "in its SOURCES.md) goes through the steps of `tests/corpus_steps.py` on the test",
         "server: `ok` passed, `FAIL` failed, `·` not run (an earlier step of its chain",
         "failed), `—` does not apply (the Kratos file steps are for single-file self-hosted",
-        "configs). `tests/usecases/test_corpus.py` asserts every step passes.",
+        "configs), `listed` failed as `corpus.yaml` says it must, for the reason listed below.",
+        "`tests/usecases/test_corpus.py` asserts every step passes, and that a listed failure",
+        "fails at that step, for that reason, and nowhere else.",
         "",
     ]
     lines += _summary(results)
-    lines += ["", *_table(results), "", "### Failures grouped by cause", ""]
+    lines += ["", *_table(results), "", "### Listed failures, and why", ""]
+    lines += _listed()
+    lines += ["", "### Failures grouped by cause", ""]
     lines += ["Every line of output that explains a failed step, across the corpus.", ""]
     lines += _causes(results)
     return [*lines, END]

@@ -139,6 +139,14 @@ def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | No
     help="A Kratos config.schema.json to check against instead of the shipped one.",
 )
 @click.option(
+    "--kratos-version",
+    metavar="vX.Y.Z",
+    envvar="RECONCILER_KRATOS_VERSION",
+    callback=lambda ctx, param, value: _kratos_version(value),
+    help="Judge Kratos files by this Kratos release (default: the one their `version:` "
+    "names); `validate` then also lists what each Kratos file must change for it.",
+)
+@click.option(
     "--rotate-secrets",
     is_flag=True,
     help="Send declared write-only values (secrets, keys Ory never returns) again.",
@@ -151,16 +159,23 @@ def cli(
     color: str,
     no_color: bool,
     kratos_schema: Path | None,
+    kratos_version: str | None,
     rotate_secrets: bool,
     verbose: bool,
 ) -> None:
     """Keep Ory identity config in git: validate, plan and apply per-environment YAML."""
     from reconciler.usecases import kernel
 
+    if kratos_schema is not None and kratos_version is not None:
+        raise click.UsageError(
+            "--kratos-schema and --kratos-version both say which schema to judge by: "
+            "give one (RECONCILER_KRATOS_SCHEMA and RECONCILER_KRATOS_VERSION set them too)"
+        )
     settings = kernel.Settings(
         root=root,
         environ=dict(os.environ),
         kratos_schema=kratos_schema,
+        kratos_version=kratos_version,
         rotate_secrets=rotate_secrets,
     )
     colored = color_enabled("never" if no_color else color)
@@ -169,6 +184,19 @@ def cli(
     ctx.color = colored
     ctx.obj = Context(settings=settings, color=colored, verbose=verbose)
     _log_to_stderr(verbose)
+
+
+def _kratos_version(value: str | None) -> str | None:
+    """A Kratos release as the config's ``version:`` spells it (``v0.8.2-alpha.1``)."""
+    from reconciler.official import releases
+
+    if value is not None and releases.version_key(value) is None:
+        raise click.BadParameter(
+            f"{value!r} is no Kratos version: write it as the config's `version:` does "
+            "(e.g. v26.2.0 or v0.8.2-alpha.1)",
+            param_hint="'--kratos-version'",
+        )
+    return value
 
 
 class _EchoHandler(logging.Handler):

@@ -20,7 +20,10 @@ def inside_repository(root: Path, path: Path, written: str, location: Location |
     """``path`` resolved (symlinks included) when it stays under ``root``; otherwise the one
     message every reference that leaves the repository gets (``extends``, ``file://``, a
     Kratos config file target): in a pull request, such a path reads the runner's files."""
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (ValueError, OSError) as exc:  # a NUL byte, a symlink loop
+        raise ConfigError.at(location, f"{written!r} is no usable path: {exc}") from None
     try:
         resolved.relative_to(root.resolve())
     except ValueError:

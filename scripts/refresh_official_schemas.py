@@ -3,14 +3,19 @@
 
     python -m scripts.refresh_official_schemas KRATOS_RELEASE_CHECKOUT --release-ref v26.2.0 \\
         [--master KRATOS_MASTER_CHECKOUT --master-ref <commit>] \\
-        [--spec ORY_SDK/spec/client/vX.json --spec-ref <commit>]
+        [--spec ORY_SDK/spec/client/vX.json --spec-ref <commit>] \\
+        [--history KRATOS_GIT_DIR --ory-x ORY_X_GIT_DIR]
 
 Copies, byte for byte, ``embedx/config.schema.json`` (release and, when given, master),
 ``oryx/otelx/config.schema.json`` and the identity meta-schema and extension vocabulary.
 With ``--spec`` it regenerates the Ory Network overlay and the test fixture holding the part
-of the spec the tests read. Then it rewrites the checksum table of PROVENANCE.md (between
-its BEGIN/END markers). A ``--*-ref`` names the tag or commit; without it, ``git describe`` of
-the checkout is recorded. Prose about the sources stays hand-written above the table.
+of the spec the tests read. With ``--history`` (a clone of ory/kratos with its tags, and one
+of ory/x) it copies the config schema of every Kratos release since the first whose config
+knows ``version:``, with the ory/x tracing schema each ``$ref``s, stores identical ones once,
+and writes ``kratos-releases/index.json`` (``reconciler/official/releases.py`` reads it).
+Then it rewrites the checksum table of PROVENANCE.md (between its BEGIN/END markers). A
+``--*-ref`` names the tag or commit; without it, ``git describe`` of the checkout is recorded.
+Prose about the sources stays hand-written above the table.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from pathlib import Path
 
 from reconciler import official
 from reconciler.jsontypes import JSONObject, JSONValue
-from scripts import generate_network_overlay
+from reconciler.official import releases
+from scripts import generate_network_overlay, kratos_history
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -184,8 +190,43 @@ def refresh(args: argparse.Namespace) -> list[Copy]:
         )
     else:
         copies.append(previous[overlay_name])
+    if args.history is not None:
+        copies += history_files(args.history, args.ory_x, destination)
+    # Rows of files not refreshed this time (the older releases without --history) are kept;
+    # --history rewrites the whole folder of older releases.
+    refreshed = {copy.name for copy in copies}
+    copies += [
+        copy
+        for name, copy in previous.items()
+        if name not in refreshed
+        and not (args.history and name.startswith(kratos_history.FOLDER + "/"))
+    ]
     rewrite_provenance(destination / official.PROVENANCE.name, checksum_table(destination, copies))
     return copies
+
+
+def history_files(kratos_dir: Path, ory_x_dir: Path | None, destination: Path) -> list[Copy]:
+    """The config schema of every Kratos release (``scripts/kratos_history.py``), stored
+    beside the newest one, which the release checkout must be."""
+    kratos = kratos_history.Git(kratos_dir, "ory/kratos")
+    ory_x = kratos_history.Git(ory_x_dir, "ory/x") if ory_x_dir is not None else None
+    found = kratos_history.release_schemas(kratos, ory_x)
+    newest = found[-1]
+    if git_blob((destination / official.KRATOS_RELEASE_CONFIG.name).read_bytes()) != (
+        newest.config.blob
+    ):
+        raise SystemExit(
+            f"the release checkout is not {newest.tag}, the newest release of {kratos_dir}: "
+            "refresh them together"
+        )
+    stored = kratos_history.store(found, kratos, ory_x, destination)
+    index = releases.INDEX.relative_to(official.HERE).as_posix()
+    copies = [
+        Copy(item.name, item.source.origin, item.source.ref)
+        for item in stored
+        if item.name.startswith(kratos_history.FOLDER + "/")
+    ]
+    return [*copies, Copy(index, "generated from the release tags of ory/kratos", newest.tag)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--master-ref", help="its commit (default: git describe)")
     parser.add_argument("--spec", type=Path, help="Ory API spec (ory/sdk spec/client/vX.json)")
     parser.add_argument("--spec-ref", help="its version and ory/sdk commit")
+    parser.add_argument("--history", type=Path, help="git directory of ory/kratos with its tags")
+    parser.add_argument("--ory-x", type=Path, help="git directory of ory/x with its tags")
     parser.add_argument("--destination", type=Path, default=official.HERE, help=argparse.SUPPRESS)
     parser.add_argument("--fixture", type=Path, default=SPEC_FIXTURE, help=argparse.SUPPRESS)
     copies = refresh(parser.parse_args(argv))

@@ -69,6 +69,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
             "ORY_CONSOLE_API_URL",
             "NO_COLOR",
             "RECONCILER_KRATOS_SCHEMA",  # the shipped schemas, as after `pip install`
+            "RECONCILER_KRATOS_VERSION",
         ):
             monkeypatch.delenv(name, raising=False)
         for name, value in (env or {}).items():

@@ -100,6 +100,16 @@ class Record:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """The one step a config is known to fail, and why (``expect`` in corpus.yaml; listed in
+    docs/compatibility.md). ``match``: text the failure's first line holds."""
+
+    step: str
+    match: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Entry:
     """One config of the corpus."""
 
@@ -116,6 +126,7 @@ class Entry:
     origin: str = ""  # where a document from no repository comes from
     redacted: str = ""  # the marker its author replaced values with
     identity_from: str = ""  # the entry whose `identity` stands in for a redacted one
+    expect: Expectation | None = None
 
     @property
     def records(self) -> list[Record]:
@@ -157,6 +168,7 @@ def entries() -> tuple[Entry, ...]:
             origin=raw.get("origin", ""),
             redacted=raw.get("redacted", ""),
             identity_from=raw.get("identity_from", ""),
+            expect=Expectation(**raw["expect"]) if raw.get("expect") else None,
         )
         for raw in _manifest()["entries"]
     )

@@ -36,6 +36,7 @@ _VARIABLE_LINE = re.compile(
 )
 #: Lines that say why: ``file:line:column: message``, ``Error: …``, a bug report, a change.
 _TELLING = re.compile(r"^(?!Warning).*\.ya?ml:\d+|^Error|^Unexpected|^[~+-] /|^Plan: ")
+_SCHEMA_FINDING = re.compile(r"^\s*(?:Error|Warning) \[schema\]", re.MULTILINE)
 _TEMP_PREFIX = re.compile(r"(?<!\S)/\S*?/(?=(?:environments|deploy)/)")
 
 #: The steps, in report order.
@@ -72,6 +73,7 @@ class Step:
     ok: bool
     detail: str = ""  # why it failed: the first line that says so
     reasons: tuple[str, ...] = ()  # every line that says why, for the tally's grouping
+    schema_findings: int = 0  # `[schema]` findings it printed, errors and warnings alike
 
 
 class _Chain:
@@ -85,7 +87,8 @@ class _Chain:
         if self.broken:
             return False
         ok = result.code == expected
-        self.steps.append(Step(name, True) if ok else _failure(name, result))
+        found = len(_SCHEMA_FINDING.findall(result.out + result.err))
+        self.steps.append(Step(name, True, schema_findings=found) if ok else _failure(name, result))
         self.broken = not ok
         return ok
 
@@ -109,7 +112,8 @@ def _reasons(result: Outcome) -> tuple[str, ...]:
 
 def _failure(name: str, result: Outcome) -> Step:
     reasons = _reasons(result) or ("(no output)",)
-    return Step(name, False, f"exit {result.code}: {reasons[0]}", reasons)
+    found = len(_SCHEMA_FINDING.findall(result.out + result.err))
+    return Step(name, False, f"exit {result.code}: {reasons[0]}", reasons, found)
 
 
 def escape_dollars(value: Any) -> Any:

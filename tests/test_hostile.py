@@ -83,6 +83,16 @@ def test_extends_through_a_symlink_that_leaves_the_repository_is_refused(
     assert "totp" not in result.out  # nothing of the outside file was merged
 
 
+def test_a_path_no_file_system_takes_is_refused_not_a_crash(tmp_path: Path, run: Run) -> None:
+    # Found by test_properties: `extends: "\\u0000"` crashed with ValueError in resolve().
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text('extends: "\\u0000"\n')
+    result = run("validate", "dev")
+    assert result.code == 1
+    assert "dev.yaml:1:1: extends: '\\x00' is no usable path" in result.err
+    assert "Unexpected error" not in result.err
+
+
 def test_a_kratos_file_target_outside_the_repository_is_never_read(
     tmp_path: Path, run: Run
 ) -> None:

@@ -5,7 +5,9 @@ The identity config of an Ory Network project is a Kratos config, so Kratos'
 The schemas ship inside the package (``reconciler/official``); ``--kratos-schema`` overrides the
 Kratos config schema. What governs a target (:func:`for_target`):
 
-* ``kratos_file``: the Kratos schema alone, ``dsn`` required: Kratos refuses anything else.
+* ``kratos_file``: the schema of the Kratos release the file runs (``official/releases.py``
+  chooses it from the file's ``version:``), ``dsn`` required: Kratos refuses anything else.
+  A key or value a later release removed gets its migration (``kratos_migrations.py``).
 * ``ory_network``: the Kratos schema plus the Ory Network overlay (``network_overlay.py``);
   ``dsn`` is dropped from ``required``, Ory Network has none (ory-api.md §1c).
 * Ory Network accepts some hook placements the OSS schema rejects (Ory's own docs put
@@ -23,6 +25,7 @@ exactly the resources Kratos registers itself (official/PROVENANCE.md).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -33,12 +36,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import official
-from reconciler.checks import lax_keys, network_overlay, schema_paths
+from reconciler.checks import kratos_migrations, lax_keys, network_overlay, schema_paths
 from reconciler.checks import schema_messages as messages
 from reconciler.checks.schema_messages import SUBJECTS, SchemaProblem
 from reconciler.compiled_schema import CompiledSchema
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, canonical_bytes, split_pointer
+from reconciler.jsontypes import (
+    JSONObject,
+    JSONValue,
+    Pointer,
+    canonical_bytes,
+    get_at,
+    split_pointer,
+)
+from reconciler.official import releases
 
 if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs it
     from jsonschema import Draft7Validator
@@ -93,18 +104,31 @@ class KratosSchema:
     resources, and for Ory Network the overlay of Network-only keys.
 
     Build through :func:`for_target`, which caches one instance per kind and schema path.
+    ``release``: the Kratos release the schema is (a shipped one), ``None`` for Kratos master
+    (Ory Network) and ``--kratos-schema``; ``tracing_path``: its ``ory://tracing-config``.
     """
 
-    def __init__(self, config_schema_path: Path, kind: TargetKind) -> None:
+    def __init__(
+        self,
+        config_schema_path: Path,
+        kind: TargetKind,
+        *,
+        release: str | None = None,
+        tracing_path: Path | None = None,
+        named_by_config: bool = False,
+    ) -> None:
         self.path = config_schema_path
         self.kind = kind
+        self.release = release
+        # The release is the one the config's `version:` names, not one the user asserted.
+        self.named_by_config = named_by_config
         config = _read_json(config_schema_path)
         if kind == "ory_network":
             config = network_overlay.extend(config, _read_json(official.NETWORK_OVERLAY))
         self._config = config
         self._config_id = str(config.get("$id", config_schema_path.as_uri()))
         # A Kratos checkout keeps the ory/x tracing schema at ../oryx/otelx next to embedx.
-        self._tracing_path = _sibling_or_shipped(
+        self._tracing_path = tracing_path or _sibling_or_shipped(
             config_schema_path.parent.parent / "oryx" / "otelx" / "config.schema.json",
             official.TRACING_CONFIG,
         )
@@ -144,6 +168,13 @@ class KratosSchema:
     def _registry(self, registry: Registry[Any]) -> None:
         self._registry_built = registry
 
+    @property
+    def subject(self) -> str:
+        """What the schema is, as a message names it (``Kratos v0.8.1-alpha.1 config schema``)."""
+        if self.release is not None:
+            return f"Kratos {self.release} config schema"
+        return SUBJECTS[self.kind]
+
     # -- identity config ------------------------------------------------------------------
 
     def validate_config(self, document: JSONValue, *, partial: bool = False) -> list[SchemaProblem]:
@@ -162,6 +193,7 @@ class KratosSchema:
         problems += [
             p for p in self._open_object_problems(document, prints) if p.pointer not in seen
         ]
+        problems = [self._migrated(problem, document) for problem in problems]
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
 
     def _schema_problems(
@@ -174,7 +206,7 @@ class KratosSchema:
         root = self._remembered(whole)
         if root is None:
             errors = self._config_validator().iter_errors(document)
-            root = tuple(p for error in errors for p in self._describe(error, SUBJECTS[self.kind]))
+            root = tuple(p for error in errors for p in self._describe(error, self.subject))
             self._remember(whole, root)
         problems = list(root)
         if isinstance(document, dict):
@@ -200,12 +232,55 @@ class KratosSchema:
             if known is None:
                 found = self._open_objects.undeclared({key: value})
                 known = tuple(
-                    messages.lax_key_problem(pointer, siblings, SUBJECTS[self.kind], self.kind)
+                    messages.lax_key_problem(pointer, siblings, self.subject, self.kind)
                     for pointer, siblings in found
                 )
                 self._remember(remembered, known)
             problems += known
         return problems
+
+    def _migrated(self, problem: SchemaProblem, document: JSONValue) -> SchemaProblem:
+        """``problem`` with the migration Kratos documents for it, when a release this
+        schema is (or follows) removed what the document holds there."""
+        migration = kratos_migrations.migration_for(
+            problem.pointer,
+            get_at(document, problem.pointer),
+            unknown_key=problem.unknown_key,
+            judged_by=self.refuses_since,
+        )
+        if migration is None:
+            return self._added_later(problem) if problem.unknown_key else problem
+        if problem.unknown_key:
+            parent, _, key = problem.pointer.rpartition("/")
+            where = messages.at_pointer(parent)
+            message = f"`{key}` at {where} was {migration.describe()}"
+        else:
+            message = f"{problem.message}; {migration.describe()}"
+        return dataclasses.replace(problem, message=message)
+
+    def _added_later(self, problem: SchemaProblem) -> SchemaProblem:
+        """An unknown key a later shipped release declares: the file may run that release
+        while its ``version:`` names an older one (Kratos itself never reads ``version:``)."""
+        if self.kind != "kratos_file" or self.release is None:
+            return problem
+        later = releases.first_after(self.release, lambda r: _declares(r, problem.pointer))
+        if later is None:
+            return problem
+        parent, _, key = problem.pointer.rpartition("/")
+        message = (
+            f"`{key}` at {messages.at_pointer(parent)} is unknown to the {self.subject}, so "
+            f"Kratos {self.release} would refuse it; Kratos {later.tag} added it: if the file "
+            f"runs Kratos {later.tag} or later, write that in its `version:`"
+        )
+        return dataclasses.replace(problem, message=message, added_later=self.named_by_config)
+
+    def refuses_since(self, release: str) -> bool:
+        """True when this schema is ``release`` or later (Kratos master and an overriding
+        schema are taken to be later than every release)."""
+        if self.release is None:
+            return True
+        mine, theirs = releases.version_key(self.release), releases.version_key(release)
+        return mine is None or theirs is None or mine >= theirs
 
     def _subtree_problems(
         self, key: str, value: JSONValue, fingerprint: tuple[str, bytes] | None
@@ -219,7 +294,7 @@ class KratosSchema:
         found = tuple(
             problem
             for error in validator.iter_errors(value)
-            for problem in self._describe(messages.below(error, key), SUBJECTS[self.kind])
+            for problem in self._describe(messages.below(error, key), self.subject)
         )
         self._remember(fingerprint, found)
         return list(found)
@@ -411,20 +486,48 @@ def _governing(config: JSONObject, kind: TargetKind) -> JSONObject:
     return schema
 
 
-@lru_cache(maxsize=8)
-def _load(config_schema_path: Path, kind: TargetKind) -> KratosSchema:
-    return KratosSchema(config_schema_path, kind)
+@lru_cache(maxsize=16)
+def _load(
+    config_schema_path: Path,
+    kind: TargetKind,
+    release: str | None = None,
+    tracing: Path | None = None,
+    named_by_config: bool = False,
+) -> KratosSchema:
+    return KratosSchema(
+        config_schema_path,
+        kind,
+        release=release,
+        tracing_path=tracing,
+        named_by_config=named_by_config,
+    )
 
 
-def for_target(kind: TargetKind, override: Path | None = None) -> KratosSchema:
-    """The shape of a ``kind`` target's identity config: the shipped schema for that kind
-    (``reconciler/official``), or ``override`` (``--kratos-schema``, a Kratos
-    ``embedx/config.schema.json``). Ory Network targets get the Network overlay on top.
+def for_target(
+    kind: TargetKind,
+    override: Path | None = None,
+    release: releases.Release | None = None,
+    *,
+    named_by_config: bool = False,
+) -> KratosSchema:
+    """The shape of a ``kind`` target's identity config: ``override`` (``--kratos-schema``, a
+    Kratos ``embedx/config.schema.json``) when given, else the shipped schema for that kind
+    (``reconciler/official``): for a Kratos file, ``release``'s (default: the newest
+    release; ``named_by_config``: the config's own ``version:`` named it, so a key a later
+    release added is a warning). Ory Network targets get the Network overlay on top.
 
     Cached per kind and resolved path. Raises ``ConfigError`` when a file is missing or not JSON.
     """
-    path = official.config_schema_for(kind) if override is None else override.resolve()
-    return _load(path, kind)
+    if override is not None:
+        return _load(override.resolve(), kind)
+    if kind == "kratos_file":
+        chosen = release or releases.newest()
+        return _load(chosen.config, kind, chosen.tag, chosen.tracing, named_by_config)
+    return _load(official.config_schema_for(kind), kind)
+
+
+def _declares(release: releases.Release, pointer: Pointer) -> bool:
+    return for_target("kratos_file", release=release).declares(pointer)
 
 
 def kratos_default(pointer: Pointer) -> JSONValue:

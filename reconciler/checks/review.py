@@ -56,7 +56,12 @@ def review(
     findings += reviewer.unset_variables()
     merged = desired if live is None else deep_merge(live, desired)
     assert isinstance(merged, dict)
-    findings += reviewer.schema_problems(merged, desired, schema, partial=live is None, live=live)
+    # The live project is the authority on which keys exist on Ory Network; a Kratos file is
+    # not (Kratos refuses a key its release does not know).
+    authority = live if schema.kind == "ory_network" else None
+    findings += reviewer.schema_problems(
+        merged, desired, schema, partial=live is None, live=authority
+    )
     linted = lint.lint(desired, live, schema_contents=contents, kratos=schema)
     disabled = dict(environment.model.lint.disable)
     findings += [reviewer.locate(f, why) for f, why in lint.acknowledge(linted, disabled)]
@@ -187,7 +192,7 @@ class _Reviewer:
                 live_message = f"live {problem.pointer or '/'}: {problem.message}"
                 findings.append(Finding("schema", "warning", live_message, pointers=pointers))
                 continue
-            warning = problem.known_network_deviation or problem.ignored_key
+            warning = problem.known_network_deviation or problem.ignored_key or problem.added_later
             severity: Severity = "warning" if warning else "error"
             where = self.where(problem.pointer)
             findings.append(

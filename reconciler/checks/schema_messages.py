@@ -58,6 +58,9 @@ class SchemaProblem:
     # One typo away from a key declared in an open object: Ory drops it silently, so no live
     # project ever holds it and it is refused before anything is sent.
     typo: bool = False
+    # An unknown key a later Kratos release added, in a config judged by the release its
+    # `version:` names (Kratos never reads `version:`, so it may be stale): a warning.
+    added_later: bool = False
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -129,7 +132,7 @@ def _unknown_key_message(
     where = at_pointer(pointer)
     if close:
         return f"`{key}` at {where} is unknown to the {subject}; did you mean `{close}`?"
-    if subject == SUBJECTS["kratos_file"]:
+    if subject.startswith("Kratos "):  # a Kratos file's schema, of a named release or not
         return (
             f"`{key}` at {where} is unknown to the {subject}, so Kratos would refuse it; "
             f"check its spelling and placement{_known_here(known)}"

@@ -12,7 +12,7 @@ from reconciler.usecases import adopt as adoption
 from reconciler.views import text as views
 
 
-@click.command("adopt", epilog=help_text.epilog((*help_text.API, "RECONCILER_KRATOS_SCHEMA")))
+@click.command("adopt", epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA)))
 @click.argument("environment", type=ENVIRONMENT)
 @click.option("--write", is_flag=True, help="Write the live values into the declaring files.")
 @click.pass_obj

@@ -19,7 +19,7 @@ from reconciler.repo_paths import display_path
 from reconciler.usecases import onboard, side_files
 
 
-@click.command("export", epilog=help_text.epilog((*help_text.API, "RECONCILER_KRATOS_SCHEMA")))
+@click.command("export", epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA)))
 @click.argument("environment", type=ENVIRONMENT)
 @click.option(
     "--out",

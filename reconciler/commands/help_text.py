@@ -14,6 +14,8 @@ VARIABLES: dict[str, str] = {
     "ORY_CONSOLE_API_URL": "console API base URL (default https://api.console.ory.com)",
     "RECONCILER_KRATOS_SCHEMA": "Kratos embedx/config.schema.json overriding the shipped one "
     "(same as --kratos-schema)",
+    "RECONCILER_KRATOS_VERSION": "the Kratos release Kratos files are judged by, instead of "
+    "their version: (same as --kratos-version)",
     "RECONCILER_TIMEOUT": "seconds per request to the Ory API (default 30)",
     "RECONCILER_PLAN_KEY": "signs saved plans (plan --out); apply --plan and show then refuse "
     "a plan not signed with it",
@@ -31,13 +33,14 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
 )
 
 GLOBAL_OPTIONS = (
-    "Global options (--dir, --color, --no-color, --kratos-schema, --rotate-secrets, -v) go "
-    "before or after the command: see reconciler --help."
+    "Global options (--dir, --color, --no-color, --kratos-schema, --kratos-version, "
+    "--rotate-secrets, -v) go before or after the command: see reconciler --help."
 )
 
 # What each kind of command reads, beyond its flags.
 API = ("ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "RECONCILER_TIMEOUT")
-OFFLINE = ("RECONCILER_KRATOS_SCHEMA", "NO_COLOR", "${NAME}")
+SCHEMA = ("RECONCILER_KRATOS_SCHEMA", "RECONCILER_KRATOS_VERSION")
+OFFLINE = (*SCHEMA, "NO_COLOR", "${NAME}")
 ONLINE = (*API, *OFFLINE)
 
 

@@ -9,6 +9,17 @@ from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.usecases import kernel
+from reconciler.validate import ValidEnvironment
+
+NOT_FOR_NETWORK = (
+    "--kratos-version is for Kratos files: an Ory Network project is judged by Kratos master "
+    "and the Ory Network keys"
+)
+
+
+def _network_project(environment: ValidEnvironment) -> bool:
+    target = environment.model.target
+    return target is not None and target.ory_network is not None
 
 
 @click.command(epilog=help_text.epilog(help_text.OFFLINE))
@@ -22,7 +33,12 @@ def validate(obj: Context, environments: tuple[str, ...]) -> int:
         try:
             # Pre-commit runs offline, without the secrets: unset ones are warnings here.
             environment = kernel.load(name, obj.settings, allow_unset=True)
-            notes = kernel.check(environment, obj.settings)
+            verdict = kernel.judge(environment, obj.settings)
+            notes = verdict.notes
+            if obj.settings.kratos_version is not None:  # an upgrade check: the file too
+                from reconciler.usecases import upgrade  # opens the target: Kratos files only
+
+                notes += upgrade.file_findings(environment, obj.settings)
         except ReconcilerError as exc:
             failed += 1
             click.echo(f"{name}: invalid", err=True)
@@ -31,6 +47,10 @@ def validate(obj: Context, environments: tuple[str, ...]) -> int:
         errors = sum(note.is_error for note in notes)
         failed += bool(errors)
         click.echo(f"{name}: {'invalid' if errors else 'valid'}")
+        if verdict.release is not None:
+            click.echo(indent(f"judged by the {verdict.release.describe()}"), err=True)
+        elif _network_project(environment) and obj.settings.kratos_version is not None:
+            click.echo(indent(NOT_FOR_NETWORK), err=True)
         if notes:
             # The text view (and the plan types it knows) is only needed to print findings.
             from reconciler.views import text as views

@@ -5,8 +5,10 @@ config (``--version``, ``render``) do not pay for parsing them.
 
 Which Kratos config schema governs which target:
 
-* ``kratos_file`` targets use the newest *released* Kratos schema (tag v26.2.0): a self-hosted
-  Kratos runs a release, and refuses keys its release does not know.
+* ``kratos_file`` targets use the schema of the Kratos release the file names (``version:``,
+  or ``--kratos-version``): a self-hosted Kratos runs a release, and refuses keys its release
+  does not know. Every release since v0.5.0-alpha.1 is shipped (``kratos-releases/``, chosen
+  by ``releases.py``); a file that names none is judged by the newest (tag v26.2.0).
 * ``ory_network`` targets use the schema of Kratos ``master`` plus the Ory Network overlay.
   Ory Network runs ahead of every OSS tag (ory-api.md §3, fact 11): its API already governs
   keys only ``master`` has (e.g. ``feature_flags.refresh_login_choose_address``, passkey
@@ -32,7 +34,8 @@ IDENTITY_EXTENSION: Final = HERE / "identity-extension.schema.json"  # ory://ide
 NETWORK_OVERLAY: Final = HERE / "ory-network-overlay.json"
 PROVENANCE: Final = HERE / "PROVENANCE.md"
 
-# Every shipped data file, by name; PROVENANCE.md records a checksum for each.
+# The shipped data files of the newest release and Ory Network; PROVENANCE.md records a
+# checksum for each, and for each file of the older releases (``releases.shipped_files``).
 DATA_FILES: Final = (
     KRATOS_RELEASE_CONFIG,
     KRATOS_MASTER_CONFIG,

@@ -61,6 +61,12 @@ class KratosFile:
     def close(self) -> None:
         pass
 
+    def positions(self) -> dict[Pointer, tuple[int, int]]:
+        """Where each key of the file is written (1-based line and column), by pointer."""
+        text = self._read()
+        self._parse(text)  # reports syntax errors with the file's own line numbers
+        return yamlio.load_with_positions(text).positions
+
     def _read(self) -> str:
         try:
             return self.path.read_text(encoding="utf-8")

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import loader, redact, repo_paths, schema_match, workdir
+from reconciler import loader, redact, repo_paths, schema_match, workdir, yamlio
 from reconciler import render as rendering
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.checks.review import preflight, review
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.official import releases
 from reconciler.secrets import secrets_in
 from reconciler.usecases import safety
 from reconciler.validate import ValidEnvironment, validate
@@ -56,6 +57,9 @@ class Settings:
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the API key
     # Overrides the shipped Kratos config schema (--kratos-schema); None: reconciler/official.
     kratos_schema: Path | None = None
+    # The Kratos release Kratos files are judged by (--kratos-version); None: each file's own
+    # `version:` (official/releases.py).
+    kratos_version: str | None = None
     rotate_secrets: bool = False
     client_factory: ClientFactory = ory_client
     fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
@@ -126,16 +130,9 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
             [f"{location}: {environment.raw.name} has no target: it can only be extended"]
         )
     if target.kratos_file is not None:
-        written = target.kratos_file.path
-        path = repo_paths.inside_repository(
-            settings.root,
-            environment.raw.path.parent / written,
-            written,
-            environment.raw.location("/target/kratos_file/path"),
-        )
         from reconciler.targets.kratos_file import KratosFile
 
-        return KratosFile(path, settings.root)
+        return KratosFile(kratos_file_path(environment, settings), settings.root)
     assert target.ory_network is not None
     safety.check_project_allowed(settings.root, target.ory_network.project)
     api_key = settings.api_key
@@ -155,6 +152,20 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
     )
 
 
+def kratos_file_path(environment: ValidEnvironment, settings: Settings) -> Path:
+    """The Kratos file a ``kratos_file`` target names, resolved; it must stay inside the
+    repository (ConfigError otherwise)."""
+    target = environment.model.target
+    assert target is not None and target.kratos_file is not None
+    written = target.kratos_file.path
+    return repo_paths.inside_repository(
+        settings.root,
+        environment.raw.path.parent / written,
+        written,
+        environment.raw.location("/target/kratos_file/path"),
+    )
+
+
 def _planner_equality(environment: ValidEnvironment, settings: Settings) -> EqualityRules:
     """How the planner compares values after an apply (``reconcile.apply_plan`` checks that it
     converged the same way): for the target's judge of an apply whose answer was lost."""
@@ -170,12 +181,25 @@ def _planner_equality(environment: ValidEnvironment, settings: Settings) -> Equa
 
 def check(environment: ValidEnvironment, settings: Settings) -> tuple[Finding, ...]:
     """Schema, identity-schema and lint checks of the desired state alone (no network)."""
-    return review(
-        environment,
-        render(environment),
-        None,
-        schema=schema_for(target_kind_of(environment), settings),
-    )
+    return judge(environment, settings).notes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the offline checks found, and the Kratos release a Kratos file was judged by."""
+
+    notes: tuple[Finding, ...]
+    release: releases.Choice | None = None  # None: not a Kratos file, or --kratos-schema
+
+
+def judge(environment: ValidEnvironment, settings: Settings) -> Verdict:
+    """:func:`check`, saying which release judged a Kratos file (``validate`` prints it)."""
+    desired = render(environment)
+    kind = target_kind_of(environment)
+    named = named_version(environment, desired, settings)
+    schema = schema_for(kind, settings, named)
+    release = kratos_release(kind, settings, named)
+    return Verdict(review(environment, desired, None, schema=schema), release)
 
 
 def target_kind_of(environment: ValidEnvironment) -> TargetKind:
@@ -186,9 +210,63 @@ def target_kind_of(environment: ValidEnvironment) -> TargetKind:
     return "kratos_file" if target is not None and target.kratos_file is not None else "ory_network"
 
 
-def schema_for(kind: TargetKind, settings: Settings) -> KratosSchema:
-    """The shape a ``kind`` target's identity config must have (read on first use)."""
-    return for_target(kind, settings.kratos_schema)
+def schema_for(
+    kind: TargetKind, settings: Settings, named: releases.Choice | None = None
+) -> KratosSchema:
+    """The shape a ``kind`` target's identity config must have (read on first use): for a
+    Kratos file, the schema of the release ``kratos_release`` chooses."""
+    choice = kratos_release(kind, settings, named)
+    if choice is None:
+        return for_target(kind, settings.kratos_schema)
+    return for_target(kind, release=choice.release, named_by_config=choice.named_by_config)
+
+
+def kratos_release(
+    kind: TargetKind, settings: Settings, named: releases.Choice | None
+) -> releases.Choice | None:
+    """The Kratos release a ``kind`` target's config is judged by: ``--kratos-version``, else
+    the one the config names (``named``, from :func:`named_version`), else the newest. None
+    for Ory Network (Kratos master) and under ``--kratos-schema``."""
+    if kind != "kratos_file" or settings.kratos_schema is not None:
+        return None
+    if settings.kratos_version is not None:
+        return releases.choose(settings.kratos_version, "--kratos-version")
+    return named or releases.choose(None)
+
+
+def named_version(
+    environment: ValidEnvironment,
+    desired: JSONObject,
+    settings: Settings,
+    live: LiveState | None = None,
+) -> releases.Choice | None:
+    """The release a Kratos file target's config names in ``version:``: the desired state's
+    (what the file will say), else the file's own (``live``, or read from the file). None
+    for other targets."""
+    if target_kind_of(environment) != "kratos_file":
+        return None
+    version = desired.get("version")
+    if isinstance(version, str):
+        return releases.choose(version, repo_paths.display_path(environment.raw.path))
+    if live is None:
+        return _version_in_file(environment, settings)
+    version = live.config.get("version")
+    shown = live.target.path if live.target is not None else "the Kratos file"
+    return releases.choose(version, shown) if isinstance(version, str) else None
+
+
+def _version_in_file(environment: ValidEnvironment, settings: Settings) -> releases.Choice | None:
+    """The ``version:`` of the environment's Kratos file, read offline (without the targets:
+    ``validate`` opens none); None when the file cannot be read (plan and apply say why)."""
+    try:
+        path = kratos_file_path(environment, settings)
+        data = yamlio.load_with_positions(path.read_text(encoding="utf-8")).data
+    except (ReconcilerError, OSError, UnicodeDecodeError, yamlio.YamlSyntaxError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    if not isinstance(version, str):
+        return None
+    return releases.choose(version, repo_paths.display_path(path))
 
 
 def unknown_keys(kind: TargetKind, settings: Settings) -> Callable[[JSONObject], list[Pointer]]:
@@ -219,7 +297,8 @@ def refuse_before_fetching(
     # Problems no live state can fix fail here, so a broken file never costs a request.
     from reconciler.usecases import notices
 
-    errors = preflight(environment, desired, schema=schema_for(kind, settings))
+    named = named_version(environment, desired, settings)
+    errors = preflight(environment, desired, schema=schema_for(kind, settings, named))
     problems = [note.describe() for note in errors] + notices.undeclared_rotations(
         environment, desired
     )

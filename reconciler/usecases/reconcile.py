@@ -32,6 +32,7 @@ from reconciler.usecases.kernel import (
     defaults,
     file_links_from,
     load,
+    named_version,
     open_target,
     refuse_before_fetching,
     refuse_invalid,
@@ -106,11 +107,12 @@ def _plan_fetched(
     live: LiveState,
     contents: Mapping[str, bytes],
 ) -> Plan:
+    named = named_version(environment, desired.config, settings, live)
     notes = review(
         environment,
         desired.config,
         live.config,
-        schema=schema_for(target.kind, settings),
+        schema=schema_for(target.kind, settings, named),
         contents=contents,
     )
     rotate = _rotations_due(environment, target, settings)

@@ -12,6 +12,7 @@ from reconciler import official
 from reconciler.checks.kratos_schema import KratosSchema, for_target, kratos_default
 from reconciler.checks.schema_messages import SchemaProblem
 from reconciler.errors import ConfigError
+from reconciler.official import releases
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS
@@ -178,7 +179,8 @@ def test_missing_schema_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_compiled_schema_is_cached_per_kind_and_path() -> None:
-    assert for_target("kratos_file") is for_target("kratos_file", official.KRATOS_RELEASE_CONFIG)
+    assert for_target("kratos_file") is for_target("kratos_file", release=releases.newest())
+    assert for_target("kratos_file").path == official.KRATOS_RELEASE_CONFIG
     assert for_target("ory_network") is not for_target("kratos_file")
 
 

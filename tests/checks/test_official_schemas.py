@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from reconciler import official
 from reconciler.checks import network_overlay
+from reconciler.official import releases
 from scripts import generate_network_overlay, refresh_official_schemas
 
 from conftest import FIXTURES, Run
@@ -31,9 +33,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _shipped() -> dict[str, Path]:
+    """Every shipped data file by its name in PROVENANCE.md (relative to the package)."""
+    paths = (*official.DATA_FILES, *releases.shipped_files())
+    return {path.relative_to(official.HERE).as_posix(): path for path in paths}
+
+
 def test_provenance_records_the_checksum_of_every_shipped_file() -> None:
     recorded = refresh_official_schemas.recorded_sha256(official.PROVENANCE.read_text("utf-8"))
-    assert recorded == {path.name: _sha256(path) for path in official.DATA_FILES}
+    assert recorded == {name: _sha256(path) for name, path in _shipped().items()}
 
 
 def test_the_generator_reproduces_the_committed_overlay_from_the_spec() -> None:
@@ -142,9 +150,9 @@ def _fake_checkout(root: Path) -> Path:
 @pytest.fixture
 def package_copy(tmp_path: Path) -> Path:
     destination = tmp_path / "official"
-    destination.mkdir()
-    for path in (*official.DATA_FILES, official.PROVENANCE):
-        shutil.copyfile(path, destination / path.name)
+    for name, path in {**_shipped(), official.PROVENANCE.name: official.PROVENANCE}.items():
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination / name)
     return destination
 
 
@@ -162,9 +170,7 @@ def test_refresh_copies_a_checkout_and_records_new_checksums(
     assert shipped.read_bytes() == meta.read_bytes()
     provenance = (package_copy / official.PROVENANCE.name).read_text("utf-8")
     recorded = refresh_official_schemas.recorded_sha256(provenance)
-    assert recorded == {
-        path.name: _sha256(package_copy / path.name) for path in official.DATA_FILES
-    }
+    assert recorded == {name: _sha256(package_copy / name) for name in _shipped()}
     assert recorded[shipped.name] != _sha256(official.IDENTITY_META)
     copies = refresh_official_schemas.recorded_copies(provenance)
     assert copies[shipped.name].ref == "v99.0.0 (fake)"
@@ -272,3 +278,112 @@ def test_kratos_schema_overrides_the_shipped_one_for_every_target(
         result.err
     )
     assert run("validate", "net", env={"RECONCILER_KRATOS_SCHEMA": release}).code == 1
+
+
+# -- the refresh script: every release, from git ------------------------------------------
+
+
+def _git_repo(root: Path, commits: list[tuple[str, dict[str, str]]]) -> Path:
+    """A git repository at ``root`` with one commit per ``(tag, files)``, tagged so."""
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for tag, files in commits:
+        for relative, text in files.items():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(text, encoding="utf-8")
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", tag], check=True)
+        subprocess.run([*git, "tag", tag], check=True)
+    return root / ".git"
+
+
+def test_refresh_history_stores_each_release_schema_once_with_its_tracing_schema(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    versioned = '{"properties": {"version": {}, "dsn": {}}}\n'
+    traced = '{"properties": {"version": {}, "tracing": {"$ref": "ory://tracing-config"}}}\n'
+    newest = (
+        '{"properties": {"version": {}, "tracing": {"$ref": "ory://tracing-config"}, "x": {}}}\n'
+    )
+    vendored = '{"$id": "ory://tracing-config", "title": "vendored"}\n'
+    ory_x = _git_repo(
+        tmp_path / "x",
+        [("v0.0.1", {"otelx/config.schema.json": '{"$id": "ory://tracing-config"}\n'})],
+    )
+    identity = {
+        "embedx/identity_meta.schema.json": official.IDENTITY_META.read_text("utf-8"),
+        "embedx/identity_extension.schema.json": official.IDENTITY_EXTENSION.read_text("utf-8"),
+    }
+    kratos = _git_repo(
+        tmp_path / "kratos",
+        [
+            ("v0.4.6-alpha.1", {".schema/config.schema.json": '{"properties": {"dsn": {}}}\n'}),
+            ("v0.5.0-alpha.1", {".schema/config.schema.json": versioned}),
+            ("v0.5.1-alpha.1", {"README.md": "unchanged schema\n"}),
+            ("v0.8.3-alpha.1.pre.0", {".schema/config.schema.json": traced}),  # pre-release
+            (
+                "v0.10.0",
+                {
+                    "embedx/config.schema.json": traced,
+                    "go.mod": "require (\n\tgithub.com/ory/x v0.0.1\n)\n",
+                },
+            ),
+            (
+                "v26.2.0",
+                {
+                    "embedx/config.schema.json": newest,
+                    "oryx/otelx/config.schema.json": vendored,
+                    **identity,
+                },
+            ),
+        ],
+    )
+    checkout = kratos.parent  # its work tree is the newest tag
+    arguments = [str(checkout), "--release-ref", "v26.2.0", "--destination", str(package_copy)]
+    code = refresh_official_schemas.main(
+        [*arguments, "--history", str(kratos), "--ory-x", str(ory_x)]
+    )
+    assert code == 0
+    index = json.loads((package_copy / "kratos-releases" / "index.json").read_text("utf-8"))
+    entries = {entry["tag"]: entry for entry in index["releases"]}
+    assert list(entries) == ["v0.5.0-alpha.1", "v0.5.1-alpha.1", "v0.10.0", "v26.2.0"]
+    assert (
+        entries["v0.5.1-alpha.1"]["config"] == "kratos-releases/v0.5.0-alpha.1.config.schema.json"
+    )
+    assert entries["v0.5.1-alpha.1"]["first"] == "v0.5.0-alpha.1"
+    assert entries["v0.5.0-alpha.1"]["tracing"] is None
+    tracing = entries["v0.10.0"]["tracing"]
+    assert tracing == "kratos-releases/ory-x-v0.0.1.tracing-config.schema.json"
+    assert (package_copy / tracing).read_text("utf-8") == '{"$id": "ory://tracing-config"}\n'
+    assert entries["v26.2.0"]["config"] == official.KRATOS_RELEASE_CONFIG.name
+    assert entries["v26.2.0"]["tracing"] == official.TRACING_CONFIG.name
+    stored = sorted(path.name for path in (package_copy / "kratos-releases").iterdir())
+    assert stored == [
+        "index.json",
+        "ory-x-v0.0.1.tracing-config.schema.json",
+        "v0.10.0.config.schema.json",
+        "v0.5.0-alpha.1.config.schema.json",
+    ]  # the real releases' files are gone: the folder is rewritten
+    provenance = (package_copy / official.PROVENANCE.name).read_text("utf-8")
+    recorded = refresh_official_schemas.recorded_copies(provenance)
+    assert recorded[tracing].source == "ory/x otelx/config.schema.json"
+    assert recorded[tracing].ref.startswith("v0.0.1 (")
+    assert recorded["kratos-releases/v0.10.0.config.schema.json"].ref.startswith("v0.10.0 (")
+    sha = refresh_official_schemas.recorded_sha256(provenance)
+    assert {name for name in sha if name.startswith("kratos-releases/")} == {
+        f"kratos-releases/{name}" for name in stored
+    }
+
+
+def test_refresh_history_refuses_a_checkout_that_is_not_the_newest_release(
+    tmp_path: Path, package_copy: Path
+) -> None:
+    kratos = _git_repo(
+        tmp_path / "kratos",
+        [("v0.5.0-alpha.1", {".schema/config.schema.json": '{"properties": {"version": {}}}\n'})],
+    )
+    checkout = _fake_checkout(tmp_path / "checkout")
+    with pytest.raises(SystemExit, match=r"the release checkout is not v0\.5\.0-alpha\.1"):
+        refresh_official_schemas.main(
+            [str(checkout), "--destination", str(package_copy), "--history", str(kratos)]
+        )

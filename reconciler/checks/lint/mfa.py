@@ -76,9 +76,11 @@ def _code_mfa_forces_2fa(ctx: LintContext) -> Iterator[Finding]:
 def _required_aal_invalid(ctx: LintContext) -> Iterator[Finding]:
     # Enum aal1 | highest_available (K26 config.schema.json:877, session/manager_http.go:402);
     # there is no switch that forces 2FA for everybody (ory/kratos#3062, #3668).
+    # Only values someone wrote: a default is the schema's own, and a Kratos release without
+    # the setting (before v0.8.0-alpha.1: a v0.7 file, or such a --kratos-schema) has none.
     for pointer in REQUIRED_AAL_POINTERS:
-        value = ctx.value(pointer)
-        if value in REQUIRED_AAL_VALUES:
+        found, value = get_at(ctx.merged, pointer)
+        if not found or value in REQUIRED_AAL_VALUES:
             continue
         yield make_finding(
             "required-aal-invalid",

@@ -81,6 +81,10 @@ class LintContext:
     def second_factors(self, document: JSONValue | None = None) -> list[Pointer]:
         return aal.second_factors(lambda pointer: self.is_true(pointer, document))
 
+    def knows(self, pointer: Pointer) -> bool:
+        """True when the Kratos release judging the config has a setting at ``pointer``."""
+        return self._kratos.declares(pointer)
+
     def default_schema_id(self) -> str | None:
         """The schema new identities get; ``None`` when nobody can tell: offline, an
         environment that declares no ``default_schema_id`` leaves live's in place, whatever

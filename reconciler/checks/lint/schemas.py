@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from reconciler import identity_schemas
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
+    DEFAULT_SCHEMA_ID,
     LintContext,
     make_finding,
     rule,
@@ -92,13 +93,15 @@ def _default_schema_switched(ctx: LintContext) -> Iterator[Finding]:
 @rule("default-schema-unknown", "error", "default_schema_id names no configured schema")
 def _default_schema_unknown(ctx: LintContext) -> Iterator[Finding]:
     # K26 config.schema.json identity: default_schema_id must be one of identity.schemas[].id
-    # (declared or live: schemas are never removed). Not assumed when nothing sets it.
-    if not ctx.schemas or ctx.has_default_schema():
+    # (declared or live: schemas are never removed). Not assumed when nothing sets it. Before
+    # v0.9.0-alpha.1 there was no default_schema_id: identity.default_schema_url named the
+    # default schema and identity.schemas listed the others.
+    if not ctx.schemas or not ctx.knows(DEFAULT_SCHEMA_ID) or ctx.has_default_schema():
         return
     yield make_finding(
         "default-schema-unknown",
         f"identity.default_schema_id is `{ctx.default_schema_id()}` but identity.schemas has "
         f"no schema with that id ({', '.join(s.id for s in ctx.schemas)})",
-        ["/identity/default_schema_id", "/identity/schemas"],
+        [DEFAULT_SCHEMA_ID, "/identity/schemas"],
         "Set identity.default_schema_id to the id of one of identity.schemas.",
     )
