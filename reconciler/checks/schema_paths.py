@@ -53,10 +53,12 @@ def declares(node: JSONValue, tokens: list[str], resolver: Any) -> bool:
 
 
 def admits_null(node: JSONValue, tokens: list[str], resolver: Any) -> bool:
-    """True when some branch of the schema names null as a value at the path ``tokens``
-    (``type: null``, ``const: null``, an ``enum`` with null): where a schema says nothing
-    about null (an open object, an untyped value) it admits null only by accident."""
-    return _somewhere(node, tokens, resolver, _names_null)
+    """True when some branch of the schema accepts null as a value at the path ``tokens``:
+    it names null (``type: null``, ``const: null``, an ``enum`` with null: OIDC
+    ``requested_claims``), or it declares the place without restricting its type (Kratos'
+    ``feature_flags`` has properties but no ``type``, so ``feature_flags:`` left empty is a
+    valid Kratos config). A place the schema does not declare admits nothing."""
+    return _somewhere(node, tokens, resolver, _accepts_null)
 
 
 def _somewhere(
@@ -82,10 +84,14 @@ def _somewhere(
     return False
 
 
-def _names_null(place: JSONValue) -> bool:
+def _accepts_null(place: JSONValue) -> bool:
+    if place is True:
+        return True
     if not isinstance(place, dict):
         return False
     kind, enum = place.get("type"), place.get("enum")
+    if kind is None and enum is None and "const" not in place:
+        return not any(keyword in place for keyword in _BRANCHES)  # branches decide for themselves
     return (
         kind == "null"
         or (isinstance(kind, list) and "null" in kind)
