@@ -87,8 +87,8 @@ class OryClient:
         # per environment, and httpcore's pool looks at every connection it holds on every
         # request it starts or ends (a sixth of the process's CPU with 200 in one pool, py-spy).
         # A pool per thread costs its making 200 times over. The first is made here, so the
-        # TLS context is waited for once, before any thread sends. The pacer above stays
-        # shared: the API's rate limits count every thread's requests.
+        # TLS context is made once, before any thread sends. The pacer above stays shared:
+        # the API's rate limits count every thread's requests.
         self._local = threading.local()
         self._pools: list[httpx.Client] = [self._new_pool()]
         self._pools_handed = 0
@@ -350,10 +350,3 @@ def _ssl_context() -> ssl.SSLContext:
 
             _ssl_contexts.append(ssl.create_default_context())
         return _ssl_contexts[0]
-
-
-def prepare_tls() -> None:
-    """Start loading the CA bundle in the background while the caller checks its files: the
-    load releases the GIL, so on a second core it is ready by the first request (a client
-    made before then waits for it)."""
-    threading.Thread(target=_ssl_context, name="tls-context", daemon=True).start()

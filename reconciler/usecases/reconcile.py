@@ -23,7 +23,7 @@ from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.repo_paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
-from reconciler.targets.client import OryClient, prepare_tls
+from reconciler.targets.client import OryClient
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.usecases import notices, safety, sent
 from reconciler.usecases.kernel import (
@@ -151,7 +151,6 @@ def plan_many(
     Read-only. Outcomes follow the order of ``names``; an environment that fails carries its
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
     """
-    prepare_tls()
     clients = _SharedClients(settings.client_factory)
     shared = replace(
         settings, client_factory=clients.get, layers=settings.layers or loader.layer_cache()
