@@ -28,12 +28,14 @@ from reconciler.shape import MESSAGE_KEYWORD
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 POINTER_PATTERN = r"^(/[^/]*)+$"
-URL_PATTERN = r"^https?://"
+# The workspace key travels to this URL: https, or plain http on loopback only
+# (reconciler/targets/endpoints.py applies the full rule: host, allow-list).
+API_URL_PATTERN = r"^(https://|http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/|$))"
 # What each pattern means, for error messages.
 PATTERN_MEANING = {
     UUID_PATTERN: "a project id (a UUID such as 6f0cae50-182d-8f7a-afdd-f83f3fa1f30c)",
     POINTER_PATTERN: "a JSON pointer such as /selfservice/methods/link/config/base_url",
-    URL_PATTERN: "an http(s):// URL",
+    API_URL_PATTERN: "an https:// URL (http:// only on 127.0.0.1, [::1] or localhost)",
 }
 
 
@@ -204,7 +206,7 @@ TARGET = _closed(
         ory_network=_closed(
             {
                 "project": {"type": "string", "pattern": UUID_PATTERN},
-                **_optional_fields(api_url={"type": "string", "pattern": URL_PATTERN}),
+                **_optional_fields(api_url={"type": "string", "pattern": API_URL_PATTERN}),
             },
             required=["project"],
         ),

@@ -36,6 +36,7 @@ class ValidEnvironment:
 
 def validate(raw: RawEnvironment) -> ValidEnvironment:
     """Check ``raw`` against the schema; raises ConfigError with every problem found."""
+    _refuse_variables_in_target(raw)
     problems = ENVIRONMENT_SHAPE.problems(raw.data)
     if problems:
         described = {_describe(raw, problem) for problem in problems}
@@ -44,6 +45,20 @@ def validate(raw: RawEnvironment) -> ValidEnvironment:
     model = Environment.from_document(raw.data)
     _check_secret_pointers(raw, model)
     return ValidEnvironment(raw=raw, model=model)
+
+
+def _refuse_variables_in_target(raw: RawEnvironment) -> None:
+    """The target is written out: a ``${VAR}`` in ``api_url`` would carry the variable's
+    value (a token) to whatever host the file names, and one in a project id or path makes
+    the target depend on where the run happens (docs/security.md §2)."""
+    problems = [
+        f"{info.location}: ${{{info.variables[0]}}} is not allowed in target fields: write "
+        "the target out (the API URL itself comes from ORY_CONSOLE_API_URL)"
+        for pointer, info in sorted(raw.info.items())
+        if (pointer == "/target" or pointer.startswith("/target/")) and info.variables
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def _check_remove_vs_set(raw: RawEnvironment) -> None:

@@ -11,7 +11,10 @@ from collections.abc import Iterable
 VARIABLES: dict[str, str] = {
     "ORY_WORKSPACE_API_KEY": "workspace API key (ory_wak_…) for ory_network targets; never "
     "printed or stored",
-    "ORY_CONSOLE_API_URL": "console API base URL (default https://api.console.ory.com)",
+    "ORY_CONSOLE_API_URL": "console API base URL (default https://api.console.ory.com); "
+    "https:// only, loopback excepted",
+    "RECONCILER_ALLOWED_API_HOSTS": "hosts an environment's target api_url may name "
+    "(comma or space separated); any other api_url is refused",
     "RECONCILER_KRATOS_SCHEMA": "Kratos embedx/config.schema.json overriding the shipped one "
     "(same as --kratos-schema)",
     "RECONCILER_KRATOS_VERSION": "the Kratos release Kratos files are judged by, instead of "
@@ -38,7 +41,12 @@ GLOBAL_OPTIONS = (
 )
 
 # What each kind of command reads, beyond its flags.
-API = ("ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "RECONCILER_TIMEOUT")
+API = (
+    "ORY_WORKSPACE_API_KEY",
+    "ORY_CONSOLE_API_URL",
+    "RECONCILER_ALLOWED_API_HOSTS",
+    "RECONCILER_TIMEOUT",
+)
 SCHEMA = ("RECONCILER_KRATOS_SCHEMA", "RECONCILER_KRATOS_VERSION")
 OFFLINE = (*SCHEMA, "NO_COLOR", "${NAME}")
 ONLINE = (*API, *OFFLINE)

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
     import httpx
 
-DEFAULT_API_URL = "https://api.console.ory.com"
 # Connecting never needs long; a slow connect means the host is unreachable.
 MAX_CONNECT_SECONDS = 10.0
 # TF treats exactly these as transient (ory-api.md §1a "Status codes").
@@ -324,12 +323,13 @@ def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:
     """GET a public URL (content-addressed storage); raises RemoteError on any failure.
 
     No credentials are sent: storage URLs are public, and the API key must never leave
-    for another host.
+    for another host. Which URLs may be fetched at all is ``endpoints.may_fetch``'s call;
+    redirects are not followed, so the answer comes from the host that was checked.
     """
     import httpx
 
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True, verify=_ssl_context())
+        response = httpx.get(url, timeout=timeout, follow_redirects=False, verify=_ssl_context())
     except httpx.HTTPError as exc:
         raise RemoteError(f"could not fetch {url}: {type(exc).__name__}") from None
     if response.status_code != 200:

@@ -135,17 +135,18 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
         return KratosFile(kratos_file_path(environment, settings), settings.root)
     assert target.ory_network is not None
     safety.check_project_allowed(settings.root, target.ory_network.project)
+    from reconciler.targets import endpoints
+
+    # Where the key may go is settled before anything else: a file cannot redirect it.
+    written_at = environment.raw.location("/target/ory_network/api_url")
+    base_url = endpoints.api_base_url(settings.environ, target.ory_network.api_url, written_at)
     api_key = settings.api_key
     if api_key is None:
         raise ConfigError(
             [f"{location}: ORY_WORKSPACE_API_KEY is not set; it is needed for ory_network targets"]
         )
-    from reconciler.targets.client import DEFAULT_API_URL
     from reconciler.targets.ory_network import OryNetworkProject
 
-    base_url = (
-        settings.environ.get("ORY_CONSOLE_API_URL") or target.ory_network.api_url or DEFAULT_API_URL
-    )
     client = settings.client_factory(base_url, api_key)
     return OryNetworkProject(
         client, target.ory_network.project, _planner_equality(environment, settings)
@@ -329,8 +330,17 @@ def schema_contents(
 
 
 def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
-    """Content behind content-addressed URLs, from the run's cache or fetched once."""
-    return _content_cache(settings).collect(urls)
+    """Content behind content-addressed URLs, from the run's cache or fetched once: only
+    from Ory's storage or the configured API (``endpoints.may_fetch``), and never a URL that
+    holds a secret value (a variable's value must not travel in a request path)."""
+    from reconciler.targets import endpoints
+
+    allowed = [
+        url
+        for url in urls
+        if endpoints.may_fetch(url, settings.environ) and not redact.holds(url)
+    ]
+    return _content_cache(settings).collect(allowed)
 
 
 _caches: dict[tuple[Path, Fetch], ContentCache] = {}

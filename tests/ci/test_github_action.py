@@ -108,7 +108,8 @@ class Runner:
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "HOME": str(self.tmp_path),
             **(given if self.secrets and self.fork is None else {}),
-            "ORY_CONSOLE_API_URL": self.ory.base_url,
+            # The workflow sets the API URL itself, unless the api-url input does.
+            **({} if "api-url" in inputs else {"ORY_CONSOLE_API_URL": self.ory.base_url}),
             "GITHUB_API_URL": self.github.api_url,
             "GITHUB_REPOSITORY": REPOSITORY,
             "GITHUB_RUN_ID": str(run_id),
@@ -255,6 +256,17 @@ def test_plan_posts_one_comment_with_each_plans_digest_updates_it_and_keeps_the_
     assert updated.path.endswith(f"/issues/comments/{first.outputs['comment-id']}")
     assert github.comments[0]["body"].startswith("LGTM")  # others untouched
     assert ory_server.writes() == []
+
+
+def test_the_api_url_input_sets_where_the_key_goes(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "pull-request")
+    planned = runner.run(
+        pull_request, command="plan", environments="dev", **{"api-url": ory_server.base_url}
+    )
+    assert planned.code == 0, planned.err
+    assert f"at {ory_server.base_url}" in github.calls("POST")[0].body["body"]
 
 
 def test_a_failing_plan_is_in_the_comment_and_fails_the_job(
