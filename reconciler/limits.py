@@ -1,11 +1,18 @@
 """How much input the tool accepts, and the one bounded JSON reader.
 
-In a GitOps pipeline anyone who can open a pull request writes the files ``plan`` reads, so
-every reader is bounded: file size, nesting depth and the number of values after YAML aliases
-are expanded (a 1 KB alias bomb otherwise grows to gigabytes). The defaults are generous for
-real configs (the largest in ``tests/fixtures/corpus`` is far below each of them) and can be
-raised in ``reconciler.yaml`` under ``limits:``, up to hard ceilings that keep Python's own
-recursion limit out of reach.
+In a GitOps pipeline anyone who can open a pull request writes the files ``plan`` reads,
+``reconciler.yaml`` included, so every reader is bounded: file size, nesting depth, YAML
+aliases and the number of values after aliases are expanded (a 1 KB alias bomb otherwise
+grows to gigabytes). The defaults are hard ceilings: ``reconciler.yaml`` ``limits:`` may lower
+them, never raise them (``models.REPOSITORY_SCHEMA`` refuses a higher value at its line).
+They are generous for real configs (the largest in ``tests/fixtures/corpus`` is a hundred
+times below each) and keep the most hostile input a process can be given under 300 MB
+(``tests/test_hostile.py`` runs it under that address-space limit).
+
+One environment's files count together (``Budget``): its layers (``extends``) and the files
+they embed (``file://``) share one ``max_file_bytes`` and one ``max_nodes``, so that many
+files cannot add up to what one file may not be. A run that plans several environments at
+once holds them all: together they may have ``RUN_ENVIRONMENTS`` times ``max_nodes`` values.
 """
 
 from __future__ import annotations
@@ -15,26 +22,55 @@ from dataclasses import dataclass
 
 from reconciler.jsontypes import JSONValue
 
-# Nesting beyond this would reach Python's recursion limit (1000 frames) in the validators,
-# which walk documents recursively with a few frames per level.
-HARD_MAX_DEPTH = 200
-
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds for one run; ``reconciler.yaml`` ``limits:`` may raise or lower them."""
+    """Bounds for one run; ``reconciler.yaml`` ``limits:`` may lower them (``CEILINGS``)."""
 
-    # An environment file, or a file a ``file://`` reference names.
+    # All the files one environment reads together: its layers and the files they embed.
     max_file_bytes: int = 5 * 1024 * 1024
-    # Values in one YAML document once every alias is expanded.
-    max_nodes: int = 250_000
-    # Mappings and lists inside each other.
+    # Values in one environment (all its layers) once every YAML alias is expanded.
+    max_nodes: int = 50_000
+    # Mappings and lists inside each other. Far below Python's recursion limit (1000
+    # frames), which the validators would otherwise reach: they walk documents recursively
+    # with a few frames per level.
     max_depth: int = 100
+    # Aliases (``*name``) in one YAML document; real configs use a handful.
+    max_aliases: int = 1_000
     # A saved plan holds every file it sends as base64, so it may be larger than one file.
     max_plan_bytes: int = 64 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
+# How many environments at the node limit one run may hold at once (plan A B C, plan --all):
+# about 45 MB each in memory; real environments are a hundred times smaller.
+RUN_ENVIRONMENTS = 3
+#: What ``reconciler.yaml`` may not go above: the defaults themselves.
+CEILINGS: dict[str, int] = {
+    "max_file_bytes": DEFAULT_LIMITS.max_file_bytes,
+    "max_nodes": DEFAULT_LIMITS.max_nodes,
+    "max_depth": DEFAULT_LIMITS.max_depth,
+    "max_aliases": DEFAULT_LIMITS.max_aliases,
+    "max_plan_bytes": DEFAULT_LIMITS.max_plan_bytes,
+}
+
+
+class Budget:
+    """What may still be read: bytes of files, values of documents. Each ``spend`` says
+    whether the total is still within ``limits`` (the caller names the file that went over)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._bytes = 0
+        self._values = 0
+
+    def spend_bytes(self, size: int) -> bool:
+        self._bytes += size
+        return self._bytes <= self.limits.max_file_bytes
+
+    def spend_values(self, count: int) -> bool:
+        self._values += count
+        return self._values <= self.limits.max_nodes
 
 
 class TooDeepError(ValueError):
@@ -60,6 +96,24 @@ def nesting_depth(value: JSONValue) -> int:
             level.extend(node.values() if isinstance(node, dict) else node)
 
 
+def count_values(value: JSONValue) -> int:
+    """Values in ``value`` as the YAML readers count them: every scalar, list and mapping,
+    and every mapping key. Level by level, as ``nesting_depth``."""
+    count = 0
+    level: list[JSONValue] = [value]
+    while level:
+        count += len(level)
+        children: list[JSONValue] = []
+        for node in level:
+            if isinstance(node, dict):
+                count += len(node)  # the keys
+                children.extend(node.values())
+            elif isinstance(node, list):
+                children.extend(node)
+        level = children
+    return count
+
+
 def loads_json(text: str | bytes, max_depth: int = DEFAULT_LIMITS.max_depth) -> JSONValue:
     """``json.loads`` that refuses documents nested deeper than ``max_depth``.
 
@@ -73,6 +127,18 @@ def loads_json(text: str | bytes, max_depth: int = DEFAULT_LIMITS.max_depth) -> 
     if nesting_depth(value) > max_depth:
         raise TooDeepError(_too_deep(max_depth))
     return value
+
+
+def too_many_values(max_nodes: int) -> str:
+    return f"more than {max_nodes} values once YAML aliases are expanded"
+
+
+def files_too_large(max_bytes: int) -> str:
+    """One environment's files (``Budget.spend_bytes``) are over the limit."""
+    return (
+        f"this environment's files (its layers and file:// files) are together larger than "
+        f"{max_bytes} bytes"
+    )
 
 
 def _too_deep(max_depth: int) -> str:

@@ -30,7 +30,14 @@ from reconciler.jsontypes import (
 )
 from reconciler.layer_cache import OnceCache
 from reconciler.layer_merge import children, merge_layers
-from reconciler.limits import DEFAULT_LIMITS, Limits
+from reconciler.limits import (
+    DEFAULT_LIMITS,
+    Budget,
+    Limits,
+    count_values,
+    files_too_large,
+    too_many_values,
+)
 from reconciler.repo_paths import display_path, inside_repository
 
 IDENTITY_CONFIG = "/identity_config"
@@ -145,6 +152,7 @@ class _LayerReader:
         self.limits = limits
         self.allow_unset = allow_unset
         self.layers = layers
+        self.budget = Budget(limits)  # all the files of this one environment together
 
     def read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
         if path in chain:
@@ -153,10 +161,18 @@ class _LayerReader:
             return self._read(path, chain)
         # An extended layer is the same for every environment of the run. It may have been
         # read along another chain: what it pulled in must not lead back into this one.
-        layer = self.layers.get(path, lambda: self._read(path, chain))
+        read_here: list[Layer] = []
+
+        def read() -> Layer:
+            read_here.append(self._read(path, chain))  # spent from this budget as it is read
+            return read_here[0]
+
+        layer = self.layers.get(path, read)
         back = next((file for file in layer[2] if file in chain), None)
         if back is not None:
             raise _cycle((*chain, path), back)
+        if not read_here:  # read for another environment: it counts here too
+            self._spend_values(display_path(path), layer[0])
         return layer
 
     def _read(self, path: Path, chain: tuple[Path, ...]) -> Layer:
@@ -182,18 +198,29 @@ class _LayerReader:
         if not path.is_file():
             raise ConfigError([f"{shown}: no such file"])
         max_bytes = self.limits.max_file_bytes
-        if path.stat().st_size > max_bytes:
+        size = path.stat().st_size
+        if size > max_bytes:
             raise ConfigError([f"{shown}: file is larger than {max_bytes} bytes"])
+        if not self.budget.spend_bytes(size):
+            raise ConfigError([f"{shown}: {files_too_large(max_bytes)}"])
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError([f"{shown}: not UTF-8 text (byte {exc.start})"]) from None
         try:
             if len(text) > _CACHED_TEXT_LIMIT:
-                return yamlio.load_with_positions(text, self.limits)
-            return _copied(_parsed(text, self.limits))
+                document = yamlio.load_with_positions(text, self.limits)
+            else:
+                document = _copied(_parsed(text, self.limits))
         except yamlio.YamlSyntaxError as exc:
             raise ConfigError([f"{shown}:{exc.line}:{exc.column}: {exc.prefix}{exc}"]) from None
+        self._spend_values(shown, document.data)
+        return document
+
+    def _spend_values(self, shown: str, data: JSONValue) -> None:
+        if not self.budget.spend_values(count_values(data)):
+            too_many = too_many_values(self.limits.max_nodes)
+            raise ConfigError([f"{shown}: this environment's layers together have {too_many}"])
 
     @staticmethod
     def _describe(shown: str, document: yamlio.PositionedDocument) -> dict[Pointer, ValueInfo]:
@@ -222,7 +249,7 @@ class _LayerReader:
         config = data.get("identity_config")
         if isinstance(config, (dict, list)):
             references.embed_files(
-                self.root, path.parent, config, IDENTITY_CONFIG, info, self.limits
+                self.root, path.parent, config, IDENTITY_CONFIG, info, self.budget
             )
 
     def _extends(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> list[Path]:
@@ -249,7 +276,9 @@ class _LayerReader:
         return parents
 
 
-_CACHED_TEXT_LIMIT = 256 * 1024  # bounds the cache to a few MB
+# Real layers are a few KB (the largest real config we test is 17 KB); larger files are parsed
+# each time. Bounds the cache to a few MB whatever the repository holds.
+_CACHED_TEXT_LIMIT = 32 * 1024
 # Characters that end or rewrite a line: C0 and C1 controls, DEL, the Unicode line and
 # paragraph separators.
 _LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -271,7 +300,7 @@ def _check_keys(shown: str, document: yamlio.PositionedDocument) -> None:
             )
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)
 def _parsed(text: str, limits: Limits) -> yamlio.PositionedDocument:
     # A shared layer (base.yaml) is extended by every environment; plan --all parses it once.
     return yamlio.load_with_positions(text, limits)

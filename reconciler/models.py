@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from reconciler.jsontypes import JSONObject, JSONValue
-from reconciler.limits import HARD_MAX_DEPTH
+from reconciler.limits import CEILINGS
 from reconciler.shape import MESSAGE_KEYWORD
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -263,13 +263,11 @@ REPOSITORY_SCHEMA: JSONObject = {
     "title": "reconciler.yaml",
     **_closed(
         {
-            # How much input one environment may be.
+            # How much input one environment may be: lower than the defaults, never higher
+            # (a pull request may edit this file; reconciler/limits.py).
             "limits": _closed(
                 _optional_fields(
-                    max_file_bytes=POSITIVE,
-                    max_nodes=POSITIVE,
-                    # Capped well below Python's recursion limit (see reconciler/limits.py).
-                    max_depth={**POSITIVE, "maximum": HARD_MAX_DEPTH},
+                    **{name: {**POSITIVE, "maximum": ceiling} for name, ceiling in CEILINGS.items()}
                 )
             ),
             # When set, any target project outside this list is refused (plan and apply).
@@ -353,20 +351,18 @@ def _target(data: JSONObject) -> Target:
 
 
 class InputLimits(NamedTuple):
-    """``limits:`` in ``reconciler.yaml``: how much input one environment may be."""
+    """``limits:`` in ``reconciler.yaml``: how much input one environment may be (at most the
+    defaults: ``limits.CEILINGS``)."""
 
     max_file_bytes: int | None = None
     max_nodes: int | None = None
     max_depth: int | None = None
+    max_aliases: int | None = None
+    max_plan_bytes: int | None = None
 
     def chosen(self) -> dict[str, int]:
         """The bounds the file sets."""
-        values = {
-            "max_file_bytes": self.max_file_bytes,
-            "max_nodes": self.max_nodes,
-            "max_depth": self.max_depth,
-        }
-        return {name: value for name, value in values.items() if value is not None}
+        return {name: value for name, value in self._asdict().items() if value is not None}
 
 
 class RepositorySettings(NamedTuple):

@@ -18,7 +18,7 @@ from reconciler import blobs, redact
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, split_pointer
 from reconciler.layer_merge import children, set_child
-from reconciler.limits import Limits
+from reconciler.limits import Budget, files_too_large
 from reconciler.repo_paths import display_path, inside_repository
 
 if TYPE_CHECKING:  # the loader imports this module; ValueInfo is only an annotation here
@@ -94,23 +94,24 @@ def embed_files(
     value: JSONValue,
     pointer: Pointer,
     info: dict[Pointer, ValueInfo],
-    limits: Limits,
+    budget: Budget,
 ) -> None:
     """Inline every ``file://`` below ``value`` in place; paths are relative to ``base`` (the
-    file's folder) and must stay inside ``root`` (the repository)."""
-    _FileEmbedder(root, base, info, limits).walk(value, pointer)
+    file's folder) and must stay inside ``root`` (the repository). Each file read is spent
+    from the environment's ``budget``."""
+    _FileEmbedder(root, base, info, budget).walk(value, pointer)
 
 
 class _FileEmbedder:
     """Replace ``file://`` strings with ``base64://`` of the file's content."""
 
     def __init__(
-        self, root: Path, base: Path, info: dict[Pointer, ValueInfo], limits: Limits
+        self, root: Path, base: Path, info: dict[Pointer, ValueInfo], budget: Budget
     ) -> None:
         self.root = root
         self.base = base
         self.info = info
-        self.limits = limits
+        self.budget = budget
 
     def walk(self, value: JSONValue, pointer: Pointer) -> None:
         for child_pointer, child in children(value, pointer):
@@ -155,7 +156,10 @@ class _FileEmbedder:
             raise ConfigError.at(location, f"{reference} is a directory, not a file")
         if not target.is_file():
             raise ConfigError.at(location, f"{reference}: no such file ({display_path(target)})")
-        max_bytes = self.limits.max_file_bytes
-        if target.stat().st_size > max_bytes:
+        size = target.stat().st_size
+        max_bytes = self.budget.limits.max_file_bytes
+        if size > max_bytes:
             raise ConfigError.at(location, f"{reference} is larger than {max_bytes} bytes")
+        if not self.budget.spend_bytes(size):
+            raise ConfigError.at(location, f"{reference}: {files_too_large(max_bytes)}")
         return target

@@ -8,6 +8,7 @@ The corpus cases themselves (with their exact messages) live in tests/bad_inputs
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import yamlio
-from reconciler.limits import DEFAULT_LIMITS, Limits, nesting_depth
+from reconciler.limits import DEFAULT_LIMITS, nesting_depth
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -119,7 +120,7 @@ def _nested(depth: int) -> str:
     return "{a: " * depth + "1" + "}" * depth
 
 
-def test_reconciler_yaml_can_lower_and_raise_the_depth_limit(tmp_path: Path, run: Run) -> None:
+def test_reconciler_yaml_can_lower_the_depth_limit(tmp_path: Path, run: Run) -> None:
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "dev.yaml").write_text(
         f"identity_config:\n  courier:\n    templates: {_nested(8)}\n"
@@ -133,22 +134,35 @@ def test_reconciler_yaml_can_lower_and_raise_the_depth_limit(tmp_path: Path, run
     (tmp_path / "environments" / "dev.yaml").write_text(
         f"identity_config:\n  courier:\n    templates: {_nested(120)}\n"
     )
-    (tmp_path / "reconciler.yaml").write_text("limits: {max_depth: 150}\n")
-    assert run("render", "dev").code == 0
     (tmp_path / "reconciler.yaml").unlink()
     assert "nested deeper than 100 levels" in run("render", "dev").err
 
 
-def test_reconciler_yaml_cannot_lift_depth_past_what_python_survives(
-    tmp_path: Path, run: Run
+@pytest.mark.parametrize(
+    ("limit", "value", "ceiling"),
+    [
+        ("max_depth", 150, 100),
+        ("max_depth", 5000, 100),
+        ("max_nodes", 1_000_000_000, 50_000),
+        ("max_file_bytes", 10485760, 5242880),
+        ("max_aliases", 1001, 1000),
+        ("max_plan_bytes", 2**40, 64 * 1024 * 1024),
+    ],
+)
+def test_reconciler_yaml_cannot_raise_a_limit(
+    tmp_path: Path, run: Run, limit: str, value: int, ceiling: int
 ) -> None:
+    """A pull request may edit reconciler.yaml: it may lower a bound, never lift one."""
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "dev.yaml").write_text("identity_config: {}\n")
-    (tmp_path / "reconciler.yaml").write_text("limits: {max_depth: 5000}\n")
-    result = run("render", "dev")
-    assert result.code == 1
-    assert "reconciler.yaml:1:10: limits.max_depth: must be at most 200, got 5000" in result.err
-    assert "Unexpected error" not in result.err
+    (tmp_path / "reconciler.yaml").write_text(f"# bounds\nlimits:\n  {limit}: {value}\n")
+    for command in ("render", "validate", "plan"):
+        result = run(command, "dev")
+        assert result.code == 1
+        assert f"reconciler.yaml:3:3: limits.{limit}: must be at most {ceiling}, got {value}" in (
+            result.err
+        )
+        assert "Unexpected error" not in result.err
 
 
 def test_reconciler_yaml_node_limit_counts_expanded_aliases(tmp_path: Path, run: Run) -> None:
@@ -207,13 +221,11 @@ def test_a_saved_plan_nested_too_deeply_is_refused(
 
 
 def test_a_saved_plan_larger_than_the_limit_is_refused_unread(
-    tmp_path: Path, run: Run, ory_server: OryTestServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, run: Run, ory_server: OryTestServer
 ) -> None:
     out, env = _saved_plan(run, tmp_path, ory_server)
     size = out.stat().st_size
-    monkeypatch.setattr(
-        "reconciler.plan.planfile_reader.DEFAULT_LIMITS", Limits(max_plan_bytes=size - 1)
-    )
+    (tmp_path / "reconciler.yaml").write_text(f"limits: {{max_plan_bytes: {size - 1}}}\n")
     result = run("apply", "--plan", str(out), env=env)
     assert result.code == 1
     assert f"is larger than {size - 1} bytes" in result.err
@@ -241,5 +253,155 @@ def test_the_largest_real_configs_pass_every_limit_with_room_to_spare() -> None:
     for path in documents:
         data = yamlio.load_with_positions(path.read_text(encoding="utf-8")).data
         assert path.stat().st_size * 100 < limits.max_file_bytes, path
-        assert _values(data) * 100 < limits.max_nodes, path
+        # The largest, 682 values, is a whole project as the API returns it (identity,
+        # permission and OAuth2 services): 73 times below the bound.
+        assert _values(data) * 50 < limits.max_nodes, path
         assert nesting_depth(data) * 4 < limits.max_depth, path
+
+
+# --- hostile input under a hard memory limit (issue 21, item 6) ----------------------------
+# Each case runs the CLI in a process whose address space is capped at 300 MB: a regression
+# fails (MemoryError, a native abort) instead of eating the machine.
+
+ADDRESS_SPACE_BYTES = 300 * 1024 * 1024
+_LIMITED_CLI = f"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE_BYTES}, {ADDRESS_SPACE_BYTES}))
+from reconciler.entry import main
+raise SystemExit(main())
+"""
+# The issue's 620-byte alias bomb: ten strings, nine levels of ten aliases (10^9 values).
+ALIAS_BOMB = "\n".join(
+    [
+        "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+        *(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)),
+        "identity_config: {courier: {templates: {x: *a8}}}",
+        "",
+    ]
+)
+
+
+def _run_limited(repo: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    dropped = {"ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "RECONCILER_KRATOS_SCHEMA"}
+    environ = {k: v for k, v in os.environ.items() if k not in dropped}
+    command = [sys.executable, "-c", _LIMITED_CLI, "--dir", str(repo), *arguments]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env=environ, check=False
+    )
+
+
+def _refused(child: subprocess.CompletedProcess[str], message: str) -> None:
+    output = child.stdout + child.stderr
+    assert child.returncode == 1, output[-2000:]  # not killed by a signal, not a crash
+    for crash in ("MemoryError", "Unexpected error", "Traceback", "memory allocation"):
+        assert crash not in output
+    assert message in output, output[-2000:]
+
+
+def _environment(tmp_path: Path, text: str, name: str = "dev") -> Path:
+    path = tmp_path / "environments" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_raised_limits_and_a_620_byte_alias_bomb_stay_under_300_mb(tmp_path: Path) -> None:
+    """The issue: limits raised in reconciler.yaml, then the bomb took 94 s and 3.8 GB."""
+    assert len(ALIAS_BOMB) <= 620
+    repo = _environment(tmp_path, ALIAS_BOMB)
+    (repo / "reconciler.yaml").write_text(
+        "limits: {max_nodes: 2000000000, max_depth: 1000, max_file_bytes: 1073741824}\n"
+    )
+    _refused(
+        _run_limited(repo, "validate", "dev"),
+        "reconciler.yaml:1:10: limits.max_nodes: must be at most 50000, got 2000000000",
+    )
+    (repo / "reconciler.yaml").unlink()
+    _refused(
+        _run_limited(repo, "plan", "dev"),
+        "environments/dev.yaml:5:25: more than 50000 values once YAML aliases are expanded",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("    templates:\n" + "    - 1\n" * 650_000, "49997:7"),  # 5 MiB, block style
+        ("    templates: [" + "1, " * 1_740_000 + "1]\n", "3:"),  # 5 MiB, flow style
+    ],
+)
+def test_a_5_mib_list_is_refused_at_the_node_limit_under_300_mb(
+    tmp_path: Path, body: str, line: str
+) -> None:
+    repo = _environment(tmp_path, "identity_config:\n  courier:\n" + body)
+    assert (repo / "environments" / "dev.yaml").stat().st_size < 5 * 1024 * 1024
+    child = _run_limited(repo, "validate", "dev")
+    _refused(child, f"environments/dev.yaml:{line}")
+    assert "more than 50000 values once YAML aliases are expanded" in child.stderr
+
+
+def test_the_most_values_a_file_may_have_all_wrong_stays_under_300_mb(tmp_path: Path) -> None:
+    """Just under the node limit, every key unknown: the worst the schema check is given."""
+    count = DEFAULT_LIMITS.max_nodes // 2 - 100  # a key and its value are two values
+    keys = "".join(f"      k{i}: v\n" for i in range(count))
+    repo = _environment(tmp_path, "identity_config:\n  courier:\n    templates:\n" + keys)
+    _refused(
+        _run_limited(repo, "validate"), f"environments/dev.yaml:{count + 2}:7: identity_config"
+    )
+
+
+def test_a_run_holds_at_most_a_few_environments_at_the_limit(tmp_path: Path, run: Run) -> None:
+    """plan A B C keeps every environment until it prints them: together they are bounded
+    too (here with the node limit lowered to 2,000: a run holds 6,000 values at most)."""
+    (tmp_path / "kratos.yml").write_text("dsn: memory\n")
+    (tmp_path / "reconciler.yaml").write_text("limits: {max_nodes: 2000}\n")
+    urls = "".join(f"      - https://app{i}.acme.test/\n" for i in range(1_600))
+    for name in ("a", "b", "c", "d"):
+        _environment(
+            tmp_path,
+            "target: {kratos_file: {path: ../kratos.yml}}\n"
+            f"identity_config:\n  selfservice:\n    allowed_return_urls:\n{urls}",
+            name,
+        )
+    result = run("plan", "a", "b", "c", "d")
+    assert result.code == 1
+    assert "Environment c: Kratos config file kratos.yml" in result.out
+    assert "Environment d" not in result.out
+    assert (
+        "d: error: not planned: the environments of this run together have more than 6000 "
+        "values once YAML aliases are expanded; plan fewer at once" in result.err
+    )
+
+
+def test_many_layers_through_extends_count_together(tmp_path: Path) -> None:
+    """Twelve layers of 20,000 values each: each file is within the bound, together they
+    are not, and the reader stops at the layer that goes over."""
+    for index in range(12):
+        parent = f"extends: layer{index + 1}.yaml\n" if index < 11 else ""
+        keys = "".join(f"      k{i}: v\n" for i in range(10_000))  # same keys: merging adds none
+        _environment(
+            tmp_path,
+            parent + "identity_config:\n  courier:\n    templates:\n" + keys,
+            f"layer{index}",
+        )
+    _refused(
+        _run_limited(tmp_path, "validate", "layer0"),
+        "environments/layer2.yaml: this environment's layers together have more than 50000",
+    )
+
+
+def test_files_embedded_with_file_urls_count_together(tmp_path: Path) -> None:
+    (tmp_path / "blobs").mkdir()
+    for index in range(3):
+        (tmp_path / "blobs" / f"{index}.txt").write_bytes(b"a" * (2 * 1024 * 1024))
+    templates = "".join(
+        f"      t{index}: {{email: {{body: {{plaintext: 'file://../blobs/{index}.txt'}}}}}}\n"
+        for index in range(3)
+    )
+    repo = _environment(tmp_path, "identity_config:\n  courier:\n    templates:\n" + templates)
+    _refused(
+        _run_limited(repo, "validate", "dev"),
+        "environments/dev.yaml:6:27: identity_config.courier.templates.t2.email.body.plaintext: "
+        "file://../blobs/2.txt: this environment's files (its layers and file:// files) are "
+        "together larger than 5242880 bytes",
+    )

@@ -62,8 +62,11 @@ if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs
 TRACING_CONFIG_URI = "ory://tracing-config"
 IDENTITY_META_URI = "ory://identity-meta"
 IDENTITY_EXTENSION_URI = "ory://identity-extension"
-# Distinct top-level subtrees whose problems are remembered.
+# Distinct top-level subtrees whose problems are remembered, and the most problems one of them
+# may have to be remembered: the memo is for the same valid layer checked again, and a hostile
+# subtree with thousands of problems must not stay in memory after its environment is done.
 _CHECKED_SUBTREES = 4096
+_REMEMBERED_PROBLEMS = 64
 _META = "OSS Kratos identity-schema vocabulary (ory://identity-meta, ory.sh/kratos)"
 
 
@@ -306,7 +309,7 @@ class KratosSchema:
             return self._checked.get(key)
 
     def _remember(self, key: Hashable | None, problems: tuple[SchemaProblem, ...]) -> None:
-        if key is None:
+        if key is None or len(problems) > _REMEMBERED_PROBLEMS:
             return
         with self._cache_lock:
             if len(self._checked) >= _CHECKED_SUBTREES:

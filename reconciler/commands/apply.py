@@ -15,7 +15,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import Plan
 from reconciler.usecases import kernel, reconcile
-from reconciler.usecases.safety import ApplyIntent, check_intent
+from reconciler.usecases.safety import ApplyIntent, check_intent, input_limits
 from reconciler.views import text as views
 
 
@@ -62,7 +62,8 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    saved = planfile_reader.read(plan_file, obj.settings.plan_key)
+    limits = input_limits(obj.settings.root)
+    saved = planfile_reader.read(plan_file, obj.settings.plan_key, limits.max_plan_bytes)
     # A saved plan was reviewed already, so no prompt: --plan stands for --yes.
     confirmed = replace(intent, yes=True)
     check_intent(kernel.load(saved.plan.environment, obj.settings), confirmed)

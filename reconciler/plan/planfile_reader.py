@@ -47,10 +47,12 @@ from reconciler.plan.value import Plan, operation_for, write_only_sent
 from reconciler.targets import TargetInfo
 
 
-def read(path: Path, key: str | None = None) -> SavedPlan:
+def read(
+    path: Path, key: str | None = None, max_bytes: int = DEFAULT_LIMITS.max_plan_bytes
+) -> SavedPlan:
     """Read and check a saved plan file; PlanFileError when it cannot be trusted. ``key``
-    (``RECONCILER_PLAN_KEY``): the plan must carry a signature made with it."""
-    max_bytes = DEFAULT_LIMITS.max_plan_bytes
+    (``RECONCILER_PLAN_KEY``): the plan must carry a signature made with it. ``max_bytes``:
+    the repository's ``limits: max_plan_bytes`` (at most the default)."""
     try:
         if path.stat().st_size > max_bytes:
             raise PlanFileError(f"the saved plan {path} is larger than {max_bytes} bytes")

@@ -17,8 +17,9 @@ from reconciler import render as rendering
 from reconciler.checks.finding import Finding
 from reconciler.checks.review import review
 from reconciler.diff import DiffRules, compute_diff
-from reconciler.errors import ApplyError, ReconcilerError, StalePlanError
+from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
 from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
+from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
 from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.repo_paths import display_path
@@ -158,12 +159,13 @@ def plan_many(
     bound = MAX_PARALLELISM if parallelism is None else parallelism
     workers = max(1, min(bound, len(names), MAX_PARALLELISM))
     outcomes: dict[str, PlanOutcome] = {}
+    held = _RunBudget(settings.root)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
             fetching: dict[Future[tuple[LiveState, Mapping[str, bytes]]], _Prepared] = {}
             for name in names:
                 try:
-                    prepared = _prepare(name, shared, skip_layers)
+                    prepared = _prepare(name, shared, skip_layers, held)
                 except ReconcilerError as exc:
                     outcomes[name] = PlanOutcome(name, error=str(exc))
                     continue
@@ -188,10 +190,33 @@ class _Prepared:
     desired: rendering.Rendered
 
 
-def _prepare(name: str, settings: Settings, skip_layers: bool) -> _Prepared | None:
+class _RunBudget:
+    """Every environment plan_many plans is held until the end (it prints them in order):
+    together they may have ``RUN_ENVIRONMENTS`` times the node limit (``limits.py``)."""
+
+    def __init__(self, root: Path) -> None:
+        limits = safety.input_limits(root)
+        self.max_nodes = limits.max_nodes * RUN_ENVIRONMENTS
+        self._budget = Budget(replace(limits, max_nodes=self.max_nodes))
+
+    def hold(self, environment: ValidEnvironment) -> None:
+        if not self._budget.spend_values(count_values(environment.raw.data)):
+            raise ConfigError(
+                [
+                    f"not planned: the environments of this run together have "
+                    f"{too_many_values(self.max_nodes)}; plan fewer at once "
+                    "(plan --all --shard I/N)"
+                ]
+            )
+
+
+def _prepare(
+    name: str, settings: Settings, skip_layers: bool, held: _RunBudget
+) -> _Prepared | None:
     environment = load(name, settings)
     if skip_layers and environment.model.target is None:
         return None
+    held.hold(environment)
     checked = refuse_invalid(environment, settings)
     # Not closed here: the target's client is shared, plan_many closes it.
     target = open_target(environment, settings)

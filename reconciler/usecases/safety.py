@@ -31,6 +31,7 @@ from reconciler.jsontypes import (
 )
 from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
+from reconciler.repo_paths import display_path
 from reconciler.shape import Shape
 from reconciler.validate import ValidEnvironment
 
@@ -79,10 +80,15 @@ def repository_settings(root: Path) -> RepositorySettings:
 
 @functools.lru_cache(maxsize=8)
 def _read_settings(path: Path, mtime_ns: int, size: int) -> RepositorySettings:
+    shown = display_path(path)
+    if size > DEFAULT_LIMITS.max_file_bytes:
+        raise ConfigError([f"{shown}: file is larger than {DEFAULT_LIMITS.max_file_bytes} bytes"])
     try:
         document = yamlio.load_with_positions(path.read_text(encoding="utf-8"))
-    except (yamlio.YamlSyntaxError, UnicodeDecodeError, OSError) as exc:
-        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    except yamlio.YamlSyntaxError as exc:
+        raise ConfigError([f"{shown}:{exc.line}:{exc.column}: invalid YAML: {exc}"]) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError([f"{shown}: cannot read: {exc}"]) from None
     data = document.data if document.data is not None else {}
     problems = REPOSITORY_SHAPE.problems(data)
     if problems:
@@ -92,7 +98,7 @@ def _read_settings(path: Path, mtime_ns: int, size: int) -> RepositorySettings:
         )
         raise ConfigError(
             [
-                f"{path}:{line}:{column}: {dotted_key(problem.pointer)}: "
+                f"{shown}:{line}:{column}: {dotted_key(problem.pointer)}: "
                 f"{problem.text(sensitive=False)}"
                 for (line, column), problem in located
             ]

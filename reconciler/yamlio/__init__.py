@@ -24,7 +24,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler import suggest
 from reconciler.jsontypes import JSONValue, Pointer, dotted_key, join_pointer
-from reconciler.limits import DEFAULT_LIMITS, Limits
+from reconciler.limits import DEFAULT_LIMITS, Limits, too_many_values
 from reconciler.yamlio import libyaml
 from reconciler.yamlio.libyaml import MAX_INTEGER_DIGITS, SECRET_TAG
 
@@ -67,22 +67,25 @@ class PositionedDocument:
 
 
 def _bounded_composer(limits: Limits) -> type[Composer]:
-    """A composer that refuses deep nesting and alias bombs while the document is composed,
-    before anything expands: ruamel composes recursively (deep nesting would end in a
-    RecursionError) and aliases cost nothing until the document is copied into plain data."""
+    """A composer that refuses deep nesting, alias bombs and documents of too many values
+    while the document is composed, before anything expands: ruamel composes recursively
+    (deep nesting would end in a RecursionError), aliases cost nothing until the document is
+    copied into plain data, and a node costs far more memory than the value it becomes
+    (``_Tally``)."""
 
     class BoundedComposer(Composer):
         def __init__(self, loader: Any = None) -> None:
             super().__init__(loader)
             self.warn_double_anchors = False  # legal YAML (the later anchor wins); not ours to warn
             self._nesting = 0
-            self._expanded: dict[int, int] = {}  # id(node) -> values once aliases expand
+            self._tally = _Tally(limits)
             self._path: list[str] = []  # the keys and indexes down to the node being composed
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             # Only mappings and sequences nest; a key or scalar adds no level.
             event = self.parser.peek_event()
             _refuse_alias_inside_itself(event, self.anchors)
+            self._tally.count(event, self.anchors)
             level = isinstance(event, CollectionStartEvent)
             self._nesting += level
             self._path.append(_path_segment(parent, index, event))
@@ -98,29 +101,50 @@ def _bounded_composer(limits: Limits) -> type[Composer]:
                 self._nesting -= level
                 self._path.pop()
             _refuse_collection_keys(node)
-            if self._expanded_size(node) > limits.max_nodes:
-                raise _limit_error(
-                    f"more than {limits.max_nodes} values once YAML aliases are expanded",
-                    node.start_mark,
-                )
+            self._tally.composed(node)
             return node
 
-        def _expanded_size(self, node: Node) -> int:
-            known = self._expanded.get(id(node))
-            if known is not None:
-                return known
-            size = 1
-            if isinstance(node, SequenceNode):
-                size += sum(self._expanded.get(id(child), 1) for child in node.value)
-            elif isinstance(node, MappingNode):
-                size += sum(
-                    self._expanded.get(id(key), 1) + self._expanded.get(id(value), 1)
-                    for key, value in node.value
-                )
-            self._expanded[id(node)] = size
-            return size
-
     return BoundedComposer
+
+
+class _Tally:
+    """Values and aliases of one document, counted as it is composed: an alias counts as all
+    the values it stands for, and the first value over the limit stops the reader, so a 5 MiB
+    list is refused after ``max_nodes`` items, not after all of them are held as nodes."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.values = 0  # in the document so far, aliases expanded
+        self.aliases = 0
+        self.expanded: dict[int, int] = {}  # id(node) -> values once aliases expand
+
+    def count(self, event: Any, anchors: dict[str, Node]) -> None:
+        """Count the node ``event`` starts, or refuse it."""
+        limits = self.limits
+        if isinstance(event, AliasEvent):
+            self.aliases += 1
+            if self.aliases > limits.max_aliases:
+                raise _limit_error(f"more than {limits.max_aliases} YAML aliases", event.start_mark)
+            target = anchors.get(event.anchor)
+            self.values += 1 if target is None else self.expanded.get(id(target), 1)
+        else:
+            self.values += 1
+        if self.values > limits.max_nodes:
+            raise _limit_error(too_many_values(limits.max_nodes), event.start_mark)
+
+    def composed(self, node: Node) -> None:
+        """Remember the expanded size of ``node``: what an alias to it will count."""
+        if id(node) in self.expanded:
+            return
+        size = 1
+        if isinstance(node, SequenceNode):
+            size += sum(self.expanded.get(id(child), 1) for child in node.value)
+        elif isinstance(node, MappingNode):
+            size += sum(
+                self.expanded.get(id(key), 1) + self.expanded.get(id(value), 1)
+                for key, value in node.value
+            )
+        self.expanded[id(node)] = size
 
 
 _TOKEN_START = frozenset(" \t\n[{,:-")
@@ -408,6 +432,8 @@ def load_with_positions(text: str, limits: Limits = DEFAULT_LIMITS) -> Positione
         data, positions, tagged_secret = libyaml.load(text, limits)
     except libyaml.NotCoveredError:
         return load_with_positions_roundtrip(text, limits)
+    except libyaml.TooManyValuesError as exc:  # where the round-trip reader would stop too
+        raise YamlLimitError(too_many_values(limits.max_nodes), exc.line, exc.column) from None
     return PositionedDocument(data, positions, tagged_secret)
 
 

@@ -72,6 +72,17 @@ class NotCoveredError(Exception):
     """Outside what this reader covers: read the text with the round-trip reader instead."""
 
 
+class TooManyValuesError(Exception):
+    """The document has more values than ``max_nodes``; ``line``/``column`` (1-based) are
+    where the first value over the limit starts, as the round-trip reader counts them. Said
+    here rather than left to that reader: it would hold every node of a huge file first."""
+
+    def __init__(self, mark: Any) -> None:
+        super().__init__()
+        self.line = mark.line + 1
+        self.column = mark.column + 1
+
+
 def load(text: str, limits: Limits) -> tuple[JSONValue, Positions, set[Pointer]]:
     """Plain data, 1-based (line, column) per pointer, pointers tagged ``!secret``."""
     if CParser is None or _READ_DIFFERENTLY.search(text) or _ODD_BLOCK_SCALAR.search(text):
@@ -121,9 +132,7 @@ class _Builder:
             return _END
         if getattr(event, "anchor", None) is not None:
             raise NotCoveredError  # anchors and aliases (aliases carry their anchor's name)
-        self._values += 1
-        if self._values > self._limits.max_nodes:
-            raise NotCoveredError  # the round-trip reader words the limit
+        self._count(event)
         if isinstance(event, ScalarEvent):
             return self._scalar(event, pointer)
         if event.tag is not None:
@@ -171,9 +180,14 @@ class _Builder:
             raise NotCoveredError  # complex, anchored or tagged keys
         if _resolved_tag(event) != _STR:
             raise NotCoveredError  # ``1:``, ``true:``: the round-trip reader names them its way
+        self._count(event)
         _require_encodable(event.value)
-        self._values += 1
         return str(event.value)
+
+    def _count(self, event: Any) -> None:
+        self._values += 1
+        if self._values > self._limits.max_nodes:
+            raise TooManyValuesError(event.start_mark)
 
     def _scalar(self, event: Any, pointer: Pointer) -> JSONValue:
         if event.tag == SECRET_TAG:
