@@ -1,4 +1,8 @@
-"""Write a file so that readers see the old content or the new, never a mix."""
+"""Write a file so that readers see the old content or the new, never a mix.
+
+Below ``.reconciler`` nothing is written through a symbolic link (``workdir.refuse_links``);
+elsewhere the rename replaces a link named ``path`` rather than writing where it points.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,20 @@ import contextlib
 import os
 from pathlib import Path
 
+from reconciler.workdir import refuse_links
 
-def write_atomically(path: Path, text: str, mode: int) -> None:
+
+def write_atomically(path: Path, text: str | bytes, mode: int) -> None:
     """Write ``text`` to a sibling temp file, fsync it, then rename it over ``path``."""
     import tempfile  # on the first write: commands that only read never load it (cold start)
 
+    refuse_links(path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         temporary.chmod(mode)

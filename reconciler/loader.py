@@ -93,13 +93,19 @@ def environment_files(root: Path) -> list[Path]:
     folder = root / "environments"
     if not folder.is_dir():
         raise ConfigError([f"{display_path(folder)}: no environments/ folder (use --dir)"])
+    inside_repository(root, folder, "environments/", None)  # a link may not lead elsewhere
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
 
 
 def environment_path(root: Path, name: str) -> Path:
+    """``environments/NAME.yaml`` (or ``.yml``); it, and the folder, may be links only to
+    somewhere inside the repository: a pull request must not make ``plan`` show a file of
+    the runner's."""
     for suffix in (".yaml", ".yml"):
         candidate = root / "environments" / f"{name}{suffix}"
         if candidate.is_file():
+            inside_repository(root, candidate.parent, "environments/", None)
+            inside_repository(root, candidate, f"environments/{name}{suffix}", None)
             return candidate
     names = [p.stem for p in environment_files(root)]
     close = suggest.closest(name, names)

@@ -94,6 +94,88 @@ def test_a_path_no_file_system_takes_is_refused_not_a_crash(tmp_path: Path, run:
     assert "Unexpected error" not in result.err
 
 
+RUNNER_SECRET = "runner-only-4f7e2a"  # in a file outside the repository
+
+
+def _outside_and_repo(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder of the runner's, next to a repository with one valid environment."""
+    outside = tmp_path / "runner"
+    outside.mkdir()
+    (outside / "prod.yaml").write_text(
+        f"identity_config: {{courier: {{smtp: {{from_name: {RUNNER_SECRET}}}}}}}\n"
+    )
+    repo = tmp_path / "repo"
+    (repo / "environments").mkdir(parents=True)
+    (repo / "environments" / "dev.yaml").write_text("identity_config: {}\n")
+    return outside, repo
+
+
+@pytest.mark.parametrize("command", ["render", "validate", "plan"])
+def test_an_environment_file_linked_outside_the_repository_is_not_read(
+    tmp_path: Path, run: Run, command: str
+) -> None:
+    outside, repo = _outside_and_repo(tmp_path)
+    (repo / "environments" / "prod.yaml").symlink_to(outside / "prod.yaml")
+    result = run(command, "prod", root=repo)
+    assert result.code == 1
+    assert "environments/prod.yaml points outside the repository" in result.err
+    assert RUNNER_SECRET not in result.out + result.err
+
+
+def test_an_environments_folder_linked_outside_the_repository_is_not_read(
+    tmp_path: Path, run: Run
+) -> None:
+    outside, repo = _outside_and_repo(tmp_path)
+    shutil.rmtree(repo / "environments")
+    (repo / "environments").symlink_to(outside, target_is_directory=True)
+    for arguments in (("render", "prod"), ("validate",), ("plan", "--all")):
+        result = run(*arguments, root=repo)
+        assert result.code == 1, arguments
+        assert "environments/ points outside the repository" in result.err
+        assert RUNNER_SECRET not in result.out + result.err
+
+
+def test_reconciler_yaml_linked_outside_the_repository_is_not_read(
+    tmp_path: Path, run: Run
+) -> None:
+    outside, repo = _outside_and_repo(tmp_path)
+    (outside / "settings.yaml").write_text("limits: {max_depth: 50}\n")
+    (repo / "reconciler.yaml").symlink_to(outside / "settings.yaml")
+    result = run("validate", "dev", root=repo)
+    assert result.code == 1
+    assert "reconciler.yaml points outside the repository" in result.err
+
+
+def test_links_that_stay_inside_the_repository_still_work(tmp_path: Path, run: Run) -> None:
+    _, repo = _outside_and_repo(tmp_path)
+    (repo / "shared").mkdir()
+    (repo / "shared" / "prod.yaml").write_text(
+        "identity_config: {courier: {smtp: {from_name: Acme}}}\n"
+    )
+    (repo / "environments" / "prod.yaml").symlink_to(repo / "shared" / "prod.yaml")
+    result = run("render", "prod", root=repo)
+    assert result.code == 0, result.err
+    assert "from_name: Acme" in result.out
+
+
+def test_export_never_reads_a_file_a_kratos_file_links_outside_the_repository(
+    tmp_path: Path, run: Run
+) -> None:
+    outside, repo = _outside_and_repo(tmp_path)
+    (outside / "body.jsonnet").write_text(f'{{"token": "{RUNNER_SECRET}"}}\n')
+    (repo / "kratos.yml").write_text(
+        "dsn: memory\nselfservice:\n  flows:\n    login:\n      after:\n        hooks:\n"
+        "          - hook: web_hook\n            config:\n"
+        "              url: https://hooks.acme.test/login\n              method: POST\n"
+        "              body: file://../runner/body.jsonnet\n"
+    )
+    kratos = str(repo / "kratos.yml")
+    result = run("export", "local", "--kratos-file", kratos, "--out", "-", root=repo)
+    assert result.code == 0, result.err
+    written = "".join(p.read_text() for p in repo.rglob("*") if p.is_file())
+    assert RUNNER_SECRET not in result.out + result.err + written
+
+
 def test_a_kratos_file_target_outside_the_repository_is_never_read(
     tmp_path: Path, run: Run
 ) -> None:

@@ -15,7 +15,7 @@ from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import environment_path
-from reconciler.repo_paths import display_path
+from reconciler.repo_paths import display_path, inside_repository
 from reconciler.usecases import onboard, side_files
 
 
@@ -77,8 +77,9 @@ def _output(obj: Context, environment: str, out: str | None) -> Path | None:
         return Path(out)
     try:
         return environment_path(obj.settings.root, environment)
-    except ConfigError:
-        return obj.settings.root / "environments" / f"{environment}.yaml"
+    except ConfigError:  # a new environment: where it goes must be inside the repository
+        written = f"environments/{environment}.yaml"
+        return inside_repository(obj.settings.root, obj.settings.root / written, written, None)
 
 
 def _new_target(

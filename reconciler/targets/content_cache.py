@@ -1,21 +1,29 @@
 """Content-addressed blobs (identity schemas in Ory's storage), fetched once, kept by hash.
 
 A storage URL names the SHA-512 of its content, so a cached copy never goes stale, and a
-fetched copy is checked against that name before it is trusted or kept.
+copy is checked against that name whenever it is read or fetched: a pull request may commit
+a file under ``.reconciler/cache/`` whose name promises one schema and whose content is
+another (it would turn a breaking schema change into "No changes"), so the folder is never
+trusted, only each entry that hashes to its name. Entries are read through ``workdir``
+(no symbolic links, plain files of a bounded size).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from reconciler import blobs, workdir
+from reconciler.atomic import write_atomically
 from reconciler.errors import RemoteError
+from reconciler.limits import DEFAULT_LIMITS
 
 Fetch = Callable[[str], bytes]
 # Distinct blobs held in memory per run (identity schemas: a few KB each).
 _HELD_BLOBS = 256
+log = logging.getLogger("reconciler.content_cache")
 
 
 class ContentCache:
@@ -51,8 +59,11 @@ class ContentCache:
 
     def _read_or_fetch(self, url: str, digest: str) -> bytes | None:
         cached = self.folder / digest
-        if cached.is_file():
-            return cached.read_bytes()
+        kept = workdir.read_bytes(cached, DEFAULT_LIMITS.max_file_bytes)
+        if kept is not None and blobs.sha512_hex(kept) == digest:
+            return kept
+        if kept is not None:
+            log.warning("%s does not hold what its name promises; ignored", cached)
         if url in self._unreachable:
             return None
         try:
@@ -64,9 +75,7 @@ class ContentCache:
             self._unreachable.add(url)
             return None  # not what the name promises: never trust or keep it
         workdir.make_folder(self.folder)
-        temporary = cached.with_name(f".{digest}.{threading.get_ident()}")
-        temporary.write_bytes(content)
-        temporary.replace(cached)  # atomic: a concurrent reader never sees half a file
+        write_atomically(cached, content, 0o644)  # a concurrent reader never sees half a file
         return content
 
     def collect(self, urls: Iterable[str]) -> dict[str, bytes]:

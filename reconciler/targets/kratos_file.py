@@ -113,12 +113,21 @@ class KratosFile:
         elif isinstance(value, list):
             for child in value:
                 found.update(self._file_digests(child))
-        elif isinstance(value, str) and value.startswith("file://"):
-            referenced = (self.path.parent / value[len("file://") :]).resolve()
-            if referenced.is_relative_to(self.root):
+        elif isinstance(value, str):
+            referenced = self.linked_file(value)
+            if referenced is not None:
                 with contextlib.suppress(OSError):
                     found[value] = blobs.sha512_hex(referenced.read_bytes())
         return found
+
+    def linked_file(self, value: str) -> Path | None:
+        """The file a ``file://`` value names (relative to the Kratos file), when it is a
+        file inside the repository: a link or ``..`` leading elsewhere is never read."""
+        if not value.startswith("file://"):
+            return None
+        referenced = (self.path.parent / value[len("file://") :]).resolve()
+        inside = referenced.is_relative_to(self.root) and referenced.is_file()
+        return referenced if inside else None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -336,9 +336,7 @@ def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
     from reconciler.targets import endpoints
 
     allowed = [
-        url
-        for url in urls
-        if endpoints.may_fetch(url, settings.environ) and not redact.holds(url)
+        url for url in urls if endpoints.may_fetch(url, settings.environ) and not redact.holds(url)
     ]
     return _content_cache(settings).collect(allowed)
 

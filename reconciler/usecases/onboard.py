@@ -18,7 +18,7 @@ from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
-from reconciler.repo_paths import display_path
+from reconciler.repo_paths import display_path, inside_repository
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
@@ -111,10 +111,9 @@ def _readable_contents(
         return kernel.fetch_contents(sorted(set(stored)), settings)
     contents: dict[str, bytes] = {}
     for value in _strings(live):
-        if value.startswith("file://"):
-            referenced = target.path.parent / value[len("file://") :]
-            if referenced.is_file():
-                contents[value] = referenced.read_bytes()
+        referenced = target.linked_file(value)
+        if referenced is not None:
+            contents[value] = referenced.read_bytes()
     return contents
 
 
@@ -183,8 +182,10 @@ def _write(
     text: str,
     files: tuple[side_files.SideFile, ...],
 ) -> tuple[Path, ...]:
-    """Write what changed; refuse (before writing anything) to overwrite without --force."""
-    planned = [(settings.root / f.path, f.content) for f in files]
+    """Write what changed; refuse (before writing anything) to overwrite without --force, or
+    to write a side file through a link that leads out of the repository."""
+    root = settings.root
+    planned = [(inside_repository(root, root / f.path, f.path, None), f.content) for f in files]
     if request.out is not None:
         planned.append((request.out, text.encode("utf-8")))
     changed = [(path, content) for path, content in planned if _differs(path, content)]

@@ -31,7 +31,7 @@ from reconciler.jsontypes import (
 )
 from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
-from reconciler.repo_paths import display_path
+from reconciler.repo_paths import display_path, inside_repository
 from reconciler.shape import Shape
 from reconciler.validate import ValidEnvironment
 
@@ -72,6 +72,7 @@ def repository_settings(root: Path) -> RepositorySettings:
     path = root / REPOSITORY_FILE
     if not path.is_file():
         return RepositorySettings()
+    inside_repository(root, path, REPOSITORY_FILE, None)  # a link may not lead elsewhere
     # Every environment's load and every target asks; plan --all reads the file once. Keyed
     # by the file's identity and change time, so an edited file is read again.
     stat = path.stat()
@@ -172,6 +173,7 @@ def save_backup(
 def list_backups(root: Path, environment: str) -> list[Backup]:
     """The environment's backups, newest first."""
     folder = backup_folder(root, environment)
+    workdir.refuse_links(folder)
     found = [_backup_entry(path) for path in folder.glob("*.json")] if folder.is_dir() else []
     return sorted(found, key=lambda backup: backup.saved_at, reverse=True)
 
@@ -179,22 +181,31 @@ def list_backups(root: Path, environment: str) -> list[Backup]:
 def _backup_entry(path: Path) -> Backup:
     """A backup's revision and date; from its file when the document does not say (older
     backups, unreadable files)."""
+    workdir.refuse_links(path)
     revision, saved_at = path.stem, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(_backup_text(path))
         revision = str(document.get("revision", revision))
         saved_at = datetime.fromisoformat(str(document["saved_at"]))
-    except (OSError, ValueError, KeyError, AttributeError):
+    except (ConfigError, ValueError, KeyError, AttributeError):
         pass
     return Backup(path=path, revision=revision, saved_at=saved_at)
+
+
+def _backup_text(path: Path) -> bytes:
+    """A backup file's bytes: below ``.reconciler`` never through a link (``workdir``)."""
+    content = workdir.read_bytes(path, DEFAULT_LIMITS.max_plan_bytes)
+    if content is None:
+        raise ConfigError([f"{display_path(path)}: no such backup"])
+    return content
 
 
 def read_backup(path: Path) -> BackupContent:
     from reconciler.usecases import backup_secrets
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        document = json.loads(_backup_text(path))
+    except ValueError as exc:
         raise ConfigError([f"{path}: not a reconciler backup: {exc}"]) from None
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):

@@ -19,21 +19,25 @@ import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from reconciler import workdir
 from reconciler.atomic import write_atomically
 from reconciler.jsontypes import Pointer, is_within
 
 FORMAT = 1
+# A record holds a pointer and an integer per rotated value: a few hundred bytes.
+_MAX_STATE_BYTES = 1024 * 1024
 
 
 def state_path(root: Path, environment: str) -> Path:
-    return root / ".reconciler" / "state" / f"{environment}.json"
+    return workdir.path(root, "state", f"{environment}.json")
 
 
 def recorded(root: Path, environment: str, target: str) -> dict[Pointer, int] | None:
     """The versions last sent to ``target``, or None when there is no usable record."""
+    text = workdir.read_bytes(state_path(root, environment), _MAX_STATE_BYTES)  # no link
     try:
-        document = json.loads(state_path(root, environment).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        document = json.loads(text) if text is not None else None
+    except ValueError:
         return None
     if not isinstance(document, dict) or document.get("target") != target:
         return None
@@ -74,6 +78,6 @@ def record(
         return
     versions = {**(recorded(root, environment, target) or {}), **sent}
     path = state_path(root, environment)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    workdir.make_folder(path.parent)
     document = {"format": FORMAT, "target": target, "rotated": dict(sorted(versions.items()))}
     write_atomically(path, json.dumps(document, indent=2) + "\n", 0o644)

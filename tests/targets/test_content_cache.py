@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
+from typing import Any
 
 from reconciler.blobs import sha512_hex
 from reconciler.errors import RemoteError
+from reconciler.jsontypes import canonical_bytes
 from reconciler.targets.content_cache import ContentCache
+
+from conftest import REPO_ROOT, Run
+from ory_server import OryTestServer
 
 CONTENT = b'{"$id": "https://schemas.test/person", "type": "object"}'
 # A storage URL names the SHA-512 of its content, as Ory's does (blobs.digest_of).
@@ -62,3 +69,53 @@ def test_an_unreachable_blob_is_asked_for_once_per_run(tmp_path: Path) -> None:
     cache = ContentCache(tmp_path, failing)
     assert cache.collect([URL, URL]) == {}
     assert asked == [URL]
+
+
+def test_a_kept_copy_is_hashed_again_when_read(tmp_path: Path) -> None:
+    """A committed file under .reconciler/cache/ is never trusted for its name alone."""
+    (tmp_path / sha512_hex(CONTENT)).write_bytes(b'{"type": "object", "title": "forged"}')
+    storage = _Storage()
+    assert ContentCache(tmp_path, storage).get(URL) == CONTENT
+    assert storage.asked == [URL]  # the forged copy was not taken for the real one
+    assert (tmp_path / sha512_hex(CONTENT)).read_bytes() == CONTENT  # and is replaced
+
+
+def test_a_committed_cache_file_cannot_hide_a_breaking_schema_change(
+    tmp_path: Path, run: Run
+) -> None:
+    """The issue: a cache file named after the live schema but holding the desired one made
+    a breaking in-place edit plan as "No changes"."""
+    live = json.loads((REPO_ROOT / "schemas" / "customer-v1.schema.json").read_text())
+    edited = copy.deepcopy(live)
+    del edited["properties"]["traits"]["properties"]["email"]["ory.sh/kratos"]["credentials"]
+    with OryTestServer(local_storage=True) as server:
+        raw = json.dumps(live).encode()
+        name = f"{sha512_hex(raw)}.json"
+        server.storage[name] = raw
+
+        def add(config: dict[str, Any]) -> None:
+            config["identity"]["schemas"].append(
+                {"id": "customer", "url": f"{server.storage_base}/{name}"}
+            )
+            config["identity"]["default_schema_id"] = "customer"
+
+        server.console_edit(add, normalise=False)
+        (tmp_path / "schemas").mkdir()
+        (tmp_path / "schemas" / "customer.json").write_text(json.dumps(edited))
+        (tmp_path / "environments").mkdir()
+        (tmp_path / "environments" / "dev.yaml").write_text(
+            f"target: {{ory_network: {{project: {server.project_id}}}}}\n"
+            "identity_config:\n  identity:\n    default_schema_id: customer\n    schemas:\n"
+            "      - {id: customer, url: 'file://../schemas/customer.json'}\n"
+        )
+        forged = tmp_path / ".reconciler" / "cache" / "content" / sha512_hex(raw)
+        forged.parent.mkdir(parents=True)
+        forged.write_bytes(canonical_bytes(edited))  # "the live schema is what you want"
+        env = {
+            "ORY_WORKSPACE_API_KEY": server.workspace_key,
+            "ORY_CONSOLE_API_URL": server.base_url,
+        }
+        result = run("plan", "dev", env=env)
+    assert "new schema needed: identity schema customer has different content" in result.out
+    assert "BREAKING" in result.out
+    assert "No changes" not in result.out
