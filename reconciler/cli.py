@@ -8,12 +8,15 @@ README says the same; a test keeps them in step).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -24,11 +27,12 @@ from reconciler.commands.context import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     Context,
     color_enabled,
 )
-from reconciler.errors import ReconcilerError
+from reconciler.errors import InterruptedWriteError, ReconcilerError, Terminated
 from reconciler.redact import RedactingStream
 
 # name -> "module:attribute". Commands are imported when used, so `--version` and `--help`
@@ -223,9 +227,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         redact.register(os.environ.get("RECONCILER_PLAN_KEY"))
         sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
         try:
-            return _run(arguments)
+            with _sigterm_raises():
+                return _run(arguments)
         finally:
             sys.stdout, sys.stderr = stdout, stderr
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises ``Terminated`` in the main thread, as SIGINT raises KeyboardInterrupt:
+    a write in flight is then judged (landed or not) and every run ends with a message and
+    exit 143 instead of a silent death. Only the main thread may set a handler; the previous
+    one is put back (tests run the CLI many times in one process)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(arguments: list[str]) -> int:
@@ -242,6 +267,12 @@ def _run(arguments: list[str]) -> int:
     except (click.Abort, KeyboardInterrupt):
         click.echo("\nInterrupted.", err=True)
         return EXIT_INTERRUPTED
+    except Terminated:
+        click.echo("Terminated.", err=True)
+        return EXIT_TERMINATED
+    except InterruptedWriteError as exc:  # a write was in flight: whether it landed
+        click.echo(f"\n{exc}", err=True)
+        return exc.exit_code
     except ReconcilerError as exc:
         click.echo(f"Error: {exc}", err=True)
         return exc.exit_code

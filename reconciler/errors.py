@@ -9,7 +9,11 @@ Exception tree (only ``cli.main`` turns these into messages and exit codes)::
     │   └── OutcomeUnknownError a write got no answer (timeout, reset, 5xx): it may have landed
     ├── StalePlanError         a saved plan no longer matches live or desired state
     ├── PlanFileError          a saved plan file is unreadable, corrupted or edited (planfile.py)
-    └── ApplyError             apply was refused or did not converge
+    ├── ApplyError             apply was refused or did not converge
+    └── InterruptedWriteError       SIGINT (exit 130) or SIGTERM (143) during a write: says whether
+                               the write landed
+
+    Terminated (a BaseException, like KeyboardInterrupt): SIGTERM arrived (``cli`` raises it)
 """
 
 from __future__ import annotations
@@ -68,3 +72,26 @@ class StalePlanError(ReconcilerError):
 
 class ApplyError(ReconcilerError):
     """Apply was refused, or it ran but the target did not converge."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException, as KeyboardInterrupt is for SIGINT: no ``except
+    Exception`` may swallow it."""
+
+
+#: The exit code of a run stopped by each kind of interruption (128 + the signal's number).
+INTERRUPTED_EXIT_CODES: dict[type[BaseException], int] = {KeyboardInterrupt: 130, Terminated: 143}
+
+
+def signal_name(stop: BaseException) -> str:
+    return "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
+
+
+class InterruptedWriteError(ReconcilerError):
+    """A write was interrupted (SIGINT or SIGTERM): the message says whether it landed, as far
+    as reading the target again could tell (``landed``: True, False, or None for unknown)."""
+
+    def __init__(self, message: str, stop: BaseException, landed: bool | None) -> None:
+        super().__init__(message)
+        self.landed = landed
+        self.exit_code = INTERRUPTED_EXIT_CODES.get(type(stop), 130)

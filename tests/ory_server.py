@@ -528,8 +528,9 @@ class RecordedRequest:
 #: ``pass``: answer normally (a placeholder in a status sequence);
 #: ``drop``: process, send the first ``after_bytes`` bytes of the real response, close;
 #: ``reset``: send nothing and reset the connection (TCP RST);
-#: ``delay``: process, then wait ``delay`` seconds before answering.
-FaultKind = Literal["status", "pass", "drop", "reset", "delay"]
+#: ``delay``: process, then wait ``delay`` seconds before answering;
+#: ``hold``: wait, unprocessed, until released (at most ``delay`` seconds), then answer 503.
+FaultKind = Literal["status", "pass", "drop", "reset", "delay", "hold"]
 
 
 @dataclass
@@ -543,6 +544,7 @@ class _Fault:
     process: bool = False  # handle the request for real (apply a PATCH) before the fault
     after_bytes: int = 0
     delay: float = 0.0
+    release: threading.Event = field(default_factory=threading.Event)
 
     def shape(self, real: _Response | None) -> _Response:
         """The response actually sent, given the real one (None when not processed)."""
@@ -640,6 +642,9 @@ class OryTestServer:
         self._projects: dict[str, JSONObject] = {}
         self._requests: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
+        self._holding: list[_Fault] = []
+        #: Set while a request is held (``hold_next``).
+        self.held = threading.Event()
         #: The revision each successfully applied PATCH created, in order (whatever was
         #: answered: a fault may hide the success from the client).
         self.applied_patches: list[str] = []
@@ -665,6 +670,7 @@ class OryTestServer:
     def stop(self) -> None:
         if self._httpd is None:
             return
+        self.release_held()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -863,6 +869,21 @@ class OryTestServer:
         fault.delay = seconds
         self._queue(fault)
 
+    def hold_next(self, seconds: float = 30.0, methods: tuple[str, ...] = ("PATCH",)) -> None:
+        """Hold the next matching request unprocessed until ``release_held`` (or ``seconds``
+        pass), then answer 503 without touching state; ``held`` is set while it waits. A
+        test control, not an Ory behaviour: a write that reached the server and had not
+        landed when the client was interrupted."""
+        fault = _Fault(0, None, [], 1, _upper(methods), kind="hold")
+        fault.delay = seconds
+        self._queue(fault)
+
+    def release_held(self) -> None:
+        with self._lock:
+            holding = list(self._holding)
+        for fault in holding:
+            fault.release.set()
+
     def status_sequence(
         self,
         statuses: Sequence[int | None],
@@ -895,6 +916,8 @@ class OryTestServer:
             if not allowed:
                 return _Response(429, b"", metered, content_type="text/plain")  # §6
         fault = self._take_fault(method)
+        if fault is not None and fault.kind == "hold":
+            return self._hold(fault)
         if fault is None:
             response = self._answer(method, path, headers, body)
         else:
@@ -913,6 +936,13 @@ class OryTestServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
+
+    def _hold(self, fault: _Fault) -> _Response:
+        with self._lock:
+            self._holding.append(fault)
+        self.held.set()
+        fault.release.wait(fault.delay)
+        return _json_response(503, error_body(503))
 
     def _serve_storage(self, name: str) -> _Response:
         with self._lock:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # keep `reconciler --version` free of the heavy imports
     from reconciler.usecases import kernel
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, as shells report it
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (1, "error: invalid configuration, lint error, API error, stale plan, refused apply"),
     (2, "only with plan --detailed-exitcode: success, changes present"),
     (64, "usage error (unknown command or flag)"),
-    (130, "interrupted"),
+    (130, "interrupted (SIGINT); during a write, says whether it landed"),
+    (143, "terminated (SIGTERM); during a write, says whether it landed"),
 )
 
 GLOBAL_OPTIONS = (

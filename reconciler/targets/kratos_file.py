@@ -14,7 +14,13 @@ from pathlib import Path
 
 from reconciler import blobs, yamlio
 from reconciler.atomic import write_atomically
-from reconciler.errors import ConflictError, RemoteError
+from reconciler.errors import (
+    ConflictError,
+    InterruptedWriteError,
+    RemoteError,
+    Terminated,
+    signal_name,
+)
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.patch import apply_operations
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
@@ -45,18 +51,50 @@ class KratosFile:
         return self._state(self._read())
 
     def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
-        with self._locked():
-            text = self._read()
-            if _revision(text) != revision:
-                raise ConflictError(
-                    f"{self.path} changed since this plan was made; nothing was written. "
-                    "Run plan again."
-                )
-            document = self._parse(text)
-            apply_operations(document, operations, in_place=True)
-            new_text = yamlio.dump_roundtrip(document, like=text)
-            self._write(new_text)
+        written: list[str] = []  # the revision the file will have, once it is known
+        try:
+            with self._locked():
+                text = self._read()
+                if _revision(text) != revision:
+                    raise ConflictError(
+                        f"{self.path} changed since this plan was made; nothing was written. "
+                        "Run plan again."
+                    )
+                document = self._parse(text)
+                apply_operations(document, operations, in_place=True)
+                new_text = yamlio.dump_roundtrip(document, like=text)
+                written.append(_revision(new_text))
+                self._write(new_text)
+        except (KeyboardInterrupt, Terminated) as stop:
+            raise self._interrupted(revision, written, stop) from None
         return ApplyOutcome(state=self._state(new_text))
+
+    def _interrupted(
+        self, revision: str, written: list[str], stop: BaseException
+    ) -> InterruptedWriteError:
+        """SIGINT or SIGTERM during the write: the rename is atomic, so the file holds the
+        old text or the new one, and its hash says which."""
+        head = f"Interrupted ({signal_name(stop)}) while writing {self._shown_path()}"
+        try:
+            now = _revision(self._read())
+        except RemoteError as exc:
+            return InterruptedWriteError(
+                f"{head}: could not tell whether it was written ({exc}).", stop, None
+            )
+        if now == revision:
+            return InterruptedWriteError(
+                f"{head}: the change did not land (the file is unchanged).", stop, False
+            )
+        if written and now == written[0]:
+            return InterruptedWriteError(
+                f"{head}: the change landed (the file holds this plan's changes).", stop, True
+            )
+        return InterruptedWriteError(
+            f"{head}: could not tell whether the change landed: the file changed, but not to "
+            "what this plan writes (someone else edited it?). Run plan to see.",
+            stop,
+            None,
+        )
 
     def close(self) -> None:
         pass

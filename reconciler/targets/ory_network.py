@@ -23,7 +23,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS
-from reconciler.errors import ConflictError, OutcomeUnknownError, RemoteError
+from reconciler.errors import (
+    ConflictError,
+    InterruptedWriteError,
+    OutcomeUnknownError,
+    RemoteError,
+    Terminated,
+    signal_name,
+)
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
 from reconciler.patch import prefixed
 from reconciler.schema_match import ContentIndex
@@ -93,6 +100,12 @@ class OryNetworkProject:
 
     def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
         try:
+            return self._apply(operations, revision)
+        except (KeyboardInterrupt, Terminated) as stop:
+            raise self._interrupted(operations, revision, stop) from None
+
+    def _apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
+        try:
             return _outcome_of(self._patch(operations, revision))
         except ConflictError as conflict:
             raise self._conflict(conflict, revision) from None
@@ -101,6 +114,45 @@ class OryNetworkProject:
             if live.revision == revision:
                 return self._resend(operations, revision)
             return self._judge(operations, live, failure)
+
+    def _interrupted(
+        self, operations: Sequence[JSONObject], revision: str, stop: BaseException
+    ) -> InterruptedWriteError:
+        """SIGINT or SIGTERM while the PATCH was in flight (or waiting to be sent): read the
+        project again, as after a lost answer, and say whether the change landed."""
+        head = f"Interrupted ({signal_name(stop)}) while applying to project {self.project_id}"
+        try:
+            live = self._settled(RemoteError(head), revision)
+        except RemoteError as failure:  # it says that the change may or may not have landed
+            return InterruptedWriteError(str(failure), stop, None)
+        except (KeyboardInterrupt, Terminated):
+            return InterruptedWriteError(
+                f"{head}, and again while reading it back: whether the change landed could "
+                "not be told. Run plan to see.",
+                stop,
+                None,
+            )
+        if live.revision == revision:
+            return InterruptedWriteError(
+                f"{head}: the change did not land (the project is still at revision {revision}).",
+                stop,
+                False,
+            )
+        rules = replace(self.equality, known_digests=live.known_digests)
+        if shows_changes(operations, live.config, rules):
+            return InterruptedWriteError(
+                f"{head}: the change landed (the project is now at revision {live.revision} "
+                "and shows every change of this plan).",
+                stop,
+                True,
+            )
+        return InterruptedWriteError(
+            f"{head}: could not tell whether the change landed: the project is now at "
+            f"revision {live.revision} but does not show every change of this plan (someone "
+            "else changed it too?). Run plan to see.",
+            stop,
+            None,
+        )
 
     def _conflict(self, conflict: ConflictError, revision: str) -> RemoteError:
         """Stale revision, or another conflict (Ory's message)? The live revision tells."""

@@ -17,7 +17,15 @@ from reconciler import render as rendering
 from reconciler.checks.finding import Finding
 from reconciler.checks.review import review
 from reconciler.diff import DiffRules, compute_diff
-from reconciler.errors import ApplyError, ConfigError, ReconcilerError, StalePlanError
+from reconciler.errors import (
+    ApplyError,
+    ConfigError,
+    InterruptedWriteError,
+    ReconcilerError,
+    StalePlanError,
+    Terminated,
+    signal_name,
+)
 from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
 from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
 from reconciler.plan import planfile, saved_secrets
@@ -160,21 +168,28 @@ def plan_many(
     workers = max(1, min(bound, len(names), MAX_PARALLELISM))
     outcomes: dict[str, PlanOutcome] = {}
     held = _RunBudget(settings.root)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-            fetching: dict[Future[tuple[LiveState, Mapping[str, bytes]]], _Prepared] = {}
-            for name in names:
-                try:
-                    prepared = _prepare(name, shared, skip_layers, held)
-                except ReconcilerError as exc:
-                    outcomes[name] = PlanOutcome(name, error=str(exc))
-                    continue
-                if prepared is not None:
-                    future = pool.submit(_fetch, prepared.target, prepared.desired, shared)
-                    fetching[future] = prepared
-            for future in as_completed(fetching):
-                prepared = fetching[future]
-                outcomes[prepared.name] = _finish(prepared, future, shared)
+        fetching: dict[Future[tuple[LiveState, Mapping[str, bytes]]], _Prepared] = {}
+        for name in names:
+            try:
+                prepared = _prepare(name, shared, skip_layers, held)
+            except ReconcilerError as exc:
+                outcomes[name] = PlanOutcome(name, error=str(exc))
+                continue
+            if prepared is not None:
+                future = pool.submit(_fetch, prepared.target, prepared.desired, shared)
+                fetching[future] = prepared
+        for future in as_completed(fetching):
+            prepared = fetching[future]
+            outcomes[prepared.name] = _finish(prepared, future, shared)
+    except BaseException:
+        # Interrupted (SIGINT, SIGTERM) or failed: the run ends now, not when every request
+        # in flight has its answer (entry.main then exits without waiting for them either).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         clients.close()
     return [outcomes[name] for name in names if name in outcomes]
@@ -343,7 +358,34 @@ def apply_plan(
         raise ApplyError("nothing to apply: the plan has no changes")
     refuse_unsafe(plan, allow_weaken=allow_weaken)
     backup = _backup(plan, settings)
-    outcome = target.apply(plan.operations, plan.revision)
+    try:
+        outcome = target.apply(plan.operations, plan.revision)
+    except InterruptedWriteError as stop:
+        if stop.landed:
+            _record_sent(plan, environment, target, settings)
+        raise
+    try:
+        _verify(plan, environment, target, settings, outcome)
+    except (KeyboardInterrupt, Terminated) as stop:
+        raise InterruptedWriteError(
+            f"Interrupted ({signal_name(stop)}) after the change was applied ({plan.environment} "
+            f"is now at revision {outcome.state.revision}), while checking that it converged. "
+            "Run plan to check.",
+            stop,
+            True,
+        ) from None
+    related, unrelated = notices.split_warnings(outcome.warnings, environment, target)
+    return ApplyResult(plan, outcome, backup, related, unrelated)
+
+
+def _verify(
+    plan: Plan,
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    outcome: ApplyOutcome,
+) -> None:
+    """Plan again against the state the write left: anything left over did not converge."""
     # What Ory does not return cannot be checked after a rotation: only what it does return.
     verify = replace(settings, rotate_secrets=False)
     desired = render_for(environment, target)
@@ -351,12 +393,16 @@ def apply_plan(
     leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
         raise ApplyError(notices.not_converged(leftover, plan))
+    _record_sent(plan, environment, target, settings)
+
+
+def _record_sent(
+    plan: Plan, environment: ValidEnvironment, target: Target, settings: Settings
+) -> None:
     sent_paths = {str(op["path"]) for op in plan.operations}
     sent.record(
         settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
     )
-    related, unrelated = notices.split_warnings(outcome.warnings, environment, target)
-    return ApplyResult(plan, outcome, backup, related, unrelated)
 
 
 def _backup(plan: Plan, settings: Settings) -> Path | None:
