@@ -280,6 +280,28 @@ def test_the_plan_still_reads_what_ory_stores(
         assert [r.path for r in server.requests if r.path.startswith("/storage/")]
 
 
+def test_references_inside_an_identity_schema_are_never_fetched(
+    write: Write, run: Run, attacker: OryTestServer
+) -> None:
+    """``$ref`` and ``$schema`` in a repository's schema name URLs; no check follows them."""
+    schema = {
+        "$schema": f"{attacker.base_url}/meta.json",
+        "type": "object",
+        "properties": {"traits": {"$ref": f"{attacker.base_url}/traits.json"}},
+    }
+    write("schemas/customer.json", json.dumps(schema))
+    write("kratos/kratos.yml", "dsn: memory\n")
+    write(
+        "environments/local.yaml",
+        "target: {kratos_file: {path: ../kratos/kratos.yml}}\n"
+        "identity_config:\n  identity:\n    default_schema_id: customer\n    schemas:\n"
+        "      - {id: customer, url: 'file://../schemas/customer.json'}\n",
+    )
+    for command in ("validate", "plan"):
+        run(command, "local")
+    assert attacker.requests == []
+
+
 # --- the rule itself -----------------------------------------------------------------------
 
 
