@@ -27,7 +27,7 @@ API_URL_VARIABLE = "ORY_CONSOLE_API_URL"
 ALLOWED_HOSTS_VARIABLE = "RECONCILER_ALLOWED_API_HOSTS"
 DEFAULT_API_URL = "https://api.console.ory.com"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-# Where Ory Network keeps what it decodes from base64:// (ory-network-behaviour.md §1:
+# Where Ory Network keeps what it decodes from base64:// (ory-network-behaviour.md §4:
 # https://storage.googleapis.com/<bucket>/<sha512>.<ext>, buckets bac-gcs-<environment>).
 ORY_STORAGE_PREFIX = "https://storage.googleapis.com/bac-gcs-"
 # Scheme, a plain host (name, IPv4 or bracketed IPv6), an optional port and a path: no user

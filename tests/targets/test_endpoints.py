@@ -190,6 +190,17 @@ def test_an_unsafe_api_url_variable_is_a_clear_error(
     assert "Traceback" not in result.err and "Unexpected" not in result.err
 
 
+def test_the_key_does_not_follow_a_redirect(
+    write: Write, run: Run, ory_server: OryTestServer, attacker: OryTestServer
+) -> None:
+    write("environments/dev.yaml", _network(ory_server.project_id))
+    location = f"{attacker.base_url}/projects/{ory_server.project_id}"
+    ory_server.fail_next(302, headers={"Location": location}, times=4)
+    result = run("plan", "dev", env=_key_only(ory_server, ORY_CONSOLE_API_URL=ory_server.base_url))
+    assert result.code == 1
+    assert attacker.requests == []
+
+
 def test_plain_http_to_loopback_is_accepted(
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
