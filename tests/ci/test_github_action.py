@@ -262,9 +262,8 @@ def test_the_api_url_input_sets_where_the_key_goes(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
     pull_request = runner.checkout(example_repo, "pull-request")
-    planned = runner.run(
-        pull_request, command="plan", environments="dev", **{"api-url": ory_server.base_url}
-    )
+    inputs = {"command": "plan", "environments": "dev", "api-url": ory_server.base_url}
+    planned = runner.run(pull_request, False, **inputs)
     assert planned.code == 0, planned.err
     assert f"at {ory_server.base_url}" in github.calls("POST")[0].body["body"]
 
