@@ -742,6 +742,22 @@ class OryTestServer:
         with self._lock:
             return self._public(self._project(project_id))
 
+    def add_console_schema(self, content: JSONObject, schema_id: str = "customer") -> str:
+        """A custom identity schema added in the console under a readable id and made the
+        default, stored under the SHA-512 of its bytes as Ory stores content
+        (ory-network-behaviour.md §4; served with ``local_storage``); returns its URL."""
+        raw = json.dumps(content).encode()
+        name = f"{hashlib.sha512(raw).hexdigest()}.json"
+        self.storage[name] = raw
+        url = f"{self.storage_base}/{name}"
+
+        def add(config: JSONObject) -> None:
+            config["identity"]["schemas"].append({"id": schema_id, "url": url})
+            config["identity"]["default_schema_id"] = schema_id
+
+        self.console_edit(add, normalise=False)
+        return url
+
     def console_edit(
         self,
         change: list[JSONObject] | Callable[[JSONObject], JSONObject | None],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
 
 from reconciler.blobs import sha512_hex
 from reconciler.errors import RemoteError
@@ -89,17 +88,8 @@ def test_a_committed_cache_file_cannot_hide_a_breaking_schema_change(
     edited = copy.deepcopy(live)
     del edited["properties"]["traits"]["properties"]["email"]["ory.sh/kratos"]["credentials"]
     with OryTestServer(local_storage=True) as server:
+        server.add_console_schema(live)
         raw = json.dumps(live).encode()
-        name = f"{sha512_hex(raw)}.json"
-        server.storage[name] = raw
-
-        def add(config: dict[str, Any]) -> None:
-            config["identity"]["schemas"].append(
-                {"id": "customer", "url": f"{server.storage_base}/{name}"}
-            )
-            config["identity"]["default_schema_id"] = "customer"
-
-        server.console_edit(add, normalise=False)
         (tmp_path / "schemas").mkdir()
         (tmp_path / "schemas" / "customer.json").write_text(json.dumps(edited))
         (tmp_path / "environments").mkdir()

@@ -105,25 +105,10 @@ def test_every_schema_form_converges(
         assert any(s["url"].endswith(f"/{digest}.json") for s in stored["schemas"])
 
 
-def _with_console_schema(server: OryTestServer, content: dict[str, Any]) -> None:
-    """A schema added in the console under a readable id, stored by content hash."""
-    raw = json.dumps(content).encode()
-    name = f"{blobs.sha512_hex(raw)}.json"
-    server.storage[name] = raw
-
-    def add(config: dict[str, Any]) -> None:
-        config["identity"]["schemas"].append(
-            {"id": "customer", "url": f"{server.storage_base}/{name}"}
-        )
-        config["identity"]["default_schema_id"] = "customer"
-
-    server.console_edit(add, normalise=False)
-
-
 def test_changed_schema_under_existing_id_explains_traits(
     tmp_path: Path, write: Write, run: Run, server: OryTestServer
 ) -> None:
-    _with_console_schema(server, CUSTOMER)
+    server.add_console_schema(CUSTOMER)
     changed = json.loads(json.dumps(CUSTOMER))
     email = changed["properties"]["traits"]["properties"]["email"]["ory.sh/kratos"]
     del email["credentials"]["password"]
@@ -146,7 +131,7 @@ def test_changed_schema_under_existing_id_explains_traits(
 def test_same_content_serialised_differently_is_no_change(
     tmp_path: Path, write: Write, run: Run, server: OryTestServer
 ) -> None:
-    _with_console_schema(server, CUSTOMER)  # stored with default json.dumps spacing
+    server.add_console_schema(CUSTOMER)  # stored with default json.dumps spacing
     write("schemas/customer.json", json.dumps(CUSTOMER, indent=8, sort_keys=True))
     write(
         "environments/dev.yaml",
@@ -252,7 +237,7 @@ def test_apply_converges_when_a_schema_matched_only_by_fetched_content(
     write: Write, run: Run, server: OryTestServer
 ) -> None:
     # The verification after apply must see the same fetched content the plan saw.
-    _with_console_schema(server, CUSTOMER)
+    server.add_console_schema(CUSTOMER)
     write("schemas/customer.json", json.dumps(CUSTOMER, indent=8, sort_keys=True))
     write(
         "environments/dev.yaml",
