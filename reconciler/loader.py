@@ -38,7 +38,7 @@ from reconciler.limits import (
     files_too_large,
     too_many_values,
 )
-from reconciler.repo_paths import display_path, inside_repository
+from reconciler.repository.paths import display_path, inside_repository
 
 IDENTITY_CONFIG = "/identity_config"
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes

@@ -19,7 +19,7 @@ from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, split_pointer
 from reconciler.layer_merge import children, set_child
 from reconciler.limits import Budget, files_too_large
-from reconciler.repo_paths import display_path, inside_repository
+from reconciler.repository.paths import display_path, inside_repository
 
 if TYPE_CHECKING:  # the loader imports this module; ValueInfo is only an annotation here
     from reconciler.loader import ValueInfo

@@ -99,7 +99,7 @@ def import_graph(package: str = PACKAGE) -> dict[str, frozenset[str]]:
     """Every module of ``package`` and the modules of ``package`` it imports directly."""
     import grimp
 
-    graph = grimp.build_graph(package)
+    graph = grimp.build_graph(package, cache_dir=None)
     return {
         module: frozenset(graph.find_modules_directly_imported_by(module))
         for module in sorted(graph.modules)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import workdir
-from reconciler.atomic import write_atomically
 from reconciler.errors import ConfigError
+from reconciler.repository import workdir
+from reconciler.repository.atomic import write_atomically
 
 from conftest import Run
 from ory_server import OryTestServer

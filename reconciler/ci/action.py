@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import cli, redact, workdir
+from reconciler import cli, redact
 from reconciler.ci import forks
 from reconciler.ci.forges import (
     GITHUB_ACTIONS_BOT,
@@ -47,6 +47,7 @@ from reconciler.ci.job_output import JobOutput
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
+from reconciler.repository import workdir
 from reconciler.views import markdown
 
 ERROR_LINES = 20  # of a failed plan's stderr, shown in the comment

@@ -7,7 +7,7 @@ import click
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
-from reconciler.repo_paths import display_path
+from reconciler.repository.paths import display_path
 from reconciler.usecases import adopt as adoption
 from reconciler.views import text as views
 

@@ -15,7 +15,7 @@ from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loader import environment_path
-from reconciler.repo_paths import display_path, inside_repository
+from reconciler.repository.paths import display_path, inside_repository
 from reconciler.usecases import onboard, side_files
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from reconciler.atomic import write_atomically
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.export import list_variables
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
-from reconciler.repo_paths import display_path
+from reconciler.repository.atomic import write_atomically
+from reconciler.repository.paths import display_path
 from reconciler.usecases import onboard, scaffold
 
 

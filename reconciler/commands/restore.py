@@ -10,7 +10,7 @@ from reconciler.commands import help_text
 from reconciler.commands.apply import show_and_confirm
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
-from reconciler.repo_paths import display_path
+from reconciler.repository.paths import display_path
 from reconciler.usecases import kernel
 from reconciler.usecases.restore import apply_restore, backup_of, plan_restore
 from reconciler.usecases.safety import ApplyIntent, check_intent, list_backups

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import __version__, redact
-from reconciler.atomic import write_atomically
 from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact
 from reconciler.diff import Change
@@ -42,6 +41,7 @@ from reconciler.jsontypes import (
     join_pointer,
 )
 from reconciler.plan.value import Plan
+from reconciler.repository.atomic import write_atomically
 from reconciler.secrets import mask, secrets_in
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded

@@ -15,10 +15,11 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from reconciler import blobs, workdir
-from reconciler.atomic import write_atomically
+from reconciler import blobs
 from reconciler.errors import RemoteError
 from reconciler.limits import DEFAULT_LIMITS
+from reconciler.repository import workdir
+from reconciler.repository.atomic import write_atomically
 
 Fetch = Callable[[str], bytes]
 # Distinct blobs held in memory per run (identity schemas: a few KB each).

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from reconciler import blobs, yamlio
-from reconciler.atomic import write_atomically
 from reconciler.errors import (
     ConflictError,
     InterruptedWriteError,
@@ -23,6 +22,7 @@ from reconciler.errors import (
 )
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.patch import apply_operations
+from reconciler.repository.atomic import write_atomically
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 
 

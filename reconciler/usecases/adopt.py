@@ -19,14 +19,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler import yamlio
-from reconciler.atomic import write_atomically
 from reconciler.diff import SCHEMAS, Change
 from reconciler.durations import short_duration
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
 from reconciler.loader import IDENTITY_CONFIG, RawEnvironment
 from reconciler.plan.value import Plan
-from reconciler.repo_paths import display_path
+from reconciler.repository.atomic import write_atomically
+from reconciler.repository.paths import display_path
 from reconciler.secrets import is_sensitive
 from reconciler.usecases import kernel, reconcile
 from reconciler.usecases.export import is_exported_secret

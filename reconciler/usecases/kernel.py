@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import loader, redact, repo_paths, schema_match, workdir, yamlio
+from reconciler import loader, redact, schema_match, yamlio
 from reconciler import render as rendering
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
@@ -22,6 +22,7 @@ from reconciler.checks.review import preflight, review
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.official import releases
+from reconciler.repository import paths, workdir
 from reconciler.secrets import secrets_in
 from reconciler.usecases import safety
 from reconciler.validate import ValidEnvironment, validate
@@ -124,7 +125,7 @@ def render(environment: ValidEnvironment) -> JSONObject:
 
 def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
     target = environment.model.target
-    location = environment.raw.location("/target") or repo_paths.display_path(environment.raw.path)
+    location = environment.raw.location("/target") or paths.display_path(environment.raw.path)
     if target is None:
         raise ConfigError(
             [f"{location}: {environment.raw.name} has no target: it can only be extended"]
@@ -159,7 +160,7 @@ def kratos_file_path(environment: ValidEnvironment, settings: Settings) -> Path:
     target = environment.model.target
     assert target is not None and target.kratos_file is not None
     written = target.kratos_file.path
-    return repo_paths.inside_repository(
+    return paths.inside_repository(
         settings.root,
         environment.raw.path.parent / written,
         written,
@@ -248,7 +249,7 @@ def named_version(
         return None
     version = desired.get("version")
     if isinstance(version, str):
-        return releases.choose(version, repo_paths.display_path(environment.raw.path))
+        return releases.choose(version, paths.display_path(environment.raw.path))
     if live is None:
         return _version_in_file(environment, settings)
     version = live.config.get("version")
@@ -267,7 +268,7 @@ def _version_in_file(environment: ValidEnvironment, settings: Settings) -> relea
     version = data.get("version") if isinstance(data, dict) else None
     if not isinstance(version, str):
         return None
-    return releases.choose(version, repo_paths.display_path(path))
+    return releases.choose(version, paths.display_path(path))
 
 
 def unknown_keys(kind: TargetKind, settings: Settings) -> Callable[[JSONObject], list[Pointer]]:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import blobs, loader
-from reconciler.atomic import write_atomically
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
-from reconciler.repo_paths import display_path, inside_repository
+from reconciler.repository.atomic import write_atomically
+from reconciler.repository.paths import display_path, inside_repository
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject

@@ -30,7 +30,7 @@ from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
 from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
 from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
-from reconciler.repo_paths import display_path
+from reconciler.repository.paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.client import OryClient
 from reconciler.targets.kratos_file import KratosFile

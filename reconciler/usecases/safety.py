@@ -18,8 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import workdir, yamlio
-from reconciler.atomic import write_atomically
+from reconciler import yamlio
 from reconciler.errors import ApplyError, ConfigError
 from reconciler.jsontypes import (
     JSONObject,
@@ -31,7 +30,9 @@ from reconciler.jsontypes import (
 )
 from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
-from reconciler.repo_paths import display_path, inside_repository
+from reconciler.repository import workdir
+from reconciler.repository.atomic import write_atomically
+from reconciler.repository.paths import display_path, inside_repository
 from reconciler.shape import Shape
 from reconciler.validate import ValidEnvironment
 

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from reconciler import __version__
 from reconciler.editor_schema import MODELINE, SCHEMA_PATH, environment_schema_text
 from reconciler.jsontypes import JSONObject
-from reconciler.workdir import FOLDER_NAME
+from reconciler.repository.workdir import FOLDER_NAME
 from reconciler.yamlio import dump_plain
 
 ACTION = f"acme/reconciler@v{__version__}"

@@ -19,9 +19,9 @@ import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from reconciler import workdir
-from reconciler.atomic import write_atomically
 from reconciler.jsontypes import Pointer, is_within
+from reconciler.repository import workdir
+from reconciler.repository.atomic import write_atomically
 
 FORMAT = 1
 # A record holds a pointer and an integer per rotated value: a few hundred bytes.

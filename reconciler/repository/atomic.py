@@ -10,7 +10,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from reconciler.workdir import refuse_links
+from reconciler.repository.workdir import refuse_links
 
 
 def write_atomically(path: Path, text: str | bytes, mode: int) -> None:

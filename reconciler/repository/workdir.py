@@ -18,7 +18,7 @@ import stat
 from pathlib import Path
 
 from reconciler.errors import ConfigError
-from reconciler.repo_paths import display_path
+from reconciler.repository.paths import display_path
 
 FOLDER_NAME = ".reconciler"
 # Ignores everything in the folder, this file included, wherever the repository is cloned.
