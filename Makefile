@@ -42,7 +42,7 @@ bench: $(STAMP)
 # Regenerate the JSON Schemas after changing reconciler/models.py (the editor schema for
 # environment files) or reconciler/plan/planfile_model.py (the saved plan's).
 schemas: $(STAMP)
-	$(BIN)/python -m reconciler.editor_schema .
+	$(BIN)/python -m reconciler.loading.editor_schema .
 	$(BIN)/python -m reconciler.plan.planfile_model .
 
 clean:

@@ -36,7 +36,7 @@ from typing import Any
 from reconciler import official
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
-from reconciler.yamlio import load_with_positions
+from reconciler.loading.yamlio import load_with_positions
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS_MANIFEST = REPO / "tests" / "fixtures" / "corpus" / "corpus.yaml"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.jsontypes import JSONObject
-from reconciler.yamlio import load_with_positions
+from reconciler.loading.yamlio import load_with_positions
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 MANIFEST = CORPUS / "corpus.yaml"

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from reconciler.jsontypes import JSONObject, get_at
-from reconciler.yamlio import dump_plain, load_with_positions
+from reconciler.loading.yamlio import dump_plain, load_with_positions
 
 from corpus import KRATOS_FILE_KINDS, NETWORK_KINDS, Entry, content, network_seed
 from ory_server import OryTestServer

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.loader import MAX_FILE_BYTES
+from reconciler.loading.loader import MAX_FILE_BYTES
 
 from conftest import Run
 from ory_server import OryTestServer

@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
 from reconciler.checks.kratos_schema import KratosSchema, for_target
-from reconciler.compiled_schema import CompiledSchema
 from reconciler.jsontypes import JSONObject, JSONValue, copy_json
-from reconciler.models import ENVIRONMENT_SCHEMA
+from reconciler.loading.compiled_schema import CompiledSchema
+from reconciler.loading.models import ENVIRONMENT_SCHEMA
+from reconciler.loading.validate import ENVIRONMENT_SHAPE
+from reconciler.loading.yamlio import YamlSyntaxError, load_with_positions
 from reconciler.targets import TargetKind
-from reconciler.validate import ENVIRONMENT_SHAPE
-from reconciler.yamlio import YamlSyntaxError, load_with_positions
 
 import corpus
 from conftest import REPO_ROOT

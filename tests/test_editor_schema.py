@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler.editor_schema import MODELINE, SCHEMA_PATH, environment_schema_text, main
-from reconciler.yamlio import load_with_positions
+from reconciler.loading.editor_schema import MODELINE, SCHEMA_PATH, environment_schema_text, main
+from reconciler.loading.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
 

@@ -19,11 +19,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import loader
 from reconciler.errors import ConfigError
+from reconciler.loading import loader
+from reconciler.loading.validate import validate
 from reconciler.plan import planfile, planfile_reader
 from reconciler.plan.planfile import PlanFileError
-from reconciler.validate import validate
 
 from conftest import Run
 from ory_server import OryTestServer

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import yamlio
 from reconciler.limits import DEFAULT_LIMITS, nesting_depth
+from reconciler.loading import yamlio
 
 from conftest import Run
 from ory_server import OryTestServer

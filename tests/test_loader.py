@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.loader import load_environment
+from reconciler.loading.loader import load_environment
 
 Write = Callable[[str, str], Path]
 

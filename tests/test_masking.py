@@ -18,11 +18,11 @@ from reconciler import redact
 from reconciler.checks.kratos_schema import for_target
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject, JSONValue
-from reconciler.loader import load_environment
+from reconciler.loading.loader import load_environment
+from reconciler.loading.validate import validate
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.secrets import MASK
 from reconciler.usecases import kernel
-from reconciler.validate import validate
 from reconciler.views import markdown
 from reconciler.views import text as views
 

@@ -21,8 +21,8 @@ from hypothesis_jsonschema import from_schema
 from reconciler import official
 from reconciler.checks import network_overlay
 from reconciler.jsontypes import JSONObject, JSONValue, split_pointer
+from reconciler.loading.validate import ENVIRONMENT_SHAPE
 from reconciler.targets import TargetKind
-from reconciler.validate import ENVIRONMENT_SHAPE
 
 # Keywords that only annotate: they constrain nothing a generator must honour.
 _ANNOTATIONS = frozenset(

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.loader import load_environment
-from reconciler.validate import validate
+from reconciler.loading.loader import load_environment
+from reconciler.loading.validate import validate
 
 from conftest import Run
 

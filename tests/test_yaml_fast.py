@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import yamlio
 from reconciler.limits import DEFAULT_LIMITS, Limits
-from reconciler.yamlio import libyaml
+from reconciler.loading import yamlio
+from reconciler.loading.yamlio import libyaml
 
 from conftest import Run
 from test_fuzz import DOCUMENTS

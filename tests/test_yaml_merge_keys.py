@@ -3,7 +3,7 @@ the mapping that merges them (ruamel keeps no position for them). Found by test_
 
 from __future__ import annotations
 
-from reconciler.yamlio import load_with_positions
+from reconciler.loading.yamlio import load_with_positions
 
 from conftest import Run
 

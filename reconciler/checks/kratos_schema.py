@@ -39,7 +39,6 @@ from reconciler import official
 from reconciler.checks import kratos_migrations, lax_keys, network_overlay, schema_paths
 from reconciler.checks import schema_messages as messages
 from reconciler.checks.schema_messages import SUBJECTS, SchemaProblem
-from reconciler.compiled_schema import CompiledSchema
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import (
     JSONObject,
@@ -49,6 +48,7 @@ from reconciler.jsontypes import (
     get_at,
     split_pointer,
 )
+from reconciler.loading.compiled_schema import CompiledSchema
 from reconciler.official import releases
 
 if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs it

@@ -31,8 +31,8 @@ from reconciler.jsontypes import (
     split_pointer,
 )
 from reconciler.limits import loads_json
-from reconciler.loader import NULL_MESSAGE
-from reconciler.validate import ValidEnvironment
+from reconciler.loading.loader import NULL_MESSAGE
+from reconciler.loading.validate import ValidEnvironment
 
 IDENTITY_CONFIG = "/identity_config"
 _DIGITS = re.compile(r"(\d+)")

@@ -14,7 +14,7 @@ from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
-from reconciler.loader import environment_path
+from reconciler.loading.loader import environment_path
 from reconciler.repository.paths import display_path, inside_repository
 from reconciler.usecases import onboard, side_files
 

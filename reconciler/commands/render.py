@@ -7,9 +7,9 @@ import click
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
+from reconciler.loading.yamlio import dump_plain
 from reconciler.secrets import mask
 from reconciler.usecases import kernel
-from reconciler.yamlio import dump_plain
 
 
 @click.command(epilog=help_text.epilog(("${NAME}",)))

@@ -8,8 +8,8 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.usecases import kernel
-from reconciler.validate import ValidEnvironment
 
 NOT_FOR_NETWORK = (
     "--kratos-version is for Kratos files: an Ory Network project is judged by Kratos master "

@@ -45,7 +45,7 @@ from reconciler.repository.atomic import write_atomically
 from reconciler.secrets import mask, secrets_in
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
-    from reconciler.validate import ValidEnvironment
+    from reconciler.loading.validate import ValidEnvironment
 
 FORMAT_VERSION = 3
 IDENTITY_CONFIG = "/identity_config"

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from reconciler.errors import StalePlanError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, copy_json, get_at, set_at
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.planfile import (
     PlanFileError,
     SavedPlan,
@@ -18,7 +19,6 @@ from reconciler.plan.planfile import (
     fingerprint,
 )
 from reconciler.plan.value import Plan
-from reconciler.validate import ValidEnvironment
 
 
 def resolve(saved: SavedPlan, environment: ValidEnvironment, sensitive: frozenset[Pointer]) -> Plan:

@@ -17,7 +17,7 @@ from reconciler.secrets import withheld_within
 from reconciler.targets import TargetInfo
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
-    from reconciler.validate import ValidEnvironment
+    from reconciler.loading.validate import ValidEnvironment
 
 _OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
 

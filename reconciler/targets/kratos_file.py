@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from reconciler import blobs, yamlio
+from reconciler import blobs
 from reconciler.errors import (
     ConflictError,
     InterruptedWriteError,
@@ -21,6 +21,7 @@ from reconciler.errors import (
     signal_name,
 )
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.loading import yamlio
 from reconciler.patch import apply_operations
 from reconciler.repository.atomic import write_atomically
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind

@@ -18,12 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler import yamlio
 from reconciler.diff import SCHEMAS, Change
 from reconciler.durations import short_duration
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
-from reconciler.loader import IDENTITY_CONFIG, RawEnvironment
+from reconciler.loading import yamlio
+from reconciler.loading.loader import IDENTITY_CONFIG, RawEnvironment
 from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONValue, Pointer, get_at, is_within, join_pointer
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan, make_plan
 from reconciler.usecases import kernel
 from reconciler.usecases.lenient import fetch, load_leniently
-from reconciler.validate import ValidEnvironment
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import loader, redact, schema_match, yamlio
-from reconciler import render as rendering
+from reconciler import redact, schema_match
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.checks.review import preflight, review
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.loading import loader, yamlio
+from reconciler.loading import render as rendering
+from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.official import releases
 from reconciler.repository import paths, workdir
 from reconciler.secrets import secrets_in
 from reconciler.usecases import safety
-from reconciler.validate import ValidEnvironment, validate
 from reconciler.values import DefaultLookup, EqualityRules
 
 # The targets, their HTTP client and the notices about a plan are imported where a target is

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from reconciler import loader
+from reconciler.loading import loader
+from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.targets import LiveState, Target
 from reconciler.usecases import kernel, safety
-from reconciler.validate import ValidEnvironment, validate
 
 UNSET_STAND_IN = "(variable not set)"
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler import loader
 from reconciler.diff import Change
 from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
+from reconciler.loading import loader
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
-    from reconciler.validate import ValidEnvironment
+    from reconciler.loading.validate import ValidEnvironment
 
 
 def ignored_keys(ignored: tuple[Pointer, ...], raw: loader.RawEnvironment) -> tuple[str, ...]:

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import blobs, loader
+from reconciler import blobs
 from reconciler.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.loading import loader
+from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path, inside_repository
 from reconciler.targets import LiveState, Target
@@ -24,7 +26,6 @@ from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
 from reconciler.usecases import export, kernel, side_files
 from reconciler.usecases.lenient import fetch, load_leniently
-from reconciler.validate import ValidEnvironment, validate
 
 
 @dataclass(frozen=True)

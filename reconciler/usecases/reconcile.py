@@ -12,8 +12,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler import loader
-from reconciler import render as rendering
 from reconciler.checks.finding import Finding
 from reconciler.checks.review import review
 from reconciler.diff import DiffRules, compute_diff
@@ -28,6 +26,9 @@ from reconciler.errors import (
 )
 from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
 from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
+from reconciler.loading import loader
+from reconciler.loading import render as rendering
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.repository.paths import display_path
@@ -51,7 +52,6 @@ from reconciler.usecases.kernel import (
     sensitive_pointers,
     unknown_values,
 )
-from reconciler.validate import ValidEnvironment
 
 # plan_many plans every environment at once (each client paces its requests to the API's
 # rate limits); this caps the threads waiting on the network at the same time.

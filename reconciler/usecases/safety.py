@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import yamlio
 from reconciler.errors import ApplyError, ConfigError
 from reconciler.jsontypes import (
     JSONObject,
@@ -29,12 +28,13 @@ from reconciler.jsontypes import (
     nearest_known,
 )
 from reconciler.limits import DEFAULT_LIMITS, Limits
-from reconciler.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
+from reconciler.loading import yamlio
+from reconciler.loading.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
+from reconciler.loading.schema_check import Shape
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.repository import workdir
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path, inside_repository
-from reconciler.shape import Shape
-from reconciler.validate import ValidEnvironment
 
 if TYPE_CHECKING:  # backups are written and read by apply and restore only (cold start)
     from reconciler.usecases.backup_secrets import BackupContent

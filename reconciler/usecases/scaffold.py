@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from reconciler import __version__
-from reconciler.editor_schema import MODELINE, SCHEMA_PATH, environment_schema_text
 from reconciler.jsontypes import JSONObject
+from reconciler.loading.editor_schema import MODELINE, SCHEMA_PATH, environment_schema_text
+from reconciler.loading.yamlio import dump_plain
 from reconciler.repository.workdir import FOLDER_NAME
-from reconciler.yamlio import dump_plain
 
 ACTION = f"acme/reconciler@v{__version__}"
 WORKFLOW_PATH = PurePosixPath(".github/workflows/reconciler.yml")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from reconciler import blobs, yamlio
+from reconciler import blobs
 from reconciler.durations import short_duration
 from reconciler.jsontypes import (
     JSONObject,
@@ -19,6 +19,7 @@ from reconciler.jsontypes import (
     join_pointer,
     split_pointer,
 )
+from reconciler.loading import yamlio
 from reconciler.usecases.export import SCHEMAS, ExportRules, is_exported_secret
 
 _JSONNET_KEYS = frozenset({"body", "mapper_url", "claims_mapper_url"})

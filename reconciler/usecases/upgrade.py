@@ -15,10 +15,10 @@ from reconciler.checks.finding import Finding
 from reconciler.errors import Location
 from reconciler.jsontypes import Pointer, deep_merge, get_at
 from reconciler.list_view import labelled_key
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.repository.paths import display_path
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.usecases import kernel
-from reconciler.validate import ValidEnvironment
 
 
 def file_findings(environment: ValidEnvironment, settings: kernel.Settings) -> tuple[Finding, ...]:

@@ -10,8 +10,8 @@ import pytest
 from reconciler.checks.kratos_migrations import MIGRATIONS
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.jsontypes import JSONObject
+from reconciler.loading.yamlio import load_with_positions
 from reconciler.official import releases
-from reconciler.yamlio import load_with_positions
 
 from conftest import FIXTURES
 

@@ -13,8 +13,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from reconciler import blobs, official, yamlio
+from reconciler import blobs, official
 from reconciler.jsontypes import canonical_bytes
+from reconciler.loading import yamlio
 
 from conftest import QUICKSTART, Run
 from ory_server import OryTestServer

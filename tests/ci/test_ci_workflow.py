@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from reconciler.ci.forges import marker, read_digests
+from reconciler.loading.yamlio import load_with_positions
 from reconciler.usecases import scaffold
-from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
 from forge_server import GITLAB_PROJECT, GITLAB_TOKEN, GITLAB_USER, MERGE_COMMIT, FakeForge

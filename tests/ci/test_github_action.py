@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from reconciler.ci.forges import digests_line, marker, read_digests
-from reconciler.yamlio import load_with_positions
+from reconciler.loading.yamlio import load_with_positions
 
 from conftest import REPO_ROOT
 from forge_server import BOT, READ_ONLY_TOKEN, REPOSITORY, TOKEN, FakeForge

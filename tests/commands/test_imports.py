@@ -60,5 +60,5 @@ def test_a_command_does_not_import_what_it_does_not_use(
     example_repo: Path, arguments: list[str], absent: set[str]
 ) -> None:
     modules = _modules_after(example_repo, *arguments)
-    assert "reconciler.loader" in modules  # it did run
+    assert "reconciler.loading.loader" in modules  # it did run
     assert not absent & modules

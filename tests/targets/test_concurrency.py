@@ -14,10 +14,10 @@ import pytest
 from filelock import FileLock
 
 from reconciler.errors import ConflictError
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
 from reconciler.usecases import kernel, reconcile
-from reconciler.validate import ValidEnvironment
 
 from ory_server import OryTestServer
 

@@ -15,13 +15,13 @@ import pytest
 from reconciler.diff import Change
 from reconciler.durations import short_duration
 from reconciler.jsontypes import JSONObject, get_at
+from reconciler.loading.yamlio import load_with_positions
 from reconciler.usecases.export import (
     ExportRules,
     minimal_config,
     overlay_on,
 )
 from reconciler.usecases.side_files import externalize
-from reconciler.yamlio import load_with_positions
 
 from conftest import FIXTURE_PROJECT, Result, Run
 from ory_server import OryTestServer

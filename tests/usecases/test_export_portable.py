@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.jsontypes import get_at
-from reconciler.yamlio import load_with_positions
+from reconciler.loading.yamlio import load_with_positions
 
 from conftest import Run
 from ory_server import OryTestServer

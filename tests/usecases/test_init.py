@@ -15,9 +15,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.editor_schema import MODELINE, environment_schema_text
+from reconciler.loading.editor_schema import MODELINE, environment_schema_text
+from reconciler.loading.yamlio import load_with_positions
 from reconciler.usecases import scaffold
-from reconciler.yamlio import load_with_positions
 
 from conftest import REPO_ROOT, Run
 from ory_server import OryTestServer

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.yamlio import dump_plain, load_with_positions
+from reconciler.loading.yamlio import dump_plain, load_with_positions
 
 import corpus
 from conftest import Run

@@ -39,7 +39,7 @@ def _environment(server: OryTestServer, body: str) -> str:
 
 
 def _yaml_schema() -> str:
-    from reconciler.yamlio import dump_plain
+    from reconciler.loading.yamlio import dump_plain
 
     return dump_plain(CUSTOMER)
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import redact, references, suggest, yamlio
+from reconciler import redact, suggest
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import (
     JSONObject,
@@ -28,8 +28,6 @@ from reconciler.jsontypes import (
     nearest_known,
     split_pointer,
 )
-from reconciler.layer_cache import OnceCache
-from reconciler.layer_merge import children, merge_layers
 from reconciler.limits import (
     DEFAULT_LIMITS,
     Budget,
@@ -38,6 +36,9 @@ from reconciler.limits import (
     files_too_large,
     too_many_values,
 )
+from reconciler.loading import references, yamlio
+from reconciler.loading.layer_cache import OnceCache
+from reconciler.loading.layers import children, merge_layers
 from reconciler.repository.paths import display_path, inside_repository
 
 IDENTITY_CONFIG = "/identity_config"

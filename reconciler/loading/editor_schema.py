@@ -1,6 +1,6 @@
 """The JSON Schema editors use to complete and check environment files.
 
-The environment file's schema (``reconciler.models.ENVIRONMENT_SCHEMA``), written to
+The environment file's schema (``reconciler.loading.models.ENVIRONMENT_SCHEMA``), written to
 ``schemas/environment.schema.json`` by ``make schemas``; a test fails when the file is out of
 date. Environment files point at it with a first line
 ``# yaml-language-server: $schema=../schemas/environment.schema.json``.
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from reconciler.jsontypes import JSONObject, readable_json
-from reconciler.models import ENVIRONMENT_SCHEMA
+from reconciler.loading.models import ENVIRONMENT_SCHEMA
 
 SCHEMA_PATH = Path("schemas") / "environment.schema.json"
 MODELINE = "# yaml-language-server: $schema=../schemas/environment.schema.json"

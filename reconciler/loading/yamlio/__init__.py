@@ -25,8 +25,8 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from reconciler import suggest
 from reconciler.jsontypes import JSONValue, Pointer, dotted_key, join_pointer
 from reconciler.limits import DEFAULT_LIMITS, Limits, too_many_values
-from reconciler.yamlio import libyaml
-from reconciler.yamlio.libyaml import MAX_INTEGER_DIGITS, SECRET_TAG
+from reconciler.loading.yamlio import libyaml
+from reconciler.loading.yamlio.libyaml import MAX_INTEGER_DIGITS, SECRET_TAG
 
 Position = tuple[int, int]  # 1-based line and column
 

@@ -16,7 +16,7 @@ from reconciler.jsontypes import (
 )
 
 if TYPE_CHECKING:  # the loader imports this module; these are only annotations here
-    from reconciler.loader import Layer, ValueInfo
+    from reconciler.loading.loader import Layer, ValueInfo
 
 
 def children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler import suggest
-from reconciler.compiled_schema import CompiledSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer, pointer_from
+from reconciler.loading.compiled_schema import CompiledSchema
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator

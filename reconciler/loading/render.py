@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler import blobs, yamlio
+from reconciler import blobs
 from reconciler.jsontypes import JSONObject, canonical_bytes, copy_json, get_at, set_at
 from reconciler.limits import loads_json
-from reconciler.validate import ValidEnvironment
+from reconciler.loading import yamlio
+from reconciler.loading.validate import ValidEnvironment
 
 PRESET_PREFIX = "preset://"
 

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.limits import CEILINGS
-from reconciler.shape import MESSAGE_KEYWORD
+from reconciler.loading.schema_check import MESSAGE_KEYWORD
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 POINTER_PATTERN = r"^(/[^/]*)+$"

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from reconciler import suggest
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, dotted_key, get_at
-from reconciler.loader import IDENTITY_CONFIG, RawEnvironment
-from reconciler.models import ENVIRONMENT_SCHEMA, PATTERN_MEANING, Environment
-from reconciler.shape import Shape, ShapeProblem
+from reconciler.loading.loader import IDENTITY_CONFIG, RawEnvironment
+from reconciler.loading.models import ENVIRONMENT_SCHEMA, PATTERN_MEANING, Environment
+from reconciler.loading.schema_check import Shape, ShapeProblem
 
 ENVIRONMENT_SHAPE = Shape(ENVIRONMENT_SCHEMA, PATTERN_MEANING)
 
