@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as `python bench/<name>.py`: find the packa
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import median_seconds, milliseconds
-from reconciler.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.plan.value import make_plan
 
 FLOWS = ("login", "registration", "settings", "recovery", "verification")

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from reconciler import blobs
-from reconciler.diff import Change, DiffRules, compute_diff
-from reconciler.durations import duration_ns
+from reconciler.comparing.diff import Change, DiffRules, compute_diff
+from reconciler.comparing.durations import duration_ns
+from reconciler.comparing.patch import patched
 from reconciler.jsontypes import JSONObject
-from reconciler.patch import patched
 from reconciler.plan.value import make_plan
 from reconciler.targets.ory_network import SERVER_MANAGED
 

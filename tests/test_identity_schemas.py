@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import blobs
-from reconciler.identity_schemas import (
+from reconciler.comparing.identity_schemas import (
     PRESETS,
     channels_used,
     code_identifiers,
@@ -16,7 +16,7 @@ from reconciler.identity_schemas import (
     resolve_schemas,
     traits,
 )
-from reconciler.trait_diff import trait_diff
+from reconciler.comparing.trait_diff import trait_diff
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS

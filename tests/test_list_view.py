@@ -11,10 +11,11 @@ import copy
 import json
 from typing import Any
 
-from reconciler import blobs, list_view
+from reconciler import blobs
 from reconciler.checks.kratos_schema import for_target
 from reconciler.checks.lint import lint
-from reconciler.diff import DiffRules, compute_diff
+from reconciler.comparing import list_view
+from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject
 from reconciler.plan.value import Plan, make_plan
 from reconciler.views import text as views

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler import redact
 from reconciler.checks.kratos_schema import for_target
-from reconciler.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.loading.loader import load_environment
 from reconciler.loading.validate import validate

@@ -16,10 +16,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from reconciler import blobs, identity_schemas, list_view
+from reconciler import blobs
 from reconciler.checks import lint
 from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
+from reconciler.comparing import identity_schemas, list_view
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,

@@ -20,7 +20,7 @@ from typing import Literal
 
 from reconciler.checks import aal
 from reconciler.checks.kratos_schema import kratos_default
-from reconciler.durations import duration_seconds
+from reconciler.comparing.durations import duration_seconds
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 
 Impact = Literal["weakens", "strengthens", "neutral"]

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from reconciler import __version__, redact
 from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact
-from reconciler.diff import Change
+from reconciler.comparing.diff import Change
 from reconciler.errors import ReconcilerError
 from reconciler.jsontypes import (
     JSONObject,

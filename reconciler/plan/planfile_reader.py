@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.security import SecurityImpact, classify
-from reconciler.diff import Change
+from reconciler.comparing.diff import Change
 from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes
 from reconciler.limits import DEFAULT_LIMITS, loads_json
 from reconciler.plan.planfile import (

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact, classify
-from reconciler.diff import Change, Diff
+from reconciler.comparing.diff import Change, Diff
 from reconciler.jsontypes import JSONObject, Pointer
 from reconciler.secrets import withheld_within
 from reconciler.targets import TargetInfo

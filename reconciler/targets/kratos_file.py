@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from reconciler import blobs
+from reconciler.comparing.patch import apply_operations
 from reconciler.errors import (
     ConflictError,
     InterruptedWriteError,
@@ -22,7 +23,6 @@ from reconciler.errors import (
 )
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.loading import yamlio
-from reconciler.patch import apply_operations
 from reconciler.repository.atomic import write_atomically
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 

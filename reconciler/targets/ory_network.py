@@ -22,7 +22,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.diff import DEFAULT_SCHEMA, SCHEMAS
+from reconciler.comparing.diff import DEFAULT_SCHEMA, SCHEMAS
+from reconciler.comparing.patch import prefixed
+from reconciler.comparing.schema_match import ContentIndex
+from reconciler.comparing.values import EqualityRules, StoredEquality
 from reconciler.errors import (
     ConflictError,
     InterruptedWriteError,
@@ -32,13 +35,10 @@ from reconciler.errors import (
     signal_name,
 )
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
-from reconciler.patch import prefixed
-from reconciler.schema_match import ContentIndex
 from reconciler.secrets import is_withheld
 from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
 from reconciler.targets.client import OryClient
 from reconciler.targets.project_document import ProjectUpdate, identity_config_of
-from reconciler.values import EqualityRules, StoredEquality
 
 IDENTITY_CONFIG = "/services/identity/config"
 # After a write without an answer, how often the project is read again, and how long to wait

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler.diff import SCHEMAS, Change
-from reconciler.durations import short_duration
+from reconciler.comparing.diff import SCHEMAS, Change
+from reconciler.comparing.durations import short_duration
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
 from reconciler.loading import yamlio

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reconciler.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan, make_plan

@@ -42,7 +42,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reconciler.diff import Change
+from reconciler.comparing.diff import Change
+from reconciler.comparing.project_domain import PUBLIC_BASE_URL, project_specific
+from reconciler.comparing.values import DefaultLookup, same_string
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
@@ -55,9 +57,7 @@ from reconciler.jsontypes import (
     set_at,
     split_pointer,
 )
-from reconciler.project_domain import PUBLIC_BASE_URL, project_specific
 from reconciler.secrets import is_sensitive
-from reconciler.values import DefaultLookup, same_string
 
 SCHEMAS: Pointer = "/identity/schemas"
 # Pointers Ory Network fills in for every project, with the value it fills in. A value that

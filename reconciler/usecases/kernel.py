@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import redact, schema_match
+from reconciler import redact
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.checks.review import preflight, review
+from reconciler.comparing import schema_match
+from reconciler.comparing.values import DefaultLookup, EqualityRules
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.loading import loader, yamlio
@@ -27,7 +29,6 @@ from reconciler.official import releases
 from reconciler.repository import paths, workdir
 from reconciler.secrets import secrets_in
 from reconciler.usecases import safety
-from reconciler.values import DefaultLookup, EqualityRules
 
 # The targets, their HTTP client and the notices about a plan are imported where a target is
 # opened: `validate` and `render` never open one (cold start, tests/commands/test_imports.py).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.diff import Change
+from reconciler.comparing.diff import Change
 from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
 from reconciler.loading import loader
 from reconciler.plan.value import Plan

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reconciler.checks.finding import Finding
 from reconciler.checks.review import review
-from reconciler.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.errors import (
     ApplyError,
     ConfigError,

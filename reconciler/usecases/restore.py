@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler.diff import Diff, DiffRules, compute_diff
+from reconciler.comparing.diff import Diff, DiffRules, compute_diff
+from reconciler.comparing.values import DefaultLookup
 from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, copy_json, is_within, remove_at
 from reconciler.plan.value import Plan, make_plan
@@ -22,7 +23,6 @@ from reconciler.usecases import backup_secrets, safety
 from reconciler.usecases.backup_secrets import BackupContent
 from reconciler.usecases.kernel import Settings, defaults
 from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
-from reconciler.values import DefaultLookup
 
 
 def plan_restore(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from reconciler import blobs
-from reconciler.durations import short_duration
+from reconciler.comparing.durations import short_duration
 from reconciler.jsontypes import (
     JSONObject,
     JSONValue,

@@ -12,9 +12,9 @@ reads every key from environment variables (``DSN``, …).
 from __future__ import annotations
 
 from reconciler.checks.finding import Finding
+from reconciler.comparing.list_view import labelled_key
 from reconciler.errors import Location
 from reconciler.jsontypes import Pointer, deep_merge, get_at
-from reconciler.list_view import labelled_key
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.repository.paths import display_path
 from reconciler.targets.kratos_file import KratosFile

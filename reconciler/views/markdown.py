@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from reconciler.checks.finding import Finding
 from reconciler.checks.security import SecurityImpact
-from reconciler.diff import Change
+from reconciler.comparing.diff import Change
 from reconciler.plan.value import Plan, PlanOutcome
 from reconciler.views import text as views
 

@@ -7,15 +7,16 @@ import json
 
 import click
 
-from reconciler import blobs, list_view
+from reconciler import blobs
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import for_target
 from reconciler.checks.security import SecurityImpact
-from reconciler.diff import SCHEMAS, Change
+from reconciler.comparing import list_view
+from reconciler.comparing.diff import SCHEMAS, Change
+from reconciler.comparing.values import EqualityRules, StoredEquality
 from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.plan.value import Plan
 from reconciler.secrets import MASK, is_sensitive, mask, shown_as
-from reconciler.values import EqualityRules, StoredEquality
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}

@@ -11,8 +11,8 @@ from reconciler import blobs
 from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import for_target
 from reconciler.checks.lint import RULES, filter_disabled, lint
+from reconciler.comparing.identity_schemas import PRESETS
 from reconciler.errors import ConfigError
-from reconciler.identity_schemas import PRESETS
 from reconciler.jsontypes import JSONValue, deep_merge
 
 from conftest import FIXTURE_PROJECT as PROJECT

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from reconciler.checks.kratos_schema import for_target
-from reconciler.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject
 
 from conftest import REPO_ROOT, Run

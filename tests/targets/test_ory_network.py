@@ -9,7 +9,7 @@ import pytest
 
 from reconciler import blobs
 from reconciler.checks.kratos_schema import for_target
-from reconciler.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.errors import ConflictError
 from reconciler.jsontypes import JSONObject, JSONValue, get_at
 from reconciler.targets.client import OryClient

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.diff import Change
-from reconciler.durations import short_duration
+from reconciler.comparing.diff import Change
+from reconciler.comparing.durations import short_duration
 from reconciler.jsontypes import JSONObject, get_at
 from reconciler.loading.yamlio import load_with_positions
 from reconciler.usecases.export import (

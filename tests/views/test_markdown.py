@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.checks.finding import Finding
-from reconciler.diff import Change, Diff
+from reconciler.comparing.diff import Change, Diff
 from reconciler.plan.value import PlanOutcome, make_plan
 from reconciler.views import markdown
 

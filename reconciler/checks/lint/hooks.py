@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler import list_view
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
     HOOK_FLOWS,
@@ -12,6 +11,7 @@ from reconciler.checks.lint.rules import (
     make_finding,
     rule,
 )
+from reconciler.comparing import list_view
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, join_pointer
 
 

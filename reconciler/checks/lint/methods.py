@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler import identity_schemas
 from reconciler.checks.aal import (
     CODE_MFA,
     CODE_PASSWORDLESS,
@@ -15,6 +14,7 @@ from reconciler.checks.aal import (
 )
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import LintContext, make_finding, rule
+from reconciler.comparing import identity_schemas
 from reconciler.jsontypes import Pointer
 
 

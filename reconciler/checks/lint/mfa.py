@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler import identity_schemas
 from reconciler.checks.aal import (
     CODE_ENABLED,
     CODE_MFA,
@@ -22,7 +21,8 @@ from reconciler.checks.lint.rules import (
     make_finding,
     rule,
 )
-from reconciler.identity_schemas import Trait
+from reconciler.comparing import identity_schemas
+from reconciler.comparing.identity_schemas import Trait
 from reconciler.jsontypes import Pointer, get_at
 
 

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from reconciler import identity_schemas
 from reconciler.checks import aal
 from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
-from reconciler.identity_schemas import ResolvedSchema
+from reconciler.comparing import identity_schemas
+from reconciler.comparing.identity_schemas import ResolvedSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, deep_merge, get_at
 
 _Found = TypeVar("_Found")

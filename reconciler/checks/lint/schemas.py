@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler import identity_schemas
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
     DEFAULT_SCHEMA_ID,
@@ -13,9 +12,10 @@ from reconciler.checks.lint.rules import (
     make_finding,
     rule,
 )
-from reconciler.identity_schemas import ResolvedSchema
+from reconciler.comparing import identity_schemas
+from reconciler.comparing.identity_schemas import ResolvedSchema
+from reconciler.comparing.trait_diff import trait_diff
 from reconciler.jsontypes import get_at
-from reconciler.trait_diff import trait_diff
 
 
 def _trait_summary(old: ResolvedSchema, new: ResolvedSchema) -> str:

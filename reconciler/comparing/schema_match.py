@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import blobs
-from reconciler.identity_schemas import canonical_digest
+from reconciler.comparing.identity_schemas import canonical_digest
+from reconciler.comparing.trait_diff import trait_diff
 from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.limits import loads_json
-from reconciler.trait_diff import trait_diff
 
 PRESET = "preset://"
 

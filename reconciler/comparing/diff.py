@@ -22,9 +22,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reconciler import schema_match
+from reconciler.comparing import schema_match
+from reconciler.comparing.values import EqualityRules, StoredEquality
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
-from reconciler.values import EqualityRules, StoredEquality
 
 Action = Literal["add", "change", "reset"]
 SCHEMAS = "/identity/schemas"

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from reconciler.identity_schemas import IDENTIFIER_ANNOTATIONS, Trait, traits
+from reconciler.comparing.identity_schemas import IDENTIFIER_ANNOTATIONS, Trait, traits
 from reconciler.jsontypes import JSONValue, get_at
 
 ChangeKind = Literal[

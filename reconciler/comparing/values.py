@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler import blobs
-from reconciler.durations import duration_ns
+from reconciler.comparing.durations import duration_ns
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
 from reconciler.secrets import is_sensitive, is_withheld
 
