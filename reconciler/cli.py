@@ -168,14 +168,14 @@ def cli(
     verbose: bool,
 ) -> None:
     """Keep Ory identity config in git: validate, plan and apply per-environment YAML."""
-    from reconciler.usecases import kernel
+    from reconciler.usecases import steps
 
     if kratos_schema is not None and kratos_version is not None:
         raise click.UsageError(
             "--kratos-schema and --kratos-version both say which schema to judge by: "
             "give one (RECONCILER_KRATOS_SCHEMA and RECONCILER_KRATOS_VERSION set them too)"
         )
-    settings = kernel.Settings(
+    settings = steps.Settings(
         root=root,
         environ=dict(os.environ),
         kratos_schema=kratos_schema,

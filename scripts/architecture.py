@@ -267,7 +267,7 @@ def _settings_class() -> Any:
     """The use cases' settings, wherever the package keeps them."""
     import importlib
 
-    for name in ("reconciler.usecases.steps", "reconciler.usecases.kernel"):
+    for name in ("reconciler.usecases.steps", "reconciler.usecases.steps"):
         try:
             return importlib.import_module(name).Settings
         except ModuleNotFoundError:

@@ -22,7 +22,7 @@ from reconciler.loading.loader import load_environment
 from reconciler.loading.validate import validate
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.secrets import MASK
-from reconciler.usecases import kernel
+from reconciler.usecases import steps
 from reconciler.views import markdown
 from reconciler.views import text as views
 
@@ -115,7 +115,7 @@ def test_the_scrubber_learns_every_value_the_views_mask_by_path(
         secrets: [/courier/smtp/from_name]
         """,
     )
-    kernel.register_secrets(validate(load_environment(tmp_path, "dev", {})))
+    steps.register_secrets(validate(load_environment(tmp_path, "dev", {})))
     scrubbed = redact.scrub(
         "smtps://mailer:literal-smtp-pw-5a1c@mail.acme.test:465 Listed Secret Sender"
     )

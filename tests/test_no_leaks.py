@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -123,9 +123,9 @@ def test_a_crash_with_verbose_traceback_still_hides_secrets(
 
 
 def test_no_object_repr_holds_the_key_or_secrets(repo: Path, ory_server: OryTestServer) -> None:
-    settings = kernel.Settings(root=repo, environ=_env(ory_server))
-    environment = kernel.load("dev", settings)
-    target = kernel.open_target(environment, settings)
+    settings = steps.Settings(root=repo, environ=_env(ory_server))
+    environment = steps.load("dev", settings)
+    target = steps.open_target(environment, settings)
     plan = reconcile.plan_environment(environment, target, settings)
     for thing in (settings, environment, environment.raw, target, plan):
         _assert_clean(repr(thing), ory_server)

@@ -14,7 +14,7 @@ from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import Plan
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 from reconciler.usecases.safety import ApplyIntent, check_intent, input_limits
 from reconciler.views import text as views
 
@@ -66,7 +66,7 @@ def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
     saved = planfile_reader.read(plan_file, obj.settings.plan_key, limits.max_plan_bytes)
     # A saved plan was reviewed already, so no prompt: --plan stands for --yes.
     confirmed = replace(intent, yes=True)
-    check_intent(kernel.load(saved.plan.environment, obj.settings), confirmed)
+    check_intent(steps.load(saved.plan.environment, obj.settings), confirmed)
     obj.log(f"{saved.plan.environment}: planning again to check the saved plan against it")
 
     def show(plan: Plan) -> None:  # the plan about to be sent, equal to the saved one
@@ -99,10 +99,10 @@ def _report(obj: Context, result: reconcile.ApplyResult) -> None:
 
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
-    valid = kernel.load(environment, obj.settings)
-    checked = kernel.refuse_invalid(valid, obj.settings)
+    valid = steps.load(environment, obj.settings)
+    checked = steps.refuse_invalid(valid, obj.settings)
     check_intent(valid, intent)
-    target = kernel.open_target(valid, obj.settings)
+    target = steps.open_target(valid, obj.settings)
     try:
         planned = reconcile.plan_environment(valid, target, obj.settings, checked=checked)
         stop = show_and_confirm(obj, planned, intent, "Apply")

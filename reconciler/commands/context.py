@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # keep `reconciler --version` free of the heavy imports
-    from reconciler.usecases import kernel
+    from reconciler.usecases import steps
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
 EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, as shells report it
@@ -18,7 +18,7 @@ EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, as shells report it
 
 @dataclass(frozen=True)
 class Context:
-    settings: kernel.Settings
+    settings: steps.Settings
     color: bool
     verbose: bool
 

@@ -14,7 +14,7 @@ from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import planfile
 from reconciler.plan.value import PlanOutcome
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 from reconciler.views import markdown
 from reconciler.views import text as views
 
@@ -66,7 +66,7 @@ def plan(
     if shard is not None:
         if not all_environments:
             raise click.UsageError("--shard splits --all: pass --all with it")
-        names = kernel.shard_names(names, *_shard(shard))
+        names = steps.shard_names(names, *_shard(shard))
     if out is not None and len(names) != 1:
         raise click.UsageError("--out saves one plan: name exactly one environment")
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
@@ -94,7 +94,7 @@ def _plan_names(obj: Context, environments: tuple[str, ...], all_environments: b
         raise click.UsageError("name one or more environments, or pass --all (not both)")
     if environments:
         return list(dict.fromkeys(environments))
-    return kernel.environment_names(obj.settings.root)
+    return steps.environment_names(obj.settings.root)
 
 
 def _shard(text: str) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.loading.yamlio import dump_plain
 from reconciler.secrets import mask
-from reconciler.usecases import kernel
+from reconciler.usecases import steps
 
 
 @click.command(epilog=help_text.epilog(("${NAME}",)))
@@ -17,7 +17,7 @@ from reconciler.usecases import kernel
 @click.pass_obj
 def render(obj: Context, environment: str) -> int:
     """Print the desired identity config as YAML (secrets masked). No network."""
-    valid = kernel.load(environment, obj.settings)
-    secret = kernel.sensitive_pointers(valid)
-    click.echo(dump_plain(mask(kernel.render(valid), "", secret)), nl=False)
+    valid = steps.load(environment, obj.settings)
+    secret = steps.sensitive_pointers(valid)
+    click.echo(dump_plain(mask(steps.render(valid), "", secret)), nl=False)
     return EXIT_OK

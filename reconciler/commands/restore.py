@@ -11,7 +11,7 @@ from reconciler.commands.apply import show_and_confirm
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.repository.paths import display_path
-from reconciler.usecases import kernel
+from reconciler.usecases import steps
 from reconciler.usecases.restore import apply_restore, backup_of, plan_restore
 from reconciler.usecases.safety import ApplyIntent, check_intent, list_backups
 from reconciler.views import text as views
@@ -40,12 +40,12 @@ def restore(
         raise click.UsageError("name a BACKUP file to restore, or pass --list (not both)")
     if backup is None:
         return _list(obj, environment)
-    valid = kernel.load(environment, obj.settings)
+    valid = steps.load(environment, obj.settings)
     intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
     check_intent(valid, intent)
     wanted = backup_of(backup)
-    declared = kernel.render(valid)  # may hold a secret the backup left out
-    target = kernel.open_target(valid, obj.settings)
+    declared = steps.render(valid)  # may hold a secret the backup left out
+    target = steps.open_target(valid, obj.settings)
     try:
         planned = plan_restore(environment, target, wanted, obj.settings, declared)
         stop = show_and_confirm(obj, planned, intent, "Restore")

@@ -9,7 +9,7 @@ from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.loading.validate import ValidEnvironment
-from reconciler.usecases import kernel
+from reconciler.usecases import steps
 
 NOT_FOR_NETWORK = (
     "--kratos-version is for Kratos files: an Ory Network project is judged by Kratos master "
@@ -27,13 +27,13 @@ def _network_project(environment: ValidEnvironment) -> bool:
 @click.pass_obj
 def validate(obj: Context, environments: tuple[str, ...]) -> int:
     """Load, merge and type-check environments (all when none is named). No network."""
-    names = environments or tuple(kernel.environment_names(obj.settings.root))
+    names = environments or tuple(steps.environment_names(obj.settings.root))
     failed = 0
     for name in names:
         try:
             # Pre-commit runs offline, without the secrets: unset ones are warnings here.
-            environment = kernel.load(name, obj.settings, allow_unset=True)
-            verdict = kernel.judge(environment, obj.settings)
+            environment = steps.load(name, obj.settings, allow_unset=True)
+            verdict = steps.judge(environment, obj.settings)
             notes = verdict.notes
             if obj.settings.kratos_version is not None:  # an upgrade check: the file too
                 from reconciler.usecases import upgrade  # opens the target: Kratos files only

@@ -28,9 +28,9 @@ from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path
 from reconciler.secrets import is_sensitive
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 from reconciler.usecases.export import is_exported_secret
-from reconciler.usecases.lenient import load_leniently
+from reconciler.usecases.read_only import load_without_secrets
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,18 @@ class Drift:
     unknown: tuple[Skipped, ...] = ()
 
 
-def drift_of(name: str, settings: kernel.Settings) -> tuple[Plan, Drift]:
+def drift_of(name: str, settings: steps.Settings) -> tuple[Plan, Drift]:
     """Environment ``name`` planned against its live target (read only), and its drift.
 
     Loaded leniently: secrets are never adopted, so their ``${VAR}``s need not be set."""
-    environment = load_leniently(name, settings)
-    target = kernel.open_target(environment, settings)
+    environment = load_without_secrets(name, settings)
+    target = steps.open_target(environment, settings)
     try:
         planned = reconcile.plan_environment(environment, target, settings)
     finally:
         target.close()
     drift = find_drift(planned, environment.raw)
-    unset = kernel.unknown_values(environment, settings)
+    unset = steps.unknown_values(environment, settings)
     unknown = tuple(
         Skipped(pointer, _not_compared(pointer, environment.raw, settings, unset))
         for pointer in planned.unverified
@@ -76,7 +76,7 @@ def drift_of(name: str, settings: kernel.Settings) -> tuple[Plan, Drift]:
 
 
 def _not_compared(
-    pointer: Pointer, raw: RawEnvironment, settings: kernel.Settings, unset: frozenset[Pointer]
+    pointer: Pointer, raw: RawEnvironment, settings: steps.Settings, unset: frozenset[Pointer]
 ) -> str:
     if pointer not in unset:
         return "Ory does not return this value"

@@ -10,8 +10,8 @@ from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan, make_plan
-from reconciler.usecases import kernel
-from reconciler.usecases.lenient import fetch, load_leniently
+from reconciler.usecases import steps
+from reconciler.usecases.read_only import fetch, load_without_secrets
 
 
 @dataclass(frozen=True)
@@ -22,16 +22,16 @@ class Comparison:
 
 
 def compare_desired(
-    name_a: str, name_b: str, settings: kernel.Settings, ignore: tuple[Pointer, ...]
+    name_a: str, name_b: str, settings: steps.Settings, ignore: tuple[Pointer, ...]
 ) -> Comparison:
     """What promoting A's desired state to B's would change in B's desired state."""
-    a, b = load_leniently(name_a, settings), load_leniently(name_b, settings)
-    sensitive = kernel.sensitive_pointers(a) | kernel.sensitive_pointers(b)
-    kind = kernel.target_kind_of(b)
+    a, b = load_without_secrets(name_a, settings), load_without_secrets(name_b, settings)
+    sensitive = steps.sensitive_pointers(a) | steps.sensitive_pointers(b)
+    kind = steps.target_kind_of(b)
     rules = DiffRules(
-        sensitive=sensitive, default_at=kernel.defaults(settings, kind), secrets_by_presence=True
+        sensitive=sensitive, default_at=steps.defaults(settings, kind), secrets_by_presence=True
     )
-    desired_a, desired_b = kernel.render(a), kernel.render(b)
+    desired_a, desired_b = steps.render(a), steps.render(b)
     diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
     refs = {**_file_refs(b), **_file_refs(a)}
@@ -47,15 +47,15 @@ def compare_desired(
 
 
 def compare_live(
-    name_a: str, name_b: str, settings: kernel.Settings, ignore: tuple[Pointer, ...]
+    name_a: str, name_b: str, settings: steps.Settings, ignore: tuple[Pointer, ...]
 ) -> Comparison:
     """What making B's live config equal to A's would change (server-managed keys aside)."""
-    target_a, live_a = fetch(load_leniently(name_a, settings), settings)
-    target_b, live_b = fetch(load_leniently(name_b, settings), settings)
+    target_a, live_a = fetch(load_without_secrets(name_a, settings), settings)
+    target_b, live_b = fetch(load_without_secrets(name_b, settings), settings)
     skipped = (*ignore, *target_a.ignored, *target_b.ignored)
     rules = DiffRules(
         known_digests={**live_a.known_digests, **live_b.known_digests},
-        default_at=kernel.defaults(settings, target_b.kind),
+        default_at=steps.defaults(settings, target_b.kind),
         secrets_by_presence=True,
     )
     diff = compute_diff(live_a.config, live_b.config, (), rules)

@@ -24,8 +24,8 @@ from reconciler.repository.paths import display_path, inside_repository
 from reconciler.targets import LiveState, Target
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.targets.ory_network import OryNetworkProject
-from reconciler.usecases import export, kernel, side_files
-from reconciler.usecases.lenient import fetch, load_leniently
+from reconciler.usecases import export, side_files, steps
+from reconciler.usecases.read_only import fetch, load_without_secrets
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,18 @@ class ExportResult:
     warnings: tuple[str, ...]
 
 
-def export_environment(request: ExportRequest, settings: kernel.Settings) -> ExportResult:
+def export_environment(request: ExportRequest, settings: steps.Settings) -> ExportResult:
     """Read the environment's target and write a minimal environment file and side files."""
     environment = _environment_for_export(request, settings)
     target, live = fetch(environment, settings)
     rules = export.ExportRules(
-        default_at=kernel.defaults(settings, target.kind),
+        default_at=steps.defaults(settings, target.kind),
         server_managed=target.ignored,
         network_fill_ins=isinstance(target, OryNetworkProject),
         contents=_readable_contents(target, live.config, settings),
         root_from_environment=_root_from(request, settings),
         sensitive=_marked_secret(environment, request, settings),
-        unknown_keys=kernel.unknown_keys(target.kind, settings),
+        unknown_keys=steps.unknown_keys(target.kind, settings),
     )
     config = export.minimal_config(live.config, rules)
     warnings: tuple[str, ...] = ()
@@ -82,9 +82,9 @@ def export_environment(request: ExportRequest, settings: kernel.Settings) -> Exp
     return ExportResult(text, exported, written, warnings)
 
 
-def _environment_for_export(request: ExportRequest, settings: kernel.Settings) -> ValidEnvironment:
+def _environment_for_export(request: ExportRequest, settings: steps.Settings) -> ValidEnvironment:
     if request.new_target is None:
-        return load_leniently(request.name, settings)
+        return load_without_secrets(request.name, settings)
     path = settings.root / "environments" / f"{request.name}.yaml"
     raw = loader.RawEnvironment(
         name=request.name, path=path, files=(), data={"target": request.new_target}
@@ -93,23 +93,25 @@ def _environment_for_export(request: ExportRequest, settings: kernel.Settings) -
 
 
 def _marked_secret(
-    environment: ValidEnvironment, request: ExportRequest, settings: kernel.Settings
+    environment: ValidEnvironment, request: ExportRequest, settings: steps.Settings
 ) -> frozenset[Pointer]:
     """What the environment and its base mark secret is exported as a variable, too."""
-    marked = kernel.sensitive_pointers(environment)
+    marked = steps.sensitive_pointers(environment)
     if request.extends:
-        marked |= kernel.sensitive_pointers(load_leniently(_base_name(request, settings), settings))
+        marked |= steps.sensitive_pointers(
+            load_without_secrets(_base_name(request, settings), settings)
+        )
     return marked
 
 
 def _readable_contents(
-    target: Target, live: JSONValue, settings: kernel.Settings
+    target: Target, live: JSONValue, settings: steps.Settings
 ) -> dict[str, bytes]:
     """Content behind live references: storage URLs (fetched once, checked against their
     SHA-512 name) and, for a Kratos file, the ``file://`` references it makes."""
     if not isinstance(target, KratosFile):
         stored = [v for v in _strings(live) if blobs.decode(v) is None and blobs.digest_of(v)]
-        return kernel.fetch_contents(sorted(set(stored)), settings)
+        return steps.fetch_contents(sorted(set(stored)), settings)
     contents: dict[str, bytes] = {}
     for value in _strings(live):
         referenced = target.linked_file(value)
@@ -129,33 +131,33 @@ def _strings(value: JSONValue) -> Iterator[str]:
         yield value
 
 
-def _output_folder(request: ExportRequest, settings: kernel.Settings) -> Path:
+def _output_folder(request: ExportRequest, settings: steps.Settings) -> Path:
     if request.out is None:
         return (settings.root / "environments").resolve()
     return request.out.resolve().parent
 
 
-def _root_from(request: ExportRequest, settings: kernel.Settings) -> str:
+def _root_from(request: ExportRequest, settings: steps.Settings) -> str:
     relative = os.path.relpath(settings.root.resolve(), _output_folder(request, settings))
     return Path(relative).as_posix().rstrip("/") + "/"
 
 
 def _overlay(
     request: ExportRequest,
-    settings: kernel.Settings,
+    settings: steps.Settings,
     target: Target,
     live: LiveState,
     minimal: JSONObject,
 ) -> tuple[JSONObject, tuple[str, ...]]:
     assert request.extends is not None
-    base = load_leniently(_base_name(request, settings), settings)
-    desired = kernel.render(base)
+    base = load_without_secrets(_base_name(request, settings), settings)
+    desired = steps.render(base)
     rules = DiffRules(
-        sensitive=kernel.sensitive_pointers(base),
-        by_presence=kernel.unknown_values(base, settings),
+        sensitive=steps.sensitive_pointers(base),
+        by_presence=steps.unknown_values(base, settings),
         ignored=target.ignored,
         known_digests=live.known_digests,
-        default_at=kernel.defaults(settings, target.kind),
+        default_at=steps.defaults(settings, target.kind),
     )
     changes = compute_diff(desired, live.config, base.model.remove, rules).changes
     warnings = tuple(
@@ -167,7 +169,7 @@ def _overlay(
     return export.overlay_on(desired, live.config, minimal, changes), warnings
 
 
-def _base_name(request: ExportRequest, settings: kernel.Settings) -> str:
+def _base_name(request: ExportRequest, settings: steps.Settings) -> str:
     assert request.extends is not None
     path = (_output_folder(request, settings) / request.extends).resolve()
     if path.parent != (settings.root / "environments").resolve() or not path.is_file():
@@ -179,7 +181,7 @@ def _base_name(request: ExportRequest, settings: kernel.Settings) -> str:
 
 def _write(
     request: ExportRequest,
-    settings: kernel.Settings,
+    settings: steps.Settings,
     text: str,
     files: tuple[side_files.SideFile, ...],
 ) -> tuple[Path, ...]:

@@ -35,8 +35,8 @@ from reconciler.repository.paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.client import OryClient
 from reconciler.targets.kratos_file import KratosFile
-from reconciler.usecases import notices, safety, sent
-from reconciler.usecases.kernel import (
+from reconciler.usecases import messages, rotations, safety
+from reconciler.usecases.steps import (
     ClientFactory,
     Settings,
     defaults,
@@ -135,9 +135,9 @@ def _rotations_due(
     if not rotate:
         return {}
     name = environment.raw.name
-    versions = sent.recorded(settings.root, name, target.description)
-    where = display_path(sent.state_path(settings.root, name))
-    return sent.due(rotate, versions, where)
+    versions = rotations.recorded(settings.root, name, target.description)
+    where = display_path(rotations.state_path(settings.root, name))
+    return rotations.due(rotate, versions, where)
 
 
 def plan_many(
@@ -197,7 +197,7 @@ def plan_many(
 
 @dataclass(frozen=True)
 class _Prepared:
-    """An environment loaded, checked and rendered for its target, its request not yet sent."""
+    """An environment loaded, checked and rendered for its target, its request not yet rotations."""
 
     name: str
     environment: ValidEnvironment
@@ -374,7 +374,7 @@ def apply_plan(
             stop,
             True,
         ) from None
-    related, unrelated = notices.split_warnings(outcome.warnings, environment, target)
+    related, unrelated = messages.split_warnings(outcome.warnings, environment, target)
     return ApplyResult(plan, outcome, backup, related, unrelated)
 
 
@@ -392,7 +392,7 @@ def _verify(
     contents = schema_contents(desired, outcome.state, settings)  # cached: no new fetch
     leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
     if leftover:
-        raise ApplyError(notices.not_converged(leftover, plan))
+        raise ApplyError(messages.not_converged(leftover, plan))
     _record_sent(plan, environment, target, settings)
 
 
@@ -400,7 +400,7 @@ def _record_sent(
     plan: Plan, environment: ValidEnvironment, target: Target, settings: Settings
 ) -> None:
     sent_paths = {str(op["path"]) for op in plan.operations}
-    sent.record(
+    rotations.record(
         settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
     )
 
@@ -456,7 +456,7 @@ def _plan_against(
         contents=contents,
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
-    diff = replace(diff, warnings=diff.warnings + notices.ignored_keys(diff.ignored, raw))
+    diff = replace(diff, warnings=diff.warnings + messages.ignored_keys(diff.ignored, raw))
     file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
     plan = make_plan(
         raw.name,

@@ -21,8 +21,8 @@ from reconciler.plan.value import Plan, make_plan
 from reconciler.targets import Target
 from reconciler.usecases import backup_secrets, safety
 from reconciler.usecases.backup_secrets import BackupContent
-from reconciler.usecases.kernel import Settings, defaults
 from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
+from reconciler.usecases.steps import Settings, defaults
 
 
 def plan_restore(

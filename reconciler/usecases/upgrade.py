@@ -18,23 +18,23 @@ from reconciler.jsontypes import Pointer, deep_merge, get_at
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.repository.paths import display_path
 from reconciler.targets.kratos_file import KratosFile
-from reconciler.usecases import kernel
+from reconciler.usecases import steps
 
 
-def file_findings(environment: ValidEnvironment, settings: kernel.Settings) -> tuple[Finding, ...]:
+def file_findings(environment: ValidEnvironment, settings: steps.Settings) -> tuple[Finding, ...]:
     """The Kratos file's problems for the release ``settings.kratos_version`` names; ``()``
     for an environment whose target is no Kratos file. Raises when the file cannot be read."""
-    if kernel.target_kind_of(environment) != "kratos_file" or environment.model.target is None:
+    if steps.target_kind_of(environment) != "kratos_file" or environment.model.target is None:
         return ()
-    target = kernel.open_target(environment, settings)
+    target = steps.open_target(environment, settings)
     assert isinstance(target, KratosFile)
     state = target.fetch()
     positions = target.positions()
-    desired = kernel.render_for(environment, target).config
+    desired = steps.render_for(environment, target).config
     merged = deep_merge(state.config, desired)
     assert isinstance(merged, dict)
-    named = kernel.named_version(environment, desired, settings, state)
-    schema = kernel.schema_for("kratos_file", settings, named)
+    named = steps.named_version(environment, desired, settings, state)
+    schema = steps.schema_for("kratos_file", settings, named)
     shown = display_path(target.path)
     problems = [
         problem

@@ -17,7 +17,7 @@ from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONValue
 from reconciler.plan import planfile, planfile_reader
 from reconciler.plan.planfile import SecretRef
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -164,7 +164,7 @@ def test_the_weakening_gate_is_the_new_plans_not_the_files(
         read.operations_digest,
     )
     assert not forged.plan.weakening()
-    settings = kernel.Settings(root=example_repo, environ=env)
+    settings = steps.Settings(root=example_repo, environ=env)
     with pytest.raises(ApplyError, match="weaken security: /selfservice/flows/settings/requ"):
         reconcile.apply_saved_plan(forged, settings)
     assert ory_server.writes() == []

@@ -17,7 +17,7 @@ from reconciler.errors import ConflictError
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 
 from ory_server import OryTestServer
 
@@ -26,13 +26,13 @@ Apply = Callable[[], object]
 Prepared = tuple[ValidEnvironment, Target, Plan]
 
 
-def _prepare(name: str, settings: kernel.Settings) -> Prepared:
-    valid = kernel.load(name, settings)
-    target = kernel.open_target(valid, settings)
+def _prepare(name: str, settings: steps.Settings) -> Prepared:
+    valid = steps.load(name, settings)
+    target = steps.open_target(valid, settings)
     return valid, target, reconcile.plan_environment(valid, target, settings)
 
 
-def _applier(prepared: Prepared, settings: kernel.Settings) -> Apply:
+def _applier(prepared: Prepared, settings: steps.Settings) -> Apply:
     valid, target, plan = prepared
     return lambda: reconcile.apply_plan(plan, valid, target, settings)
 
@@ -58,13 +58,13 @@ def _race(applies: dict[str, Apply]) -> dict[str, BaseException | None]:
     return outcomes
 
 
-def _network_settings(repo: Path, server: OryTestServer) -> kernel.Settings:
+def _network_settings(repo: Path, server: OryTestServer) -> steps.Settings:
     environ = {
         "ORY_WORKSPACE_API_KEY": server.workspace_key,
         "ORY_CONSOLE_API_URL": server.base_url,
         "LOGIN_HOOK_KEY": HOOK_KEY,
     }
-    return kernel.Settings(root=repo, environ=environ)
+    return steps.Settings(root=repo, environ=environ)
 
 
 def _overlay(repo: Path, name: str, target: str, issuer: str) -> None:
@@ -109,7 +109,7 @@ def test_two_applies_on_one_kratos_file_one_wins(example_repo: Path) -> None:
     kratos_file = "  kratos_file:\n    path: ../.demo/kratos.yml"
     _overlay(example_repo, "blue", kratos_file, "Blue")
     _overlay(example_repo, "green", kratos_file, "Green")
-    settings = kernel.Settings(root=example_repo, environ={"LOGIN_HOOK_KEY": HOOK_KEY})
+    settings = steps.Settings(root=example_repo, environ={"LOGIN_HOOK_KEY": HOOK_KEY})
     prepared = {name: _prepare(name, settings) for name in ("blue", "green")}
 
     outcomes = _race({name: _applier(p, settings) for name, p in prepared.items()})
@@ -126,7 +126,7 @@ def test_kratos_apply_waits_for_the_lock_then_sees_the_edit(example_repo: Path) 
     """The hash is compared under the lock: an edit made while another holder had the lock
     is seen, and the apply is refused instead of overwriting it."""
     kratos = example_repo / ".demo" / "kratos.yml"
-    settings = kernel.Settings(root=example_repo, environ={"LOGIN_HOOK_KEY": HOOK_KEY})
+    settings = steps.Settings(root=example_repo, environ={"LOGIN_HOOK_KEY": HOOK_KEY})
     valid, target, plan = _prepare("local", settings)
     errors: list[BaseException] = []
 

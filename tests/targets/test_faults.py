@@ -13,7 +13,7 @@ import pytest
 from reconciler.errors import ConfigError, RemoteError
 from reconciler.targets.client import OryClient
 from reconciler.targets.retry import DEFAULT_TIMEOUT_SECONDS, RetryPolicy, timeout_seconds
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -277,9 +277,9 @@ def test_unknown_outcome_and_a_failing_reread_tell_the_user_to_check(
 def test_someone_else_changing_the_project_meanwhile_is_reported_not_overwritten(
     example_repo: Path, ory_server: OryTestServer
 ) -> None:
-    settings = kernel.Settings(root=example_repo, environ=_env(ory_server))
-    valid = kernel.load("dev", settings)
-    target = kernel.open_target(valid, settings)
+    settings = steps.Settings(root=example_repo, environ=_env(ory_server))
+    valid = steps.load("dev", settings)
+    target = steps.open_target(valid, settings)
     plan = reconcile.plan_environment(valid, target, settings)
 
     def console_change(config: dict[str, Any]) -> None:

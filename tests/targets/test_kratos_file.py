@@ -41,11 +41,11 @@ def test_plan_apply_plan_converges_and_keeps_comments(example_repo: Path, run: R
 
 def test_file_changed_between_plan_and_apply_is_refused(example_repo: Path) -> None:
     from reconciler.errors import ConflictError
-    from reconciler.usecases import kernel, reconcile
+    from reconciler.usecases import reconcile, steps
 
-    settings = kernel.Settings(root=example_repo, environ=ENV)
-    valid = kernel.load("local", settings)
-    target = kernel.open_target(valid, settings)
+    settings = steps.Settings(root=example_repo, environ=ENV)
+    valid = steps.load("local", settings)
+    target = steps.open_target(valid, settings)
     plan = reconcile.plan_environment(valid, target, settings)
     kratos = example_repo / ".demo" / "kratos.yml"
     kratos.write_text(kratos.read_text() + "\n# edited by someone else\n")

@@ -15,7 +15,7 @@ from reconciler.jsontypes import JSONObject, JSONValue, get_at
 from reconciler.targets.client import OryClient
 from reconciler.targets.ory_network import OryNetworkProject, shows_changes
 from reconciler.targets.retry import RetryPolicy
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -174,9 +174,9 @@ def test_requests_per_operation(example_repo: Path, run: Run, ory_server: OryTes
 def test_project_changed_since_plan_is_refused(
     example_repo: Path, ory_server: OryTestServer
 ) -> None:
-    settings = kernel.Settings(root=example_repo, environ=_env(ory_server))
-    valid = kernel.load("dev", settings)
-    target = kernel.open_target(valid, settings)
+    settings = steps.Settings(root=example_repo, environ=_env(ory_server))
+    valid = steps.load("dev", settings)
+    target = steps.open_target(valid, settings)
     plan = reconcile.plan_environment(valid, target, settings)
 
     def console_change(config: dict[str, Any]) -> None:

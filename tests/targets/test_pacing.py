@@ -15,7 +15,7 @@ from reconciler.jsontypes import JSONObject
 from reconciler.targets import ratelimit
 from reconciler.targets.client import OryClient
 from reconciler.targets.retry import RetryPolicy
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 
 from ory_server import OryTestServer
 
@@ -125,7 +125,7 @@ def test_fifty_environments_under_ory_rate_limits_all_succeed_in_about_n_over_th
     meter = RateMeter(burst=10, sustained=300, clock=clock)
     with OryTestServer(rate_meter=meter) as server:
         names = _environments(example_repo, server, 50)
-        settings = kernel.Settings(
+        settings = steps.Settings(
             root=example_repo,
             environ={
                 "ORY_WORKSPACE_API_KEY": server.workspace_key,
@@ -134,7 +134,7 @@ def test_fifty_environments_under_ory_rate_limits_all_succeed_in_about_n_over_th
             client_factory=factory,
         )
         # Read the schemas and the shared layer first: the budget is for the API's pacing.
-        kernel.check(kernel.load(names[0], settings), settings)
+        steps.check(steps.load(names[0], settings), settings)
         began = clock()
         outcomes = reconcile.plan_many(names, settings)
         took = clock() - began
@@ -170,7 +170,7 @@ def test_parallelism_defaults_to_every_environment(
 ) -> None:
     ory_server.latency = 0.5  # every read overlaps the others: one round trip for all
     names = _environments(example_repo, ory_server, 12)
-    settings = kernel.Settings(
+    settings = steps.Settings(
         root=example_repo,
         environ={
             "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,

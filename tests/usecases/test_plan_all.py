@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reconciler.jsontypes import JSONObject
 from reconciler.targets.client import OryClient
-from reconciler.usecases import kernel, reconcile
+from reconciler.usecases import reconcile, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -82,7 +82,7 @@ def test_plan_many_is_bounded_shares_one_client_and_keeps_order(
     names = _environments(example_repo, ory_server, 9)
     _Tracking.in_flight = _Tracking.most = _Tracking.made = 0
     ory_server.latency = 0.3  # long enough that every worker's read overlaps the others'
-    settings = kernel.Settings(
+    settings = steps.Settings(
         root=example_repo,
         environ=_env(ory_server),
         client_factory=_Tracking,

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reconciler.usecases import kernel
+from reconciler.usecases import steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -16,20 +16,20 @@ NAMES = [f"customer-{index:04}" for index in range(400)]
 
 
 def test_every_environment_is_in_exactly_one_shard_and_shards_are_balanced() -> None:
-    shards = [kernel.shard_names(NAMES, shard, 4) for shard in range(1, 5)]
+    shards = [steps.shard_names(NAMES, shard, 4) for shard in range(1, 5)]
     assert sorted(name for shard in shards for name in shard) == NAMES
     assert all(60 <= len(shard) <= 140 for shard in shards), [len(s) for s in shards]
-    assert kernel.shard_names(NAMES, 1, 1) == NAMES
+    assert steps.shard_names(NAMES, 1, 1) == NAMES
 
 
 def test_a_shard_depends_on_the_name_alone() -> None:
-    assignment = {name: kernel.shard_of(name, 8) for name in NAMES}
+    assignment = {name: steps.shard_of(name, 8) for name in NAMES}
     # Adding or removing other environments moves nobody.
-    assert kernel.shard_names(NAMES[::3], 5, 8) == [
+    assert steps.shard_names(NAMES[::3], 5, 8) == [
         name for name in NAMES[::3] if assignment[name] == 5
     ]
     # The same in another process (not Python's per-process salted hash()).
-    code = "from reconciler.usecases import kernel; print(kernel.shard_of('customer-0007', 8))"
+    code = "from reconciler.usecases import steps; print(steps.shard_of('customer-0007', 8))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(other.stdout) == assignment["customer-0007"]
 
@@ -57,7 +57,7 @@ def test_plan_all_with_a_shard_plans_only_its_environments(
         headers = [line for line in result.out.splitlines() if line.startswith("Environment ")]
         planned.append([line.split(":")[0].removeprefix("Environment ") for line in headers])
     assert sorted(name for shard in planned for name in shard) == names
-    assert planned[1] == kernel.shard_names(names, 2, 3)
+    assert planned[1] == steps.shard_names(names, 2, 3)
 
 
 def test_a_bad_shard_is_a_usage_error(run: Run, example_repo: Path) -> None:

@@ -299,11 +299,11 @@ def refuse_before_fetching(
     environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
-    from reconciler.usecases import notices
+    from reconciler.usecases import messages
 
     named = named_version(environment, desired, settings)
     errors = preflight(environment, desired, schema=schema_for(kind, settings, named))
-    problems = [note.describe() for note in errors] + notices.undeclared_rotations(
+    problems = [note.describe() for note in errors] + messages.undeclared_rotations(
         environment, desired
     )
     if problems:

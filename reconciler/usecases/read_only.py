@@ -10,12 +10,12 @@ from collections.abc import Iterator, Mapping
 from reconciler.loading import loader
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.targets import LiveState, Target
-from reconciler.usecases import kernel, safety
+from reconciler.usecases import safety, steps
 
 UNSET_STAND_IN = "(variable not set)"
 
 
-class LenientEnviron(Mapping[str, str]):
+class SecretFreeEnviron(Mapping[str, str]):
     """Every variable is "set": unset ones read as a stand-in.
 
     ``export`` needs only an environment's target and ``diff`` compares secrets by presence,
@@ -38,14 +38,14 @@ class LenientEnviron(Mapping[str, str]):
         return len(self.environ)
 
 
-def load_leniently(name: str, settings: kernel.Settings) -> ValidEnvironment:
+def load_without_secrets(name: str, settings: steps.Settings) -> ValidEnvironment:
     limits = safety.input_limits(settings.root)
-    raw = loader.load_environment(settings.root, name, LenientEnviron(settings.environ), limits)
-    return kernel.register_secrets(validate(raw))
+    raw = loader.load_environment(settings.root, name, SecretFreeEnviron(settings.environ), limits)
+    return steps.register_secrets(validate(raw))
 
 
-def fetch(environment: ValidEnvironment, settings: kernel.Settings) -> tuple[Target, LiveState]:
-    target = kernel.open_target(environment, settings)
+def fetch(environment: ValidEnvironment, settings: steps.Settings) -> tuple[Target, LiveState]:
+    target = steps.open_target(environment, settings)
     try:
         return target, target.fetch()
     finally:
