@@ -22,20 +22,15 @@ as a user would run it, so every refusal it makes still holds. Everything shown 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from reconciler import cli, redact
+from reconciler import redact
 from reconciler.ci import forks
 from reconciler.ci.forges import (
-    GITHUB_ACTIONS_BOT,
     Forge,
     GitHub,
     GitLab,
@@ -44,6 +39,7 @@ from reconciler.ci.forges import (
     read_digests,
 )
 from reconciler.ci.job_output import JobOutput
+from reconciler.ci.pipeline import Inputs, Pipeline
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
@@ -51,87 +47,6 @@ from reconciler.repository import workdir
 from reconciler.views import markdown
 
 ERROR_LINES = 20  # of a failed plan's stderr, shown in the comment
-
-
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@dataclass(frozen=True)
-class Inputs:
-    command: str
-    environments: tuple[str, ...]
-    allow_weaken: bool = False
-    on_stale: str = "fail"
-    weaken_suffix: str = "-allow-weaken"
-    comment_key: str = "reconciler"
-    comment_author: str = GITHUB_ACTIONS_BOT
-    platform: str = "github"
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Inputs:
-        def value(name: str, default: str) -> str:
-            return environ.get(f"INPUT_{name}", "").strip() or default
-
-        inputs = cls(
-            command=value("COMMAND", ""),
-            environments=tuple(value("ENVIRONMENTS", "").replace(",", " ").split()),
-            allow_weaken=value("ALLOW_WEAKEN", "false").lower() == "true",
-            on_stale=value("ON_STALE", "fail"),
-            weaken_suffix=value("WEAKEN_SUFFIX", "-allow-weaken"),
-            comment_key=value("COMMENT_KEY", "reconciler"),
-            comment_author=value("COMMENT_AUTHOR", GITHUB_ACTIONS_BOT),
-            platform=value("PLATFORM", "github"),
-        )
-        inputs.check()
-        return inputs
-
-    def check(self) -> None:
-        if self.command not in ("plan", "route", "apply"):
-            raise ReconcilerError(f"command must be plan, route or apply, not {self.command!r}")
-        if not self.environments:
-            raise ReconcilerError("name the environments (input environments)")
-        if self.command == "apply" and len(self.environments) != 1:
-            raise ReconcilerError("apply takes one environment (run one job per environment)")
-        if self.on_stale not in ("fail", "replan"):
-            raise ReconcilerError(f"on-stale must be fail or replan, not {self.on_stale!r}")
-        if self.platform not in ("github", "gitlab"):
-            raise ReconcilerError(f"platform must be github or gitlab, not {self.platform!r}")
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    inputs: Inputs
-    forge: Forge
-    environ: Mapping[str, str]
-    root: Path
-    log: JobOutput
-
-    def reconciler(self, *arguments: str) -> Ran:
-        """Run the command line (its ``main``, as the console script does, without paying
-        for a new interpreter each time); its output is shown in the job log, never obeyed
-        as workflow commands."""
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(list(arguments))
-        self.log.echo(out.getvalue())
-        self.log.echo(err.getvalue())
-        return Ran(code, out.getvalue(), err.getvalue())
-
-    def output(self, name: str, value: str) -> None:
-        self.log.output(name, value)
-
-    def summary(self, text: str) -> None:
-        self.log.summary(text)
-
-    def fresh_plan(self, name: str, folder: str) -> tuple[Path, dict[str, Any]]:
-        path = workdir.make_folder(workdir.path(self.root, folder)) / f"{name}.json"
-        if self.reconciler("plan", name, "--out", str(path)).returncode != 0:
-            raise ReconcilerError(f"{name}: plan failed on this commit (see above)")
-        return path, _document(path)
 
 
 def plan(pipeline: Pipeline) -> int:
@@ -250,12 +165,6 @@ def _post_for_review(pipeline: Pipeline, name: str, why: str, new_plan: str) -> 
 
 def _short(digest: str) -> str:
     return digest.removeprefix("sha256:")[:12]
-
-
-def _document(path: Path) -> dict[str, Any]:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    assert isinstance(document, dict)
-    return document
 
 
 def _last(text: str) -> str:

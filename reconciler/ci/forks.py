@@ -11,12 +11,8 @@ Its comment cannot be posted with a read-only token: ``forges.post_comment`` say
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from reconciler.ci.forges import post_comment
-
-if TYPE_CHECKING:  # the pipeline imports this module
-    from reconciler.ci.action import Pipeline
+from reconciler.ci.pipeline import Pipeline
 
 KEY = "ORY_WORKSPACE_API_KEY"
 
