@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Collection, Container, Iterable
+from collections.abc import Collection, Container, Iterable
 from typing import TypeAlias, TypeVar, Union, cast
 
 import jsonpointer
@@ -148,19 +148,17 @@ def deep_merge(
     *,
     at: Pointer = "",
     whole: Collection[Pointer] = (),
-    on_replace: Callable[[Pointer], None] | None = None,
+    replaced: list[Pointer] | None = None,
 ) -> JSONValue:
     """``overlay`` laid over ``base`` (found at ``at``): mappings merge key by key, the overlay
     winning; anything else (lists, scalars, a mapping at a pointer in ``whole``) is replaced
-    by the overlay's value, and ``on_replace`` is told where. Neither input is changed."""
+    by the overlay's value, and its pointer added to ``replaced``. Neither input is changed."""
     if isinstance(base, dict) and isinstance(overlay, dict) and at not in whole:
         merged = dict(base)
         for key, value in overlay.items():
             child = join_pointer(at, key)
-            merged[key] = deep_merge(
-                base.get(key), value, at=child, whole=whole, on_replace=on_replace
-            )
+            merged[key] = deep_merge(base.get(key), value, at=child, whole=whole, replaced=replaced)
         return merged
-    if on_replace is not None:
-        on_replace(at)
+    if replaced is not None:
+        replaced.append(at)
     return overlay

@@ -32,7 +32,7 @@ from reconciler.jsontypes import (
     split_pointer,
 )
 from reconciler.limits import loads_json
-from reconciler.loading.loader import NULL_MESSAGE
+from reconciler.loading.document import NULL_MESSAGE
 from reconciler.loading.validate import ValidEnvironment
 
 IDENTITY_CONFIG = "/identity_config"

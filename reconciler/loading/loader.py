@@ -1,7 +1,7 @@
 """Read an environment file and its ``extends`` layers into one raw document.
 
 This is the only module that reads environment files. It resolves ``extends`` (mappings merge
-key by key, the extending file wins, lists are replaced whole; ``layer_merge.py``), has
+key by key, the extending file wins, lists are replaced whole; ``layers.py``), has
 ``${NAME}`` and ``file://`` resolved (``references.py``), and remembers for every value the
 file, line and column it came from, whether it is secret, and which file it was read from.
 """
@@ -13,7 +13,6 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler import redact, suggest
@@ -25,7 +24,6 @@ from reconciler.jsontypes import (
     copy_json,
     dotted_key,
     get_at,
-    nearest_known,
     split_pointer,
 )
 from reconciler.limits import (
@@ -37,57 +35,18 @@ from reconciler.limits import (
     too_many_values,
 )
 from reconciler.loading import references, yamlio
-from reconciler.loading.layer_cache import OnceCache
-from reconciler.loading.layers import children, merge_layers
+from reconciler.loading.document import (
+    IDENTITY_CONFIG,
+    NULL_MESSAGE,
+    Layer,
+    RawEnvironment,
+    ValueInfo,
+    children,
+)
+from reconciler.loading.layers import LayerCache, merge_layers
 from reconciler.repository.paths import display_path, inside_repository
 
-IDENTITY_CONFIG = "/identity_config"
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
-# What a null means nowhere but where the governing schema names null as a value (inside
-# identity_config the Ory-aware checks judge that, ``checks/review.py``): never "delete".
-NULL_MESSAGE = "empty (null) value; to reset a key to the server default list it under remove:"
-
-
-@dataclass(frozen=True)
-class ValueInfo:
-    """What we know about one value of an environment document."""
-
-    location: Location
-    variables: tuple[str, ...] = ()  # ${NAME}s the value was built from (makes it secret)
-    unset_variables: tuple[str, ...] = ()  # ... that were not set (only when allowed: validate)
-    tagged_secret: bool = False  # written as ``!secret``
-    file_ref: str | None = None  # the ``file://`` reference the value was read from
-    file_path: Path | None = None  # ... resolved, and the SHA-512 of the file's bytes
-    file_digest: str = ""
-
-
-@dataclass
-class RawEnvironment:
-    """One environment after merging its layers; plain JSON plus per-pointer information.
-
-    Pointers in ``info`` are relative to the document root (``/identity_config/...``).
-    """
-
-    name: str
-    path: Path
-    files: tuple[Path, ...]
-    data: JSONObject = field(repr=False)  # holds secret values
-    info: dict[Pointer, ValueInfo] = field(default_factory=dict, repr=False)
-
-    def location(self, pointer: Pointer) -> Location | None:
-        """The location of ``pointer`` or of its nearest written ancestor."""
-        written = self.info.get(nearest_known(pointer, self.info))
-        return None if written is None else replace(written.location, key=dotted_key(pointer))
-
-    def identity_pointers(self, predicate: str) -> dict[Pointer, ValueInfo]:
-        """``info`` entries under ``identity_config`` that match ``predicate``, re-rooted."""
-        selected: dict[Pointer, ValueInfo] = {}
-        for pointer, value_info in self.info.items():
-            if not pointer.startswith(IDENTITY_CONFIG + "/"):
-                continue
-            if getattr(value_info, predicate):
-                selected[pointer[len(IDENTITY_CONFIG) :]] = value_info
-        return selected
 
 
 def environment_files(root: Path) -> list[Path]:
@@ -126,23 +85,14 @@ def load_environment(
 ) -> RawEnvironment:
     """Load ``environments/<name>.yaml`` under ``root`` with all its layers. With
     ``allow_unset`` (offline checks), an unset ``${NAME}`` stays as written and is recorded in
-    ``ValueInfo.unset_variables`` instead of failing the load. ``layers`` (from
-    :func:`layer_cache`) shares the layers it extends with other loads of the same run: same
-    repository, variables, limits and ``allow_unset``."""
+    ``ValueInfo.unset_variables`` instead of failing the load. ``layers`` shares the layers
+    it extends with other loads of the same run: same repository, variables, limits and
+    ``allow_unset``."""
     path = environment_path(root, name)
     env = os.environ if environ is None else environ
     reader = _LayerReader(root.resolve(), env, limits, allow_unset, layers)
     data, info, files = reader.read(path.resolve(), ())
     return RawEnvironment(name=name, path=path, files=files, data=data, info=info)
-
-
-Layer = tuple[JSONObject, dict[Pointer, ValueInfo], tuple[Path, ...]]
-LayerCache = OnceCache[Layer]
-
-
-def layer_cache() -> LayerCache:
-    """A cache of extended layers for one run (see ``load_environment``)."""
-    return OnceCache(lambda layer: (copy_json(layer[0]), dict(layer[1]), layer[2]))
 
 
 class _LayerReader:
@@ -168,13 +118,11 @@ class _LayerReader:
             return self._read(path, chain)
         # An extended layer is the same for every environment of the run. It may have been
         # read along another chain: what it pulled in must not lead back into this one.
-        read_here: list[Layer] = []
-
-        def read() -> Layer:
-            read_here.append(self._read(path, chain))  # spent from this budget as it is read
-            return read_here[0]
-
-        layer = self.layers.get(path, read)
+        with self.layers.slot(path) as slot:
+            read_here = slot.layer is None
+            if slot.layer is None:
+                slot.layer = self._read(path, chain)  # spent from this budget as it is read
+            layer = _private_copy(slot.layer)
         back = next((file for file in layer[2] if file in chain), None)
         if back is not None:
             raise _cycle((*chain, path), back)
@@ -321,6 +269,11 @@ def _copied(document: yamlio.PositionedDocument) -> yamlio.PositionedDocument:
         positions=dict(document.positions),
         tagged_secret=set(document.tagged_secret),
     )
+
+
+def _private_copy(layer: Layer) -> Layer:
+    """A shared layer the caller may edit (later steps change the data in place)."""
+    return copy_json(layer[0]), dict(layer[1]), layer[2]
 
 
 def _cycle(chain: tuple[Path, ...], path: Path) -> ConfigError:

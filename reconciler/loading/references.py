@@ -12,17 +12,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reconciler import blobs, redact
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, split_pointer
 from reconciler.limits import Budget, files_too_large
-from reconciler.loading.layers import children, set_child
+from reconciler.loading.document import ValueInfo, children, set_child
 from reconciler.repository.paths import display_path, inside_repository
-
-if TYPE_CHECKING:  # the loader imports this module; ValueInfo is only an annotation here
-    from reconciler.loading.loader import ValueInfo
 
 _VARIABLE = re.compile(r"\$\$|\$\{([^}]*)(\}?)")  # group 2 empty: no closing brace
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

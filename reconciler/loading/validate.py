@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from reconciler import suggest
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, dotted_key, get_at
-from reconciler.loading.loader import IDENTITY_CONFIG, RawEnvironment
+from reconciler.loading.document import IDENTITY_CONFIG, RawEnvironment
 from reconciler.loading.models import ENVIRONMENT_SCHEMA, PATTERN_MEANING, Environment
 from reconciler.loading.schema_check import Shape, ShapeProblem
 

@@ -23,7 +23,7 @@ from reconciler.comparing.durations import short_duration
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
 from reconciler.loading import yamlio
-from reconciler.loading.loader import IDENTITY_CONFIG, RawEnvironment
+from reconciler.loading.document import IDENTITY_CONFIG, RawEnvironment
 from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path

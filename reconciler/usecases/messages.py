@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.comparing.diff import Change
 from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
-from reconciler.loading import loader
+from reconciler.loading import document
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
 
@@ -19,10 +19,10 @@ if TYPE_CHECKING:  # only annotations: a plan never needs the validation models 
     from reconciler.loading.validate import ValidEnvironment
 
 
-def ignored_keys(ignored: tuple[Pointer, ...], raw: loader.RawEnvironment) -> tuple[str, ...]:
+def ignored_keys(ignored: tuple[Pointer, ...], raw: document.RawEnvironment) -> tuple[str, ...]:
     """One warning per declared key the target sets itself, at the line that declares it."""
     return tuple(
-        f"{raw.location(loader.IDENTITY_CONFIG + pointer) or raw.name}: the target sets "
+        f"{raw.location(document.IDENTITY_CONFIG + pointer) or raw.name}: the target sets "
         f"{pointer} itself and ignores writes to it; it is never planned"
         for pointer in ignored
     )
@@ -40,7 +40,7 @@ def split_warnings(
         if pointer is None:
             related.append(warning)  # not understood: shown as it came
             continue
-        key = loader.IDENTITY_CONFIG + pointer
+        key = document.IDENTITY_CONFIG + pointer
         declared = [p for p in raw.info if is_within(p, key)]
         if declared:
             where = raw.location(key if key in raw.info else declared[0])

@@ -17,7 +17,7 @@ from reconciler import blobs
 from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
-from reconciler.loading import loader
+from reconciler.loading import document
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path, inside_repository
@@ -86,7 +86,7 @@ def _environment_for_export(request: ExportRequest, settings: steps.Settings) ->
     if request.new_target is None:
         return load_without_secrets(request.name, settings)
     path = settings.root / "environments" / f"{request.name}.yaml"
-    raw = loader.RawEnvironment(
+    raw = document.RawEnvironment(
         name=request.name, path=path, files=(), data={"target": request.new_target}
     )
     return validate(raw)

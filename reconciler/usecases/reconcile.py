@@ -26,8 +26,8 @@ from reconciler.errors import (
 )
 from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
 from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
-from reconciler.loading import loader
 from reconciler.loading import render as rendering
+from reconciler.loading.layers import LayerCache
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
@@ -161,9 +161,7 @@ def plan_many(
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
     """
     clients = _SharedClients(settings.client_factory)
-    shared = replace(
-        settings, client_factory=clients.get, layers=settings.layers or loader.layer_cache()
-    )
+    shared = replace(settings, client_factory=clients.get, layers=settings.layers or LayerCache())
     bound = MAX_PARALLELISM if parallelism is None else parallelism
     workers = max(1, min(bound, len(names), MAX_PARALLELISM))
     outcomes: dict[str, PlanOutcome] = {}

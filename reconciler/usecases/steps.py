@@ -24,6 +24,7 @@ from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.loading import loader, yamlio
 from reconciler.loading import render as rendering
+from reconciler.loading.layers import LayerCache
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.official import releases
 from reconciler.repository import paths, workdir
@@ -66,8 +67,8 @@ class Settings:
     rotate_secrets: bool = False
     client_factory: ClientFactory = ory_client
     fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
-    # Layers shared by the environments of one run (plan_many sets it; loader.layer_cache).
-    layers: loader.LayerCache | None = field(default=None, repr=False, compare=False)
+    # Layers shared by the environments of one run (plan_many sets it; loading/layers.py).
+    layers: LayerCache | None = field(default=None, repr=False, compare=False)
 
     @property
     def api_key(self) -> str | None:
