@@ -7,7 +7,7 @@ security judge (``security.py``), so both agree on what counts as MFA. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 
 from reconciler.jsontypes import JSONValue, Pointer
 
@@ -43,9 +43,17 @@ def aal_rank(value: JSONValue) -> int | None:
     return REQUIRED_AAL_VALUES.index(value) if value in REQUIRED_AAL_VALUES else None
 
 
-def second_factors(is_true: Callable[[Pointer], bool]) -> list[Pointer]:
-    """The second factors that are on, given how to read a boolean setting."""
-    enabled = [pointer for pointer in PLAIN_SECOND_FACTORS if is_true(pointer)]
-    if is_true(WEBAUTHN_ENABLED) and not is_true(WEBAUTHN_PASSWORDLESS):
+# The boolean settings that say which second factors are on (``second_factors``).
+SECOND_FACTOR_SWITCHES: tuple[Pointer, ...] = (
+    *PLAIN_SECOND_FACTORS,
+    WEBAUTHN_ENABLED,
+    WEBAUTHN_PASSWORDLESS,
+)
+
+
+def second_factors(switches: Mapping[Pointer, bool]) -> list[Pointer]:
+    """The second factors that are on, given each of ``SECOND_FACTOR_SWITCHES`` (true: on)."""
+    enabled = [pointer for pointer in PLAIN_SECOND_FACTORS if switches.get(pointer)]
+    if switches.get(WEBAUTHN_ENABLED) and not switches.get(WEBAUTHN_PASSWORDLESS):
         enabled.append(WEBAUTHN_ENABLED)
     return enabled

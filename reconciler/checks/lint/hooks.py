@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
@@ -22,7 +23,10 @@ def _hooks_of(container: JSONValue) -> list[JSONValue] | None:
 
 def _hook_lists(ctx: LintContext) -> list[tuple[Pointer, list[JSONValue]]]:
     """Every hook list under selfservice.flows: ``(pointer, hooks)``."""
-    return ctx.once("hook lists", lambda: list(_find_hook_lists(ctx)))
+    known = ctx.recall("hook lists")
+    if known is not None:
+        return cast(list[tuple[Pointer, list[JSONValue]]], known)
+    return ctx.remember("hook lists", list(_find_hook_lists(ctx)))
 
 
 def _find_hook_lists(ctx: LintContext) -> Iterator[tuple[Pointer, list[JSONValue]]]:
@@ -93,7 +97,10 @@ def _session_hook_not_last(ctx: LintContext) -> Iterator[Finding]:
 def _web_hooks(ctx: LintContext) -> list[tuple[Pointer, str, JSONObject]]:
     """``(pointer, name, config)`` per web hook; ``name`` reads as the plan names the hook
     (``/…/hooks[web_hook https://…]``), not by its index."""
-    return ctx.once("web hooks", lambda: list(_find_web_hooks(ctx)))
+    known = ctx.recall("web hooks")
+    if known is not None:
+        return cast(list[tuple[Pointer, str, JSONObject]], known)
+    return ctx.remember("web hooks", list(_find_web_hooks(ctx)))
 
 
 def _find_web_hooks(ctx: LintContext) -> Iterator[tuple[Pointer, str, JSONObject]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from reconciler.checks import aal
 from reconciler.checks.finding import Finding, Severity
@@ -58,12 +58,14 @@ class LintContext:
         self.schemas = identity_schemas.resolve_schemas(self.merged, schema_contents)
         self._found: dict[str, object] = {}
 
-    def once(self, what: str, find: Callable[[], _Found]) -> _Found:
-        """``find()`` the first time a rule asks for ``what``, the same answer after: several
-        rules look at the same things (every hook list, every web hook)."""
-        if what not in self._found:
-            self._found[what] = find()
-        return cast(_Found, self._found[what])
+    def recall(self, what: str) -> object | None:
+        """What a rule found and remembered as ``what`` (``remember``), or None: several rules
+        look at the same things (every hook list, every web hook)."""
+        return self._found.get(what)
+
+    def remember(self, what: str, found: _Found) -> _Found:
+        self._found[what] = found
+        return found
 
     def value(self, pointer: Pointer, document: JSONValue | None = None) -> JSONValue:
         """The value at ``pointer`` in ``document`` (default: merged), else the Kratos default."""
@@ -79,7 +81,8 @@ class LintContext:
         return [p for p in aal.REQUIRED_AAL_POINTERS if self.value(p) == aal.HIGHEST_AVAILABLE]
 
     def second_factors(self, document: JSONValue | None = None) -> list[Pointer]:
-        return aal.second_factors(lambda pointer: self.is_true(pointer, document))
+        switches = {p: self.is_true(p, document) for p in aal.SECOND_FACTOR_SWITCHES}
+        return aal.second_factors(switches)
 
     def knows(self, pointer: Pointer) -> bool:
         """True when the Kratos release judging the config has a setting at ``pointer``."""
