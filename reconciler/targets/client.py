@@ -23,7 +23,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from reconciler import __version__
@@ -317,6 +317,29 @@ def _failure_name(outcome: httpx.Response | httpx.HTTPError) -> str:
     if isinstance(outcome, Exception):
         return f"no answer ({type(outcome).__name__})"
     return f"failed ({outcome.status_code})"
+
+
+ClientFactory = Callable[[str, str], "OryClient"]
+
+
+class ClientPool:
+    """One client per (API URL, key) for the environments one run plans at once (httpx
+    clients are thread-safe); ``factory`` makes them (default: ``OryClient``)."""
+
+    def __init__(self, factory: ClientFactory | None = None) -> None:
+        self._factory = factory or OryClient
+        self._clients: dict[tuple[str, str], OryClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, base_url: str, api_key: str) -> OryClient:
+        with self._lock:
+            if (base_url, api_key) not in self._clients:
+                self._clients[base_url, api_key] = self._factory(base_url, api_key)
+            return self._clients[base_url, api_key]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
 
 
 def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:

@@ -20,6 +20,7 @@ from reconciler.errors import RemoteError
 from reconciler.limits import DEFAULT_LIMITS
 from reconciler.repository import workdir
 from reconciler.repository.atomic import write_atomically
+from reconciler.targets import client
 
 Fetch = Callable[[str], bytes]
 # Distinct blobs held in memory per run (identity schemas: a few KB each).
@@ -28,9 +29,12 @@ log = logging.getLogger("reconciler.content_cache")
 
 
 class ContentCache:
-    def __init__(self, folder: Path, fetch: Fetch) -> None:
+    """``folder``: where entries are kept; ``fetch``: how content is fetched (default: a GET
+    without credentials, ``client.fetch_public``)."""
+
+    def __init__(self, folder: Path, fetch: Fetch | None = None) -> None:
         self.folder = folder
-        self.fetch = fetch
+        self.fetch: Fetch = fetch or client.fetch_public
         self._unreachable: set[str] = set()  # asked once per run, not once per environment
         # Read from disk once per run: plan --all finds the same schemas in every live config.
         # A digest's content never changes, so holding it cannot go stale.

@@ -6,7 +6,6 @@ The only module that knows the order of the steps. ``plan_environment`` is read-
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -33,11 +32,10 @@ from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.value import Plan, PlanOutcome, make_plan
 from reconciler.repository.paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
-from reconciler.targets.client import OryClient
+from reconciler.targets.client import ClientPool
 from reconciler.targets.kratos_file import KratosFile
 from reconciler.usecases import messages, rotations, safety
 from reconciler.usecases.steps import (
-    ClientFactory,
     Settings,
     defaults,
     file_links_from,
@@ -160,8 +158,8 @@ def plan_many(
     Read-only. Outcomes follow the order of ``names``; an environment that fails carries its
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
     """
-    clients = _SharedClients(settings.client_factory)
-    shared = replace(settings, client_factory=clients.get, layers=settings.layers or LayerCache())
+    clients = ClientPool(settings.client_factory)
+    shared = replace(settings, clients=clients, layers=settings.layers or LayerCache())
     bound = MAX_PARALLELISM if parallelism is None else parallelism
     workers = max(1, min(bound, len(names), MAX_PARALLELISM))
     outcomes: dict[str, PlanOutcome] = {}
@@ -250,25 +248,6 @@ def _finish(
     except ReconcilerError as exc:
         return PlanOutcome(prepared.name, error=str(exc))
     return PlanOutcome(prepared.name, plan=plan, environment=prepared.environment)
-
-
-class _SharedClients:
-    """One client per (API URL, key) for plan_many's threads; httpx clients are thread-safe."""
-
-    def __init__(self, factory: ClientFactory) -> None:
-        self._factory = factory
-        self._clients: dict[tuple[str, str], OryClient] = {}
-        self._lock = threading.Lock()
-
-    def get(self, base_url: str, api_key: str) -> OryClient:
-        with self._lock:
-            if (base_url, api_key) not in self._clients:
-                self._clients[base_url, api_key] = self._factory(base_url, api_key)
-            return self._clients[base_url, api_key]
-
-    def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
 
 
 def apply_saved_plan(

@@ -35,22 +35,8 @@ from reconciler.usecases import safety
 # opened: `validate` and `render` never open one (cold start, tests/commands/test_imports.py).
 if TYPE_CHECKING:
     from reconciler.targets import LiveState, Target, TargetKind
-    from reconciler.targets.client import OryClient
-    from reconciler.targets.content_cache import ContentCache, Fetch
-
-ClientFactory = Callable[[str, str], "OryClient"]
-
-
-def ory_client(base_url: str, api_key: str) -> OryClient:
-    from reconciler.targets.client import OryClient
-
-    return OryClient(base_url, api_key)
-
-
-def fetch_public(url: str) -> bytes:
-    from reconciler.targets import client
-
-    return client.fetch_public(url)
+    from reconciler.targets.client import ClientFactory, ClientPool
+    from reconciler.targets.content_cache import ContentCache
 
 
 @dataclass(frozen=True)
@@ -65,8 +51,10 @@ class Settings:
     # `version:` (official/releases.py).
     kratos_version: str | None = None
     rotate_secrets: bool = False
-    client_factory: ClientFactory = ory_client
-    fetch: Fetch = fetch_public  # content-addressed storage (identity schemas)
+    # How an Ory API client is made (None: ``OryClient``), and the clients one run shares
+    # (plan_many sets them; None: each target has its own).
+    client_factory: ClientFactory | None = None
+    clients: ClientPool | None = field(default=None, repr=False, compare=False)
     # Layers shared by the environments of one run (plan_many sets it; loading/layers.py).
     layers: LayerCache | None = field(default=None, repr=False, compare=False)
 
@@ -149,9 +137,12 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
         raise ConfigError(
             [f"{location}: ORY_WORKSPACE_API_KEY is not set; it is needed for ory_network targets"]
         )
+    from reconciler.targets.client import OryClient
     from reconciler.targets.ory_network import OryNetworkProject
 
-    client = settings.client_factory(base_url, api_key)
+    clients = settings.clients
+    make = settings.client_factory or OryClient
+    client = clients.get(base_url, api_key) if clients is not None else make(base_url, api_key)
     return OryNetworkProject(
         client, target.ory_network.project, _planner_equality(environment, settings)
     )
@@ -345,19 +336,19 @@ def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
     return _content_cache(settings).collect(allowed)
 
 
-_caches: dict[tuple[Path, Fetch], ContentCache] = {}
+_caches: dict[Path, ContentCache] = {}
 _caches_lock = threading.Lock()
 
 
 def _content_cache(settings: Settings) -> ContentCache:
-    """One cache per repository and fetcher, shared by every environment of the run."""
-    key = (settings.root.resolve(), settings.fetch)
+    """One cache per repository, shared by every environment of the run."""
+    key = settings.root.resolve()
     with _caches_lock:
         if key not in _caches:
             folder = workdir.path(settings.root, "cache", "content")
             from reconciler.targets.content_cache import ContentCache
 
-            _caches[key] = ContentCache(folder, settings.fetch)
+            _caches[key] = ContentCache(folder)
         return _caches[key]
 
 
