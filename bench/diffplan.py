@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as `python bench/<name>.py`: find the packa
 
 from bench.common import median_seconds, milliseconds
 from reconciler.comparing.diff import DiffRules, compute_diff
-from reconciler.plan.value import make_plan
+from reconciler.plan.planner import make_plan
 
 FLOWS = ("login", "registration", "settings", "recovery", "verification")
 SCALES = (1, 4, 16, 32)

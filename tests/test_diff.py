@@ -13,7 +13,7 @@ from reconciler.comparing.diff import Change, DiffRules, compute_diff
 from reconciler.comparing.durations import duration_ns
 from reconciler.comparing.patch import patched
 from reconciler.jsontypes import JSONObject
-from reconciler.plan.value import make_plan
+from reconciler.plan.planner import make_plan
 from reconciler.targets.ory_network import SERVER_MANAGED
 
 from conftest import FIXTURE_PROJECT

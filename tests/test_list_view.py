@@ -17,7 +17,8 @@ from reconciler.checks.lint import lint
 from reconciler.comparing import list_view
 from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject
-from reconciler.plan.value import Plan, make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.value import Plan
 from reconciler.views import text as views
 
 from conftest import FIXTURE_PROJECT
@@ -38,8 +39,10 @@ def web_hook(url: str, body: str, **extra: Any) -> JSONObject:
 
 
 def planned(desired: Any, live: Any, **plan: Any) -> Plan:
-    rules = DiffRules(default_at=for_target("ory_network").default_at, defaults_complete=True)
-    return make_plan("dev", "test", "rev", compute_diff(desired, live, (), rules), **plan)
+    default_at = for_target("ory_network").default_at
+    rules = DiffRules(default_at=default_at, defaults_complete=True)
+    diff = compute_diff(desired, live, (), rules)
+    return make_plan("dev", "test", "rev", diff, default_at=default_at, **plan)
 
 
 def with_hooks(config: Any, hooks: list[Any]) -> Any:
@@ -48,7 +51,7 @@ def with_hooks(config: Any, hooks: list[Any]) -> Any:
 
 
 def change_lines(plan: Plan) -> list[str]:
-    return [line for change in plan.changes for line in views.change_lines(change, plan)]
+    return [line for index in range(len(plan.changes)) for line in views.change_lines(plan, index)]
 
 
 def test_a_changed_hook_body_is_one_field_line_and_the_patch_still_replaces_the_list() -> None:

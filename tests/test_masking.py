@@ -20,7 +20,8 @@ from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.loading.loader import load_environment
 from reconciler.loading.validate import validate
-from reconciler.plan.value import Plan, PlanOutcome, make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.value import Plan, PlanOutcome
 from reconciler.secrets import MASK
 from reconciler.usecases import steps
 from reconciler.views import markdown

@@ -1,5 +1,7 @@
-"""One finding type for every check: lint rules produce it, the review locates it, plans carry
-it, views print it and the plan file stores it (``notes`` in ``docs/plan-format.md``).
+"""What the checks say, as plans carry it: one finding type for every check (lint rules produce
+it, the review locates it, plans carry it, views print it and the plan file stores it:
+``notes`` in ``docs/plan-format.md``), and the security impact of a change (``security.py``
+judges it).
 
 Imports nothing but the standard library and ``jsontypes``: a plan, a view or the plan file
 can name a finding without importing the checks themselves (and through them the schema
@@ -14,6 +16,18 @@ from typing import Literal
 from reconciler.jsontypes import Pointer
 
 Severity = Literal["error", "warning"]
+Impact = Literal["weakens", "strengthens", "neutral"]
+
+
+@dataclass(frozen=True)
+class SecurityImpact:
+    """Does a change weaken, strengthen or not touch security, and why (``security.classify``)."""
+
+    impact: Impact
+    reason: str
+
+
+NEUTRAL = SecurityImpact("neutral", "")
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.checks import aal
+from reconciler.checks.finding import Impact, SecurityImpact
 from reconciler.checks.kratos_schema import kratos_default
 from reconciler.comparing.durations import duration_seconds
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
 
-Impact = Literal["weakens", "strengthens", "neutral"]
 Action = Literal["add", "change", "reset"]
-
-
-@dataclass(frozen=True)
-class SecurityImpact:
-    impact: Impact
-    reason: str
-
 
 Verdict = tuple[Impact, str] | None
 Judge = Callable[[Pointer, JSONValue, JSONValue], Verdict]

@@ -14,15 +14,17 @@ escaped, so a label never starts a line of its own.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.comparing.diff import SCHEMAS, Change
+from reconciler.comparing.values import DefaultLookup, EqualityRules, StoredEquality
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer, split_pointer
-from reconciler.secrets import MASK
+from reconciler.secrets import MASK, is_sensitive
 
-SCHEMAS = "/identity/schemas"
 FieldAction = Literal["add", "change", "reset"]
 Same = Callable[[JSONValue, JSONValue, Pointer], bool]
 # Whether the server fills in this live value itself (a default the user did not write).
@@ -240,6 +242,32 @@ def _leaves(value: JSONValue, pointer: Pointer) -> Iterator[tuple[str, Pointer, 
                 yield f".{key}{suffix}", at, leaf
     else:
         yield "", pointer, value
+
+
+def field_changes(
+    change: Change, sensitive: frozenset[Pointer], default_at: DefaultLookup | None
+) -> tuple[FieldChange, ...]:
+    """How ``change`` reads field by field: a change of a list of elements (or a new identity
+    schema), one line per differing leaf; ``()`` when it reads whole. Values compare as the
+    planner compares them (a secret by value, ``sensitive`` marks which are), and a live key
+    holding the default ``default_at`` gives is the server's own, not a change."""
+    where = change.source or change.pointer
+    hidden = functools.partial(is_sensitive, marked=sensitive)
+    if change.pointer == SCHEMAS + "/-" and isinstance(change.desired, dict):
+        key = shown_key(SCHEMAS, change.desired, where, hidden) or "new"
+        return tuple(element_added(element_label(SCHEMAS, key), change.desired, where))
+    if change.action == "reset" or not isinstance(change.desired, list):
+        return ()
+    if not (is_element_list(change.desired) or is_element_list(change.live)):
+        return ()
+    same = StoredEquality(EqualityRules(sensitive=sensitive)).same
+
+    def filled(pointer: Pointer, live: JSONValue) -> bool:
+        found, default = default_at(pointer) if default_at is not None else (False, None)
+        return found and same(default, live, pointer)
+
+    lines = list_changes(change.pointer, change.live, change.desired, where, same, filled, hidden)
+    return tuple(lines)
 
 
 # -- naming elements elsewhere (findings, locations) ------------------------------------------

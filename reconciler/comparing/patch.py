@@ -1,4 +1,5 @@
-"""JSON Patch (RFC 6902) operations: re-rooted and applied here, through ``jsonpatch``.
+"""JSON Patch (RFC 6902) operations: built from the diff's changes, re-rooted and applied
+here, through ``jsonpatch``.
 
 The vocabulary a plan is written in and a target applies, so both import it from below.
 """
@@ -11,8 +12,21 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
+from reconciler.comparing.diff import Change
 from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+
+# Each kind of change, as the operation that makes it.
+_OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
+
+
+def operation_for(change: Change) -> JSONObject:
+    """The operation that makes ``change``: ``add``, ``replace``, or ``remove`` (a reset: the
+    server puts its default back)."""
+    op = _OPERATION[change.action]
+    if op == "remove":
+        return {"op": op, "path": change.pointer}
+    return {"op": op, "path": change.pointer, "value": change.desired}
 
 
 def prefixed(operations: Sequence[JSONObject], prefix: Pointer) -> list[JSONObject]:

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import __version__, redact
-from reconciler.checks.finding import Finding
-from reconciler.checks.security import SecurityImpact
+from reconciler.checks.finding import Finding, SecurityImpact
 from reconciler.comparing.diff import Change
 from reconciler.errors import ReconcilerError
 from reconciler.jsontypes import (

@@ -16,9 +16,11 @@ import hmac
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler.checks.finding import Finding, Severity
-from reconciler.checks.security import SecurityImpact, classify
+from reconciler.checks.finding import Finding, SecurityImpact, Severity
+from reconciler.checks.kratos_schema import for_target
+from reconciler.checks.security import classify
 from reconciler.comparing.diff import Change
+from reconciler.comparing.patch import operation_for
 from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes
 from reconciler.limits import DEFAULT_LIMITS, loads_json
 from reconciler.plan.planfile import (
@@ -43,7 +45,8 @@ from reconciler.plan.planfile_model import (
     ValueOperation,
     checked,
 )
-from reconciler.plan.value import Plan, operation_for, write_only_sent
+from reconciler.plan.planner import field_changes, write_only_sent
+from reconciler.plan.value import Plan
 from reconciler.targets import TargetInfo
 
 
@@ -158,7 +161,11 @@ def _saved_plan(document: PlanFile) -> SavedPlan:
         unverified=tuple(document.write_only.not_sent),
         rotate_secrets=document.rotate_secrets,
     )
-    plan = replace(plan, write_only_sent=write_only_sent(plan.changes))
+    # How list changes read field by field, judged as a view of the plan judged them when it
+    # was made: by the shipped schema of the target's kind.
+    kind = plan.target_info.kind if plan.target_info else "ory_network"
+    fields = field_changes(plan.changes, plan.sensitive, for_target(kind).default_at)
+    plan = replace(plan, write_only_sent=write_only_sent(plan.changes), field_changes=fields)
     refs = tuple(_ref_from(entry) for entry in document.secrets)
     return SavedPlan(
         plan,

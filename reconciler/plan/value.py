@@ -2,6 +2,7 @@
 
 A plan is a value. Apply sends exactly its operations against exactly its revision and derives
 nothing else (Terraform: "the actions during apply must be described entirely by the changes").
+It carries everything a view shows (views decide nothing): made by ``planner.make_plan``.
 """
 
 from __future__ import annotations
@@ -9,17 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reconciler.checks.finding import Finding
-from reconciler.checks.security import SecurityImpact, classify
-from reconciler.comparing.diff import Change, Diff
+from reconciler.checks.finding import Finding, SecurityImpact
+from reconciler.comparing.diff import Change
+from reconciler.comparing.list_view import FieldChange
 from reconciler.jsontypes import JSONObject, Pointer
-from reconciler.secrets import withheld_within
 from reconciler.targets import TargetInfo
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
     from reconciler.loading.validate import ValidEnvironment
-
-_OPERATION = {"add": "add", "change": "replace", "reset": "remove"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,9 @@ class Plan:
     notes: tuple[Finding, ...] = ()
     # One per change, in the same order: does it weaken, strengthen or not touch security?
     impacts: tuple[SecurityImpact, ...] = ()
+    # One per change, in the same order: how a list change reads field by field (``()``: the
+    # change reads whole).
+    field_changes: tuple[tuple[FieldChange, ...], ...] = field(default=(), repr=False)
     # Declared values not compared, and not sent: Ory does not return them (or, in a
     # read-only command, their ``${VAR}`` is not set).
     unverified: tuple[Pointer, ...] = ()
@@ -64,6 +65,10 @@ class Plan:
             (c, i) for c, i in zip(self.changes, self.impacts, strict=True) if i.impact == "weakens"
         ]
 
+    def fields_of(self, index: int) -> tuple[FieldChange, ...]:
+        """How change ``index`` reads field by field; ``()`` when it reads whole."""
+        return self.field_changes[index] if index < len(self.field_changes) else ()
+
     def counts(self) -> dict[str, int]:
         totals = {"add": 0, "change": 0, "reset": 0}
         for change in self.changes:
@@ -86,53 +91,3 @@ class PlanOutcome:
     @property
     def failed(self) -> bool:
         return self.plan is None or bool(self.plan.errors)
-
-
-def make_plan(
-    environment: str,
-    target: str,
-    revision: str,
-    diff: Diff,
-    *,
-    sensitive: frozenset[Pointer] = frozenset(),
-    file_refs: dict[Pointer, str] | None = None,
-    notes: tuple[Finding, ...] = (),
-    target_info: TargetInfo | None = None,
-) -> Plan:
-    """Package a diff as a plan pinned to ``revision``, its security impact judged. Pure.
-
-    ``target_info``, when given, replaces ``target`` as the heading."""
-    operations = tuple(operation_for(change) for change in diff.changes)
-    impacts = tuple(classify(c.pointer, c.live, c.desired, c.action) for c in diff.changes)
-    return Plan(
-        environment=environment,
-        target=target_info.heading() if target_info else target,
-        revision=revision,
-        changes=diff.changes,
-        operations=operations,
-        warnings=diff.warnings,
-        sensitive=sensitive,
-        file_refs=dict(file_refs or {}),
-        notes=notes,
-        impacts=impacts,
-        unverified=diff.unverified,
-        write_only_sent=write_only_sent(diff.changes),
-        target_info=target_info,
-    )
-
-
-def write_only_sent(changes: tuple[Change, ...]) -> tuple[Pointer, ...]:
-    """Where the changes send a value Ory never returns (``secrets.is_withheld``)."""
-    return tuple(
-        pointer
-        for change in changes
-        if change.action != "reset"
-        for pointer in withheld_within(change.desired, change.source or change.pointer)
-    )
-
-
-def operation_for(change: Change) -> JSONObject:
-    op = _OPERATION[change.action]
-    if op == "remove":
-        return {"op": op, "path": change.pointer}
-    return {"op": op, "path": change.pointer, "value": change.desired}

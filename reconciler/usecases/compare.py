@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.jsontypes import JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.loading.validate import ValidEnvironment
-from reconciler.plan.value import Plan, make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.value import Plan
 from reconciler.usecases import steps
 from reconciler.usecases.read_only import fetch, load_without_secrets
 
@@ -42,6 +43,7 @@ def compare_desired(
         replace(diff, changes=kept),
         sensitive=sensitive,
         file_refs=refs,
+        default_at=rules.default_at,
     )
     return Comparison(plan, _only_in(desired_b, desired_a, ignore))
 
@@ -65,6 +67,7 @@ def compare_live(
         "live configs",
         f"{live_a.revision} -> {live_b.revision}",
         replace(diff, changes=kept),
+        default_at=rules.default_at,
     )
     return Comparison(plan, _only_in(live_b.config, live_a.config, skipped))
 

@@ -29,7 +29,8 @@ from reconciler.loading import render as rendering
 from reconciler.loading.layers import LayerCache
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan import planfile, saved_secrets
-from reconciler.plan.value import Plan, PlanOutcome, make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.value import Plan, PlanOutcome
 from reconciler.repository.paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.client import ClientPool
@@ -444,5 +445,6 @@ def _plan_against(
         file_refs=file_refs,
         notes=notes,
         target_info=live.target,
+        default_at=rules.default_at,
     )
     return replace(plan, live_config=live.config, rotate_secrets=settings.rotate_secrets)

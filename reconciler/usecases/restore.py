@@ -17,7 +17,8 @@ from reconciler.comparing.diff import Diff, DiffRules, compute_diff
 from reconciler.comparing.values import DefaultLookup
 from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONObject, copy_json, is_within, remove_at
-from reconciler.plan.value import Plan, make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.value import Plan
 from reconciler.targets import Target
 from reconciler.usecases import backup_secrets, safety
 from reconciler.usecases.backup_secrets import BackupContent
@@ -37,8 +38,16 @@ def plan_restore(
     ``declared`` (the environment's desired config) may hold a secret the backup left out."""
     live = target.fetch()
     wanted, cannot = backup_secrets.put_back(backup, live.config, declared or {})
-    diff = _diff(wanted, live.config, target, _defaults(target, settings))
-    plan = make_plan(name, target.description, live.revision, diff, target_info=live.target)
+    default_at = _defaults(target, settings)
+    diff = _diff(wanted, live.config, target, default_at)
+    plan = make_plan(
+        name,
+        target.description,
+        live.revision,
+        diff,
+        target_info=live.target,
+        default_at=default_at,
+    )
     return replace(
         plan, live_config=live.config, warnings=plan.warnings + tuple(_not_restored(cannot))
     )

@@ -15,9 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.checks.finding import Finding
-from reconciler.checks.security import SecurityImpact
-from reconciler.comparing.diff import Change
+from reconciler.checks.finding import NEUTRAL, Finding, SecurityImpact
 from reconciler.plan.value import Plan, PlanOutcome
 from reconciler.views import text as views
 
@@ -177,27 +175,25 @@ def _caution(plan: Plan) -> str:
 
 
 def _areas(plan: Plan, budget: _Budget) -> list[str]:
-    impacts = plan.impacts or tuple(SecurityImpact("neutral", "") for _ in plan.changes)
-    grouped: dict[str, list[tuple[Change, SecurityImpact]]] = {area: [] for area in AREAS}
-    for change, impact in zip(plan.changes, impacts, strict=True):
-        grouped[area_of(change.pointer)].append((change, impact))
+    impacts = plan.impacts or tuple(NEUTRAL for _ in plan.changes)
+    grouped: dict[str, list[tuple[int, SecurityImpact]]] = {area: [] for area in AREAS}
+    for index, (change, impact) in enumerate(zip(plan.changes, impacts, strict=True)):
+        grouped[area_of(change.pointer)].append((index, impact))
     return [_area(area, entries, plan, budget) for area, entries in grouped.items() if entries]
 
 
-def _area(
-    area: str, entries: list[tuple[Change, SecurityImpact]], plan: Plan, budget: _Budget
-) -> str:
+def _area(area: str, entries: list[tuple[int, SecurityImpact]], plan: Plan, budget: _Budget) -> str:
     risky = sum(impact.impact == "weakens" for _, impact in entries)
     title = f"<b>{area}</b> · {_count(len(entries), 'change')}"
     if risky:
         title += f" · {RISK} {risky} {'weakens' if risky == 1 else 'weaken'} security"
     lines: list[str] = []
     hidden = 0
-    for change, impact in entries:
+    for index, impact in entries:
         if not budget.take():
             hidden += 1
             continue
-        lines.extend(_coloured(line) for line in views.change_lines(change, plan))
+        lines.extend(_coloured(line) for line in views.change_lines(plan, index))
         if impact.impact == "weakens":
             lines.append(f"    {RISK} weakens security: {impact.reason}")
     body = _fenced("\n".join(lines), "diff") if lines else ""

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
 
 import click
 
 from reconciler import blobs
-from reconciler.checks.finding import Finding
-from reconciler.checks.kratos_schema import for_target
-from reconciler.checks.security import SecurityImpact
+from reconciler.checks.finding import Finding, SecurityImpact
 from reconciler.comparing import list_view
-from reconciler.comparing.diff import SCHEMAS, Change
-from reconciler.comparing.values import EqualityRules, StoredEquality
+from reconciler.comparing.diff import Change
 from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.plan.value import Plan
-from reconciler.secrets import MASK, is_sensitive, mask, shown_as
+from reconciler.secrets import MASK, mask, shown_as
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}
@@ -48,8 +44,9 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
     """The changes, warnings, findings and summary line, without the environment header.
     Write-only values that are not compared take one line; ``verbose`` lists each."""
     lines: list[str] = []
-    for change, impact in zip(plan.changes, plan.impacts or _neutral(plan), strict=True):
-        lines.extend(_change_lines(change, plan, color))
+    impacts = plan.impacts or _neutral(plan)
+    for index, (change, impact) in enumerate(zip(plan.changes, impacts, strict=True)):
+        lines.extend(_change_lines(change, plan.fields_of(index), plan, color))
         if impact.impact == "weakens":
             lines.append(_style(f"      ! weakens security: {impact.reason}", color, fg="red"))
     if verbose:
@@ -128,8 +125,9 @@ def summary(plan: Plan) -> str:
     )
 
 
-def _change_lines(change: Change, plan: Plan, color: bool) -> list[str]:
-    fields = _field_changes(change, plan)
+def _change_lines(
+    change: Change, fields: tuple[list_view.FieldChange, ...], plan: Plan, color: bool
+) -> list[str]:
     if fields:
         lines = [_field_line(field, plan, color) for field in fields]
     else:
@@ -153,31 +151,6 @@ def _whole_line(change: Change, plan: Plan, color: bool) -> str:
     return f"  {symbol} {path}: {live} -> {target} (reset)"
 
 
-def _field_changes(change: Change, plan: Plan) -> list[list_view.FieldChange]:
-    """A list change (or a new list element) field by field; [] when shown whole."""
-    where = change.source or change.pointer
-    hidden = functools.partial(is_sensitive, marked=plan.sensitive)
-    if change.pointer == SCHEMAS + "/-" and isinstance(change.desired, dict):
-        key = list_view.shown_key(SCHEMAS, change.desired, where, hidden) or "new"
-        return list_view.element_added(list_view.element_label(SCHEMAS, key), change.desired, where)
-    if change.action == "reset" or not isinstance(change.desired, list):
-        return []
-    if not (list_view.is_element_list(change.desired) or list_view.is_element_list(change.live)):
-        return []
-
-    # The planner's equality: a write-only value is equal when present (live is redacted).
-    same = StoredEquality(EqualityRules(sensitive=plan.sensitive)).same
-    lookup = for_target(plan.target_info.kind if plan.target_info else "ory_network").default_at
-
-    def filled(pointer: Pointer, live: JSONValue) -> bool:
-        found, default = lookup(pointer)
-        return found and same(default, live, pointer)
-
-    return list_view.list_changes(
-        change.pointer, change.live, change.desired, where, same, filled, hidden
-    )
-
-
 def _field_line(field: list_view.FieldChange, plan: Plan, color: bool) -> str:
     symbol = _style(_SYMBOL[field.action], color, fg=_COLOR[field.action])
     desired = (
@@ -197,9 +170,11 @@ def _field_line(field: list_view.FieldChange, plan: Plan, color: bool) -> str:
     return f"  {symbol} {field.label}: {live} -> {desired}"
 
 
-def change_lines(change: Change, plan: Plan) -> list[str]:
-    """One change as uncoloured lines (``+ /path: value``), secrets masked; for other views."""
-    return [line[2:] for line in _change_lines(change, plan, color=False)]
+def change_lines(plan: Plan, index: int) -> list[str]:
+    """Change ``index`` of ``plan`` as uncoloured lines (``+ /path: value``), secrets masked;
+    for other views."""
+    lines = _change_lines(plan.changes[index], plan.fields_of(index), plan, color=False)
+    return [line[2:] for line in lines]
 
 
 def display_value(value: JSONValue, pointer: Pointer, plan: Plan) -> str:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.checks.security import Action, Impact, classify
+from reconciler.checks.finding import Impact
+from reconciler.checks.security import Action, classify
 from reconciler.jsontypes import JSONValue
 
 PASSWORD = "/selfservice/methods/password/config"

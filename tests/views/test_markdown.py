@@ -6,7 +6,8 @@ from pathlib import Path
 
 from reconciler.checks.finding import Finding
 from reconciler.comparing.diff import Change, Diff
-from reconciler.plan.value import PlanOutcome, make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.value import PlanOutcome
 from reconciler.views import markdown
 
 from conftest import Run
