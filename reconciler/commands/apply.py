@@ -12,10 +12,11 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
+from reconciler.loading.repository_settings import input_limits
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import Plan
 from reconciler.usecases import reconcile, steps
-from reconciler.usecases.safety import ApplyIntent, check_intent, input_limits
+from reconciler.usecases.guards import ApplyIntent, check_intent, refuse_unsafe
 from reconciler.views import text as views
 
 
@@ -123,7 +124,7 @@ def show_and_confirm(obj: Context, planned: Plan, intent: ApplyIntent, verb: str
     click.echo(views.format_plan(planned, color=obj.color, verbose=obj.verbose), nl=False)
     if planned.is_empty:
         return EXIT_OK
-    reconcile.refuse_unsafe(planned, allow_weaken=intent.allow_weaken)
+    refuse_unsafe(planned, allow_weaken=intent.allow_weaken)
     if not intent.yes and not confirmed(planned.environment):
         click.echo(f"{verb} cancelled; nothing was changed.", err=True)
         return EXIT_ERROR

@@ -12,8 +12,9 @@ from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.repository.paths import display_path
 from reconciler.usecases import steps
+from reconciler.usecases.backups import list_backups
+from reconciler.usecases.guards import ApplyIntent, check_intent
 from reconciler.usecases.restore import apply_restore, backup_of, plan_restore
-from reconciler.usecases.safety import ApplyIntent, check_intent, list_backups
 from reconciler.views import text as views
 
 

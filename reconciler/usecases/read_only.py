@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from reconciler.loading import loader
+from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.targets import LiveState, Target
-from reconciler.usecases import safety, steps
+from reconciler.usecases import steps
 
 UNSET_STAND_IN = "(variable not set)"
 
@@ -39,7 +40,7 @@ class SecretFreeEnviron(Mapping[str, str]):
 
 
 def load_without_secrets(name: str, settings: steps.Settings) -> ValidEnvironment:
-    limits = safety.input_limits(settings.root)
+    limits = input_limits(settings.root)
     raw = loader.load_environment(settings.root, name, SecretFreeEnviron(settings.environ), limits)
     return steps.register_secrets(validate(raw))
 

@@ -27,6 +27,7 @@ from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
 from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
 from reconciler.loading import render as rendering
 from reconciler.loading.layers import LayerCache
+from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan import planfile, saved_secrets
 from reconciler.plan.planner import make_plan
@@ -35,7 +36,8 @@ from reconciler.repository.paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.client import ClientPool
 from reconciler.targets.kratos_file import KratosFile
-from reconciler.usecases import messages, rotations, safety
+from reconciler.usecases import backups, messages, rotations
+from reconciler.usecases.guards import refuse_unsafe
 from reconciler.usecases.steps import (
     Settings,
     defaults,
@@ -207,7 +209,7 @@ class _RunBudget:
     together they may have ``RUN_ENVIRONMENTS`` times the node limit (``limits.py``)."""
 
     def __init__(self, root: Path) -> None:
-        limits = safety.input_limits(root)
+        limits = input_limits(root)
         self.max_nodes = limits.max_nodes * RUN_ENVIRONMENTS
         self._budget = Budget(replace(limits, max_nodes=self.max_nodes))
 
@@ -387,26 +389,9 @@ def _backup(plan: Plan, settings: Settings) -> Path | None:
     """Keep the live config as it was before this apply, so ``restore`` can go back to it."""
     if plan.live_config is None:
         return None
-    return safety.save_backup(
+    return backups.save_backup(
         settings.root, plan.environment, plan.revision, plan.live_config, plan.sensitive
     )
-
-
-def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:
-    """Raise ApplyError for a plan with errors, or weakening changes not explicitly allowed."""
-    if plan.errors:
-        rules = ", ".join(sorted({note.rule_id for note in plan.errors}))
-        raise ApplyError(
-            f"apply refused: the plan has {len(plan.errors)} error(s) ({rules}); fix them, or "
-            "disable a lint rule in the environment file under lint: disable: {RULE: reason}"
-        )
-    weakening = plan.weakening()
-    if weakening and not allow_weaken:
-        listed = "; ".join(f"{change.pointer} ({impact.reason})" for change, impact in weakening)
-        raise ApplyError(
-            f"apply refused: {len(weakening)} change(s) weaken security: {listed}. "
-            "Review them and pass --allow-weaken to apply anyway; nothing was changed."
-        )
 
 
 def _plan_against(

@@ -20,9 +20,10 @@ from reconciler.jsontypes import JSONObject, copy_json, is_within, remove_at
 from reconciler.plan.planner import make_plan
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
-from reconciler.usecases import backup_secrets, safety
+from reconciler.usecases import backup_secrets, backups
 from reconciler.usecases.backup_secrets import BackupContent
-from reconciler.usecases.reconcile import ApplyResult, refuse_unsafe
+from reconciler.usecases.guards import refuse_unsafe
+from reconciler.usecases.reconcile import ApplyResult
 from reconciler.usecases.steps import Settings, defaults
 
 
@@ -74,7 +75,7 @@ def apply_restore(
     refuse_unsafe(plan, allow_weaken=allow_weaken)
     assert plan.live_config is not None
     wanted, _ = backup_secrets.put_back(backup, plan.live_config, declared or {})
-    saved = safety.save_backup(settings.root, plan.environment, plan.revision, plan.live_config)
+    saved = backups.save_backup(settings.root, plan.environment, plan.revision, plan.live_config)
     outcome = target.apply(plan.operations, plan.revision)
     leftover = _diff(wanted, outcome.state.config, target, _defaults(target, settings)).changes
     if leftover:
@@ -90,7 +91,7 @@ def _defaults(target: Target, settings: Settings | None) -> DefaultLookup:
 def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: DefaultLookup) -> Diff:
     added = [
         pointer
-        for pointer in safety.keys_only_in(live, backup)
+        for pointer in backups.keys_only_in(live, backup)
         if not any(is_within(pointer, ignored) for ignored in target.ignored)
     ]
     # The target's own keys (serve, cookies…) were never ours to restore: leave them out
@@ -103,4 +104,4 @@ def _diff(backup: JSONObject, live: JSONObject, target: Target, default_at: Defa
 
 
 def backup_of(path: Path) -> BackupContent:
-    return safety.read_backup(path)
+    return backups.read_backup(path)

@@ -25,11 +25,11 @@ from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.loading import loader, yamlio
 from reconciler.loading import render as rendering
 from reconciler.loading.layers import LayerCache
+from reconciler.loading.repository_settings import check_project_allowed, input_limits
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.official import releases
 from reconciler.repository import paths, workdir
 from reconciler.secrets import secrets_in
-from reconciler.usecases import safety
 
 # The targets, their HTTP client and the notices about a plan are imported where a target is
 # opened: `validate` and `render` never open one (cold start, tests/commands/test_imports.py).
@@ -88,7 +88,7 @@ def shard_names(names: Sequence[str], shard: int, shards: int) -> list[str]:
 def load(name: str, settings: Settings, *, allow_unset: bool = False) -> ValidEnvironment:
     """Load and type-check one environment (no network). ``allow_unset`` is for offline checks
     only: unset ``${VAR}``s stay as written (``check`` warns about them)."""
-    limits = safety.input_limits(settings.root)
+    limits = input_limits(settings.root)
     raw = loader.load_environment(
         settings.root,
         name,
@@ -126,7 +126,7 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
 
         return KratosFile(kratos_file_path(environment, settings), settings.root)
     assert target.ory_network is not None
-    safety.check_project_allowed(settings.root, target.ory_network.project)
+    check_project_allowed(settings.root, target.ory_network.project)
     from reconciler.targets import endpoints
 
     # Where the key may go is settled before anything else: a file cannot redirect it.

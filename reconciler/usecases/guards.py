@@ -1,0 +1,58 @@
+"""What apply refuses unless the person (or pipeline) running it asked for it explicitly.
+
+* ``protect: true`` in an environment file: apply needs ``--yes`` *and* ``--env-confirm NAME``,
+  and ``--allow-weaken`` is refused unless ``protect_allow_weaken: true`` is also set;
+* a plan with errors is never applied, nor one whose changes weaken security without
+  ``--allow-weaken``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.errors import ApplyError
+from reconciler.loading.validate import ValidEnvironment
+from reconciler.plan.value import Plan
+
+
+@dataclass(frozen=True)
+class ApplyIntent:
+    """What the person (or pipeline) running apply explicitly asked for."""
+
+    yes: bool
+    env_confirm: str | None = None
+    allow_weaken: bool = False
+
+
+def check_intent(environment: ValidEnvironment, intent: ApplyIntent) -> None:
+    """Refuse an apply to a protected environment that was not confirmed by name."""
+    model, name = environment.model, environment.raw.name
+    if not model.protect:
+        return
+    if not intent.yes or intent.env_confirm != name:
+        raise ApplyError(
+            f"{name} is protected (protect: true): apply needs --yes and --env-confirm {name}; "
+            "nothing was changed"
+        )
+    if intent.allow_weaken and not model.protect_allow_weaken:
+        raise ApplyError(
+            f"{name} is protected: --allow-weaken is refused unless the environment also sets "
+            "protect_allow_weaken: true; nothing was changed"
+        )
+
+
+def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:
+    """Raise ApplyError for a plan with errors, or weakening changes not explicitly allowed."""
+    if plan.errors:
+        rules = ", ".join(sorted({note.rule_id for note in plan.errors}))
+        raise ApplyError(
+            f"apply refused: the plan has {len(plan.errors)} error(s) ({rules}); fix them, or "
+            "disable a lint rule in the environment file under lint: disable: {RULE: reason}"
+        )
+    weakening = plan.weakening()
+    if weakening and not allow_weaken:
+        listed = "; ".join(f"{change.pointer} ({impact.reason})" for change, impact in weakening)
+        raise ApplyError(
+            f"apply refused: {len(weakening)} change(s) weaken security: {listed}. "
+            "Review them and pass --allow-weaken to apply anyway; nothing was changed."
+        )
