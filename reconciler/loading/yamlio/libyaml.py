@@ -187,6 +187,10 @@ class _Builder:
     def _count(self, event: Any) -> None:
         self._values += 1
         if self._values > self._limits.max_nodes:
+            if isinstance(event, ScalarEvent) and event.value == "" and not event.style:
+                # An empty value: libyaml marks it where the token before it ends, the
+                # round-trip reader where the next one starts. That reader says where.
+                raise NotCoveredError
             raise TooManyValuesError(event.start_mark)
 
     def _scalar(self, event: Any, pointer: Pointer) -> JSONValue:
