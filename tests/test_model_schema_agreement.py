@@ -20,6 +20,7 @@ from hypothesis_jsonschema import from_schema
 
 from reconciler import official
 from reconciler.checks import network_overlay
+from reconciler.checks.kratos_schema import for_target
 from reconciler.jsontypes import JSONObject, JSONValue, split_pointer
 from reconciler.loading.validate import ENVIRONMENT_SHAPE
 from reconciler.targets import TargetKind
@@ -56,7 +57,8 @@ KINDS: tuple[TargetKind, ...] = ("ory_network", "kratos_file")
 @functools.cache
 def _config_schema(kind: TargetKind) -> JSONObject:
     """The shipped schema a ``kind`` target is checked against (Ory Network: + the overlay)."""
-    loaded: JSONObject = json.loads(official.config_schema_for(kind).read_text(encoding="utf-8"))
+    path = for_target(kind).path
+    loaded: JSONObject = json.loads(path.read_text(encoding="utf-8"))
     if kind == "ory_network":
         overlay = json.loads(official.NETWORK_OVERLAY.read_text(encoding="utf-8"))
         loaded = network_overlay.extend(loaded, overlay)

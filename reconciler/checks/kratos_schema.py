@@ -3,13 +3,15 @@
 The identity config of an Ory Network project is a Kratos config, so Kratos'
 ``embedx/config.schema.json`` (draft-07) is the best offline check we have (ory-api.md §1c, §2).
 The schemas ship inside the package (``reconciler/official``); ``--kratos-schema`` overrides the
-Kratos config schema. What governs a target (:func:`for_target`):
+Kratos config schema. What governs a target (:func:`for_target`) is how its kind is judged
+(``targets/kinds.Judging``):
 
-* ``kratos_file``: the schema of the Kratos release the file runs (``official/releases.py``
+* a Kratos file: the schema of the Kratos release the file runs (``official/releases.py``
   chooses it from the file's ``version:``), ``dsn`` required: Kratos refuses anything else.
   A key or value a later release removed gets its migration (``kratos_migrations.py``).
-* ``ory_network``: the Kratos schema plus the Ory Network overlay (``network_overlay.py``);
-  ``dsn`` is dropped from ``required``, Ory Network has none (ory-api.md §1c).
+* Ory Network: the schema of Kratos master plus the Ory Network overlay
+  (``network_overlay.py``); ``dsn`` is dropped from ``required``, Ory Network has none
+  (ory-api.md §1c).
 * Ory Network accepts some hook placements the OSS schema rejects (Ory's own docs put
   ``session`` in the flow-level ``registration.after.hooks``; ory-api.md §1c "Flows and hooks",
   §1d-8). Those problems are flagged ``known_network_deviation`` so callers report warnings.
@@ -38,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import official
 from reconciler.checks import kratos_migrations, lax_keys, network_overlay, schema_paths
 from reconciler.checks import schema_messages as messages
-from reconciler.checks.schema_messages import SUBJECTS, SchemaProblem
+from reconciler.checks.schema_messages import SchemaProblem
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import (
     JSONObject,
@@ -50,6 +52,8 @@ from reconciler.jsontypes import (
 )
 from reconciler.loading.compiled_schema import CompiledSchema
 from reconciler.official import releases
+from reconciler.targets import kinds
+from reconciler.targets.kinds import Judging
 
 if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs it
     from jsonschema import Draft7Validator
@@ -103,10 +107,11 @@ def _resource(contents: JSONObject) -> Resource[Any]:
 
 
 class KratosSchema:
-    """The shape of one target kind's identity config: a Kratos config schema, its ``ory://``
-    resources, and for Ory Network the overlay of Network-only keys.
+    """The shape of one kind of target's identity config: a Kratos config schema, its
+    ``ory://`` resources, and for Ory Network the overlay of Network-only keys; ``judging``
+    says which (``targets/kinds.py``).
 
-    Build through :func:`for_target`, which caches one instance per kind and schema path.
+    Build through :func:`for_target`, which caches one instance per judging and schema path.
     ``release``: the Kratos release the schema is (a shipped one), ``None`` for Kratos master
     (Ory Network) and ``--kratos-schema``; ``tracing_path``: its ``ory://tracing-config``.
     """
@@ -114,19 +119,19 @@ class KratosSchema:
     def __init__(
         self,
         config_schema_path: Path,
-        kind: TargetKind,
+        judging: Judging,
         *,
         release: str | None = None,
         tracing_path: Path | None = None,
         named_by_config: bool = False,
     ) -> None:
         self.path = config_schema_path
-        self.kind = kind
+        self.judging = judging
         self.release = release
         # The release is the one the config's `version:` names, not one the user asserted.
         self.named_by_config = named_by_config
         config = _read_json(config_schema_path)
-        if kind == "ory_network":
+        if judging.network_keys:
             config = network_overlay.extend(config, _read_json(official.NETWORK_OVERLAY))
         self._config = config
         self._config_id = str(config.get("$id", config_schema_path.as_uri()))
@@ -138,7 +143,7 @@ class KratosSchema:
         self._tracing = _read_json(self._tracing_path)
         # The fast path: a valid document is answered without importing jsonschema, which is
         # asked only to explain a document this refuses (compiled_schema.py).
-        self.governing = _governing(config, kind)
+        self.governing = _governing(config, judging)
         self._compiled_config = CompiledSchema(
             self.governing, {TRACING_CONFIG_URI: self._tracing}, self._config_id
         )
@@ -176,7 +181,7 @@ class KratosSchema:
         """What the schema is, as a message names it (``Kratos v0.8.1-alpha.1 config schema``)."""
         if self.release is not None:
             return f"Kratos {self.release} config schema"
-        return SUBJECTS[self.kind]
+        return self.judging.subject
 
     # -- identity config ------------------------------------------------------------------
 
@@ -235,7 +240,9 @@ class KratosSchema:
             if known is None:
                 found = self._open_objects.undeclared({key: value})
                 known = tuple(
-                    messages.lax_key_problem(pointer, siblings, self.subject, self.kind)
+                    messages.lax_key_problem(
+                        pointer, siblings, self.subject, self.judging.drops_unknown
+                    )
                     for pointer, siblings in found
                 )
                 self._remember(remembered, known)
@@ -264,7 +271,7 @@ class KratosSchema:
     def _added_later(self, problem: SchemaProblem) -> SchemaProblem:
         """An unknown key a later shipped release declares: the file may run that release
         while its ``version:`` names an older one (Kratos itself never reads ``version:``)."""
-        if self.kind != "kratos_file" or self.release is None:
+        if self.release is None:
             return problem
         later = releases.first_after(self.release, lambda r: _declares(r, problem.pointer))
         if later is None:
@@ -479,27 +486,27 @@ def _errors_of_matching_branch(
     return matching or context
 
 
-def _governing(config: JSONObject, kind: TargetKind) -> JSONObject:
-    """The config schema as a ``kind`` target's identity config is checked against it."""
+def _governing(config: JSONObject, judging: Judging) -> JSONObject:
+    """The config schema as an identity config judged so is checked against it."""
     schema = dict(config)
     required = schema.get("required")
-    if kind == "ory_network" and isinstance(required, list):
+    if judging.not_required and isinstance(required, list):
         # Ory Network has no `dsn`; the OSS schema requires it (ory-api.md §1c).
-        schema["required"] = [key for key in required if key != "dsn"]
+        schema["required"] = [key for key in required if key not in judging.not_required]
     return schema
 
 
 @lru_cache(maxsize=16)
 def _load(
     config_schema_path: Path,
-    kind: TargetKind,
+    judging: Judging,
     release: str | None = None,
     tracing: Path | None = None,
     named_by_config: bool = False,
 ) -> KratosSchema:
     return KratosSchema(
         config_schema_path,
-        kind,
+        judging,
         release=release,
         tracing_path=tracing,
         named_by_config=named_by_config,
@@ -514,29 +521,38 @@ def for_target(
     named_by_config: bool = False,
 ) -> KratosSchema:
     """The shape of a ``kind`` target's identity config: ``override`` (``--kratos-schema``, a
-    Kratos ``embedx/config.schema.json``) when given, else the shipped schema for that kind
-    (``reconciler/official``): for a Kratos file, ``release``'s (default: the newest
-    release; ``named_by_config``: the config's own ``version:`` named it, so a key a later
-    release added is a warning). Ory Network targets get the Network overlay on top.
+    Kratos ``embedx/config.schema.json``) when given, else the shipped schema its kind is
+    judged by (``reconciler/official``): for a kind judged by release, ``release``'s (default:
+    the newest release; ``named_by_config``: the config's own ``version:`` named it, so a key a
+    later release added is a warning), else Kratos master. The Ory Network keys are added for
+    a kind that has them.
 
-    Cached per kind and resolved path. Raises ``ConfigError`` when a file is missing or not JSON.
+    Cached per judging and resolved path. Raises ``ConfigError`` when a file is missing or not
+    JSON.
     """
+    judging = kinds.kind(kind).judging
     if override is not None:
-        return _load(override.resolve(), kind)
-    if kind == "kratos_file":
+        return _load(override.resolve(), judging)
+    if judging.by_release:
         chosen = release or releases.newest()
-        return _load(chosen.config, kind, chosen.tag, chosen.tracing, named_by_config)
-    return _load(official.config_schema_for(kind), kind)
+        return _load(chosen.config, judging, chosen.tag, chosen.tracing, named_by_config)
+    return _load(official.KRATOS_MASTER_CONFIG, judging)
+
+
+def released(release: releases.Release | None = None) -> KratosSchema:
+    """The schema of a Kratos release (default: the newest), as a Kratos file is judged."""
+    chosen = release or releases.newest()
+    return _load(chosen.config, kinds.KRATOS_RELEASE, chosen.tag, chosen.tracing)
 
 
 def _declares(release: releases.Release, pointer: Pointer) -> bool:
-    return for_target("kratos_file", release=release).declares(pointer)
+    return released(release).declares(pointer)
 
 
 def kratos_default(pointer: Pointer) -> JSONValue:
     """The default of the released Kratos schema at ``pointer`` (``None`` when it has none):
     what a setting means when nobody set it, for judging a change's security impact."""
-    return for_target("kratos_file").default_at(pointer)[1]
+    return released().default_at(pointer)[1]
 
 
 def _sibling_or_shipped(sibling: Path, shipped: Path) -> Path:

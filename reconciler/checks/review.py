@@ -59,7 +59,7 @@ def review(
     assert isinstance(merged, dict)
     # The live project is the authority on which keys exist on Ory Network; a Kratos file is
     # not (Kratos refuses a key its release does not know).
-    authority = live if schema.kind == "ory_network" else None
+    authority = live if schema.judging.live_knows_keys else None
     findings += reviewer.schema_problems(
         merged, desired, schema, partial=live is None, live=authority
     )
@@ -103,8 +103,7 @@ def preflight(
     """
     reviewer = _Reviewer(environment)
     findings = reviewer.identity_schema_problems(desired, schema)
-    target = environment.model.target
-    asks_live = target is not None and target.ory_network is not None
+    asks_live = environment.model.target is not None and schema.judging.live_knows_keys
     findings += reviewer.schema_problems(
         desired, desired, schema, partial=True, defer_unknown=asks_live
     )

@@ -17,13 +17,6 @@ from reconciler.jsontypes import JSONValue, Pointer, join_pointer, pointer_from,
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-    from reconciler.targets import TargetKind
-
-
-SUBJECTS: dict[TargetKind, str] = {
-    "ory_network": "OSS Kratos config schema",
-    "kratos_file": "Kratos config schema",
-}
 
 # Flow-level registration after-hooks are typed `selfServiceHooks` (web_hook | b2b_sso) in the
 # OSS schema, yet Ory docs patch `session` there (DOCS actions/session.mdx:51-53) and the Kratos
@@ -97,19 +90,12 @@ def unknown_keys(error: ValidationError, pointer: Pointer, subject: str) -> Iter
         )
 
 
-# What a target does with a key it does not know in an object the schema leaves open.
-_IGNORED_BY: dict[TargetKind, str] = {
-    "ory_network": "Ory Network accepts it there and silently drops it",
-    "kratos_file": "Kratos accepts it there and ignores it",
-}
-
-
 def lax_key_problem(
-    pointer: Pointer, known: Iterable[str], subject: str, kind: TargetKind
+    pointer: Pointer, known: Iterable[str], subject: str, drops_unknown: str
 ) -> SchemaProblem:
     """An unknown key of an object the schema leaves open (``lax_keys``): an error when it is
     one typo away from a key declared there (the user meant that key, and it is not set), a
-    warning otherwise."""
+    warning otherwise. ``drops_unknown``: what the target does with such a key."""
     parent, _, escaped = pointer.rpartition("/")
     key = split_pointer("/" + escaped)[0]
     known = sorted(known)
@@ -118,10 +104,10 @@ def lax_key_problem(
     if typo is not None:
         message = (
             f"`{key}` at {where} is unknown to the {subject}; did you mean `{typo}`? "
-            f"{_IGNORED_BY[kind]}"
+            f"{drops_unknown}"
         )
         return SchemaProblem(pointer, message, unknown_key=True, typo=True)
-    message = f"`{key}` at {where} is unknown to the {subject}; {_IGNORED_BY[kind]}"
+    message = f"`{key}` at {where} is unknown to the {subject}; {drops_unknown}"
     return SchemaProblem(pointer, message + _known_here(dict.fromkeys(known)), ignored_key=True)
 
 

@@ -9,6 +9,7 @@ from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.loading.validate import ValidEnvironment
+from reconciler.targets import kinds
 from reconciler.usecases import steps
 
 NOT_FOR_NETWORK = (
@@ -17,9 +18,10 @@ NOT_FOR_NETWORK = (
 )
 
 
-def _network_project(environment: ValidEnvironment) -> bool:
+def _judged_by_master(environment: ValidEnvironment) -> bool:
+    """A target judged by Kratos master, not by a release (an Ory Network project)."""
     target = environment.model.target
-    return target is not None and target.ory_network is not None
+    return target is not None and not kinds.kind(target.kind).judging.by_release
 
 
 @click.command(epilog=help_text.epilog(help_text.OFFLINE))
@@ -49,7 +51,7 @@ def validate(obj: Context, environments: tuple[str, ...]) -> int:
         click.echo(f"{name}: {'invalid' if errors else 'valid'}")
         if verdict.release is not None:
             click.echo(indent(f"judged by the {verdict.release.describe()}"), err=True)
-        elif _network_project(environment) and obj.settings.kratos_version is not None:
+        elif _judged_by_master(environment) and obj.settings.kratos_version is not None:
             click.echo(indent(NOT_FOR_NETWORK), err=True)
         if notes:
             # The text view (and the plan types it knows) is only needed to print findings.

@@ -201,23 +201,25 @@ IDENTITY_CONFIG = _open(
 
 # --- the environment file ------------------------------------------------------------------
 
-TARGET = _closed(
-    _optional_fields(
-        ory_network=_closed(
-            {
-                "project": {"type": "string", "pattern": UUID_PATTERN},
-                **_optional_fields(api_url={"type": "string", "pattern": API_URL_PATTERN}),
-            },
-            required=["project"],
-        ),
-        kratos_file=_closed({"path": {"type": "string", "minLength": 1}}, required=["path"]),
+# One entry per kind of target (``targets/kinds.py``): what its settings look like.
+TARGET_KINDS: dict[str, JSONObject] = {
+    "ory_network": _closed(
+        {
+            "project": {"type": "string", "pattern": UUID_PATTERN},
+            **_optional_fields(api_url={"type": "string", "pattern": API_URL_PATTERN}),
+        },
+        required=["project"],
     ),
+    "kratos_file": _closed({"path": {"type": "string", "minLength": 1}}, required=["path"]),
+}
+
+TARGET = _closed(
+    _optional_fields(**TARGET_KINDS),
     rules={
-        "oneOf": [
-            {"properties": {"ory_network": MAPPING}, "required": ["ory_network"]},
-            {"properties": {"kratos_file": MAPPING}, "required": ["kratos_file"]},
-        ],
-        MESSAGE_KEYWORD: {"oneOf": "a target needs exactly one of ory_network or kratos_file"},
+        "oneOf": [{"properties": {kind: MAPPING}, "required": [kind]} for kind in TARGET_KINDS],
+        MESSAGE_KEYWORD: {
+            "oneOf": f"a target needs exactly one of {' or '.join(TARGET_KINDS)}",
+        },
     },
 )
 
@@ -285,20 +287,12 @@ REPOSITORY_SCHEMA: JSONObject = {
 # and a NamedTuple 0.10 ms (docs/benchmarks.md, cold start).
 
 
-class OryNetworkTarget(NamedTuple):
-    project: str
-    api_url: str | None = None
-
-
-class KratosFileTarget(NamedTuple):
-    path: str
-
-
 class Target(NamedTuple):
-    """Exactly one of the two is set (the schema's ``oneOf``)."""
+    """The target an environment names: its kind (exactly one, the schema's ``oneOf``) and
+    its settings as written (the kind's module reads them when it opens the target)."""
 
-    ory_network: OryNetworkTarget | None = None
-    kratos_file: KratosFileTarget | None = None
+    kind: str
+    settings: Mapping[str, Any]
 
 
 class LintSettings(NamedTuple):
@@ -337,17 +331,8 @@ class Environment(NamedTuple):
 
 
 def _target(data: JSONObject) -> Target:
-    network, kratos_file = data.get("ory_network"), data.get("kratos_file")
-    if isinstance(network, dict):
-        api_url = network.get("api_url")
-        return Target(
-            ory_network=OryNetworkTarget(
-                project=str(network["project"]),
-                api_url=api_url if isinstance(api_url, str) else None,
-            )
-        )
-    assert isinstance(kratos_file, dict)
-    return Target(kratos_file=KratosFileTarget(path=str(kratos_file["path"])))
+    kind, settings = next((k, v) for k, v in data.items() if isinstance(v, dict))
+    return Target(kind=kind, settings=MappingProxyType(dict(settings)))
 
 
 class InputLimits(NamedTuple):

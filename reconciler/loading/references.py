@@ -18,7 +18,7 @@ from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, split_pointer
 from reconciler.limits import Budget, files_too_large
 from reconciler.loading.document import ValueInfo, children, set_child
-from reconciler.repository.paths import display_path, inside_repository
+from reconciler.repository import file_refs
 
 _VARIABLE = re.compile(r"\$\$|\$\{([^}]*)(\}?)")  # group 2 empty: no closing brace
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -112,7 +112,7 @@ class _FileEmbedder:
     def walk(self, value: JSONValue, pointer: Pointer) -> None:
         for child_pointer, child in children(value, pointer):
             key = split_pointer(child_pointer)[-1]
-            if isinstance(child, str) and child.startswith("file://"):
+            if isinstance(child, str) and file_refs.is_reference(child):
                 if key not in _NOT_EMBEDDED_KEYS:
                     set_child(value, child_pointer, self._embed(child, child_pointer))
             elif isinstance(child, str) and key in _URL_KEYS and self._names_a_file(child):
@@ -146,12 +146,7 @@ class _FileEmbedder:
         return blobs.encode(content)
 
     def _resolve(self, reference: str, location: Location | None) -> Path:
-        raw = reference[len("file://") :]
-        target = inside_repository(self.root, self.base / raw, reference, location)
-        if target.is_dir():
-            raise ConfigError.at(location, f"{reference} is a directory, not a file")
-        if not target.is_file():
-            raise ConfigError.at(location, f"{reference}: no such file ({display_path(target)})")
+        target = file_refs.resolve(self.root, self.base, reference, location)
         size = target.stat().st_size
         max_bytes = self.budget.limits.max_file_bytes
         if size > max_bytes:

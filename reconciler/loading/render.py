@@ -13,7 +13,6 @@ from files can instead stay ``file://`` references the Kratos process reads itse
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from reconciler.jsontypes import JSONObject, canonical_bytes, copy_json, get_at,
 from reconciler.limits import loads_json
 from reconciler.loading import yamlio
 from reconciler.loading.validate import ValidEnvironment
+from reconciler.repository import file_refs
 
 PRESET_PREFIX = "preset://"
 
@@ -102,7 +102,7 @@ def _link_files(config: JSONObject, environment: ValidEnvironment, base: Path) -
         found, value = get_at(config, pointer)
         if not found or not isinstance(value, str) or info.file_path is None:
             continue
-        reference = "file://" + os.path.relpath(info.file_path, base)
+        reference = file_refs.reference(info.file_path, base)
         set_at(config, pointer, reference)
         digests[reference] = info.file_digest
     return digests

@@ -3,7 +3,7 @@
 Importing this module reads nothing: it only names the files, so commands that never check a
 config (``--version``, ``render``) do not pay for parsing them.
 
-Which Kratos config schema governs which target:
+Which Kratos config schema governs which target (the kinds' ``Judging``, ``targets/kinds.py``):
 
 * ``kratos_file`` targets use the schema of the Kratos release the file names (``version:``,
   or ``--kratos-version``): a self-hosted Kratos runs a release, and refuses keys its release
@@ -19,10 +19,7 @@ Which Kratos config schema governs which target:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:  # a name for annotations: importing the targets costs every command
-    from reconciler.targets import TargetKind
+from typing import Final
 
 HERE: Final = Path(__file__).resolve().parent
 
@@ -44,8 +41,3 @@ DATA_FILES: Final = (
     IDENTITY_EXTENSION,
     NETWORK_OVERLAY,
 )
-
-
-def config_schema_for(kind: TargetKind) -> Path:
-    """The shipped Kratos config schema a target of ``kind`` is checked against."""
-    return KRATOS_MASTER_CONFIG if kind == "ory_network" else KRATOS_RELEASE_CONFIG

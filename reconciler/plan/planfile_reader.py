@@ -34,11 +34,10 @@ from reconciler.plan.planfile import (
 )
 from reconciler.plan.planfile_model import (
     ChangeEntry,
-    KratosFileTarget,
+    DescribedTarget,
     LayoutError,
     NoteEntry,
     Operation,
-    OryNetworkTarget,
     PlanFile,
     SecretEntry,
     Target,
@@ -47,7 +46,7 @@ from reconciler.plan.planfile_model import (
 )
 from reconciler.plan.planner import field_changes, write_only_sent
 from reconciler.plan.value import Plan
-from reconciler.targets import TargetInfo
+from reconciler.targets import TargetInfo, kinds
 
 
 def read(
@@ -163,7 +162,7 @@ def _saved_plan(document: PlanFile) -> SavedPlan:
     )
     # How list changes read field by field, judged as a view of the plan judged them when it
     # was made: by the shipped schema of the target's kind.
-    kind = plan.target_info.kind if plan.target_info else "ory_network"
+    kind = plan.target_info.kind if plan.target_info else kinds.LENIENT
     fields = field_changes(plan.changes, plan.sensitive, for_target(kind).default_at)
     plan = replace(plan, write_only_sent=write_only_sent(plan.changes), field_changes=fields)
     refs = tuple(_ref_from(entry) for entry in document.secrets)
@@ -177,18 +176,12 @@ def _saved_plan(document: PlanFile) -> SavedPlan:
 
 
 def _target_info(target: Target) -> TargetInfo | None:
-    if isinstance(target, KratosFileTarget):
-        return TargetInfo("kratos_file", path=target.path)
-    if isinstance(target, OryNetworkTarget):
-        return TargetInfo(
-            "ory_network",
-            project=target.project,
-            name=target.name,
-            slug=target.slug,
-            environment=target.environment,
-            api_url=target.api_url,
-        )
-    return None
+    """What the target said about itself when the plan was made; None for a target that
+    could say no more than the plan's heading."""
+    if isinstance(target, DescribedTarget):
+        return None
+    facts = target.model_dump(exclude={"kind", "description"})
+    return TargetInfo(target.kind, target.description, {k: str(v) for k, v in facts.items()})
 
 
 def _change_from(entry: ChangeEntry) -> Change:

@@ -39,7 +39,7 @@ def make_plan(
     fields = field_changes(diff.changes, sensitive, default_at)
     return Plan(
         environment=environment,
-        target=target_info.heading() if target_info else target,
+        target=target_info.heading if target_info else target,
         revision=revision,
         changes=diff.changes,
         operations=operations,

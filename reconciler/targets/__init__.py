@@ -2,64 +2,44 @@
 
 A target reads live state (config + revision) and applies a plan's operations pinned to that
 revision. Both kinds refuse to write when the revision moved, so nothing is ever half-applied.
+What a target can do besides is a capability it states (``Target``), never a question of its
+kind; the kinds themselves are declared in ``kinds.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.jsontypes import JSONObject, Pointer
 
-# Which official schema governs a target's identity config (reconciler/official/__init__.py).
-TargetKind = Literal["ory_network", "kratos_file"]
+if TYPE_CHECKING:  # annotations only: a target imports what opening it takes
+    from reconciler.comparing.values import EqualityRules
+    from reconciler.loading.document import RawEnvironment
+    from reconciler.targets.client import ClientFactory, ClientPool
+
+# The name of a kind of target, as an environment file writes it (``kinds.KINDS``).
+TargetKind = str
 
 
 @dataclass(frozen=True)
 class TargetInfo:
     """Which target a plan is for, as a reviewer checks it: secret-free, no runner paths.
 
-    An Ory Network project by id with the name, slug and environment its GET returns (the
-    cheapest guard against planning against the wrong project); a Kratos file by its path
-    relative to the repository.
+    ``facts`` are what the target says about itself: an Ory Network project its id, with the
+    name, slug and environment its GET returns (the cheapest guard against planning against
+    the wrong project); a Kratos file its path relative to the repository. ``heading`` is the
+    line a plan starts with.
     """
 
     kind: TargetKind
-    project: str = ""
-    name: str = ""
-    slug: str = ""
-    environment: str = ""
-    api_url: str = ""
-    path: str = ""
-
-    def heading(self) -> str:
-        if self.kind == "kratos_file":
-            return f"Kratos config file {self.path}"
-        named = f' "{self.name}"' if self.name else ""
-        environment = f"environment {self.environment}" if self.environment else ""
-        facts = [f"slug {self.slug}" if self.slug else "", environment]
-        shown = ", ".join(fact for fact in facts if fact)
-        about = f" ({shown})" if shown else ""
-        return f"Ory Network project {self.project}{named}{about} at {self.api_url}"
+    heading: str
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> JSONObject:
-        if self.kind == "kratos_file":
-            return {"kind": self.kind, "path": self.path}
-        return {
-            "kind": self.kind,
-            "project": self.project,
-            "name": self.name,
-            "slug": self.slug,
-            "environment": self.environment,
-            "api_url": self.api_url,
-        }
-
-    @classmethod
-    def from_json(cls, body: JSONObject) -> TargetInfo:
-        kind: TargetKind = "kratos_file" if body.get("kind") == "kratos_file" else "ory_network"
-        fields = ("project", "name", "slug", "environment", "api_url", "path")
-        return cls(kind, **{key: str(body.get(key, "")) for key in fields})
+        return {"kind": self.kind, **self.facts}
 
 
 @dataclass(frozen=True)
@@ -93,7 +73,36 @@ class Target(Protocol):
 
     @property
     def kind(self) -> TargetKind:
-        """Which official schema governs this target's identity config."""
+        """Its kind (``kinds.KINDS``): which schema judges its identity config."""
+        ...
+
+    @property
+    def source_file(self) -> Path | None:
+        """The file its live config is read from, when it is one (a Kratos file): ``file://``
+        values there stay links the target reads itself, relative to its folder, and every key
+        has a line (``positions``). None: content goes inline."""
+        ...
+
+    @property
+    def returns_secrets(self) -> bool:
+        """Whether reads return every value as stored, secrets included: then a key absent
+        from live is absent (Ory Network withholds some values, ``secrets.is_withheld``)."""
+        ...
+
+    @property
+    def fills_in_values(self) -> bool:
+        """Whether the platform fills in values for every project (Account Experience URLs,
+        the project's own domain): ``export`` leaves them out of a file."""
+        ...
+
+    def positions(self) -> dict[Pointer, tuple[int, int]]:
+        """Where each key of the live config is written (line, column); empty when it is no
+        file."""
+        ...
+
+    def linked_file(self, value: str) -> Path | None:
+        """The file a live ``file://`` value names, when the target reads such files itself and
+        it lies inside the repository (``repository/file_refs.py``)."""
         ...
 
     def warned_key(self, warning: str) -> Pointer | None:
@@ -105,3 +114,19 @@ class Target(Protocol):
     def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What opening a target needs: its settings as the environment file writes them
+    (``target.<kind>``), the environment (where each key was written, and its folder), the
+    repository, the run's variables and Ory API clients, and how the planner compares values
+    (for judging a write whose answer was lost the way the plan was made)."""
+
+    settings: Mapping[str, Any]
+    environment: RawEnvironment
+    root: Path
+    environ: Mapping[str, str]
+    equality: EqualityRules
+    clients: ClientPool | None = None
+    client_factory: ClientFactory | None = None

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from reconciler import blobs
-from reconciler.comparing.patch import apply_operations
 from reconciler.errors import (
+    ConfigError,
     ConflictError,
     InterruptedWriteError,
     RemoteError,
@@ -23,8 +23,26 @@ from reconciler.errors import (
 )
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.loading import yamlio
+from reconciler.repository import file_refs
 from reconciler.repository.atomic import write_atomically
-from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
+from reconciler.repository.paths import inside_repository
+from reconciler.targets import ApplyOutcome, LiveState, Opening, TargetInfo, TargetKind
+
+KIND = "kratos_file"
+
+
+def open_target(opening: Opening) -> KratosFile:
+    """The Kratos file ``target.kratos_file.path`` names, relative to the environment file; it
+    must stay inside the repository (ConfigError otherwise)."""
+    written = str(opening.settings["path"])
+    environment = opening.environment
+    path = inside_repository(
+        opening.root,
+        environment.path.parent / written,
+        written,
+        environment.location("/target/kratos_file/path"),
+    )
+    return KratosFile(path, opening.root)
 
 
 class KratosFile:
@@ -43,7 +61,19 @@ class KratosFile:
 
     @property
     def kind(self) -> TargetKind:
-        return "kratos_file"
+        return KIND
+
+    @property
+    def source_file(self) -> Path:
+        return self.path
+
+    @property
+    def returns_secrets(self) -> bool:
+        return True  # the file holds every value as written
+
+    @property
+    def fills_in_values(self) -> bool:
+        return False
 
     def warned_key(self, warning: str) -> Pointer | None:
         return None  # a Kratos file never warns
@@ -62,6 +92,9 @@ class KratosFile:
                         "Run plan again."
                     )
                 document = self._parse(text)
+                # Imported on the first write: reading a Kratos file (validate) never needs it.
+                from reconciler.comparing.patch import apply_operations
+
                 apply_operations(document, operations, in_place=True)
                 new_text = yamlio.dump_roundtrip(document, like=text)
                 written.append(_revision(new_text))
@@ -133,8 +166,12 @@ class KratosFile:
             config=data,
             revision=_revision(text),
             known_digests=self._file_digests(data),
-            target=TargetInfo("kratos_file", path=self._shown_path()),
+            target=self._info(),
         )
+
+    def _info(self) -> TargetInfo:
+        shown = self._shown_path()
+        return TargetInfo(KIND, f"Kratos config file {shown}", {"path": shown})
 
     def _shown_path(self) -> str:
         """The file relative to the repository: a plan never shows the runner's paths."""
@@ -162,11 +199,12 @@ class KratosFile:
     def linked_file(self, value: str) -> Path | None:
         """The file a ``file://`` value names (relative to the Kratos file), when it is a
         file inside the repository: a link or ``..`` leading elsewhere is never read."""
-        if not value.startswith("file://"):
+        if not file_refs.is_reference(value):
             return None
-        referenced = (self.path.parent / value[len("file://") :]).resolve()
-        inside = referenced.is_relative_to(self.root) and referenced.is_file()
-        return referenced if inside else None
+        try:
+            return file_refs.resolve(self.root, self.path.parent, value, None)
+        except ConfigError:
+            return None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

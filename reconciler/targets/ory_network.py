@@ -27,6 +27,7 @@ from reconciler.comparing.patch import prefixed
 from reconciler.comparing.schema_match import ContentIndex
 from reconciler.comparing.values import EqualityRules, StoredEquality
 from reconciler.errors import (
+    ConfigError,
     ConflictError,
     InterruptedWriteError,
     OutcomeUnknownError,
@@ -35,8 +36,10 @@ from reconciler.errors import (
     signal_name,
 )
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
+from reconciler.loading.repository_settings import check_project_allowed
+from reconciler.repository.paths import display_path
 from reconciler.secrets import is_withheld
-from reconciler.targets import ApplyOutcome, LiveState, TargetInfo, TargetKind
+from reconciler.targets import ApplyOutcome, LiveState, Opening, TargetInfo, TargetKind, endpoints
 from reconciler.targets.client import OryClient
 from reconciler.targets.project_document import ProjectUpdate, identity_config_of
 
@@ -56,6 +59,35 @@ SERVER_MANAGED: tuple[Pointer, ...] = (
     "/session/cookie/domain",
     "/session/cookie/name",
 )
+
+
+KIND = "ory_network"
+API_KEY_VARIABLE = "ORY_WORKSPACE_API_KEY"
+
+
+def open_target(opening: Opening) -> OryNetworkProject:
+    """The project ``target.ory_network`` names, through a client for the console API: only a
+    project ``reconciler.yaml`` allows, and the workspace key only to the configured API
+    (``endpoints``), both settled before anything is sent."""
+    project = str(opening.settings["project"])
+    environment = opening.environment
+    check_project_allowed(opening.root, project)
+    # Where the key may go is settled before anything else: a file cannot redirect it.
+    written = opening.settings.get("api_url")
+    base_url = endpoints.api_base_url(
+        opening.environ,
+        written if isinstance(written, str) else None,
+        environment.location("/target/ory_network/api_url"),
+    )
+    api_key = opening.environ.get(API_KEY_VARIABLE) or None
+    if api_key is None:
+        where = environment.location("/target") or display_path(environment.path)
+        raise ConfigError(
+            [f"{where}: {API_KEY_VARIABLE} is not set; it is needed for ory_network targets"]
+        )
+    clients, make = opening.clients, opening.client_factory or OryClient
+    client = clients.get(base_url, api_key) if clients is not None else make(base_url, api_key)
+    return OryNetworkProject(client, project, opening.equality)
 
 
 class OryNetworkProject:
@@ -78,7 +110,25 @@ class OryNetworkProject:
 
     @property
     def kind(self) -> TargetKind:
-        return "ory_network"
+        return KIND
+
+    @property
+    def source_file(self) -> None:
+        return None
+
+    @property
+    def returns_secrets(self) -> bool:
+        return False  # write-only values are left out of reads (secrets.is_withheld)
+
+    @property
+    def fills_in_values(self) -> bool:
+        return True  # Account Experience URLs, the project's own domain (usecases/export.py)
+
+    def positions(self) -> dict[Pointer, tuple[int, int]]:
+        return {}
+
+    def linked_file(self, value: str) -> None:
+        return None
 
     def warned_key(self, warning: str) -> Pointer | None:
         return warned_key(warning)
@@ -89,14 +139,14 @@ class OryNetworkProject:
 
     def _info(self, project: JSONObject) -> TargetInfo:
         """The project as its GET names it (ory-api.md: ``name``, ``slug``, ``environment``)."""
-        return TargetInfo(
-            "ory_network",
-            project=self.project_id,
-            name=str(project.get("name") or ""),
-            slug=str(project.get("slug") or ""),
-            environment=str(project.get("environment") or ""),
-            api_url=self.client.base_url,
-        )
+        facts = {
+            "project": self.project_id,
+            "name": str(project.get("name") or ""),
+            "slug": str(project.get("slug") or ""),
+            "environment": str(project.get("environment") or ""),
+            "api_url": self.client.base_url,
+        }
+        return TargetInfo(KIND, _heading(facts), facts)
 
     def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
         try:
@@ -229,6 +279,16 @@ class OryNetworkProject:
             "else changed it at the same time, or the change was not applied. Nothing was "
             "sent again. Run plan to see the current state."
         )
+
+
+def _heading(facts: dict[str, str]) -> str:
+    named = f' "{facts["name"]}"' if facts["name"] else ""
+    environment = f"environment {facts['environment']}" if facts["environment"] else ""
+    shown = ", ".join(
+        fact for fact in (f"slug {facts['slug']}" if facts["slug"] else "", environment) if fact
+    )
+    about = f" ({shown})" if shown else ""
+    return f"Ory Network project {facts['project']}{named}{about} at {facts['api_url']}"
 
 
 # The only warning text on record (ory/cli#179, ory-network-behaviour.md §3).

@@ -22,8 +22,6 @@ from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path, inside_repository
 from reconciler.targets import LiveState, Target
-from reconciler.targets.kratos_file import KratosFile
-from reconciler.targets.ory_network import OryNetworkProject
 from reconciler.usecases import export, side_files, steps
 from reconciler.usecases.read_only import fetch, load_without_secrets
 
@@ -53,7 +51,7 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
     rules = export.ExportRules(
         default_at=steps.defaults(settings, target.kind),
         server_managed=target.ignored,
-        network_fill_ins=isinstance(target, OryNetworkProject),
+        network_fill_ins=target.fills_in_values,
         contents=_readable_contents(target, live.config, settings),
         root_from_environment=_root_from(request, settings),
         sensitive=_marked_secret(environment, request, settings),
@@ -109,7 +107,7 @@ def _readable_contents(
 ) -> dict[str, bytes]:
     """Content behind live references: storage URLs (fetched once, checked against their
     SHA-512 name) and, for a Kratos file, the ``file://`` references it makes."""
-    if not isinstance(target, KratosFile):
+    if target.source_file is None:  # content is stored by Ory: fetched by its digest
         stored = [v for v in _strings(live) if blobs.decode(v) is None and blobs.digest_of(v)]
         return steps.fetch_contents(sorted(set(stored)), settings)
     contents: dict[str, bytes] = {}

@@ -35,7 +35,6 @@ from reconciler.plan.value import Plan, PlanOutcome
 from reconciler.repository.paths import display_path
 from reconciler.targets import ApplyOutcome, LiveState, Target
 from reconciler.targets.client import ClientPool
-from reconciler.targets.kratos_file import KratosFile
 from reconciler.usecases import backups, messages, rotations
 from reconciler.usecases.guards import refuse_unsafe
 from reconciler.usecases.steps import (
@@ -415,7 +414,7 @@ def _plan_against(
         defaults_complete=True,
         rotate_secrets=settings.rotate_secrets,
         rotate=rotate or {},
-        secrets_readable=isinstance(target, KratosFile),
+        secrets_readable=target.returns_secrets,
         contents=contents,
     )
     diff = compute_diff(desired.config, live.config, environment.model.remove, rules)

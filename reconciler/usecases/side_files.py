@@ -20,6 +20,7 @@ from reconciler.jsontypes import (
     split_pointer,
 )
 from reconciler.loading import yamlio
+from reconciler.repository import file_refs
 from reconciler.usecases.export import SCHEMAS, ExportRules, is_exported_secret
 
 _JSONNET_KEYS = frozenset({"body", "mapper_url", "claims_mapper_url"})
@@ -136,7 +137,7 @@ class _Externalizer:
         content = blobs.decode(text)
         if content is None:
             content = self.rules.contents.get(text)
-        if content is None and text.startswith("file://"):
+        if content is None and file_refs.is_reference(text):
             self.unreadable.append(pointer)
         return content
 
@@ -169,7 +170,7 @@ class _Externalizer:
 
         path = f"{folder}/{_first_free(stem, '-', taken)}{suffix}"
         self.files[path] = SideFile(path, content)
-        return f"file://{self.rules.root_from_environment}{path}"
+        return file_refs.reference(f"{self.rules.root_from_environment}{path}")
 
 
 def _first_free(base: str, separator: str, taken: Callable[[str], bool]) -> str:

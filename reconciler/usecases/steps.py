@@ -25,11 +25,12 @@ from reconciler.jsontypes import JSONObject, JSONValue, Pointer
 from reconciler.loading import loader, yamlio
 from reconciler.loading import render as rendering
 from reconciler.loading.layers import LayerCache
-from reconciler.loading.repository_settings import check_project_allowed, input_limits
+from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.official import releases
 from reconciler.repository import paths, workdir
 from reconciler.secrets import secrets_in
+from reconciler.targets import Opening, kinds
 
 # The targets, their HTTP client and the notices about a plan are imported where a target is
 # opened: `validate` and `render` never open one (cold start, tests/commands/test_imports.py).
@@ -115,60 +116,34 @@ def render(environment: ValidEnvironment) -> JSONObject:
 
 
 def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
+    """The environment's target, opened by its kind's module (``targets/kinds.py``)."""
     target = environment.model.target
-    location = environment.raw.location("/target") or paths.display_path(environment.raw.path)
     if target is None:
+        location = environment.raw.location("/target") or paths.display_path(environment.raw.path)
         raise ConfigError(
             [f"{location}: {environment.raw.name} has no target: it can only be extended"]
         )
-    if target.kratos_file is not None:
-        from reconciler.targets.kratos_file import KratosFile
-
-        return KratosFile(kratos_file_path(environment, settings), settings.root)
-    assert target.ory_network is not None
-    check_project_allowed(settings.root, target.ory_network.project)
-    from reconciler.targets import endpoints
-
-    # Where the key may go is settled before anything else: a file cannot redirect it.
-    written_at = environment.raw.location("/target/ory_network/api_url")
-    base_url = endpoints.api_base_url(settings.environ, target.ory_network.api_url, written_at)
-    api_key = settings.api_key
-    if api_key is None:
-        raise ConfigError(
-            [f"{location}: ORY_WORKSPACE_API_KEY is not set; it is needed for ory_network targets"]
-        )
-    from reconciler.targets.client import OryClient
-    from reconciler.targets.ory_network import OryNetworkProject
-
-    clients = settings.clients
-    make = settings.client_factory or OryClient
-    client = clients.get(base_url, api_key) if clients is not None else make(base_url, api_key)
-    return OryNetworkProject(
-        client, target.ory_network.project, _planner_equality(environment, settings)
+    opening = Opening(
+        settings=target.settings,
+        environment=environment.raw,
+        root=settings.root,
+        environ=settings.environ,
+        equality=_planner_equality(environment, settings, target.kind),
+        clients=settings.clients,
+        client_factory=settings.client_factory,
     )
+    return kinds.open_target(target.kind, opening)
 
 
-def kratos_file_path(environment: ValidEnvironment, settings: Settings) -> Path:
-    """The Kratos file a ``kratos_file`` target names, resolved; it must stay inside the
-    repository (ConfigError otherwise)."""
-    target = environment.model.target
-    assert target is not None and target.kratos_file is not None
-    written = target.kratos_file.path
-    return paths.inside_repository(
-        settings.root,
-        environment.raw.path.parent / written,
-        written,
-        environment.raw.location("/target/kratos_file/path"),
-    )
-
-
-def _planner_equality(environment: ValidEnvironment, settings: Settings) -> EqualityRules:
+def _planner_equality(
+    environment: ValidEnvironment, settings: Settings, kind: TargetKind
+) -> EqualityRules:
     """How the planner compares values after an apply (``reconcile.apply_plan`` checks that it
     converged the same way): for the target's judge of an apply whose answer was lost."""
 
     def default_at(pointer: Pointer) -> tuple[bool, JSONValue]:
         # Looked up on first use: most runs never need the judge, nor the schema it reads.
-        return defaults(settings, "ory_network")(pointer)
+        return defaults(settings, kind)(pointer)
 
     return EqualityRules(
         sensitive=sensitive_pointers(environment), default_at=default_at, defaults_complete=True
@@ -203,7 +178,7 @@ def target_kind_of(environment: ValidEnvironment) -> TargetKind:
     # A layer without a target is checked as leniently as any target it may serve: Ory Network
     # (no `dsn`, Network-only keys allowed); each environment extending it is checked for real.
     target = environment.model.target
-    return "kratos_file" if target is not None and target.kratos_file is not None else "ory_network"
+    return target.kind if target is not None else kinds.LENIENT
 
 
 def schema_for(
@@ -223,7 +198,7 @@ def kratos_release(
     """The Kratos release a ``kind`` target's config is judged by: ``--kratos-version``, else
     the one the config names (``named``, from :func:`named_version`), else the newest. None
     for Ory Network (Kratos master) and under ``--kratos-schema``."""
-    if kind != "kratos_file" or settings.kratos_schema is not None:
+    if not kinds.kind(kind).judging.by_release or settings.kratos_schema is not None:
         return None
     if settings.kratos_version is not None:
         return releases.choose(settings.kratos_version, "--kratos-version")
@@ -239,7 +214,7 @@ def named_version(
     """The release a Kratos file target's config names in ``version:``: the desired state's
     (what the file will say), else the file's own (``live``, or read from the file). None
     for other targets."""
-    if target_kind_of(environment) != "kratos_file":
+    if not kinds.kind(target_kind_of(environment)).judging.by_release:
         return None
     version = desired.get("version")
     if isinstance(version, str):
@@ -247,15 +222,20 @@ def named_version(
     if live is None:
         return _version_in_file(environment, settings)
     version = live.config.get("version")
-    shown = live.target.path if live.target is not None else "the Kratos file"
+    shown = live.target.facts.get("path", "the Kratos file") if live.target else "the Kratos file"
     return releases.choose(version, shown) if isinstance(version, str) else None
 
 
 def _version_in_file(environment: ValidEnvironment, settings: Settings) -> releases.Choice | None:
-    """The ``version:`` of the environment's Kratos file, read offline (without the targets:
-    ``validate`` opens none); None when the file cannot be read (plan and apply say why)."""
+    """The ``version:`` of the environment's target file (a Kratos file), read offline without
+    reading the rest of the target; None when the file cannot be read (plan and apply say
+    why) or the target is no file."""
     try:
-        path = kratos_file_path(environment, settings)
+        target = open_target(environment, settings)
+        target.close()
+        path = target.source_file
+        if path is None:
+            return None
         data = yamlio.load_with_positions(path.read_text(encoding="utf-8")).data
     except (ReconcilerError, OSError, UnicodeDecodeError, yamlio.YamlSyntaxError):
         return None
@@ -307,11 +287,9 @@ def render_for(environment: ValidEnvironment, target: Target) -> rendering.Rende
 
 
 def file_links_from(target: Target) -> Path | None:
-    """Where ``file://`` values stay links rather than content: a self-hosted Kratos reads
-    files itself, relative to its config file."""
-    from reconciler.targets.kratos_file import KratosFile
-
-    return target.path.parent if isinstance(target, KratosFile) else None
+    """Where ``file://`` values stay links rather than content: a target read from a file (a
+    self-hosted Kratos) reads them itself, relative to its folder."""
+    return None if target.source_file is None else target.source_file.parent
 
 
 def schema_contents(

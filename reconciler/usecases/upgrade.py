@@ -17,25 +17,27 @@ from reconciler.errors import Location
 from reconciler.jsontypes import Pointer, deep_merge, get_at
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.repository.paths import display_path
-from reconciler.targets.kratos_file import KratosFile
+from reconciler.targets import kinds
 from reconciler.usecases import steps
 
 
 def file_findings(environment: ValidEnvironment, settings: steps.Settings) -> tuple[Finding, ...]:
     """The Kratos file's problems for the release ``settings.kratos_version`` names; ``()``
     for an environment whose target is no Kratos file. Raises when the file cannot be read."""
-    if steps.target_kind_of(environment) != "kratos_file" or environment.model.target is None:
+    kind = steps.target_kind_of(environment)
+    if not kinds.kind(kind).judging.by_release or environment.model.target is None:
         return ()
     target = steps.open_target(environment, settings)
-    assert isinstance(target, KratosFile)
+    if target.source_file is None:  # a target of this kind that is no file: nothing to locate
+        return ()
     state = target.fetch()
     positions = target.positions()
     desired = steps.render_for(environment, target).config
     merged = deep_merge(state.config, desired)
     assert isinstance(merged, dict)
     named = steps.named_version(environment, desired, settings, state)
-    schema = steps.schema_for("kratos_file", settings, named)
-    shown = display_path(target.path)
+    schema = steps.schema_for(kind, settings, named)
+    shown = display_path(target.source_file)
     problems = [
         problem
         for problem in schema.validate_config(merged, partial=True)

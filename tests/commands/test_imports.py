@@ -44,10 +44,11 @@ def _modules_after(repo: Path, *arguments: str) -> set[str]:
         (["validate"], {"jsonschema", "referencing"}),
         # The environment schema is JSON Schema; pydantic models only the saved plan.
         (["validate"], {"pydantic"}),
-        # No target is opened: neither the targets nor their HTTP client are imported.
+        # No network target is opened: neither it nor its HTTP client is imported (the
+        # kinds of target are declared: they say which schema judges each).
         (
             ["validate"],
-            {"reconciler.targets", "reconciler.targets.ory_network", "httpx"},
+            {"reconciler.targets.ory_network", "reconciler.targets.client", "httpx"},
         ),
         (["plan", "dev"], {"pydantic"}),
         (["render", "dev"], {"httpx", "ssl", "jsonschema", "referencing"}),

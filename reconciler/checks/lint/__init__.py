@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.checks.finding import Finding
-from reconciler.checks.kratos_schema import KratosSchema, for_target
+from reconciler.checks.kratos_schema import KratosSchema, released
 
 # Importing a topic registers its rules.
 from reconciler.checks.lint import hooks, methods, mfa, schemas  # noqa: F401
@@ -38,7 +38,7 @@ def lint(
 
     Defaults come from ``kratos`` (the target's schema), else from the released Kratos schema.
     """
-    ctx = LintContext(desired, live, schema_contents, kratos or for_target("kratos_file"))
+    ctx = LintContext(desired, live, schema_contents, kratos or released())
     findings = [finding for _, check in CHECKS for finding in check(ctx)]
     return sorted(findings, key=lambda f: (f.severity != "error", f.rule_id, f.pointers))
 
