@@ -214,7 +214,7 @@ class KratosSchema:
         root = self._remembered(whole)
         if root is None:
             errors = self._config_validator().iter_errors(document)
-            root = tuple(p for error in errors for p in self._describe(error, self.subject))
+            root = tuple(p for error in errors for p in self._describe(error))
             self._remember(whole, root)
         problems = list(root)
         if isinstance(document, dict):
@@ -304,7 +304,7 @@ class KratosSchema:
         found = tuple(
             problem
             for error in validator.iter_errors(value)
-            for problem in self._describe(messages.below(error, key), self.subject)
+            for problem in self._describe(messages.below(error, key))
         )
         self._remember(fingerprint, found)
         return list(found)
@@ -355,7 +355,9 @@ class KratosSchema:
             return []
         validator = self._identity_schema_validator()
         problems = [
-            p for error in validator.iter_errors(document) for p in self._describe(error, _META)
+            p
+            for error in validator.iter_errors(document)
+            for p in messages.describe(error, _META, self._resolver(), hooks=False)
         ]
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
 
@@ -418,72 +420,15 @@ class KratosSchema:
         ``requested_claims``: ``{id_token: {email: null}}``)."""
         return schema_paths.admits_null(self._config, split_pointer(pointer), self._resolver())
 
+    def _describe(self, error: ValidationError) -> Iterator[SchemaProblem]:
+        """A problem of the config, described (``schema_messages.describe``), its hook lists
+        read through this schema's ``$ref`` resolver."""
+        return messages.describe(error, self.subject, self._resolver(), hooks=True)
+
     def _resolver(self) -> Any:
         # The compiled schema's resolver: defaults are looked up on every plan, and it needs
         # no `referencing` (cold start) and follows a `$ref` about 10x faster.
         return self._compiled_config.resolver()
-
-    # -- messages -------------------------------------------------------------------------
-
-    def _describe(self, error: ValidationError, subject: str) -> Iterator[SchemaProblem]:
-        pointer = messages.pointer_of(error)
-        if error.validator == "additionalProperties":
-            yield from messages.unknown_keys(error, pointer, subject)
-        elif error.validator in ("anyOf", "oneOf"):
-            yield from self._describe_alternatives(error, pointer, subject)
-        else:
-            missing = error.validator == "required"
-            yield SchemaProblem(
-                pointer, messages.plain_message(error, pointer), missing_required=missing
-            )
-
-    def _describe_alternatives(
-        self, error: ValidationError, pointer: Pointer, subject: str
-    ) -> Iterator[SchemaProblem]:
-        # Hooks live in the config schema: an identity schema's alternatives (draft-07's
-        # `type`, …) reference its meta-schema, which the config's resolver does not know.
-        hook = messages.hook_name(error.instance) if subject != _META else None
-        allowed = self._allowed_hooks(error.validator_value) if hook is not None else []
-        if hook is not None and allowed and hook not in allowed:
-            yield messages.hook_placement_problem(pointer, hook, allowed)
-            return
-        from jsonschema.exceptions import best_match
-
-        deepest = best_match(_errors_of_matching_branch(error, hook, self))
-        if deepest is None:
-            yield SchemaProblem(pointer, f"{messages.at_pointer(pointer)}: {error.message}")
-            return
-        yield from self._describe(deepest, subject)
-
-    def _allowed_hooks(self, alternatives: object) -> list[str]:
-        """The ``hook`` names the branches of an ``anyOf`` accept (empty when not a hook list)."""
-        if not isinstance(alternatives, list):
-            return []
-        resolver = self._resolver()
-        names: list[str] = []
-        for branch in alternatives:
-            resolved, _ = schema_paths.deref(branch, resolver)
-            names.extend(messages.hook_names_of(resolved))
-        return names
-
-
-def _errors_of_matching_branch(
-    error: ValidationError, hook: str | None, schema: KratosSchema
-) -> list[ValidationError]:
-    """Sub-errors of the ``anyOf`` branch meant for this hook, so a broken ``web_hook`` is
-    explained by the web_hook branch rather than by whichever branch failed least."""
-    context = list(error.context or ())
-    if hook is None or not isinstance(error.validator_value, list):
-        return context
-    wanted = {
-        index
-        for index, branch in enumerate(error.validator_value)
-        if hook in schema._allowed_hooks([branch])
-    }
-    matching = [
-        e for e in context if e.relative_schema_path and e.relative_schema_path[0] in wanted
-    ]
-    return matching or context
 
 
 def _governing(config: JSONObject, judging: Judging) -> JSONObject:

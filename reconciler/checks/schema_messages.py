@@ -1,6 +1,7 @@
 """How a schema problem reads: located by pointer, in plain words, unknown keys with a
-did-you-mean, hooks Ory Network refuses where they are placed. Pure: jsonschema errors in,
-``SchemaProblem``s out.
+did-you-mean, hooks Ory Network refuses where they are placed. Pure: a jsonschema error in
+(``describe``, with the resolver of the schema it came from), ``SchemaProblem``s out; the
+schema check hands each error over once and gets its problems back.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler import suggest
+from reconciler.checks import schema_paths
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer, pointer_from, split_pointer
 
 if TYPE_CHECKING:
@@ -54,6 +56,71 @@ class SchemaProblem:
     # An unknown key a later Kratos release added, in a config judged by the release its
     # `version:` names (Kratos never reads `version:`, so it may be stale): a warning.
     added_later: bool = False
+
+
+def describe(
+    error: ValidationError, subject: str, resolver: Any, *, hooks: bool
+) -> Iterator[SchemaProblem]:
+    """The problems ``error`` says, in the user's words. ``subject`` names the schema;
+    ``resolver`` follows its ``$ref``s; ``hooks``: hook lists are the schema's (a Kratos config
+    schema: a misplaced hook is named as such)."""
+    pointer = pointer_of(error)
+    if error.validator == "additionalProperties":
+        yield from unknown_keys(error, pointer, subject)
+    elif error.validator in ("anyOf", "oneOf"):
+        yield from _alternatives(error, pointer, subject, resolver, hooks=hooks)
+    else:
+        missing = error.validator == "required"
+        yield SchemaProblem(pointer, plain_message(error, pointer), missing_required=missing)
+
+
+def _alternatives(
+    error: ValidationError, pointer: Pointer, subject: str, resolver: Any, *, hooks: bool
+) -> Iterator[SchemaProblem]:
+    # Hooks live in the config schema: an identity schema's alternatives (draft-07's `type`,
+    # …) reference its meta-schema, whose hook lists are none of ours.
+    hook = hook_name(error.instance) if hooks else None
+    allowed = _allowed_hooks(error.validator_value, resolver) if hook is not None else []
+    if hook is not None and allowed and hook not in allowed:
+        yield hook_placement_problem(pointer, hook, allowed)
+        return
+    from jsonschema.exceptions import best_match
+
+    deepest = best_match(_errors_of_matching_branch(error, hook, resolver))
+    if deepest is None:
+        yield SchemaProblem(pointer, f"{at_pointer(pointer)}: {error.message}")
+        return
+    yield from describe(deepest, subject, resolver, hooks=hooks)
+
+
+def _allowed_hooks(alternatives: object, resolver: Any) -> list[str]:
+    """The ``hook`` names the branches of an ``anyOf`` accept (empty when not a hook list)."""
+    if not isinstance(alternatives, list):
+        return []
+    names: list[str] = []
+    for branch in alternatives:
+        resolved, _ = schema_paths.deref(branch, resolver)
+        names.extend(hook_names_of(resolved))
+    return names
+
+
+def _errors_of_matching_branch(
+    error: ValidationError, hook: str | None, resolver: Any
+) -> list[ValidationError]:
+    """Sub-errors of the ``anyOf`` branch meant for this hook, so a broken ``web_hook`` is
+    explained by the web_hook branch rather than by whichever branch failed least."""
+    context = list(error.context or ())
+    if hook is None or not isinstance(error.validator_value, list):
+        return context
+    wanted = {
+        index
+        for index, branch in enumerate(error.validator_value)
+        if hook in _allowed_hooks([branch], resolver)
+    }
+    matching = [
+        e for e in context if e.relative_schema_path and e.relative_schema_path[0] in wanted
+    ]
+    return matching or context
 
 
 # -- helpers --------------------------------------------------------------------------------
