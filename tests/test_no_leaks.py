@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.usecases import reconcile, steps
+from reconciler.usecases import planning, reconcile, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -115,7 +115,7 @@ def test_a_crash_with_verbose_traceback_still_hides_secrets(
     def crash(*_: object, **__: object) -> None:
         raise RuntimeError(f"boom while holding {SMTP_SECRET} and {ory_server.workspace_key}")
 
-    monkeypatch.setattr(reconcile, "_plan_fetched", crash)  # every plan goes through it
+    monkeypatch.setattr(reconcile, "plan_fetched", crash)  # every plan goes through it
     result = run("-v", "plan", "dev", env=_env(ory_server))
     assert result.code == 1
     assert "Traceback" in result.err and "RuntimeError" in result.err
@@ -126,7 +126,7 @@ def test_no_object_repr_holds_the_key_or_secrets(repo: Path, ory_server: OryTest
     settings = steps.Settings(root=repo, environ=_env(ory_server))
     environment = steps.load("dev", settings)
     target = steps.open_target(environment, settings)
-    plan = reconcile.plan_environment(environment, target, settings)
+    plan = planning.plan_environment(environment, target, settings)
     for thing in (settings, environment, environment.raw, target, plan):
         _assert_clean(repr(thing), ory_server)
     target.close()

@@ -5,11 +5,9 @@ from __future__ import annotations
 import click
 
 from reconciler.commands import help_text
-from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.context import Context
+from reconciler.commands.drift import show_drift
 from reconciler.commands.environment_arg import ENVIRONMENT
-from reconciler.repository.paths import display_path
-from reconciler.usecases import adopt as adoption
-from reconciler.views import text as views
 
 
 @click.command("adopt", epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA)))
@@ -22,24 +20,3 @@ def adopt(obj: Context, environment: str, write: bool) -> int:
     ${VAR} and file:// values, identity schemas and remove: entries are never written back.
     Reads live, never writes to the target."""
     return show_drift(obj, environment, write)
-
-
-def show_drift(obj: Context, environment: str, write: bool) -> int:
-    planned, drift = adoption.drift_of(environment, obj.settings)
-    click.echo(f"Drift in {environment}: {planned.target}, live revision {planned.revision}")
-    for item in drift.adoptions:
-        live = views.display_value(adoption.as_written(item.live), item.pointer, planned)
-        declared = views.display_value(item.declared, item.pointer, planned)
-        where = f"{item.location.file}:{item.location.line}"
-        click.echo(f"  < {item.pointer}: {declared} ({where}) -> {live} (live)")
-    for skipped in drift.skipped:
-        click.echo(f"  = {skipped.pointer}: not adopted: {skipped.reason}")
-    for unknown in drift.unknown:
-        click.echo(f"  ? {unknown.pointer}: not compared: {unknown.reason}")
-    click.echo(f"{len(drift.adoptions)} to adopt, {len(drift.skipped)} not adoptable.")
-    if write and drift.adoptions:
-        for path in adoption.write_back(drift.adoptions):
-            click.echo(f"Wrote {display_path(path)}", err=True)
-    elif drift.adoptions:
-        click.echo("Run again with --write to write the live values into these files.")
-    return EXIT_OK

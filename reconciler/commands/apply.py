@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from reconciler.commands import help_text
-from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
+from reconciler.commands import help_text, output
+from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
-from reconciler.errors import ReconcilerError
-from reconciler.loading.repository_settings import input_limits
-from reconciler.plan import planfile_reader
-from reconciler.plan.value import Plan
-from reconciler.usecases import reconcile, steps
-from reconciler.usecases.guards import ApplyIntent, check_intent, refuse_unsafe
+from reconciler.usecases import reconcile
+from reconciler.usecases.applying import ApplyResult, NotApplied
+from reconciler.usecases.guards import ApplyIntent
 from reconciler.views import text as views
 
 
@@ -63,27 +58,16 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    limits = input_limits(obj.settings.root)
-    saved = planfile_reader.read(plan_file, obj.settings.plan_key, limits.max_plan_bytes)
-    # A saved plan was reviewed already, so no prompt: --plan stands for --yes.
-    confirmed = replace(intent, yes=True)
-    check_intent(steps.load(saved.plan.environment, obj.settings), confirmed)
-    obj.log(f"{saved.plan.environment}: planning again to check the saved plan against it")
-
-    def show(plan: Plan) -> None:  # the plan about to be sent, equal to the saved one
-        click.echo(views.format_plan(plan, color=obj.color, verbose=obj.verbose), nl=False)
-
-    result = reconcile.apply_saved_plan(
-        saved, obj.settings, allow_weaken=intent.allow_weaken, show=show
-    )
-    if result is None:
-        click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
+    show = output.review(obj).show  # the plan about to be sent, equal to the saved one
+    result = reconcile.apply_plan_file(plan_file, obj.settings, intent, show)
+    if isinstance(result, NotApplied):
+        click.echo(views.format_plan(result.plan, color=obj.color), nl=False)
         return EXIT_OK
     _report(obj, result)
     return EXIT_OK
 
 
-def _report(obj: Context, result: reconcile.ApplyResult) -> None:
+def _report(obj: Context, result: ApplyResult) -> None:
     if result.backup is not None:
         click.echo(f"Live config before this apply saved to {result.backup}", err=True)
     for note in result.outcome.notes:
@@ -100,49 +84,8 @@ def _report(obj: Context, result: reconcile.ApplyResult) -> None:
 
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
-    valid = steps.load(environment, obj.settings)
-    checked = steps.refuse_invalid(valid, obj.settings)
-    check_intent(valid, intent)
-    target = steps.open_target(valid, obj.settings)
-    try:
-        planned = reconcile.plan_environment(valid, target, obj.settings, checked=checked)
-        stop = show_and_confirm(obj, planned, intent, "Apply")
-        if stop is not None:
-            return stop
-        obj.log(f"{environment}: applying {len(planned.operations)} operation(s)")
-        result = reconcile.apply_plan(
-            planned, valid, target, obj.settings, allow_weaken=intent.allow_weaken
-        )
-    finally:
-        target.close()
+    result = reconcile.apply_environment(environment, obj.settings, intent, output.review(obj))
+    if isinstance(result, NotApplied):
+        return output.not_applied(result, "Apply")
     _report(obj, result)
     return EXIT_OK
-
-
-def show_and_confirm(obj: Context, planned: Plan, intent: ApplyIntent, verb: str) -> int | None:
-    """Print the plan, refuse what is unsafe, ask; an exit code when it stops here."""
-    click.echo(views.format_plan(planned, color=obj.color, verbose=obj.verbose), nl=False)
-    if planned.is_empty:
-        return EXIT_OK
-    refuse_unsafe(planned, allow_weaken=intent.allow_weaken)
-    if not intent.yes and not confirmed(planned.environment):
-        click.echo(f"{verb} cancelled; nothing was changed.", err=True)
-        return EXIT_ERROR
-    return None
-
-
-def confirmed(environment: str) -> bool:
-    """Ask on the terminal; only ``yes`` counts."""
-    if not sys.stdin.isatty():
-        raise ReconcilerError(
-            "apply needs confirmation but standard input is not a terminal; "
-            "pass --yes to apply without asking"
-        )
-    # No default shown: click would print an empty "[]" after the question.
-    answer: str = click.prompt(
-        f"Apply these changes to {environment}? Only 'yes' is accepted",
-        default="",
-        show_default=False,
-        err=True,
-    )
-    return answer.strip() == "yes"

@@ -9,14 +9,15 @@ from pathlib import Path
 import click
 
 from reconciler.commands import help_text
-from reconciler.commands.adopt import show_drift
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.drift import show_drift
 from reconciler.commands.environment_arg import ENVIRONMENT
+from reconciler.commands.output import list_variables
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.loading.loader import environment_path
 from reconciler.repository.paths import display_path, inside_repository
-from reconciler.usecases import onboard, side_files
+from reconciler.usecases import onboard
 
 
 @click.command("export", epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA)))
@@ -94,11 +95,3 @@ def _new_target(
         relative = Path(os.path.relpath(kratos_file.resolve(), folder))
         return {"kratos_file": {"path": relative.as_posix()}}
     return None
-
-
-def list_variables(variables: tuple[side_files.Variable, ...]) -> None:
-    if not variables:
-        return
-    click.echo("Variables the environment needs (set them before plan or apply):", err=True)
-    for variable in variables:
-        click.echo(f"  {side_files.describe_variable(variable)}", err=True)

@@ -10,7 +10,7 @@ import click
 
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
-from reconciler.commands.export import list_variables
+from reconciler.commands.output import list_variables
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
 from reconciler.repository.atomic import write_atomically

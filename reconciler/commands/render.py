@@ -19,5 +19,5 @@ def render(obj: Context, environment: str) -> int:
     """Print the desired identity config as YAML (secrets masked). No network."""
     valid = steps.load(environment, obj.settings)
     secret = steps.sensitive_pointers(valid)
-    click.echo(dump_plain(mask(steps.render(valid), "", secret)), nl=False)
+    click.echo(dump_plain(mask(steps.desired(valid), "", secret)), nl=False)
     return EXIT_OK

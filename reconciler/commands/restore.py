@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands import help_text
-from reconciler.commands.apply import show_and_confirm
+from reconciler.commands import help_text, output
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.repository.paths import display_path
-from reconciler.usecases import steps
+from reconciler.usecases.applying import NotApplied
 from reconciler.usecases.backups import list_backups
-from reconciler.usecases.guards import ApplyIntent, check_intent
-from reconciler.usecases.restore import apply_restore, backup_of, plan_restore
+from reconciler.usecases.guards import ApplyIntent
+from reconciler.usecases.restore import restore_environment
 from reconciler.views import text as views
 
 
@@ -41,25 +40,14 @@ def restore(
         raise click.UsageError("name a BACKUP file to restore, or pass --list (not both)")
     if backup is None:
         return _list(obj, environment)
-    valid = steps.load(environment, obj.settings)
     intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
-    check_intent(valid, intent)
-    wanted = backup_of(backup)
-    declared = steps.render(valid)  # may hold a secret the backup left out
-    target = steps.open_target(valid, obj.settings)
-    try:
-        planned = plan_restore(environment, target, wanted, obj.settings, declared)
-        stop = show_and_confirm(obj, planned, intent, "Restore")
-        if stop is not None:
-            return stop
-        result = apply_restore(
-            planned, wanted, target, obj.settings, allow_weaken=allow_weaken, declared=declared
-        )
-    finally:
-        target.close()
+    review = output.review(obj)
+    result = restore_environment(environment, backup, obj.settings, intent, review)
+    if isinstance(result, NotApplied):
+        return output.not_applied(result, "Restore")
     if result.backup is not None:
         click.echo(f"Live config before this restore saved to {result.backup}", err=True)
-    click.echo(views.applied(planned, result.outcome.state.revision), nl=False)
+    click.echo(views.applied(result.plan, result.outcome.state.revision), nl=False)
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.targets import kinds
-from reconciler.usecases import steps
+from reconciler.usecases import checking, steps
 
 NOT_FOR_NETWORK = (
     "--kratos-version is for Kratos files: an Ory Network project is judged by Kratos master "
@@ -35,7 +35,7 @@ def validate(obj: Context, environments: tuple[str, ...]) -> int:
         try:
             # Pre-commit runs offline, without the secrets: unset ones are warnings here.
             environment = steps.load(name, obj.settings, allow_unset=True)
-            verdict = steps.judge(environment, obj.settings)
+            verdict = checking.judge(environment, obj.settings)
             notes = verdict.notes
             if obj.settings.kratos_version is not None:  # an upgrade check: the file too
                 from reconciler.usecases import upgrade  # opens the target: Kratos files only

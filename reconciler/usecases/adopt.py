@@ -28,7 +28,7 @@ from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path
 from reconciler.secrets import is_sensitive
-from reconciler.usecases import reconcile, steps
+from reconciler.usecases import planning, steps
 from reconciler.usecases.export import is_exported_secret
 from reconciler.usecases.read_only import load_without_secrets
 
@@ -63,7 +63,7 @@ def drift_of(name: str, settings: steps.Settings) -> tuple[Plan, Drift]:
     environment = load_without_secrets(name, settings)
     target = steps.open_target(environment, settings)
     try:
-        planned = reconcile.plan_environment(environment, target, settings)
+        planned = planning.plan_environment(environment, target, settings)
     finally:
         target.close()
     drift = find_drift(planned, environment.raw)

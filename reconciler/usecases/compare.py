@@ -32,7 +32,7 @@ def compare_desired(
     rules = DiffRules(
         sensitive=sensitive, default_at=steps.defaults(settings, kind), secrets_by_presence=True
     )
-    desired_a, desired_b = steps.render(a), steps.render(b)
+    desired_a, desired_b = steps.desired(a), steps.desired(b)
     diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
     kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
     refs = {**_file_refs(b), **_file_refs(a)}

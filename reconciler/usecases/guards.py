@@ -3,11 +3,14 @@
 * ``protect: true`` in an environment file: apply needs ``--yes`` *and* ``--env-confirm NAME``,
   and ``--allow-weaken`` is refused unless ``protect_allow_weaken: true`` is also set;
 * a plan with errors is never applied, nor one whose changes weaken security without
-  ``--allow-weaken``.
+  ``--allow-weaken``;
+* a plan is shown before it is applied, and applied only when ``--yes`` says so or the
+  person running apply confirms it (``Review``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.errors import ApplyError
@@ -56,3 +59,22 @@ def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:
             f"apply refused: {len(weakening)} change(s) weaken security: {listed}. "
             "Review them and pass --allow-weaken to apply anyway; nothing was changed."
         )
+
+
+@dataclass(frozen=True)
+class Review:
+    """How the person running apply (or restore) sees a plan before it is sent: ``show``
+    prints it, ``confirm`` asks whether to send it (only when ``--yes`` was not given)."""
+
+    show: Callable[[Plan], None]
+    confirm: Callable[[Plan], bool]
+
+
+def passes_review(plan: Plan, intent: ApplyIntent, review: Review) -> bool:
+    """Show ``plan``, refuse it when unsafe (``refuse_unsafe``), and say whether it is to be
+    sent: it has changes, and ``--yes`` or the person confirmed it."""
+    review.show(plan)
+    if plan.is_empty:
+        return False
+    refuse_unsafe(plan, allow_weaken=intent.allow_weaken)
+    return intent.yes or review.confirm(plan)

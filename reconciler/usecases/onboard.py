@@ -22,7 +22,7 @@ from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path, inside_repository
 from reconciler.targets import LiveState, Target
-from reconciler.usecases import export, side_files, steps
+from reconciler.usecases import checking, export, planning, side_files, steps
 from reconciler.usecases.read_only import fetch, load_without_secrets
 
 
@@ -55,7 +55,7 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
         contents=_readable_contents(target, live.config, settings),
         root_from_environment=_root_from(request, settings),
         sensitive=_marked_secret(environment, request, settings),
-        unknown_keys=steps.unknown_keys(target.kind, settings),
+        unknown_keys=checking.unknown_keys(target.kind, settings),
     )
     config = export.minimal_config(live.config, rules)
     warnings: tuple[str, ...] = ()
@@ -109,7 +109,7 @@ def _readable_contents(
     SHA-512 name) and, for a Kratos file, the ``file://`` references it makes."""
     if target.source_file is None:  # content is stored by Ory: fetched by its digest
         stored = [v for v in _strings(live) if blobs.decode(v) is None and blobs.digest_of(v)]
-        return steps.fetch_contents(sorted(set(stored)), settings)
+        return planning.fetch_contents(sorted(set(stored)), settings)
     contents: dict[str, bytes] = {}
     for value in _strings(live):
         referenced = target.linked_file(value)
@@ -149,7 +149,7 @@ def _overlay(
 ) -> tuple[JSONObject, tuple[str, ...]]:
     assert request.extends is not None
     base = load_without_secrets(_base_name(request, settings), settings)
-    desired = steps.render(base)
+    desired = steps.desired(base)
     rules = DiffRules(
         sensitive=steps.sensitive_pointers(base),
         by_presence=steps.unknown_values(base, settings),

@@ -1,143 +1,55 @@
-"""The use cases, in order: load → validate → render → fetch → diff → plan → apply → verify.
+"""Plan and apply, in the order their steps run: load → validate → render → fetch → diff →
+plan, then show, confirm, apply → verify.
 
-The only module that knows the order of the steps. ``plan_environment`` is read-only;
-``apply_plan`` writes exactly the plan's operations, pinned to the plan's revision.
+``plan_many`` plans (read-only); ``apply_environment`` plans one environment and applies it
+once confirmed; ``apply_plan_file`` applies a saved plan as reviewed. The steps themselves are
+shared with the other use cases (``steps``, ``checking``, ``planning``, ``applying``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler.checks.finding import Finding
-from reconciler.checks.review import review
-from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.errors import (
-    ApplyError,
     ConfigError,
-    InterruptedWriteError,
     ReconcilerError,
     StalePlanError,
-    Terminated,
-    signal_name,
 )
-from reconciler.jsontypes import Pointer, canonical_bytes, canonical_json
+from reconciler.jsontypes import canonical_bytes, canonical_json
 from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
 from reconciler.loading import render as rendering
 from reconciler.loading.layers import LayerCache
 from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan import planfile, saved_secrets
-from reconciler.plan.planner import make_plan
 from reconciler.plan.value import Plan, PlanOutcome
-from reconciler.repository.paths import display_path
-from reconciler.targets import ApplyOutcome, LiveState, Target
+from reconciler.targets import LiveState, Target
 from reconciler.targets.client import ClientPool
-from reconciler.usecases import backups, messages, rotations
-from reconciler.usecases.guards import refuse_unsafe
+from reconciler.usecases.applying import ApplyResult, NotApplied, apply_plan
+from reconciler.usecases.checking import refuse_invalid
+from reconciler.usecases.guards import ApplyIntent, Review, check_intent, passes_review
+from reconciler.usecases.planning import (
+    checked_desired,
+    fetch,
+    plan_environment,
+    plan_fetched,
+    schema_contents,
+)
 from reconciler.usecases.steps import (
     Settings,
-    defaults,
-    file_links_from,
     load,
-    named_version,
     open_target,
-    refuse_before_fetching,
-    refuse_invalid,
-    render_for,
-    schema_contents,
-    schema_for,
     sensitive_pointers,
-    unknown_values,
 )
 
+log = logging.getLogger("reconciler.apply")
 # plan_many plans every environment at once (each client paces its requests to the API's
 # rate limits); this caps the threads waiting on the network at the same time.
 MAX_PARALLELISM = 256
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    plan: Plan
-    outcome: ApplyOutcome
-    backup: Path | None = None
-    # The target's warnings split: about keys this environment sets (with file:line), and
-    # the rest (Ory Network sends the same five on every write, whatever it touched).
-    warnings: tuple[str, ...] = ()
-    unrelated_warnings: tuple[str, ...] = ()
-
-
-def plan_environment(
-    environment: ValidEnvironment,
-    target: Target,
-    settings: Settings,
-    *,
-    checked: rendering.Rendered | None = None,
-) -> Plan:
-    """Fetch live state, plan the changes and review them. Read-only: never writes.
-
-    ``checked``: what ``refuse_invalid`` rendered and checked, reused when this target
-    renders the same (it links no files).
-    """
-    desired = _checked_desired(environment, target, settings, checked)
-    live, contents = _fetch(target, desired, settings)
-    return _plan_fetched(environment, target, settings, desired, live, contents)
-
-
-def _checked_desired(
-    environment: ValidEnvironment,
-    target: Target,
-    settings: Settings,
-    checked: rendering.Rendered | None,
-) -> rendering.Rendered:
-    """The desired state as ``target`` receives it, refused before anything is fetched."""
-    if checked is not None and file_links_from(target) is None:
-        return checked
-    desired = render_for(environment, target)
-    refuse_before_fetching(environment, desired.config, target.kind, settings)
-    return desired
-
-
-def _fetch(
-    target: Target, desired: rendering.Rendered, settings: Settings
-) -> tuple[LiveState, Mapping[str, bytes]]:
-    """Live state, and the content of the identity schemas it names that a plan may need."""
-    live = target.fetch()
-    return live, schema_contents(desired, live, settings)  # may fetch identity schemas
-
-
-def _plan_fetched(
-    environment: ValidEnvironment,
-    target: Target,
-    settings: Settings,
-    desired: rendering.Rendered,
-    live: LiveState,
-    contents: Mapping[str, bytes],
-) -> Plan:
-    named = named_version(environment, desired.config, settings, live)
-    notes = review(
-        environment,
-        desired.config,
-        live.config,
-        schema=schema_for(target.kind, settings, named),
-        contents=contents,
-    )
-    rotate = _rotations_due(environment, target, settings)
-    return _plan_against(environment, target, live, settings, desired, contents, notes, rotate)
-
-
-def _rotations_due(
-    environment: ValidEnvironment, target: Target, settings: Settings
-) -> dict[Pointer, str]:
-    rotate = environment.model.rotate
-    if not rotate:
-        return {}
-    name = environment.raw.name
-    versions = rotations.recorded(settings.root, name, target.description)
-    where = display_path(rotations.state_path(settings.root, name))
-    return rotations.due(rotate, versions, where)
 
 
 def plan_many(
@@ -176,7 +88,7 @@ def plan_many(
                 outcomes[name] = PlanOutcome(name, error=str(exc))
                 continue
             if prepared is not None:
-                future = pool.submit(_fetch, prepared.target, prepared.desired, shared)
+                future = pool.submit(fetch, prepared.target, prepared.desired, shared)
                 fetching[future] = prepared
         for future in as_completed(fetching):
             prepared = fetching[future]
@@ -233,7 +145,7 @@ def _prepare(
     checked = refuse_invalid(environment, settings)
     # Not closed here: the target's client is shared, plan_many closes it.
     target = open_target(environment, settings)
-    desired = _checked_desired(environment, target, settings, checked)
+    desired = checked_desired(environment, target, settings, checked)
     return _Prepared(name, environment, target, desired)
 
 
@@ -244,12 +156,49 @@ def _finish(
 ) -> PlanOutcome:
     try:
         live, contents = fetched.result()
-        plan = _plan_fetched(
+        plan = plan_fetched(
             prepared.environment, prepared.target, settings, prepared.desired, live, contents
         )
     except ReconcilerError as exc:
         return PlanOutcome(prepared.name, error=str(exc))
     return PlanOutcome(prepared.name, plan=plan, environment=prepared.environment)
+
+
+def apply_environment(
+    name: str, settings: Settings, intent: ApplyIntent, review: Review
+) -> ApplyResult | NotApplied:
+    """Plan ``name`` and apply the plan once reviewed: load, refuse what no live state can
+    fix, check the environment's protection, open the target, plan (read-only), show the plan,
+    refuse what is unsafe, confirm, then apply and verify (``applying.apply_plan``)."""
+    environment = load(name, settings)
+    checked = refuse_invalid(environment, settings)
+    check_intent(environment, intent)
+    target = open_target(environment, settings)
+    try:
+        planned = plan_environment(environment, target, settings, checked=checked)
+        if not passes_review(planned, intent, review):
+            return NotApplied(planned)
+        log.info("%s: applying %d operation(s)", name, len(planned.operations))
+        return apply_plan(planned, environment, target, settings, allow_weaken=intent.allow_weaken)
+    finally:
+        target.close()
+
+
+def apply_plan_file(
+    path: Path, settings: Settings, intent: ApplyIntent, show: Callable[[Plan], None]
+) -> ApplyResult | NotApplied:
+    """Apply a saved plan (``plan --out``) as reviewed, without asking (``--plan`` stands for
+    ``--yes``): read and check the file (its signature when ``RECONCILER_PLAN_KEY`` is set),
+    check the environment's protection, then ``apply_saved_plan``. ``show`` gets the plan about
+    to be sent."""
+    from reconciler.plan import planfile_reader  # its models are built only for a saved plan
+
+    limits = input_limits(settings.root)
+    saved = planfile_reader.read(path, settings.plan_key, limits.max_plan_bytes)
+    check_intent(load(saved.plan.environment, settings), replace(intent, yes=True))
+    log.info("%s: planning again to check the saved plan against it", saved.plan.environment)
+    applied = apply_saved_plan(saved, settings, allow_weaken=intent.allow_weaken, show=show)
+    return NotApplied(saved.plan) if applied is None else applied
 
 
 def apply_saved_plan(
@@ -279,9 +228,9 @@ def apply_saved_plan(
                 "written. Run plan again."
             )
         again = replace(settings, rotate_secrets=saved.plan.rotate_secrets)
-        desired = _checked_desired(environment, target, again, None)
+        desired = checked_desired(environment, target, again, None)
         contents = schema_contents(desired, live, again)
-        fresh = _plan_fetched(environment, target, again, desired, live, contents)
+        fresh = plan_fetched(environment, target, again, desired, live, contents)
         _refuse_unless_same(saved, reviewed, fresh)
         if fresh.is_empty:
             return None
@@ -318,117 +267,3 @@ def _refuse_unless_same(saved: planfile.SavedPlan, reviewed: Plan, fresh: Plan) 
 
 def _abridged(operation: str, width: int = 160) -> str:
     return operation if len(operation) <= width else operation[: width - 1] + "…"
-
-
-def apply_plan(
-    plan: Plan,
-    environment: ValidEnvironment,
-    target: Target,
-    settings: Settings,
-    *,
-    allow_weaken: bool = False,
-) -> ApplyResult:
-    """Send the plan's operations pinned to its revision, then check the result converged.
-
-    Refuses, sending nothing, a plan with errors, or with security-weakening changes unless
-    ``allow_weaken``.
-    """
-    if plan.is_empty:
-        raise ApplyError("nothing to apply: the plan has no changes")
-    refuse_unsafe(plan, allow_weaken=allow_weaken)
-    backup = _backup(plan, settings)
-    try:
-        outcome = target.apply(plan.operations, plan.revision)
-    except InterruptedWriteError as stop:
-        if stop.landed:
-            _record_sent(plan, environment, target, settings)
-        raise
-    try:
-        _verify(plan, environment, target, settings, outcome)
-    except (KeyboardInterrupt, Terminated) as stop:
-        raise InterruptedWriteError(
-            f"Interrupted ({signal_name(stop)}) after the change was applied ({plan.environment} "
-            f"is now at revision {outcome.state.revision}), while checking that it converged. "
-            "Run plan to check.",
-            stop,
-            True,
-        ) from None
-    related, unrelated = messages.split_warnings(outcome.warnings, environment, target)
-    return ApplyResult(plan, outcome, backup, related, unrelated)
-
-
-def _verify(
-    plan: Plan,
-    environment: ValidEnvironment,
-    target: Target,
-    settings: Settings,
-    outcome: ApplyOutcome,
-) -> None:
-    """Plan again against the state the write left: anything left over did not converge."""
-    # What Ory does not return cannot be checked after a rotation: only what it does return.
-    verify = replace(settings, rotate_secrets=False)
-    desired = render_for(environment, target)
-    contents = schema_contents(desired, outcome.state, settings)  # cached: no new fetch
-    leftover = _plan_against(environment, target, outcome.state, verify, desired, contents).changes
-    if leftover:
-        raise ApplyError(messages.not_converged(leftover, plan))
-    _record_sent(plan, environment, target, settings)
-
-
-def _record_sent(
-    plan: Plan, environment: ValidEnvironment, target: Target, settings: Settings
-) -> None:
-    sent_paths = {str(op["path"]) for op in plan.operations}
-    rotations.record(
-        settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
-    )
-
-
-def _backup(plan: Plan, settings: Settings) -> Path | None:
-    """Keep the live config as it was before this apply, so ``restore`` can go back to it."""
-    if plan.live_config is None:
-        return None
-    return backups.save_backup(
-        settings.root, plan.environment, plan.revision, plan.live_config, plan.sensitive
-    )
-
-
-def _plan_against(
-    environment: ValidEnvironment,
-    target: Target,
-    live: LiveState,
-    settings: Settings,
-    desired: rendering.Rendered,
-    contents: Mapping[str, bytes],
-    notes: tuple[Finding, ...] = (),
-    rotate: Mapping[Pointer, str] | None = None,
-) -> Plan:
-    raw = environment.raw
-    known = {**live.known_digests, **desired.digests}
-    rules = DiffRules(
-        sensitive=sensitive_pointers(environment),
-        by_presence=unknown_values(environment, settings),
-        ignored=target.ignored,
-        known_digests=known,
-        default_at=defaults(settings, target.kind),
-        defaults_complete=True,
-        rotate_secrets=settings.rotate_secrets,
-        rotate=rotate or {},
-        secrets_readable=target.returns_secrets,
-        contents=contents,
-    )
-    diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
-    diff = replace(diff, warnings=diff.warnings + messages.ignored_keys(diff.ignored, raw))
-    file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
-    plan = make_plan(
-        raw.name,
-        target.description,
-        live.revision,
-        diff,
-        sensitive=rules.sensitive,
-        file_refs=file_refs,
-        notes=notes,
-        target_info=live.target,
-        default_at=rules.default_at,
-    )
-    return replace(plan, live_config=live.config, rotate_secrets=settings.rotate_secrets)

@@ -21,10 +21,43 @@ from reconciler.plan.planner import make_plan
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
 from reconciler.usecases import backup_secrets, backups
+from reconciler.usecases.applying import ApplyResult, NotApplied
 from reconciler.usecases.backup_secrets import BackupContent
-from reconciler.usecases.guards import refuse_unsafe
-from reconciler.usecases.reconcile import ApplyResult
-from reconciler.usecases.steps import Settings, defaults
+from reconciler.usecases.guards import (
+    ApplyIntent,
+    Review,
+    check_intent,
+    passes_review,
+    refuse_unsafe,
+)
+from reconciler.usecases.steps import Settings, defaults, desired, load, open_target
+
+
+def restore_environment(
+    name: str, backup_path: Path, settings: Settings, intent: ApplyIntent, review: Review
+) -> ApplyResult | NotApplied:
+    """Plan the way back to the backup at ``backup_path`` and apply it once reviewed: load,
+    check the environment's protection, read the backup, open the target, plan (read-only),
+    show, refuse what is unsafe, confirm, apply and check that live matches the backup."""
+    environment = load(name, settings)
+    check_intent(environment, intent)
+    wanted = backup_of(backup_path)
+    declared = desired(environment)  # may hold a secret the backup left out
+    target = open_target(environment, settings)
+    try:
+        planned = plan_restore(name, target, wanted, settings, declared)
+        if not passes_review(planned, intent, review):
+            return NotApplied(planned)
+        return apply_restore(
+            planned,
+            wanted,
+            target,
+            settings,
+            allow_weaken=intent.allow_weaken,
+            declared=declared,
+        )
+    finally:
+        target.close()
 
 
 def plan_restore(

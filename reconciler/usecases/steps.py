@@ -8,17 +8,13 @@ exporting onboard, comparing compare, adopting drift adopt, going back restore.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import redact
-from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, for_target
-from reconciler.checks.review import preflight, review
-from reconciler.comparing import schema_match
 from reconciler.comparing.values import DefaultLookup, EqualityRules
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
@@ -28,7 +24,7 @@ from reconciler.loading.layers import LayerCache
 from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.official import releases
-from reconciler.repository import paths, workdir
+from reconciler.repository import paths
 from reconciler.secrets import secrets_in
 from reconciler.targets import Opening, kinds
 
@@ -37,7 +33,6 @@ from reconciler.targets import Opening, kinds
 if TYPE_CHECKING:
     from reconciler.targets import LiveState, Target, TargetKind
     from reconciler.targets.client import ClientFactory, ClientPool
-    from reconciler.targets.content_cache import ContentCache
 
 
 @dataclass(frozen=True)
@@ -110,7 +105,7 @@ def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
     return environment
 
 
-def render(environment: ValidEnvironment) -> JSONObject:
+def desired(environment: ValidEnvironment) -> JSONObject:
     """The desired (partial) identity config: merged, ``file://`` inlined, ``${…}`` resolved."""
     return rendering.render(environment).config
 
@@ -148,29 +143,6 @@ def _planner_equality(
     return EqualityRules(
         sensitive=sensitive_pointers(environment), default_at=default_at, defaults_complete=True
     )
-
-
-def check(environment: ValidEnvironment, settings: Settings) -> tuple[Finding, ...]:
-    """Schema, identity-schema and lint checks of the desired state alone (no network)."""
-    return judge(environment, settings).notes
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the offline checks found, and the Kratos release a Kratos file was judged by."""
-
-    notes: tuple[Finding, ...]
-    release: releases.Choice | None = None  # None: not a Kratos file, or --kratos-schema
-
-
-def judge(environment: ValidEnvironment, settings: Settings) -> Verdict:
-    """:func:`check`, saying which release judged a Kratos file (``validate`` prints it)."""
-    desired = render(environment)
-    kind = target_kind_of(environment)
-    named = named_version(environment, desired, settings)
-    schema = schema_for(kind, settings, named)
-    release = kratos_release(kind, settings, named)
-    return Verdict(review(environment, desired, None, schema=schema), release)
 
 
 def target_kind_of(environment: ValidEnvironment) -> TargetKind:
@@ -245,43 +217,6 @@ def _version_in_file(environment: ValidEnvironment, settings: Settings) -> relea
     return releases.choose(version, paths.display_path(path))
 
 
-def unknown_keys(kind: TargetKind, settings: Settings) -> Callable[[JSONObject], list[Pointer]]:
-    """The keys of a config that a ``kind`` target's shape does not know: what ``validate``
-    (offline, without the live project to ask) reports as unknown or ignored."""
-
-    def unknown(config: JSONObject) -> list[Pointer]:
-        problems = schema_for(kind, settings).validate_config(config, partial=True)
-        return [p.pointer for p in problems if p.unknown_key or p.ignored_key]
-
-    return unknown
-
-
-def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> rendering.Rendered:
-    """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
-    check of the desired state alone), before a target is opened or anything is sent.
-
-    Returns the rendering it checked (``file://`` values inlined): a plan for a target that
-    links no files renders the same, and reuses it (``reconcile.plan_environment``)."""
-    desired = rendering.render(environment)
-    refuse_before_fetching(environment, desired.config, target_kind_of(environment), settings)
-    return desired
-
-
-def refuse_before_fetching(
-    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
-) -> None:
-    # Problems no live state can fix fail here, so a broken file never costs a request.
-    from reconciler.usecases import messages
-
-    named = named_version(environment, desired, settings)
-    errors = preflight(environment, desired, schema=schema_for(kind, settings, named))
-    problems = [note.describe() for note in errors] + messages.undeclared_rotations(
-        environment, desired
-    )
-    if problems:
-        raise ConfigError(problems)
-
-
 def render_for(environment: ValidEnvironment, target: Target) -> rendering.Rendered:
     return rendering.render(environment, link_files_from=file_links_from(target))
 
@@ -290,44 +225,6 @@ def file_links_from(target: Target) -> Path | None:
     """Where ``file://`` values stay links rather than content: a target read from a file (a
     self-hosted Kratos) reads them itself, relative to its folder."""
     return None if target.source_file is None else target.source_file.parent
-
-
-def schema_contents(
-    desired: rendering.Rendered, live: LiveState, settings: Settings
-) -> dict[str, bytes]:
-    known = {**live.known_digests, **desired.digests}
-    urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
-    if not urls:
-        return {}
-    return fetch_contents(urls, settings)
-
-
-def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
-    """Content behind content-addressed URLs, from the run's cache or fetched once: only
-    from Ory's storage or the configured API (``endpoints.may_fetch``), and never a URL that
-    holds a secret value (a variable's value must not travel in a request path)."""
-    from reconciler.targets import endpoints
-
-    allowed = [
-        url for url in urls if endpoints.may_fetch(url, settings.environ) and not redact.holds(url)
-    ]
-    return _content_cache(settings).collect(allowed)
-
-
-_caches: dict[Path, ContentCache] = {}
-_caches_lock = threading.Lock()
-
-
-def _content_cache(settings: Settings) -> ContentCache:
-    """One cache per repository, shared by every environment of the run."""
-    key = settings.root.resolve()
-    with _caches_lock:
-        if key not in _caches:
-            folder = workdir.path(settings.root, "cache", "content")
-            from reconciler.targets.content_cache import ContentCache
-
-            _caches[key] = ContentCache(folder)
-        return _caches[key]
 
 
 def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:

@@ -14,7 +14,7 @@ import pytest
 from click.shell_completion import ShellComplete
 
 from reconciler.cli import cli
-from reconciler.commands.apply import confirmed
+from reconciler.commands.output import confirmed
 
 from conftest import Run
 

@@ -17,7 +17,7 @@ from reconciler.errors import ConflictError
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
 from reconciler.targets import Target
-from reconciler.usecases import reconcile, steps
+from reconciler.usecases import applying, planning, steps
 
 from ory_server import OryTestServer
 
@@ -29,12 +29,12 @@ Prepared = tuple[ValidEnvironment, Target, Plan]
 def _prepare(name: str, settings: steps.Settings) -> Prepared:
     valid = steps.load(name, settings)
     target = steps.open_target(valid, settings)
-    return valid, target, reconcile.plan_environment(valid, target, settings)
+    return valid, target, planning.plan_environment(valid, target, settings)
 
 
 def _applier(prepared: Prepared, settings: steps.Settings) -> Apply:
     valid, target, plan = prepared
-    return lambda: reconcile.apply_plan(plan, valid, target, settings)
+    return lambda: applying.apply_plan(plan, valid, target, settings)
 
 
 def _race(applies: dict[str, Apply]) -> dict[str, BaseException | None]:
@@ -132,7 +132,7 @@ def test_kratos_apply_waits_for_the_lock_then_sees_the_edit(example_repo: Path) 
 
     def apply() -> None:
         try:
-            reconcile.apply_plan(plan, valid, target, settings)
+            applying.apply_plan(plan, valid, target, settings)
         except BaseException as exc:  # recorded for the assertions
             errors.append(exc)
 
@@ -158,12 +158,10 @@ def test_the_second_of_two_sequential_applies_changes_nothing(
     settings = _network_settings(example_repo, ory_server)
     prepared = {name: _prepare(name, settings) for name in ("blue", "green")}
     second = "green" if first == "blue" else "blue"
-    reconcile.apply_plan(prepared[first][2], prepared[first][0], prepared[first][1], settings)
+    applying.apply_plan(prepared[first][2], prepared[first][0], prepared[first][1], settings)
     after_first = ory_server.stored_identity_config()
     with pytest.raises(ConflictError):
-        reconcile.apply_plan(
-            prepared[second][2], prepared[second][0], prepared[second][1], settings
-        )
+        applying.apply_plan(prepared[second][2], prepared[second][0], prepared[second][1], settings)
     assert ory_server.stored_identity_config() == after_first
     for _, target, _ in prepared.values():
         target.close()

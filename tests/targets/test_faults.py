@@ -13,7 +13,7 @@ import pytest
 from reconciler.errors import ConfigError, RemoteError
 from reconciler.targets.client import OryClient
 from reconciler.targets.retry import DEFAULT_TIMEOUT_SECONDS, RetryPolicy, timeout_seconds
-from reconciler.usecases import reconcile, steps
+from reconciler.usecases import applying, planning, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -280,7 +280,7 @@ def test_someone_else_changing_the_project_meanwhile_is_reported_not_overwritten
     settings = steps.Settings(root=example_repo, environ=_env(ory_server))
     valid = steps.load("dev", settings)
     target = steps.open_target(valid, settings)
-    plan = reconcile.plan_environment(valid, target, settings)
+    plan = planning.plan_environment(valid, target, settings)
 
     def console_change(config: dict[str, Any]) -> None:
         config["selfservice"]["methods"]["lookup_secret"]["enabled"] = False
@@ -289,7 +289,7 @@ def test_someone_else_changing_the_project_meanwhile_is_reported_not_overwritten
     edited = ory_server.stored_identity_config()
     ory_server.fail_next(502, methods=("PATCH",))
     with pytest.raises(RemoteError) as raised:
-        reconcile.apply_plan(plan, valid, target, settings)
+        applying.apply_plan(plan, valid, target, settings)
     target.close()
     assert str(raised.value) == (
         f"the Ory API failed (502): Bad Gateway; project {ory_server.project_id} has changed "

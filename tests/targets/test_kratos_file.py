@@ -41,17 +41,17 @@ def test_plan_apply_plan_converges_and_keeps_comments(example_repo: Path, run: R
 
 def test_file_changed_between_plan_and_apply_is_refused(example_repo: Path) -> None:
     from reconciler.errors import ConflictError
-    from reconciler.usecases import reconcile, steps
+    from reconciler.usecases import applying, planning, steps
 
     settings = steps.Settings(root=example_repo, environ=ENV)
     valid = steps.load("local", settings)
     target = steps.open_target(valid, settings)
-    plan = reconcile.plan_environment(valid, target, settings)
+    plan = planning.plan_environment(valid, target, settings)
     kratos = example_repo / ".demo" / "kratos.yml"
     kratos.write_text(kratos.read_text() + "\n# edited by someone else\n")
     edited = kratos.read_text()
     try:
-        reconcile.apply_plan(plan, valid, target, settings)
+        applying.apply_plan(plan, valid, target, settings)
     except ConflictError as exc:
         assert "changed since this plan was made; nothing was written" in str(exc)
     else:

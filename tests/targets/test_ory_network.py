@@ -15,7 +15,7 @@ from reconciler.jsontypes import JSONObject, JSONValue, get_at
 from reconciler.targets.client import OryClient
 from reconciler.targets.ory_network import OryNetworkProject, shows_changes
 from reconciler.targets.retry import RetryPolicy
-from reconciler.usecases import reconcile, steps
+from reconciler.usecases import applying, planning, steps
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -177,7 +177,7 @@ def test_project_changed_since_plan_is_refused(
     settings = steps.Settings(root=example_repo, environ=_env(ory_server))
     valid = steps.load("dev", settings)
     target = steps.open_target(valid, settings)
-    plan = reconcile.plan_environment(valid, target, settings)
+    plan = planning.plan_environment(valid, target, settings)
 
     def console_change(config: dict[str, Any]) -> None:
         config["selfservice"]["methods"]["lookup_secret"]["enabled"] = True
@@ -187,7 +187,7 @@ def test_project_changed_since_plan_is_refused(
     with pytest.raises(
         ConflictError, match=r"changed since this plan was made.*nothing was changed"
     ):
-        reconcile.apply_plan(plan, valid, target, settings)
+        applying.apply_plan(plan, valid, target, settings)
     assert ory_server.stored_identity_config() == edited
     target.close()
 

@@ -15,7 +15,7 @@ from reconciler.jsontypes import JSONObject
 from reconciler.targets import ratelimit
 from reconciler.targets.client import OryClient
 from reconciler.targets.retry import RetryPolicy
-from reconciler.usecases import reconcile, steps
+from reconciler.usecases import checking, reconcile, steps
 
 from ory_server import OryTestServer
 
@@ -134,7 +134,7 @@ def test_fifty_environments_under_ory_rate_limits_all_succeed_in_about_n_over_th
             client_factory=factory,
         )
         # Read the schemas and the shared layer first: the budget is for the API's pacing.
-        steps.check(steps.load(names[0], settings), settings)
+        checking.check(steps.load(names[0], settings), settings)
         began = clock()
         outcomes = reconcile.plan_many(names, settings)
         took = clock() - began

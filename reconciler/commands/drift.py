@@ -1,0 +1,34 @@
+"""Drift, as ``reconciler adopt ENV`` shows it (and ``export ENV --into``, its older
+spelling): live values that differ from what an environment declares, with the file and line
+that declares each, taken into those files with ``--write``."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.commands.context import EXIT_OK, Context
+from reconciler.repository.paths import display_path
+from reconciler.usecases import adopt as adoption
+from reconciler.views import text as views
+
+
+def show_drift(obj: Context, environment: str, write: bool) -> int:
+    """Live values that differ from what ``environment`` declares; ``write`` takes them in."""
+    planned, drift = adoption.drift_of(environment, obj.settings)
+    click.echo(f"Drift in {environment}: {planned.target}, live revision {planned.revision}")
+    for item in drift.adoptions:
+        live = views.display_value(adoption.as_written(item.live), item.pointer, planned)
+        declared = views.display_value(item.declared, item.pointer, planned)
+        where = f"{item.location.file}:{item.location.line}"
+        click.echo(f"  < {item.pointer}: {declared} ({where}) -> {live} (live)")
+    for skipped in drift.skipped:
+        click.echo(f"  = {skipped.pointer}: not adopted: {skipped.reason}")
+    for unknown in drift.unknown:
+        click.echo(f"  ? {unknown.pointer}: not compared: {unknown.reason}")
+    click.echo(f"{len(drift.adoptions)} to adopt, {len(drift.skipped)} not adoptable.")
+    if write and drift.adoptions:
+        for path in adoption.write_back(drift.adoptions):
+            click.echo(f"Wrote {display_path(path)}", err=True)
+    elif drift.adoptions:
+        click.echo("Run again with --write to write the live values into these files.")
+    return EXIT_OK

@@ -1,0 +1,81 @@
+"""The offline checks of an environment: schema, identity-schema and lint findings of its
+desired state alone (``validate``), and the problems no live state can fix, refused before
+anything is sent (``plan``, ``apply``). Which schema judges which target is ``steps``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reconciler.checks.finding import Finding
+from reconciler.checks.review import preflight, review
+from reconciler.errors import (
+    ConfigError,
+)
+from reconciler.jsontypes import JSONObject, Pointer
+from reconciler.loading import render as rendering
+from reconciler.loading.validate import ValidEnvironment
+from reconciler.official import releases
+from reconciler.targets import TargetKind
+from reconciler.usecases import messages, steps
+from reconciler.usecases.steps import Settings, named_version, schema_for, target_kind_of
+
+
+def check(environment: ValidEnvironment, settings: Settings) -> tuple[Finding, ...]:
+    """Schema, identity-schema and lint checks of the desired state alone (no network)."""
+    return judge(environment, settings).notes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the offline checks found, and the Kratos release a Kratos file was judged by."""
+
+    notes: tuple[Finding, ...]
+    release: releases.Choice | None = None  # None: not a Kratos file, or --kratos-schema
+
+
+def judge(environment: ValidEnvironment, settings: Settings) -> Verdict:
+    """:func:`check`, saying which release judged a Kratos file (``validate`` prints it)."""
+    config = steps.desired(environment)
+    kind = steps.target_kind_of(environment)
+    named = steps.named_version(environment, config, settings)
+    schema = steps.schema_for(kind, settings, named)
+    release = steps.kratos_release(kind, settings, named)
+    return Verdict(review(environment, config, None, schema=schema), release)
+
+
+def unknown_keys(kind: TargetKind, settings: Settings) -> Callable[[JSONObject], list[Pointer]]:
+    """The keys of a config that a ``kind`` target's shape does not know: what ``validate``
+    (offline, without the live project to ask) reports as unknown or ignored."""
+
+    def unknown(config: JSONObject) -> list[Pointer]:
+        problems = schema_for(kind, settings).validate_config(config, partial=True)
+        return [p.pointer for p in problems if p.unknown_key or p.ignored_key]
+
+    return unknown
+
+
+def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> rendering.Rendered:
+    """Raise ConfigError for what the user wrote wrong that no live state can fix (the schema
+    check of the desired state alone), before a target is opened or anything is sent.
+
+    Returns the rendering it checked (``file://`` values inlined): a plan for a target that
+    links no files renders the same, and reuses it (``reconcile.plan_environment``)."""
+    desired = rendering.render(environment)
+    refuse_before_fetching(environment, desired.config, target_kind_of(environment), settings)
+    return desired
+
+
+def refuse_before_fetching(
+    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
+) -> None:
+    # Problems no live state can fix fail here, so a broken file never costs a request.
+
+    named = named_version(environment, desired, settings)
+    errors = preflight(environment, desired, schema=schema_for(kind, settings, named))
+    problems = [note.describe() for note in errors] + messages.undeclared_rotations(
+        environment, desired
+    )
+    if problems:
+        raise ConfigError(problems)

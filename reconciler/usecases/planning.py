@@ -1,0 +1,192 @@
+"""Planning one environment against its target: render for the target, fetch live state and
+the content it names, review, diff, plan. Read-only: nothing here writes to a target.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler import redact
+from reconciler.checks.finding import Finding
+from reconciler.checks.review import review
+from reconciler.comparing import schema_match
+from reconciler.comparing.diff import DiffRules, compute_diff
+from reconciler.jsontypes import Pointer
+from reconciler.loading import render as rendering
+from reconciler.loading.validate import ValidEnvironment
+from reconciler.plan.planner import make_plan
+from reconciler.plan.value import Plan
+from reconciler.repository import workdir
+from reconciler.repository.paths import display_path
+from reconciler.targets import LiveState, Target
+from reconciler.usecases import messages, rotations
+from reconciler.usecases.checking import refuse_before_fetching
+from reconciler.usecases.steps import (
+    Settings,
+    defaults,
+    file_links_from,
+    named_version,
+    render_for,
+    schema_for,
+    sensitive_pointers,
+    unknown_values,
+)
+
+if TYPE_CHECKING:  # the content cache is imported when content is fetched
+    from reconciler.targets.content_cache import ContentCache
+
+
+def plan_environment(
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    *,
+    checked: rendering.Rendered | None = None,
+) -> Plan:
+    """Fetch live state, plan the changes and review them. Read-only: never writes.
+
+    ``checked``: what ``refuse_invalid`` rendered and checked, reused when this target
+    renders the same (it links no files).
+    """
+    desired = checked_desired(environment, target, settings, checked)
+    live, contents = fetch(target, desired, settings)
+    return plan_fetched(environment, target, settings, desired, live, contents)
+
+
+def checked_desired(
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    checked: rendering.Rendered | None,
+) -> rendering.Rendered:
+    """The desired state as ``target`` receives it, refused before anything is fetched."""
+    if checked is not None and file_links_from(target) is None:
+        return checked
+    desired = render_for(environment, target)
+    refuse_before_fetching(environment, desired.config, target.kind, settings)
+    return desired
+
+
+def fetch(
+    target: Target, desired: rendering.Rendered, settings: Settings
+) -> tuple[LiveState, Mapping[str, bytes]]:
+    """Live state, and the content of the identity schemas it names that a plan may need."""
+    live = target.fetch()
+    return live, schema_contents(desired, live, settings)  # may fetch identity schemas
+
+
+def plan_fetched(
+    environment: ValidEnvironment,
+    target: Target,
+    settings: Settings,
+    desired: rendering.Rendered,
+    live: LiveState,
+    contents: Mapping[str, bytes],
+) -> Plan:
+    named = named_version(environment, desired.config, settings, live)
+    notes = review(
+        environment,
+        desired.config,
+        live.config,
+        schema=schema_for(target.kind, settings, named),
+        contents=contents,
+    )
+    rotate = _rotations_due(environment, target, settings)
+    return plan_against(environment, target, live, settings, desired, contents, notes, rotate)
+
+
+def _rotations_due(
+    environment: ValidEnvironment, target: Target, settings: Settings
+) -> dict[Pointer, str]:
+    rotate = environment.model.rotate
+    if not rotate:
+        return {}
+    name = environment.raw.name
+    versions = rotations.recorded(settings.root, name, target.description)
+    where = display_path(rotations.state_path(settings.root, name))
+    return rotations.due(rotate, versions, where)
+
+
+def plan_against(
+    environment: ValidEnvironment,
+    target: Target,
+    live: LiveState,
+    settings: Settings,
+    desired: rendering.Rendered,
+    contents: Mapping[str, bytes],
+    notes: tuple[Finding, ...] = (),
+    rotate: Mapping[Pointer, str] | None = None,
+) -> Plan:
+    raw = environment.raw
+    known = {**live.known_digests, **desired.digests}
+    rules = DiffRules(
+        sensitive=sensitive_pointers(environment),
+        by_presence=unknown_values(environment, settings),
+        ignored=target.ignored,
+        known_digests=known,
+        default_at=defaults(settings, target.kind),
+        defaults_complete=True,
+        rotate_secrets=settings.rotate_secrets,
+        rotate=rotate or {},
+        secrets_readable=target.returns_secrets,
+        contents=contents,
+    )
+    diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
+    diff = replace(diff, warnings=diff.warnings + messages.ignored_keys(diff.ignored, raw))
+    file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
+    plan = make_plan(
+        raw.name,
+        target.description,
+        live.revision,
+        diff,
+        sensitive=rules.sensitive,
+        file_refs=file_refs,
+        notes=notes,
+        target_info=live.target,
+        default_at=rules.default_at,
+    )
+    return replace(plan, live_config=live.config, rotate_secrets=settings.rotate_secrets)
+
+
+def schema_contents(
+    desired: rendering.Rendered, live: LiveState, settings: Settings
+) -> dict[str, bytes]:
+    known = {**live.known_digests, **desired.digests}
+    urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
+    if not urls:
+        return {}
+    return fetch_contents(urls, settings)
+
+
+def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
+    """Content behind content-addressed URLs, from the run's cache or fetched once: only
+    from Ory's storage or the configured API (``endpoints.may_fetch``), and never a URL that
+    holds a secret value (a variable's value must not travel in a request path)."""
+    from reconciler.targets import endpoints
+
+    allowed = [
+        url for url in urls if endpoints.may_fetch(url, settings.environ) and not redact.holds(url)
+    ]
+    return _content_cache(settings).collect(allowed)
+
+
+_caches: dict[Path, ContentCache] = {}
+
+
+_caches_lock = threading.Lock()
+
+
+def _content_cache(settings: Settings) -> ContentCache:
+    """One cache per repository, shared by every environment of the run."""
+    key = settings.root.resolve()
+    with _caches_lock:
+        if key not in _caches:
+            folder = workdir.path(settings.root, "cache", "content")
+            from reconciler.targets.content_cache import ContentCache
+
+            _caches[key] = ContentCache(folder)
+        return _caches[key]
