@@ -78,7 +78,7 @@ def test_the_text_view_masks_the_keys_of_a_removed_and_an_added_hook(verbose: bo
 
 
 def test_the_markdown_view_masks_the_keys_of_a_removed_and_an_added_hook() -> None:
-    shown = markdown.render([PlanOutcome("local", _hook_swap_plan())])
+    shown = markdown.format_outcomes([PlanOutcome("local", _hook_swap_plan())])
     assert OLD_KEY not in shown
     assert NEW_KEY not in shown
     assert MASK in shown

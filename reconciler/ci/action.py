@@ -68,7 +68,7 @@ def plan(pipeline: Pipeline) -> int:
         else:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])
             outcomes.append(PlanOutcome(name=name, error=error))
-    body = digests_line(digests) + "\n" + markdown.render(outcomes)
+    body = digests_line(digests) + "\n" + markdown.format_outcomes(outcomes)
     comment = post_comment(pipeline.forge, pipeline.log, pipeline.inputs.comment_key, body)
     pipeline.output("changes", "true" if changes else "false")
     pipeline.output("comment-id", comment or "")

@@ -11,14 +11,13 @@ from reconciler import redact
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
+from reconciler.commands.format_option import FORMAT
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import planfile
 from reconciler.plan.value import PlanOutcome
 from reconciler.usecases import reconcile, steps
-from reconciler.views import markdown
-from reconciler.views import text as views
+from reconciler.views import formats, markdown
 
-FORMATS = ("text", "markdown", "json")
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
@@ -35,7 +34,7 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan for `apply --plan` (JSON, mode 0600, no secret values).",
 )
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text")
+@click.option("--format", "output_format", type=FORMAT, default="text")
 @click.option(
     "--parallelism",
     type=click.IntRange(1, reconcile.MAX_PARALLELISM),
@@ -77,9 +76,12 @@ def plan(
     for outcome in outcomes:
         if outcome.plan is None:
             click.echo(f"{outcome.name}: error: {outcome.error}", err=True)
-    wanted = out is not None or output_format == "json"
+    wanted = out is not None or formats.FORMATS[output_format].documents
     documents = _documents(outcomes, obj.settings.plan_key) if wanted else {}
-    click.echo(_rendered(outcomes, documents, output_format, obj.color, obj.verbose), nl=False)
+    # One document per line (JSON Lines): one environment's output is plain JSON.
+    lines = [planfile.dumps(doc, indent=None) + "\n" for doc in documents.values()]
+    shown = formats.Shown(outcomes, lines, color=obj.color, verbose=obj.verbose)
+    click.echo(formats.format_shown(output_format, shown), nl=False)
     if out is not None and documents:
         planfile.write(out, next(iter(documents.values())))
         click.echo(
@@ -118,28 +120,12 @@ def _documents(outcomes: Sequence[PlanOutcome], key: str | None) -> dict[str, JS
     }
 
 
-def _rendered(
-    outcomes: Sequence[PlanOutcome],
-    documents: dict[str, JSONObject],
-    output_format: str,
-    color: bool,
-    verbose: bool = False,
-) -> str:
-    if output_format == "markdown":
-        return markdown.render(outcomes)
-    if output_format == "json":
-        # One document per line (JSON Lines): one environment's output is plain JSON.
-        return "".join(planfile.dumps(doc, indent=None) + "\n" for doc in documents.values())
-    plans = [outcome.plan for outcome in outcomes if outcome.plan is not None]
-    return "\n".join(views.format_plan(plan, color=color, verbose=verbose) for plan in plans)
-
-
 def _append_step_summary(obj: Context, outcomes: Sequence[PlanOutcome]) -> None:
     """In GitHub Actions, add the plan to the job's summary page as well."""
     path = obj.settings.environ.get(STEP_SUMMARY)
     if not path or not outcomes:
         return
-    redact.append(Path(path), markdown.render(outcomes) + "\n")
+    redact.append(Path(path), markdown.format_outcomes(outcomes) + "\n")
 
 
 def _exit_code(outcomes: Sequence[PlanOutcome], detailed_exitcode: bool) -> int:

@@ -8,29 +8,24 @@ import click
 
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
+from reconciler.commands.format_option import FORMAT
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
-from reconciler.views import markdown
-from reconciler.views import text as views
-
-FORMATS = ("text", "markdown", "json")
+from reconciler.views.formats import FORMATS, Shown, format_shown
 
 
 @click.command(epilog=help_text.epilog(("RECONCILER_PLAN_KEY", "NO_COLOR")))
 @click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text")
+@click.option("--format", "output_format", type=FORMAT, default="text")
 @click.pass_obj
 def show(obj: Context, plan_file: Path, output_format: str) -> int:
     """Print a saved plan (from `plan --out`) as text, markdown or JSON. Reads nothing else:
     no environment files, no network. The plan is checked first: its integrity, its signature
     when RECONCILER_PLAN_KEY is set, and that what it shows is what its operations do."""
     saved = planfile_reader.read(plan_file, obj.settings.plan_key)
-    if output_format == "json":
-        # The checked file as it is: it holds no secret value (see docs/plan-format.md).
-        click.echo(plan_file.read_text(encoding="utf-8"), nl=False)
-    elif output_format == "markdown":
-        outcome = PlanOutcome(name=saved.plan.environment, plan=saved.plan)
-        click.echo(markdown.render([outcome]), nl=False)
-    else:
-        click.echo(views.format_plan(saved.plan, color=obj.color), nl=False)
+    outcome = PlanOutcome(name=saved.plan.environment, plan=saved.plan)
+    # The checked file as it is: it holds no secret value (see docs/plan-format.md).
+    documents = [plan_file.read_text(encoding="utf-8")] if FORMATS[output_format].documents else []
+    shown = Shown([outcome], documents, color=obj.color)
+    click.echo(format_shown(output_format, shown), nl=False)
     return EXIT_OK

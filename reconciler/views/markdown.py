@@ -14,10 +14,14 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reconciler.checks.finding import NEUTRAL, Finding, SecurityImpact
 from reconciler.plan.value import Plan, PlanOutcome
 from reconciler.views import text as views
+
+if TYPE_CHECKING:
+    from reconciler.views.formats import Shown
 
 MAX_CHARS = 60_000
 AREAS = ("Methods", "AAL", "Hooks", "Schemas", "Other")
@@ -59,7 +63,12 @@ class _Budget:
         return False
 
 
-def render(outcomes: Sequence[PlanOutcome], *, limit: int = MAX_CHARS) -> str:
+def format_shown(shown: Shown) -> str:
+    """The comment for every outcome shown (``--format markdown``)."""
+    return format_outcomes(shown.outcomes)
+
+
+def format_outcomes(outcomes: Sequence[PlanOutcome], *, limit: int = MAX_CHARS) -> str:
     """The comment for ``outcomes``, at most ``limit`` characters, summary first."""
     text = _render(outcomes, _Budget(None))
     if len(text) <= limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,9 +15,18 @@ from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.plan.value import Plan
 from reconciler.secrets import MASK, mask, shown_as
 
+if TYPE_CHECKING:
+    from reconciler.views.formats import Shown
+
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}
 _MAX_VALUE = 400
+
+
+def format_shown(shown: Shown) -> str:
+    """Every plan shown, one after the other (``--format text``)."""
+    plans = [outcome.plan for outcome in shown.outcomes if outcome.plan is not None]
+    return "\n".join(format_plan(plan, color=shown.color, verbose=shown.verbose) for plan in plans)
 
 
 def format_plan(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:

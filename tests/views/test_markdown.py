@@ -35,7 +35,7 @@ def test_summary_first_then_one_section_per_area_with_risk_markers() -> None:
         where="dev.yaml:3:5",
         fix="use https",
     )
-    text = markdown.render([_outcome([AAL_DOWNGRADE, ISSUER], (note,))])
+    text = markdown.format_outcomes([_outcome([AAL_DOWNGRADE, ISSUER], (note,))])
     assert text.splitlines()[0] == (
         "**reconciler plan** · `dev` · Plan: 0 to add, 2 to change, 0 to reset. · "
         "⚠️ 1 change weakens security"
@@ -94,7 +94,7 @@ def test_areas_cover_methods_aal_hooks_schemas_and_other() -> None:
 def test_no_changes_and_failures_are_in_the_summary() -> None:
     quiet = _outcome([], name="dev")
     broken = PlanOutcome("prod", error="the Ory API refused the key (401)")
-    text = markdown.render([quiet, broken])
+    text = markdown.format_outcomes([quiet, broken])
     assert text.splitlines()[0] == (
         "**reconciler plan** · 2 environments · No changes. · ❌ failed: `prod`"
     )
@@ -106,7 +106,7 @@ def test_a_large_plan_stays_under_the_cap_and_keeps_the_summary() -> None:
         Change(f"/selfservice/methods/m{index:04}/config/value", "add", None, "x" * 300, False)
         for index in range(2000)
     ]
-    text = markdown.render([_outcome(changes)])
+    text = markdown.format_outcomes([_outcome(changes)])
     assert len(text) < 60_000
     assert text.splitlines()[0] == (
         "**reconciler plan** · `dev` · Plan: 2000 to add, 0 to change, 0 to reset."
@@ -122,7 +122,7 @@ def test_a_large_plan_stays_under_the_cap_and_keeps_the_summary() -> None:
 
 def test_values_cannot_break_out_of_the_code_block() -> None:
     sneaky = Change("/courier/template", "add", None, "```\n</details># hi", False)
-    text = markdown.render([_outcome([sneaky])])
+    text = markdown.format_outcomes([_outcome([sneaky])])
     assert '````diff\n+ /courier/template: "```\\n</details># hi"\n````' in text
 
 
