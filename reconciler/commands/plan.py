@@ -16,7 +16,7 @@ from reconciler.jsontypes import JSONObject
 from reconciler.plan import planfile
 from reconciler.plan.value import PlanOutcome
 from reconciler.usecases import reconcile, steps
-from reconciler.views import formats, markdown
+from reconciler.views import Shown, formats, markdown
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -80,7 +80,7 @@ def plan(
     documents = _documents(outcomes, obj.settings.plan_key) if wanted else {}
     # One document per line (JSON Lines): one environment's output is plain JSON.
     lines = [planfile.dumps(doc, indent=None) + "\n" for doc in documents.values()]
-    shown = formats.Shown(outcomes, lines, color=obj.color, verbose=obj.verbose)
+    shown = Shown(outcomes, lines, color=obj.color, verbose=obj.verbose)
     click.echo(formats.format_shown(output_format, shown), nl=False)
     if out is not None and documents:
         planfile.write(out, next(iter(documents.values())))

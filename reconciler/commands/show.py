@@ -11,7 +11,8 @@ from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.format_option import FORMAT
 from reconciler.plan import planfile_reader
 from reconciler.plan.value import PlanOutcome
-from reconciler.views.formats import FORMATS, Shown, format_shown
+from reconciler.views import Shown
+from reconciler.views.formats import FORMATS, format_shown
 
 
 @click.command(epilog=help_text.epilog(("RECONCILER_PLAN_KEY", "NO_COLOR")))

@@ -8,22 +8,10 @@ and one entry in ``FORMATS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.plan.value import PlanOutcome
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What a format shows. ``documents``: each plan's saved-plan document as text (the JSON
-    a plan file holds), made only for a format that prints them."""
-
-    outcomes: Sequence[PlanOutcome]
-    documents: Sequence[str] = ()
-    color: bool = False
-    verbose: bool = False
-
+from reconciler.views import Shown
 
 Formatter = Callable[[Shown], str]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reconciler.views.formats import Shown
+    from reconciler.views import Shown
 
 
 def format_shown(shown: Shown) -> str:

@@ -21,7 +21,7 @@ from reconciler.plan.value import Plan, PlanOutcome
 from reconciler.views import text as views
 
 if TYPE_CHECKING:
-    from reconciler.views.formats import Shown
+    from reconciler.views import Shown
 
 MAX_CHARS = 60_000
 AREAS = ("Methods", "AAL", "Hooks", "Schemas", "Other")

@@ -16,7 +16,7 @@ from reconciler.plan.value import Plan
 from reconciler.secrets import MASK, mask, shown_as
 
 if TYPE_CHECKING:
-    from reconciler.views.formats import Shown
+    from reconciler.views import Shown
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
 _COLOR = {"add": "green", "change": "yellow", "reset": "red"}

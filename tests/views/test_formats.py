@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.views import formats
-from reconciler.views.formats import Format, Formatter, Shown
+from reconciler.views import Shown, formats
+from reconciler.views.formats import Format, Formatter
 
 from conftest import Run
 
