@@ -22,7 +22,7 @@ from reconciler.checks.kratos_schema import KratosSchema, for_target
 from reconciler.jsontypes import JSONObject, JSONValue, copy_json
 from reconciler.loading.compiled_schema import CompiledSchema
 from reconciler.loading.models import ENVIRONMENT_SCHEMA
-from reconciler.loading.validate import ENVIRONMENT_SHAPE
+from reconciler.loading.validate import ENVIRONMENT_CHECK
 from reconciler.loading.yamlio import YamlSyntaxError, load_with_positions
 from reconciler.targets import TargetKind
 
@@ -191,7 +191,7 @@ def test_the_shipped_kratos_schema_compiles() -> None:
     for kind in KINDS:
         assert for_target(kind)._compiled_config.failed_keywords({}) is not None
     assert for_target("ory_network")._identity_schema_check().failed_keywords({}) is not None
-    assert ENVIRONMENT_SHAPE._compiled.failed_keywords({}) is not None
+    assert ENVIRONMENT_CHECK._compiled.failed_keywords({}) is not None
 
 
 @cache
@@ -223,4 +223,4 @@ def test_every_environment_file_gets_the_same_answer() -> None:
 @given(data=st.data())
 def test_mutated_environment_files_get_the_same_answer(data: st.DataObject) -> None:
     document = data.draw(_mutated(_environment_files()))
-    _assert_agree(ENVIRONMENT_SHAPE._compiled, Draft7Validator(ENVIRONMENT_SCHEMA), document)
+    _assert_agree(ENVIRONMENT_CHECK._compiled, Draft7Validator(ENVIRONMENT_SCHEMA), document)

@@ -22,7 +22,7 @@ from reconciler import official
 from reconciler.checks import network_overlay
 from reconciler.checks.kratos_schema import for_target
 from reconciler.jsontypes import JSONObject, JSONValue, split_pointer
-from reconciler.loading.validate import ENVIRONMENT_SHAPE
+from reconciler.loading.validate import ENVIRONMENT_CHECK
 from reconciler.targets import TargetKind
 
 # Keywords that only annotate: they constrain nothing a generator must honour.
@@ -151,7 +151,7 @@ def test_the_environment_schema_accepts_what_the_official_schema_accepts(
         value = data.draw(strategy, label=pointers[0])
         for pointer in pointers:
             document = _placed(pointer, value)
-            assert ENVIRONMENT_SHAPE.problems(document) == [], document
+            assert ENVIRONMENT_CHECK.problems(document) == [], document
 
     check()
 

@@ -13,7 +13,7 @@ the Kratos schema check (``checks/kratos_schema.py``).
 
 A key typed ``X`` or null may be written empty in YAML (``target:``); it then means "not set".
 Rules a plain keyword cannot word (a target has exactly one kind…) carry their message in
-``x-message``, keyed by the keyword that enforces them (``shape.py`` reads it).
+``x-message``, keyed by the keyword that enforces them (``schema_check.py`` reads it).
 """
 
 from __future__ import annotations

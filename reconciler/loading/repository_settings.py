@@ -16,11 +16,11 @@ from reconciler.jsontypes import Pointer, dotted_key, nearest_known
 from reconciler.limits import DEFAULT_LIMITS, Limits
 from reconciler.loading import yamlio
 from reconciler.loading.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
-from reconciler.loading.schema_check import Shape
+from reconciler.loading.schema_check import SchemaCheck
 from reconciler.repository.paths import display_path, inside_repository
 
 REPOSITORY_FILE = "reconciler.yaml"
-REPOSITORY_CHECK = Shape(REPOSITORY_SCHEMA, PATTERN_MEANING)
+REPOSITORY_CHECK = SchemaCheck(REPOSITORY_SCHEMA, PATTERN_MEANING)
 
 
 def repository_settings(root: Path) -> RepositorySettings:

@@ -38,7 +38,7 @@ _TYPE_WORDS = {
 
 
 @dataclass(frozen=True)
-class ShapeProblem:
+class SchemaCheckProblem:
     """One reason a document does not fit its schema; ``shows_value``: the message ends with
     what was written (``got 'yes'``), unless that is sensitive."""
 
@@ -53,7 +53,7 @@ class ShapeProblem:
         return f"{self.message}, got {'(sensitive)' if sensitive else _short(self.value)}"
 
 
-class Shape:
+class SchemaCheck:
     """One of our schemas, checked fast and explained on demand."""
 
     def __init__(self, schema: JSONObject, pattern_meaning: dict[str, str] | None = None):
@@ -63,7 +63,7 @@ class Shape:
         self._lock = threading.Lock()
         self._explainer: Draft7Validator | None = None
 
-    def problems(self, document: JSONValue) -> list[ShapeProblem]:
+    def problems(self, document: JSONValue) -> list[SchemaCheckProblem]:
         """Every problem of ``document``, by pointer; ``[]`` when it fits."""
         if self._compiled.is_valid(document):
             return []
@@ -87,14 +87,14 @@ class Shape:
                 self._explainer = Draft7Validator(self.schema)
             return self._explainer
 
-    def _describe(self, error: ValidationError) -> Iterator[ShapeProblem]:
+    def _describe(self, error: ValidationError) -> Iterator[SchemaCheckProblem]:
         pointer = pointer_from(error.absolute_path)
         kind = str(error.validator)
         own = error.schema.get(MESSAGE_KEYWORD) if isinstance(error.schema, dict) else None
         if kind in _RULES_ABOUT_KEYS and not isinstance(error.instance, dict):
             return  # a rule about an object's keys: the value's type error says it all
         if isinstance(own, dict) and isinstance(own.get(kind), str):
-            yield ShapeProblem(pointer, own[kind])
+            yield SchemaCheckProblem(pointer, own[kind])
         elif kind == "additionalProperties":
             yield from _unknown_keys(error, pointer)
         elif kind == "required":
@@ -104,7 +104,7 @@ class Shape:
                 pointer = join_pointer(pointer, str(error.instance))
             yield self._plain(error, pointer, kind)
 
-    def _plain(self, error: ValidationError, pointer: Pointer, kind: str) -> ShapeProblem:
+    def _plain(self, error: ValidationError, pointer: Pointer, kind: str) -> SchemaCheckProblem:
         expected: Any = error.validator_value
         if kind == "type":
             kinds = [expected] if isinstance(expected, str) else list(expected)
@@ -117,35 +117,35 @@ class Shape:
             meaning = self._pattern_meaning.get(expected, f"text matching {expected}")
             return _shown(pointer, f"must be {meaning}", error)
         if kind in ("minLength", "minItems"):
-            return ShapeProblem(pointer, "must not be empty")
+            return SchemaCheckProblem(pointer, "must not be empty")
         if kind == "minimum":
             return _shown(pointer, f"must be at least {expected}", error)
         if kind == "maximum":
             return _shown(pointer, f"must be at most {expected}", error)
-        return ShapeProblem(pointer, str(error.message))
+        return SchemaCheckProblem(pointer, str(error.message))
 
 
-def _shown(pointer: Pointer, message: str, error: ValidationError) -> ShapeProblem:
+def _shown(pointer: Pointer, message: str, error: ValidationError) -> SchemaCheckProblem:
     value: Any = error.instance
-    return ShapeProblem(pointer, message, value=value, shows_value=True)
+    return SchemaCheckProblem(pointer, message, value=value, shows_value=True)
 
 
-def _unknown_keys(error: ValidationError, pointer: Pointer) -> Iterator[ShapeProblem]:
+def _unknown_keys(error: ValidationError, pointer: Pointer) -> Iterator[SchemaCheckProblem]:
     known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
     instance = error.instance if isinstance(error.instance, dict) else {}
     for key in instance:
         if key not in known:
-            yield ShapeProblem(
+            yield SchemaCheckProblem(
                 join_pointer(pointer, key), f"unknown key {key!r}{_did_you_mean(key, known)}"
             )
 
 
-def _missing_keys(error: ValidationError, pointer: Pointer) -> Iterator[ShapeProblem]:
+def _missing_keys(error: ValidationError, pointer: Pointer) -> Iterator[SchemaCheckProblem]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     required: Any = error.validator_value
     for key in required:
         if key not in instance:
-            yield ShapeProblem(join_pointer(pointer, key), "required key is missing")
+            yield SchemaCheckProblem(join_pointer(pointer, key), "required key is missing")
 
 
 def _did_you_mean(key: str, known: Iterable[str]) -> str:

@@ -15,9 +15,9 @@ from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject, dotted_key, get_at
 from reconciler.loading.document import IDENTITY_CONFIG, RawEnvironment
 from reconciler.loading.models import ENVIRONMENT_SCHEMA, PATTERN_MEANING, Environment
-from reconciler.loading.schema_check import Shape, ShapeProblem
+from reconciler.loading.schema_check import SchemaCheck, SchemaCheckProblem
 
-ENVIRONMENT_SHAPE = Shape(ENVIRONMENT_SCHEMA, PATTERN_MEANING)
+ENVIRONMENT_CHECK = SchemaCheck(ENVIRONMENT_SCHEMA, PATTERN_MEANING)
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class ValidEnvironment:
 def validate(raw: RawEnvironment) -> ValidEnvironment:
     """Check ``raw`` against the schema; raises ConfigError with every problem found."""
     _refuse_variables_in_target(raw)
-    problems = ENVIRONMENT_SHAPE.problems(raw.data)
+    problems = ENVIRONMENT_CHECK.problems(raw.data)
     if problems:
         described = {_describe(raw, problem) for problem in problems}
         raise ConfigError([text for _, text in sorted(described)])
@@ -99,7 +99,7 @@ def _check_secret_pointers(raw: RawEnvironment, model: Environment) -> None:
         raise ConfigError(problems)
 
 
-def _describe(raw: RawEnvironment, problem: ShapeProblem) -> tuple[tuple[str, int, int], str]:
+def _describe(raw: RawEnvironment, problem: SchemaCheckProblem) -> tuple[tuple[str, int, int], str]:
     """The problem's text, with a key that sorts problems by file, line and column."""
     pointer = problem.pointer
     location = raw.location(pointer)

@@ -39,11 +39,11 @@ from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
 from reconciler.loading.repository_settings import check_project_allowed
 from reconciler.repository.paths import display_path
 from reconciler.secrets import is_withheld
+from reconciler.services import identity
 from reconciler.targets import ApplyOutcome, LiveState, Opening, TargetInfo, TargetKind, endpoints
 from reconciler.targets.client import OryClient
 from reconciler.targets.project_document import ProjectUpdate, identity_config_of
 
-IDENTITY_CONFIG = "/services/identity/config"
 # After a write without an answer, how often the project is read again, and how long to wait
 # before each read, before "the revision has not moved" is believed: TF caches the PATCH
 # response because a GET right after it may be stale (ory-network-behaviour.md §4, §8.1 #11).
@@ -232,7 +232,7 @@ class OryNetworkProject:
         self.client.close()
 
     def _patch(self, operations: Sequence[JSONObject], revision: str) -> ProjectUpdate:
-        wire = prefixed(operations, IDENTITY_CONFIG)
+        wire = prefixed(operations, identity.PLACE)
         return self.client.patch_project(self.project_id, revision, wire)
 
     def _resend(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:

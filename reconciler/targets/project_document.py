@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import RemoteError
-from reconciler.jsontypes import JSONObject
+from reconciler.jsontypes import JSONObject, get_at
+from reconciler.services import identity
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,8 @@ def project_of(value: Any) -> JSONObject:
 
 
 def identity_config_of(project: JSONObject) -> JSONObject:
-    """The identity config inside a project document (``/services/identity/config``)."""
-    services = project.get("services")
-    identity = services.get("identity") if isinstance(services, dict) else None
-    config = identity.get("config") if isinstance(identity, dict) else None
+    """The identity config inside a project document (``services/identity.PLACE``)."""
+    _, config = get_at(project, identity.PLACE)
     if not isinstance(config, dict):
-        raise RemoteError("the project has no identity config at /services/identity/config")
+        raise RemoteError(f"the project has no identity config at {identity.PLACE}")
     return config
