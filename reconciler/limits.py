@@ -7,7 +7,7 @@ grows to gigabytes). The defaults are hard ceilings: ``reconciler.yaml`` ``limit
 them, never raise them (``models.REPOSITORY_SCHEMA`` refuses a higher value at its line).
 They are generous for real configs (the largest in ``tests/fixtures/corpus`` is a hundred
 times below each) and keep the most hostile input a process can be given under 300 MB
-(``tests/test_hostile.py`` runs it under that address-space limit).
+(``tests/loading/test_hostile.py`` runs it under that address-space limit).
 
 One environment's files count together (``Budget``): its layers (``extends``) and the files
 they embed (``file://``) share one ``max_file_bytes`` and one ``max_nodes``, so that many

@@ -7,7 +7,7 @@ environment within 6x bare Python, a few ms of CPU per environment in ``plan --a
 
 ``jsonschema`` stays the one authority on *why* a document is invalid: callers ask it only
 when this says no. So the two must agree on every valid document, which
-``tests/test_compiled_schema.py`` checks on the real configs of the corpus and on mutations
+``tests/loading/test_compiled_schema.py`` checks on the real configs of the corpus and on mutations
 of them. Whatever this cannot answer (a pattern its regex engine refuses, a value that is not
 plain JSON) is answered "no", which sends the caller to the authority: slower, never wrong.
 

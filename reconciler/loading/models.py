@@ -7,7 +7,7 @@ is closed: nobody but us defines it, so an unknown key is an error with a did-yo
 ``identity_config`` the official Kratos schema (+ the Ory Network overlay) is the one authority
 on shape: the objects there are open and type only what the tool itself interprets (methods'
 switches, ``required_aal``, hooks, identity schemas), never stricter than that schema
-(``tests/test_model_schema_agreement.py`` generates documents from the official schema for each
+(``tests/loading/test_model_schema_agreement.py`` generates documents from the official schema for each
 typed subtree and checks this schema accepts every one). Unknown keys there are reported by
 the Kratos schema check (``checks/kratos_schema.py``).
 

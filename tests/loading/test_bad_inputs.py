@@ -19,7 +19,7 @@ from reconciler.loading.loader import MAX_FILE_BYTES
 from conftest import Run
 from ory_server import OryTestServer
 
-CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
 
 
 def _expected_messages() -> dict[str, str]:

@@ -23,7 +23,7 @@ from reconciler.loading import yamlio
 from conftest import Run
 from ory_server import OryTestServer
 
-CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
 PROJECT = "0e3c4b5a-7f1d-4e2a-9b8c-6d5e4f3a2b1c"
 # The bar for each refusal, for a whole process as a user runs it.
 SECONDS = 2.0
@@ -324,7 +324,7 @@ def _values(value: object) -> int:
 
 
 def test_the_largest_real_configs_pass_every_limit_with_room_to_spare() -> None:
-    corpus = Path(__file__).resolve().parent / "fixtures" / "corpus"
+    corpus = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
     documents = [
         path
         for path in corpus.rglob("*")

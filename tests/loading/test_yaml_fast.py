@@ -22,7 +22,7 @@ from reconciler.loading.yamlio import libyaml
 from conftest import Run
 from test_fuzz import DOCUMENTS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REAL_FILES = sorted(
     path
     for folder in ("environments", "examples", "tests/fixtures", "tests/bad_inputs")
