@@ -120,3 +120,14 @@ def test_a_callback_handed_down_is_one_climb(toy_package: str) -> None:
     assert architecture.climbs(calls, rows, architecture.reach(graph)) == (
         ("toy.low.call", "toy.high.run.<locals>.<lambda>"),
     )
+
+
+def test_the_package_keeps_its_shape() -> None:
+    """The figures docs/architecture.md reports, held: no circle, nothing running up the
+    layers, at most 12 modules loose at the top, and planning one environment climbs back up
+    at most 8 times (callbacks handed down)."""
+    report = architecture.measure()
+    assert report.circles == ()
+    assert report.upward == ()
+    assert len(report.top_level) <= 12, report.top_level
+    assert len(report.climbs) <= 8, report.climbs
