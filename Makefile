@@ -39,7 +39,7 @@ check: lint typecheck test
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# Regenerate the JSON Schemas after changing reconciler/models.py (the editor schema for
+# Regenerate the JSON Schemas after changing reconciler/loading/models.py (the editor schema for
 # environment files) or reconciler/plan/planfile_model.py (the saved plan's).
 schemas: $(STAMP)
 	$(BIN)/python -m reconciler.loading.editor_schema .

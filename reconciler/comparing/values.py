@@ -48,7 +48,7 @@ class EqualityRules:
     defaults_complete: bool = False
     rotate_secrets: bool = False
     # Write-only values to send although they cannot be compared (``rotate:`` bumped), each
-    # with the note that says why (sent.py).
+    # with the note that says why (usecases/rotations.py).
     rotate: Mapping[Pointer, str] = field(default_factory=dict)
     # The target returns every value as stored (a Kratos file): nothing is withheld, so the
     # absence of a key is evidence.

@@ -7,8 +7,8 @@ is closed: nobody but us defines it, so an unknown key is an error with a did-yo
 ``identity_config`` the official Kratos schema (+ the Ory Network overlay) is the one authority
 on shape: the objects there are open and type only what the tool itself interprets (methods'
 switches, ``required_aal``, hooks, identity schemas), never stricter than that schema
-(``tests/loading/test_model_schema_agreement.py`` generates documents from the official schema for each
-typed subtree and checks this schema accepts every one). Unknown keys there are reported by
+(``tests/loading/test_model_schema_agreement.py`` generates documents from the official schema
+for each typed subtree and checks this schema accepts every one). Unknown keys there are reported by
 the Kratos schema check (``checks/kratos_schema.py``).
 
 A key typed ``X`` or null may be written empty in YAML (``target:``); it then means "not set".
@@ -247,7 +247,8 @@ ENVIRONMENT_SCHEMA: JSONObject = {
             "identity_config": IDENTITY_CONFIG,
             "remove": {"type": "array", "items": POINTER},
             # Write-only value (pointer relative to identity_config) -> a version to bump when
-            # it must be sent again (Ory never returns it, so a change cannot be seen); sent.py.
+            # it must be sent again (Ory never returns it, so a change cannot be seen):
+            # usecases/rotations.py.
             "rotate": {
                 "type": "object",
                 "propertyNames": POINTER,
