@@ -1,8 +1,9 @@
-"""The steps every use case shares: settings, load (→ validate), render, open the target,
-the schema a target is checked against, and content fetched once per run.
+"""The first steps every use case shares: settings, load (→ validate), render, open the
+target, and which schema judges it.
 
-No decision about what to change lives here: planning and applying are reconcile,
-exporting onboard, comparing compare, adopting drift adopt, going back restore.
+No decision about what to change lives here: the offline checks are ``checking``, planning
+``planning``, applying ``applying``; the use cases put them in order (``reconcile``,
+``onboard``, ``compare``, ``adopt``, ``restore``, ``upgrade``, ``scaffold``).
 """
 
 from __future__ import annotations
