@@ -56,10 +56,6 @@ class Settings:
     layers: LayerCache | None = field(default=None, repr=False, compare=False)
 
     @property
-    def api_key(self) -> str | None:
-        return self.environ.get("ORY_WORKSPACE_API_KEY") or None
-
-    @property
     def plan_key(self) -> str | None:
         """``RECONCILER_PLAN_KEY``: saved plans are signed with it, and must be to apply."""
         return self.environ.get("RECONCILER_PLAN_KEY") or None
