@@ -4,7 +4,7 @@ In a GitOps pipeline anyone who can open a pull request writes the files ``plan`
 ``reconciler.yaml`` included, so every reader is bounded: file size, nesting depth, YAML
 aliases and the number of values after aliases are expanded (a 1 KB alias bomb otherwise
 grows to gigabytes). The defaults are hard ceilings: ``reconciler.yaml`` ``limits:`` may lower
-them, never raise them (``models.REPOSITORY_SCHEMA`` refuses a higher value at its line).
+them, never raise them (``loading/models.InputLimits`` refuses a higher value at its line).
 They are generous for real configs (the largest in ``tests/fixtures/corpus`` is a hundred
 times below each) and keep the most hostile input a process can be given under 300 MB
 (``tests/loading/test_hostile.py`` runs it under that address-space limit).

@@ -7,10 +7,13 @@ import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.cli import main
+from reconciler.comparing.diff import DiffRules
+from reconciler.services.registry import IDENTITY
 from reconciler.targets import client
 from reconciler.targets.retry import RetryPolicy
 
@@ -23,6 +26,17 @@ KRATOS = FIXTURES / "kratos-v26.2.0"
 FIXTURE_PROJECT = FIXTURES / "ory-cli" / "fixtures" / "project-get-response.config.json"
 QUICKSTART = KRATOS / "contrib" / "quickstart" / "kratos"
 MFA_OPTIONAL = KRATOS / "test" / "e2e" / "profiles" / "mfa-optional"
+
+
+def identity_rules(**rules: Any) -> DiffRules:
+    """How the planner diffs the identity config: its secret paths, its identity schemas
+    (``usecases/planning.plan_against`` builds the same from the service's declaration)."""
+    return DiffRules(
+        service=IDENTITY.name,
+        secret_paths=IDENTITY.secrets,
+        lists_identity_schemas=IDENTITY.lists_identity_schemas,
+        **rules,
+    )
 
 
 @dataclass(frozen=True)

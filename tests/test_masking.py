@@ -16,7 +16,7 @@ import pytest
 
 from reconciler import redact
 from reconciler.checks.kratos_schema import for_target
-from reconciler.comparing.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import compute_diff
 from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.loading.loader import load_environment
 from reconciler.loading.validate import validate
@@ -26,6 +26,8 @@ from reconciler.secrets import MASK
 from reconciler.usecases import steps
 from reconciler.views import markdown
 from reconciler.views import text as views
+
+from conftest import identity_rules
 
 HOOKS = "/selfservice/flows/login/after/hooks"
 OLD_KEY = "old-live-hook-key-7f3a"
@@ -56,7 +58,7 @@ def _web_hook(key: str, url: str) -> JSONObject:
 
 def _hook_swap_plan() -> Plan:
     # A Kratos file returns its keys: the live side holds the old key in clear.
-    rules = DiffRules(default_at=for_target("kratos_file").default_at, defaults_complete=True)
+    rules = identity_rules(default_at=for_target("kratos_file").default_at, defaults_complete=True)
     # One hook replaced by another: the view shows the removed and the added entry whole.
     live = _hooks(_web_hook(OLD_KEY, "https://hooks.acme.test/login"))
     desired = _hooks(
@@ -64,7 +66,13 @@ def _hook_swap_plan() -> Plan:
     )
     diff = compute_diff(desired, live, (), rules)
     sensitive = frozenset({f"{HOOKS}/1/config/auth/config/value"})  # from ${LOGIN_HOOK_KEY}
-    return make_plan("local", "kratos_file .demo/kratos.yml", "sha256:0", diff, sensitive=sensitive)
+    return make_plan(
+        "local",
+        "kratos_file .demo/kratos.yml",
+        "sha256:0",
+        {"identity": diff},
+        sensitive={"identity": sensitive},
+    )
 
 
 @pytest.mark.parametrize("verbose", [False, True])

@@ -3,8 +3,9 @@ it, the review locates it, plans carry it, views print it and the plan file stor
 ``notes`` in ``docs/plan-format.md``), and the security impact of a change (``security.py``
 judges it).
 
-Imports nothing but the standard library and ``jsontypes``: a plan, a view or the plan file
-can name a finding without importing the checks themselves (and through them the schema
+Imports nothing but the standard library, ``jsontypes`` and the words of an impact
+(``services/impact``): a plan, a view or the plan file can name a finding without importing
+the checks themselves (and through them the schema
 libraries), which keeps the commands' cold start short (issue 14).
 """
 
@@ -14,9 +15,9 @@ from dataclasses import KW_ONLY, dataclass, replace
 from typing import Literal
 
 from reconciler.jsontypes import Pointer
+from reconciler.services.impact import Impact
 
 Severity = Literal["error", "warning"]
-Impact = Literal["weakens", "strengthens", "neutral"]
 
 
 @dataclass(frozen=True)

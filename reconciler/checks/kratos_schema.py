@@ -1,10 +1,12 @@
-"""Offline validation against the official Kratos JSON schemas, and the defaults they declare.
+"""Offline validation of a service's config against its official JSON Schema, and the defaults
+it declares: the identity config's is Kratos' (the rest of this docstring), another service
+names its own (``services/declaration.Judging.schema``) and is judged the same way.
 
 The identity config of an Ory Network project is a Kratos config, so Kratos'
 ``embedx/config.schema.json`` (draft-07) is the best offline check we have (ory-api.md §1c, §2).
 The schemas ship inside the package (``reconciler/official``); ``--kratos-schema`` overrides the
-Kratos config schema. What governs a target (:func:`for_target`) is how its kind is judged
-(``targets/kinds.Judging``):
+Kratos config schema. What governs a target (:func:`for_target`) is how its kind judges the
+identity config (``services/identity``, ``Judging``):
 
 * a Kratos file: the schema of the Kratos release the file runs (``official/releases.py``
   chooses it from the file's ``version:``), ``dsn`` required: Kratos refuses anything else.
@@ -52,8 +54,8 @@ from reconciler.jsontypes import (
 )
 from reconciler.loading.compiled_schema import CompiledSchema
 from reconciler.official import releases
-from reconciler.targets import kinds
-from reconciler.targets.kinds import Judging
+from reconciler.services import identity
+from reconciler.services.declaration import Judging, Service, TargetKind
 
 if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs it
     from jsonschema import Draft7Validator
@@ -61,7 +63,7 @@ if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs
     from jsonschema.protocols import Validator
     from referencing import Registry, Resource
 
-    from reconciler.targets import TargetKind
+    from reconciler.comparing.values import DefaultLookup
 
 TRACING_CONFIG_URI = "ory://tracing-config"
 IDENTITY_META_URI = "ory://identity-meta"
@@ -107,11 +109,12 @@ def _resource(contents: JSONObject) -> Resource[Any]:
 
 
 class KratosSchema:
-    """The shape of one kind of target's identity config: a Kratos config schema, its
-    ``ory://`` resources, and for Ory Network the overlay of Network-only keys; ``judging``
-    says which (``targets/kinds.py``).
+    """The shape of a service's config on one kind of target: its official schema (for the
+    identity config a Kratos config schema, its ``ory://`` resources, and for Ory Network the
+    overlay of Network-only keys); ``judging`` says which (``services/``).
 
-    Build through :func:`for_target`, which caches one instance per judging and schema path.
+    Build through :func:`for_target` (the identity config) or :func:`for_service`, which cache
+    one instance per judging and schema path.
     ``release``: the Kratos release the schema is (a shipped one), ``None`` for Kratos master
     (Ory Network) and ``--kratos-schema``; ``tracing_path``: its ``ory://tracing-config``.
     """
@@ -131,8 +134,8 @@ class KratosSchema:
         # The release is the one the config's `version:` names, not one the user asserted.
         self.named_by_config = named_by_config
         config = _read_json(config_schema_path)
-        if judging.network_keys:
-            config = network_overlay.extend(config, _read_json(official.NETWORK_OVERLAY))
+        if judging.overlay is not None:
+            config = network_overlay.extend(config, _read_json(judging.overlay))
         self._config = config
         self._config_id = str(config.get("$id", config_schema_path.as_uri()))
         # A Kratos checkout keeps the ory/x tracing schema at ../oryx/otelx next to embedx.
@@ -475,29 +478,40 @@ def for_target(
     Cached per judging and resolved path. Raises ``ConfigError`` when a file is missing or not
     JSON.
     """
-    judging = kinds.kind(kind).judging
+    judging = identity.SERVICE.judging[kind]
     if override is not None:
         return _load(override.resolve(), judging)
     if judging.by_release:
         chosen = release or releases.newest()
         return _load(chosen.config, judging, chosen.tag, chosen.tracing, named_by_config)
-    return _load(official.KRATOS_MASTER_CONFIG, judging)
+    return _load(judging.schema, judging)
+
+
+def for_service(service: Service, kind: TargetKind) -> KratosSchema:
+    """The shape of ``service``'s config on a ``kind`` target: the official schema its
+    declaration names for that kind (the identity config: :func:`for_target`)."""
+    if service is identity.SERVICE:
+        return for_target(kind)
+    return _load(service.judging[kind].schema, service.judging[kind])
 
 
 def released(release: releases.Release | None = None) -> KratosSchema:
     """The schema of a Kratos release (default: the newest), as a Kratos file is judged."""
     chosen = release or releases.newest()
-    return _load(chosen.config, kinds.KRATOS_RELEASE, chosen.tag, chosen.tracing)
+    return _load(chosen.config, identity.KRATOS_RELEASE, chosen.tag, chosen.tracing)
 
 
 def _declares(release: releases.Release, pointer: Pointer) -> bool:
     return released(release).declares(pointer)
 
 
-def kratos_default(pointer: Pointer) -> JSONValue:
-    """The default of the released Kratos schema at ``pointer`` (``None`` when it has none):
-    what a setting means when nobody set it, for judging a change's security impact."""
-    return released().default_at(pointer)[1]
+def defaults_of(service: Service) -> DefaultLookup:
+    """What a setting of ``service`` means when nobody set it, for judging a change's security
+    impact: the released Kratos schema's defaults for the identity config, else those of the
+    schema the service is first judged by."""
+    if service is identity.SERVICE:
+        return released().default_at
+    return for_service(service, next(iter(service.judging))).default_at
 
 
 def _sibling_or_shipped(sibling: Path, shipped: Path) -> Path:

@@ -1,8 +1,9 @@
 """What the Ory-aware checks say about an environment, located in the user's files.
 
-Three sources, one shape (``Finding``): the official Kratos config schema, the identity
-meta-schema for every identity schema whose content we have, and the lint rules for Ory's
-traps (``lint/``). A problem in a value the user wrote is theirs: an error, with file, line and
+For each config service it plans, three sources, one shape (``Finding``): the service's
+official schema (the Kratos config schema for the identity config), the identity meta-schema
+for every identity schema whose content we have, and the lint rules registered for the
+service (``lint/``). A problem in a value the user wrote is theirs: an error, with file, line and
 key. A problem in a value that came from live is a warning: the user did not write it, and Ory
 Network runs ahead of the OSS schema (ory-api.md §3, fact 11). A key the live project holds is
 no problem at all, written by the user or not: the live project is the authority on which keys
@@ -34,38 +35,36 @@ from reconciler.jsontypes import (
 from reconciler.limits import loads_json
 from reconciler.loading.document import NULL_MESSAGE
 from reconciler.loading.validate import ValidEnvironment
+from reconciler.services.declaration import Service
 
-IDENTITY_CONFIG = "/identity_config"
 _DIGITS = re.compile(r"(\d+)")
 
 
 def review(
     environment: ValidEnvironment,
-    desired: JSONObject,
-    live: JSONObject | None,
+    desired: Mapping[str, JSONObject],
+    live: Mapping[str, JSONObject] | None,
     *,
-    schema: KratosSchema,
+    schemas: Mapping[str, KratosSchema],
     contents: Mapping[str, bytes] | None = None,
 ) -> tuple[Finding, ...]:
-    """Check the rendered desired state (merged over ``live`` when given) against the target's
-    ``schema`` (``kratos_schema.for_target``).
+    """Check the rendered desired config of each service the environment plans (by service
+    name; merged over ``live`` when given) against the target's schema of it (``schemas``,
+    ``kratos_schema.for_target`` and ``for_service``).
 
     Pure. ``contents`` holds live content fetched by URL.
     """
-    reviewer = _Reviewer(environment)
-    findings: list[Finding] = reviewer.identity_schema_problems(desired, schema)
-    findings += reviewer.unset_variables()
-    merged = desired if live is None else deep_merge(live, desired)
-    assert isinstance(merged, dict)
-    # The live project is the authority on which keys exist on Ory Network; a Kratos file is
-    # not (Kratos refuses a key its release does not know).
-    authority = live if schema.judging.live_knows_keys else None
-    findings += reviewer.schema_problems(
-        merged, desired, schema, partial=live is None, live=authority
-    )
-    linted = lint.lint(desired, live, schema_contents=contents, kratos=schema)
+    findings = _unset_variables(environment)
     disabled = dict(environment.model.lint.disable)
-    findings += [reviewer.locate(f, why) for f, why in lint.acknowledge(linted, disabled)]
+    for service in environment.services:
+        reviewer = _Reviewer(environment, service)
+        own = desired.get(service.name, {})
+        theirs = None if live is None else live.get(service.name, {})
+        findings += reviewer.service_problems(own, theirs, schemas[service.name], contents)
+        linted = lint.lint(
+            service, own, theirs, schema_contents=contents, kratos=schemas[service.name]
+        )
+        findings += [reviewer.locate(f, why) for f, why in lint.acknowledge(linted, disabled)]
     return tuple(sorted(findings, key=_order))
 
 
@@ -91,9 +90,9 @@ def _file_order(where: str) -> tuple[str | int, ...]:
 
 def preflight(
     environment: ValidEnvironment,
-    desired: JSONObject,
+    desired: Mapping[str, JSONObject],
     *,
-    schema: KratosSchema,
+    schemas: Mapping[str, KratosSchema],
 ) -> tuple[Finding, ...]:
     """The errors that live state cannot change: checked before any request is sent.
 
@@ -101,12 +100,15 @@ def preflight(
     which keys exist, so a key it holds is no problem (``review`` judges it once live is known).
     A typo of a key declared in an open object is: Ory drops it silently, so no project holds it.
     """
-    reviewer = _Reviewer(environment)
-    findings = reviewer.identity_schema_problems(desired, schema)
-    asks_live = environment.model.target is not None and schema.judging.live_knows_keys
-    findings += reviewer.schema_problems(
-        desired, desired, schema, partial=True, defer_unknown=asks_live
-    )
+    findings: list[Finding] = []
+    for service in environment.services:
+        reviewer = _Reviewer(environment, service)
+        own, schema = desired.get(service.name, {}), schemas[service.name]
+        findings += reviewer.identity_schema_problems(own, schema)
+        asks_live = environment.model.target is not None and schema.judging.live_knows_keys
+        findings += reviewer.schema_problems(
+            own, own, schema, partial=True, defer_unknown=asks_live
+        )
     return tuple(finding for finding in findings if finding.is_error)
 
 
@@ -138,12 +140,50 @@ def _written_by_user(desired: JSONObject, pointer: Pointer) -> bool:
     return True
 
 
+def _unset_variables(environment: ValidEnvironment) -> list[Finding]:
+    """One warning per value built from an unset ``${VAR}`` (validate only: every other
+    command refuses to load such a file)."""
+    return [
+        Finding(
+            "unset-variable",
+            "warning",
+            f"environment variable {name} is not set; checked without it, but plan, "
+            "apply and render need it",
+            where=str(info.location),
+        )
+        for info in environment.raw.info.values()
+        for name in info.unset_variables
+    ]
+
+
 class _Reviewer:
-    def __init__(self, environment: ValidEnvironment) -> None:
+    """One service's config of an environment: its problems, located in the user's files."""
+
+    def __init__(self, environment: ValidEnvironment, service: Service) -> None:
         self.raw = environment.raw
-        self.written = [
-            p[len(IDENTITY_CONFIG) :] for p in self.raw.info if p.startswith(IDENTITY_CONFIG + "/")
-        ]
+        self.service = service
+        self.root = service.environment_pointer
+        self.written = list(self.raw.pointers_of(service))
+
+    def service_problems(
+        self,
+        desired: JSONObject,
+        live: JSONObject | None,
+        schema: KratosSchema,
+        contents: Mapping[str, bytes] | None,
+    ) -> list[Finding]:
+        """Its identity schemas' and its official schema's problems (desired merged over
+        ``live`` when given)."""
+        findings = self.identity_schema_problems(desired, schema)
+        merged = desired if live is None else deep_merge(live, desired)
+        assert isinstance(merged, dict)
+        # The live project is the authority on which keys exist on Ory Network; a Kratos file
+        # is not (Kratos refuses a key its release does not know).
+        authority = live if schema.judging.live_knows_keys else None
+        findings += self.schema_problems(
+            merged, desired, schema, partial=live is None, live=authority
+        )
+        return findings
 
     def owns(self, pointer: Pointer) -> bool:
         """True when the user's files wrote ``pointer`` or a value above it."""
@@ -154,10 +194,10 @@ class _Reviewer:
         (``identity.schemas[preset://email].url``, not an index into the file)."""
         if not self.owns(pointer):
             return ""
-        location = self.raw.location(IDENTITY_CONFIG + pointer)
+        location = self.raw.location(self.root + pointer)
         if location is None:
             return ""
-        key = list_view.labelled_key(IDENTITY_CONFIG + pointer, self.raw.data)
+        key = list_view.labelled_key(self.root + pointer, self.raw.data)
         return str(replace(location, key=key))
 
     def schema_problems(
@@ -203,7 +243,7 @@ class _Reviewer:
     def null_problems(self, schema: KratosSchema) -> list[Finding]:
         """A null the user wrote where the schema names no null: an error, never a delete
         (``remove:`` resets a key). Where it names one, the null is a value like any other."""
-        config = self.raw.data.get(IDENTITY_CONFIG[1:])
+        config = self.raw.config_of(self.service)
         return [
             Finding("schema", "error", NULL_MESSAGE, pointers=(pointer,), where=self.where(pointer))
             for pointer in self.written
@@ -211,25 +251,12 @@ class _Reviewer:
         ]
 
     def unset_at(self, pointer: Pointer) -> bool:
-        info = self.raw.info.get(IDENTITY_CONFIG + pointer)
+        info = self.raw.info.get(self.root + pointer)
         return info is not None and bool(info.unset_variables)
 
-    def unset_variables(self) -> list[Finding]:
-        """One warning per value built from an unset ``${VAR}`` (validate only: every other
-        command refuses to load such a file)."""
-        return [
-            Finding(
-                "unset-variable",
-                "warning",
-                f"environment variable {name} is not set; checked without it, but plan, "
-                "apply and render need it",
-                where=str(info.location),
-            )
-            for info in self.raw.info.values()
-            for name in info.unset_variables
-        ]
-
     def identity_schema_problems(self, desired: JSONObject, schema: KratosSchema) -> list[Finding]:
+        if not self.service.lists_identity_schemas:
+            return []
         identity = desired.get("identity")
         schemas = identity.get("schemas") if isinstance(identity, dict) else None
         findings: list[Finding] = []
@@ -247,7 +274,7 @@ class _Reviewer:
         content = blobs.decode(str(entry.get("url", "")))
         if content is None:
             return []  # a URL: nothing to check offline
-        info = self.raw.info.get(IDENTITY_CONFIG + pointer)
+        info = self.raw.info.get(self.root + pointer)
         source = f" ({info.file_ref})" if info is not None and info.file_ref else ""
         name = f"identity schema {entry.get('id')!s}{source}"
         return [

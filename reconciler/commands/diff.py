@@ -44,8 +44,11 @@ def diff(
         click.echo(
             f"Set in {environment_b} only (promoting {environment_a} leaves them as they are):"
         )
-        for pointer, value in result.only_in_b:
-            click.echo(f"  {pointer or '/'}: {views.display_value(value, pointer, result.plan)}")
+        several = len({service for service, _, _ in result.only_in_b}) > 1
+        for service, pointer, value in result.only_in_b:
+            named = f"{service}:{pointer or '/'}" if several else pointer or "/"
+            shown = views.display_value(value, pointer, result.plan, service)
+            click.echo(f"  {named}: {shown}")
     return EXIT_OK
 
 

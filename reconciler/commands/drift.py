@@ -17,14 +17,19 @@ def show_drift(obj: Context, environment: str, write: bool) -> int:
     planned, drift = adoption.drift_of(environment, obj.settings)
     click.echo(f"Drift in {environment}: {planned.target}, live revision {planned.revision}")
     for item in drift.adoptions:
-        live = views.display_value(adoption.as_written(item.live), item.pointer, planned)
-        declared = views.display_value(item.declared, item.pointer, planned)
+        live = views.display_value(
+            adoption.as_written(item.live), item.pointer, planned, item.service
+        )
+        declared = views.display_value(item.declared, item.pointer, planned, item.service)
         where = f"{item.location.file}:{item.location.line}"
-        click.echo(f"  < {item.pointer}: {declared} ({where}) -> {live} (live)")
+        named = planned.named(item.service, item.pointer)
+        click.echo(f"  < {named}: {declared} ({where}) -> {live} (live)")
     for skipped in drift.skipped:
-        click.echo(f"  = {skipped.pointer}: not adopted: {skipped.reason}")
+        named = planned.named(skipped.service, skipped.pointer)
+        click.echo(f"  = {named}: not adopted: {skipped.reason}")
     for unknown in drift.unknown:
-        click.echo(f"  ? {unknown.pointer}: not compared: {unknown.reason}")
+        named = planned.named(unknown.service, unknown.pointer)
+        click.echo(f"  ? {named}: not compared: {unknown.reason}")
     click.echo(f"{len(drift.adoptions)} to adopt, {len(drift.skipped)} not adoptable.")
     if write and drift.adoptions:
         for path in adoption.write_back(drift.adoptions):

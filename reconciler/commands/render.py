@@ -7,8 +7,8 @@ import click
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
+from reconciler.jsontypes import JSONObject
 from reconciler.loading.yamlio import dump_plain
-from reconciler.secrets import mask
 from reconciler.usecases import steps
 
 
@@ -16,8 +16,18 @@ from reconciler.usecases import steps
 @click.argument("environment", type=ENVIRONMENT)
 @click.pass_obj
 def render(obj: Context, environment: str) -> int:
-    """Print the desired identity config as YAML (secrets masked). No network."""
+    """Print the desired identity config as YAML (secrets masked); with other config services
+    set, each under its key. No network."""
     valid = steps.load(environment, obj.settings)
-    secret = steps.sensitive_pointers(valid)
-    click.echo(dump_plain(mask(steps.desired(valid), "", secret)), nl=False)
+    desired = steps.desired(valid)
+    shown: JSONObject = {}
+    for service in valid.services:
+        secret = steps.sensitive_pointers(valid, service)
+        masked = service.secrets.mask(desired[service.name], "", secret)
+        assert isinstance(masked, dict)
+        shown[service.key] = masked
+    if len(shown) == 1:  # the identity config alone, as it is sent
+        click.echo(dump_plain(next(iter(shown.values()))), nl=False)
+    else:
+        click.echo(dump_plain(shown), nl=False)
     return EXIT_OK

@@ -9,7 +9,7 @@ from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context, indent
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.errors import ReconcilerError
 from reconciler.loading.validate import ValidEnvironment
-from reconciler.targets import kinds
+from reconciler.services import registry
 from reconciler.usecases import checking, steps
 
 NOT_FOR_NETWORK = (
@@ -21,7 +21,7 @@ NOT_FOR_NETWORK = (
 def _judged_by_master(environment: ValidEnvironment) -> bool:
     """A target judged by Kratos master, not by a release (an Ory Network project)."""
     target = environment.model.target
-    return target is not None and not kinds.kind(target.kind).judging.by_release
+    return target is not None and not registry.IDENTITY.judging[target.kind].by_release
 
 
 @click.command(epilog=help_text.epilog(help_text.OFFLINE))

@@ -1,4 +1,4 @@
-"""Decide what differs between the desired (partial) identity config and live.
+"""Decide what differs between a service's desired (partial) config and live.
 
 Only what the environment declares is compared: mappings key by key, lists whole, plus the
 ``remove:`` pointers. Values Ory rewrites are compared by meaning (``values.py``, the equality
@@ -7,11 +7,13 @@ the post-apply judge shares), so a converged project has no changes (ory-api.md 
 
 * Go durations: ``30m`` equals ``30m0s``;
 * ``base64://`` content equals the content-addressed URL named after its SHA-512;
-* identity schemas are matched by content first, id second (the live id may be the hash);
-  the live list never shrinks, so desired schemas only need to be present;
+* identity schemas (the identity config's, ``lists_identity_schemas``) are matched by content
+  first, id second (the live id may be the hash); the live list never shrinks, so desired
+  schemas only need to be present;
 * secrets and ``${VAR}`` values are compared by value, as Ory returns them; keys Ory may leave
-  out of reads (``secrets.is_withheld``) are not compared when live lacks them but has their
-  parent: absence is no evidence there. ``--rotate-secrets`` and ``rotate:`` send them anyway;
+  out of reads (the service's ``SecretPaths.is_withheld``) are not compared when live lacks
+  them but has their parent: absence is no evidence there. ``--rotate-secrets`` and
+  ``rotate:`` send them anyway;
 * keys the target manages itself (``serve.*``, ``cookies.path`` … on Ory Network) are never
   planned, not even inside a value that is added whole.
 """
@@ -19,7 +21,7 @@ the post-apply judge shares), so a converged project has no changes (ory-api.md 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from reconciler.comparing import schema_match
@@ -33,7 +35,7 @@ DEFAULT_SCHEMA = "/identity/default_schema_id"
 
 @dataclass(frozen=True)
 class Change:
-    """One planned change; ``pointer`` is relative to the identity config."""
+    """One planned change to ``service``'s config; ``pointer`` is relative to that config."""
 
     pointer: Pointer
     action: Action
@@ -48,6 +50,8 @@ class Change:
     # How views name ``pointer`` when its index says nothing to a reader:
     # ``/identity/schemas[preset://email].url`` for the live entry at that index.
     label: str = ""
+    # The service whose config it changes (``services/``): the identity config unless said.
+    service: str = "identity"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,10 @@ class DiffRules(EqualityRules):
     ignored: tuple[Pointer, ...] = ()
     # Content behind URLs (by URL or by SHA-512), e.g. identity schemas fetched from storage.
     contents: Mapping[str, bytes] = field(default_factory=dict)
+    # The config lists identity schemas at ``/identity/schemas`` (the identity config).
+    lists_identity_schemas: bool = False
+    # The service the changes are to (``Change.service``).
+    service: str = "identity"
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ def compute_diff(
     warnings = tuple(dict.fromkeys(walker.warnings))
     unverified = [*walker.unverified, *walker.equality.unverified]
     return Diff(
-        tuple(ordered),
+        tuple(replace(change, service=rules.service) for change in ordered),
         warnings,
         tuple(sorted(set(unverified))),
         tuple(dict.fromkeys(walker.ignored)),
@@ -105,16 +113,17 @@ class _Walker:
     def mapping(self, desired: JSONObject, live: JSONObject, pointer: Pointer) -> None:
         # Schemas first: default_schema_id needs to know which live id holds which content.
         keys = sorted(desired, key=lambda k: k != "schemas")
+        schemas = self.rules.lists_identity_schemas
         for key in keys:
             child = join_pointer(pointer, key)
             if self._ignored(child):
                 continue
             if key not in live:
                 self._absent(child, desired[key])
-            elif child == SCHEMAS:
+            elif schemas and child == SCHEMAS:
                 defaults = (desired.get("default_schema_id"), live.get("default_schema_id"))
                 self.schemas(desired[key], live[key], defaults)
-            elif child == DEFAULT_SCHEMA:
+            elif schemas and child == DEFAULT_SCHEMA:
                 self.default_schema(desired[key], live[key])
             elif isinstance(desired[key], dict) and isinstance(live[key], dict):
                 self.mapping(desired[key], live[key], child)  # type: ignore[arg-type]

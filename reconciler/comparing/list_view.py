@@ -23,7 +23,7 @@ from typing import Literal
 from reconciler.comparing.diff import SCHEMAS, Change
 from reconciler.comparing.values import DefaultLookup, EqualityRules, StoredEquality
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer, split_pointer
-from reconciler.secrets import MASK, is_sensitive
+from reconciler.secrets import MASK, SecretPaths
 
 FieldAction = Literal["add", "change", "reset"]
 Same = Callable[[JSONValue, JSONValue, Pointer], bool]
@@ -245,14 +245,18 @@ def _leaves(value: JSONValue, pointer: Pointer) -> Iterator[tuple[str, Pointer, 
 
 
 def field_changes(
-    change: Change, sensitive: frozenset[Pointer], default_at: DefaultLookup | None
+    change: Change,
+    sensitive: frozenset[Pointer],
+    default_at: DefaultLookup | None,
+    secret_paths: SecretPaths,
 ) -> tuple[FieldChange, ...]:
     """How ``change`` reads field by field: a change of a list of elements (or a new identity
     schema), one line per differing leaf; ``()`` when it reads whole. Values compare as the
-    planner compares them (a secret by value, ``sensitive`` marks which are), and a live key
-    holding the default ``default_at`` gives is the server's own, not a change."""
+    planner compares them (a secret by value, ``sensitive`` and the service's
+    ``secret_paths`` say which are), and a live key holding the default ``default_at`` gives
+    is the server's own, not a change."""
     where = change.source or change.pointer
-    hidden = functools.partial(is_sensitive, marked=sensitive)
+    hidden = functools.partial(secret_paths.is_sensitive, marked=sensitive)
     if change.pointer == SCHEMAS + "/-" and isinstance(change.desired, dict):
         key = shown_key(SCHEMAS, change.desired, where, hidden) or "new"
         return tuple(element_added(element_label(SCHEMAS, key), change.desired, where))
@@ -260,7 +264,7 @@ def field_changes(
         return ()
     if not (is_element_list(change.desired) or is_element_list(change.live)):
         return ()
-    same = StoredEquality(EqualityRules(sensitive=sensitive)).same
+    same = StoredEquality(EqualityRules(secret_paths=secret_paths, sensitive=sensitive)).same
 
     def filled(pointer: Pointer, live: JSONValue) -> bool:
         found, default = default_at(pointer) if default_at is not None else (False, None)

@@ -11,7 +11,8 @@ transformations"):
   §2), so a console edit of a ``${VAR}`` hook URL is a change; only a value whose desired
   content is not known here (``by_presence``: an unset ``${VAR}`` in a read-only command; every
   secret in ``diff`` between environments) counts as equal when live has one;
-* keys Ory may leave out of reads (``secrets.is_withheld``) count as present when absent;
+* keys Ory may leave out of reads (the service's ``SecretPaths.is_withheld``) count as present
+  when absent;
 * keys live has and desired does not are equal when they hold their default (the server
   fills defaults in, e.g. a web hook's ``emit_analytics_event``).
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from reconciler import blobs
 from reconciler.comparing.durations import duration_ns
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
-from reconciler.secrets import is_sensitive, is_withheld
+from reconciler.secrets import NO_SECRET_PATHS, SecretPaths
 
 DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
 
@@ -33,6 +34,8 @@ DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
 class EqualityRules:
     """What deciding equality must know besides the two values."""
 
+    # Where the service's config holds secrets and values Ory never returns (its declaration).
+    secret_paths: SecretPaths = NO_SECRET_PATHS
     # Secret values (views mask them); compared by value all the same.
     sensitive: frozenset[Pointer] = frozenset()
     # Values whose desired content is not known here (an unset ``${VAR}`` in a read-only
@@ -67,7 +70,8 @@ class StoredEquality:
         if pointer in self.rules.rotate:
             return False  # a rotation the user asked for: sent whatever live shows
         if pointer in self.rules.by_presence or (
-            self.rules.secrets_by_presence and is_sensitive(pointer, self.rules.sensitive)
+            self.rules.secrets_by_presence
+            and self.rules.secret_paths.is_sensitive(pointer, self.rules.sensitive)
         ):
             if live in (None, ""):
                 return False
@@ -103,11 +107,13 @@ class StoredEquality:
 
     def unknowable(self, pointer: Pointer) -> bool:
         """Ory may leave the key out of reads although it is set: absence proves nothing."""
-        return is_withheld(pointer) and not self.rules.secrets_readable and not self.forced(pointer)
+        withheld = self.rules.secret_paths.is_withheld(pointer)
+        return withheld and not self.rules.secrets_readable and not self.forced(pointer)
 
     def forced(self, pointer: Pointer) -> bool:
         """Sent whatever live shows: ``--rotate-secrets`` or a ``rotate:`` bump."""
-        return (self.rules.rotate_secrets and is_withheld(pointer)) or pointer in self.rules.rotate
+        withheld = self.rules.secret_paths.is_withheld(pointer)
+        return (self.rules.rotate_secrets and withheld) or pointer in self.rules.rotate
 
     def _same_member(
         self, desired: JSONValue, live: JSONObject, key: str, pointer: Pointer

@@ -18,10 +18,10 @@ from reconciler.jsontypes import (
     nearest_known,
     split_pointer,
 )
+from reconciler.services.declaration import Service
 
-IDENTITY_CONFIG = "/identity_config"
-# What a null means nowhere but where the governing schema names null as a value (inside
-# identity_config the Ory-aware checks judge that, ``checks/review.py``): never "delete".
+# What a null means nowhere but where the governing schema names null as a value (inside a
+# service's config the Ory-aware checks judge that, ``checks/review.py``): never "delete".
 NULL_MESSAGE = "empty (null) value; to reset a key to the server default list it under remove:"
 
 
@@ -60,15 +60,23 @@ class RawEnvironment:
         written = self.info.get(nearest_known(pointer, self.info))
         return None if written is None else replace(written.location, key=dotted_key(pointer))
 
-    def identity_pointers(self, predicate: str) -> dict[Pointer, ValueInfo]:
-        """``info`` entries under ``identity_config`` that match ``predicate``, re-rooted."""
+    def pointers_of(self, service: Service, predicate: str = "") -> dict[Pointer, ValueInfo]:
+        """``info`` entries under ``service``'s key (``identity_config``) that match
+        ``predicate`` (an attribute of ``ValueInfo``; ``""``: every entry), re-rooted at the
+        service's config."""
+        root = service.environment_pointer
         selected: dict[Pointer, ValueInfo] = {}
         for pointer, value_info in self.info.items():
-            if not pointer.startswith(IDENTITY_CONFIG + "/"):
+            if not pointer.startswith(root + "/"):
                 continue
-            if getattr(value_info, predicate):
-                selected[pointer[len(IDENTITY_CONFIG) :]] = value_info
+            if not predicate or getattr(value_info, predicate):
+                selected[pointer[len(root) :]] = value_info
         return selected
+
+    def config_of(self, service: Service) -> JSONObject:
+        """``service``'s config as written (``{}`` when the environment writes none)."""
+        config = self.data.get(service.key, {})
+        return config if isinstance(config, dict) else {}
 
 
 def children(value: JSONValue, pointer: Pointer) -> list[tuple[Pointer, JSONValue]]:

@@ -1,8 +1,8 @@
 """The JSON Schema editors use to complete and check environment files.
 
-The environment file's schema (``reconciler.loading.models.ENVIRONMENT_SCHEMA``), written to
-``schemas/environment.schema.json`` by ``make schemas``; a test fails when the file is out of
-date. Environment files point at it with a first line
+Generated from the environment file's model (``models.environment_model``: the envelope and
+one key per service), written to ``schemas/environment.schema.json`` by ``make schemas``; a
+test fails when the file is out of date. Environment files point at it with a first line
 ``# yaml-language-server: $schema=../schemas/environment.schema.json``.
 """
 
@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-from reconciler.jsontypes import JSONObject, readable_json
-from reconciler.loading.models import ENVIRONMENT_SCHEMA
+from reconciler.jsontypes import JSONObject, JSONValue, readable_json
+from reconciler.loading.models import environment_model
 
 SCHEMA_PATH = Path("schemas") / "environment.schema.json"
 MODELINE = "# yaml-language-server: $schema=../schemas/environment.schema.json"
+# Draft-07, which every editor's JSON Schema support reads: definitions, not $defs.
+_DEFINITIONS = "#/definitions/{model}"
 
 
 def environment_schema() -> JSONObject:
     """The environment file's schema, plus ``extends`` (the loader consumes it before the
-    schema sees the document)."""
-    properties = ENVIRONMENT_SCHEMA["properties"]
+    model sees the document)."""
+    generated = environment_model().model_json_schema(ref_template=_DEFINITIONS)
+    schema: JSONObject = _tidied(generated)
+    properties = schema["properties"]
     assert isinstance(properties, dict)
     extends: JSONObject = {
         "description": "Layers this file extends: a path or a list of paths, relative to it.",
@@ -30,7 +35,29 @@ def environment_schema() -> JSONObject:
             {"type": "array", "items": {"type": "string", "minLength": 1}},
         ],
     }
-    return {**ENVIRONMENT_SCHEMA, "properties": {**properties, "extends": extends}}
+    definitions = schema.pop("$defs", {})
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "reconciler environment file",
+        **schema,
+        "properties": {**properties, "extends": extends},
+        "definitions": definitions,
+    }
+
+
+def _tidied(value: JSONValue) -> Any:
+    """pydantic titles every field after its name (the names say it already) and gives every
+    optional key ``default: null`` (a key left out is simply not set)."""
+    if isinstance(value, dict):
+        return {
+            key: _tidied(child)
+            for key, child in value.items()
+            if not (key == "title" and isinstance(child, str))
+            and not (key == "default" and child is None)
+        }
+    if isinstance(value, list):
+        return [_tidied(child) for child in value]
+    return value
 
 
 def environment_schema_text() -> str:

@@ -36,7 +36,6 @@ from reconciler.limits import (
 )
 from reconciler.loading import references, yamlio
 from reconciler.loading.document import (
-    IDENTITY_CONFIG,
     NULL_MESSAGE,
     Layer,
     RawEnvironment,
@@ -45,6 +44,7 @@ from reconciler.loading.document import (
 )
 from reconciler.loading.layers import LayerCache, merge_layers
 from reconciler.repository.paths import display_path, inside_repository
+from reconciler.services import registry
 
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
 
@@ -140,7 +140,8 @@ class _LayerReader:
         info = self._describe(shown, document)
         for pointer in document.tagged_secret:
             redact.register(get_at(data, pointer)[1])
-        self._check_nulls(data, "", info)
+        services = frozenset(service.environment_pointer for service in registry.services())
+        self._check_nulls(data, "", info, services)
         references.interpolate(data, "", info, self.environ, allow_unset=self.allow_unset)
         self._embed_files(path, data, info)
         merged: Layer = ({}, {}, ())
@@ -188,24 +189,31 @@ class _LayerReader:
         }
 
     def _check_nulls(
-        self, value: JSONValue, pointer: Pointer, info: dict[Pointer, ValueInfo]
+        self,
+        value: JSONValue,
+        pointer: Pointer,
+        info: dict[Pointer, ValueInfo],
+        services: frozenset[Pointer],
     ) -> None:
-        """No null in the file's own keys; below ``identity_config`` the Kratos schema decides
-        (``{id_token: {email: null}}`` is how OIDC ``requested_claims`` asks for a claim)."""
+        """No null in the file's own keys; below a service's key (``identity_config``, one of
+        ``services``) its official schema decides (``{id_token: {email: null}}`` is how OIDC
+        ``requested_claims`` asks for a claim)."""
         if value is None:
             where = info.get(pointer)
             raise ConfigError.at(where.location if where else None, NULL_MESSAGE)
-        if pointer == IDENTITY_CONFIG:
+        if pointer in services:
             return
         for child_pointer, child in children(value, pointer):
-            self._check_nulls(child, child_pointer, info)
+            self._check_nulls(child, child_pointer, info, services)
 
     def _embed_files(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> None:
-        config = data.get("identity_config")
-        if isinstance(config, (dict, list)):
-            references.embed_files(
-                self.root, path.parent, config, IDENTITY_CONFIG, info, self.budget
-            )
+        """Every ``file://`` in a service's config inlined (an identity schema, a hook body, an
+        Ory Permission Language file sent as ``base64://``)."""
+        for service in registry.services():
+            config = data.get(service.key)
+            if isinstance(config, (dict, list)):
+                root = service.environment_pointer
+                references.embed_files(self.root, path.parent, config, root, info, self.budget)
 
     def _extends(self, path: Path, data: JSONObject, info: dict[Pointer, ValueInfo]) -> list[Path]:
         raw = data.get("extends", [])

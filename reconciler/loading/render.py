@@ -1,4 +1,4 @@
-"""Turn a valid environment into the identity config document to send (the desired state).
+"""Turn a valid environment into the config of each service to send (the desired state).
 
 Identity schemas are rendered to what Ory Network accepts: a preset keeps its id, and every
 custom schema is sent as ``base64://``. JSON (a ``file://`` or ``base64://`` schema) goes as the
@@ -23,28 +23,39 @@ from reconciler.limits import loads_json
 from reconciler.loading import yamlio
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.repository import file_refs
+from reconciler.services.declaration import Service
 
 PRESET_PREFIX = "preset://"
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """The desired document, plus what it means for content referenced by URL."""
+    """The desired config of each service the environment plans (by service name), plus
+    what it means for content referenced by URL."""
 
-    config: JSONObject
+    configs: Mapping[str, JSONObject]
     # URL -> SHA-512 of its content, for file:// references kept as references.
     digests: Mapping[str, str] = field(default_factory=dict)
 
+    def of(self, service: Service) -> JSONObject:
+        """``service``'s desired config (``{}`` when the environment plans none of it)."""
+        return self.configs.get(service.name, {})
+
 
 def render(environment: ValidEnvironment, *, link_files_from: Path | None = None) -> Rendered:
-    """The desired identity config. With ``link_files_from`` (a Kratos file's folder), values
-    that came from ``file://`` are written as ``file://`` paths relative to that folder."""
-    config = copy_json(environment.identity_config)
-    _render_schemas(config)
-    if link_files_from is None:
-        return Rendered(config)
-    digests = _link_files(config, environment, link_files_from)
-    return Rendered(config, digests)
+    """The desired config of each service. With ``link_files_from`` (a Kratos file's folder),
+    values that came from ``file://`` are written as ``file://`` paths relative to that
+    folder."""
+    configs: dict[str, JSONObject] = {}
+    digests: dict[str, str] = {}
+    for service in environment.services:
+        config = copy_json(environment.config_of(service))
+        if service.lists_identity_schemas:
+            _render_schemas(config)
+        if link_files_from is not None:
+            digests.update(_link_files(config, environment, service, link_files_from))
+        configs[service.name] = config
+    return Rendered(configs, digests)
 
 
 def _render_schemas(config: JSONObject) -> None:
@@ -96,9 +107,11 @@ def _is_plain_json_object(content: bytes) -> bool:
     return isinstance(parsed, dict)
 
 
-def _link_files(config: JSONObject, environment: ValidEnvironment, base: Path) -> dict[str, str]:
+def _link_files(
+    config: JSONObject, environment: ValidEnvironment, service: Service, base: Path
+) -> dict[str, str]:
     digests: dict[str, str] = {}
-    for pointer, info in environment.raw.identity_pointers("file_path").items():
+    for pointer, info in environment.raw.pointers_of(service, "file_path").items():
         found, value = get_at(config, pointer)
         if not found or not isinstance(value, str) or info.file_path is None:
             continue

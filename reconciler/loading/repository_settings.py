@@ -14,13 +14,11 @@ from pathlib import Path
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import Pointer, dotted_key, nearest_known
 from reconciler.limits import DEFAULT_LIMITS, Limits
-from reconciler.loading import yamlio
-from reconciler.loading.models import PATTERN_MEANING, REPOSITORY_SCHEMA, RepositorySettings
-from reconciler.loading.schema_check import SchemaCheck
+from reconciler.loading import model_messages, yamlio
+from reconciler.loading.models import PATTERN_MEANING, RepositorySettings
 from reconciler.repository.paths import display_path, inside_repository
 
 REPOSITORY_FILE = "reconciler.yaml"
-REPOSITORY_CHECK = SchemaCheck(REPOSITORY_SCHEMA, PATTERN_MEANING)
 
 
 def repository_settings(root: Path) -> RepositorySettings:
@@ -46,8 +44,8 @@ def _read_settings(path: Path, mtime_ns: int, size: int) -> RepositorySettings:
     except (UnicodeDecodeError, OSError) as exc:
         raise ConfigError([f"{shown}: cannot read: {exc}"]) from None
     data = document.data if document.data is not None else {}
-    problems = REPOSITORY_CHECK.problems(data)
-    if problems:
+    settings, problems = model_messages.check(RepositorySettings, data, PATTERN_MEANING)
+    if settings is None:
         located = sorted(
             ((_position(document.positions, p.pointer), p) for p in problems),
             key=lambda pair: pair[0],
@@ -59,8 +57,7 @@ def _read_settings(path: Path, mtime_ns: int, size: int) -> RepositorySettings:
                 for (line, column), problem in located
             ]
         )
-    assert isinstance(data, dict)
-    return RepositorySettings.from_document(data)
+    return settings
 
 
 def _position(positions: dict[Pointer, tuple[int, int]], pointer: Pointer) -> tuple[int, int]:

@@ -1,9 +1,11 @@
 """Turn a raw environment into a typed one, or one ConfigError listing every problem.
 
-The environment file's schema (``models.ENVIRONMENT_SCHEMA``) decides; each problem names
-the file, line and key that produced it (not the merged document), and unknown keys of our
-envelope get a did-you-mean (inside ``identity_config`` the official schema reports unknown
-keys, see ``checks/kratos_schema.py``).
+The environment file's model (``models.environment_model``) decides; each problem names the
+file, line and key that produced it (not the merged document), and unknown keys of our
+envelope get a did-you-mean (inside a service's config its official schema reports unknown
+keys, see ``checks/kratos_schema.py``). Then what no model can say: a target that does not
+hold a service the environment sets, ``remove:`` naming a key that is also set, a
+``secrets:`` pointer naming nothing.
 """
 
 from __future__ import annotations
@@ -12,37 +14,62 @@ from dataclasses import dataclass, field
 
 from reconciler import suggest
 from reconciler.errors import ConfigError
-from reconciler.jsontypes import JSONObject, dotted_key, get_at
-from reconciler.loading.document import IDENTITY_CONFIG, RawEnvironment
-from reconciler.loading.models import ENVIRONMENT_SCHEMA, PATTERN_MEANING, Environment
-from reconciler.loading.schema_check import SchemaCheck, SchemaCheckProblem
-
-ENVIRONMENT_CHECK = SchemaCheck(ENVIRONMENT_SCHEMA, PATTERN_MEANING)
+from reconciler.jsontypes import JSONObject, Pointer, dotted_key, get_at
+from reconciler.loading import model_messages
+from reconciler.loading.document import RawEnvironment
+from reconciler.loading.models import PATTERN_MEANING, Envelope, environment_model
+from reconciler.services import registry
+from reconciler.services.declaration import Service
 
 
 @dataclass(frozen=True)
 class ValidEnvironment:
-    """A raw environment that passed the schema; ``raw`` stays the source of truth."""
+    """A raw environment that passed the model; ``raw`` stays the source of truth."""
 
     raw: RawEnvironment
-    model: Environment = field(repr=False)
+    model: Envelope = field(repr=False)
+
+    @property
+    def services(self) -> tuple[Service, ...]:
+        """The services it plans: those whose key it writes, and the identity config (an
+        environment that writes none of it manages none of its keys, and is checked all the
+        same)."""
+        return tuple(
+            service
+            for service in registry.services()
+            if service.always_planned or service.key in self.raw.data
+        )
+
+    def config_of(self, service: Service) -> JSONObject:
+        """``service``'s config as written (``{}`` when it writes none)."""
+        return self.raw.config_of(service)
 
     @property
     def identity_config(self) -> JSONObject:
-        config = self.raw.data.get("identity_config", {})
-        assert isinstance(config, dict)
-        return config
+        return self.config_of(registry.IDENTITY)
+
+    def removals(self, service: Service) -> tuple[Pointer, ...]:
+        """The ``remove:`` pointers of ``service``'s config (they name the identity config's)."""
+        return tuple(self.model.remove) if service is registry.IDENTITY else ()
+
+    def secrets(self, service: Service) -> tuple[Pointer, ...]:
+        """The ``secrets:`` pointers of ``service``'s config (they name the identity config's)."""
+        return tuple(self.model.secrets) if service is registry.IDENTITY else ()
+
+    def rotations(self, service: Service) -> dict[Pointer, int]:
+        """The ``rotate:`` entries of ``service``'s config (they name the identity config's)."""
+        return dict(self.model.rotate) if service is registry.IDENTITY else {}
 
 
 def validate(raw: RawEnvironment) -> ValidEnvironment:
-    """Check ``raw`` against the schema; raises ConfigError with every problem found."""
+    """Check ``raw`` against the model; raises ConfigError with every problem found."""
     _refuse_variables_in_target(raw)
-    problems = ENVIRONMENT_CHECK.problems(raw.data)
-    if problems:
+    model, problems = model_messages.check(environment_model(), raw.data, PATTERN_MEANING)
+    if model is None:
         described = {_describe(raw, problem) for problem in problems}
         raise ConfigError([text for _, text in sorted(described)])
+    _check_services_held(raw, model)
     _check_remove_vs_set(raw)
-    model = Environment.from_document(raw.data)
     _check_secret_pointers(raw, model)
     return ValidEnvironment(raw=raw, model=model)
 
@@ -61,30 +88,53 @@ def _refuse_variables_in_target(raw: RawEnvironment) -> None:
         raise ConfigError(problems)
 
 
+def _check_services_held(raw: RawEnvironment, model: Envelope) -> None:
+    """A target holds the services its kind carries (a Kratos file: the identity config
+    only): a key of any other is refused where it is written, before anything is planned."""
+    if model.target is None:
+        return
+    kind = model.target.kind
+    problems = [
+        f"{raw.location(service.environment_pointer)}: a {kind} target holds "
+        f"{_held(kind)} only, not {service.title.lower()} ({service.key}); set it in an "
+        "environment whose target holds it"
+        for service in registry.services()
+        if service.key in raw.data and not service.carried_by(kind)
+    ]
+    if problems:
+        raise ConfigError(problems)
+
+
+def _held(kind: str) -> str:
+    held = [service.title.lower() for service in registry.carried_by(kind)]
+    return " and ".join(held) if held else "no config service"
+
+
 def _check_remove_vs_set(raw: RawEnvironment) -> None:
     removals = raw.data.get("remove", [])
     assert isinstance(removals, list)
+    root = registry.IDENTITY.environment_pointer
     problems = []
     for index, pointer in enumerate(removals):
         assert isinstance(pointer, str)
-        if f"/identity_config{pointer}" in raw.info:
+        if root + pointer in raw.info:
             where = raw.location(f"/remove/{index}")
             problems.append(
                 f"{where}: {pointer} is listed under remove: but also set in "
-                f"{raw.info[f'/identity_config{pointer}'].location}; keep one"
+                f"{raw.info[root + pointer].location}; keep one"
             )
     if problems:
         raise ConfigError(problems)
 
 
-def _check_secret_pointers(raw: RawEnvironment, model: Environment) -> None:
+def _check_secret_pointers(raw: RawEnvironment, model: Envelope) -> None:
     """A ``secrets:`` pointer must name a value the environment declares: a mistyped one
     would leave the value it meant unmarked, printed in clear. A shared layer (no target) is
     not checked alone: the environments that extend it inherit its list and are."""
     if model.target is None:
         return
-    config = raw.data.get("identity_config", {})
-    declared = [p[len(IDENTITY_CONFIG) :] for p in raw.info if p.startswith(IDENTITY_CONFIG + "/")]
+    config = raw.config_of(registry.IDENTITY)
+    declared = list(raw.pointers_of(registry.IDENTITY))
     problems = []
     for index, pointer in enumerate(model.secrets):
         if get_at(config, pointer)[0]:
@@ -99,7 +149,9 @@ def _check_secret_pointers(raw: RawEnvironment, model: Environment) -> None:
         raise ConfigError(problems)
 
 
-def _describe(raw: RawEnvironment, problem: SchemaCheckProblem) -> tuple[tuple[str, int, int], str]:
+def _describe(
+    raw: RawEnvironment, problem: model_messages.Problem
+) -> tuple[tuple[str, int, int], str]:
     """The problem's text, with a key that sorts problems by file, line and column."""
     pointer = problem.pointer
     location = raw.location(pointer)

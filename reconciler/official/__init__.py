@@ -3,7 +3,8 @@
 Importing this module reads nothing: it only names the files, so commands that never check a
 config (``--version``, ``render``) do not pay for parsing them.
 
-Which Kratos config schema governs which target (the kinds' ``Judging``, ``targets/kinds.py``):
+Which Kratos config schema governs which target (the identity config's ``Judging`` per kind,
+``services/identity``):
 
 * ``kratos_file`` targets use the schema of the Kratos release the file names (``version:``,
   or ``--kratos-version``): a self-hosted Kratos runs a release, and refuses keys its release

@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,13 +41,12 @@ from reconciler.jsontypes import (
 )
 from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
-from reconciler.secrets import mask, secrets_in
+from reconciler.services import registry
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
     from reconciler.loading.validate import ValidEnvironment
 
-FORMAT_VERSION = 3
-IDENTITY_CONFIG = "/identity_config"
+FORMAT_VERSION = 4
 _SALT_BYTES = 32
 # A plan key shorter than this is refused: an HMAC is only as strong as its key.
 MIN_KEY_LENGTH = 32
@@ -63,7 +62,7 @@ class SecretRef:
 
     operation: int  # index into the plan's operations
     value_pointer: Pointer  # inside that operation's value ("" for the value itself)
-    source: Pointer  # in the desired identity config, where apply reads it again
+    source: Pointer  # in the desired config of the operation's service, read again by apply
     variables: tuple[str, ...]
     written_at: str
     fingerprint: str
@@ -111,11 +110,11 @@ def document(
         "secrets": [_ref_json(ref) for ref in refs],
         "salt": salted.hex(),
         "rotate_secrets": plan.rotate_secrets,
-        "sensitive": _strings(sorted(plan.sensitive)),
-        "file_refs": dict(sorted(plan.file_refs.items())),
+        "sensitive": {name: _strings(sorted(found)) for name, found in plan.sensitive.items()},
+        "file_refs": {name: dict(sorted(refs.items())) for name, refs in plan.file_refs.items()},
         "write_only": {
-            "not_sent": _strings(plan.unverified),
-            "sent": _strings(plan.write_only_sent),
+            "not_sent": {name: _strings(found) for name, found in plan.unverified.items()},
+            "sent": {name: _strings(found) for name, found in plan.write_only_sent.items()},
         },
         "warnings": _for_people(_strings(plan.warnings)),
         "notes": _for_people([_note_json(note) for note in plan.notes]),
@@ -133,12 +132,16 @@ def dumps(body: JSONObject, *, indent: int | None = 2) -> str:
     )
 
 
-def desired_digest(environment: ValidEnvironment, sensitive: frozenset[Pointer]) -> str:
-    """SHA-256 of the merged environment (target, config, ``remove:``, lint) with secrets
-    masked: secrets are checked one by one through their fingerprints instead, so a rotated
-    secret is named as such and no unsalted hash of a secret is ever written."""
+def desired_digest(
+    environment: ValidEnvironment, sensitive: Mapping[str, frozenset[Pointer]]
+) -> str:
+    """SHA-256 of the merged environment (target, each service's config, ``remove:``, lint)
+    with secrets masked: secrets are checked one by one through their fingerprints instead,
+    so a rotated secret is named as such and no unsalted hash of a secret is ever written."""
     data = dict(environment.raw.data)
-    data["identity_config"] = mask(environment.identity_config, "", sensitive)
+    for service in environment.services:
+        marked = sensitive.get(service.name, frozenset())
+        data[service.key] = service.secrets.mask(environment.config_of(service), "", marked)
     return "sha256:" + hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
@@ -212,11 +215,12 @@ def _change(
     plan: Plan, change: Change, impact: SecurityImpact, source: JSONObject | None
 ) -> JSONObject:
     return {
+        "service": change.service,
         "pointer": change.pointer,
         "action": change.action,
-        "live": mask(change.live, change.pointer, plan.sensitive),
+        "live": plan.masked(change.service, change.live, change.pointer),
         "live_present": change.live_present,
-        "desired": mask(change.desired, _source_of(change), plan.sensitive),
+        "desired": plan.masked(change.service, change.desired, _source_of(change)),
         "note": change.note,
         "desired_pointer": change.source,
         "label": change.label,
@@ -229,10 +233,12 @@ def _written_at(environment: ValidEnvironment, change: Change) -> JSONObject | N
     """``{file, line, column}`` where the user wrote the change (the ``remove:`` entry for a
     reset), the file relative to the repository; None for what nobody wrote."""
     raw = environment.raw
-    if change.action == "reset" and change.pointer in environment.model.remove:
-        probe = join_pointer("/remove", environment.model.remove.index(change.pointer))
+    service = registry.named(change.service)
+    removals = environment.removals(service)
+    if change.action == "reset" and change.pointer in removals:
+        probe = join_pointer("/remove", removals.index(change.pointer))
     else:
-        probe = IDENTITY_CONFIG + _source_of(change)
+        probe = service.environment_pointer + _source_of(change)
     while probe.count("/") > 1 and probe not in raw.info:
         probe = probe.rsplit("/", 1)[0]  # a value inside what was written: its key
     info = raw.info.get(probe)
@@ -257,8 +263,8 @@ def _in_repository(shown: str, environment_file: Path) -> str:
 def _masked_operation(plan: Plan, index: int) -> JSONObject:
     operation = dict(plan.operations[index])
     if "value" in operation:
-        source = _source_of(plan.changes[index])
-        operation["value"] = mask(operation["value"], source, plan.sensitive)
+        change = plan.changes[index]
+        operation["value"] = plan.masked(change.service, operation["value"], _source_of(change))
     return operation
 
 
@@ -266,11 +272,14 @@ def _secret_refs(plan: Plan, environment: ValidEnvironment, salt: bytes) -> Iter
     for index, operation in enumerate(plan.operations):
         if "value" not in operation:
             continue
-        source = _source_of(plan.changes[index])
-        for pointer, value in secrets_in(operation["value"], source, plan.sensitive):
+        change = plan.changes[index]
+        service = registry.named(change.service)
+        source = _source_of(change)
+        marked = plan.sensitive.get(service.name, frozenset())
+        for pointer, value in service.secrets.secrets_in(operation["value"], source, marked):
             inner = pointer[len(source) :]  # where inside the operation's value
-            info = environment.raw.info.get(IDENTITY_CONFIG + pointer)
-            where = environment.raw.location(IDENTITY_CONFIG + pointer)
+            info = environment.raw.info.get(service.environment_pointer + pointer)
+            where = environment.raw.location(service.environment_pointer + pointer)
             yield SecretRef(
                 operation=index,
                 value_pointer=inner,

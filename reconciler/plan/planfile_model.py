@@ -1,4 +1,4 @@
-"""The saved plan's layout (format_version 3) as pydantic models: what ``apply --plan`` and
+"""The saved plan's layout (format_version 4) as pydantic models: what ``apply --plan`` and
 ``show`` accept, and the source of ``docs/plan-format.schema.json``.
 
 ``planfile.py`` writes the document (the writer is the truth; ``docs/plan-format.md`` explains
@@ -42,6 +42,7 @@ _HMAC_PATTERN = r"^hmac-sha256:[0-9a-f]{64}$"
 _SALT_PATTERN = r"^[0-9a-f]{64}$"
 _RELATIVE_PATTERN = r"^[^/]"
 _VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_SERVICE_PATTERN = r"^[a-z][a-z0-9_]*$"
 # What each pattern means, for error messages.
 _PATTERN_MEANING = {
     _POINTER_PATTERN: "a JSON pointer such as /selfservice/methods/totp/enabled",
@@ -50,12 +51,15 @@ _PATTERN_MEANING = {
     _SALT_PATTERN: "64 hex digits",
     _RELATIVE_PATTERN: "a path relative to the repository",
     _VARIABLE_PATTERN: "a variable name",
+    _SERVICE_PATTERN: "a service name such as identity",
 }
 Pointer = Annotated[str, Field(pattern=_POINTER_PATTERN)]
 Sha256 = Annotated[str, Field(pattern=_SHA256_PATTERN)]
 # Paths in a plan are relative to the repository: a plan never carries the runner's paths.
 RelativePath = Annotated[str, Field(pattern=_RELATIVE_PATTERN)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+# A config service's name (``services/``): ``identity``.
+ServiceName = Annotated[str, Field(pattern=_SERVICE_PATTERN)]
 Count = Annotated[int, Field(ge=0)]
 # Any JSON value, taken as parsed: the bounded reader (limits.loads_json) already parsed it, and
 # the integrity digest already covers it; walking it again would only cost time on big plans.
@@ -133,6 +137,9 @@ class Impact(Strict):
 
 
 class ChangeEntry(Strict):
+    service: ServiceName = Field(
+        description="The config service it changes; pointer is relative to its config."
+    )
     pointer: Pointer
     action: Literal["add", "change", "reset"]
     live: AnyJSON
@@ -140,7 +147,7 @@ class ChangeEntry(Strict):
     desired: AnyJSON
     note: str
     desired_pointer: Pointer | None = Field(
-        description="Where the value sits in the desired identity config when that differs "
+        description="Where the value sits in the service's desired config when that differs "
         "from pointer (a new identity schema at /identity/schemas/-)."
     )
     label: str = Field(
@@ -175,10 +182,12 @@ class SecretEntry(Strict):
 
 
 class WriteOnly(Strict):
-    """Declared values Ory never returns (or may not return)."""
+    """Declared values Ory never returns (or may not return), by service."""
 
-    not_sent: list[Pointer] = Field(description="Not compared, and not sent by this plan.")
-    sent: list[Pointer] = Field(
+    not_sent: dict[ServiceName, list[Pointer]] = Field(
+        description="Not compared, and not sent by this plan."
+    )
+    sent: dict[ServiceName, list[Pointer]] = Field(
         description="Sent by this plan's operations (derived from the changes; checked)."
     )
 
@@ -195,7 +204,7 @@ class NoteEntry(Strict):
 
 
 class PlanFile(Strict):
-    """A saved plan, format_version 3."""
+    """A saved plan, format_version 4."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -204,7 +213,7 @@ class PlanFile(Strict):
         },
     )
 
-    format_version: Literal[3]
+    format_version: Literal[4]
     generator: Annotated[str, Field(pattern=r"^reconciler ")]
     environment: NonEmpty
     target: Target
@@ -219,17 +228,27 @@ class PlanFile(Strict):
     secrets: list[SecretEntry]
     salt: Annotated[str, Field(pattern=_SALT_PATTERN)]
     rotate_secrets: bool = Field(description="Made with --rotate-secrets.")
-    sensitive: Annotated[
-        list[Pointer], AfterValidator(_no_repeats), Field(json_schema_extra={"uniqueItems": True})
-    ]
+    sensitive: dict[
+        ServiceName,
+        Annotated[
+            list[Pointer],
+            AfterValidator(_no_repeats),
+            Field(json_schema_extra={"uniqueItems": True}),
+        ],
+    ] = Field(description="By service: the pointers the environment marks secret.")
     file_refs: Annotated[
-        dict[Pointer, Annotated[str, Field(pattern=r"^file://")]],
+        dict[ServiceName, dict[Pointer, Annotated[str, Field(pattern=r"^file://")]]],
         WithJsonSchema(
             {
                 "type": "object",
-                "propertyNames": {"pattern": _POINTER_PATTERN},
-                "additionalProperties": {"type": "string", "pattern": "^file://"},
-                "description": "Pointer -> the file:// reference a value was read from.",
+                "propertyNames": {"pattern": _SERVICE_PATTERN},
+                "additionalProperties": {
+                    "type": "object",
+                    "propertyNames": {"pattern": _POINTER_PATTERN},
+                    "additionalProperties": {"type": "string", "pattern": "^file://"},
+                },
+                "description": "By service: pointer -> the file:// reference a value was "
+                "read from.",
             }
         ),
     ]
@@ -302,7 +321,7 @@ def plan_schema() -> JSONObject:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         **_without_titles(generated),
-        "title": "reconciler saved plan, format_version 3",
+        "title": "reconciler saved plan, format_version 4",
     }
 
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler.checks.finding import Finding, SecurityImpact, Severity
-from reconciler.checks.kratos_schema import for_target
+from reconciler.checks.kratos_schema import for_service
 from reconciler.checks.security import classify
 from reconciler.comparing.diff import Change
 from reconciler.comparing.patch import operation_for
@@ -46,6 +46,7 @@ from reconciler.plan.planfile_model import (
 )
 from reconciler.plan.planner import field_changes, write_only_sent
 from reconciler.plan.value import Plan
+from reconciler.services import registry
 from reconciler.targets import TargetInfo, kinds
 
 
@@ -82,6 +83,12 @@ def parse(text: str, name: str = "the saved plan", key: str | None = None) -> Sa
         raise PlanFileError(
             f"{name} does not have the saved-plan layout: {exc}; run plan --out again"
         ) from None
+    unknown = _unknown_services(document)
+    if unknown:
+        raise PlanFileError(
+            f"{name} plans config services this reconciler does not manage "
+            f"({', '.join(unknown)}); plan again with this version."
+        )
     saved = _saved_plan(document)
     problem = _disagreement(document, saved)
     if problem:
@@ -123,6 +130,15 @@ def _check_signature(body: JSONObject, name: str, key: str) -> None:
         )
 
 
+def _unknown_services(document: PlanFile) -> list[str]:
+    """Service names the document uses that no registered service has."""
+    named = {entry.service for entry in document.changes}
+    named |= {*document.sensitive, *document.file_refs}
+    named |= {*document.write_only.not_sent, *document.write_only.sent}
+    known = {service.name for service in registry.services()}
+    return sorted(named - known)
+
+
 def _disagreement(document: PlanFile, saved: SavedPlan) -> str:
     """What in the document contradicts its operations; empty when everything agrees."""
     plan = saved.plan
@@ -130,13 +146,15 @@ def _disagreement(document: PlanFile, saved: SavedPlan) -> str:
         if canonical_bytes(operation_for(change)) != canonical_bytes(operation):
             return f"operations[{index}] is not the change shown at {change.pointer}"
     for change, impact in zip(plan.changes, plan.impacts, strict=True):
-        judged = classify(change.pointer, change.live, change.desired, change.action)
+        service = registry.named(change.service)
+        judged = classify(service, change.pointer, change.live, change.desired, change.action)
         if judged.impact == "weakens" and impact.impact != "weakens":
             return f"the change at {change.pointer} weakens security ({judged.reason})"
     summary = {**plan.counts(), "weakening": len(plan.weakening()), "errors": len(plan.errors)}
     if document.summary.model_dump() != summary:
         return f"its summary is not its changes ({summary})"
-    if tuple(document.write_only.sent) != plan.write_only_sent:
+    sent = {name: tuple(pointers) for name, pointers in document.write_only.sent.items()}
+    if sent != dict(plan.write_only_sent):
         return "write_only.sent is not what the operations send"
     operations: list[JSONValue] = list(plan.operations)
     if operations_digest(operations, saved.secrets) != saved.operations_digest:
@@ -153,17 +171,20 @@ def _saved_plan(document: PlanFile) -> SavedPlan:
         changes=tuple(_change_from(entry) for entry in document.changes),
         operations=tuple(_operation_from(entry) for entry in document.operations),
         warnings=tuple(document.warnings),
-        sensitive=frozenset(document.sensitive),
-        file_refs=dict(document.file_refs),
+        sensitive={name: frozenset(found) for name, found in document.sensitive.items()},
+        file_refs={name: dict(refs) for name, refs in document.file_refs.items()},
         notes=tuple(_note_from(entry) for entry in document.notes),
         impacts=tuple(SecurityImpact(e.impact.impact, e.impact.reason) for e in document.changes),
-        unverified=tuple(document.write_only.not_sent),
+        unverified={name: tuple(found) for name, found in document.write_only.not_sent.items()},
         rotate_secrets=document.rotate_secrets,
     )
     # How list changes read field by field, judged as a view of the plan judged them when it
-    # was made: by the shipped schema of the target's kind.
+    # was made: by the shipped schema of the target's kind, each service's.
     kind = plan.target_info.kind if plan.target_info else kinds.LENIENT
-    fields = field_changes(plan.changes, plan.sensitive, for_target(kind).default_at)
+    defaults = {
+        service.name: for_service(service, kind).default_at for service in registry.carried_by(kind)
+    }
+    fields = field_changes(plan.changes, plan.sensitive, defaults)
     plan = replace(plan, write_only_sent=write_only_sent(plan.changes), field_changes=fields)
     refs = tuple(_ref_from(entry) for entry in document.secrets)
     return SavedPlan(
@@ -186,6 +207,7 @@ def _target_info(target: Target) -> TargetInfo | None:
 
 def _change_from(entry: ChangeEntry) -> Change:
     return Change(
+        service=entry.service,
         pointer=entry.pointer,
         action=entry.action,
         live=entry.live,

@@ -6,6 +6,7 @@ environment as it is now and put back into their operations, in memory only. Ref
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import replace
 
 from reconciler.errors import StalePlanError
@@ -19,9 +20,12 @@ from reconciler.plan.planfile import (
     fingerprint,
 )
 from reconciler.plan.value import Plan
+from reconciler.services import registry
 
 
-def resolve(saved: SavedPlan, environment: ValidEnvironment, sensitive: frozenset[Pointer]) -> Plan:
+def resolve(
+    saved: SavedPlan, environment: ValidEnvironment, sensitive: Mapping[str, frozenset[Pointer]]
+) -> Plan:
     """The saved plan with its secrets read again from ``environment``.
 
     Raises StalePlanError, naming what moved, when the desired state or a secret changed.
@@ -34,13 +38,15 @@ def resolve(saved: SavedPlan, environment: ValidEnvironment, sensitive: frozense
         )
     operations = [copy_json(op) for op in saved.plan.operations]
     for ref in saved.secrets:
-        value = _current_secret(ref, environment, saved.salt)
+        service = registry.named(saved.plan.changes[ref.operation].service)
+        value = _current_secret(ref, environment.config_of(service), saved.salt)
         _place(operations[ref.operation], ref.value_pointer, value)
     return _with_operations(saved.plan, tuple(operations))
 
 
-def _current_secret(ref: SecretRef, environment: ValidEnvironment, salt: bytes) -> JSONValue:
-    found, value = get_at(environment.identity_config, ref.source)
+def _current_secret(ref: SecretRef, config: JSONObject, salt: bytes) -> JSONValue:
+    """The secret ``ref`` names, as the service's ``config`` holds it now."""
+    found, value = get_at(config, ref.source)
     if not found or not hmac.compare_digest(fingerprint(salt, value), ref.fingerprint):
         origin = ", ".join(f"${{{name}}}" for name in ref.variables) or ref.written_at
         raise StalePlanError(

@@ -1,9 +1,11 @@
-"""Where live identity config lives: an Ory Network project or a self-hosted Kratos file.
+"""Where live config lives: an Ory Network project (every service's) or a self-hosted Kratos
+file (the identity config).
 
-A target reads live state (config + revision) and applies a plan's operations pinned to that
-revision. Both kinds refuse to write when the revision moved, so nothing is ever half-applied.
-What a target can do besides is a capability it states (``Target``), never a question of its
-kind; the kinds themselves are declared in ``kinds.py``.
+A target reads live state (each service's config + one revision) and applies a plan's
+operations, across services, as one write pinned to that revision. Both kinds refuse to write
+when the revision moved, so nothing is ever half-applied. What a target can do besides is a
+capability it states (``Target``), never a question of its kind; the kinds themselves are
+declared in ``kinds.py``, and which services each holds the services say.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.jsontypes import JSONObject, Pointer
+from reconciler.services.declaration import Service, TargetKind
 
 if TYPE_CHECKING:  # annotations only: a target imports what opening it takes
     from reconciler.comparing.values import EqualityRules
     from reconciler.loading.document import RawEnvironment
     from reconciler.targets.client import ClientFactory, ClientPool
 
-# The name of a kind of target, as an environment file writes it (``kinds.KINDS``).
-TargetKind = str
+__all__ = ["TargetKind"]
+
+# One operation of a plan's JSON Patch: the name of the service whose config it changes, and
+# the operation, its path relative to that config. A target roots each in its own document
+# (Ory Network: under the service's place in the project document).
+ServiceOperation = tuple[str, JSONObject]
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,18 @@ class TargetInfo:
 
 @dataclass(frozen=True)
 class LiveState:
-    config: JSONObject
+    # Each service's live config, by service name: every service the target holds.
+    configs: Mapping[str, JSONObject]
     revision: str
     # URL -> SHA-512 of the content, for references the target could read (file:// next to
     # a Kratos config); content-addressed URLs and base64:// need no entry.
     known_digests: Mapping[str, str] = field(default_factory=dict)
     # Who answered, for plan headers (None when the target cannot say).
     target: TargetInfo | None = None
+
+    def of(self, service: Service) -> JSONObject:
+        """``service``'s live config (``{}`` when the target holds none)."""
+        return self.configs.get(service.name, {})
 
 
 @dataclass(frozen=True)
@@ -67,13 +79,9 @@ class Target(Protocol):
         ...
 
     @property
-    def ignored(self) -> tuple[Pointer, ...]:
-        """Pointers the target manages itself; never planned."""
-        ...
-
-    @property
     def kind(self) -> TargetKind:
-        """Its kind (``kinds.KINDS``): which schema judges its identity config."""
+        """Its kind (``kinds.KINDS``): which services it holds, and how each is judged
+        (``Service.judging``)."""
         ...
 
     @property
@@ -106,12 +114,15 @@ class Target(Protocol):
         ...
 
     def warned_key(self, warning: str) -> Pointer | None:
-        """The key a warning from ``apply`` is about, when the target can tell."""
+        """The key of the identity config a warning from ``apply`` is about, when the target
+        can tell."""
         ...
 
     def fetch(self) -> LiveState: ...
 
-    def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome: ...
+    def apply(self, operations: Sequence[ServiceOperation], revision: str) -> ApplyOutcome:
+        """Apply the operations, across services, as one write pinned to ``revision``."""
+        ...
 
     def close(self) -> None: ...
 
@@ -120,13 +131,14 @@ class Target(Protocol):
 class Opening:
     """What opening a target needs: its settings as the environment file writes them
     (``target.<kind>``), the environment (where each key was written, and its folder), the
-    repository, the run's variables and Ory API clients, and how the planner compares values
-    (for judging a write whose answer was lost the way the plan was made)."""
+    repository, the run's variables and Ory API clients, and how the planner compares each
+    service's values (by service name: for judging a write whose answer was lost the way the
+    plan was made)."""
 
     settings: Mapping[str, Any]
     environment: RawEnvironment
     root: Path
     environ: Mapping[str, str]
-    equality: EqualityRules
+    equality: Mapping[str, EqualityRules]
     clients: ClientPool | None = None
     client_factory: ClientFactory | None = None

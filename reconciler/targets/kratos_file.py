@@ -1,4 +1,5 @@
-"""A self-hosted Kratos config file as the live state.
+"""A self-hosted Kratos config file as the live state: the identity config, the one service a
+Kratos file holds (an environment setting another is refused by ``loading/validate.py``).
 
 The revision is the SHA-256 of the file's bytes, so a file edited between plan and apply is
 refused. Apply patches the round-trip document in place (comments, key order and formatting
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from reconciler import blobs
 from reconciler.errors import (
+    ApplyError,
     ConfigError,
     ConflictError,
     InterruptedWriteError,
@@ -21,12 +23,20 @@ from reconciler.errors import (
     Terminated,
     signal_name,
 )
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer
+from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.loading import yamlio
 from reconciler.repository import file_refs
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import inside_repository
-from reconciler.targets import ApplyOutcome, LiveState, Opening, TargetInfo, TargetKind
+from reconciler.services import registry
+from reconciler.targets import (
+    ApplyOutcome,
+    LiveState,
+    Opening,
+    ServiceOperation,
+    TargetInfo,
+    TargetKind,
+)
 
 KIND = "kratos_file"
 
@@ -56,10 +66,6 @@ class KratosFile:
         return f"Kratos config file {self.path}"
 
     @property
-    def ignored(self) -> tuple[Pointer, ...]:
-        return ()
-
-    @property
     def kind(self) -> TargetKind:
         return KIND
 
@@ -81,7 +87,14 @@ class KratosFile:
     def fetch(self) -> LiveState:
         return self._state(self._read())
 
-    def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
+    def apply(self, operations: Sequence[ServiceOperation], revision: str) -> ApplyOutcome:
+        others = sorted({service for service, _ in operations} - {registry.IDENTITY.name})
+        if others:
+            raise ApplyError(
+                f"a Kratos config file holds the identity config only, not {', '.join(others)}; "
+                "nothing was written"
+            )
+        patch = [operation for _, operation in operations]
         written: list[str] = []  # the revision the file will have, once it is known
         try:
             with self._locked():
@@ -95,7 +108,7 @@ class KratosFile:
                 # Imported on the first write: reading a Kratos file (validate) never needs it.
                 from reconciler.comparing.patch import apply_operations
 
-                apply_operations(document, operations, in_place=True)
+                apply_operations(document, patch, in_place=True)
                 new_text = yamlio.dump_roundtrip(document, like=text)
                 written.append(_revision(new_text))
                 self._write(new_text)
@@ -163,7 +176,7 @@ class KratosFile:
         data = yamlio.load_with_positions(text).data or {}
         assert isinstance(data, dict)
         return LiveState(
-            config=data,
+            configs={registry.IDENTITY.name: data},
             revision=_revision(text),
             known_digests=self._file_digests(data),
             target=self._info(),

@@ -1,4 +1,6 @@
-"""An Ory Network project, read and written through the console API.
+"""An Ory Network project, read and written through the console API: every config service
+the project holds (``services/``), read with one GET and written with one PATCH, each
+operation under its service's place in the project document.
 
 A PATCH that got no answer (timeout, dropped connection, 5xx) is never blindly resent. The
 project is read again first:
@@ -19,11 +21,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from reconciler.comparing.diff import DEFAULT_SCHEMA, SCHEMAS
-from reconciler.comparing.patch import prefixed
 from reconciler.comparing.schema_match import ContentIndex
 from reconciler.comparing.values import EqualityRules, StoredEquality
 from reconciler.errors import (
@@ -38,28 +39,24 @@ from reconciler.errors import (
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at
 from reconciler.loading.repository_settings import check_project_allowed
 from reconciler.repository.paths import display_path
-from reconciler.secrets import is_withheld
-from reconciler.services import identity
-from reconciler.targets import ApplyOutcome, LiveState, Opening, TargetInfo, TargetKind, endpoints
+from reconciler.services import registry
+from reconciler.targets import (
+    ApplyOutcome,
+    LiveState,
+    Opening,
+    ServiceOperation,
+    TargetInfo,
+    TargetKind,
+    endpoints,
+)
 from reconciler.targets.client import OryClient
-from reconciler.targets.project_document import ProjectUpdate, identity_config_of
+from reconciler.targets.project_document import ProjectUpdate, config_of
 
 # After a write without an answer, how often the project is read again, and how long to wait
 # before each read, before "the revision has not moved" is believed: TF caches the PATCH
 # response because a GET right after it may be stale (ory-network-behaviour.md §4, §8.1 #11).
 SETTLE_WAITS_SECONDS: tuple[float, ...] = (0.0, 1.0, 2.0)
 log = logging.getLogger("reconciler.ory_network")
-# Keys Ory Network sets itself; a write is ignored with a warning. Only these five: cookie
-# and session-cookie same_site and persistent are settable (ory-network-behaviour.md §3:
-# ory/cli#179 for the warnings, SPEC normalizedProjectRevision for the settable columns).
-SERVER_MANAGED: tuple[Pointer, ...] = (
-    "/serve",
-    "/cookies/path",
-    "/cookies/domain",
-    "/session/cookie/domain",
-    "/session/cookie/name",
-)
-
 
 KIND = "ory_network"
 API_KEY_VARIABLE = "ORY_WORKSPACE_API_KEY"
@@ -92,21 +89,21 @@ def open_target(opening: Opening) -> OryNetworkProject:
 
 class OryNetworkProject:
     def __init__(
-        self, client: OryClient, project_id: str, equality: EqualityRules | None = None
+        self,
+        client: OryClient,
+        project_id: str,
+        equality: Mapping[str, EqualityRules] | None = None,
     ) -> None:
-        """``equality``: how the planner compares values (its secrets and defaults), for
-        judging an apply whose answer was lost the way the plan was made."""
+        """``equality``: how the planner compares each service's values (its secrets and
+        defaults, by service name), for judging an apply whose answer was lost the way the
+        plan was made."""
         self.client = client
         self.project_id = project_id
-        self.equality = equality or EqualityRules()
+        self.equality = dict(equality or {})
 
     @property
     def description(self) -> str:
         return f"Ory Network project {self.project_id} ({self.client.base_url})"
-
-    @property
-    def ignored(self) -> tuple[Pointer, ...]:
-        return SERVER_MANAGED
 
     @property
     def kind(self) -> TargetKind:
@@ -118,7 +115,7 @@ class OryNetworkProject:
 
     @property
     def returns_secrets(self) -> bool:
-        return False  # write-only values are left out of reads (secrets.is_withheld)
+        return False  # write-only values are left out of reads (SecretPaths.is_withheld)
 
     @property
     def fills_in_values(self) -> bool:
@@ -148,13 +145,13 @@ class OryNetworkProject:
         }
         return TargetInfo(KIND, _heading(facts), facts)
 
-    def apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
+    def apply(self, operations: Sequence[ServiceOperation], revision: str) -> ApplyOutcome:
         try:
             return self._apply(operations, revision)
         except (KeyboardInterrupt, Terminated) as stop:
             raise self._interrupted(operations, revision, stop) from None
 
-    def _apply(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
+    def _apply(self, operations: Sequence[ServiceOperation], revision: str) -> ApplyOutcome:
         try:
             return _outcome_of(self._patch(operations, revision))
         except ConflictError as conflict:
@@ -166,7 +163,7 @@ class OryNetworkProject:
             return self._judge(operations, live, failure)
 
     def _interrupted(
-        self, operations: Sequence[JSONObject], revision: str, stop: BaseException
+        self, operations: Sequence[ServiceOperation], revision: str, stop: BaseException
     ) -> InterruptedWriteError:
         """SIGINT or SIGTERM while the PATCH was in flight (or waiting to be sent): read the
         project again, as after a lost answer, and say whether the change landed."""
@@ -188,8 +185,7 @@ class OryNetworkProject:
                 stop,
                 False,
             )
-        rules = replace(self.equality, known_digests=live.known_digests)
-        if shows_changes(operations, live.config, rules):
+        if shows_changes(operations, live, self.equality):
             return InterruptedWriteError(
                 f"{head}: the change landed (the project is now at revision {live.revision} "
                 "and shows every change of this plan).",
@@ -231,11 +227,14 @@ class OryNetworkProject:
     def close(self) -> None:
         self.client.close()
 
-    def _patch(self, operations: Sequence[JSONObject], revision: str) -> ProjectUpdate:
-        wire = prefixed(operations, identity.PLACE)
+    def _patch(self, operations: Sequence[ServiceOperation], revision: str) -> ProjectUpdate:
+        wire = [
+            {**operation, "path": f"{registry.named(service).place}{operation['path']}"}
+            for service, operation in operations
+        ]
         return self.client.patch_project(self.project_id, revision, wire)
 
-    def _resend(self, operations: Sequence[JSONObject], revision: str) -> ApplyOutcome:
+    def _resend(self, operations: Sequence[ServiceOperation], revision: str) -> ApplyOutcome:
         # The project is still at ``revision``: the first PATCH did not take effect. Sending
         # it once more cannot apply it twice, because it is pinned to ``revision``: had the
         # first one landed after all (a stale read, ory-api.md §1a "Eventual consistency"),
@@ -262,11 +261,10 @@ class OryNetworkProject:
             ) from None
 
     def _judge(
-        self, operations: Sequence[JSONObject], live: LiveState, failure: RemoteError
+        self, operations: Sequence[ServiceOperation], live: LiveState, failure: RemoteError
     ) -> ApplyOutcome:
         """The revision moved while the answer was lost: did it move because of us?"""
-        rules = replace(self.equality, known_digests=live.known_digests)
-        if shows_changes(operations, live.config, rules):
+        if shows_changes(operations, live, self.equality):
             note = (
                 f"{_sentence(failure)}, so project {self.project_id} was read again: it is now at "
                 f"revision {live.revision} and shows every change of this plan, so the apply "
@@ -310,7 +308,8 @@ def _outcome_of(update: ProjectUpdate) -> ApplyOutcome:
 
 
 def _state_of(project: JSONObject) -> LiveState:
-    return LiveState(config=identity_config_of(project), revision=str(project["revision_id"]))
+    configs = {service.name: config_of(project, service) for service in registry.carried_by(KIND)}
+    return LiveState(configs=configs, revision=str(project["revision_id"]))
 
 
 def _sentence(error: Exception) -> str:
@@ -318,9 +317,12 @@ def _sentence(error: Exception) -> str:
 
 
 def shows_changes(
-    operations: Sequence[JSONObject], config: JSONObject, rules: EqualityRules
+    operations: Sequence[ServiceOperation],
+    live: LiveState,
+    equality: Mapping[str, EqualityRules],
 ) -> bool:
-    """Whether ``config`` holds every value the plan's add/replace operations write.
+    """Whether ``live`` holds every value the plan's add/replace operations write, each in its
+    service's config (``equality``: how the planner compared that service's values).
 
     Compared with the planner's own equality (``values``: durations, content-addressed files,
     redacted secrets, defaults) and its schema matching (identity schemas renamed to their
@@ -329,17 +331,27 @@ def shows_changes(
     never confirmed this way. When unsure, the answer is False: a false "not confirmed"
     costs a plan; a false "applied" loses a change.
     """
-    writes = [op for op in operations if op.get("op") in ("add", "replace")]
-    judge = _Judge(config, writes, rules)
-    return bool(writes) and all(judge.shows(op) for op in writes)
+    writes = [(service, op) for service, op in operations if op.get("op") in ("add", "replace")]
+    judges = {
+        service: _Judge(
+            live.configs.get(service, {}),
+            [op for named, op in writes if named == service],
+            replace(equality.get(service, EqualityRules()), known_digests=live.known_digests),
+        )
+        for service in {service for service, _ in writes}
+    }
+    return bool(writes) and all(judges[service].shows(op) for service, op in writes)
 
 
 class _Judge:
+    """One service's config: does it show what the plan writes there?"""
+
     def __init__(
         self, config: JSONObject, writes: Sequence[JSONObject], rules: EqualityRules
     ) -> None:
         self.config = config
         self.writes = writes
+        self.rules = rules
         self.equality = StoredEquality(rules)
         self.schemas = ContentIndex(rules.known_digests, {})
 
@@ -355,7 +367,7 @@ class _Judge:
                 and any(self.equality.same(value, i, pointer) for i in items)
             )
         found, live = get_at(self.config, pointer)
-        if not found and is_withheld(pointer):
+        if not found and self.rules.secret_paths.is_withheld(pointer):
             return get_at(self.config, pointer.rsplit("/", 1)[0])[0]  # Ory leaves it out of reads
         if pointer == DEFAULT_SCHEMA and value != live:
             return found and self._renamed_default_schema(value, live)

@@ -1,5 +1,5 @@
-"""The JSON shape of an Ory Network project as the console API returns it: its revision, its
-identity config, and the answer to a PATCH (the project and Ory's warnings). Pure.
+"""The JSON shape of an Ory Network project as the console API returns it: its revision, each
+service's config, and the answer to a PATCH (the project and Ory's warnings). Pure.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler.errors import RemoteError
 from reconciler.jsontypes import JSONObject, get_at
-from reconciler.services import identity
+from reconciler.services.declaration import Service
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,14 @@ def project_of(value: Any) -> JSONObject:
     return value
 
 
-def identity_config_of(project: JSONObject) -> JSONObject:
-    """The identity config inside a project document (``services/identity.PLACE``)."""
-    _, config = get_at(project, identity.PLACE)
+def config_of(project: JSONObject, service: Service) -> JSONObject:
+    """``service``'s config inside a project document (at its ``place``; only its ``fields``
+    when the place holds more, as the document root does)."""
+    found, config = get_at(project, service.place)
+    if not found and not service.always_planned:
+        return {}  # a service this project has never had: none of its keys are set
     if not isinstance(config, dict):
-        raise RemoteError(f"the project has no identity config at {identity.PLACE}")
-    return config
+        raise RemoteError(f"the project has no {service.title.lower()} at {service.place}")
+    if service.fields is None:
+        return config
+    return {key: config[key] for key in service.fields if key in config}

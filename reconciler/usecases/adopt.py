@@ -23,11 +23,13 @@ from reconciler.comparing.durations import short_duration
 from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
 from reconciler.loading import yamlio
-from reconciler.loading.document import IDENTITY_CONFIG, RawEnvironment
+from reconciler.loading.document import RawEnvironment
+from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path
-from reconciler.secrets import is_sensitive
+from reconciler.services import registry
+from reconciler.services.declaration import Service
 from reconciler.usecases import planning, steps
 from reconciler.usecases.export import is_exported_secret
 from reconciler.usecases.read_only import load_without_secrets
@@ -35,17 +37,19 @@ from reconciler.usecases.read_only import load_without_secrets
 
 @dataclass(frozen=True)
 class Adoption:
-    pointer: Pointer  # relative to the identity config
+    pointer: Pointer  # relative to the config of its service
     declared: JSONValue
     live: JSONValue
     file: Path
     location: Location
+    service: str = registry.IDENTITY.name
 
 
 @dataclass(frozen=True)
 class Skipped:
     pointer: Pointer
     reason: str
+    service: str = registry.IDENTITY.name
 
 
 @dataclass(frozen=True)
@@ -67,20 +71,25 @@ def drift_of(name: str, settings: steps.Settings) -> tuple[Plan, Drift]:
     finally:
         target.close()
     drift = find_drift(planned, environment.raw)
-    unset = steps.unknown_values(environment, settings)
     unknown = tuple(
-        Skipped(pointer, _not_compared(pointer, environment.raw, settings, unset))
-        for pointer in planned.unverified
+        Skipped(
+            pointer,
+            _not_compared(registry.named(name), pointer, environment, settings),
+            name,
+        )
+        for name, pointers in planned.unverified.items()
+        for pointer in pointers
     )
     return planned, replace(drift, unknown=unknown)
 
 
 def _not_compared(
-    pointer: Pointer, raw: RawEnvironment, settings: steps.Settings, unset: frozenset[Pointer]
+    service: Service, pointer: Pointer, environment: ValidEnvironment, settings: steps.Settings
 ) -> str:
-    if pointer not in unset:
+    if pointer not in steps.unknown_values(environment, settings, service):
         return "Ory does not return this value"
-    names = [n for n in raw.info[IDENTITY_CONFIG + pointer].variables if n not in settings.environ]
+    info = environment.raw.info[service.environment_pointer + pointer]
+    names = [n for n in info.variables if n not in settings.environ]
     listed = ", ".join(f"${{{name}}}" for name in names)
     return f"built from {listed}, which is not set here; set it to compare this value"
 
@@ -92,20 +101,29 @@ def find_drift(plan: Plan, raw: RawEnvironment) -> Drift:
     for change in plan.changes:
         reason = _not_adoptable(change, plan, raw)
         if reason:
-            skipped.append(Skipped(change.pointer, reason))
+            skipped.append(Skipped(change.pointer, reason, change.service))
             continue
-        info = raw.info[IDENTITY_CONFIG + change.pointer]
+        root = registry.named(change.service).environment_pointer
+        info = raw.info[root + change.pointer]
         path = _file_of(info.location, raw.files)
         if path is None:
-            skipped.append(Skipped(change.pointer, f"cannot find {info.location.file}"))
+            missing = f"cannot find {info.location.file}"
+            skipped.append(Skipped(change.pointer, missing, change.service))
             continue
-        adoptions.append(Adoption(change.pointer, change.desired, change.live, path, info.location))
+        adoptions.append(
+            Adoption(
+                change.pointer, change.desired, change.live, path, info.location, change.service
+            )
+        )
     return Drift(tuple(adoptions), tuple(skipped))
 
 
 def _not_adoptable(change: Change, plan: Plan, raw: RawEnvironment) -> str:
     pointer = change.pointer
-    if change.source is not None or is_within(pointer, SCHEMAS):
+    service = registry.named(change.service)
+    root = service.environment_pointer
+    schemas = service.lists_identity_schemas and is_within(pointer, SCHEMAS)
+    if change.source is not None or schemas:
         return "identity schemas are immutable on Ory Network; declare a new schema instead"
     if change.action == "reset":
         return "listed under remove:; delete that entry to keep the live value"
@@ -116,18 +134,18 @@ def _not_adoptable(change: Change, plan: Plan, raw: RawEnvironment) -> str:
             "a secret or ${VAR} value; never written back (live differs: change the variable, "
             "or the value in the console)"
         )
-    declared = [i for p, i in raw.info.items() if is_within(p, IDENTITY_CONFIG + pointer)]
+    declared = [i for p, i in raw.info.items() if is_within(p, root + pointer)]
     if any(i.file_ref for i in declared):
         return "read from a file:// reference; update that file instead"
-    if IDENTITY_CONFIG + pointer not in raw.info:
+    if root + pointer not in raw.info:
         return "no file declares this value"
     return ""
 
 
 def _is_secret(change: Change, plan: Plan) -> bool:
-    if is_sensitive(change.pointer, plan.sensitive):
+    if plan.is_sensitive(change.service, change.pointer):
         return True
-    if any(is_within(p, change.pointer) for p in plan.sensitive):
+    if any(is_within(p, change.pointer) for p in plan.sensitive.get(change.service, ())):
         return True
     return any(is_exported_secret(p, v) for p, v in _scalars(change.live, change.pointer))
 
@@ -177,7 +195,7 @@ def _rewrite(path: Path, adoptions: list[Adoption]) -> None:
     except yamlio.YamlSyntaxError as exc:
         raise ConfigError([f"{display_path(path)}:{exc.line}:{exc.column}: {exc}"]) from None
     for adoption in adoptions:
-        parent = document["identity_config"]
+        parent = document[registry.named(adoption.service).key]
         *parents, last = split_pointer(adoption.pointer)
         for token in parents:
             parent = parent[token]

@@ -16,6 +16,7 @@ from reconciler.errors import (
 )
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
+from reconciler.services import registry
 from reconciler.targets import ApplyOutcome, Target
 from reconciler.usecases import backups, messages, rotations
 from reconciler.usecases.guards import refuse_unsafe
@@ -63,7 +64,7 @@ def apply_plan(
     refuse_unsafe(plan, allow_weaken=allow_weaken)
     backup = _backup(plan, settings)
     try:
-        outcome = target.apply(plan.operations, plan.revision)
+        outcome = target.apply(plan.patch(), plan.revision)
     except InterruptedWriteError as stop:
         if stop.landed:
             _record_sent(plan, environment, target, settings)
@@ -103,16 +104,16 @@ def _verify(
 def _record_sent(
     plan: Plan, environment: ValidEnvironment, target: Target, settings: Settings
 ) -> None:
-    sent_paths = {str(op["path"]) for op in plan.operations}
-    rotations.record(
-        settings.root, plan.environment, target.description, environment.model.rotate, sent_paths
-    )
+    identity = registry.IDENTITY  # ``rotate:`` names the identity config's values
+    sent_paths = {str(op["path"]) for service, op in plan.patch() if service == identity.name}
+    rotate = environment.rotations(identity)
+    rotations.record(settings.root, plan.environment, target.description, rotate, sent_paths)
 
 
 def _backup(plan: Plan, settings: Settings) -> Path | None:
     """Keep the live config as it was before this apply, so ``restore`` can go back to it."""
-    if plan.live_config is None:
+    if plan.live_configs is None:
         return None
     return backups.save_backup(
-        settings.root, plan.environment, plan.revision, plan.live_config, plan.sensitive
+        settings.root, plan.environment, plan.revision, plan.live_configs, plan.sensitive
     )

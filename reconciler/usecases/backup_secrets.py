@@ -30,7 +30,8 @@ from reconciler.jsontypes import (
     set_at,
 )
 from reconciler.plan.planfile import fingerprint
-from reconciler.secrets import MASK, mask
+from reconciler.secrets import MASK, SecretPaths
+from reconciler.services import registry
 
 _SALT_BYTES = 32
 
@@ -55,8 +56,13 @@ class BackupContent:
         return hmac.compare_digest(fingerprint(self.salt, value), kept.fingerprint)
 
 
-def keep_out(config: JSONObject, sensitive: Collection[Pointer]) -> BackupContent:
-    """``config`` as a backup holds it: every secret in it (see the module docstring) masked."""
+def keep_out(
+    config: JSONObject,
+    sensitive: Collection[Pointer],
+    secret_paths: SecretPaths = registry.IDENTITY.secrets,
+) -> BackupContent:
+    """A service's ``config`` as a backup holds it: every secret in it (see the module
+    docstring; ``secret_paths``: the service's) masked."""
     salt = os.urandom(_SALT_BYTES)
     kept: list[KeptOut] = []
 
@@ -67,7 +73,7 @@ def keep_out(config: JSONObject, sensitive: Collection[Pointer]) -> BackupConten
     def known(pointer: Pointer, leaf: JSONValue) -> JSONValue:
         return note(pointer, leaf) if isinstance(leaf, str) and redact.holds(leaf) else leaf
 
-    masked = mask(config, "", sensitive, secret=note, other=known)
+    masked = secret_paths.mask(config, "", sensitive, secret=note, other=known)
     assert isinstance(masked, dict)
     return BackupContent(masked, tuple(kept), salt)
 

@@ -1,12 +1,13 @@
-"""Backups: before every apply the live config is saved to
+"""Backups: before every apply the live config of each service is saved to
 ``.reconciler/backups/<env>/<revision>.json`` (mode 0600, no secret in it: ``backup_secrets``);
-``restore`` plans the way back to one.
+``restore`` plans the way back to one. The identity config is the document's ``config`` (as
+every backup has held it); any other service's is under ``services.<name>``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +19,7 @@ from reconciler.limits import DEFAULT_LIMITS
 from reconciler.repository import workdir
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path
+from reconciler.services import registry
 
 if TYPE_CHECKING:  # backups are written and read by apply and restore only (cold start)
     from reconciler.usecases.backup_secrets import BackupContent
@@ -43,21 +45,30 @@ def save_backup(
     root: Path,
     environment: str,
     revision: str,
-    config: JSONObject,
-    sensitive: Collection[Pointer] = (),
+    configs: Mapping[str, JSONObject],
+    sensitive: Mapping[str, frozenset[Pointer]] | None = None,
 ) -> Path:
-    """Save ``config`` with its secrets kept out (``backup_secrets``; ``sensitive``: the
-    pointers the environment declares secret)."""
+    """Save each service's config (by service name) with its secrets kept out
+    (``backup_secrets``; ``sensitive``: the pointers the environment declares secret)."""
     from reconciler.usecases import backup_secrets
+
+    def kept(name: str) -> JSONObject:
+        marked = (sensitive or {}).get(name, frozenset())
+        content = backup_secrets.keep_out(configs[name], marked, registry.named(name).secrets)
+        return backup_secrets.to_json(content)
 
     path = backup_path(root, environment, revision)
     workdir.make_folder(path.parent)
-    document = {
+    identity = registry.IDENTITY.name
+    document: JSONObject = {
         "environment": environment,
         "revision": revision,
         "saved_at": datetime.now(timezone.utc).isoformat(),
-        **backup_secrets.to_json(backup_secrets.keep_out(config, sensitive)),
+        **(kept(identity) if identity in configs else {}),
     }
+    others: JSONObject = {name: kept(name) for name in configs if name != identity}
+    if others:
+        document["services"] = others
     write_atomically(path, json.dumps(document, indent=2, sort_keys=True) + "\n", 0o600)
     return path
 
@@ -92,18 +103,34 @@ def _backup_text(path: Path) -> bytes:
     return content
 
 
-def read_backup(path: Path) -> BackupContent:
-    from reconciler.usecases import backup_secrets
-
+def read_backup(path: Path) -> dict[str, BackupContent]:
+    """Each service's backed-up config, by service name."""
     try:
         document = json.loads(_backup_text(path))
     except ValueError as exc:
         raise ConfigError([f"{path}: not a reconciler backup: {exc}"]) from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
+    if not isinstance(document, dict):
         raise ConfigError([f"{path}: not a reconciler backup (no config)"])
+    others = document.get("services", {})
+    parts = {registry.IDENTITY.name: document, **(others if isinstance(others, dict) else {})}
+    return {name: _content(path, name, part) for name, part in parts.items()}
+
+
+def _content(path: Path, name: str, part: JSONValue) -> BackupContent:
+    from reconciler.usecases import backup_secrets
+
+    config = part.get("config") if isinstance(part, dict) else None
+    if not isinstance(part, dict) or not isinstance(config, dict):
+        whose = "" if name == registry.IDENTITY.name else f" of {name}"
+        raise ConfigError([f"{path}: not a reconciler backup (no config{whose})"])
     try:
-        return backup_secrets.from_json(document, config)
+        registry.named(name)
+    except KeyError:
+        raise ConfigError(
+            [f"{path}: backs up {name}, which this reconciler does not manage"]
+        ) from None
+    try:
+        return backup_secrets.from_json(part, config)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError([f"{path}: not a reconciler backup (its secrets: {exc})"]) from None
 

@@ -1,6 +1,7 @@
 """The offline checks of an environment: schema, identity-schema and lint findings of its
-desired state alone (``validate``), and the problems no live state can fix, refused before
-anything is sent (``plan``, ``apply``). Which schema judges which target is ``steps``'s.
+desired state alone, each service's (``validate``), and the problems no live state can fix,
+refused before anything is sent (``plan``, ``apply``). Which schema judges which target is
+``steps``'s.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from reconciler.jsontypes import JSONObject, Pointer
 from reconciler.loading import render as rendering
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.official import releases
+from reconciler.services import registry
 from reconciler.targets import TargetKind
 from reconciler.usecases import messages, steps
 from reconciler.usecases.steps import Settings, named_version, schema_for, target_kind_of
@@ -37,17 +39,17 @@ class Verdict:
 
 def judge(environment: ValidEnvironment, settings: Settings) -> Verdict:
     """:func:`check`, saying which release judged a Kratos file (``validate`` prints it)."""
-    config = steps.desired(environment)
+    configs = steps.desired(environment)
     kind = steps.target_kind_of(environment)
-    named = steps.named_version(environment, config, settings)
-    schema = steps.schema_for(kind, settings, named)
+    named = steps.named_version(environment, configs[registry.IDENTITY.name], settings)
+    schemas = steps.schemas_for(environment, kind, settings, named)
     release = steps.kratos_release(kind, settings, named)
-    return Verdict(review(environment, config, None, schema=schema), release)
+    return Verdict(review(environment, configs, None, schemas=schemas), release)
 
 
 def unknown_keys(kind: TargetKind, settings: Settings) -> Callable[[JSONObject], list[Pointer]]:
-    """The keys of a config that a ``kind`` target's shape does not know: what ``validate``
-    (offline, without the live project to ask) reports as unknown or ignored."""
+    """The keys of an identity config that a ``kind`` target's shape does not know: what
+    ``validate`` (offline, without the live project to ask) reports as unknown or ignored."""
 
     def unknown(config: JSONObject) -> list[Pointer]:
         problems = schema_for(kind, settings).validate_config(config, partial=True)
@@ -63,17 +65,20 @@ def refuse_invalid(environment: ValidEnvironment, settings: Settings) -> renderi
     Returns the rendering it checked (``file://`` values inlined): a plan for a target that
     links no files renders the same, and reuses it (``reconcile.plan_environment``)."""
     desired = rendering.render(environment)
-    refuse_before_fetching(environment, desired.config, target_kind_of(environment), settings)
+    refuse_before_fetching(environment, desired, target_kind_of(environment), settings)
     return desired
 
 
 def refuse_before_fetching(
-    environment: ValidEnvironment, desired: JSONObject, kind: TargetKind, settings: Settings
+    environment: ValidEnvironment,
+    desired: rendering.Rendered,
+    kind: TargetKind,
+    settings: Settings,
 ) -> None:
     # Problems no live state can fix fail here, so a broken file never costs a request.
-
-    named = named_version(environment, desired, settings)
-    errors = preflight(environment, desired, schema=schema_for(kind, settings, named))
+    named = named_version(environment, desired.of(registry.IDENTITY), settings)
+    schemas = steps.schemas_for(environment, kind, settings, named)
+    errors = preflight(environment, desired.configs, schemas=schemas)
     problems = [note.describe() for note in errors] + messages.undeclared_rotations(
         environment, desired
     )

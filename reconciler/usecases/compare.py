@@ -1,16 +1,19 @@
 """``reconciler diff``: what promoting one environment to another would change, comparing
-their desired states or their live configs. Read only; secrets compare by presence.
+their desired states or their live configs, each config service's. Read only; secrets compare
+by presence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reconciler.comparing.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import Diff, DiffRules, compute_diff
 from reconciler.jsontypes import JSONValue, Pointer, get_at, is_within, join_pointer
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.planner import make_plan
 from reconciler.plan.value import Plan
+from reconciler.services import registry
+from reconciler.services.declaration import Service
 from reconciler.usecases import steps
 from reconciler.usecases.read_only import fetch, load_without_secrets
 
@@ -18,8 +21,9 @@ from reconciler.usecases.read_only import fetch, load_without_secrets
 @dataclass(frozen=True)
 class Comparison:
     plan: Plan
-    # Values B declares (or has) that A does not: promoting A leaves them as they are.
-    only_in_b: tuple[tuple[Pointer, JSONValue], ...]
+    # Values B declares (or has) that A does not: promoting A leaves them as they are (service
+    # name, pointer, value).
+    only_in_b: tuple[tuple[str, Pointer, JSONValue], ...]
 
 
 def compare_desired(
@@ -27,25 +31,37 @@ def compare_desired(
 ) -> Comparison:
     """What promoting A's desired state to B's would change in B's desired state."""
     a, b = load_without_secrets(name_a, settings), load_without_secrets(name_b, settings)
-    sensitive = steps.sensitive_pointers(a) | steps.sensitive_pointers(b)
     kind = steps.target_kind_of(b)
-    rules = DiffRules(
-        sensitive=sensitive, default_at=steps.defaults(settings, kind), secrets_by_presence=True
-    )
     desired_a, desired_b = steps.desired(a), steps.desired(b)
-    diff = compute_diff(desired_a, desired_b, a.model.remove, rules)
-    kept = tuple(c for c in diff.changes if not _ignored(c.pointer, ignore))
-    refs = {**_file_refs(b), **_file_refs(a)}
+    services = _services(a, b)
+    diffs: dict[str, Diff] = {}
+    sensitive: dict[str, frozenset[Pointer]] = {}
+    only: list[tuple[str, Pointer, JSONValue]] = []
+    for service in services:
+        marked = steps.sensitive_pointers(a, service) | steps.sensitive_pointers(b, service)
+        rules = DiffRules(
+            service=service.name,
+            secret_paths=service.secrets,
+            sensitive=marked,
+            default_at=steps.defaults(settings, service, kind),
+            secrets_by_presence=True,
+            lists_identity_schemas=service.lists_identity_schemas,
+        )
+        mine, theirs = desired_a.get(service.name, {}), desired_b.get(service.name, {})
+        diff = compute_diff(mine, theirs, a.removals(service), rules)
+        diffs[service.name] = _kept(diff, ignore)
+        sensitive[service.name] = marked
+        only += [(service.name, *leaf) for leaf in _only_in(theirs, mine, ignore)]
     plan = make_plan(
         f"{name_a} -> {name_b}",
         "desired states",
         "",
-        replace(diff, changes=kept),
+        diffs,
         sensitive=sensitive,
-        file_refs=refs,
-        default_at=rules.default_at,
+        file_refs={s.name: {**_file_refs(b, s), **_file_refs(a, s)} for s in services},
+        default_at={s.name: steps.defaults(settings, s, kind) for s in services},
     )
-    return Comparison(plan, _only_in(desired_b, desired_a, ignore))
+    return Comparison(plan, tuple(only))
 
 
 def compare_live(
@@ -54,26 +70,48 @@ def compare_live(
     """What making B's live config equal to A's would change (server-managed keys aside)."""
     target_a, live_a = fetch(load_without_secrets(name_a, settings), settings)
     target_b, live_b = fetch(load_without_secrets(name_b, settings), settings)
-    skipped = (*ignore, *target_a.ignored, *target_b.ignored)
-    rules = DiffRules(
-        known_digests={**live_a.known_digests, **live_b.known_digests},
-        default_at=steps.defaults(settings, target_b.kind),
-        secrets_by_presence=True,
-    )
-    diff = compute_diff(live_a.config, live_b.config, (), rules)
-    kept = tuple(c for c in diff.changes if not _ignored(c.pointer, skipped))
+    diffs: dict[str, Diff] = {}
+    only: list[tuple[str, Pointer, JSONValue]] = []
+    held = [s for s in registry.services() if s.name in live_a.configs and s.name in live_b.configs]
+    for service in held:
+        skipped = (
+            *ignore,
+            *service.judging[target_a.kind].server_managed,
+            *service.judging[target_b.kind].server_managed,
+        )
+        rules = DiffRules(
+            service=service.name,
+            secret_paths=service.secrets,
+            known_digests={**live_a.known_digests, **live_b.known_digests},
+            default_at=steps.defaults(settings, service, target_b.kind),
+            secrets_by_presence=True,
+            lists_identity_schemas=service.lists_identity_schemas,
+        )
+        mine, theirs = live_a.of(service), live_b.of(service)
+        diffs[service.name] = _kept(compute_diff(mine, theirs, (), rules), skipped)
+        only += [(service.name, *leaf) for leaf in _only_in(theirs, mine, skipped)]
     plan = make_plan(
         f"{name_a} -> {name_b}",
         "live configs",
         f"{live_a.revision} -> {live_b.revision}",
-        replace(diff, changes=kept),
-        default_at=rules.default_at,
+        diffs,
+        default_at={s.name: steps.defaults(settings, s, target_b.kind) for s in held},
     )
-    return Comparison(plan, _only_in(live_b.config, live_a.config, skipped))
+    return Comparison(plan, tuple(only))
 
 
-def _file_refs(environment: ValidEnvironment) -> dict[Pointer, str]:
-    pointers = environment.raw.identity_pointers("file_ref").items()
+def _services(a: ValidEnvironment, b: ValidEnvironment) -> list[Service]:
+    """The services either environment plans, in the registry's order."""
+    named = {service.name for service in (*a.services, *b.services)}
+    return [service for service in registry.services() if service.name in named]
+
+
+def _kept(diff: Diff, ignore: tuple[Pointer, ...]) -> Diff:
+    return replace(diff, changes=tuple(c for c in diff.changes if not _ignored(c.pointer, ignore)))
+
+
+def _file_refs(environment: ValidEnvironment, service: Service) -> dict[Pointer, str]:
+    pointers = environment.raw.pointers_of(service, "file_ref").items()
     return {pointer: info.file_ref for pointer, info in pointers if info.file_ref}
 
 

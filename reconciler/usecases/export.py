@@ -1,5 +1,7 @@
 """Turn a live identity config into a minimal environment document plus its side files. Pure.
 
+(The identity config's export; another service's config is not exported yet.)
+
 What ``export`` leaves out, so that the file holds only what someone actually decided:
 
 * keys the target manages itself (``serve.*``, ``cookies.path`` … on Ory Network;
@@ -27,8 +29,9 @@ And what it rewrites, so that the file is reviewable and holds no secret:
   ``hooks/<where>.jsonnet``; both are referenced with ``file://`` and written byte for byte,
   so their SHA-512 still matches live. Content-addressed URLs whose content is not at hand
   stay URLs (they plan as equal: the file name is the digest);
-* every secret (``secrets.is_secret_path``, what the environment marks secret, credentials in
-  headers, Kratos ``dsn`` and ``secrets``, redacted values) becomes a ``${NAME}`` placeholder;
+* every secret (the identity config's ``SecretPaths.is_secret_path``, what the environment
+  marks secret, credentials in headers, Kratos ``dsn`` and ``secrets``, redacted values)
+  becomes a ``${NAME}`` placeholder;
   for URIs only the password does. Literal ``$`` is written as ``$$``;
 * Go durations are shortened (``30m0s`` -> ``30m``).
 
@@ -57,7 +60,7 @@ from reconciler.jsontypes import (
     set_at,
     split_pointer,
 )
-from reconciler.secrets import is_sensitive
+from reconciler.services import registry
 
 SCHEMAS: Pointer = "/identity/schemas"
 # Pointers Ory Network fills in for every project, with the value it fills in. A value that
@@ -74,7 +77,7 @@ ORY_NETWORK_FILL_INS: Mapping[Pointer, JSONValue] = {
 }
 ALLOWED_RETURN_URLS: Pointer = "/selfservice/allowed_return_urls"
 
-# Secrets besides secrets.is_secret_path: a self-hosted Kratos file holds its database DSN and
+# Secrets besides SecretPaths.is_secret_path: a self-hosted Kratos file holds its database DSN and
 # cookie/cipher secrets; web hook headers often carry credentials.
 _MORE_SECRETS = (
     re.compile(r"^/dsn$"),
@@ -161,7 +164,7 @@ def is_exported_secret(
     if not isinstance(value, str) or value == "":
         return False
     return (
-        is_sensitive(pointer, marked)
+        registry.IDENTITY.secrets.is_sensitive(pointer, marked)
         or any(pattern.search(pointer) for pattern in _MORE_SECRETS)
         or _REDACTED.match(value) is not None
     )

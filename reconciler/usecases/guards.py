@@ -54,7 +54,10 @@ def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:
         )
     weakening = plan.weakening()
     if weakening and not allow_weaken:
-        listed = "; ".join(f"{change.pointer} ({impact.reason})" for change, impact in weakening)
+        listed = "; ".join(
+            f"{plan.named(change.service, change.pointer)} ({impact.reason})"
+            for change, impact in weakening
+        )
         raise ApplyError(
             f"apply refused: {len(weakening)} change(s) weaken security: {listed}. "
             "Review them and pass --allow-weaken to apply anyway; nothing was changed."

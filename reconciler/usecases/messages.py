@@ -10,19 +10,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.comparing.diff import Change
-from reconciler.jsontypes import JSONObject, Pointer, get_at, is_within
+from reconciler.jsontypes import Pointer, get_at, is_within
 from reconciler.loading import document
 from reconciler.plan.value import Plan
+from reconciler.services import registry
+from reconciler.services.declaration import Service
 from reconciler.targets import Target
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
+    from reconciler.loading.render import Rendered
     from reconciler.loading.validate import ValidEnvironment
 
 
-def ignored_keys(ignored: tuple[Pointer, ...], raw: document.RawEnvironment) -> tuple[str, ...]:
-    """One warning per declared key the target sets itself, at the line that declares it."""
+def ignored_keys(
+    ignored: tuple[Pointer, ...], raw: document.RawEnvironment, service: Service
+) -> tuple[str, ...]:
+    """One warning per declared key of ``service``'s config the target sets itself, at the
+    line that declares it."""
     return tuple(
-        f"{raw.location(document.IDENTITY_CONFIG + pointer) or raw.name}: the target sets "
+        f"{raw.location(service.environment_pointer + pointer) or raw.name}: the target sets "
         f"{pointer} itself and ignores writes to it; it is never planned"
         for pointer in ignored
     )
@@ -40,7 +46,7 @@ def split_warnings(
         if pointer is None:
             related.append(warning)  # not understood: shown as it came
             continue
-        key = document.IDENTITY_CONFIG + pointer
+        key = registry.IDENTITY.environment_pointer + pointer
         declared = [p for p in raw.info if is_within(p, key)]
         if declared:
             where = raw.location(key if key in raw.info else declared[0])
@@ -50,24 +56,31 @@ def split_warnings(
     return tuple(related), tuple(unrelated)
 
 
-def undeclared_rotations(environment: ValidEnvironment, desired: JSONObject) -> list[str]:
+def undeclared_rotations(environment: ValidEnvironment, desired: Rendered) -> list[str]:
     raw = environment.raw
+    service = registry.IDENTITY
     return [
         f"{raw.location('/rotate') or raw.name}: rotate: {pointer} is not declared under "
-        "identity_config, so there is nothing to send"
-        for pointer in environment.model.rotate
-        if not get_at(desired, pointer)[0]
+        f"{service.key}, so there is nothing to send"
+        for pointer in environment.rotations(service)
+        if not get_at(desired.of(service), pointer)[0]
     ]
 
 
 def not_converged(leftover: tuple[Change, ...], plan: Plan) -> str:
-    paths = ", ".join(change.pointer for change in leftover)
-    sent = {str(op["path"]) for op in plan.operations}
+    def named(change: Change) -> str:
+        return plan.named(change.service, change.pointer)
+
+    paths = ", ".join(named(change) for change in leftover)
+    sent = {(service, str(op["path"])) for service, op in plan.patch()}
     # A change sent into a key the target then dropped whole leaves that key differing.
     ignored = [
-        c.pointer
+        named(c)
         for c in leftover
-        if any(is_within(c.pointer, p) or is_within(p, c.pointer) for p in sent)
+        if any(
+            service == c.service and (is_within(c.pointer, p) or is_within(p, c.pointer))
+            for service, p in sent
+        )
     ]
     dropped = (
         f" The target accepted {', '.join(ignored)} and ignored it (Ory Network drops keys it "

@@ -21,6 +21,7 @@ from reconciler.loading import document
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path, inside_repository
+from reconciler.services import registry
 from reconciler.targets import LiveState, Target
 from reconciler.usecases import checking, export, planning, side_files, steps
 from reconciler.usecases.read_only import fetch, load_without_secrets
@@ -45,19 +46,22 @@ class ExportResult:
 
 
 def export_environment(request: ExportRequest, settings: steps.Settings) -> ExportResult:
-    """Read the environment's target and write a minimal environment file and side files."""
+    """Read the environment's target and write a minimal environment file and side files (the
+    identity config)."""
     environment = _environment_for_export(request, settings)
     target, live = fetch(environment, settings)
+    identity = registry.IDENTITY
+    live_config = live.of(identity)
     rules = export.ExportRules(
-        default_at=steps.defaults(settings, target.kind),
-        server_managed=target.ignored,
+        default_at=steps.defaults(settings, identity, target.kind),
+        server_managed=identity.judging[target.kind].server_managed,
         network_fill_ins=target.fills_in_values,
-        contents=_readable_contents(target, live.config, settings),
+        contents=_readable_contents(target, live_config, settings),
         root_from_environment=_root_from(request, settings),
         sensitive=_marked_secret(environment, request, settings),
         unknown_keys=checking.unknown_keys(target.kind, settings),
     )
-    config = export.minimal_config(live.config, rules)
+    config = export.minimal_config(live_config, rules)
     warnings: tuple[str, ...] = ()
     if request.extends:
         config, warnings = _overlay(request, settings, target, live, config)
@@ -67,9 +71,9 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
         target=environment.raw.data.get("target"),
         extends=request.extends,
         source=f"the live config of environment {request.name}",
-        left_out=export.left_out(live.config, rules),
-        review=export.to_review(live.config, rules),
-        unknown=export.unknown_to_shape(live.config, rules),
+        left_out=export.left_out(live_config, rules),
+        review=export.to_review(live_config, rules),
+        unknown=export.unknown_to_shape(live_config, rules),
     )
     written = _write(request, settings, text, exported.files)
     warnings += tuple(
@@ -149,22 +153,26 @@ def _overlay(
 ) -> tuple[JSONObject, tuple[str, ...]]:
     assert request.extends is not None
     base = load_without_secrets(_base_name(request, settings), settings)
-    desired = steps.desired(base)
+    identity = registry.IDENTITY
+    desired = steps.desired(base)[identity.name]
     rules = DiffRules(
+        secret_paths=identity.secrets,
         sensitive=steps.sensitive_pointers(base),
         by_presence=steps.unknown_values(base, settings),
-        ignored=target.ignored,
+        ignored=identity.judging[target.kind].server_managed,
         known_digests=live.known_digests,
-        default_at=steps.defaults(settings, target.kind),
+        default_at=steps.defaults(settings, identity, target.kind),
+        lists_identity_schemas=True,
     )
-    changes = compute_diff(desired, live.config, base.model.remove, rules).changes
+    live_config = live.of(identity)
+    changes = compute_diff(desired, live_config, base.removals(identity), rules).changes
     warnings = tuple(
         f"{request.extends} resets {c.pointer} (remove:) but live has {c.pointer} set; "
         "an extending file cannot undo that"
         for c in changes
         if c.action == "reset"
     )
-    return export.overlay_on(desired, live.config, minimal, changes), warnings
+    return export.overlay_on(desired, live_config, minimal, changes), warnings
 
 
 def _base_name(request: ExportRequest, settings: steps.Settings) -> str:

@@ -1,5 +1,6 @@
 """Planning one environment against its target: render for the target, fetch live state and
-the content it names, review, diff, plan. Read-only: nothing here writes to a target.
+the content it names, review, diff each config service, plan them as one. Read-only: nothing
+here writes to a target.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from reconciler import redact
 from reconciler.checks.finding import Finding
 from reconciler.checks.review import review
 from reconciler.comparing import schema_match
-from reconciler.comparing.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import Diff, DiffRules, compute_diff
+from reconciler.comparing.values import DefaultLookup
 from reconciler.jsontypes import Pointer
 from reconciler.loading import render as rendering
 from reconciler.loading.validate import ValidEnvironment
@@ -22,6 +24,8 @@ from reconciler.plan.planner import make_plan
 from reconciler.plan.value import Plan
 from reconciler.repository import workdir
 from reconciler.repository.paths import display_path
+from reconciler.services import registry
+from reconciler.services.declaration import Service
 from reconciler.targets import LiveState, Target
 from reconciler.usecases import messages, rotations
 from reconciler.usecases.checking import refuse_before_fetching
@@ -31,7 +35,7 @@ from reconciler.usecases.steps import (
     file_links_from,
     named_version,
     render_for,
-    schema_for,
+    schemas_for,
     sensitive_pointers,
     unknown_values,
 )
@@ -67,7 +71,7 @@ def checked_desired(
     if checked is not None and file_links_from(target) is None:
         return checked
     desired = render_for(environment, target)
-    refuse_before_fetching(environment, desired.config, target.kind, settings)
+    refuse_before_fetching(environment, desired, target.kind, settings)
     return desired
 
 
@@ -87,12 +91,12 @@ def plan_fetched(
     live: LiveState,
     contents: Mapping[str, bytes],
 ) -> Plan:
-    named = named_version(environment, desired.config, settings, live)
+    named = named_version(environment, desired.of(registry.IDENTITY), settings, live)
     notes = review(
         environment,
-        desired.config,
-        live.config,
-        schema=schema_for(target.kind, settings, named),
+        desired.configs,
+        live.configs,
+        schemas=schemas_for(environment, target.kind, settings, named),
         contents=contents,
     )
     rotate = _rotations_due(environment, target, settings)
@@ -102,7 +106,7 @@ def plan_fetched(
 def _rotations_due(
     environment: ValidEnvironment, target: Target, settings: Settings
 ) -> dict[Pointer, str]:
-    rotate = environment.model.rotate
+    rotate = environment.rotations(registry.IDENTITY)
     if not rotate:
         return {}
     name = environment.raw.name
@@ -123,40 +127,59 @@ def plan_against(
 ) -> Plan:
     raw = environment.raw
     known = {**live.known_digests, **desired.digests}
-    rules = DiffRules(
-        sensitive=sensitive_pointers(environment),
-        by_presence=unknown_values(environment, settings),
-        ignored=target.ignored,
-        known_digests=known,
-        default_at=defaults(settings, target.kind),
-        defaults_complete=True,
-        rotate_secrets=settings.rotate_secrets,
-        rotate=rotate or {},
-        secrets_readable=target.returns_secrets,
-        contents=contents,
-    )
-    diff = compute_diff(desired.config, live.config, environment.model.remove, rules)
-    diff = replace(diff, warnings=diff.warnings + messages.ignored_keys(diff.ignored, raw))
-    file_refs = {p: i.file_ref for p, i in raw.identity_pointers("file_ref").items() if i.file_ref}
+    diffs: dict[str, Diff] = {}
+    sensitive: dict[str, frozenset[Pointer]] = {}
+    default_at: dict[str, DefaultLookup] = {}
+    for service in environment.services:
+        judging = service.judging[target.kind]
+        rules = DiffRules(
+            service=service.name,
+            secret_paths=service.secrets,
+            sensitive=sensitive_pointers(environment, service),
+            by_presence=unknown_values(environment, settings, service),
+            ignored=judging.server_managed,
+            known_digests=known,
+            default_at=defaults(settings, service, target.kind),
+            defaults_complete=True,
+            rotate_secrets=settings.rotate_secrets,
+            rotate=(rotate or {}) if service is registry.IDENTITY else {},
+            secrets_readable=target.returns_secrets,
+            contents=contents,
+            lists_identity_schemas=service.lists_identity_schemas,
+        )
+        diff = compute_diff(
+            desired.of(service), live.of(service), environment.removals(service), rules
+        )
+        ignored = messages.ignored_keys(diff.ignored, raw, service)
+        diffs[service.name] = replace(diff, warnings=diff.warnings + ignored)
+        sensitive[service.name] = rules.sensitive
+        default_at[service.name] = defaults(settings, service, target.kind)
     plan = make_plan(
         raw.name,
         target.description,
         live.revision,
-        diff,
-        sensitive=rules.sensitive,
-        file_refs=file_refs,
+        diffs,
+        sensitive=sensitive,
+        file_refs={s.name: _file_refs(environment, s) for s in environment.services},
         notes=notes,
         target_info=live.target,
-        default_at=rules.default_at,
+        default_at=default_at,
     )
-    return replace(plan, live_config=live.config, rotate_secrets=settings.rotate_secrets)
+    return replace(plan, live_configs=live.configs, rotate_secrets=settings.rotate_secrets)
+
+
+def _file_refs(environment: ValidEnvironment, service: Service) -> dict[Pointer, str]:
+    """Where each value of ``service``'s config read from a ``file://`` came from."""
+    found = environment.raw.pointers_of(service, "file_ref").items()
+    return {pointer: info.file_ref for pointer, info in found if info.file_ref}
 
 
 def schema_contents(
     desired: rendering.Rendered, live: LiveState, settings: Settings
 ) -> dict[str, bytes]:
     known = {**live.known_digests, **desired.digests}
-    urls = schema_match.urls_worth_fetching(desired.config, live.config, known)
+    identity = registry.IDENTITY
+    urls = schema_match.urls_worth_fetching(desired.of(identity), live.of(identity), known)
     if not urls:
         return {}
     return fetch_contents(urls, settings)

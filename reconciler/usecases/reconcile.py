@@ -19,7 +19,7 @@ from reconciler.errors import (
     ReconcilerError,
     StalePlanError,
 )
-from reconciler.jsontypes import canonical_bytes, canonical_json
+from reconciler.jsontypes import JSONObject, canonical_bytes, canonical_json
 from reconciler.limits import RUN_ENVIRONMENTS, Budget, count_values, too_many_values
 from reconciler.loading import render as rendering
 from reconciler.loading.layers import LayerCache
@@ -43,7 +43,7 @@ from reconciler.usecases.steps import (
     Settings,
     load,
     open_target,
-    sensitive_pointers,
+    sensitive_by_service,
 )
 
 log = logging.getLogger("reconciler.apply")
@@ -217,7 +217,7 @@ def apply_saved_plan(
     new plan's own. ``show`` gets that plan before it is applied. None when it has no changes.
     """
     environment = load(saved.plan.environment, settings)
-    reviewed = saved_secrets.resolve(saved, environment, sensitive_pointers(environment))
+    reviewed = saved_secrets.resolve(saved, environment, sensitive_by_service(environment))
     target = open_target(environment, settings)
     try:
         live = target.fetch()
@@ -244,12 +244,18 @@ def apply_saved_plan(
 def _refuse_unless_same(saved: planfile.SavedPlan, reviewed: Plan, fresh: Plan) -> None:
     """StalePlanError, naming the difference (secrets masked), unless ``fresh`` sends exactly
     the operations of ``reviewed`` (the saved plan, its secrets read again)."""
-    if [canonical_bytes(op) for op in reviewed.operations] == [
-        canonical_bytes(op) for op in fresh.operations
+    if [canonical_bytes(op) for op in _tagged(reviewed)] == [
+        canonical_bytes(op) for op in _tagged(fresh)
     ]:
         return
-    shown = [canonical_json(op) for op in saved.plan.operations]
-    now = [canonical_json(op) for op in planfile.masked_operations(fresh)]
+    # Each operation's service is named only when a service besides the identity config is in
+    # play (then two operations may share a path).
+    several = len({*saved.plan.services(), *fresh.services()}) > 1
+    shown = [canonical_json(op) for op in _tagged(saved.plan, named=several)]
+    now = [
+        canonical_json(op)
+        for op in _tagged(fresh, planfile.masked_operations(fresh), named=several)
+    ]
     only_saved = [_abridged(op) for op in shown if op not in now]
     only_now = [_abridged(op) for op in now if op not in shown]
     differences = []
@@ -263,6 +269,20 @@ def _refuse_unless_same(saved: planfile.SavedPlan, reviewed: Plan, fresh: Plan) 
         + (", and ".join(differences) or "its secrets are placed differently")
         + ". Nothing was written. Run plan again and review it."
     )
+
+
+def _tagged(
+    plan: Plan, operations: list[JSONObject] | None = None, *, named: bool = True
+) -> list[JSONObject]:
+    """The plan's operations, each with the service it changes (``named``: two services may
+    have a key at the same path)."""
+    sent = plan.operations if operations is None else list(operations)
+    if not named:
+        return list(sent)
+    return [
+        {"service": change.service, **operation}
+        for change, operation in zip(plan.changes, sent, strict=True)
+    ]
 
 
 def _abridged(operation: str, width: int = 160) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import redact
-from reconciler.checks.kratos_schema import KratosSchema, for_target
+from reconciler.checks.kratos_schema import KratosSchema, for_service, for_target
 from reconciler.comparing.values import DefaultLookup, EqualityRules
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
@@ -26,7 +26,8 @@ from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.official import releases
 from reconciler.repository import paths
-from reconciler.secrets import secrets_in
+from reconciler.services import registry
+from reconciler.services.declaration import Service
 from reconciler.targets import Opening, kinds
 
 # The targets, their HTTP client and the notices about a plan are imported where a target is
@@ -97,14 +98,17 @@ def register_secrets(environment: ValidEnvironment) -> ValidEnvironment:
     """Have the output scrubber mask what the views mask by path: the values listed under
     ``secrets:`` and those at Ory's secret paths (the loader already registered ``${VAR}``
     and ``!secret`` values)."""
-    for _, value in secrets_in(environment.identity_config, "", environment.model.secrets):
-        redact.register(value)
+    for service in environment.services:
+        config, marked = environment.config_of(service), environment.secrets(service)
+        for _, value in service.secrets.secrets_in(config, "", marked):
+            redact.register(value)
     return environment
 
 
-def desired(environment: ValidEnvironment) -> JSONObject:
-    """The desired (partial) identity config: merged, ``file://`` inlined, ``${…}`` resolved."""
-    return rendering.render(environment).config
+def desired(environment: ValidEnvironment) -> dict[str, JSONObject]:
+    """The desired (partial) config of each service it plans, by service name: merged,
+    ``file://`` inlined, ``${…}`` resolved."""
+    return dict(rendering.render(environment).configs)
 
 
 def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
@@ -129,17 +133,24 @@ def open_target(environment: ValidEnvironment, settings: Settings) -> Target:
 
 def _planner_equality(
     environment: ValidEnvironment, settings: Settings, kind: TargetKind
-) -> EqualityRules:
-    """How the planner compares values after an apply (``reconcile.apply_plan`` checks that it
-    converged the same way): for the target's judge of an apply whose answer was lost."""
+) -> dict[str, EqualityRules]:
+    """How the planner compares each service's values after an apply
+    (``reconcile.apply_plan`` checks that it converged the same way): for the target's judge
+    of an apply whose answer was lost."""
 
-    def default_at(pointer: Pointer) -> tuple[bool, JSONValue]:
-        # Looked up on first use: most runs never need the judge, nor the schema it reads.
-        return defaults(settings, kind)(pointer)
+    def equality(service: Service) -> EqualityRules:
+        def default_at(pointer: Pointer) -> tuple[bool, JSONValue]:
+            # Looked up on first use: most runs never need the judge, nor the schema it reads.
+            return defaults(settings, service, kind)(pointer)
 
-    return EqualityRules(
-        sensitive=sensitive_pointers(environment), default_at=default_at, defaults_complete=True
-    )
+        return EqualityRules(
+            secret_paths=service.secrets,
+            sensitive=sensitive_pointers(environment, service),
+            default_at=default_at,
+            defaults_complete=True,
+        )
+
+    return {service.name: equality(service) for service in environment.services}
 
 
 def target_kind_of(environment: ValidEnvironment) -> TargetKind:
@@ -151,14 +162,32 @@ def target_kind_of(environment: ValidEnvironment) -> TargetKind:
 
 
 def schema_for(
-    kind: TargetKind, settings: Settings, named: releases.Choice | None = None
+    kind: TargetKind,
+    settings: Settings,
+    named: releases.Choice | None = None,
+    service: Service = registry.IDENTITY,
 ) -> KratosSchema:
-    """The shape a ``kind`` target's identity config must have (read on first use): for a
-    Kratos file, the schema of the release ``kratos_release`` chooses."""
+    """The shape ``service``'s config must have on a ``kind`` target (read on first use): for
+    the identity config on a Kratos file, the schema of the release ``kratos_release``
+    chooses; for another service the schema its declaration names."""
+    if service is not registry.IDENTITY:
+        return for_service(service, kind)
     choice = kratos_release(kind, settings, named)
     if choice is None:
         return for_target(kind, settings.kratos_schema)
     return for_target(kind, release=choice.release, named_by_config=choice.named_by_config)
+
+
+def schemas_for(
+    environment: ValidEnvironment,
+    kind: TargetKind,
+    settings: Settings,
+    named: releases.Choice | None = None,
+) -> dict[str, KratosSchema]:
+    """:func:`schema_for` each service the environment plans, by service name."""
+    return {
+        service.name: schema_for(kind, settings, named, service) for service in environment.services
+    }
 
 
 def kratos_release(
@@ -167,7 +196,7 @@ def kratos_release(
     """The Kratos release a ``kind`` target's config is judged by: ``--kratos-version``, else
     the one the config names (``named``, from :func:`named_version`), else the newest. None
     for Ory Network (Kratos master) and under ``--kratos-schema``."""
-    if not kinds.kind(kind).judging.by_release or settings.kratos_schema is not None:
+    if not registry.IDENTITY.judging[kind].by_release or settings.kratos_schema is not None:
         return None
     if settings.kratos_version is not None:
         return releases.choose(settings.kratos_version, "--kratos-version")
@@ -181,16 +210,16 @@ def named_version(
     live: LiveState | None = None,
 ) -> releases.Choice | None:
     """The release a Kratos file target's config names in ``version:``: the desired state's
-    (what the file will say), else the file's own (``live``, or read from the file). None
-    for other targets."""
-    if not kinds.kind(target_kind_of(environment)).judging.by_release:
+    (what the file will say: ``desired`` is the identity config), else the file's own
+    (``live``, or read from the file). None for other targets."""
+    if not registry.IDENTITY.judging[target_kind_of(environment)].by_release:
         return None
     version = desired.get("version")
     if isinstance(version, str):
         return releases.choose(version, paths.display_path(environment.raw.path))
     if live is None:
         return _version_in_file(environment, settings)
-    version = live.config.get("version")
+    version = live.of(registry.IDENTITY).get("version")
     shown = live.target.facts.get("path", "the Kratos file") if live.target else "the Kratos file"
     return releases.choose(version, shown) if isinstance(version, str) else None
 
@@ -224,27 +253,40 @@ def file_links_from(target: Target) -> Path | None:
     return None if target.source_file is None else target.source_file.parent
 
 
-def sensitive_pointers(environment: ValidEnvironment) -> frozenset[Pointer]:
-    """Values from ``${VAR}``, tagged ``!secret``, or listed under ``secrets:``."""
+def sensitive_pointers(
+    environment: ValidEnvironment, service: Service = registry.IDENTITY
+) -> frozenset[Pointer]:
+    """Values of ``service``'s config from ``${VAR}``, tagged ``!secret``, or listed under
+    ``secrets:``."""
     raw = environment.raw
     return (
-        frozenset(raw.identity_pointers("variables"))
-        | frozenset(raw.identity_pointers("tagged_secret"))
-        | frozenset(environment.model.secrets)
+        frozenset(raw.pointers_of(service, "variables"))
+        | frozenset(raw.pointers_of(service, "tagged_secret"))
+        | frozenset(environment.secrets(service))
     )
 
 
-def unknown_values(environment: ValidEnvironment, settings: Settings) -> frozenset[Pointer]:
-    """Values built from a ``${VAR}`` that is not set in this run: only the read-only commands
-    that load leniently (adopt, export) get this far without them. Their desired content is
-    not known, so they are compared by presence."""
+def sensitive_by_service(environment: ValidEnvironment) -> dict[str, frozenset[Pointer]]:
+    """:func:`sensitive_pointers` of each service the environment plans, by service name."""
+    return {
+        service.name: sensitive_pointers(environment, service) for service in environment.services
+    }
+
+
+def unknown_values(
+    environment: ValidEnvironment, settings: Settings, service: Service = registry.IDENTITY
+) -> frozenset[Pointer]:
+    """Values of ``service``'s config built from a ``${VAR}`` that is not set in this run:
+    only the read-only commands that load leniently (adopt, export) get this far without
+    them. Their desired content is not known, so they are compared by presence."""
     return frozenset(
         pointer
-        for pointer, info in environment.raw.identity_pointers("variables").items()
+        for pointer, info in environment.raw.pointers_of(service, "variables").items()
         if any(name not in settings.environ for name in info.variables)
     )
 
 
-def defaults(settings: Settings, kind: TargetKind) -> DefaultLookup:
-    """Kratos defaults, from the schema that governs a ``kind`` target."""
-    return schema_for(kind, settings).default_at
+def defaults(settings: Settings, service: Service, kind: TargetKind) -> DefaultLookup:
+    """``service``'s defaults, from the schema that governs it on a ``kind`` target (Kratos
+    defaults for the identity config)."""
+    return schema_for(kind, settings, service=service).default_at

@@ -17,7 +17,7 @@ from reconciler.errors import Location
 from reconciler.jsontypes import Pointer, deep_merge, get_at
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.repository.paths import display_path
-from reconciler.targets import kinds
+from reconciler.services import registry
 from reconciler.usecases import steps
 
 
@@ -25,15 +25,15 @@ def file_findings(environment: ValidEnvironment, settings: steps.Settings) -> tu
     """The Kratos file's problems for the release ``settings.kratos_version`` names; ``()``
     for an environment whose target is no Kratos file. Raises when the file cannot be read."""
     kind = steps.target_kind_of(environment)
-    if not kinds.kind(kind).judging.by_release or environment.model.target is None:
+    if not registry.IDENTITY.judging[kind].by_release or environment.model.target is None:
         return ()
     target = steps.open_target(environment, settings)
     if target.source_file is None:  # a target of this kind that is no file: nothing to locate
         return ()
     state = target.fetch()
     positions = target.positions()
-    desired = steps.render_for(environment, target).config
-    merged = deep_merge(state.config, desired)
+    desired = steps.render_for(environment, target).of(registry.IDENTITY)
+    merged = deep_merge(state.of(registry.IDENTITY), desired)
     assert isinstance(merged, dict)
     named = steps.named_version(environment, desired, settings, state)
     schema = steps.schema_for(kind, settings, named)

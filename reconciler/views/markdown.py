@@ -2,8 +2,9 @@
 
 The first line is always the summary. Each environment gets a heading (not when there is only
 one: the summary names it), its target and live revision, a caution block listing changes
-that weaken security, then one collapsible ``<details>`` section per area (methods, AAL,
-hooks, schemas, other), then warnings and findings. GitHub refuses comments over 65 536
+that weaken security, then one collapsible ``<details>`` section per area (the identity
+config's methods, AAL, hooks, schemas, other; one for each other config service), then
+warnings and findings. GitHub refuses comments over 65 536
 characters, so the text is kept under ``MAX_CHARS``: changes and findings are dropped from the
 end until it fits, and a notice right under the summary says how many were cut.
 """
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler.checks.finding import NEUTRAL, Finding, SecurityImpact
+from reconciler.comparing.diff import Change
 from reconciler.plan.value import Plan, PlanOutcome
+from reconciler.services import registry
 from reconciler.views import text as views
 
 if TYPE_CHECKING:
@@ -30,8 +33,12 @@ _CAUTION_LIMIT = 20
 _BACKTICKS = re.compile(r"`+")
 
 
-def area_of(pointer: str) -> str:
-    """Which section of the comment a change at ``pointer`` belongs to."""
+def area_of(change: Change) -> str:
+    """Which section of the comment a change belongs to: by topic in the identity config,
+    one section per other service."""
+    if change.service != registry.IDENTITY.name:
+        return registry.named(change.service).title
+    pointer = change.pointer
     if pointer.endswith("/required_aal"):
         return "AAL"
     if "/hooks" in pointer:
@@ -177,7 +184,8 @@ def _caution(plan: Plan) -> str:
         f"> {_weaken(len(weakening))}; apply refuses them without `--allow-weaken`:",
     ]
     for change, impact in weakening[:_CAUTION_LIMIT]:
-        lines.append(f"> - {_code(change.pointer)}: {_text(impact.reason)}")
+        named = plan.named(change.service, change.pointer)
+        lines.append(f"> - {_code(named)}: {_text(impact.reason)}")
     if len(weakening) > _CAUTION_LIMIT:
         lines.append(f"> - … and {len(weakening) - _CAUTION_LIMIT} more")
     return "\n".join(lines)
@@ -187,7 +195,7 @@ def _areas(plan: Plan, budget: _Budget) -> list[str]:
     impacts = plan.impacts or tuple(NEUTRAL for _ in plan.changes)
     grouped: dict[str, list[tuple[int, SecurityImpact]]] = {area: [] for area in AREAS}
     for index, (change, impact) in enumerate(zip(plan.changes, impacts, strict=True)):
-        grouped[area_of(change.pointer)].append((index, impact))
+        grouped.setdefault(area_of(change), []).append((index, impact))
     return [_area(area, entries, plan, budget) for area, entries in grouped.items() if entries]
 
 
@@ -227,8 +235,12 @@ def _findings(plan: Plan, budget: _Budget) -> list[str]:
     if notes:
         blocks.append("**Findings**\n\n" + "\n".join(notes))
     write_only = [f"_{_text(line)}_" for line in views.write_only_lines(plan)]
-    if plan.unverified:
-        named = ", ".join(_code(pointer) for pointer in plan.unverified)
+    if plan.unverified_count():
+        named = ", ".join(
+            _code(plan.named(service, pointer))
+            for service, pointers in plan.unverified.items()
+            for pointer in pointers
+        )
         write_only.insert(1, f"Not compared, not sent: {named}.")
     if write_only:
         blocks.append("\n\n".join(write_only))

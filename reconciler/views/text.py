@@ -1,8 +1,14 @@
-"""Present plans and results as text. Pure: no I/O, no decisions, secrets always masked."""
+"""Present plans and results as text. Pure: no I/O, no decisions, secrets always masked.
+
+A plan that changes one config service reads as a list of changes; one that changes several
+heads each service's changes with its name (``Identity config (identity_config):``), and names
+its pointers elsewhere with the service's key (``toy_config/token``).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import click
@@ -13,7 +19,8 @@ from reconciler.comparing import list_view
 from reconciler.comparing.diff import Change
 from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.plan.value import Plan
-from reconciler.secrets import MASK, mask, shown_as
+from reconciler.secrets import MASK
+from reconciler.services import registry
 
 if TYPE_CHECKING:
     from reconciler.views import Shown
@@ -55,18 +62,26 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
     Write-only values that are not compared take one line; ``verbose`` lists each."""
     lines: list[str] = []
     impacts = plan.impacts or _neutral(plan)
+    headed = len({change.service for change in plan.changes}) > 1
+    heading = ""
     for index, (change, impact) in enumerate(zip(plan.changes, impacts, strict=True)):
+        if headed and change.service != heading:
+            heading = change.service
+            service = registry.named(heading)
+            lines.append(_style(f"  {service.title} ({service.key}):", color, bold=True))
         lines.extend(_change_lines(change, plan.fields_of(index), plan, color))
         if impact.impact == "weakens":
             lines.append(_style(f"      ! weakens security: {impact.reason}", color, fg="red"))
     if verbose:
         lines.extend(
-            f"  = {pointer}: {shown_as(pointer, plan.sensitive)}, not compared, not sent"
-            for pointer in plan.unverified
+            f"  = {plan.named(name, pointer)}: {plan.shown_as(name, pointer)}, "
+            "not compared, not sent"
+            for name, pointer in _each(plan.unverified)
         )
         lines.extend(
-            f"  > {pointer}: {shown_as(pointer, plan.sensitive)}, sent (Ory may not return it)"
-            for pointer in plan.write_only_sent
+            f"  > {plan.named(name, pointer)}: {plan.shown_as(name, pointer)}, "
+            "sent (Ory may not return it)"
+            for name, pointer in _each(plan.write_only_sent)
         )
     if plan.changes or (verbose and (plan.unverified or plan.write_only_sent)):
         lines.append("")
@@ -84,21 +99,25 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
     return "\n".join(lines) + "\n"
 
 
+def _each(by_service: Mapping[str, tuple[Pointer, ...]]) -> list[tuple[str, Pointer]]:
+    return [(name, pointer) for name, pointers in by_service.items() for pointer in pointers]
+
+
 def write_only_lines(plan: Plan) -> list[str]:
     """What the plan says, when some declared value could not be compared (Ory does not
     return it): how many (``-v`` names them), and which values Ory may not return it sends."""
-    if not plan.unverified:
+    if not plan.unverified_count():
         return []
     lines = [not_compared(plan)]
-    if plan.write_only_sent:
-        sent = ", ".join(plan.write_only_sent)
+    if plan.sent_write_only():
+        sent = ", ".join(plan.named(*each) for each in _each(plan.write_only_sent))
         lines.append(f"Sent with this plan although Ory may not return them: {sent}.")
     return lines
 
 
 def not_compared(plan: Plan) -> str:
     """One line: how many declared write-only values the plan could not compare."""
-    count = len(plan.unverified)
+    count = plan.unverified_count()
     values = "value is" if count == 1 else "values are"
     return (
         f"{count} declared write-only {values} not compared: Ory does not return "
@@ -139,7 +158,7 @@ def _change_lines(
     change: Change, fields: tuple[list_view.FieldChange, ...], plan: Plan, color: bool
 ) -> list[str]:
     if fields:
-        lines = [_field_line(field, plan, color) for field in fields]
+        lines = [_field_line(field, plan, color, change.service) for field in fields]
     else:
         lines = [_whole_line(change, plan, color)]
     if change.note and change.action != "reset":
@@ -151,25 +170,25 @@ def _change_lines(
 def _whole_line(change: Change, plan: Plan, color: bool) -> str:
     symbol = _style(_SYMBOL[change.action], color, fg=_COLOR[change.action])
     path = change.label or change.pointer
-    desired = display_value(change.desired, change.source or change.pointer, plan)
+    desired = display_value(change.desired, change.source or change.pointer, plan, change.service)
     if change.action == "add":
         return f"  {symbol} {path}: {desired}"
-    live = live_value(change.live, change.pointer, plan)
+    live = live_value(change.live, change.pointer, plan, change.service)
     if change.action == "change":
         return f"  {symbol} {path}: {live} -> {desired}"
     target = "(server default)" if change.note else desired
     return f"  {symbol} {path}: {live} -> {target} (reset)"
 
 
-def _field_line(field: list_view.FieldChange, plan: Plan, color: bool) -> str:
+def _field_line(field: list_view.FieldChange, plan: Plan, color: bool, service: str) -> str:
     symbol = _style(_SYMBOL[field.action], color, fg=_COLOR[field.action])
     desired = (
-        display_value(field.desired, field.desired_pointer, plan)
+        display_value(field.desired, field.desired_pointer, plan, service)
         if field.desired_pointer is not None
         else _plain(field.desired)
     )
     live = (
-        live_value(field.live, field.live_pointer, plan)
+        live_value(field.live, field.live_pointer, plan, service)
         if field.live_pointer is not None
         else _plain(field.live)
     )
@@ -187,15 +206,17 @@ def change_lines(plan: Plan, index: int) -> list[str]:
     return [line[2:] for line in lines]
 
 
-def display_value(value: JSONValue, pointer: Pointer, plan: Plan) -> str:
-    """A desired value: secrets masked, inlined files named by their ``file://`` reference."""
-    return _shown(_abbreviate(value, pointer, plan, refs=True))
+def display_value(value: JSONValue, pointer: Pointer, plan: Plan, service: str) -> str:
+    """A desired value of ``service``'s config: secrets masked, inlined files named by their
+    ``file://`` reference."""
+    return _shown(_abbreviate(value, pointer, plan, service, refs=True))
 
 
-def live_value(value: JSONValue, pointer: Pointer, plan: Plan) -> str:
-    """A live value: secrets masked, stored content by its hash. Never labelled with the
-    desired entry's file (the entry at the same index may be another one)."""
-    return _shown(_abbreviate(value, pointer, plan, refs=False))
+def live_value(value: JSONValue, pointer: Pointer, plan: Plan, service: str) -> str:
+    """A live value of ``service``'s config: secrets masked, stored content by its hash.
+    Never labelled with the desired entry's file (the entry at the same index may be another
+    one)."""
+    return _shown(_abbreviate(value, pointer, plan, service, refs=False))
 
 
 def _shown(shown: JSONValue | _Label) -> str:
@@ -217,21 +238,25 @@ class _Label(str):
     """Text shown as it is (a mask, a file name with its hash), not as a JSON string."""
 
 
-def _abbreviate(value: JSONValue, pointer: Pointer, plan: Plan, *, refs: bool) -> JSONValue:
+def _abbreviate(
+    value: JSONValue, pointer: Pointer, plan: Plan, service: str, *, refs: bool
+) -> JSONValue:
     """``value`` with its secrets masked and its stored content named by its hash."""
 
     def leaf(at: Pointer, leaf: JSONValue) -> JSONValue:
-        return _abbreviate_blob(leaf, at, plan, refs=refs)
+        return _abbreviate_blob(leaf, at, plan, service, refs=refs)
 
-    return mask(value, pointer, plan.sensitive, secret=lambda _at, _v: _Label(MASK), other=leaf)
+    return plan.masked(service, value, pointer, secret=lambda _at, _v: _Label(MASK), other=leaf)
 
 
-def _abbreviate_blob(value: JSONValue, pointer: Pointer, plan: Plan, *, refs: bool) -> JSONValue:
+def _abbreviate_blob(
+    value: JSONValue, pointer: Pointer, plan: Plan, service: str, *, refs: bool
+) -> JSONValue:
     if isinstance(value, str) and blobs.looks_like_blob(value) and _stored(value, refs):
         digest = blobs.digest_of(value)
         if digest is None:
             return value
-        source = plan.file_refs.get(pointer) if refs else None
+        source = plan.file_ref(service, pointer) if refs else None
         return _Label(f"{source} (sha512:{digest[:12]}…)" if source else f"sha512:{digest[:12]}…")
     return value
 

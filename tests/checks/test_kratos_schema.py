@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from reconciler import official
-from reconciler.checks.kratos_schema import KratosSchema, for_target, kratos_default
+from reconciler.checks.kratos_schema import KratosSchema, defaults_of, for_target
 from reconciler.checks.schema_messages import SchemaProblem
 from reconciler.errors import ConfigError
 from reconciler.official import releases
+from reconciler.services.registry import IDENTITY
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS
@@ -215,7 +216,7 @@ def test_defaults_come_from_the_schema_of_the_target_kind() -> None:
         True,
         "https://www.ory.com/kratos/docs/fallback/login",
     )
-    assert kratos_default("/selfservice/methods/totp/enabled") is False
+    assert defaults_of(IDENTITY)("/selfservice/methods/totp/enabled") == (True, False)
 
 
 @pytest.mark.parametrize(

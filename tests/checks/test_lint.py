@@ -14,6 +14,7 @@ from reconciler.checks.lint import RULES, filter_disabled, lint
 from reconciler.comparing.identity_schemas import PRESETS
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONValue, deep_merge
+from reconciler.services.registry import IDENTITY
 
 from conftest import FIXTURE_PROJECT as PROJECT
 from conftest import KRATOS, REPO_ROOT
@@ -39,7 +40,7 @@ def findings_of(rule_id: str, findings: list[Finding]) -> list[Finding]:
 
 
 def tripped(rule_id: str, desired: Doc, live: Doc | None = None) -> list[Finding]:
-    return findings_of(rule_id, lint(desired, live))
+    return findings_of(rule_id, lint(IDENTITY, desired, live))
 
 
 def schemas(default: str, *entries: tuple[str, str]) -> Doc:
@@ -133,7 +134,9 @@ def test_code_mfa_names_every_schema_with_users_the_live_default_first() -> None
     assert "`preset://email` (trait `email`; existing identities keep it)" in (finding.message)
     digest = str(live["identity"]["default_schema_id"])
     email = json.dumps(PRESETS["preset://email"]).encode()
-    found = findings_of("code-mfa-forces-2fa", lint(desired, live, schema_contents={digest: email}))
+    found = findings_of(
+        "code-mfa-forces-2fa", lint(IDENTITY, desired, live, schema_contents={digest: email})
+    )
     [finding] = found
     assert finding.pointers[-2:] == ("/identity/schemas/1", "/identity/schemas/2")
     assert f"`{digest}` (trait `email`; the live default: most existing identities use it)" in (
@@ -199,7 +202,7 @@ def test_code_mfa_does_not_name_a_new_schema_nobody_can_have_yet() -> None:
 
 def test_schema_defaults_come_from_the_kratos_schema_when_given() -> None:
     desired = code_mfa_with("preset://email", "preset://email")
-    found = lint(desired, None, kratos=for_target("ory_network"))
+    found = lint(IDENTITY, desired, None, kratos=for_target("ory_network"))
     assert [f.rule_id for f in found] == ["code-mfa-forces-2fa"]
 
 
@@ -531,7 +534,7 @@ def test_a_default_schema_id_nobody_sets_is_not_assumed() -> None:
 
 
 def test_live_fixture_alone_has_no_errors() -> None:
-    assert [f for f in lint({}, live_config()) if f.severity == "error"] == []
+    assert [f for f in lint(IDENTITY, {}, live_config()) if f.severity == "error"] == []
 
 
 def test_deep_merge_merges_mappings_and_replaces_lists() -> None:
@@ -540,7 +543,7 @@ def test_deep_merge_merges_mappings_and_replaces_lists() -> None:
 
 
 def test_filter_disabled() -> None:
-    found = lint(code_mfa_with("preset://email", "preset://email"), None)
+    found = lint(IDENTITY, code_mfa_with("preset://email", "preset://email"), None)
     assert [f.rule_id for f in found] == ["code-mfa-forces-2fa"]
     assert filter_disabled(found, {"code-mfa-forces-2fa": "we want email 2FA for all"}) == []
     assert filter_disabled(found, {"totp-issuer-missing": "brand is the host"}) == found

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 
 from reconciler.checks.kratos_schema import for_target
-from reconciler.comparing.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import compute_diff
 from reconciler.jsontypes import JSONObject
 
-from conftest import REPO_ROOT, Run
+from conftest import REPO_ROOT, Run, identity_rules
 from ory_server import OryTestServer
 
 
@@ -78,7 +78,7 @@ def test_remove_of_a_mapping_whose_every_leaf_is_the_default_is_no_change() -> N
     live: JSONObject = {
         "selfservice": {"methods": {"passkey": {"enabled": False}, "totp": {"enabled": True}}}
     }
-    rules = DiffRules(default_at=for_target("ory_network").default_at)
+    rules = identity_rules(default_at=for_target("ory_network").default_at)
     removals = ("/selfservice/methods/passkey", "/selfservice/methods/totp")
     changes = compute_diff({}, live, removals, rules).changes
     assert [(c.pointer, c.action) for c in changes] == [("/selfservice/methods/totp", "reset")]

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.checks.finding import Impact
 from reconciler.checks.security import Action, classify
 from reconciler.jsontypes import JSONValue
+from reconciler.services.impact import Impact
+from reconciler.services.registry import IDENTITY
 
 PASSWORD = "/selfservice/methods/password/config"
 
@@ -182,7 +183,7 @@ def test_classification(
     impact: Impact,
     reason_part: str,
 ) -> None:
-    result = classify(pointer, live, desired, action)
+    result = classify(IDENTITY, pointer, live, desired, action)
     assert result.impact == impact
     assert reason_part in result.reason
 
@@ -206,15 +207,19 @@ def test_classification(
 def test_removing_a_security_hook_weakens(
     pointer: str, live: JSONValue, desired: JSONValue
 ) -> None:
-    result = classify(pointer, live, desired, "change")
+    result = classify(IDENTITY, pointer, live, desired, "change")
     assert result.impact == "weakens"
     assert "hook removed" in result.reason
-    assert classify(pointer, desired, live, "change").impact == "strengthens"
+    assert classify(IDENTITY, pointer, desired, live, "change").impact == "strengthens"
 
 
 def test_removing_a_single_hook_item() -> None:
     result = classify(
-        "/selfservice/flows/registration/after/oidc/hooks/0", {"hook": "session"}, None, "reset"
+        IDENTITY,
+        "/selfservice/flows/registration/after/oidc/hooks/0",
+        {"hook": "session"},
+        None,
+        "reset",
     )
     assert (result.impact, result.reason) == (
         "weakens",
@@ -240,11 +245,12 @@ def test_removing_a_single_hook_item() -> None:
     ],
 )
 def test_neutral_changes(pointer: str, live: JSONValue, desired: JSONValue, action: Action) -> None:
-    assert classify(pointer, live, desired, action).impact == "neutral"
+    assert classify(IDENTITY, pointer, live, desired, action).impact == "neutral"
 
 
 def test_weakening_wins_over_strengthening_in_one_subtree() -> None:
     result = classify(
+        IDENTITY,
         "/selfservice/methods",
         {"totp": {"enabled": True}, "lookup_secret": {"enabled": False}},
         {"totp": {"enabled": False}, "lookup_secret": {"enabled": True}},

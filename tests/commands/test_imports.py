@@ -42,17 +42,15 @@ def _modules_after(repo: Path, *arguments: str) -> set[str]:
         (["validate"], {"httpx", "ssl"}),
         # Valid files are answered by the compiled schema; jsonschema only explains problems.
         (["validate"], {"jsonschema", "referencing"}),
-        # The environment schema is JSON Schema; pydantic models only the saved plan.
-        (["validate"], {"pydantic"}),
         # No network target is opened: neither it nor its HTTP client is imported (the
         # kinds of target are declared: they say which schema judges each).
         (
             ["validate"],
             {"reconciler.targets.ory_network", "reconciler.targets.client", "httpx"},
         ),
-        (["plan", "dev"], {"pydantic"}),
         (["render", "dev"], {"httpx", "ssl", "jsonschema", "referencing"}),
-        # Only reading a saved plan builds the plan-file models (~15 ms).
+        # The environment file is pydantic models (so validate imports pydantic); only reading
+        # a saved plan builds the plan-file models (~15 ms).
         (["validate"], {"reconciler.plan.planfile_model"}),
         (["plan", "dev"], {"reconciler.plan.planfile_model"}),
     ],

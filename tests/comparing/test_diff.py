@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from reconciler import blobs
-from reconciler.comparing.diff import Change, DiffRules, compute_diff
+from reconciler.comparing.diff import Change, compute_diff
 from reconciler.comparing.durations import duration_ns
 from reconciler.comparing.patch import patched
 from reconciler.jsontypes import JSONObject
 from reconciler.plan.planner import make_plan
-from reconciler.targets.ory_network import SERVER_MANAGED
+from reconciler.services.identity import SERVER_MANAGED
 
-from conftest import FIXTURE_PROJECT
+from conftest import FIXTURE_PROJECT, identity_rules
 
 
 def live_config() -> Any:
@@ -27,7 +27,7 @@ def live_config() -> Any:
 def changes(
     desired: JSONObject, live: JSONObject, removals: tuple[str, ...] = (), **rules: Any
 ) -> list[Change]:
-    return list(compute_diff(desired, live, removals, DiffRules(**rules)).changes)
+    return list(compute_diff(desired, live, removals, identity_rules(**rules)).changes)
 
 
 def test_only_declared_paths_are_compared() -> None:
@@ -159,7 +159,7 @@ EMPTY_SECRETS: list[Any] = [
 @pytest.mark.parametrize("desired", EMPTY_SECRETS, ids=["client_secret", "api_key"])
 def test_equal_empty_write_only_values_are_equal(desired: Any) -> None:
     # Issue 22: an empty client_secret or web hook api_key value planned a change forever.
-    diff = compute_diff(desired, copy.deepcopy(desired), (), DiffRules())
+    diff = compute_diff(desired, copy.deepcopy(desired), (), identity_rules())
     assert diff.changes == ()
     assert diff.unverified == ()
 
@@ -169,7 +169,7 @@ def test_a_value_not_known_here_is_compared_by_presence() -> None:
     live: Any = {"a": {"token": "live-value"}}
     desired: Any = {"a": {"token": "(variable not set)"}}
     unknown = frozenset({"/a/token"})
-    diff = compute_diff(desired, live, (), DiffRules(by_presence=unknown))
+    diff = compute_diff(desired, live, (), identity_rules(by_presence=unknown))
     assert diff.changes == ()
     assert diff.unverified == ("/a/token",)
     assert len(changes(desired, {"a": {"token": ""}}, by_presence=unknown)) == 1
@@ -185,7 +185,9 @@ def test_only_the_server_managed_leaves_are_never_planned() -> None:
         "serve": {"public": {"base_url": "https://x"}},
         "session": {"cookie": {"name": "mine", "persistent": True, "same_site": "None"}},
     }
-    diff = compute_diff(desired, live, ("/session/cookie/name",), DiffRules(ignored=SERVER_MANAGED))
+    diff = compute_diff(
+        desired, live, ("/session/cookie/name",), identity_rules(ignored=SERVER_MANAGED)
+    )
     assert [(c.pointer, c.desired) for c in diff.changes] == [
         ("/cookies/same_site", "Strict"),
         ("/session/cookie/persistent", True),
@@ -197,7 +199,7 @@ def test_only_the_server_managed_leaves_are_never_planned() -> None:
 def test_server_managed_leaves_are_left_out_of_a_value_added_whole() -> None:
     live: Any = {"session": {}}
     desired: Any = {"session": {"cookie": {"name": "mine", "persistent": True}}}
-    diff = compute_diff(desired, live, (), DiffRules(ignored=SERVER_MANAGED))
+    diff = compute_diff(desired, live, (), identity_rules(ignored=SERVER_MANAGED))
     assert [(c.pointer, c.desired) for c in diff.changes] == [
         ("/session/cookie", {"persistent": True})
     ]
@@ -210,23 +212,25 @@ def test_a_withheld_key_absent_from_live_is_not_compared_unless_rotated() -> Non
         "courier": {"smtp": {"connection_uri": "smtps://u:p@h"}},
         "session": {"earliest_possible_extend": "1h"},
     }
-    diff = compute_diff(desired, live, (), DiffRules())
+    diff = compute_diff(desired, live, (), identity_rules())
     assert diff.changes == ()
     assert diff.unverified == ("/courier/smtp/connection_uri", "/session/earliest_possible_extend")
-    rotated = compute_diff(desired, live, (), DiffRules(rotate_secrets=True))
+    rotated = compute_diff(desired, live, (), identity_rules(rotate_secrets=True))
     assert [c.pointer for c in rotated.changes] == [
         "/courier/smtp/connection_uri",
         "/session/earliest_possible_extend",
     ]
-    marked = DiffRules(rotate={"/session/earliest_possible_extend": "rotate: 2 (last sent: 1)"})
+    marked = identity_rules(
+        rotate={"/session/earliest_possible_extend": "rotate: 2 (last sent: 1)"}
+    )
     assert [(c.pointer, c.note) for c in compute_diff(desired, live, (), marked).changes] == [
         ("/session/earliest_possible_extend", "rotate: 2 (last sent: 1)")
     ]
     # Without the parent, live shows it unset: the parent is added with it.
-    unset = compute_diff(desired, {"courier": {}, "session": {}}, (), DiffRules())
+    unset = compute_diff(desired, {"courier": {}, "session": {}}, (), identity_rules())
     assert [c.pointer for c in unset.changes] == ["/courier/smtp"]
     # A Kratos file returns everything: there absence means absent.
-    readable = compute_diff(desired, live, (), DiffRules(secrets_readable=True))
+    readable = compute_diff(desired, live, (), identity_rules(secrets_readable=True))
     assert len(readable.changes) == 2
 
 
@@ -245,10 +249,10 @@ def test_a_withheld_key_inside_a_list_item_does_not_make_the_list_differ() -> No
         ]
     }
     # The auth config itself is missing, so the list differs; only the withheld leaf is excused.
-    assert len(compute_diff(desired, live, (), DiffRules()).changes) == 1
+    assert len(compute_diff(desired, live, (), identity_rules()).changes) == 1
     hook["config"]["auth"]["config"] = {}
-    assert compute_diff(desired, live, (), DiffRules()).changes == ()
-    assert len(compute_diff(desired, live, (), DiffRules(rotate_secrets=True)).changes) == 1
+    assert compute_diff(desired, live, (), identity_rules()).changes == ()
+    assert len(compute_diff(desired, live, (), identity_rules(rotate_secrets=True)).changes) == 1
 
 
 def test_removal_is_a_reset_unless_live_already_has_the_default() -> None:
@@ -313,11 +317,11 @@ def test_booleans_are_not_numbers() -> None:
 )
 def test_patch_makes_live_match_desired_and_leaves_the_rest(desired: JSONObject) -> None:
     live = live_config()
-    diff = compute_diff(desired, live, (), DiffRules())
-    plan = make_plan("dev", "test", "rev", diff)
+    diff = compute_diff(desired, live, (), identity_rules())
+    plan = make_plan("dev", "test", "rev", {"identity": diff})
     result = patched(copy.deepcopy(live), plan.operations)
     assert isinstance(result, dict)
-    assert compute_diff(desired, result, (), DiffRules()).changes == ()
+    assert compute_diff(desired, result, (), identity_rules()).changes == ()
     # Everything outside the declared paths is untouched.
     for key in live:
         if key not in desired:

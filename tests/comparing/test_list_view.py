@@ -15,13 +15,14 @@ from reconciler import blobs
 from reconciler.checks.kratos_schema import for_target
 from reconciler.checks.lint import lint
 from reconciler.comparing import list_view
-from reconciler.comparing.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import compute_diff
 from reconciler.jsontypes import JSONObject
 from reconciler.plan.planner import make_plan
 from reconciler.plan.value import Plan
+from reconciler.services.registry import IDENTITY
 from reconciler.views import text as views
 
-from conftest import FIXTURE_PROJECT
+from conftest import FIXTURE_PROJECT, identity_rules
 
 HOOKS = "/selfservice/flows/login/after/hooks"
 LOGIN_URL = "https://hooks.acme.test/login"
@@ -40,9 +41,11 @@ def web_hook(url: str, body: str, **extra: Any) -> JSONObject:
 
 def planned(desired: Any, live: Any, **plan: Any) -> Plan:
     default_at = for_target("ory_network").default_at
-    rules = DiffRules(default_at=default_at, defaults_complete=True)
+    rules = identity_rules(default_at=default_at, defaults_complete=True)
     diff = compute_diff(desired, live, (), rules)
-    return make_plan("dev", "test", "rev", diff, default_at=default_at, **plan)
+    return make_plan(
+        "dev", "test", "rev", {"identity": diff}, default_at={"identity": default_at}, **plan
+    )
 
 
 def with_hooks(config: Any, hooks: list[Any]) -> Any:
@@ -66,7 +69,9 @@ def test_a_changed_hook_body_is_one_field_line_and_the_patch_still_replaces_the_
     desired_hooks = [{"hook": "require_verified_address"}, web_hook(LOGIN_URL, NEW_BODY)]
     desired = with_hooks({"selfservice": {"flows": {"login": {"after": {}}}}}, desired_hooks)
     plan = planned(
-        desired, live, file_refs={f"{HOOKS}/1/config/body": "file://../hooks/login.jsonnet"}
+        desired,
+        live,
+        file_refs={"identity": {f"{HOOKS}/1/config/body": "file://../hooks/login.jsonnet"}},
     )
     old, new = blobs.digest_of(OLD_BODY) or "", blobs.digest_of(NEW_BODY) or ""
     assert change_lines(plan) == [
@@ -139,7 +144,7 @@ def test_a_live_schema_is_labelled_by_the_live_entry_not_the_desired_entry_at_it
         "/identity/schemas/1/url": "file://../schemas/preset-email.schema.json",
         "/identity/schemas/2/url": "file://../schemas/customer-v1.schema.json",
     }
-    lines = change_lines(planned(desired, live, file_refs=refs))
+    lines = change_lines(planned(desired, live, file_refs={"identity": refs}))
     live_digest = blobs.digest_of(live["identity"]["schemas"][2]["url"]) or ""
     edited_digest = blobs.digest_of(edited) or ""
     assert (
@@ -158,7 +163,9 @@ def test_findings_name_hooks_as_the_plan_does() -> None:
     desired = with_hooks(
         {"selfservice": {"flows": {"login": {"after": {}}}}}, [{"hook": "session"}, hook]
     )
-    [finding] = [f for f in lint(desired, None) if f.rule_id == "webhook-response-conflict"]
+    [finding] = [
+        f for f in lint(IDENTITY, desired, None) if f.rule_id == "webhook-response-conflict"
+    ]
     assert finding.message.startswith(f"{HOOKS}[web_hook {LOGIN_URL}]: response.ignore is true")
 
 

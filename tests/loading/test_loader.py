@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.errors import ConfigError
 from reconciler.loading.loader import load_environment
+from reconciler.services.registry import IDENTITY
 
 Write = Callable[[str, str], Path]
 
@@ -101,7 +102,7 @@ def test_variables_are_substituted_and_remembered_as_secret(tmp_path: Path, writ
     data: Any = raw.data
     smtp = data["identity_config"]["courier"]["smtp"]
     assert smtp == {"connection_uri": "smtps://u:hunter2@mail.test:465", "from_name": "Cost $5"}
-    secret = raw.identity_pointers("variables")
+    secret = raw.pointers_of(IDENTITY, "variables")
     assert set(secret) == {"/courier/smtp/connection_uri"}
     assert secret["/courier/smtp/connection_uri"].variables == ("SMTP_PASSWORD",)
 
@@ -150,7 +151,7 @@ def test_file_references_are_inlined_as_base64(tmp_path: Path, write: Write) -> 
     schema_url = config["identity"]["schemas"][0]["url"]
     decoded = base64.b64decode(schema_url.removeprefix("base64://"))
     assert decoded == b"type: object\nproperties: {traits: {type: object}}\n"  # render makes JSON
-    refs = raw.identity_pointers("file_ref")
+    refs = raw.pointers_of(IDENTITY, "file_ref")
     assert refs["/identity/schemas/0/url"].file_ref == "file://../schemas/person.yaml"
 
 
@@ -226,7 +227,7 @@ def test_secret_tag_marks_a_value_secret(tmp_path: Path, write: Write) -> None:
         "identity_config:\n  courier: {smtp: {from_name: !secret hidden}}\n",
     )
     raw = load_environment(tmp_path, "dev", {})
-    assert set(raw.identity_pointers("tagged_secret")) == {"/courier/smtp/from_name"}
+    assert set(raw.pointers_of(IDENTITY, "tagged_secret")) == {"/courier/smtp/from_name"}
 
 
 def test_unknown_environment_lists_known_ones(tmp_path: Path, write: Write) -> None:

@@ -264,7 +264,7 @@ def test_a_secrets_pointer_must_name_a_declared_value(tmp_path: Path, write: Wri
     ]
     for declared in ("/courier/http/request_config/headers/X-Token", "/courier/http"):
         write("environments/dev.yaml", _HOOK_WITH_HEADER + f"secrets: [{declared}]\n")
-        assert validate(load_environment(tmp_path, "dev", {})).model.secrets == (declared,)
+        assert validate(load_environment(tmp_path, "dev", {})).model.secrets == [declared]
 
 
 def test_a_shared_layer_is_not_checked_alone_for_secrets_pointers(

@@ -17,6 +17,7 @@ from reconciler.errors import ApplyError
 from reconciler.jsontypes import JSONValue
 from reconciler.plan import planfile, planfile_reader
 from reconciler.plan.planfile import SecretRef
+from reconciler.services.registry import IDENTITY
 from reconciler.usecases import reconcile, steps
 
 from conftest import Run
@@ -75,10 +76,11 @@ def _forge(path: Path, *, shown: bool, honest_impact: bool = True) -> None:
             document["operations"][index] = operation
             continue
         document["operations"].append(operation)
-        judged = classify(pointer, live, desired, "change")
+        judged = classify(IDENTITY, pointer, live, desired, "change")
         impact = judged if honest_impact else judged.__class__("neutral", "")
         document["changes"].append(
             {
+                "service": "identity",
                 "pointer": pointer,
                 "action": "change",
                 "live": live,

@@ -94,8 +94,8 @@ EDITS: list[tuple[str, Edit, str]] = [
     ),
     (
         "bad-pointer",
-        lambda d: d["sensitive"].append("selfservice"),
-        "sensitive[1]: should be a JSON pointer",
+        lambda d: d["sensitive"]["identity"].append("selfservice"),
+        "sensitive.identity[1]: should be a JSON pointer",
     ),
     ("unknown-key", lambda d: d.update(extra=1), "extra: Extra inputs are not permitted"),
 ]

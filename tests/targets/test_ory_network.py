@@ -9,15 +9,16 @@ import pytest
 
 from reconciler import blobs
 from reconciler.checks.kratos_schema import for_target
-from reconciler.comparing.diff import DiffRules, compute_diff
+from reconciler.comparing.diff import compute_diff
 from reconciler.errors import ConflictError
 from reconciler.jsontypes import JSONObject, JSONValue, get_at
+from reconciler.services.registry import IDENTITY
 from reconciler.targets.client import OryClient
 from reconciler.targets.ory_network import OryNetworkProject, shows_changes
 from reconciler.targets.retry import RetryPolicy
 from reconciler.usecases import applying, planning, steps
 
-from conftest import Run
+from conftest import Run, identity_rules
 from ory_server import OryTestServer
 
 HOOK_KEY = "hook-key-for-tests"
@@ -317,7 +318,8 @@ def test_server_warnings_are_returned_with_the_new_state(ory_server: OryTestServ
         target = OryNetworkProject(client, ory_server.project_id)
         live = target.fetch()
         outcome = target.apply(
-            [{"op": "replace", "path": "/cookies/domain", "value": "evil.test"}], live.revision
+            [("identity", {"op": "replace", "path": "/cookies/domain", "value": "evil.test"})],
+            live.revision,
         )
     assert "Configuration key `cookies.domain` can not be set and will be ignored." in (
         outcome.warnings
@@ -359,16 +361,18 @@ def test_the_apply_judge_agrees_with_the_planner(ory_server: OryTestServer) -> N
     ]
     operations: list[JSONObject] = [{"op": "add", "path": hooks_at, "value": hooks}]
     desired: JSONObject = {"selfservice": {"flows": {"login": {"after": {"hooks": hooks}}}}}
-    rules = DiffRules(default_at=for_target("ory_network").default_at, defaults_complete=True)
+    rules = identity_rules(default_at=for_target("ory_network").default_at, defaults_complete=True)
+    sent = [("identity", operation) for operation in operations]
+    equality = {"identity": rules}
     with OryClient(ory_server.base_url, ory_server.workspace_key) as client:
-        target = OryNetworkProject(client, ory_server.project_id, rules)
-        applied = target.apply(operations, target.fetch().revision).state
-        assert compute_diff(desired, applied.config, (), rules).changes == ()
-        assert shows_changes(operations, applied.config, rules)
+        target = OryNetworkProject(client, ory_server.project_id, equality)
+        applied = target.apply(sent, target.fetch().revision).state
+        assert compute_diff(desired, applied.of(IDENTITY), (), rules).changes == ()
+        assert shows_changes(sent, applied, equality)
 
         interrupt = f"/services/identity/config{hooks_at}/0/config/can_interrupt"
         other_writer: list[JSONObject] = [{"op": "replace", "path": interrupt, "value": True}]
         client.patch_project(ory_server.project_id, applied.revision, other_writer)
-        changed = target.fetch().config
-    assert compute_diff(desired, changed, (), rules).changes != ()
-    assert not shows_changes(operations, changed, rules)
+        changed = target.fetch()
+    assert compute_diff(desired, changed.of(IDENTITY), (), rules).changes != ()
+    assert not shows_changes(sent, changed, equality)

@@ -19,7 +19,7 @@ TARGET = "Ory Network project 6f0c (https://api.console.ory.com)"
 def _outcome(
     changes: list[Change], notes: tuple[Finding, ...] = (), name: str = "dev"
 ) -> PlanOutcome:
-    plan = make_plan(name, TARGET, "rev-1", Diff(tuple(changes), ()), notes=notes)
+    plan = make_plan(name, TARGET, "rev-1", {"identity": Diff(tuple(changes), ())}, notes=notes)
     return PlanOutcome(name, plan=plan)
 
 
@@ -80,7 +80,7 @@ def test_summary_first_then_one_section_per_area_with_risk_markers() -> None:
 
 def test_areas_cover_methods_aal_hooks_schemas_and_other() -> None:
     assert [
-        markdown.area_of(pointer)
+        markdown.area_of(Change(pointer, "change"))
         for pointer in (
             "/selfservice/methods/code/mfa_enabled",
             "/selfservice/flows/settings/required_aal",

@@ -1,6 +1,7 @@
-"""Lint rules for the traps of Ory identity config that a schema cannot see, by topic:
-``mfa`` (second factors and AAL), ``methods`` (how sign-in methods are set up), ``hooks``,
-``schemas``; ``rules`` holds the framework.
+"""Lint rules for the traps of a config service that its schema cannot see, each registered
+for its service; the identity config's by topic: ``mfa`` (second factors and AAL),
+``methods`` (how sign-in methods are set up), ``hooks``, ``schemas``; ``rules`` holds the
+framework.
 
 Every rule has a stable id, a severity, and cites its source in ``docs/rules.md``.
 """
@@ -17,6 +18,7 @@ from reconciler.checks.lint import hooks, methods, mfa, schemas  # noqa: F401
 from reconciler.checks.lint.rules import CHECKS, RULES, LintContext
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
+from reconciler.services.declaration import Service
 
 __all__ = [
     "RULES",
@@ -28,18 +30,23 @@ __all__ = [
 
 
 def lint(
+    service: Service,
     desired: JSONObject,
     live: JSONObject | None,
     *,
     schema_contents: Mapping[str, bytes] | None = None,
     kratos: KratosSchema | None = None,
 ) -> list[Finding]:
-    """Run every rule on ``desired`` merged over ``live``; errors first, then by rule id.
+    """Run every rule of ``service`` on its ``desired`` config merged over ``live``; errors
+    first, then by rule id.
 
-    Defaults come from ``kratos`` (the target's schema), else from the released Kratos schema.
+    Defaults come from ``kratos`` (the target's schema of it), else from the released Kratos
+    schema.
     """
     ctx = LintContext(desired, live, schema_contents, kratos or released())
-    findings = [finding for _, check in CHECKS for finding in check(ctx)]
+    findings = [
+        finding for rule, check in CHECKS if rule.service == service.name for finding in check(ctx)
+    ]
     return sorted(findings, key=lambda f: (f.severity != "error", f.rule_id, f.pointers))
 
 

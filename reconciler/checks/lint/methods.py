@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.checks.aal import (
+from reconciler.checks.finding import Finding
+from reconciler.checks.lint.rules import LintContext, make_finding, rule
+from reconciler.comparing import identity_schemas
+from reconciler.jsontypes import Pointer
+from reconciler.services.identity.aal import (
     CODE_MFA,
     CODE_PASSWORDLESS,
     METHODS,
     WEBAUTHN_ENABLED,
     WEBAUTHN_PASSWORDLESS,
 )
-from reconciler.checks.finding import Finding
-from reconciler.checks.lint.rules import LintContext, make_finding, rule
-from reconciler.comparing import identity_schemas
-from reconciler.jsontypes import Pointer
 
 
 @rule("code-mfa-and-passwordless", "error", "code.mfa_enabled and passwordless_enabled both true")

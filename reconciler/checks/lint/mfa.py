@@ -4,16 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.checks.aal import (
-    CODE_ENABLED,
-    CODE_MFA,
-    HIGHEST_AVAILABLE,
-    PLAIN_SECOND_FACTORS,
-    REQUIRED_AAL_POINTERS,
-    REQUIRED_AAL_VALUES,
-    WEBAUTHN_ENABLED,
-    WEBAUTHN_PASSWORDLESS,
-)
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import (
     MFA_OPTIONAL_PROFILE,
@@ -24,6 +14,16 @@ from reconciler.checks.lint.rules import (
 from reconciler.comparing import identity_schemas
 from reconciler.comparing.identity_schemas import Trait
 from reconciler.jsontypes import Pointer, get_at
+from reconciler.services.identity.aal import (
+    CODE_ENABLED,
+    CODE_MFA,
+    HIGHEST_AVAILABLE,
+    PLAIN_SECOND_FACTORS,
+    REQUIRED_AAL_POINTERS,
+    REQUIRED_AAL_VALUES,
+    WEBAUTHN_ENABLED,
+    WEBAUTHN_PASSWORDLESS,
+)
 
 
 def _trait_names(traits: list[Trait]) -> str:

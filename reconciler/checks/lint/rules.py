@@ -1,6 +1,7 @@
 """The lint rule framework: the registry and the state rules look at.
 
-Lint rules for the traps of Ory identity config that a schema cannot see.
+Lint rules for the traps a schema cannot see, each registered for the config service it
+looks at (``rule(..., service=...)``; the identity config's unless said).
 
 Every rule has a stable id, a severity, and cites its source in ``docs/rules.md`` (and
 ory-api.md §1d). Rules look at the desired state merged over live (mappings deep-merged,
@@ -11,16 +12,18 @@ a rule must see ``required_aal: highest_available`` even when nobody wrote it (o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.checks import aal
 from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
 from reconciler.comparing import identity_schemas
 from reconciler.comparing.identity_schemas import ResolvedSchema
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, deep_merge, get_at
+from reconciler.services import identity
+from reconciler.services.identity import aal
 
 _Found = TypeVar("_Found")
 
@@ -34,13 +37,16 @@ class Rule:
     id: str
     severity: Severity
     title: str
+    # The config service it looks at (``services/``).
+    service: str = identity.NAME
 
 
 # -- the state rules look at ----------------------------------------------------------------
 
 
 class LintContext:
-    """Desired merged over live, Kratos defaults, and the identity schemas behind them."""
+    """One service's config: desired merged over live, its defaults (Kratos' for the identity
+    config), and the identity schemas behind them."""
 
     def __init__(
         self,
@@ -55,8 +61,12 @@ class LintContext:
         self.merged: JSONObject = merged if isinstance(merged, dict) else {}
         self.contents = schema_contents
         self._kratos = kratos
-        self.schemas = identity_schemas.resolve_schemas(self.merged, schema_contents)
         self._found: dict[str, object] = {}
+
+    @functools.cached_property
+    def schemas(self) -> list[ResolvedSchema]:
+        """The identity schemas the merged config lists (the identity config's rules ask)."""
+        return identity_schemas.resolve_schemas(self.merged, self.contents)
 
     def recall(self, what: str) -> object | None:
         """What a rule found and remembered as ``what`` (``remember``), or None: several rules
@@ -174,9 +184,13 @@ RULES: dict[str, Rule] = {}
 CHECKS: list[tuple[Rule, RuleCheck]] = []
 
 
-def rule(rule_id: str, severity: Severity, title: str) -> Callable[[RuleCheck], RuleCheck]:
+def rule(
+    rule_id: str, severity: Severity, title: str, *, service: str = identity.NAME
+) -> Callable[[RuleCheck], RuleCheck]:
+    """Register a rule of ``service``'s config (the identity config's unless said)."""
+
     def register(check: RuleCheck) -> RuleCheck:
-        rule = Rule(rule_id, severity, title)
+        rule = Rule(rule_id, severity, title, service)
         RULES[rule_id] = rule
         CHECKS.append((rule, check))
         return check

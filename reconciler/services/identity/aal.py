@@ -1,8 +1,9 @@
 """Second factors and AAL as Kratos counts them: which settings demand a second factor, which
 methods are one, and how the required_aal values rank.
 
-One home for the lint rules about 2FA (``lint/mfa.py``, ``lint/rules.LintContext``) and the
-security judge (``security.py``), so both agree on what counts as MFA. Pure.
+One home for the lint rules about 2FA (``checks/lint/mfa.py``, ``checks/lint/rules.LintContext``)
+and the identity config's security rules (``security.py`` here), so both agree on what counts
+as MFA. Pure.
 """
 
 from __future__ import annotations
