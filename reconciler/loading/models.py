@@ -17,14 +17,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    create_model,
+    model_validator,
+)
 
 from reconciler.limits import CEILINGS
 from reconciler.services import registry
 from reconciler.services.declaration import Service
-from reconciler.services.shape import Closed
+from reconciler.services.shape import Closed, with_rules
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 POINTER_PATTERN = r"^(/[^/]*)+$"
@@ -62,21 +69,29 @@ class Target(Closed):
     ory_network: OryNetworkSettings | None = None
     kratos_file: KratosFileSettings | None = None
 
-    rules_schema: ClassVar[dict[str, Any]] = {
-        "oneOf": [
-            {"properties": {kind: {"type": "object"}}, "required": [kind]}
-            for kind in ("ory_network", "kratos_file")
-        ]
-    }
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {kind: {"type": "object"}}, "required": [kind]}
+                for kind in ("ory_network", "kratos_file")
+            ]
+        }
+    )
 
+    @model_validator(mode="wrap")
     @classmethod
-    def rules(cls, data: dict[str, Any]) -> list[str]:
-        named = [kind for kind in cls.model_fields if isinstance(data.get(kind), dict)]
-        return (
+    def _exactly_one_kind(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        named = [
+            kind
+            for kind in cls.model_fields
+            if isinstance(data, dict) and isinstance(data.get(kind), dict)
+        ]
+        broken = (
             []
-            if len(named) == 1
+            if not isinstance(data, dict) or len(named) == 1
             else [f"a target needs exactly one of {' or '.join(cls.model_fields)}"]
         )
+        return with_rules(broken, data, handler)
 
     @property
     def kind(self) -> str:

@@ -7,21 +7,20 @@ coerced: ``"yes"`` is no boolean), in two kinds.
   on shape: the keys the tool itself reads are typed, any other passes through.
 
 A rule about which keys go together (a target has exactly one kind; an identity schema has a
-url or an inline schema) is a ``rules`` method: it returns the messages, pydantic reports
-them with the object's other problems (type ``RULE``), and ``json_schema_extra`` says the same
-rule to editors.
+url or an inline schema) is a wrap validator of its object that hands its messages to
+``with_rules``: pydantic reports them with the object's other problems (type ``RULE``), and
+the object's ``json_schema_extra`` says the same rule to editors.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     ValidationError,
     ValidatorFunctionWrapHandler,
-    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -32,39 +31,25 @@ RULE = "rule"
 class _Typed(BaseModel):
     model_config = ConfigDict(strict=True, frozen=True)
 
-    #: How editors see the rules (merged into the object's JSON Schema).
-    rules_schema: ClassVar[dict[str, Any]] = {}
 
-    @classmethod
-    def rules(cls, data: dict[str, Any]) -> list[str]:
-        """What is wrong with which keys ``data`` has together (none by default)."""
-        return []
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _check_rules(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        broken = [
-            InitErrorDetails(type=PydanticCustomError(RULE, message), loc=(), input=data)
-            for message in (cls.rules(data) if isinstance(data, dict) else [])
-        ]
-        try:
-            result = handler(data)
-        except ValidationError as exc:
-            if not broken:
-                raise
-            # The object's own problems and its rules', reported together.
-            found = [_init_details(e) for e in exc.errors()]
-            raise ValidationError.from_exception_data(cls.__name__, [*found, *broken]) from None
-        if broken:
-            raise ValidationError.from_exception_data(cls.__name__, broken)
-        return result
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        schema = handler(core_schema)
-        resolved = handler.resolve_ref_schema(schema)
-        resolved.update(cls.rules_schema)
-        return schema
+def with_rules(broken: list[str], data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """The body of an object's wrap validator that checks a rule about its keys: ``data``
+    read by ``handler``, its own problems and the ``broken`` rules' messages reported
+    together."""
+    rules = [
+        InitErrorDetails(type=PydanticCustomError(RULE, message), loc=(), input=data)
+        for message in broken
+    ]
+    try:
+        result = handler(data)
+    except ValidationError as exc:
+        if not rules:
+            raise
+        found = [_init_details(e) for e in exc.errors()]
+        raise ValidationError.from_exception_data(exc.title, [*found, *rules]) from None
+    if rules:
+        raise ValidationError.from_exception_data("rules", rules)
+    return result
 
 
 def _init_details(error: Any) -> InitErrorDetails:

@@ -10,11 +10,18 @@ A key typed ``X`` or null may be written empty in YAML (``totp:``); it then mean
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from reconciler.services.shape import Open
+from reconciler.services.shape import Open, with_rules
 
 RequiredAal = Literal["aal1", "highest_available"]
 AnyMapping = dict[str, Any]
@@ -145,32 +152,41 @@ class SchemaRef(Open):
     """An identity schema: a preset id, a ``url`` (file://, base64://, https://), or inline
     (``schema`` is ours: rendering turns it into a ``base64://`` url)."""
 
-    rules_schema: ClassVar[dict[str, Any]] = {
-        "not": {
-            "properties": {"url": {"type": "string"}, "schema": {"type": "object"}},
-            "required": ["url", "schema"],
-        },
-        "anyOf": [
-            {"properties": {"url": {"type": "string"}}, "required": ["url"]},
-            {"properties": {"schema": {"type": "object"}}, "required": ["schema"]},
-            {"properties": {"id": {"pattern": "^preset://"}}},
-        ],
-    }
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "properties": {"url": {"type": "string"}, "schema": {"type": "object"}},
+                "required": ["url", "schema"],
+            },
+            "anyOf": [
+                {"properties": {"url": {"type": "string"}}, "required": ["url"]},
+                {"properties": {"schema": {"type": "object"}}, "required": ["schema"]},
+                {"properties": {"id": {"pattern": "^preset://"}}},
+            ],
+        }
+    )
 
     id: str
     url: str | None = None
     inline: AnyMapping | None = Field(default=None, alias="schema")
     selfservice_selectable: bool | None = None
 
+    @model_validator(mode="wrap")
     @classmethod
-    def rules(cls, data: dict[str, Any]) -> list[str]:
-        url, inline, name = data.get("url"), data.get("schema"), data.get("id")
-        if isinstance(url, str) and isinstance(inline, dict):
-            return [_BOTH]
-        preset = not isinstance(name, str) or name.startswith("preset://")
-        if not isinstance(url, str) and not isinstance(inline, dict) and not preset:
-            return [_NEITHER]
-        return []
+    def _url_or_schema(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return with_rules(_url_or_schema(data), data, handler)
+
+
+def _url_or_schema(data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return []  # the value's type error says it all
+    url, inline, name = data.get("url"), data.get("schema"), data.get("id")
+    if isinstance(url, str) and isinstance(inline, dict):
+        return [_BOTH]
+    preset = not isinstance(name, str) or name.startswith("preset://")
+    if not isinstance(url, str) and not isinstance(inline, dict) and not preset:
+        return [_NEITHER]
+    return []
 
 
 class Identity(Open):
