@@ -632,6 +632,9 @@ class OryTestServer:
         self.async_schema_rename = async_schema_rename
         #: Ids of identity schemas that identities use: a write dropping one is a 409.
         self.schemas_in_use: set[str] = set()
+        #: Config services Ory Network does not have, added by a test (``add_service``): each
+        #: with the keys a read leaves out.
+        self.extra_services: dict[str, tuple[tuple[str, ...], ...]] = {}
         # project id -> (the document as it was before the last write, GETs left to show it)
         self._stale: dict[str, tuple[JSONObject, int]] = {}
         self.workspace_key = "ory_wak_test_" + secrets.token_hex(16)
@@ -721,6 +724,28 @@ class OryTestServer:
             self._projects[new_id] = project
         return new_id
 
+    def add_service(
+        self,
+        name: str,
+        config: JSONObject,
+        *,
+        withheld: tuple[tuple[str, ...], ...] = (),
+        project_id: str | None = None,
+    ) -> None:
+        """A test control, not an Ory behaviour: a config service Ory Network does not have
+        (a service defined only in the tests) at ``services.<name>.config``. It is held like
+        the services the real project document carries beside the identity config (the CLI
+        fixture's ``services.oauth2.config`` and ``services.permission.config``): a PATCH
+        of its paths lands with the rest of the write, in the same revision (ory-api.md §1a
+        "PUT vs PATCH semantics": RFC 6902 operations against the whole project document), and
+        GET shows it as stored, except ``withheld`` keys, which a read leaves out and a write
+        that does not mention them keeps, as Ory does with the SMTP URI (ory-network-behaviour
+        .md §2; which keys a real service withholds is that service's)."""
+        with self._lock:
+            project = self._project(project_id)
+            project["services"][name] = {"config": copy.deepcopy(config)}
+            self.extra_services[name] = withheld
+
     def _project(self, project_id: str | None) -> JSONObject:
         try:
             return self._projects[project_id or self.project_id]
@@ -733,8 +758,12 @@ class OryTestServer:
 
     def stored_identity_config(self, project_id: str | None = None) -> JSONObject:
         """The UNREDACTED stored identity config (a deep copy)."""
+        return self.stored_service_config("identity", project_id)
+
+    def stored_service_config(self, name: str, project_id: str | None = None) -> JSONObject:
+        """The UNREDACTED stored config of service ``name`` (a deep copy)."""
         with self._lock:
-            config: JSONObject = self._project(project_id)["services"]["identity"]["config"]
+            config: JSONObject = self._project(project_id)["services"][name]["config"]
             return copy.deepcopy(config)
 
     def project_document(self, project_id: str | None = None) -> JSONObject:
@@ -808,10 +837,14 @@ class OryTestServer:
         return result, normaliser.renamed
 
     def _public(self, project: JSONObject) -> JSONObject:
-        """The project as a read shows it (ory_behaviour.ReadRules)."""
+        """The project as a read shows it (ory_behaviour.ReadRules; ``add_service``)."""
         out = copy.deepcopy(project)
         identity = out["services"]["identity"]
         identity["config"] = self.read_rules.view(identity["config"])
+        for name, withheld in self.extra_services.items():
+            config = _get(out, ("services", name, "config"))
+            for path in withheld:
+                ory.delete(config, path)
         return out
 
     # ------------------------------------------------------------------ test helpers
@@ -1065,10 +1098,24 @@ class OryTestServer:
             raise ApiError(400, "`services.identity.config` must be a JSON object.")
         previous = current["services"]["identity"]["config"]
         ory.keep_withheld(config, previous, self.read_rules)
+        self._keep_extra_withheld(project, current)
         ory.revert_server_managed(config, previous)
         normalised, renamed = self._normalise_renaming(config, previous)
         project["services"]["identity"]["config"] = normalised
         return project, renamed
+
+
+    def _keep_extra_withheld(self, project: JSONObject, current: JSONObject) -> None:
+        """``add_service``: a withheld key the write did not mention keeps its stored value."""
+        for name, withheld in self.extra_services.items():
+            config = _get(project, ("services", name, "config"))
+            previous = _get(current, ("services", name, "config"))
+            for path in withheld:
+                old = _get(previous, path)
+                if old is not _MISSING and _get(config, path) is _MISSING:
+                    parent = _get(config, path[:-1])
+                    if isinstance(parent, dict):
+                        parent[path[-1]] = old
 
 
 def _before_renaming(config: JSONObject, renamed: dict[str, tuple[Any, Any]]) -> None:

@@ -190,6 +190,54 @@ def test_deprecated_patch_without_revision_also_applies(
     assert ory_server.revision() != before
 
 
+def test_one_patch_changes_several_services_and_the_root_in_one_revision(
+    ory_server: OryTestServer, client: httpx.Client
+) -> None:
+    # ory-api.md §1a "PUT vs PATCH semantics": RFC 6902 operations against the whole project
+    # document, paths like /name, /cors_public/origins, /services/identity/config/...; the CLI
+    # fixture project (GET) holds services.oauth2.config and services.permission.config beside
+    # the identity config.
+    before = ory_server.project_document()
+    body = patch_ok(
+        client,
+        ory_server,
+        [
+            {"op": "replace", "path": "/services/identity/config/session/lifespan", "value": "1h"},
+            {"op": "replace", "path": "/services/oauth2/config/ttl/access_token", "value": "2h"},
+            {"op": "add", "path": "/cors_public/origins/-", "value": "https://app.acme.test"},
+            {"op": "replace", "path": "/name", "value": "Acme"},
+        ],
+    )
+    shown = body["project"]
+    assert shown["revision_id"] != before["revision_id"]
+    assert shown["services"]["identity"]["config"]["session"]["lifespan"] == "1h0m0s"
+    # Another service is stored as sent (choice): whether Ory normalises Hydra's durations as
+    # it does Kratos' (ory-api.md §1a item 3) is not documented.
+    assert shown["services"]["oauth2"]["config"]["ttl"]["access_token"] == "2h"
+    assert shown["cors_public"]["origins"] == ["https://app.acme.test"]
+    assert shown["name"] == "Acme"
+    assert shown["services"]["permission"] == before["services"]["permission"]
+    assert ory_server.project_document() == shown  # the next GET shows the same document
+
+
+def test_a_service_added_by_a_test_is_patched_with_the_others_and_withholds_its_keys(
+    ory_server: OryTestServer, client: httpx.Client
+) -> None:
+    ory_server.add_service("toy", {"greeting": "hello", "token": "t0"}, withheld=(("token",),))
+    assert ory_server.project_document()["services"]["toy"]["config"] == {"greeting": "hello"}
+    body = patch_ok(
+        client,
+        ory_server,
+        [{"op": "replace", "path": "/services/toy/config/greeting", "value": "hi"}],
+    )
+    assert body["project"]["services"]["toy"]["config"] == {"greeting": "hi"}
+    assert ory_server.stored_service_config("toy") == {"greeting": "hi", "token": "t0"}
+    patch_ok(
+        client, ory_server, [{"op": "add", "path": "/services/toy/config/token", "value": "t1"}]
+    )
+    assert ory_server.stored_service_config("toy")["token"] == "t1"
+
+
 def test_read_only_project_fields_cannot_be_patched(
     ory_server: OryTestServer, client: httpx.Client
 ) -> None:

@@ -95,9 +95,9 @@ def _check_services_held(raw: RawEnvironment, model: Envelope) -> None:
         return
     kind = model.target.kind
     problems = [
-        f"{raw.location(service.environment_pointer)}: a {kind} target holds "
-        f"{_held(kind)} only, not {service.title.lower()} ({service.key}); set it in an "
-        "environment whose target holds it"
+        f"{raw.location(service.environment_pointer)}: a {kind} target holds only "
+        f"{_held(kind)}; set it in an environment whose target holds the "
+        f"{service.title.lower()}"
         for service in registry.services()
         if service.key in raw.data and not service.carried_by(kind)
     ]
@@ -106,7 +106,7 @@ def _check_services_held(raw: RawEnvironment, model: Envelope) -> None:
 
 
 def _held(kind: str) -> str:
-    held = [service.title.lower() for service in registry.carried_by(kind)]
+    held = [f"the {service.title.lower()}" for service in registry.carried_by(kind)]
     return " and ".join(held) if held else "no config service"
 
 
