@@ -2,7 +2,7 @@
 
 The toy service is defined only here: its declaration below (as a module of
 ``reconciler/services`` declares one) and its official schema, ``toy.schema.json`` beside this
-file. Registered the way the identity config is (``registry.register``), it is validated,
+file (both hand-written: a service Ory does not have). Registered the way the identity config is (``registry.register``), it is validated,
 planned beside the identity config in one plan, and applied with it in one PATCH against the
 local Ory project API (``tests/ory_server.py``, ``add_service``); a typo in it is caught at
 file:line:col by its own schema, turning its lock off is a weakening apply refuses, and its
@@ -229,3 +229,70 @@ def test_a_kratos_file_target_refuses_it_where_it_is_written(
         "environments/local.yaml:3:1: toy_config: a kratos_file target holds only the identity "
         "config; set it in an environment whose target holds the toy config"
     ) in result.err
+
+
+# --- a service at the document's root, beside ``services`` (issue 24's project settings) ---
+
+SETTINGS = Service(
+    name="toy_settings",
+    key="toy_settings",
+    place="",  # the project document's root, shared with `services`, `id`, `slug`...
+    title="Toy project settings",
+    judging={
+        "ory_network": Judging(
+            subject="toy project settings schema",
+            drops_unknown="the project ignores it",
+            schema=Path(__file__).resolve().parent / "toy-settings.schema.json",
+        )
+    },
+    fields=("name", "cors_public"),  # of the root's keys, these are the service's
+)
+
+
+@pytest.fixture
+def settings_service() -> Iterator[Service]:
+    registry.register(SETTINGS)
+    try:
+        yield SETTINGS
+    finally:
+        registry.unregister(SETTINGS.name)
+
+
+def test_a_service_at_the_document_root_patches_its_own_fields_only(
+    write: Write, run: Run, ory_server: OryTestServer, settings_service: Service
+) -> None:
+    _dev(
+        write,
+        ory_server,
+        "toy_settings:\n  name: Acme\n  cors_public: {enabled: true, origins: [https://acme.test]}\n",
+    )
+    planned = run("plan", "dev", env=_env(ory_server))
+    assert planned.code == 0, planned.err
+    assert '~ /name: "ory-cy-e2e-' in planned.out and '-> "Acme"' in planned.out
+    assert "~ /cors_public/enabled: false -> true" in planned.out
+    ory_server.clear_requests()
+    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    [patch] = ory_server.writes()
+    assert sorted(op["path"] for op in patch.json_body) == [
+        "/cors_public/enabled",
+        "/cors_public/origins",
+        "/name",
+    ]
+    document = ory_server.project_document()
+    assert document["name"] == "Acme"
+    assert document["cors_public"] == {"enabled": True, "origins": ["https://acme.test"]}
+    assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
+
+
+def test_a_file_reference_in_any_service_is_sent_inline_as_base64(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    # As an Ory Permission Language file is uploaded (`namespaces.location: base64://...`).
+    write("greetings/hello.txt", "Hello from a file\n")
+    _dev(write, server, "toy_config:\n  greeting: file://../greetings/hello.txt\n")
+    assert run("apply", "dev", "--yes", env=_env(server)).code == 0
+    [patch] = server.writes()
+    [operation] = patch.json_body
+    assert operation["path"] == "/services/toy/config/greeting"
+    assert operation["value"] == "base64://SGVsbG8gZnJvbSBhIGZpbGUK"
+    assert run("plan", "dev", "--detailed-exitcode", env=_env(server)).code == 0
