@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
-from reconciler.jsontypes import JSONObject, JSONValue, readable_json
+from reconciler.jsontypes import JSONObject, readable_json
 from reconciler.loading.models import environment_model
+from reconciler.services.shape import json_schema_of
 
 SCHEMA_PATH = Path("schemas") / "environment.schema.json"
 MODELINE = "# yaml-language-server: $schema=../schemas/environment.schema.json"
@@ -24,8 +24,7 @@ _DEFINITIONS = "#/definitions/{model}"
 def environment_schema() -> JSONObject:
     """The environment file's schema, plus ``extends`` (the loader consumes it before the
     model sees the document)."""
-    generated = environment_model().model_json_schema(ref_template=_DEFINITIONS)
-    schema: JSONObject = _tidied(generated)
+    schema: JSONObject = json_schema_of(environment_model(), _DEFINITIONS)
     properties = schema["properties"]
     assert isinstance(properties, dict)
     extends: JSONObject = {
@@ -43,21 +42,6 @@ def environment_schema() -> JSONObject:
         "properties": {**properties, "extends": extends},
         "definitions": definitions,
     }
-
-
-def _tidied(value: JSONValue) -> Any:
-    """pydantic titles every field after its name (the names say it already) and gives every
-    optional key ``default: null`` (a key left out is simply not set)."""
-    if isinstance(value, dict):
-        return {
-            key: _tidied(child)
-            for key, child in value.items()
-            if not (key == "title" and isinstance(child, str))
-            and not (key == "default" and child is None)
-        }
-    if isinstance(value, list):
-        return [_tidied(child) for child in value]
-    return value
 
 
 def environment_schema_text() -> str:

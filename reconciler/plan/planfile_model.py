@@ -27,10 +27,12 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import DEFAULT_REF_TEMPLATE
 from pydantic_core import ErrorDetails
 
 from reconciler.checks.finding import Severity
-from reconciler.jsontypes import JSONObject, JSONValue, readable_json
+from reconciler.jsontypes import JSONObject, readable_json
+from reconciler.services.shape import json_schema_of
 
 SCHEMA_PATH = Path("docs") / "plan-format.schema.json"
 SCHEMA_ID = "https://github.com/acme/reconciler/docs/plan-format.schema.json"
@@ -316,26 +318,13 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 def plan_schema() -> JSONObject:
     """The saved plan's JSON Schema (draft 2020-12), from the models."""
-    generated: JSONObject = PlanFile.model_json_schema()
+    generated: JSONObject = json_schema_of(PlanFile, DEFAULT_REF_TEMPLATE)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        **_without_titles(generated),
+        **generated,
         "title": "reconciler saved plan, format_version 4",
     }
-
-
-def _without_titles(value: JSONValue) -> Any:
-    """pydantic titles every field after its name; the names say it already."""
-    if isinstance(value, dict):
-        return {
-            key: _without_titles(child)
-            for key, child in value.items()
-            if not (key == "title" and isinstance(child, str))
-        }
-    if isinstance(value, list):
-        return [_without_titles(child) for child in value]
-    return value
 
 
 def plan_schema_text() -> str:

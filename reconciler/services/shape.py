@@ -62,6 +62,26 @@ def _init_details(error: Any) -> InitErrorDetails:
     return details
 
 
+def json_schema_of(model: type[BaseModel], ref_template: str) -> dict[str, Any]:
+    """``model``'s JSON Schema as our generated schema files hold it: without the title
+    pydantic gives every field after its name (the names say it already) and without the
+    ``default: null`` of every optional key (a key left out is simply not set)."""
+    return _tidied(model.model_json_schema(ref_template=ref_template))  # type: ignore[no-any-return]
+
+
+def _tidied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _tidied(child)
+            for key, child in value.items()
+            if not (key == "title" and isinstance(child, str))
+            and not (key == "default" and child is None)
+        }
+    if isinstance(value, list):
+        return [_tidied(child) for child in value]
+    return value
+
+
 class Closed(_Typed):
     """An object of ours: these keys only."""
 

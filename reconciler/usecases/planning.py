@@ -132,6 +132,7 @@ def plan_against(
     default_at: dict[str, DefaultLookup] = {}
     for service in environment.services:
         judging = service.judging[target.kind]
+        default_at[service.name] = defaults(settings, service, target.kind)
         rules = DiffRules(
             service=service.name,
             secret_paths=service.secrets,
@@ -139,7 +140,7 @@ def plan_against(
             by_presence=unknown_values(environment, settings, service),
             ignored=judging.server_managed,
             known_digests=known,
-            default_at=defaults(settings, service, target.kind),
+            default_at=default_at[service.name],
             defaults_complete=True,
             rotate_secrets=settings.rotate_secrets,
             rotate=(rotate or {}) if service is registry.IDENTITY else {},
@@ -153,7 +154,6 @@ def plan_against(
         ignored = messages.ignored_keys(diff.ignored, raw, service)
         diffs[service.name] = replace(diff, warnings=diff.warnings + ignored)
         sensitive[service.name] = rules.sensitive
-        default_at[service.name] = defaults(settings, service, target.kind)
     plan = make_plan(
         raw.name,
         target.description,
