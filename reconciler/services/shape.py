@@ -29,7 +29,9 @@ RULE = "rule"
 
 
 class _Typed(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True)
+    # Built when first used: a command that imports the services but reads no document (show,
+    # a saved plan's apply) does not pay for building their validators.
+    model_config = ConfigDict(strict=True, frozen=True, defer_build=True)
 
 
 def with_rules(broken: list[str], data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
