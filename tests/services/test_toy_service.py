@@ -57,13 +57,18 @@ LIVE_TOY = {"greeting": "hello", "lock": {"enabled": True, "attempts": 5}, "toke
 TOKEN = "toy-token-4f9e2a"
 
 
+def _registered(service: Service) -> Iterator[Service]:
+    """``service`` registered the way the services of the package are, for one test."""
+    registry.register(service)
+    try:
+        yield service
+    finally:
+        registry.unregister(service.name)
+
+
 @pytest.fixture
 def toy() -> Iterator[Service]:
-    registry.register(TOY)
-    try:
-        yield TOY
-    finally:
-        registry.unregister(TOY.name)
+    yield from _registered(TOY)
 
 
 @pytest.fixture
@@ -251,11 +256,7 @@ SETTINGS = Service(
 
 @pytest.fixture
 def settings_service() -> Iterator[Service]:
-    registry.register(SETTINGS)
-    try:
-        yield SETTINGS
-    finally:
-        registry.unregister(SETTINGS.name)
+    yield from _registered(SETTINGS)
 
 
 def test_a_service_at_the_document_root_patches_its_own_fields_only(
