@@ -22,6 +22,7 @@ if __package__ in (None, ""):  # run as `python bench/<name>.py`: find the packa
 from bench.common import median_seconds, milliseconds
 from reconciler.comparing.diff import DiffRules, compute_diff
 from reconciler.plan.planner import make_plan
+from reconciler.services.registry import IDENTITY
 
 FLOWS = ("login", "registration", "settings", "recovery", "verification")
 SCALES = (1, 4, 16, 32)
@@ -86,8 +87,9 @@ def config(scale: int, variant: str) -> dict[str, Any]:
 
 
 def _reconciler(desired: dict[str, Any], live: dict[str, Any]) -> object:
-    diff = compute_diff(desired, live, (), DiffRules())
-    return make_plan("bench", "bench target", "revision", diff)
+    rules = DiffRules(secret_paths=IDENTITY.secrets, lists_identity_schemas=True)
+    diff = compute_diff(desired, live, (), rules)
+    return make_plan("bench", "bench target", "revision", {IDENTITY.name: diff})
 
 
 def measure() -> list[dict[str, float]]:

@@ -1104,7 +1104,6 @@ class OryTestServer:
         project["services"]["identity"]["config"] = normalised
         return project, renamed
 
-
     def _keep_extra_withheld(self, project: JSONObject, current: JSONObject) -> None:
         """``add_service``: a withheld key the write did not mention keeps its stored value."""
         for name, withheld in self.extra_services.items():

@@ -2,11 +2,13 @@
 
 The toy service is defined only here: its declaration below (as a module of
 ``reconciler/services`` declares one) and its official schema, ``toy.schema.json`` beside this
-file (both hand-written: a service Ory does not have). Registered the way the identity config is (``registry.register``), it is validated,
-planned beside the identity config in one plan, and applied with it in one PATCH against the
-local Ory project API (``tests/ory_server.py``, ``add_service``); a typo in it is caught at
-file:line:col by its own schema, turning its lock off is a weakening apply refuses, and its
-write-only ``token`` is never compared but sent on request, like the SMTP URI.
+file (both hand-written: a service Ory does not have). Registered the way the identity config
+is (``registry.register``), it is validated, planned beside the identity config in one plan,
+and applied with it in one PATCH against the local Ory project API (``tests/ory_server.py``,
+``add_service``); a typo in it is caught at file:line:col by its own schema, turning its lock
+off is a weakening apply refuses, and its write-only ``token`` is never compared but sent on
+request, like the SMTP URI. A second toy sits at the project document's root (as issue 24's
+project settings will).
 """
 
 from __future__ import annotations
