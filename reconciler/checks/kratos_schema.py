@@ -489,10 +489,12 @@ def for_target(
 
 def for_service(service: Service, kind: TargetKind) -> KratosSchema:
     """The shape of ``service``'s config on a ``kind`` target: the official schema its
-    declaration names for that kind (the identity config: :func:`for_target`)."""
+    declaration names for that kind (the identity config: :func:`for_target`); for a kind that
+    does not hold the service (``diff`` of two environments), the first kind that does."""
     if service is identity.SERVICE:
         return for_target(kind)
-    return _load(service.judging[kind].schema, service.judging[kind])
+    judging = service.judging.get(kind) or next(iter(service.judging.values()))
+    return _load(judging.schema, judging)
 
 
 def released(release: releases.Release | None = None) -> KratosSchema:

@@ -8,6 +8,7 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.plan.value import Plan
+from reconciler.services import registry
 from reconciler.usecases import compare as comparing
 from reconciler.views import text as views
 
@@ -44,9 +45,10 @@ def diff(
         click.echo(
             f"Set in {environment_b} only (promoting {environment_a} leaves them as they are):"
         )
-        several = len({service for service, _, _ in result.only_in_b}) > 1
+        services = {service for service, _, _ in result.only_in_b} | {*result.plan.services()}
         for service, pointer, value in result.only_in_b:
-            named = f"{service}:{pointer or '/'}" if several else pointer or "/"
+            key = registry.named(service).key
+            named = f"{key}{pointer or '/'}" if len(services) > 1 else pointer or "/"
             shown = views.display_value(value, pointer, result.plan, service)
             click.echo(f"  {named}: {shown}")
     return EXIT_OK

@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.jsontypes import JSONObject, Pointer
-from reconciler.services.declaration import Service, TargetKind
+
+# The name of a kind of target (``kinds.KINDS``), as the services' declarations name it.
+from reconciler.services.declaration import Service
+from reconciler.services.declaration import TargetKind as TargetKind
 
 if TYPE_CHECKING:  # annotations only: a target imports what opening it takes
     from reconciler.comparing.values import EqualityRules
     from reconciler.loading.document import RawEnvironment
     from reconciler.targets.client import ClientFactory, ClientPool
-
-__all__ = ["TargetKind"]
 
 # One operation of a plan's JSON Patch: the name of the service whose config it changes, and
 # the operation, its path relative to that config. A target roots each in its own document

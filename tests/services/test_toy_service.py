@@ -299,3 +299,19 @@ def test_a_file_reference_in_any_service_is_sent_inline_as_base64(
     assert operation["path"] == "/services/toy/config/greeting"
     assert operation["value"] == "base64://SGVsbG8gZnJvbSBhIGZpbGUK"
     assert run("plan", "dev", "--detailed-exitcode", env=_env(server)).code == 0
+
+
+def test_diff_between_environments_compares_each_service(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    _dev(write, server, "toy_config: {greeting: hi there}\n", TOTP_ISSUER)
+    write(
+        "environments/prod.yaml",
+        f"target: {{ory_network: {{project: {server.project_id}}}}}\n"
+        "toy_config: {greeting: hello, lock: {enabled: true}}\n",
+    )
+    result = run("diff", "dev", "prod")
+    assert result.code == 0, result.err
+    assert '  Toy config (toy_config):\n  ~ /greeting: "hello" -> "hi there"\n' in result.out
+    assert "  Identity config (identity_config):\n  + /selfservice" in result.out
+    assert '  toy_config/lock: {"enabled": true}\n' in result.out  # set in prod only
