@@ -315,3 +315,15 @@ def test_diff_between_environments_compares_each_service(
     assert '  Toy config (toy_config):\n  ~ /greeting: "hello" -> "hi there"\n' in result.out
     assert "  Identity config (identity_config):\n  + /selfservice" in result.out
     assert '  toy_config/lock: {"enabled": true}\n' in result.out  # set in prod only
+
+
+def test_adopt_writes_a_live_value_back_under_its_service_s_key(
+    write: Write, run: Run, server: OryTestServer, tmp_path: Path
+) -> None:
+    _dev(write, server, "toy_config:\n  greeting: hi there  # ours\n")
+    result = run("adopt", "dev", "--write", env=_env(server))
+    assert result.code == 0, result.err
+    assert '< /greeting: "hi there" (' in result.out
+    assert 'environments/dev.yaml:3) -> "hello" (live)' in result.out
+    written = (tmp_path / "environments" / "dev.yaml").read_text()
+    assert "toy_config:\n  greeting: hello     # ours\n" in written  # comment kept
