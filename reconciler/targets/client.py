@@ -44,8 +44,6 @@ MAX_CONNECT_SECONDS = 10.0
 # TF treats exactly these as transient (ory-api.md §1a "Status codes").
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _PROJECT_KEY_PREFIXES = ("ory_pat_", "ory_apikey_")
-# Connection pools per client; a thread keeps the one it was handed (see OryClient._http).
-_POOLS = 16
 log = logging.getLogger("reconciler.client")
 
 
@@ -81,49 +79,26 @@ class OryClient:
             "User-Agent": f"reconciler/{__version__}",
             "Accept": "application/json",
         }
-        self._transport = transport
-        # A few connection pools, handed to threads in turn: plan --all has a request in flight
-        # per environment, and httpcore's pool looks at every connection it holds on every
-        # request it starts or ends (a sixth of the process's CPU with 200 in one pool, py-spy).
-        # A pool per thread costs its making 200 times over. The first is made here, so the
-        # TLS context is made once, before any thread sends. The pacer above stays shared:
-        # the API's rate limits count every thread's requests.
-        self._local = threading.local()
-        self._pools: list[httpx.Client] = [self._new_pool()]
-        self._pools_handed = 0
-        self._pools_lock = threading.Lock()
+        self._http = self._new_http(transport)
 
     def __repr__(self) -> str:
         return f"OryClient(base_url={self.base_url!r})"
 
     def close(self) -> None:
-        with self._pools_lock:
-            pools, self._pools = self._pools, []
-        for pool in pools:
-            pool.close()
+        self._http.close()
 
-    def _http(self) -> httpx.Client:
-        """The connection pool this thread sends through (made on first use)."""
-        pool: httpx.Client | None = getattr(self._local, "pool", None)
-        if pool is None:
-            with self._pools_lock:
-                every_pool_taken = self._pools_handed >= len(self._pools)
-                if every_pool_taken and len(self._pools) < _POOLS:
-                    self._pools.append(self._new_pool())
-                # Threads take the pools in turn: each holds about 1/_POOLS of the requests.
-                pool = self._pools[self._pools_handed % len(self._pools)]
-                self._pools_handed += 1
-            self._local.pool = pool
-        return pool
-
-    def _new_pool(self) -> httpx.Client:
+    def _new_http(self, transport: httpx.BaseTransport | None) -> httpx.Client:
+        # One connection pool for every thread (httpx clients are thread-safe). plan --all
+        # has a request in flight per environment, and the pool looks at each connection it
+        # holds whenever a request starts or ends: 0.2 s of CPU in a run of 200 that the
+        # API's rate limits hold to 20 s or more (docs/benchmarks.md).
         import httpx
 
         return httpx.Client(
             base_url=self.base_url,
             headers=self._headers,
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, MAX_CONNECT_SECONDS)),
-            transport=self._transport,
+            transport=transport,
             verify=_ssl_context(),
         )
 
@@ -237,7 +212,7 @@ class OryClient:
             # 429 teaches the limits but is no sign that others share them.
             paced = self._pacer.knows_the_limits
         try:
-            response = self._http().request(method, path, json=body)
+            response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             return exc
         headers, refused = response.headers, response.status_code == 429
