@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 import threading
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +47,6 @@ from reconciler.jsontypes import (
     JSONObject,
     JSONValue,
     Pointer,
-    canonical_bytes,
     get_at,
     split_pointer,
 )
@@ -68,27 +66,7 @@ if TYPE_CHECKING:  # jsonschema is imported on first check: `render` never needs
 TRACING_CONFIG_URI = "ory://tracing-config"
 IDENTITY_META_URI = "ory://identity-meta"
 IDENTITY_EXTENSION_URI = "ory://identity-extension"
-# Distinct top-level subtrees whose problems are remembered, and the most problems one of them
-# may have to be remembered: the memo is for the same valid layer checked again, and a hostile
-# subtree with thousands of problems must not stay in memory after its environment is done.
-_CHECKED_SUBTREES = 4096
-_REMEMBERED_PROBLEMS = 64
 _META = "OSS Kratos identity-schema vocabulary (ory://identity-meta, ory.sh/kratos)"
-
-
-def _fingerprints(document: JSONValue) -> dict[str, tuple[str, bytes]]:
-    """``key -> (key, digest of its value's canonical JSON)`` for each top-level key; ``{}``
-    when the document is no mapping or holds something that is not plain JSON (then nothing
-    is remembered)."""
-    if not isinstance(document, dict):
-        return {}
-    try:
-        return {
-            key: (key, hashlib.blake2b(canonical_bytes(value), digest_size=16).digest())
-            for key, value in document.items()
-        }
-    except (TypeError, ValueError):
-        return {}
 
 
 def _read_json(path: Path) -> JSONObject:
@@ -153,11 +131,6 @@ class KratosSchema:
         self._compiled_identity_schema: CompiledSchema | None = None
         self._registry_built: Registry[Any] | None = None
         self._validator: Validator | None = None
-        self._properties: dict[str, Validator] = {}
-        # (top-level key, digest of the canonical JSON of its value) -> the problems found there.
-        # (top-level key, digest of its value) -> problems there; ("", every such pair) -> the
-        # root's problems.
-        self._checked: dict[Hashable, tuple[SchemaProblem, ...]] = {}
         self._cache_lock = threading.Lock()
         self._identity_validator: Draft7Validator | None = None
 
@@ -191,66 +164,30 @@ class KratosSchema:
     def validate_config(self, document: JSONValue, *, partial: bool = False) -> list[SchemaProblem]:
         """Problems of an identity config, sorted by pointer; ``[]`` when it is valid.
         ``partial``: the document declares only some keys (an environment's desired state), so
-        a missing required key is no problem.
-
-        Each top-level key's subtree is checked once per distinct content, and the root's own
-        keywords (required keys, unknown keys, ``if``/``then``) once per distinct set of
-        subtrees; both are remembered (plan --all checks the same shared layer and much the
-        same live config for every environment: this is most of the schema check's cost).
-        """
-        prints = _fingerprints(document)
-        problems = self._schema_problems(document, prints, partial=partial)
+        a missing required key is no problem."""
+        problems = self._schema_problems(document, partial=partial)
         seen = {problem.pointer for problem in problems}
-        problems += [
-            p for p in self._open_object_problems(document, prints) if p.pointer not in seen
-        ]
+        problems += [p for p in self._open_object_problems(document) if p.pointer not in seen]
         problems = [self._migrated(problem, document) for problem in problems]
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
 
-    def _schema_problems(
-        self, document: JSONValue, prints: dict[str, tuple[str, bytes]], *, partial: bool
-    ) -> list[SchemaProblem]:
+    def _schema_problems(self, document: JSONValue, *, partial: bool) -> list[SchemaProblem]:
         failed = self._compiled_config.failed_keywords(document)
         if failed is not None and (not failed or (partial and failed == {"required"})):
             return []  # valid, or only plain missing keys: nothing jsonschema would report
-        whole = ("", tuple(sorted(prints.values()))) if prints else None
-        root = self._remembered(whole)
-        if root is None:
-            errors = self._config_validator().iter_errors(document)
-            root = tuple(p for error in errors for p in self._describe(error))
-            self._remember(whole, root)
-        problems = list(root)
-        if isinstance(document, dict):
-            for key, value in document.items():
-                problems += self._subtree_problems(key, value, prints.get(key))
+        errors = self._config_validator().iter_errors(document)
+        problems = [problem for error in errors for problem in self._describe(error)]
         if partial:
             problems = [problem for problem in problems if not problem.missing_required]
         return problems
 
-    def _open_object_problems(
-        self, document: JSONValue, prints: dict[str, tuple[str, bytes]]
-    ) -> list[SchemaProblem]:
-        """Unknown keys of objects the schema leaves open (``lax_keys``), each top-level
-        subtree checked once per distinct content (a valid document is checked too: the
-        schema accepts these keys)."""
-        if not isinstance(document, dict):
-            return []
-        problems: list[SchemaProblem] = []
-        for key, value in document.items():
-            fingerprint = prints.get(key)
-            remembered = ("open", *fingerprint) if fingerprint else None
-            known = self._remembered(remembered)
-            if known is None:
-                found = self._open_objects.undeclared({key: value})
-                known = tuple(
-                    messages.lax_key_problem(
-                        pointer, siblings, self.subject, self.judging.drops_unknown
-                    )
-                    for pointer, siblings in found
-                )
-                self._remember(remembered, known)
-            problems += known
-        return problems
+    def _open_object_problems(self, document: JSONValue) -> list[SchemaProblem]:
+        """Unknown keys of objects the schema leaves open (``lax_keys``): a valid document is
+        checked too, the schema accepts these keys."""
+        return [
+            messages.lax_key_problem(pointer, siblings, self.subject, self.judging.drops_unknown)
+            for pointer, siblings in self._open_objects.undeclared(document)
+        ]
 
     def _migrated(self, problem: SchemaProblem, document: JSONValue) -> SchemaProblem:
         """``problem`` with the migration Kratos documents for it, when a release this
@@ -295,60 +232,17 @@ class KratosSchema:
         mine, theirs = releases.version_key(self.release), releases.version_key(release)
         return mine is None or theirs is None or mine >= theirs
 
-    def _subtree_problems(
-        self, key: str, value: JSONValue, fingerprint: tuple[str, bytes] | None
-    ) -> list[SchemaProblem]:
-        validator = self._property_validators().get(key)
-        if validator is None:  # an unknown key: the root's additionalProperties reports it
-            return []
-        known = self._remembered(fingerprint)
-        if known is not None:
-            return list(known)
-        found = tuple(
-            problem
-            for error in validator.iter_errors(value)
-            for problem in self._describe(messages.below(error, key))
-        )
-        self._remember(fingerprint, found)
-        return list(found)
-
-    def _remembered(self, key: Hashable | None) -> tuple[SchemaProblem, ...] | None:
-        if key is None:
-            return None
-        with self._cache_lock:
-            return self._checked.get(key)
-
-    def _remember(self, key: Hashable | None, problems: tuple[SchemaProblem, ...]) -> None:
-        if key is None or len(problems) > _REMEMBERED_PROBLEMS:
-            return
-        with self._cache_lock:
-            if len(self._checked) >= _CHECKED_SUBTREES:
-                self._checked.pop(next(iter(self._checked)))
-            self._checked[key] = problems
-
     @functools.cached_property
     def _open_objects(self) -> lax_keys.OpenObjects:
         return lax_keys.OpenObjects(self.governing, self._resolver())
 
     def _config_validator(self) -> Validator:
-        """The root's keywords alone: each property's schema is replaced by ``{}``."""
         with self._cache_lock:
             if self._validator is None:
-                schema = self.governing
                 from jsonschema import Draft7Validator
 
-                full = Draft7Validator(schema, registry=self._registry)
-                properties = schema.get("properties")
-                properties = properties if isinstance(properties, dict) else {}
-                # Evolved from the full validator: `$ref`s resolve against the whole schema.
-                self._properties = {key: full.evolve(schema=sub) for key, sub in properties.items()}
-                root: JSONObject = {**schema, "properties": {key: {} for key in properties}}
-                self._validator = full.evolve(schema=root)
+                self._validator = Draft7Validator(self.governing, registry=self._registry)
             return self._validator
-
-    def _property_validators(self) -> dict[str, Validator]:
-        self._config_validator()
-        return self._properties
 
     # -- identity schemas -----------------------------------------------------------------
 

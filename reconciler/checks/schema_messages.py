@@ -126,14 +126,6 @@ def _errors_of_matching_branch(
 # -- helpers --------------------------------------------------------------------------------
 
 
-def below(error: ValidationError, key: str) -> ValidationError:
-    """An error found in the subtree under top-level ``key``, placed where a check of the
-    whole document would have found it (``properties`` keyword, path under ``key``)."""
-    error.path.appendleft(key)
-    error.schema_path.extendleft(["properties", key][::-1])
-    return error
-
-
 def pointer_of(error: ValidationError) -> Pointer:
     return pointer_from(error.absolute_path)
 

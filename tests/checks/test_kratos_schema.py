@@ -68,9 +68,9 @@ def test_dsn_is_required_only_for_kratos_files() -> None:
     assert "`dsn`" in problems[0].message
 
 
-def test_remembered_checks_tell_documents_apart() -> None:
-    # Checks are remembered per content (plan --all); a document that differs only in what the
-    # root's keywords see (a required key, a key next to the others) is checked anew.
+def test_one_schema_judges_each_document_on_its_own() -> None:
+    # plan --all checks document after document with the same schema: one that differs only in
+    # what the root's keywords see (a required key, a key next to the others) is judged anew.
     schema = for_target("kratos_file")
     config = live_config()
     assert [p.pointer for p in schema.validate_config(config)] == [""]  # no dsn
