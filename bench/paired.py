@@ -3,8 +3,9 @@ machine. Other work on the two cores inflates every figure of ``bench.plan_all``
 ``bench.core`` (the load average is printed beside them); runs that alternate between the two
 trees share that load, so their ratio holds where their absolute figures do not.
 
-Measured for each tree: ``validate dev`` cold start (wall, new process, example repository)
-and the per-environment CPU of ``plan --all`` (CPU of N = 200 minus N = 1 over 199, the test
+Measured for each tree: cold starts (wall, new process) of ``validate dev`` on the example
+repository and of ``validate`` of 20 exported real environments (``bench/exported.py``), and
+the per-environment CPU of ``plan --all`` (CPU of N = 200 minus N = 1 over 199, the test
 server answering at once). The earlier commit is unpacked with ``git archive`` and run from
 there with this environment's packages.
 
@@ -25,11 +26,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/paired.py`: find the packages
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import plan_all
+from bench import exported, plan_all
 from bench.common import REPO, load_note
 
 ROUNDS = 5
 MANY = 200
+EXPORTED = f"validate ({exported.COUNT} exported environments)"
 
 
 def unpack(ref: str, into: Path) -> Path:
@@ -61,21 +63,28 @@ def _process(
     return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
-def cold_start(trees: dict[str, Path]) -> dict[str, float]:
-    """Median wall seconds of ``validate dev`` per tree, runs alternating."""
+def cold_start(trees: dict[str, Path]) -> dict[tuple[str, str], float]:
+    """Median wall seconds per (tree, command), runs alternating."""
     environ = {**os.environ, "LOGIN_HOOK_KEY": "bench"}
     environ.pop("RECONCILER_KRATOS_SCHEMA", None)
-    walls: dict[str, list[float]] = {name: [] for name in trees}
+    walls: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        repo = Path(folder)
+        repo = Path(folder) / "example"
         for name in ("environments", "schemas", "hooks"):
             shutil.copytree(REPO / name, repo / name)
+        real = Path(folder) / "exported"
+        variables = exported.repository(real)
+        commands = {
+            "validate dev": (["validate", "dev"], repo, environ),
+            EXPORTED: (["validate"], real, {**environ, **variables}),
+        }
         for round_number in range(ROUNDS * 2 + 1):
-            for name, tree in trees.items():
-                wall, _ = _process(tree, ["validate", "dev"], repo, environ)
-                if round_number:  # the first round warms the file cache
-                    walls[name].append(wall)
-    return {name: statistics.median(values) for name, values in walls.items()}
+            for command, (arguments, cwd, env) in commands.items():
+                for name, tree in trees.items():
+                    wall, _ = _process(tree, arguments, cwd, env)
+                    if round_number:  # the first round warms the file cache
+                        walls.setdefault((name, command), []).append(wall)
+    return {key: statistics.median(values) for key, values in walls.items()}
 
 
 def per_environment_cpu(trees: dict[str, Path]) -> dict[str, float]:
@@ -110,12 +119,13 @@ def main(ref: str) -> None:
         starts = cold_start(trees)
         cpus = per_environment_cpu(trees)
     bare = _bare_python()
-    print("| tree | validate dev (median) | x bare Python | per-environment CPU |")
-    print("|---|---|---|---|")
+    print(f"| tree | validate dev (median) | x bare Python | {EXPORTED} | per-environment CPU |")
+    print("|---|---|---|---|---|")
     for name in trees:
+        start = starts[name, "validate dev"]
         print(
-            f"| {name} | {starts[name] * 1000:.0f} ms | {starts[name] / bare:.1f}x |"
-            f" {cpus[name] * 1000:.2f} ms |"
+            f"| {name} | {start * 1000:.0f} ms | {start / bare:.1f}x |"
+            f" {starts[name, EXPORTED] * 1000:.0f} ms | {cpus[name] * 1000:.2f} ms |"
         )
     print(f"\nBare `python -c pass`: {bare * 1000:.1f} ms (median). {load_note()}")
 

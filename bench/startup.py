@@ -1,9 +1,11 @@
 """Cold start: ``reconciler --version``, ``validate`` and ``render`` on the example repository,
-against ``python -c pass``. Each run is a new process, as a user or CI job would start it,
-after ``compileall`` (a pip install leaves bytecode; this machine sets
-PYTHONDONTWRITEBYTECODE). The commands take turns, round after round (``ROUNDS``, after one
-warm-up round), so a slow spell of the machine weighs on all of them alike; figures are the
-min and median of each command's runs."""
+and ``validate`` of a repository of 20 exported real environments (``bench/exported.py``),
+with libyaml's reader and without it (``_ruamel_yaml`` hidden: every file read by ruamel's
+pure-Python reader, as where the C extension has no wheel), against ``python -c pass``. Each
+run is a new process, as a user or CI job would start it, after ``compileall`` (a pip install
+leaves bytecode; this machine sets PYTHONDONTWRITEBYTECODE). The commands take turns, round
+after round (``ROUNDS``, after one warm-up round), so a slow spell of the machine weighs on all
+of them alike; figures are the min and median of each command's runs."""
 
 from __future__ import annotations
 
@@ -20,14 +22,18 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/<name>.py`: find the packages
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import exported
 from bench.common import REPO, RUNS, compile_package, milliseconds
 
 
-def _runner(arguments: list[str], cwd: Path) -> Callable[[], None]:
+def _runner(
+    arguments: list[str], cwd: Path, extra: dict[str, str] | None = None
+) -> Callable[[], None]:
     # The shipped official schemas, as after `pip install` (no override).
     environ = {
         **{k: v for k, v in os.environ.items() if k != "RECONCILER_KRATOS_SCHEMA"},
         "LOGIN_HOOK_KEY": "bench",
+        **(extra or {}),
     }
 
     def run() -> None:
@@ -40,15 +46,22 @@ def _runner(arguments: list[str], cwd: Path) -> Callable[[], None]:
 # parser, the models of the environment file and the compiled schema check), nothing of ours.
 LIBRARIES = "libraries only (click, ruamel.yaml + its C parser, pydantic, jsonschema-rs)"
 _LIBRARIES_ONLY = "import click, ruamel.yaml, _ruamel_yaml, pydantic, jsonschema_rs"
+EXPORTED = f"reconciler validate ({exported.COUNT} exported environments)"
+WITHOUT_LIBYAML = f"{EXPORTED[:-1]}, without libyaml)"
 ROUNDS = 15
 
 
 def measure() -> dict[str, tuple[float, float]]:
     compile_package()
     with tempfile.TemporaryDirectory() as folder:
-        repo = Path(folder)
+        repo = Path(folder) / "example"
         for name in ("environments", "schemas", "hooks"):
             shutil.copytree(REPO / name, repo / name)
+        real = Path(folder) / "exported"
+        variables = exported.repository(real)
+        hidden = Path(folder) / "no-libyaml"
+        hidden.mkdir()
+        (hidden / "_ruamel_yaml.py").write_text("raise ImportError('hidden by the benchmark')\n")
         cli = [sys.executable, "-m", "reconciler"]
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
@@ -59,7 +72,10 @@ def measure() -> dict[str, tuple[float, float]]:
             "reconciler render dev": [*cli, "render", "dev"],
         }
         runners = {name: _runner(command, repo) for name, command in commands.items()}
-        samples: dict[str, list[float]] = {name: [] for name in commands}
+        runners[EXPORTED] = _runner([*cli, "validate"], real, variables)
+        without = {**variables, "PYTHONPATH": str(hidden)}
+        runners[WITHOUT_LIBYAML] = _runner([*cli, "validate"], real, without)
+        samples: dict[str, list[float]] = {name: [] for name in runners}
         for round_number in range(ROUNDS + 1):
             for name, run in runners.items():
                 start = time.perf_counter()
@@ -112,6 +128,7 @@ def report(results: dict[str, tuple[float, float]], profile: list[tuple[str, flo
         )
     ratio = results["reconciler validate dev"][1] / bare
     verdict = "meets" if ratio <= 6 else "misses"
+    with_libyaml, without_libyaml = results[EXPORTED][1], results[WITHOUT_LIBYAML][1]
     lines += [
         "",
         f"Targets: `--version` under 2x bare Python; `validate` of one environment at most 6x "
@@ -120,6 +137,12 @@ def report(results: dict[str, tuple[float, float]], profile: list[tuple[str, flo
         "environment file's models); jsonschema (asked only to explain an invalid document) "
         "is not, nor httpx, nor the saved plan's models; `render` imports neither jsonschema "
         "nor httpx (asserted by `tests/commands/test_imports.py`).",
+        "",
+        f"The {exported.COUNT} exported environments are `export` of projects seeded with "
+        "configs of the corpus (`bench/exported.py`), 1-5 KB each. Without libyaml's reader "
+        "(`loading/yamlio/libyaml.py`) ruamel's pure-Python reader reads every file, and "
+        f"`validate` of them all takes {without_libyaml / with_libyaml:.2f}x as long "
+        f"(+{(without_libyaml - with_libyaml) * 1000:.0f} ms).",
         "",
         "Where `validate dev` spends its imports (cumulative, least of "
         f"{RUNS} runs, `python -X importtime`):",

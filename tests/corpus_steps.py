@@ -136,7 +136,7 @@ def network_env(server: OryTestServer) -> dict[str, str]:
     return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
 
 
-def _secret_values(exported: Outcome, stored: JSONObject) -> dict[str, str]:
+def secret_values(exported: Outcome, stored: JSONObject) -> dict[str, str]:
     """The variables ``export`` listed, each set to the secret the project holds, as its
     owner would set them."""
     values: dict[str, str] = {}
@@ -168,7 +168,7 @@ def _export_chain(run: Runner, server: OryTestServer, project: str, root: Path) 
     exported = run("export", "exported", "--target-project", project, env=env, root=root)
     if not chain.check("export", exported):
         return steps
-    env = {**env, **_secret_values(exported, server.stored_identity_config(project))}
+    env = {**env, **secret_values(exported, server.stored_identity_config(project))}
     if chain.check("export-validate", run("validate", "exported", env=env, root=root)):
         planned = run("plan", "exported", "--detailed-exitcode", env=env, root=root)
         chain.check("export-plan", planned)
