@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,43 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
     monkeypatch.setattr(client, "DEFAULT_RETRY", RetryPolicy(sleep=waits.append))
     return waits
+
+
+# A test marked `hostile` reads input a stranger may write (alias bombs, deep nesting, huge
+# files, forged plans): it runs under a memory limit, so a broken bound fails the test with a
+# MemoryError instead of growing the worker by gigabytes (it once reached 19 GB).
+HOSTILE_HEADROOM_BYTES = 1024 * 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def memory_limit(request: pytest.FixtureRequest) -> Iterator[int | None]:
+    """For a `hostile` test: the data segment capped at what the worker holds now plus
+    HOSTILE_HEADROOM_BYTES (RLIMIT_DATA: the heap and private mappings, which Python's
+    allocators use), restored after it; the cap in bytes, or None for any other test. The
+    processes a test starts inherit the cap."""
+    if request.node.get_closest_marker("hostile") is None:
+        yield None
+        return
+    if not sys.platform.startswith("linux"):
+        pytest.skip("hostile input is read under RLIMIT_DATA, which Linux enforces")
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    cap = _data_bytes() + HOSTILE_HEADROOM_BYTES
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    try:
+        yield cap
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _data_bytes() -> int:
+    """The worker's data segment now (VmData of /proc/self/status)."""
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    line = next(line for line in status.splitlines() if line.startswith("VmData:"))
+    return int(line.split()[1]) * 1024
 
 
 @pytest.fixture

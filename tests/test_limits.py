@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 
 from reconciler.limits import TooDeepError, loads_json, nesting_depth
 
+# Every test here reads input a stranger may write: under a memory limit (conftest.py).
+pytestmark = pytest.mark.hostile
+
 JSON = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(alphabet='[]{}"\\a', max_size=4)),
     lambda children: st.one_of(

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from conftest import Run
 from ory_server import OryTestServer
 
+# Every test here reads input a stranger may write: under a memory limit (conftest.py).
+pytestmark = pytest.mark.hostile
+
 PROJECT = "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"
 FUZZ = "fuzz"
 BOUNDED = settings(

@@ -19,6 +19,9 @@ from reconciler.loading.loader import MAX_FILE_BYTES
 from conftest import Run
 from ory_server import OryTestServer
 
+# Every test here reads input a stranger may write: under a memory limit (conftest.py).
+pytestmark = pytest.mark.hostile
+
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
 
 

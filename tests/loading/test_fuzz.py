@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,9 @@ from reconciler.plan.planfile import PlanFileError
 
 from conftest import Run
 from ory_server import OryTestServer
+
+# Every test here reads input a stranger may write: under a memory limit (conftest.py).
+pytestmark = pytest.mark.hostile
 
 PROJECT = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 MEMORY_BYTES = 64 * 1024 * 1024

@@ -20,14 +20,25 @@ import pytest
 from reconciler.limits import DEFAULT_LIMITS, nesting_depth
 from reconciler.loading import yamlio
 
-from conftest import Run
+from conftest import HOSTILE_HEADROOM_BYTES, Run
 from ory_server import OryTestServer
+
+# Every test here reads input a stranger may write: under a memory limit (conftest.py).
+pytestmark = pytest.mark.hostile
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
 PROJECT = "0e3c4b5a-7f1d-4e2a-9b8c-6d5e4f3a2b1c"
 # The issue's bar for each refusal, for a whole process as a user runs it.
 SECONDS = 2.0
 MEGABYTES = 200
+
+
+def test_a_hostile_test_cannot_grow_its_worker_past_the_limit(memory_limit: int | None) -> None:
+    """What every test here relies on: an allocation past the headroom fails at once."""
+    assert memory_limit is not None
+    with pytest.raises(MemoryError):
+        bytearray(2 * HOSTILE_HEADROOM_BYTES)
+    assert len(bytearray(HOSTILE_HEADROOM_BYTES // 4)) > 0  # the headroom itself is usable
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ from reconciler.loading.yamlio import libyaml
 from conftest import Run
 from test_fuzz import DOCUMENTS
 
+# Every test here reads input a stranger may write: under a memory limit (conftest.py).
+pytestmark = pytest.mark.hostile
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FILES = sorted(
     path

@@ -23,6 +23,9 @@ from reconciler.usecases import reconcile, steps
 from conftest import Run
 from ory_server import OryTestServer
 
+# Every test here reads input a stranger may write: under a memory limit (conftest.py).
+pytestmark = pytest.mark.hostile
+
 DEV = "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"  # environments/dev.yaml, the server's first
 HOOK_KEY = "hook-key-3f9a1c77d2"
 PLAN_KEY = "k" * 20 + "0123456789abcdef0123456789abcdef"
