@@ -18,7 +18,7 @@ from reconciler.services.registry import IDENTITY
 from reconciler.targets import client
 from reconciler.targets.retry import RetryPolicy
 
-from ory_server import ory_server  # noqa: F401  (the real local Ory API, as a fixture)
+from ory_server import OryTestServer, ory_server  # noqa: F401  (the local Ory API, a fixture)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Real Ory documents copied into the repository; origins in tests/fixtures/SOURCES.md.
@@ -48,6 +48,30 @@ class Result:
 
 
 Run = Callable[..., Result]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes a fixture giving an ``OryTestServer`` (``ory_server``, or a module's
+    own) talks to the local Ory API: marked so (``pytest -m ory_server``, or ``-m 'not
+    ory_server'`` for the tests that need no server)."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info is not None else ()
+        if any(_gives_a_server(definition[-1].func) for definition in definitions):
+            item.add_marker(pytest.mark.ory_server)
+
+
+def _gives_a_server(fixture: Callable[..., object]) -> bool:
+    return "OryTestServer" in str(getattr(fixture, "__annotations__", {}).get("return", ""))
+
+
+@pytest.fixture(autouse=True)
+def server_tests_are_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that starts a local Ory server some other way must say so with the marker."""
+    started = OryTestServer.starts
+    yield
+    if OryTestServer.starts != started and request.node.get_closest_marker("ory_server") is None:
+        pytest.fail("this test starts the local Ory server: mark it @pytest.mark.ory_server")
 
 
 @pytest.fixture(autouse=True)

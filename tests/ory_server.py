@@ -657,9 +657,14 @@ class OryTestServer:
 
     # ------------------------------------------------------------------ lifecycle
 
+    #: Servers started in this process: tests/conftest.py checks that a test which starts one
+    #: is marked ``ory_server``.
+    starts = 0
+
     def start(self) -> OryTestServer:
         if self._httpd is not None:
             return self
+        OryTestServer.starts += 1
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.ory = self
         if self.local_storage:

@@ -32,6 +32,9 @@ from ory_server import (
 )
 from ory_server import ory_server as ory_server_fixture  # noqa: F401 - registers the fixture
 
+# The local Ory API itself is what every test here checks.
+pytestmark = pytest.mark.ory_server
+
 # The part of ory/sdk spec/client/v1.22.65.json these tests read (fixtures/SOURCES.md).
 SPEC = Path(__file__).resolve().parent / "fixtures" / "ory-sdk" / "spec-subset.json"
 IC = "/services/identity/config"

@@ -122,6 +122,7 @@ def test_a_callback_handed_down_is_one_climb(toy_package: str) -> None:
     )
 
 
+@pytest.mark.ory_server
 def test_the_package_keeps_its_shape() -> None:
     """The figures docs/architecture.md reports, held: no circle, nothing running up the
     layers, at most 12 modules loose at the top, and planning one environment climbs back up

@@ -6,6 +6,8 @@ import copy
 import json
 from pathlib import Path
 
+import pytest
+
 from reconciler.blobs import sha512_hex
 from reconciler.errors import RemoteError
 from reconciler.jsontypes import canonical_bytes
@@ -79,6 +81,7 @@ def test_a_kept_copy_is_hashed_again_when_read(tmp_path: Path) -> None:
     assert (tmp_path / sha512_hex(CONTENT)).read_bytes() == CONTENT  # and is replaced
 
 
+@pytest.mark.ory_server
 def test_a_committed_cache_file_cannot_hide_a_breaking_schema_change(
     tmp_path: Path, run: Run
 ) -> None:

@@ -239,6 +239,7 @@ def test_a_second_unanswered_patch_that_landed_is_recognised(
     assert len(ory_server.applied_patches) == 1
 
 
+@pytest.mark.ory_server
 def test_a_stale_read_after_a_lost_answer_is_not_taken_for_nothing_applied(
     example_repo: Path, run: Run, retry_waits: list[float]
 ) -> None:

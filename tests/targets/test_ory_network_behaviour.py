@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from conftest import Run
 from ory_server import OryTestServer
 
@@ -104,6 +106,7 @@ def test_a_network_config_with_write_only_values_converges_through_rate_limits(
         assert ory_server.workspace_key not in text
 
 
+@pytest.mark.ory_server
 def test_a_key_ory_silently_drops_fails_the_apply_naming_it(write: Write, run: Run) -> None:
     # ory-network-behaviour.md §3, §7 #9: Ory accepts a hook on a flow/method pair it does not
     # support with 200 and drops it (terraform-provider-ory #328, PR #330: login.after.profile).

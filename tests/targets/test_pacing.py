@@ -106,6 +106,7 @@ def _environments(repo: Path, server: OryTestServer, count: int) -> list[str]:
     return names
 
 
+@pytest.mark.ory_server
 def test_fifty_environments_under_ory_rate_limits_all_succeed_in_about_n_over_the_rate(
     example_repo: Path,
 ) -> None:

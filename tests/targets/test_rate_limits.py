@@ -122,6 +122,7 @@ def test_each_retry_is_logged_under_verbose(
     ) in loud.err
 
 
+@pytest.mark.ory_server
 def test_the_metered_server_answers_429_with_ory_headers_and_the_client_avoids_them(
     retry_waits: list[float],
 ) -> None:

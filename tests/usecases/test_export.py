@@ -508,6 +508,7 @@ def test_names_stay_unique_and_secrets_become_variables() -> None:
     assert exported.identity_config["y"] == {"value": "${Y_VALUE}"}  # redacted: a secret
 
 
+@pytest.mark.ory_server
 def test_stored_content_is_fetched_once_and_exported_as_files(tmp_path: Path, run: Run) -> None:
     # When Ory's storage answers, stored Jsonnet bodies and custom schemas become files too;
     # each fetched file is checked against the SHA-512 its URL names.

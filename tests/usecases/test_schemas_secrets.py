@@ -296,6 +296,7 @@ _CUSTOMER_FROM_FILE = (
 )
 
 
+@pytest.mark.ory_server
 @pytest.mark.parametrize("spacing", [2, None], ids=["as-uploaded", "canonical"])
 def test_a_schema_file_matches_the_live_schema_named_after_its_bytes(
     write: Write, run: Run, spacing: int | None
