@@ -487,6 +487,25 @@ def test_changing_a_schema_under_the_same_id() -> None:
     assert tripped("identity-schema-changed", renamed, live) == []
 
 
+def test_a_preset_edited_under_its_own_id_is_a_changed_schema() -> None:
+    # The identity config of a real Ory Network project (the Ory CLI's fixture), whose presets
+    # Ory serves inline: one edited in place, as an exported preset file would be, is refused
+    # like any schema; the same preset written back, even serialised our way, is not.
+    live: Doc = json.loads(PROJECT.read_text())["services"]["identity"]["config"]
+    desired = copy.deepcopy(live)
+    email = next(s for s in desired["identity"]["schemas"] if s["id"] == "preset://email")
+    preset = json.loads(blobs.decode(email["url"]) or b"")
+    preset["properties"]["traits"]["properties"]["nickname"] = {"type": "string"}
+    email["url"] = blobs.encode(json.dumps(preset, indent=2).encode())
+    [finding] = tripped("identity-schema-changed", desired, live)
+    assert "identity schema `preset://email` has different content" in finding.message
+    assert "`email-v2`" in finding.fix
+    assert tripped("identity-schema-changed", live, live) == []
+    preset["properties"]["traits"]["properties"].pop("nickname")
+    email["url"] = blobs.encode(json.dumps(preset, sort_keys=True).encode())
+    assert tripped("identity-schema-changed", desired, live) == []
+
+
 def test_switching_the_default_schema() -> None:
     [finding] = tripped(
         "default-schema-switched",

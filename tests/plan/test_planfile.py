@@ -132,6 +132,22 @@ def test_a_plan_is_refused_when_the_desired_files_changed(
     assert ory_server.writes() == []
 
 
+def test_a_plan_is_refused_when_only_the_lint_settings_changed(
+    run: Run, prod: Path, ory_server: OryTestServer
+) -> None:
+    # The same operations under other gates: a rule disabled after the review. Planning again
+    # sends exactly the saved operations, so only the desired state's digest can refuse it.
+    out = _saved(run, prod, ory_server)
+    environment = prod / "environments" / "prod.yaml"
+    environment.write_text(
+        environment.read_text() + "lint:\n  disable:\n    totp-issuer-missing: set in base\n"
+    )
+    result = run("apply", "--plan", str(out), env=_env(ory_server), root=prod)
+    assert result.code == 1
+    assert "the desired state of prod changed since the plan was made" in result.err
+    assert ory_server.writes() == []
+
+
 def test_a_plan_is_refused_when_a_secret_was_rotated(
     run: Run, prod: Path, ory_server: OryTestServer
 ) -> None:

@@ -106,3 +106,43 @@ def test_secrets_in_a_kratos_file_are_compared_by_value(example_repo: Path, run:
     kratos = (example_repo / ".demo" / "kratos.yml").read_text()
     assert "value: a-new-hook-key-9876" in kratos
     assert run("plan", "local", "--detailed-exitcode", env=rotated).code == 0
+
+
+# A Kratos file that shares one mapping between two flows through a YAML anchor: a write to
+# one flow is a write to both.
+ANCHORED = """\
+version: v1.3.0
+dsn: memory
+selfservice:
+  default_browser_return_url: https://app.acme.test/
+  flows:
+    # one lifespan for both flows, through an anchor
+    login: &flow
+      lifespan: 1h
+    registration: *flow
+"""
+
+
+def test_an_apply_that_moves_another_declared_value_does_not_converge(
+    tmp_path: Path, run: Run
+) -> None:
+    kratos = tmp_path / "kratos.yml"
+    kratos.write_text(ANCHORED)
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "local.yaml").write_text(
+        "target: {kratos_file: {path: ../kratos.yml}}\n"
+        "identity_config:\n  selfservice:\n    flows:\n"
+        "      login: {lifespan: 30m}\n      registration: {lifespan: 1h}\n"
+    )
+    planned = run("plan", "local")
+    assert '  ~ /selfservice/flows/login/lifespan: "1h" -> "30m"' in planned.out
+    assert "Plan: 0 to add, 1 to change, 0 to reset." in planned.out
+
+    applied = run("apply", "local", "--yes")
+    assert applied.code == 1
+    assert (
+        "Error: the change was applied, but the target did not converge: these paths still "
+        "differ from the desired state: /selfservice/flows/registration/lifespan."
+    ) in applied.err
+    assert "Apply complete" not in applied.out
+    assert "login: &flow\n      lifespan: 30m\n    registration: *flow" in kratos.read_text()
