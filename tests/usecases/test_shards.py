@@ -60,6 +60,41 @@ def test_plan_all_with_a_shard_plans_only_its_environments(
     assert planned[1] == steps.shard_names(names, 2, 3)
 
 
+KRATOS_FILE = """\
+dsn: memory
+selfservice:
+  default_browser_return_url: https://app.acme.test/
+identity:
+  default_schema_id: default
+  schemas:
+    - id: default
+      url: file:///etc/config/kratos/identity.schema.json
+"""
+
+
+def test_shards_keep_each_job_within_what_one_run_may_hold(tmp_path: Path, run: Run) -> None:
+    """What sharding is for: a run holds at most three environments at the node limit
+    (``limits.RUN_ENVIRONMENTS``; 2,000 here), so --all over four is cut short, and each of
+    two shards plans its own two in full. Kratos files: no server involved."""
+    (tmp_path / "kratos.yml").write_text(KRATOS_FILE)
+    (tmp_path / "reconciler.yaml").write_text("limits: {max_nodes: 2000}\n")
+    urls = "".join(f"      - https://app{i}.acme.test/\n" for i in range(1_600))
+    (tmp_path / "environments").mkdir()
+    for name in ("team-a", "team-b", "team-c", "team-d"):  # shards 1, 1, 2, 2 of 2
+        (tmp_path / "environments" / f"{name}.yaml").write_text(
+            "target: {kratos_file: {path: ../kratos.yml}}\n"
+            f"identity_config:\n  selfservice:\n    allowed_return_urls:\n{urls}"
+        )
+    everything = run("plan", "--all")
+    assert everything.code == 1
+    assert "team-d: error: not planned: the environments of this run together" in everything.err
+    for shard, names in (("1/2", ["team-a", "team-b"]), ("2/2", ["team-c", "team-d"])):
+        result = run("plan", "--all", "--shard", shard)
+        assert result.code == 0, result.err
+        headers = [line for line in result.out.splitlines() if line.startswith("Environment ")]
+        assert [line.split(":")[0].removeprefix("Environment ") for line in headers] == names
+
+
 def test_a_bad_shard_is_a_usage_error(run: Run, example_repo: Path) -> None:
     for arguments in (
         ["--all", "--shard", "0/3"],
