@@ -146,3 +146,64 @@ def test_an_apply_that_moves_another_declared_value_does_not_converge(
     ) in applied.err
     assert "Apply complete" not in applied.out
     assert "login: &flow\n      lifespan: 30m\n    registration: *flow" in kratos.read_text()
+
+
+# A hand-written Kratos file with comments in every place one goes: above the file, above a
+# key, at the end of a key's line, inside a list, between keys and after the last one.
+COMMENTED = """\
+# Kratos for the staging cluster (hand-written)
+version: v1.3.0
+dsn: memory
+
+selfservice:
+  default_browser_return_url: https://app.acme.test/  # where users land
+  # Return URLs the apps may ask for
+  allowed_return_urls:
+    - https://app.acme.test/
+    # the admin console, added for SEC-12
+    - https://admin.acme.test/
+  methods:
+    password:
+      enabled: true  # on until passkeys are rolled out
+    totp:
+      # the second factor
+      enabled: false
+identity:
+  default_schema_id: default
+  schemas:
+    - id: default
+      url: file:///etc/config/kratos/identity.schema.json
+# end of file
+"""
+
+
+def test_a_saved_plan_applied_to_a_kratos_file_keeps_every_comment_where_it_was(
+    tmp_path: Path, run: Run
+) -> None:
+    kratos = tmp_path / "kratos.yml"
+    kratos.write_text(COMMENTED)
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "staging.yaml").write_text(
+        "target: {kratos_file: {path: ../kratos.yml}}\n"
+        "identity_config:\n  selfservice:\n"
+        "    default_browser_return_url: https://www.acme.test/\n"
+        "    methods: {password: {enabled: true}, totp: {enabled: true}}\n"
+        "    flows: {login: {lifespan: 30m}}\n"
+    )
+    out = tmp_path / "plan.json"
+    planned = run("plan", "staging", "--out", str(out))
+    assert planned.code == 0, planned.out + planned.err
+    assert "Plan: 1 to add, 2 to change, 0 to reset." in planned.out
+    applied = run("apply", "--plan", str(out))
+    assert applied.code == 0, applied.out + applied.err
+
+    after = kratos.read_text()
+    comments = [line.strip() for line in COMMENTED.splitlines() if "#" in line]
+    assert [line.strip() for line in after.splitlines() if "#" in line] == [
+        line.replace("https://app.acme.test/  #", "https://www.acme.test/  #") for line in comments
+    ]
+    assert "    totp:\n      # the second factor\n      enabled: true\n" in after
+    assert after.startswith("# Kratos for the staging cluster") and after.endswith(
+        "# end of file\n"
+    )
+    assert run("plan", "staging", "--detailed-exitcode").code == 0
