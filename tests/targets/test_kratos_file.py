@@ -108,6 +108,19 @@ def test_secrets_in_a_kratos_file_are_compared_by_value(example_repo: Path, run:
     assert run("plan", "local", "--detailed-exitcode", env=rotated).code == 0
 
 
+def _kratos_file_repository(root: Path, kratos: str, name: str, selfservice: str) -> Path:
+    """``kratos.yml`` holding ``kratos``, and environment ``name`` targeting it with these
+    lines under ``identity_config.selfservice``; returns the Kratos file."""
+    path = root / "kratos.yml"
+    path.write_text(kratos)
+    (root / "environments").mkdir()
+    (root / "environments" / f"{name}.yaml").write_text(
+        "target: {kratos_file: {path: ../kratos.yml}}\n"
+        f"identity_config:\n  selfservice:\n{selfservice}"
+    )
+    return path
+
+
 # A Kratos file that shares one mapping between two flows through a YAML anchor: a write to
 # one flow is a write to both.
 ANCHORED = """\
@@ -126,13 +139,11 @@ selfservice:
 def test_an_apply_that_moves_another_declared_value_does_not_converge(
     tmp_path: Path, run: Run
 ) -> None:
-    kratos = tmp_path / "kratos.yml"
-    kratos.write_text(ANCHORED)
-    (tmp_path / "environments").mkdir()
-    (tmp_path / "environments" / "local.yaml").write_text(
-        "target: {kratos_file: {path: ../kratos.yml}}\n"
-        "identity_config:\n  selfservice:\n    flows:\n"
-        "      login: {lifespan: 30m}\n      registration: {lifespan: 1h}\n"
+    kratos = _kratos_file_repository(
+        tmp_path,
+        ANCHORED,
+        "local",
+        "    flows:\n      login: {lifespan: 30m}\n      registration: {lifespan: 1h}\n",
     )
     planned = run("plan", "local")
     assert '  ~ /selfservice/flows/login/lifespan: "1h" -> "30m"' in planned.out
@@ -180,15 +191,13 @@ identity:
 def test_a_saved_plan_applied_to_a_kratos_file_keeps_every_comment_where_it_was(
     tmp_path: Path, run: Run
 ) -> None:
-    kratos = tmp_path / "kratos.yml"
-    kratos.write_text(COMMENTED)
-    (tmp_path / "environments").mkdir()
-    (tmp_path / "environments" / "staging.yaml").write_text(
-        "target: {kratos_file: {path: ../kratos.yml}}\n"
-        "identity_config:\n  selfservice:\n"
+    kratos = _kratos_file_repository(
+        tmp_path,
+        COMMENTED,
+        "staging",
         "    default_browser_return_url: https://www.acme.test/\n"
         "    methods: {password: {enabled: true}, totp: {enabled: true}}\n"
-        "    flows: {login: {lifespan: 30m}}\n"
+        "    flows: {login: {lifespan: 30m}}\n",
     )
     out = tmp_path / "plan.json"
     planned = run("plan", "staging", "--out", str(out))
