@@ -33,6 +33,7 @@ SECONDS = 2.0
 MEGABYTES = 200
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA is Linux's")
 def test_a_hostile_test_cannot_grow_its_worker_past_the_limit(memory_limit: int | None) -> None:
     """What every test here relies on: an allocation past the headroom fails at once."""
     assert memory_limit is not None
