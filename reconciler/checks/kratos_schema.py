@@ -50,7 +50,6 @@ from reconciler.jsontypes import (
     get_at,
     split_pointer,
 )
-from reconciler.loading.compiled_schema import CompiledSchema
 from reconciler.official import releases
 from reconciler.services import identity
 from reconciler.services.declaration import Judging, Service, TargetKind
@@ -122,35 +121,22 @@ class KratosSchema:
             official.TRACING_CONFIG,
         )
         self._tracing = _read_json(self._tracing_path)
-        # The fast path: a valid document is answered without importing jsonschema, which is
-        # asked only to explain a document this refuses (compiled_schema.py).
         self.governing = _governing(config, judging)
-        self._compiled_config = CompiledSchema(
-            self.governing, {TRACING_CONFIG_URI: self._tracing}, self._config_id
-        )
-        self._compiled_identity_schema: CompiledSchema | None = None
-        self._registry_built: Registry[Any] | None = None
         self._validator: Validator | None = None
         self._cache_lock = threading.Lock()
         self._identity_validator: Draft7Validator | None = None
 
-    @property
+    @functools.cached_property
     def _registry(self) -> Registry[Any]:
-        """The schema's resources (built on first use: it needs ``referencing``)."""
-        if self._registry_built is None:
-            from referencing import Registry
+        """The schema's resources (built on first use: `render` never needs ``referencing``)."""
+        from referencing import Registry
 
-            self._registry_built = Registry().with_resources(
-                [
-                    (self._config_id, _resource(self._config)),
-                    (TRACING_CONFIG_URI, _resource(self._tracing)),
-                ]
-            )
-        return self._registry_built
-
-    @_registry.setter
-    def _registry(self, registry: Registry[Any]) -> None:
-        self._registry_built = registry
+        return Registry().with_resources(
+            [
+                (self._config_id, _resource(self._config)),
+                (TRACING_CONFIG_URI, _resource(self._tracing)),
+            ]
+        )
 
     @property
     def subject(self) -> str:
@@ -172,9 +158,6 @@ class KratosSchema:
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
 
     def _schema_problems(self, document: JSONValue, *, partial: bool) -> list[SchemaProblem]:
-        failed = self._compiled_config.failed_keywords(document)
-        if failed is not None and (not failed or (partial and failed == {"required"})):
-            return []  # valid, or only plain missing keys: nothing jsonschema would report
         errors = self._config_validator().iter_errors(document)
         problems = [problem for error in errors for problem in self._describe(error)]
         if partial:
@@ -248,8 +231,6 @@ class KratosSchema:
 
     def validate_identity_schema(self, document: JSONValue) -> list[SchemaProblem]:
         """Problems of an identity schema against ``ory://identity-meta``, sorted by pointer."""
-        if self._identity_schema_check().is_valid(document):
-            return []
         validator = self._identity_schema_validator()
         problems = [
             p
@@ -257,15 +238,6 @@ class KratosSchema:
             for p in messages.describe(error, _META, self._resolver(), hooks=False)
         ]
         return sorted(set(problems), key=lambda p: (p.pointer, p.message))
-
-    def _identity_schema_check(self) -> CompiledSchema:
-        with self._cache_lock:
-            if self._compiled_identity_schema is None:
-                meta, extension = self._identity_vocabulary
-                self._compiled_identity_schema = CompiledSchema(
-                    meta, {IDENTITY_META_URI: meta, IDENTITY_EXTENSION_URI: extension}
-                )
-            return self._compiled_identity_schema
 
     @functools.cached_property
     def _identity_vocabulary(self) -> tuple[JSONObject, JSONObject]:
@@ -283,18 +255,19 @@ class KratosSchema:
         return meta, extension
 
     def _identity_schema_validator(self) -> Draft7Validator:
-        if self._identity_validator is None:
-            meta, extension = self._identity_vocabulary
-            self._registry = self._registry.with_resources(
-                [
-                    (IDENTITY_META_URI, _resource(meta)),
-                    (IDENTITY_EXTENSION_URI, _resource(extension)),
-                ]
-            )
-            from jsonschema import Draft7Validator
+        with self._cache_lock:
+            if self._identity_validator is None:
+                meta, extension = self._identity_vocabulary
+                registry = self._registry.with_resources(
+                    [
+                        (IDENTITY_META_URI, _resource(meta)),
+                        (IDENTITY_EXTENSION_URI, _resource(extension)),
+                    ]
+                )
+                from jsonschema import Draft7Validator
 
-            self._identity_validator = Draft7Validator(meta, registry=self._registry)
-        return self._identity_validator
+                self._identity_validator = Draft7Validator(meta, registry=registry)
+            return self._identity_validator
 
     # -- defaults -------------------------------------------------------------------------
 
@@ -322,10 +295,13 @@ class KratosSchema:
         read through this schema's ``$ref`` resolver."""
         return messages.describe(error, self.subject, self._resolver(), hooks=True)
 
+    @functools.cached_property
+    def _config_resolver(self) -> Any:
+        return self._registry.resolver(self._config_id)
+
     def _resolver(self) -> Any:
-        # The compiled schema's resolver: defaults are looked up on every plan, and it needs
-        # no `referencing` (cold start) and follows a `$ref` about 10x faster.
-        return self._compiled_config.resolver()
+        """A ``$ref`` resolver at the config schema's root (``referencing``'s)."""
+        return self._config_resolver
 
 
 def _governing(config: JSONObject, judging: Judging) -> JSONObject:

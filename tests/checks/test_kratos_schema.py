@@ -179,7 +179,7 @@ def test_missing_schema_file_is_a_config_error(tmp_path: Path) -> None:
         load_kratos_schema(tmp_path / "nope.json")
 
 
-def test_compiled_schema_is_cached_per_kind_and_path() -> None:
+def test_a_schema_is_cached_per_kind_and_path() -> None:
     assert for_target("kratos_file") is for_target("kratos_file", release=releases.newest())
     assert for_target("kratos_file").path == official.KRATOS_RELEASE_CONFIG
     assert for_target("ory_network") is not for_target("kratos_file")

@@ -40,8 +40,6 @@ def _modules_after(repo: Path, *arguments: str) -> set[str]:
     ("arguments", "absent"),
     [
         (["validate"], {"httpx", "ssl"}),
-        # Valid files are answered by the compiled schema; jsonschema only explains problems.
-        (["validate"], {"jsonschema", "referencing"}),
         # No network target is opened: neither it nor its HTTP client is imported (the
         # kinds of target are declared: they say which schema judges each).
         (
