@@ -42,6 +42,7 @@ from reconciler.ci.job_output import JobOutput
 from reconciler.ci.pipeline import Inputs, Pipeline
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
+from reconciler.plan.planfile import SavedPlan
 from reconciler.plan.value import PlanOutcome
 from reconciler.repository import workdir
 from reconciler.views import markdown
@@ -59,20 +60,31 @@ def plan(pipeline: Pipeline) -> int:
     changes = False
     for name in pipeline.inputs.environments:
         path = folder / f"{name}.json"
+        path.unlink(missing_ok=True)  # a plan file seen below is this run's
         result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
-        if result.returncode in (0, 2):
-            saved = planfile_reader.read(path, pipeline.environ.get("RECONCILER_PLAN_KEY"))
+        saved = _saved(pipeline, path) if result.returncode in (0, 1, 2) else None
+        if saved is not None and (result.returncode != 1 or saved.plan.errors):
+            # A plan with errors (lint, a change that can never apply) is shown with its
+            # findings, errors first; only a plan without errors may be applied.
             outcomes.append(PlanOutcome(name=name, plan=saved.plan))
-            digests[name] = saved.operations_digest
+            if not saved.plan.errors:
+                digests[name] = saved.operations_digest
             changes |= result.returncode == 2
         else:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])
-            outcomes.append(PlanOutcome(name=name, error=error))
+            outcomes.append(PlanOutcome(name=name, error=error or _last(result.stdout)))
     body = digests_line(digests) + "\n" + markdown.format_outcomes(outcomes)
     comment = post_comment(pipeline.forge, pipeline.log, pipeline.inputs.comment_key, body)
     pipeline.output("changes", "true" if changes else "false")
     pipeline.output("comment-id", comment or "")
     return 1 if any(outcome.failed for outcome in outcomes) else 0
+
+
+def _saved(pipeline: Pipeline, path: Path) -> SavedPlan | None:
+    """The plan ``reconciler plan --out`` saved at ``path``; None when it saved none."""
+    if not path.is_file():
+        return None
+    return planfile_reader.read(path, pipeline.environ.get("RECONCILER_PLAN_KEY"))
 
 
 def route(pipeline: Pipeline) -> int:

@@ -639,3 +639,20 @@ def test_no_code_in_the_pull_request_runs_in_the_action(
     planned = runner.run(pull_request, command="plan", environments="dev")
     assert planned.code == 0, planned.out
     assert not stolen.exists()
+
+
+def test_a_lint_error_shows_its_finding_in_the_comment_not_where_the_plan_was_saved(
+    runner: Runner, github: FakeForge, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "pull-request")
+    dev = pull_request / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + "      code: {enabled: true, mfa_enabled: true}\n")
+    result = runner.run(pull_request, command="plan", environments="dev prod")
+    assert result.code == 1
+    body = _bot_comment(github)
+    dev_section = body.split("### `dev`", 1)[1].split("### `prod`", 1)[0]
+    assert "❌ error `code-mfa-forces-2fa`" in dev_section
+    assert "forced to enter a one-time code" in dev_section  # the message
+    assert "Fix: Put the code identifier on a separate OPTIONAL trait" in dev_section
+    assert "Saved the plan" not in body and "apply --plan" not in body
+    assert set(read_digests(body, "reconciler") or {}) == {"prod"}  # never applied
