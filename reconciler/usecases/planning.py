@@ -27,7 +27,7 @@ from reconciler.repository.paths import display_path
 from reconciler.services import registry
 from reconciler.services.declaration import Service
 from reconciler.targets import LiveState, Target
-from reconciler.usecases import messages, rotations
+from reconciler.usecases import guards, messages, rotations
 from reconciler.usecases.checking import refuse_before_fetching
 from reconciler.usecases.steps import (
     Settings,
@@ -165,6 +165,9 @@ def plan_against(
         target_info=live.target,
         default_at=default_at,
     )
+    blocked = guards.never_applies(environment, plan)
+    if blocked is not None:
+        plan = replace(plan, notes=(blocked, *plan.notes))
     return replace(plan, live_configs=live.configs, rotate_secrets=settings.rotate_secrets)
 
 

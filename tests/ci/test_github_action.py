@@ -656,3 +656,29 @@ def test_a_lint_error_shows_its_finding_in_the_comment_not_where_the_plan_was_sa
     assert "Fix: Put the code identifier on a separate OPTIONAL trait" in dev_section
     assert "Saved the plan" not in body and "apply --plan" not in body
     assert set(read_digests(body, "reconciler") or {}) == {"prod"}  # never applied
+
+
+def test_a_weakening_change_a_protected_environment_can_never_apply_fails_the_plan(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    dev = example_repo / "environments" / "dev.yaml"
+    weakening = "    flows:\n      settings: {required_aal: aal1}\n"
+    dev.write_text(dev.read_text() + weakening + "protect: true\n")
+    pull_request = runner.checkout(example_repo, "pull-request")
+    planned = runner.run(pull_request, command="plan", environments="dev")
+    assert planned.code == 1  # flagged in the pull request, before anyone merges it
+    body = _bot_comment(github)
+    assert "❌ error `protected-weakening` `environments/dev.yaml:14:1: protect`" in body
+    assert "can never be applied as written" in body
+    assert "set protect_allow_weaken: true" in body
+    assert read_digests(body, "reconciler") == {}
+    merge = runner.checkout(example_repo, "merge")
+    routed = runner.run(merge, merged=True, command="route", environments="dev")
+    assert routed.code == 1 and "dev: plan failed on this commit" in routed.out
+    assert ory_server.writes() == []
+
+    dev.write_text(dev.read_text() + "protect_allow_weaken: true\n")  # reviewed: may apply
+    allowed_checkout = runner.checkout(example_repo, "allowed")
+    allowed = runner.run(allowed_checkout, command="plan", environments="dev")
+    assert allowed.code == 0, allowed.out
+    assert "protected-weakening" not in _bot_comment(github)
