@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler import redact
-from reconciler.ci import forks
+from reconciler.ci import forks, rotation_record
 from reconciler.ci.forges import (
     Forge,
     GitHub,
@@ -38,6 +38,7 @@ from reconciler.ci.forges import (
     post_comment,
     read_digests,
 )
+from reconciler.ci.http import ForgeError
 from reconciler.ci.job_output import JobOutput
 from reconciler.ci.pipeline import Inputs, Pipeline
 from reconciler.errors import ReconcilerError
@@ -61,6 +62,7 @@ def plan(pipeline: Pipeline) -> int:
     for name in pipeline.inputs.environments:
         path = folder / f"{name}.json"
         path.unlink(missing_ok=True)  # a plan file seen below is this run's
+        rotation_record.restore(pipeline, name)
         result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
         saved = _saved(pipeline, path) if result.returncode in (0, 1, 2) else None
         if saved is not None and (result.returncode != 1 or saved.plan.errors):
@@ -93,6 +95,7 @@ def route(pipeline: Pipeline) -> int:
         return forks.nothing_applied(pipeline, fork)
     include: list[dict[str, str]] = []
     for name in pipeline.inputs.environments:
+        rotation_record.restore(pipeline, name)
         _, document = pipeline.fresh_plan(name, "plans")
         summary = document["summary"]
         if not (summary["add"] or summary["change"] or summary["reset"]):
@@ -108,13 +111,38 @@ def route(pipeline: Pipeline) -> int:
             }
         )
         pipeline.log.echo(f"{name}: changes to apply behind the environment {approval}\n")
+    _check_approvals(pipeline, [entry["github_environment"] for entry in include])
     pipeline.output("matrix", json.dumps({"include": include}, separators=(",", ":")))
     pipeline.output("any", "true" if include else "false")
     return 0
 
 
+def _check_approvals(pipeline: Pipeline, environments: list[str]) -> None:
+    """Fail, naming each, when an environment an apply job would run in does not make it
+    wait for someone's approval."""
+    problems = [
+        problem
+        for environment in environments
+        if (problem := pipeline.forge.approval_problem(environment)) is not None
+    ]
+    if problems:
+        raise ReconcilerError("nothing will be applied: " + "; ".join(problems))
+
+
+def _approval_environment(pipeline: Pipeline, name: str) -> str:
+    """The forge environment this apply job runs in (GitLab names it; GitHub: route's)."""
+    suffix = pipeline.inputs.weaken_suffix if pipeline.inputs.allow_weaken else ""
+    return pipeline.environ.get("CI_ENVIRONMENT_NAME") or f"{name}{suffix}"
+
+
 def apply(pipeline: Pipeline) -> int:
     (name,) = pipeline.inputs.environments
+    approval = _approval_environment(pipeline, name)
+    problem = pipeline.forge.approval_problem(approval)
+    if problem is not None:
+        _post_result(pipeline, name, f"**reconciler apply** · `{name}` · ❌ refused: {problem}")
+        raise ReconcilerError(f"{name}: nothing was applied: {problem}")
+    rotation_record.restore(pipeline, name)
     fresh, document = pipeline.fresh_plan(name, "fresh")
     unreviewed = _unreviewed(pipeline, name, str(document["operations_digest"]))
     if unreviewed:
@@ -139,10 +167,31 @@ def apply(pipeline: Pipeline) -> int:
     if pipeline.inputs.allow_weaken:
         arguments.append("--allow-weaken")
     result = pipeline.reconciler(*arguments)
-    outcome = result.stdout.strip().splitlines()[-1:] or ["(no output)"]
-    status = outcome[0] if result.returncode == 0 else f"failed: {_last(result.stderr)}"
-    pipeline.summary(f"**reconciler apply** · `{name}` · {status}")
+    if result.returncode == 0:
+        rotation_record.keep(pipeline, name)
+        status = f"✅ {_last(result.stdout)}"
+    else:
+        status = f"❌ failed: {_last(result.stderr)}"
+    _post_result(pipeline, name, f"**reconciler apply** · `{name}` · {status}")
     return result.returncode
+
+
+def _post_result(pipeline: Pipeline, name: str, text: str) -> None:
+    """The apply's result in the job summary and on the merged pull request (a comment of
+    its own per environment, updated by each apply); a token that may not write there is
+    said, never a second failure."""
+    pipeline.summary(text)
+    key = f"{pipeline.inputs.comment_key}:apply:{name}"
+    try:
+        pipeline.forge.upsert_comment(key, text, merged=True)
+    except ForgeError as exc:
+        if exc.status not in (401, 403, 404):
+            raise
+        pipeline.log.command(
+            "warning",
+            f"{name}: the apply's result could not be posted on the pull request "
+            f"(the forge answered {exc.status}); the job summary has it",
+        )
 
 
 def _unreviewed(pipeline: Pipeline, name: str, digest: str) -> str:

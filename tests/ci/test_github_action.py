@@ -32,7 +32,9 @@ BIN = Path(sys.executable).parent
 PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"
 HOOK_KEY = "action-hook-key-7f1e"
 HEAD_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+MERGE_SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"
 COMMENTS = f"/repos/{REPOSITORY}/issues/42/comments"
+DEPLOYMENTS = f"/repos/{REPOSITORY}/deployments"
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 
@@ -94,6 +96,7 @@ class Runner:
         event["pull_request"] = {
             "number": 42,
             "merged": merged,
+            "merge_commit_sha": MERGE_SHA,
             "head": {"sha": HEAD_SHA, "repo": {"full_name": self.fork or REPOSITORY}},
             "base": {"repo": {"full_name": REPOSITORY}},
         }
@@ -304,7 +307,16 @@ def test_merge_routes_plans_again_and_applies_the_reviewed_change_and_keeps_the_
     assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.summary
     assert len(ory_server.writes()) == 1
     # The reviewed digest is read back from the comment; nothing the PR's run made is fetched.
-    assert [(r.method, r.path) for r in github.requests] == [("GET", COMMENTS)]
+    # Besides: the approval environment checked, the rotation record read, the result posted.
+    assert [(r.method, r.path) for r in github.requests] == [
+        ("GET", f"/repos/{REPOSITORY}/environments/dev"),
+        ("GET", DEPLOYMENTS),
+        ("GET", COMMENTS),
+        ("GET", COMMENTS),
+        ("POST", COMMENTS),
+    ]
+    (result,) = [c for c in github.comments if c["body"].startswith(marker("reconciler:apply:dev"))]
+    assert "· ✅ Apply complete: 1 added, 6 changed, 0 reset." in result["body"]
     assert runner.uploaded("Keep the backups", job, command="apply") == {}  # not asked for
     kept = {"command": "apply", "keep-backups": "true"}
     backups = runner.uploaded("Keep the backups", job, environments="dev", **kept)
@@ -534,7 +546,7 @@ def test_no_secret_reaches_the_comment_summary_log_outputs_or_artifacts(
     job = runner.checkout(example_repo, "apply-dev")
     results.append(runner.run(job, merged=True, command="apply", environments="dev"))
     assert [result.code for result in results] == [0, 0, 0], results[-1].out
-    body = github.comments[-1]["body"]
+    body = _bot_comment(github)
     assert "hooks[web_hook (sensitive)]" in body
     assert "webhook-can-interrupt-deprecated" in body  # the finding that names the hook
     kept = {"command": "apply", "keep-backups": "true"}
@@ -682,3 +694,70 @@ def test_a_weakening_change_a_protected_environment_can_never_apply_fails_the_pl
     allowed = runner.run(allowed_checkout, command="plan", environments="dev")
     assert allowed.code == 0, allowed.out
     assert "protected-weakening" not in _bot_comment(github)
+
+
+# -- rotation settles without state on a runner (issue 26 item 3) ---------------------------
+
+ROTATED_SMTP = """  courier:
+    smtp:
+      connection_uri: "smtps://acme:${{LOGIN_HOOK_KEY}}@mail.acme.test:465"
+rotate:
+  /courier/smtp/connection_uri: {version}
+"""
+
+
+def _smtp_sent(ory_server: OryTestServer) -> int:
+    """How many writes to Ory sent the SMTP URI (the environment's write-only value)."""
+    return sum(b"connection_uri" in write.body for write in ory_server.writes())
+
+
+def test_a_rotate_bump_is_sent_once_and_fresh_checkouts_then_plan_no_change(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    dev = example_repo / "environments" / "dev.yaml"
+    declared = dev.read_text()
+
+    def merged(name: str, *, changes: bool, apply: bool = True, forged_state: str = "") -> str:
+        """A pull request planned from a fresh checkout, then merged, routed and applied."""
+        pull_request = runner.checkout(example_repo, f"pr-{name}")
+        if forged_state:  # a record the pull request commits is never read
+            (pull_request / ".reconciler" / "state").mkdir(parents=True)
+            (pull_request / ".reconciler" / "state" / "dev.json").write_text(forged_state)
+        planned = runner.run(pull_request, command="plan", environments="dev")
+        assert planned.code == 0, planned.out
+        assert planned.outputs["changes"] == str(changes).lower()
+        if apply:
+            merge = runner.checkout(example_repo, f"merge-{name}")
+            routed = runner.run(merge, merged=True, command="route", environments="dev")
+            assert routed.outputs["any"] == "true", routed.out
+            job = runner.checkout(example_repo, f"apply-{name}")
+            applied = runner.run(job, merged=True, command="apply", environments="dev")
+            assert applied.code == 0, applied.out
+        return _bot_comment(github)
+
+    dev.write_text(declared + ROTATED_SMTP.format(version=1))
+    merged("first", changes=True)
+    assert _smtp_sent(ory_server) == 1
+    merged(
+        "next", changes=False, apply=False
+    )  # fresh checkouts: the forge's record says 1 was sent
+
+    dev.write_text(declared + ROTATED_SMTP.format(version=2))
+    forged = '{"format": 1, "target": "x", "rotated": {"/courier/smtp/connection_uri": 2}}'
+    comment = merged("bump", changes=True, forged_state=forged)
+    assert "rotate: 2 (last sent: 1)" in comment
+    assert _smtp_sent(ory_server) == 2  # the bump, sent exactly once
+    merged("same-commit", changes=False, apply=False)
+    dev.write_text(
+        declared.replace("Acme (dev)", "Acme (development)") + ROTATED_SMTP.format(version=2)
+    )
+    later = merged("later", changes=True, apply=False)
+    assert "Plan: 0 to add, 1 to change, 0 to reset." in later  # the issuer only
+    assert "rotate: 2" not in later
+
+    kept = [d for d in github.deployments if d["task"] == "reconciler:apply"]
+    assert [d["environment"] for d in kept] == ["dev", "dev"]
+    assert kept[-1]["payload"]["rotations"]["rotated"] == {"/courier/smtp/connection_uri": 2}
+    assert kept[-1]["ref"] == MERGE_SHA
+    assert [github.statuses[d["id"]][0]["state"] for d in kept] == ["success"] * 2
+    assert HOOK_KEY not in json.dumps(github.deployments)  # versions only, never a value
