@@ -358,6 +358,9 @@ def test_a_weakening_change_routes_to_its_approval_environment(
     assert unapproved.code == 1
     assert "weaken security" in unapproved.out
     assert ory_server.writes() == []
+    failed = _apply_result(github, "dev")  # the failure and its cause, on the pull request
+    assert "· ❌ failed: Error: apply refused: 1 change(s) weaken security" in failed
+    assert failed in unapproved.summary
     approved = runner.run(
         runner.checkout(example_repo, "b"),
         merged=True,
@@ -367,6 +370,15 @@ def test_a_weakening_change_routes_to_its_approval_environment(
     )
     assert approved.code == 0, approved.out
     assert len(ory_server.writes()) == 1
+    assert "· ✅ Apply complete: 1 added, 7 changed, 0 reset." in _apply_result(github, "dev")
+
+
+def _apply_result(github: FakeForge, name: str) -> str:
+    (posted,) = [
+        c for c in github.comments if c["body"].startswith(marker(f"reconciler:apply:{name}"))
+    ]
+    assert posted["user"]["login"] == BOT
+    return str(posted["body"]).split("\n", 1)[1]
 
 
 def _refused_and_posted(result: Result, github: FakeForge, why: str) -> None:
@@ -761,3 +773,37 @@ def test_a_rotate_bump_is_sent_once_and_fresh_checkouts_then_plan_no_change(
     assert kept[-1]["ref"] == MERGE_SHA
     assert [github.statuses[d["id"]][0]["state"] for d in kept] == ["success"] * 2
     assert HOOK_KEY not in json.dumps(github.deployments)  # versions only, never a value
+
+
+def test_route_and_apply_refuse_an_approval_environment_nobody_has_to_approve(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    del github.environments["dev"]  # GitHub would create it, unprotected, on first use
+    github.environments["prod"] = [{"id": 1, "type": "wait_timer", "wait_timer": 5}]
+    _plan_pull_request(runner, example_repo)
+    merge = runner.checkout(example_repo, "merge")
+    routed = runner.run(merge, merged=True, command="route", environments="dev prod")
+    assert routed.code == 1
+    assert "::error::nothing will be applied: the GitHub Environment `dev` does not exist" in (
+        routed.out
+    )
+    assert "the GitHub Environment `prod` has no required reviewers" in routed.out
+    assert "any" not in routed.outputs  # so no apply job runs
+
+    # An apply job run all the same (a hand-written workflow) refuses, and says so on the PR.
+    applied = runner.run(merge, merged=True, command="apply", environments="prod")
+    assert applied.code == 1
+    assert "prod: nothing was applied: the GitHub Environment `prod` has no required" in (
+        applied.out
+    )
+    (posted,) = [
+        c for c in github.comments if c["body"].startswith(marker("reconciler:apply:prod"))
+    ]
+    assert "❌ refused: the GitHub Environment `prod` has no required reviewers" in posted["body"]
+    assert "❌ refused" in applied.summary
+    assert ory_server.writes() == []
+
+    github.denied.add("actions")  # a job without `actions: read`
+    unreadable = runner.run(merge, merged=True, command="route", environments="dev")
+    assert unreadable.code == 1
+    assert "give the job `actions: read`" in unreadable.out
