@@ -101,6 +101,7 @@ jobs:
     permissions:
       contents: read
       pull-requests: write
+      deployments: read  # the rotation record of each environment's last apply
     steps:
       - uses: actions/checkout@v4
       - uses: {ACTION}
@@ -113,6 +114,8 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: read
+      deployments: read
+      actions: read  # check each approval environment requires reviewers
     outputs:
       matrix: ${{{{ steps.route.outputs.matrix }}}}
       any: ${{{{ steps.route.outputs.any }}}}
@@ -132,7 +135,9 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: read
-      pull-requests: write  # read the reviewed plan comment; post a refusal
+      pull-requests: write  # read the reviewed plan comment; post the result
+      deployments: write  # keep the rotation record with the apply
+      actions: read
     strategy:
       fail-fast: false
       matrix: ${{{{ fromJSON(needs.route.outputs.matrix) }}}}
