@@ -17,6 +17,11 @@ Each behaviour follows GitHub's REST documentation (API version 2022-11-28):
   …}`` (as reported in jayamanikharyono/airflow-dag-action#23 and
   microsoft/azure-pipelines-tasks#20278 for a comment on a pull request from a fork).
 
+* issues: https://docs.github.com/en/rest/issues/issues — list (``GET /repos/{o}/{r}/issues``,
+  ``state`` open by default, ``per_page``, ``page``; pull requests are listed too, with a
+  ``pull_request`` key), create (``POST``, ``title`` and ``body``, 201, ``user.login`` the
+  token's account), update (``PATCH .../issues/{number}``: ``body``, ``state: closed``,
+  ``state_reason``); a comment on an issue is one on ``/issues/{number}/comments``;
 * deployments: https://docs.github.com/en/rest/deployments/deployments — list
   (``GET /repos/{o}/{r}/deployments``, filtered by ``environment``, ``task``, ``sha``, ``ref``;
   newest first), create (``POST``, 201; ``ref`` required, ``payload`` kept as given, ``task``
@@ -103,6 +108,7 @@ class FakeForge:
         }
         self.protected_environments: set[str] = set(APPROVAL_ENVIRONMENTS)
         self.variables: dict[str, str] = {}  # GitLab project CI/CD variables
+        self.issues: list[dict[str, Any]] = []  # GitHub issues (numbered from 1)
         self.denied: set[str] = set()  # permissions TOKEN's job was not given
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
@@ -309,11 +315,26 @@ class FakeForge:
         self, method: str, parts: list[str], query: dict[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]] | None:
         match method, parts:
+            case "GET", ["issues"]:
+                state = query.get("state", "open")
+                listed = [i for i in self.issues if state == "all" or i["state"] == state]
+                per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+                return 200, listed[(page - 1) * per_page : page * per_page], {}
+            case "POST", ["issues"]:
+                number = len(self.issues) + 1
+                issue = {"number": number, "state": "open", "user": {"login": BOT}, **body}
+                self.issues.append(issue)
+                return 201, issue, {}
+            case "PATCH", ["issues", number] if number.isdigit():
+                (issue,) = [i for i in self.issues if i["number"] == int(number)]
+                issue.update(body)
+                return 200, issue, {}
             case "GET", ["issues", _, "comments"]:
                 per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
                 return 200, self.comments[(page - 1) * per_page : page * per_page], {}
-            case "POST", ["issues", _, "comments"]:
+            case "POST", ["issues", number, "comments"]:
                 comment = {"id": self._new_id(), "body": body["body"], "user": {"login": BOT}}
+                comment["issue_number"] = int(number)
                 self.comments.append(comment)
                 return 201, comment, {}
             case "PATCH", ["issues", "comments", comment_id]:

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler import redact
-from reconciler.ci import forks, rotation_record
+from reconciler.ci import drift, forks, rotation_record
 from reconciler.ci.forges import (
     Forge,
     GitHub,
@@ -233,7 +233,7 @@ def _last(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-COMMANDS = {"plan": plan, "route": route, "apply": apply}
+COMMANDS = {"plan": plan, "route": route, "apply": apply, "drift": drift.watch}
 
 
 # Credentials the pipeline holds besides the Ory key (which the command line registers).

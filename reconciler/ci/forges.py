@@ -188,6 +188,36 @@ class GitHub:
         user = comment.get(field)
         return isinstance(user, dict) and user.get("login") == self.author
 
+    def find_issue(self, key: str) -> int | None:
+        """The open issue whose body opens with ``key`` (a marker), by the bot; its number.
+        The list holds pull requests too (https://docs.github.com/en/rest/issues/issues)."""
+        page = 1
+        while True:
+            batch = self._get(f"/issues?state=open&per_page={PAGE_SIZE}&page={page}")
+            for issue in batch:
+                body = issue.get("body")
+                opens = isinstance(body, str) and body.startswith(key + "\n")
+                if opens and "pull_request" not in issue and self._by_bot(issue):
+                    return int(issue["number"])
+            if len(batch) < PAGE_SIZE:
+                return None
+            page += 1
+
+    def open_issue(self, key: str, title: str, body: str) -> int:
+        text = {"title": title, "body": f"{key}\n{redact.scrub(body)}"}
+        created = http.call("POST", f"{self._api}/issues", self._headers, text)
+        return int(created.json()["number"])
+
+    def update_issue(self, number: int, key: str, body: str) -> None:
+        text = {"body": f"{key}\n{redact.scrub(body)}"}
+        http.call("PATCH", f"{self._api}/issues/{number}", self._headers, text)
+
+    def close_issue(self, number: int, comment: str) -> None:
+        url = f"{self._api}/issues/{number}"
+        http.call("POST", f"{url}/comments", self._headers, {"body": redact.scrub(comment)})
+        closed = {"state": "closed", "state_reason": "completed"}
+        http.call("PATCH", url, self._headers, closed)
+
     def approval_problem(self, environment: str) -> str | None:
         """Whether the GitHub Environment exists and has required reviewers; a job naming one
         that does not exist creates it, without any protection."""

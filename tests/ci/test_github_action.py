@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.ci import drift
 from reconciler.ci.forges import digests_line, marker, read_digests
 from reconciler.loading.yamlio import load_with_positions
 
@@ -807,3 +808,87 @@ def test_route_and_apply_refuse_an_approval_environment_nobody_has_to_approve(
     unreadable = runner.run(merge, merged=True, command="route", environments="dev")
     assert unreadable.code == 1
     assert "give the job `actions: read`" in unreadable.out
+
+
+# -- drift watch (issue 26 item 5) ----------------------------------------------------------
+
+
+def test_drift_watch_opens_updates_and_closes_one_issue_per_environment(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    issues = f"/repos/{REPOSITORY}/issues"
+    github.issues.append(
+        {
+            "number": 1,
+            "state": "open",
+            "user": {"login": "octocat"},
+            "body": drift.marker("reconciler", "dev") + "\nforged",
+        }
+    )
+
+    def watch(name: str) -> Result:
+        watched = runner.run(
+            runner.checkout(example_repo, name), command="drift", environments="dev"
+        )
+        assert watched.code == 0, watched.out
+        assert obeyed(watched.out) == []
+        return watched
+
+    first = watch("watch-1")  # live differs, and holds security values nobody declared
+    assert first.outputs["drift"] == "true"
+    (opened,) = [i for i in github.issues if i["number"] == 2]  # not the octocat's
+    assert opened["title"] == "reconciler: drift in dev" and opened["state"] == "open"
+    assert opened["body"].startswith(drift.marker("reconciler", "dev") + "\n")
+    assert "drift: 7 change(s), 3 undeclared security value(s)" in opened["body"]
+    assert '! /session/whoami/required_aal: "aal1" -> "highest_available"' in opened["body"]
+    for line in (
+        "- `/selfservice/methods/link/enabled`: `true`: a sign-in method switched on",
+        "- `/selfservice/methods/password/config/max_breaches`: `1`: weaker than Kratos' "
+        "default: allowed password breaches (max_breaches) raised",
+        '- `/session/lifespan`: `"72h"`: weaker than Kratos\' default: session lifespan raised',
+    ):
+        assert line in opened["body"]
+    assert "`dev`: drift: 7 change(s), 3 undeclared security value(s) (issue #2 opened)" in (
+        first.summary
+    )
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(runner.tmp_path),
+        "LOGIN_HOOK_KEY": HOOK_KEY,
+        "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,
+        "ORY_CONSOLE_API_URL": ory_server.base_url,
+    }
+    applied = subprocess.run(
+        [str(BIN / "reconciler"), "apply", "dev", "--yes"],
+        cwd=example_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert applied.returncode == 0, applied.stderr
+    second = watch("watch-2")  # the declared part applied: the undeclared values stay
+    assert [r.path for r in github.calls("PATCH", issues)] == [f"{issues}/2"]
+    assert "drift: 3 undeclared security value(s)" in opened["body"]
+    assert "Plan:" not in opened["body"] and "(issue #2 updated)" in second.summary
+
+    dev = example_repo / "environments" / "dev.yaml"  # declared as they are: nothing to say
+    dev.write_text(dev.read_text() + "  session: {lifespan: 72h}\n")
+    dev.write_text(
+        dev.read_text().replace(
+            "    methods:\n",
+            "    methods:\n      link: {enabled: true}\n"
+            "      password: {config: {max_breaches: 1}}\n",
+            1,
+        )
+    )
+    third = watch("watch-3")
+    assert third.outputs["drift"] == "false"
+    assert opened["state"] == "closed" and opened["state_reason"] == "completed"
+    (said,) = [c for c in github.comments if c.get("issue_number") == 2]
+    assert said["body"].startswith("No drift any more")
+    assert "(issue #2 closed)" in third.summary
+    assert github.issues[0]["body"].endswith("forged")  # never touched
+    fourth = watch("watch-4")
+    assert len(github.calls("POST", issues)) == 2 and "issue #" not in fourth.summary
