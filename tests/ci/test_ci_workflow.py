@@ -79,6 +79,17 @@ def test_the_documented_github_workflow_is_the_one_init_writes() -> None:
     assert _documented_workflow() == scaffold.github_workflow(["dev", "prod"])
 
 
+def test_the_documented_drift_watch_is_the_one_init_writes_and_uses_the_action() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", CI_DOC.read_text(), flags=re.DOTALL)
+    (documented,) = [block for block in blocks if block.startswith("# Drift watch")]
+    assert documented == scaffold.drift_workflow(["dev", "prod"])
+    workflow = _yaml(documented)
+    (step,) = [s for s in workflow["jobs"]["drift"]["steps"] if s["uses"] == scaffold.ACTION]
+    assert step["with"]["command"] == "drift" and set(step["with"]) <= set(ACTION["inputs"])
+    assert workflow["jobs"]["drift"]["permissions"]["issues"] == "write"
+    assert "drift" in ACTION["outputs"]
+
+
 def test_the_workflow_uses_the_action_with_inputs_it_has() -> None:
     workflow = _yaml(_documented_workflow())
     steps = [s for job in workflow["jobs"].values() for s in job["steps"] if "with" in s]
