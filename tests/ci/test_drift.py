@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from reconciler.ci.drift import undeclared_security
+from reconciler.jsontypes import JSONObject
 
-WEB_HOOK = {"hook": "web_hook", "config": {"url": "https://collect.example.test", "method": "POST"}}
-LIVE = {
+WEB_HOOK: JSONObject = {
+    "hook": "web_hook",
+    "config": {"url": "https://collect.example.test", "method": "POST"},
+}
+LIVE: JSONObject = {
     "selfservice": {
         "methods": {"code": {"enabled": True, "config": {"lifespan": "15m"}}},
         "flows": {
@@ -40,7 +44,7 @@ def test_security_values_nobody_declared_are_named_with_their_live_path() -> Non
 
 
 def test_what_an_environment_declares_is_left_to_the_plan() -> None:
-    declared = {
+    declared: JSONObject = {
         "selfservice": {
             "methods": {"code": {"enabled": True}},
             "flows": {"registration": {"after": {"password": {"hooks": []}}}},
