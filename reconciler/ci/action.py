@@ -37,8 +37,8 @@ from reconciler.ci.forges import (
     digests_line,
     post_comment,
     read_digests,
+    warned_if_refused,
 )
-from reconciler.ci.http import ForgeError
 from reconciler.ci.job_output import JobOutput
 from reconciler.ci.pipeline import Inputs, Pipeline
 from reconciler.errors import ReconcilerError
@@ -182,16 +182,15 @@ def _post_result(pipeline: Pipeline, name: str, text: str) -> None:
     said, never a second failure."""
     pipeline.summary(text)
     key = f"{pipeline.inputs.comment_key}:apply:{name}"
-    try:
+    with warned_if_refused(pipeline.log, lambda status: _result_not_posted(name, status)):
         pipeline.forge.upsert_comment(key, text, merged=True)
-    except ForgeError as exc:
-        if exc.status not in (401, 403, 404):
-            raise
-        pipeline.log.command(
-            "warning",
-            f"{name}: the apply's result could not be posted on the pull request "
-            f"(the forge answered {exc.status}); the job summary has it",
-        )
+
+
+def _result_not_posted(name: str, status: int) -> str:
+    return (
+        f"{name}: the apply's result could not be posted on the pull request (the forge "
+        f"answered {status}); the job summary has it"
+    )
 
 
 def _unreviewed(pipeline: Pipeline, name: str, digest: str) -> str:

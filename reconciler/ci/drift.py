@@ -30,8 +30,7 @@ from dataclasses import dataclass
 
 from reconciler.checks.security import classify
 from reconciler.ci import rotation_record
-from reconciler.ci.forges import GitHub
-from reconciler.ci.http import ForgeError
+from reconciler.ci.forges import GitHub, warned_if_refused
 from reconciler.ci.pipeline import Pipeline
 from reconciler.errors import ReconcilerError
 from reconciler.jsontypes import JSONValue, Pointer, get_at, join_pointer, split_pointer
@@ -174,28 +173,30 @@ def _report(pipeline: Pipeline, item: Watched) -> str:
     forge = pipeline.forge
     if not isinstance(forge, GitHub) or item.saved is None:
         return ""  # a failed plan leaves the issue as it is
-    key = marker(pipeline.inputs.comment_key, item.name)
-    try:
-        number = forge.find_issue(key)
-        if item.drifted:
-            body = _issue_body(item)
-            if number is None:
-                title = f"reconciler: drift in {item.name}"
-                return f" (issue #{forge.open_issue(key, title, body)} opened)"
-            forge.update_issue(number, key, body)
-            return f" (issue #{number} updated)"
-        if number is not None:
-            forge.close_issue(number, "No drift any more: live is what the environment declares.")
-            return f" (issue #{number} closed)"
-    except ForgeError as exc:
-        if exc.status not in (401, 403, 404):
-            raise
-        pipeline.log.command(
-            "warning",
+
+    def unwritten(status: int) -> str:
+        return (
             f"{item.name}: the drift issue could not be written (the forge answered "
-            f"{exc.status}): give the job `issues: write`",
+            f"{status}): give the job `issues: write`"
         )
-        return " (its issue could not be written)"
+
+    with warned_if_refused(pipeline.log, unwritten):
+        return _keep_issue(forge, marker(pipeline.inputs.comment_key, item.name), item)
+    return " (its issue could not be written)"
+
+
+def _keep_issue(forge: GitHub, key: str, item: Watched) -> str:
+    number = forge.find_issue(key)
+    if item.drifted:
+        body = _issue_body(item)
+        if number is None:
+            title = f"reconciler: drift in {item.name}"
+            return f" (issue #{forge.open_issue(key, title, body)} opened)"
+        forge.update_issue(number, key, body)
+        return f" (issue #{number} updated)"
+    if number is not None:
+        forge.close_issue(number, "No drift any more: live is what the environment declares.")
+        return f" (issue #{number} closed)"
     return ""
 
 

@@ -11,9 +11,10 @@ body is scrubbed of known secrets (``redact``) on the way out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -93,24 +94,45 @@ class Forge(Protocol):
         """Keep ``record`` with this successful apply of ``environment``."""
 
 
-def post_comment(forge: Forge, log: JobOutput, key: str, body: str) -> str | None:
-    """Post or update the comment; when the forge refuses to let this run write (the
-    read-only token of a pull request from a fork, a job without the permission), say so
-    in the job summary instead of failing on a raw 403. Its id, None when not posted."""
+@dataclass
+class Refusal:
+    """Whether the forge refused what ``warned_if_refused`` wrapped: its status, or None."""
+
+    status: int | None = None
+
+
+@contextlib.contextmanager
+def warned_if_refused(log: JobOutput, say: Callable[[int], str]) -> Iterator[Refusal]:
+    """Run the block; when the forge refuses this run's token (401, 403, 404: a read-only
+    token of a pull request from a fork, a job without the permission), warn with
+    ``say(status)`` instead of failing on a raw error. Any other error goes on."""
+    refusal = Refusal()
     try:
-        return forge.upsert_comment(key, body)
+        yield refusal
     except http.ForgeError as exc:
         if exc.status not in (401, 403, 404):
             raise
-        why = (
+        refusal.status = exc.status
+        log.command("warning", say(exc.status))
+
+
+def post_comment(forge: Forge, log: JobOutput, key: str, body: str) -> str | None:
+    """Post or update the comment; when the forge refuses to let this run write, say so in
+    the job summary too. Its id, None when not posted."""
+
+    def why(status: int) -> str:
+        return (
             f"The comment could not be posted on the pull request: this run's token may not "
-            f"write there (the forge answered {exc.status}). A pull request from a fork gets "
+            f"write there (the forge answered {status}). A pull request from a fork gets "
             "a read-only token; otherwise give the job `pull-requests: write` (GitHub) or "
             "set GITLAB_API_TOKEN with the api scope (GitLab)."
         )
-        log.summary(why)
-        log.command("warning", why)
-        return None
+
+    with warned_if_refused(log, why) as refusal:
+        return forge.upsert_comment(key, body)
+    assert refusal.status is not None
+    log.summary(why(refusal.status))
+    return None
 
 
 @dataclass(frozen=True)

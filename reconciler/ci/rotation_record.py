@@ -14,45 +14,39 @@ from any fresh checkout, finds it sent (docs/security.md §3, "The rotation reco
 
 from __future__ import annotations
 
-from reconciler.ci.http import ForgeError
+from reconciler.ci.forges import warned_if_refused
 from reconciler.ci.pipeline import Pipeline
 from reconciler.usecases import rotations
-
-# What a forge answers when this job's token may not read or write the record.
-_NOT_ALLOWED = (401, 403, 404)
 
 
 def restore(pipeline: Pipeline, environment: str) -> None:
     """Put the forge's record of ``environment`` in place of the local one (or none)."""
-    try:
-        record = pipeline.forge.last_applied(environment)
-    except ForgeError as exc:
-        if exc.status not in _NOT_ALLOWED:
-            raise
-        pipeline.log.command(
-            "warning",
+
+    def unread(status: int) -> str:
+        return (
             f"{environment}: the rotation record could not be read (the forge answered "
-            f"{exc.status}): every rotate: version plans as not sent. Give the job "
-            "`deployments: read` (GitHub) or a GITLAB_API_TOKEN of a maintainer (GitLab)",
+            f"{status}): every rotate: version plans as not sent. Give the job "
+            "`deployments: read` (GitHub) or a GITLAB_API_TOKEN of a maintainer (GitLab)"
         )
-        record = None
+
+    record = None
+    with warned_if_refused(pipeline.log, unread):
+        record = pipeline.forge.last_applied(environment)
     rotations.restore(pipeline.root, environment, record)
 
 
 def keep(pipeline: Pipeline, environment: str) -> None:
     """Keep the record a successful apply of ``environment`` left, when there is one."""
-    record = rotations.kept(pipeline.root, environment)
-    if record is None:
-        return
-    try:
-        pipeline.forge.record_applied(environment, record)
-    except ForgeError as exc:
-        if exc.status not in _NOT_ALLOWED:
-            raise
-        pipeline.log.command(
-            "warning",
+
+    def unkept(status: int) -> str:
+        return (
             f"{environment}: applied, but the rotation record could not be kept (the forge "
-            f"answered {exc.status}): the next plan sends the rotated values again. Give the "
+            f"answered {status}): the next plan sends the rotated values again. Give the "
             "apply job `deployments: write` (GitHub) or a GITLAB_API_TOKEN of a maintainer "
-            "(GitLab)",
+            "(GitLab)"
         )
+
+    record = rotations.kept(pipeline.root, environment)
+    if record is not None:
+        with warned_if_refused(pipeline.log, unkept):
+            pipeline.forge.record_applied(environment, record)
