@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from reconciler.comparing import schema_match
+from reconciler.comparing.trait_diff import TraitChange
 from reconciler.comparing.values import EqualityRules, StoredEquality
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 
@@ -44,6 +45,9 @@ class Change:
     live_present: bool = True
     note: str = ""
     details: tuple[str, ...] = ()
+    # For an identity schema that replaces another: its trait changes (``trait_diff``), the
+    # structured form of ``details``.
+    trait_changes: tuple[TraitChange, ...] = ()
     # Where the desired value sits in the environment's document, when that differs from
     # ``pointer`` (a new schema is appended at ``/identity/schemas/-``).
     source: Pointer | None = None
@@ -244,6 +248,7 @@ class _Walker:
             f"new identity schema, replacing the default {live_default}; identities created "
             "under it keep it (schemas are immutable on Ory Network)",
             details=self.index.explain(entry, replaced),
+            trait_changes=self.index.trait_changes(entry, replaced) or (),
             source=source,
         )
 
@@ -262,6 +267,7 @@ class _Walker:
                 "and switch default_schema_id"
             ),
             details=details,
+            trait_changes=self.index.trait_changes(entry, match) or (),
             source=join_pointer(source, "url"),
             label=f"{label}.url",
         )

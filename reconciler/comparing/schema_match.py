@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from reconciler import blobs
 from reconciler.comparing.identity_schemas import canonical_digest
-from reconciler.comparing.trait_diff import trait_diff
+from reconciler.comparing.trait_diff import TraitChange, trait_diff
 from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.limits import loads_json
 
 PRESET = "preset://"
+UNAVAILABLE = "the live content is not available to compare traits"
 
 
 @dataclass(frozen=True)
@@ -109,17 +110,24 @@ class ContentIndex:
         self._indexes[key] = (candidates, index)
         return index
 
-    def explain(self, desired: JSONObject, live: JSONObject) -> tuple[str, ...]:
-        """Trait-level differences from live to desired, breaking ones marked."""
+    def trait_changes(
+        self, desired: JSONObject, live: JSONObject
+    ) -> tuple[TraitChange, ...] | None:
+        """Trait-level differences from live to desired; None when a content is unknown."""
         old = self.content(str(live.get("url", ""))).document
         new = self.content(str(desired.get("url", ""))).document
         if old is None or new is None:
-            return ("the live content is not available to compare traits",)
-        lines = []
-        for change in trait_diff(old, new):
-            mark = "BREAKING " if change.breaking else ""
-            lines.append(f"{mark}{change.kind} {change.trait}: {change.reason}")
-        return tuple(lines) or ("no trait changes (only other keywords differ)",)
+            return None
+        return tuple(trait_diff(old, new))
+
+    def explain(self, desired: JSONObject, live: JSONObject) -> tuple[str, ...]:
+        """Trait-level differences from live to desired, one line each, breaking ones marked."""
+        changes = self.trait_changes(desired, live)
+        if changes is None:
+            return (UNAVAILABLE,)
+        return tuple(change.line() for change in changes) or (
+            "no trait changes (only other keywords differ)",
+        )
 
 
 def _parse(raw: bytes | None) -> JSONValue:
