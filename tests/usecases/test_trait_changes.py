@@ -183,3 +183,37 @@ def _store_canonical(server: OryTestServer, config: dict[str, Any]) -> None:
     for entry in config["identity"]["schemas"]:
         if entry["id"] == "customer":
             entry["url"] = f"{server.storage_base}/{digest}.json"
+
+
+def test_plan_writes_the_migration_plan_a_reviewer_reads(
+    write: Write, run: Run, server: OryTestServer, tmp_path: Path
+) -> None:
+    _switch_to_v2(server, write)
+    target = tmp_path / "migration.md"
+    result = run("plan", "dev", "--migration-plan", str(target), env=_env(server))
+    assert result.code == 0, result.err
+    assert f"Wrote the migration plan to {target} (1 identity schema switch;" in result.err
+    written = target.read_text()
+    assert written.startswith("# Identity migration plan: `dev`\n")
+    assert "## `customer` → `customer-v2`" in written
+    assert "| `traits.group` | breaking |" in written
+    assert '| convert values to "string" (from "array"), or drop them | ? |' in written
+    assert '| map ["admin"] to one of ["user"] | ? |' in written
+    assert "| `traits.name.first` | breaking |" in written
+    assert "| set a default where it is missing | ? |" in written
+    assert "### Not a trait transform: tell users" in written
+    assert server.workspace_key not in written
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_migration_plan_describes_one_environment(
+    write: Write, run: Run, server: OryTestServer, tmp_path: Path
+) -> None:
+    _switch_to_v2(server, write)
+    write("environments/prod.yaml", "target: {ory_network: {project: x}}\n")
+    result = run(
+        "plan", "dev", "prod", "--migration-plan", str(tmp_path / "m.md"), env=_env(server)
+    )
+    assert result.code != 0
+    assert "--migration-plan describes one plan: name exactly one environment" in result.err
+    assert not (tmp_path / "m.md").exists()
