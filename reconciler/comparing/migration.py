@@ -10,13 +10,11 @@ only: never an identity's data.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.comparing.trait_diff import TraitChange
-from reconciler.comparing.trait_keywords import BOUNDS, RESTRICTING
-from reconciler.jsontypes import JSONValue
+from reconciler.comparing.trait_keywords import BOUNDS, RESTRICTING, shown
 
 StepKind = Literal["transform", "notice", "nothing"]
 
@@ -31,24 +29,20 @@ class Step:
     action: str
 
 
-def _shown(value: JSONValue) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _keyword_action(change: TraitChange) -> str:
     keyword, old, new = change.keyword or "", change.old, change.new
     if keyword == "type":
-        return f"convert values to {_shown(new)} (from {_shown(old)}), or drop them"
+        return f"convert values to {shown(new)} (from {shown(old)}), or drop them"
     if keyword == "enum":
-        allowed = _shown(new)
+        allowed = shown(new)
         if isinstance(old, list) and isinstance(new, list):
-            dropped = _shown([value for value in old if value not in new])
+            dropped = shown([value for value in old if value not in new])
             return f"map {dropped} to one of {allowed}"
         return f"map values to one of {allowed}"
     if keyword == "additionalProperties":
         return "drop the properties the new schema does not list"
     if keyword in BOUNDS or keyword in RESTRICTING or keyword in ("multipleOf", "uniqueItems"):
-        return f"fix values that break {keyword} {_shown(new)} (review each; never truncated)"
+        return f"fix values that break {keyword} {shown(new)} (review each; never truncated)"
     return f"make values pass the new {keyword}"
 
 

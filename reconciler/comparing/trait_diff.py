@@ -17,13 +17,12 @@ Traits are named from the identity's root (``traits.email``, ``traits.name.first
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.comparing.identity_schemas import IDENTIFIER_ANNOTATIONS, Trait, traits
-from reconciler.comparing.trait_keywords import Classification, keyword_changes
+from reconciler.comparing.trait_keywords import Classification, keyword_changes, shown
 from reconciler.jsontypes import JSONObject, JSONValue, get_at
 
 ChangeKind = Literal["added", "removed", "now_required", "now_optional", "keyword", "annotation"]
@@ -141,17 +140,17 @@ def _identifier_change(key: str, old: JSONValue, new: JSONValue) -> tuple[Classi
 def _channel_change(key: str, old: JSONValue, new: JSONValue) -> tuple[Classification, str]:
     way = _WAYS.get(key, "receive one-time codes")
     if old is None:
-        return "widening", f"{key} {_shown(new)} added: users can {way} by {new}"
+        return "widening", f"{key} {shown(new)} added: users can {way} by {new}"
     if new is None:
-        return "breaking", f"{key} {_shown(old)} removed: users can no longer {way} by {old}"
-    return "breaking", f"{key} {_shown(old)} -> {_shown(new)}: users can no longer {way} by {old}"
+        return "breaking", f"{key} {shown(old)} removed: users can no longer {way} by {old}"
+    return "breaking", f"{key} {shown(old)} -> {shown(new)}: users can no longer {way} by {old}"
 
 
 def _organizations_change(key: str, old: JSONValue, new: JSONValue) -> tuple[Classification, str]:
     if old is None:
-        reason = f"{key} {_shown(new)} added: users whose address matches an organization "
+        reason = f"{key} {shown(new)} added: users whose address matches an organization "
         return "narrowing", reason + "must sign in through its SSO"
-    reason = f"{key} {_shown(old)} -> {_shown(new)}: organization members lose their SSO route"
+    reason = f"{key} {shown(old)} -> {shown(new)}: organization members lose their SSO route"
     return "breaking", reason
 
 
@@ -159,11 +158,7 @@ def _label_change(key: str, old: JSONValue, new: JSONValue) -> tuple[Classificat
     # totp.account_name, passkey.display_name and flags this tool does not know yet.
     if old is True and new is not True:
         return "narrowing", f"{key} removed: no longer used for this trait"
-    return "widening", f"{key}: {_shown(old)} -> {_shown(new)}"
-
-
-def _shown(value: JSONValue) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return "widening", f"{key}: {shown(old)} -> {shown(new)}"
 
 
 def _annotation_change(name: str, key: str, old: JSONValue, new: JSONValue) -> TraitChange:

@@ -36,7 +36,8 @@ class KeywordChange:
     reason: str
 
 
-def _shown(value: JSONValue) -> str:
+def shown(value: JSONValue) -> str:
+    """A schema value as a reason quotes it: JSON, non-ASCII kept."""
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -54,12 +55,12 @@ def _types(value: JSONValue) -> set[str]:
 
 def _type_change(old: JSONValue, new: JSONValue) -> KeywordChange:
     if new is None:
-        return KeywordChange("type", old, new, "widening", f"type {_shown(old)} removed: any type")
+        return KeywordChange("type", old, new, "widening", f"type {shown(old)} removed: any type")
     before, after = _types(old), _types(new)
     if "number" in after:
         after.add("integer")  # every integer is a number
     lost = sorted(before - after) if old is not None else []
-    described = f"type {_shown(old)} -> {_shown(new)}"
+    described = f"type {shown(old)} -> {shown(new)}"
     if old is None or lost:
         return KeywordChange("type", old, new, "breaking", _fails(described))
     return KeywordChange("type", old, new, "widening", f"{described}: accepts more")
@@ -69,23 +70,23 @@ def _enum_change(old: JSONValue, new: JSONValue) -> KeywordChange:
     if new is None:
         return KeywordChange("enum", old, new, "widening", "enum removed: any value")
     if old is None:
-        return KeywordChange("enum", old, new, "breaking", _fails(f"enum {_shown(new)} added"))
+        return KeywordChange("enum", old, new, "breaking", _fails(f"enum {shown(new)} added"))
     kept = _values(new)
     dropped = [value for value in _values(old) if value not in kept]
     if dropped:
-        reason = _fails(f"enum narrowed, {_shown(dropped)} no longer allowed")
+        reason = _fails(f"enum narrowed, {shown(dropped)} no longer allowed")
         return KeywordChange("enum", old, new, "breaking", reason)
     added = [value for value in kept if value not in _values(old)]
-    return KeywordChange("enum", old, new, "widening", f"enum widened with {_shown(added)}")
+    return KeywordChange("enum", old, new, "widening", f"enum widened with {shown(added)}")
 
 
 def _bound_change(keyword: str, old: JSONValue, new: JSONValue) -> KeywordChange:
     if new is None:
-        return KeywordChange(keyword, old, new, "widening", f"{keyword} {_shown(old)} removed")
-    described = f"{keyword} {_shown(old)} -> {_shown(new)}" if old is not None else ""
+        return KeywordChange(keyword, old, new, "widening", f"{keyword} {shown(old)} removed")
+    described = f"{keyword} {shown(old)} -> {shown(new)}" if old is not None else ""
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (old, new))
     if old is None:
-        described = f"{keyword} {_shown(new)} added"
+        described = f"{keyword} {shown(new)} added"
     elif numbers:
         raised = new > old  # type: ignore[operator]
         if raised != (keyword in LOWER_BOUNDS):  # a lower bound lowered, an upper one raised
@@ -95,11 +96,11 @@ def _bound_change(keyword: str, old: JSONValue, new: JSONValue) -> KeywordChange
 
 def _restricting_change(keyword: str, old: JSONValue, new: JSONValue) -> KeywordChange:
     if new is None:
-        return KeywordChange(keyword, old, new, "widening", f"{keyword} {_shown(old)} removed")
+        return KeywordChange(keyword, old, new, "widening", f"{keyword} {shown(old)} removed")
     described = (
-        f"{keyword} {_shown(new)} added"
+        f"{keyword} {shown(new)} added"
         if old is None
-        else f"{keyword} {_shown(old)} -> {_shown(new)}"
+        else f"{keyword} {shown(old)} -> {shown(new)}"
     )
     return KeywordChange(keyword, old, new, "breaking", _fails(described))
 
