@@ -145,14 +145,15 @@ def urls_worth_fetching(
 ) -> list[str]:
     """Live schema URLs whose content would tell us more than their name already does.
 
-    Only when some desired custom schema matches no live schema by digest: then the live
-    content may still be the same (serialised differently) or explain what changed.
+    Only when some desired custom schema matches no live schema by digest (the live content
+    may still be the same, serialised differently, or explain what changed), or when the
+    default schema switches (the trait changes from the old default to the new one).
     """
     wanted = [e for e in _schemas(desired) if not str(e.get("url", "")).startswith(PRESET)]
     present = _schemas(live)
     index = ContentIndex(known, {})
     unmatched = [e for e in wanted if not any(index.same(e, p) for p in present)]
-    if not unmatched:
+    if not unmatched and not _default_switches(desired, live):
         return []
     return [
         str(p["url"])
@@ -161,6 +162,16 @@ def urls_worth_fetching(
         and blobs.decode(str(p["url"])) is None
         and blobs.digest_of(str(p["url"])) is not None
     ]
+
+
+def _default_schema_id(config: JSONObject) -> JSONValue:
+    identity = config.get("identity")
+    return identity.get("default_schema_id") if isinstance(identity, dict) else None
+
+
+def _default_switches(desired: JSONObject, live: JSONObject) -> bool:
+    wanted = _default_schema_id(desired)
+    return wanted is not None and wanted != _default_schema_id(live)
 
 
 def _schemas(config: JSONObject) -> list[JSONObject]:

@@ -217,3 +217,24 @@ def test_the_migration_plan_describes_one_environment(
     assert result.code != 0
     assert "--migration-plan describes one plan: name exactly one environment" in result.err
     assert not (tmp_path / "m.md").exists()
+
+
+def test_a_default_switch_between_live_schemas_shows_the_trait_changes(
+    write: Write, run: Run, server: OryTestServer
+) -> None:
+    server.add_console_schema(OLD, "customer")
+    new = five_changes(OLD)
+    server.add_console_schema(new, "customer-v2")  # both live; the console made v2 the default
+    server.console_edit(lambda config: config["identity"].update(default_schema_id="customer"))
+    write("schemas/customer-v2.schema.json", json.dumps(new))  # the bytes live holds: no change
+    write(
+        "environments/dev.yaml",
+        f"target: {{ory_network: {{project: {server.project_id}}}}}\n"
+        "identity_config:\n  identity:\n    default_schema_id: customer-v2\n    schemas:\n"
+        "      - {id: customer-v2, url: 'file://../schemas/customer-v2.schema.json'}\n",
+    )
+    result = run("plan", "dev", env=_env(server))
+    assert '  ~ /identity/default_schema_id: "customer" -> "customer-v2"\n' in result.out
+    for line in EXPECTED:
+        assert f"      - {line}" in result.out, result.out
+    assert "Plan: 0 to add, 1 to change, 0 to reset." in result.out
