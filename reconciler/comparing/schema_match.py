@@ -124,9 +124,21 @@ class ContentIndex:
         """Trait-level differences from live to desired, one line each, breaking ones marked."""
         changes = self.trait_changes(desired, live)
         if changes is None:
-            return (UNAVAILABLE,)
+            return (UNAVAILABLE, *self._where_to_put(live))
         return tuple(change.line() for change in changes) or (
             "no trait changes (only other keywords differ)",
+        )
+
+    def _where_to_put(self, live: JSONObject) -> tuple[str, ...]:
+        live_url = str(live.get("url", ""))
+        if self.content(live_url).document is not None:
+            return ()
+        digest = blobs.digest_of(live_url, self.known)
+        if digest is None:
+            return ()
+        return (
+            f"a file of this repository with its content (SHA-512 {digest[:16]}…: under "
+            "schemas/, or any environment's file:// schema) is read when storage cannot be",
         )
 
 

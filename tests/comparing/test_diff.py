@@ -116,7 +116,10 @@ def test_presets_match_by_id_and_inline_content() -> None:
     )
     # identities of the old default would move: a schema switch, its content not known here
     assert found.schema_switch == (live_default, "preset://email")
-    assert found.details == ("the live content is not available to compare traits",)
+    assert found.details[0] == "the live content is not available to compare traits"
+    assert found.details[1].startswith(
+        f"a file of this repository with its content (SHA-512 {live_default[:16]}…"
+    )
 
 
 def test_live_schemas_not_declared_are_never_removed() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from reconciler import blobs
+
 from conftest import FIXTURES, Run
 from ory_server import OryTestServer
 
@@ -117,7 +119,12 @@ def test_unreadable_storage_without_a_local_file_says_so(
     _switch_to_v2(server, write)
     _forget_stored(server)
     result = run("plan", "dev", env=_env(server))
-    assert "      - the live content is not available to compare traits" in result.out
+    assert "      - the live content is not available to compare traits\n" in result.out
+    # where to put it: the digest the live URL names
+    digest = blobs.sha512_hex(json.dumps(OLD).encode())
+    assert (
+        f"      - a file of this repository with its content (SHA-512 {digest[:16]}…" in result.out
+    )
     assert "BREAKING" not in result.out
 
 
@@ -176,7 +183,6 @@ def _yaml(document: dict[str, Any]) -> str:
 
 def _store_canonical(server: OryTestServer, config: dict[str, Any]) -> None:
     """The live `customer` stored as canonical JSON (how a YAML file is sent), not held."""
-    from reconciler import blobs
     from reconciler.jsontypes import canonical_bytes
 
     digest = blobs.sha512_hex(canonical_bytes(OLD))
