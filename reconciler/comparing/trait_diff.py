@@ -21,7 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from reconciler.comparing.identity_schemas import IDENTIFIER_ANNOTATIONS, Trait, traits
+from reconciler.comparing.identity_schemas import (
+    IDENTIFIER_ANNOTATIONS,
+    KRATOS_EXTENSION,
+    Trait,
+    flatten_annotations,
+    traits,
+)
 from reconciler.comparing.trait_keywords import Classification, keyword_changes, shown
 from reconciler.jsontypes import JSONObject, JSONValue, get_at
 
@@ -121,6 +127,7 @@ def _keywords(name: str, old: JSONObject, new: JSONObject) -> list[TraitChange]:
     old_items, new_items = old.get("items"), new.get("items")
     if isinstance(old_items, dict) and isinstance(new_items, dict):
         changes += _keywords(f"{name}[]", old_items, new_items)
+        changes += _annotations(f"{name}[]", old_items, new_items)  # e.g. a list of emails
     return changes
 
 
@@ -161,7 +168,7 @@ def _label_change(key: str, old: JSONValue, new: JSONValue) -> tuple[Classificat
     return "widening", f"{key}: {shown(old)} -> {shown(new)}"
 
 
-def _annotation_change(name: str, key: str, old: JSONValue, new: JSONValue) -> TraitChange:
+def _annotation_change(named: str, key: str, old: JSONValue, new: JSONValue) -> TraitChange:
     if key in IDENTIFIER_ANNOTATIONS:
         classification, reason = _identifier_change(key, old, new)
     elif key.endswith(".via"):
@@ -170,15 +177,16 @@ def _annotation_change(name: str, key: str, old: JSONValue, new: JSONValue) -> T
         classification, reason = _organizations_change(key, old, new)
     else:
         classification, reason = _label_change(key, old, new)
-    return TraitChange(trait_name(name), "annotation", key, old, new, classification, reason)
+    return TraitChange(named, "annotation", key, old, new, classification, reason)
 
 
-def _annotations(old: Trait, new: Trait) -> list[TraitChange]:
-    keys = sorted(set(old.annotations) | set(new.annotations))
+def _annotations(named: str, old: JSONObject, new: JSONObject) -> list[TraitChange]:
+    before = flatten_annotations(old.get(KRATOS_EXTENSION) or {})
+    after = flatten_annotations(new.get(KRATOS_EXTENSION) or {})
     return [
-        _annotation_change(new.name, key, old.annotations.get(key), new.annotations.get(key))
-        for key in keys
-        if old.annotations.get(key) != new.annotations.get(key)
+        _annotation_change(named, key, before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
     ]
 
 
@@ -202,5 +210,5 @@ def trait_diff(old_schema: JSONValue, new_schema: JSONValue) -> list[TraitChange
             continue
         changes += _requiredness(old[name], trait)
         changes += _keywords(trait_name(name), old[name].schema, trait.schema)
-        changes += _annotations(old[name], trait)
+        changes += _annotations(trait_name(name), old[name].schema, trait.schema)
     return changes

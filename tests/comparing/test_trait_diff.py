@@ -230,3 +230,27 @@ def test_a_line_names_the_trait_and_marks_breaking() -> None:
         in "\n".join(lines)
     )
     assert all(line.startswith("BREAKING traits.") for line in lines)
+
+
+def test_flags_on_array_items_are_diffed() -> None:
+    # A list of addresses, each one a way to sign in and recover (Kratos' multiple-email shape).
+    old = load(K8S)
+    traits_of(old)["emails"] = {
+        "type": "array",
+        "items": {
+            "type": "string",
+            "format": "email",
+            "ory.sh/kratos": {
+                "credentials": {"password": {"identifier": True}},
+                "recovery": {"via": "email"},
+            },
+        },
+    }
+    new = copy.deepcopy(old)
+    del traits_of(new)["emails"]["items"]["ory.sh/kratos"]["recovery"]
+    traits_of(new)["emails"]["maxItems"] = 3
+    changes = {(c.trait, c.keyword): c.classification for c in trait_diff(old, new)}
+    assert changes == {
+        ("traits.emails", "maxItems"): "breaking",
+        ("traits.emails[]", "recovery.via"): "breaking",
+    }
