@@ -17,6 +17,7 @@ is what the live URL promises.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def declared_contents(root: Path, wanted: Collection[str]) -> dict[str, bytes]:
     for path in _candidates(root):
         if not missing:
             break
+        if missing.isdisjoint(_digests_of(path, _stamp(path))):
+            continue
         for digest, content in _forms(path):
             if digest in missing:
                 found[digest] = content
@@ -48,15 +51,44 @@ def declared_contents(root: Path, wanted: Collection[str]) -> dict[str, bytes]:
     return found
 
 
+# plan --all may look up many environments' schemas in one run: each file is read and hashed
+# once while it stays the same (by modification time and size); digests only are kept.
+Stamp = tuple[int, int] | None
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=1024)
+def _digests_of(path: Path, stamp: Stamp) -> frozenset[str]:
+    return frozenset(digest for digest, _ in _forms(path)) if stamp else frozenset()
+
+
+@functools.lru_cache(maxsize=1024)
+def _references_of(path: Path, stamp: Stamp) -> tuple[str, ...]:
+    return tuple(_references_in(_parsed(path))) if stamp else ()
+
+
+def _inside(root: Path, folder: Path, reference: str) -> Path | None:
+    """The file ``reference`` names from ``folder``; None when it leads outside the
+    repository or names no file (not a candidate)."""
+    try:
+        return file_refs.resolve(root, folder, file_refs.reference(reference), None)
+    except ConfigError:
+        return None
+
+
 def _candidates(root: Path) -> Iterator[Path]:
     seen: set[Path] = set()
     references = [*_schemas_folder(root), *_environment_references(root)]
     for folder, reference in references[:MAX_CANDIDATES]:
-        try:
-            path = file_refs.resolve(root, folder, reference, None)
-        except ConfigError:
-            continue  # outside the repository, or no such file: not a candidate
-        if path not in seen and path.suffix in SCHEMA_SUFFIXES:
+        path = _inside(root, folder, reference.removeprefix(file_refs.SCHEME))
+        if path is not None and path not in seen and path.suffix in SCHEMA_SUFFIXES:
             seen.add(path)
             yield path
 
@@ -74,9 +106,11 @@ def _environment_references(root: Path) -> list[tuple[Path, str]]:
     if not folder.is_dir():
         return []
     found: list[tuple[Path, str]] = []
-    for environment in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        document = _parsed(environment)
-        found.extend((environment.parent, ref) for ref in _references_in(document))
+    for listed in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        environment = _inside(root, folder, listed.name)
+        if environment is not None:
+            references = _references_of(environment, _stamp(environment))
+            found.extend((folder, ref) for ref in references)
     return found
 
 

@@ -67,3 +67,20 @@ def test_an_unparsable_environment_or_schema_is_no_candidate(tmp_path: Path, wri
     write("environments/broken.yaml", "identity_config: [unclosed\n")
     write("schemas/broken.yaml", "{: nope")
     assert declared_contents(tmp_path, [blobs.sha512_hex(RAW)]) == {}
+
+
+@pytest.mark.hostile
+def test_an_environment_file_linked_from_outside_is_not_read(tmp_path: Path) -> None:
+    repository = tmp_path / "repo"
+    (repository / "environments").mkdir(parents=True)
+    (repository / "legacy").mkdir()
+    (repository / "legacy" / "person.json").write_bytes(RAW)
+    outside = tmp_path / "outside.yaml"  # names a file inside: read only if it were trusted
+    outside.write_text(
+        "identity_config: {identity: {schemas: [{url: 'file://../legacy/person.json'}]}}\n"
+    )
+    (repository / "environments" / "dev.yaml").symlink_to(outside)
+    assert declared_contents(repository, [blobs.sha512_hex(RAW)]) == {}
+    (repository / "environments" / "dev.yaml").unlink()
+    (repository / "environments" / "dev.yaml").write_text(outside.read_text())
+    assert declared_contents(repository, [blobs.sha512_hex(RAW)]) == {blobs.sha512_hex(RAW): RAW}
