@@ -1,7 +1,10 @@
 """What ``reconciler init`` writes into a new config repository: pure text, no I/O.
 
-The GitHub workflow here is also the one docs/ci.md shows (a test keeps them equal), and it
-uses this repository's own action (``action.yml``) at the version being installed.
+The GitHub workflow here is also the one docs/ci.md shows (a test keeps them equal). It
+installs this version of this distribution from the package index (``INSTALL``) and runs the
+logic ``action.yml`` runs (``python -I -m reconciler.ci``): the tool has no public source
+repository to ``uses:`` an action from, and an install pinned on the index is the same one a
+user's laptop gets.
 """
 
 from __future__ import annotations
@@ -9,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from reconciler import __version__
+from reconciler import DISTRIBUTION, __version__
 from reconciler.jsontypes import JSONObject
 from reconciler.loading.editor_schema import MODELINE, SCHEMA_PATH, environment_schema_text
 from reconciler.loading.yamlio import dump_plain
 from reconciler.repository.workdir import FOLDER_NAME
 
-ACTION = f"acme/reconciler@v{__version__}"
+INSTALL = f"{DISTRIBUTION}=={__version__}"  # the pip requirement every generated file installs
 WORKFLOW_PATH = PurePosixPath(".github/workflows/reconciler.yml")
 BASE_LAYER = "base.yaml"
 
@@ -77,9 +80,10 @@ def github_workflow(environments: list[str]) -> str:
     """Plan on pull requests (one comment, job summary, saved plans); on merge, plan again and
     apply what was reviewed through GitHub Environments (see docs/ci.md)."""
     names = " ".join(environments)
+    merge_commit = "ref: ${{ github.event.pull_request.merge_commit_sha }}"
     return f"""# Plan every pull request (one comment, the job summary, saved plans); on merge, plan
 # again and apply only what the comment showed, through GitHub Environments. See docs/ci.md
-# of reconciler.
+# of reconciler ({DISTRIBUTION} on the package index).
 name: reconciler
 on:
   pull_request:
@@ -103,10 +107,20 @@ jobs:
       pull-requests: write
     steps:
       - uses: actions/checkout@v4
-      - uses: {ACTION}
+{_install_steps()}      - run: python -I -m reconciler.ci
+        env:
+          INPUT_COMMAND: plan
+          INPUT_ENVIRONMENTS: {names}
+          GITHUB_TOKEN: ${{{{ github.token }}}}  # posts the plan comment
+      - name: Keep the saved plans (to read with reconciler show; nothing applies them)
+        if: always()
+        uses: actions/upload-artifact@v4
         with:
-          command: plan
-          environments: {names}
+          name: reconciler-plans
+          path: .reconciler/plans/
+          include-hidden-files: true
+          if-no-files-found: ignore
+          retention-days: 30
 
   route:
     if: github.event.action == 'closed' && github.event.pull_request.merged
@@ -119,12 +133,13 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          ref: ${{{{ github.event.pull_request.merge_commit_sha }}}}
-      - uses: {ACTION}
-        id: route
-        with:
-          command: route
-          environments: {names}
+          {merge_commit}
+{_install_steps()}      - id: route
+        run: python -I -m reconciler.ci
+        env:
+          INPUT_COMMAND: route
+          INPUT_ENVIRONMENTS: {names}
+          GITHUB_TOKEN: ${{{{ github.token }}}}
 
   apply:
     needs: route
@@ -143,10 +158,22 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          ref: ${{{{ github.event.pull_request.merge_commit_sha }}}}
-      - uses: {ACTION}
+          {merge_commit}
+{_install_steps()}      - run: python -I -m reconciler.ci
+        env:
+          INPUT_COMMAND: apply
+          INPUT_ENVIRONMENTS: ${{{{ matrix.environment }}}}
+          INPUT_ALLOW_WEAKEN: ${{{{ matrix.allow_weaken }}}}
+          GITHUB_TOKEN: ${{{{ github.token }}}}  # reads the reviewed comment; posts a refusal
+"""
+
+
+def _install_steps() -> str:
+    """Python, then this version of reconciler from the package index. ``-I``: the checkout
+    is data, never code (``python -m`` would import a ``pip/`` or ``reconciler/`` folder of
+    the working directory before the installed one)."""
+    return f"""      - uses: actions/setup-python@v5
         with:
-          command: apply
-          environments: ${{{{ matrix.environment }}}}
-          allow-weaken: ${{{{ matrix.allow_weaken }}}}
+          python-version: "3.12"
+      - run: python -I -m pip install --quiet "{INSTALL}"
 """

@@ -43,8 +43,8 @@ def test_init_in_an_empty_folder_then_validate(tmp_path: Path, run: Run) -> None
     assert ".reconciler/" in (repo / ".gitignore").read_text().splitlines()
     assert (repo / "hooks").is_dir()
     workflow = _yaml(repo / ".github" / "workflows" / "reconciler.yml")
-    uses = [s.get("uses") for job in workflow["jobs"].values() for s in job["steps"]]
-    assert scaffold.ACTION in uses
+    runs = [s.get("run") for job in workflow["jobs"].values() for s in job["steps"]]
+    assert f'python -I -m pip install --quiet "{scaffold.INSTALL}"' in runs
 
     validated = run("validate", root=repo)
     assert validated.code == 0, validated.err
