@@ -58,10 +58,13 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    show = output.review(obj).show  # the plan about to be sent, equal to the saved one
+    show = output.review(
+        obj, allow_weaken=intent.allow_weaken
+    ).show  # the plan about to be sent, equal to the saved one
     result = reconcile.apply_plan_file(plan_file, obj.settings, intent, show)
     if isinstance(result, NotApplied):
-        click.echo(views.format_plan(result.plan, color=obj.color), nl=False)
+        shown = views.format_plan(result.plan, color=obj.color, allow_weaken=intent.allow_weaken)
+        click.echo(shown, nl=False)
         return EXIT_OK
     _report(obj, result)
     return EXIT_OK
@@ -84,7 +87,9 @@ def _report(obj: Context, result: ApplyResult) -> None:
 
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
-    result = reconcile.apply_environment(environment, obj.settings, intent, output.review(obj))
+    result = reconcile.apply_environment(
+        environment, obj.settings, intent, output.review(obj, allow_weaken=intent.allow_weaken)
+    )
     if isinstance(result, NotApplied):
         return output.not_applied(result, "Apply")
     _report(obj, result)

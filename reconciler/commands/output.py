@@ -16,11 +16,14 @@ from reconciler.usecases.side_files import Variable, describe_variable
 from reconciler.views import text as views
 
 
-def review(obj: Context) -> Review:
+def review(obj: Context, *, allow_weaken: bool) -> Review:
     """The plan printed before it is sent, and the question whether to send it."""
 
     def show(plan: Plan) -> None:
-        click.echo(views.format_plan(plan, color=obj.color, verbose=obj.verbose), nl=False)
+        shown = views.format_plan(
+            plan, color=obj.color, verbose=obj.verbose, allow_weaken=allow_weaken
+        )
+        click.echo(shown, nl=False)
 
     return Review(show=show, confirm=lambda plan: confirmed(plan.environment))
 
