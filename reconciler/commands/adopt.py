@@ -10,7 +10,9 @@ from reconciler.commands.drift import show_drift
 from reconciler.commands.environment_arg import ENVIRONMENT
 
 
-@click.command("adopt", epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA)))
+@click.command(
+    "adopt", epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA), help_text.WITHOUT_CHANGES)
+)
 @click.argument("environment", type=ENVIRONMENT)
 @click.option("--write", is_flag=True, help="Write the live values into the declaring files.")
 @click.pass_obj

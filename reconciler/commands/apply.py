@@ -15,7 +15,9 @@ from reconciler.usecases.guards import ApplyIntent
 from reconciler.views import text as views
 
 
-@click.command(epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY")))
+@click.command(
+    epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY"), help_text.WITHOUT_CHANGES)
+)
 @click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
     "--plan",

@@ -18,7 +18,7 @@ from reconciler.repository.paths import display_path
 from reconciler.usecases import onboard, scaffold
 
 
-@click.command(epilog=help_text.epilog(help_text.API))
+@click.command(epilog=help_text.epilog(help_text.API, help_text.WITHOUT_CHANGES))
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--env", "environment", default="dev", show_default=True, help="Its name.")
 @click.option("--from-project", metavar="ID", help="Export this Ory Network project into it.")

@@ -24,9 +24,9 @@ PROJECT = "6f0cae50-0000-4000-8000-000000000000"
 
 
 def _no_answer(base_url: str, timeout: float = 5.0) -> str:
-    with OryClient(base_url, "ory_wak_test", timeout=timeout, retry=ONCE) as client:
-        with pytest.raises(RemoteError) as raised:
-            client.get_project(PROJECT)
+    client = OryClient(base_url, "ory_wak_test", timeout=timeout, retry=ONCE)
+    with client, pytest.raises(RemoteError) as raised:
+        client.get_project(PROJECT)
     message = str(raised.value)
     assert "Error" not in message, message  # no exception class stands in for the cause
     return message
@@ -71,8 +71,10 @@ def test_https_to_a_plain_http_server_is_a_tls_handshake_failure(plain_http: int
 def test_a_certificate_nobody_signed_is_said_to_be_refused(tmp_path: Path) -> None:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert),
+        ],
         check=True,
         capture_output=True,
     )
