@@ -9,6 +9,7 @@ user's laptop gets.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -20,6 +21,7 @@ from reconciler.repository.workdir import FOLDER_NAME
 
 INSTALL = f"{DISTRIBUTION}=={__version__}"  # the pip requirement every generated file installs
 WORKFLOW_PATH = PurePosixPath(".github/workflows/reconciler.yml")
+GITIGNORE_PATH = PurePosixPath(".gitignore")
 BASE_LAYER = "base.yaml"
 
 
@@ -33,15 +35,16 @@ def repository_files(environment: str, target: JSONObject | None) -> tuple[Scaff
     """Every file of a new repository with one environment extending a shared base layer."""
     return (
         ScaffoldFile(PurePosixPath("environments") / BASE_LAYER, base_layer_text()),
-        ScaffoldFile(
-            PurePosixPath("environments") / f"{environment}.yaml",
-            environment_text(environment, target),
-        ),
+        ScaffoldFile(environment_path(environment), environment_text(environment, target)),
         ScaffoldFile(PurePosixPath(SCHEMA_PATH.as_posix()), environment_schema_text()),
         ScaffoldFile(PurePosixPath("hooks/.gitkeep"), ""),
-        ScaffoldFile(PurePosixPath(".gitignore"), f"{FOLDER_NAME}/\n"),
+        ScaffoldFile(GITIGNORE_PATH, f"{FOLDER_NAME}/\n"),
         ScaffoldFile(WORKFLOW_PATH, github_workflow([environment])),
     )
+
+
+def environment_path(environment: str) -> PurePosixPath:
+    return PurePosixPath("environments") / f"{environment}.yaml"
 
 
 def base_layer_text() -> str:
@@ -177,3 +180,39 @@ def _install_steps() -> str:
           python-version: "3.12"
       - run: python -I -m pip install --quiet "{INSTALL}"
 """
+
+
+# A static list of environment names in a workflow or CI template (not `${{ … }}`).
+_ENVIRONMENT_LIST = re.compile(
+    r"^(?P<line>\s*(?:INPUT_ENVIRONMENTS|environments|RECONCILER_ENVIRONMENTS):"
+    r" *\"?(?P<names>[A-Za-z0-9_.-]+(?: +[A-Za-z0-9_.-]+)*)\"?) *$"
+)
+
+
+@dataclass(frozen=True)
+class WorkflowEdit:
+    """How to add an environment to an existing workflow: ``text`` is the workflow rewritten
+    when it is the one init wrote, untouched; ``lines`` the (line number, as it is, as it must
+    be) of each environment list, for the user to change by hand otherwise."""
+
+    text: str | None
+    lines: tuple[tuple[int, str, str], ...]
+
+
+def workflow_with(existing: str, environment: str) -> WorkflowEdit:
+    """``existing`` with ``environment`` added to each list of environments it plans and
+    applies. Only a workflow equal to what ``github_workflow`` writes for its own list is
+    rewritten: any other (edited by hand, written by another version) is the user's."""
+    lines: list[tuple[int, str, str]] = []
+    names: list[str] = []
+    for number, line in enumerate(existing.splitlines(), start=1):
+        found = _ENVIRONMENT_LIST.match(line)
+        if found is None or environment in found["names"].split():
+            continue
+        names = names or found["names"].split()
+        end = found.end("names")
+        lines.append((number, line, f"{line[:end]} {environment}{line[end:]}"))
+    rewritten = None
+    if lines and existing == github_workflow(names):
+        rewritten = github_workflow([*names, environment])
+    return WorkflowEdit(rewritten, tuple(lines))

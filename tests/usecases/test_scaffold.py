@@ -62,6 +62,48 @@ def test_init_never_overwrites_and_writes_nothing_when_it_refuses(tmp_path: Path
     assert run("init", "--env", "staging").code == 0  # and again: same content, no clash
 
 
+def test_init_adds_an_environment_to_an_existing_repository(tmp_path: Path, run: Run) -> None:
+    assert run("init", "--env", "dev").code == 0
+    workflow = tmp_path / ".github" / "workflows" / "reconciler.yml"
+    kept = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p != workflow}
+
+    added = run("init", "--env", "staging")
+    assert added.code == 0, added.err
+    assert "Added the environment staging" in added.out
+    assert "create the GitHub Environments staging and staging-allow-weaken" in added.out
+    assert {p: p.read_bytes() for p in kept} == kept  # every file there is left as it was
+    assert (tmp_path / "environments" / "staging.yaml").is_file()
+    # The workflow init wrote, untouched, now plans and applies both (and is what init writes).
+    assert workflow.read_text() == scaffold.github_workflow(["dev", "staging"])
+    assert "workflows/reconciler.yml: it plans and applies staging too\n" in added.err
+    validated = run("validate")
+    assert validated.out.splitlines() == ["base: valid", "dev: valid", "staging: valid"]
+
+
+def test_init_leaves_an_edited_workflow_and_says_which_lines_to_change(
+    tmp_path: Path, run: Run
+) -> None:
+    assert run("init", "--env", "dev").code == 0
+    workflow = tmp_path / ".github" / "workflows" / "reconciler.yml"
+    edited = workflow.read_text().replace("runs-on: ubuntu-latest", "runs-on: self-hosted")
+    workflow.write_text(edited)
+    (tmp_path / ".gitignore").write_text("node_modules/\n")
+
+    added = run("init", "--env", "prod")
+    assert added.code == 0, added.err
+    assert workflow.read_text() == edited
+    numbered = edited.splitlines()
+    lines = [n for n, line in enumerate(numbered, 1) if "INPUT_ENVIRONMENTS: dev" in line]
+    assert len(lines) == 2  # plan and route; apply takes its one from the matrix
+    for number in lines:
+        assert (
+            f"  line {number}: INPUT_ENVIRONMENTS: dev\n       -> INPUT_ENVIRONMENTS: dev prod\n"
+            in added.err
+        )
+    assert ".gitignore as it is; add .reconciler/ to it" in added.err
+    assert (tmp_path / ".gitignore").read_text() == "node_modules/\n"
+
+
 def test_init_around_a_kratos_file_plans_it(tmp_path: Path, run: Run) -> None:
     deploy = tmp_path / "deploy"
     deploy.mkdir()
