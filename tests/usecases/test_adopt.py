@@ -171,3 +171,40 @@ def test_an_invalid_environment_is_refused_before_any_request(
     assert "Traceback" not in result.err
     assert ory_server.requests == []
     assert dev.read_text() == before
+
+
+def test_a_list_of_a_shared_layer_is_overridden_whole_in_the_environments_file(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    base = example_repo / "environments" / "base.yaml"
+    base.write_text(
+        base.read_text().replace(
+            "      login:\n        lifespan: 30m\n",
+            "      login:\n        lifespan: 30m\n"
+            "      registration:\n        after:\n          hooks:\n"
+            "            - hook: web_hook\n              config:\n"
+            "                url: https://hooks.acme.test/registered\n"
+            "                method: POST\n",
+        )
+    )
+    env = _env(ory_server)
+    assert run("apply", "dev", "--yes", env=env).code == 0
+
+    def console(config: dict[str, Any]) -> None:
+        hook = config["selfservice"]["flows"]["registration"]["after"]["hooks"][0]
+        hook["config"]["method"] = "PUT"
+
+    ory_server.console_edit(console)
+    base_before = base.read_text()
+
+    result = run("adopt", "dev", "--write", env=env)
+    assert result.code == 0, result.err
+    assert "goes into environments/dev.yaml, overriding the shared layer" in result.out.replace(
+        str(example_repo) + "/", ""
+    )
+    assert base.read_text() == base_before
+    assert run("plan", "dev", "--detailed-exitcode", env=env).code == 0
+    dev_hooks = run("render", "dev", env=env).out.split("registration:", 1)[1]
+    assert "method: PUT" in dev_hooks.split("login:", 1)[0]
+    prod_hooks = run("render", "prod", env=env).out.split("registration:", 1)[1]
+    assert "method: POST" in prod_hooks.split("login:", 1)[0]
