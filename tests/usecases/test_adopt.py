@@ -36,6 +36,18 @@ def _console_changes(config: dict[str, Any]) -> None:
     config["selfservice"]["flows"]["login"]["lifespan"] = "2h"  # base.yaml
 
 
+def _drifted(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> tuple[dict[str, str], Path, Path]:
+    """dev applied, then changed in the console (a dev.yaml value and a base.yaml one): the
+    variables, base.yaml and dev.yaml."""
+    env = _env(ory_server)
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    ory_server.console_edit(_console_changes)
+    folder = example_repo / "environments"
+    return env, folder / "base.yaml", folder / "dev.yaml"
+
+
 @SPELLINGS
 def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
     example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
@@ -65,11 +77,7 @@ def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
 def test_write_puts_each_value_in_the_environments_own_file_keeping_comments(
     example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
 ) -> None:
-    env = _env(ory_server)
-    assert run("apply", "dev", "--yes", env=env).code == 0
-    ory_server.console_edit(_console_changes)
-    base = example_repo / "environments" / "base.yaml"
-    dev = example_repo / "environments" / "dev.yaml"
+    env, base, dev = _drifted(example_repo, run, ory_server)
     base_before, dev_before = base.read_text(), dev.read_text()
 
     result = run(*adopt("dev"), "--write", env=env)
@@ -96,11 +104,7 @@ def test_write_puts_each_value_in_the_environments_own_file_keeping_comments(
 def test_into_layer_writes_the_shared_layer_and_names_what_else_it_changes(
     example_repo: Path, run: Run, ory_server: OryTestServer
 ) -> None:
-    env = _env(ory_server)
-    assert run("apply", "dev", "--yes", env=env).code == 0
-    ory_server.console_edit(_console_changes)
-    base = example_repo / "environments" / "base.yaml"
-    dev = example_repo / "environments" / "dev.yaml"
+    env, base, dev = _drifted(example_repo, run, ory_server)
     base_before, dev_before = base.read_text(), dev.read_text()
 
     shown = run("adopt", "dev", "--into-layer", env=env)  # says it first, writes nothing
