@@ -41,7 +41,7 @@ def restore(
     if backup is None:
         return _list(obj, environment)
     intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
-    review = output.review(obj, allow_weaken=allow_weaken)
+    review = output.review(obj, allow_weaken=allow_weaken, verb="restore")
     result = restore_environment(environment, backup, obj.settings, intent, review)
     if isinstance(result, NotApplied):
         return output.not_applied(result, "Restore")
