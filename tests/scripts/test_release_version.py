@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -15,6 +16,7 @@ from reconciler import __version__
 from scripts import release_version
 
 from conftest import REPO_ROOT
+from ory_server import OryTestServer
 
 ENTRY = "## [{v}] - 2026-12-05\n\n### Added\n\n- something\n"
 
@@ -45,14 +47,17 @@ def _python(environment: Path) -> Path:
     return environment / ("Scripts" if sys.platform == "win32" else "bin") / "python"
 
 
-def _run(*command: str | Path, cwd: Path) -> str:
-    done = subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True, timeout=600)
+def _run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        command, cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=600
+    )
     return done.stdout
 
 
 @pytest.mark.network
+@pytest.mark.ory_server
 def test_the_built_wheel_installs_in_a_fresh_environment_and_says_the_changelog_version(
-    tmp_path: Path,
+    tmp_path: Path, example_repo: Path, ory_server: OryTestServer
 ) -> None:
     builder, fresh, dist = tmp_path / "builder", tmp_path / "fresh", tmp_path / "dist"
     venv.create(builder, with_pip=True)
@@ -78,3 +83,16 @@ def test_the_built_wheel_installs_in_a_fresh_environment_and_says_the_changelog_
     _run(command, "init", tmp_path / "config", cwd=tmp_path)
     validated = _run(command, "validate", cwd=tmp_path / "config")
     assert validated.splitlines() == ["base: valid", "dev: valid"]
+
+    # The installed command against the local Ory API: plan, apply, then nothing left to do.
+    api = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,
+        "ORY_CONSOLE_API_URL": ory_server.base_url,
+        "LOGIN_HOOK_KEY": "release-smoke-key",
+    }
+    assert "Plan: " in _run(command, "plan", "dev", cwd=example_repo, env=api)
+    _run(command, "apply", "dev", "--yes", cwd=example_repo, env=api)
+    again = _run(command, "plan", "dev", "--detailed-exitcode", cwd=example_repo, env=api)
+    assert again.rstrip().endswith("No changes.")
