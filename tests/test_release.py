@@ -67,3 +67,19 @@ def test_the_readme_pre_commit_snippet_is_the_hook_pinned_to_this_release() -> N
     assert hook.pop("additional_dependencies") == [PIN]
     published.pop("description")
     assert dict(hook) == dict(published)
+
+
+def test_every_pin_in_the_docs_is_this_version() -> None:
+    # The upgrade notes and the changelog speak of past releases too; every other page
+    # installs the current one.
+    pages = [REPO_ROOT / "README.md", *sorted(REPO_ROOT.glob("docs/*.md"))]
+    pages = [page for page in pages if page.name != "upgrading.md"]
+    pins = {
+        (page.name, version)
+        for page in pages
+        for version in re.findall(rf"{DISTRIBUTION}==(\d[\w.]*)", page.read_text())
+    }
+    assert pins, "no page pins a version"
+    assert {version for _, version in pins} == {__version__}, sorted(pins)
+    for page in pages:
+        assert "acme/reconciler" not in page.read_text(), page.name
