@@ -1,6 +1,7 @@
 """Drift, as ``reconciler adopt ENV`` shows it (and ``export ENV --into``, its older
 spelling): live values that differ from what an environment declares, with the file and line
-that declares each, taken into those files with ``--write``."""
+that declares each, taken into the environment's own file with ``--write`` (into the
+declaring layer with ``--into-layer``)."""
 
 from __future__ import annotations
 

@@ -282,7 +282,7 @@ def as_written(value: JSONValue) -> JSONValue:
 
 
 def write_back(adoptions: Iterable[Adoption]) -> tuple[Path, ...]:
-    """Write each live value into the file that declared it; returns the files written."""
+    """Write each live value into the file its adoption names; returns the files written."""
     by_file: dict[Path, list[Adoption]] = {}
     for adoption in adoptions:
         by_file.setdefault(adoption.file, []).append(adoption)
