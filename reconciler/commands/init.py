@@ -48,6 +48,7 @@ def init(
     files = scaffold.repository_files(environment, None if from_project else target)
     _refuse_existing(root, files, environment)
     existing = sorted((root / "environments").glob("*.yaml"))
+    there = (root / scaffold.environment_path(environment)).exists()
     for file in files:
         path = root / file.path
         if not path.exists():
@@ -59,6 +60,7 @@ def init(
             _check_gitignore(path, file.content)
     if from_project:
         _export(obj, root, environment, target)
+    click.echo(_headline(root, environment, new_repository=not existing, there=there))
     _next_steps(root, environment, target, added=bool(existing))
     return EXIT_OK
 
@@ -153,12 +155,16 @@ def _export(obj: Context, root: Path, environment: str, target: JSONObject | Non
     list_variables(result.export.variables)
 
 
-def _next_steps(root: Path, environment: str, target: JSONObject | None, added: bool) -> None:
+def _headline(root: Path, environment: str, *, new_repository: bool, there: bool) -> str:
     where = display_path(root) or "."
-    if added:
-        click.echo(f"Added the environment {environment} to the config repository in {where}")
-    else:
-        click.echo(f"Initialised a config repository in {where}")
+    if new_repository:
+        return f"Initialised a config repository in {where}"
+    if there:  # the same content as init writes (another is refused before)
+        return f"The environment {environment} is in the config repository in {where} already"
+    return f"Added the environment {environment} to the config repository in {where}"
+
+
+def _next_steps(root: Path, environment: str, target: JSONObject | None, added: bool) -> None:
     click.echo("Next:")
     if root.resolve() != Path.cwd().resolve():
         click.echo(f"  cd {root}")

@@ -59,7 +59,9 @@ def test_init_never_overwrites_and_writes_nothing_when_it_refuses(tmp_path: Path
     assert "dev.yaml exists; init never overwrites a file" in refused.err
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["dev.yaml"]
     assert run("init", "--env", "staging").code == 0  # other names do not clash
-    assert run("init", "--env", "staging").code == 0  # and again: same content, no clash
+    again = run("init", "--env", "staging")  # and again: same content, no clash
+    assert again.code == 0
+    assert again.out.startswith("The environment staging is in the config repository in ")
 
 
 def test_init_adds_an_environment_to_an_existing_repository(tmp_path: Path, run: Run) -> None:
