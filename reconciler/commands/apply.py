@@ -15,7 +15,9 @@ from reconciler.usecases.guards import ApplyIntent
 from reconciler.views import text as views
 
 
-@click.command(epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY")))
+@click.command(
+    epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY"), help_text.WITHOUT_CHANGES)
+)
 @click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
     "--plan",
@@ -58,10 +60,13 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    show = output.review(obj).show  # the plan about to be sent, equal to the saved one
+    show = output.review(
+        obj, allow_weaken=intent.allow_weaken
+    ).show  # the plan about to be sent, equal to the saved one
     result = reconcile.apply_plan_file(plan_file, obj.settings, intent, show)
     if isinstance(result, NotApplied):
-        click.echo(views.format_plan(result.plan, color=obj.color), nl=False)
+        shown = views.format_plan(result.plan, color=obj.color, allow_weaken=intent.allow_weaken)
+        click.echo(shown, nl=False)
         return EXIT_OK
     _report(obj, result)
     return EXIT_OK
@@ -84,7 +89,9 @@ def _report(obj: Context, result: ApplyResult) -> None:
 
 
 def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
-    result = reconcile.apply_environment(environment, obj.settings, intent, output.review(obj))
+    result = reconcile.apply_environment(
+        environment, obj.settings, intent, output.review(obj, allow_weaken=intent.allow_weaken)
+    )
     if isinstance(result, NotApplied):
         return output.not_applied(result, "Apply")
     _report(obj, result)

@@ -13,7 +13,7 @@ from reconciler.usecases import compare as comparing
 from reconciler.views import text as views
 
 
-@click.command("diff", epilog=help_text.epilog(help_text.ONLINE))
+@click.command("diff", epilog=help_text.epilog(help_text.ONLINE, help_text.WITHOUT_CHANGES))
 @click.argument("environment_a", type=ENVIRONMENT)
 @click.argument("environment_b", type=ENVIRONMENT)
 @click.option("--live", is_flag=True, help="Compare the two targets' live configs instead.")

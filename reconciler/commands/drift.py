@@ -1,6 +1,7 @@
 """Drift, as ``reconciler adopt ENV`` shows it (and ``export ENV --into``, its older
 spelling): live values that differ from what an environment declares, with the file and line
-that declares each, taken into those files with ``--write``."""
+that declares each, taken into the environment's own file with ``--write`` (into the
+declaring layer with ``--into-layer``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from reconciler.usecases import adopt as adoption
 from reconciler.views import text as views
 
 
-def show_drift(obj: Context, environment: str, write: bool) -> int:
-    """Live values that differ from what ``environment`` declares; ``write`` takes them in."""
-    planned, drift = adoption.drift_of(environment, obj.settings)
+def show_drift(obj: Context, environment: str, write: bool, into_layer: bool = False) -> int:
+    """Live values that differ from what ``environment`` declares; ``write`` takes them in
+    (into the environment's own file; ``into_layer``: into the file that declares each)."""
+    planned, drift = adoption.drift_of(environment, obj.settings, into_layer=into_layer)
     click.echo(f"Drift in {environment}: {planned.target}, live revision {planned.revision}")
     for item in drift.adoptions:
         live = views.display_value(
@@ -24,6 +26,7 @@ def show_drift(obj: Context, environment: str, write: bool) -> int:
         where = f"{item.location.file}:{item.location.line}"
         named = planned.named(item.service, item.pointer)
         click.echo(f"  < {named}: {declared} ({where}) -> {live} (live)")
+        _say_where_it_goes(environment, item)
     for skipped in drift.skipped:
         named = planned.named(skipped.service, skipped.pointer)
         click.echo(f"  = {named}: not adopted: {skipped.reason}")
@@ -37,3 +40,18 @@ def show_drift(obj: Context, environment: str, write: bool) -> int:
     elif drift.adoptions:
         click.echo("Run again with --write to write the live values into these files.")
     return EXIT_OK
+
+
+def _say_where_it_goes(environment: str, item: adoption.Adoption) -> None:
+    """A value a shared layer declares: written where, and what else it changes."""
+    if item.overrides is not None:
+        click.echo(
+            f"      goes into {display_path(item.file)}, overriding the shared layer "
+            f"{display_path(item.overrides)} for {environment} only (--into-layer: into "
+            f"{display_path(item.overrides)}, for every environment that extends it)"
+        )
+    elif item.also_changes:
+        click.echo(
+            f"      goes into the shared layer {display_path(item.file)}: it changes "
+            f"{', '.join(item.also_changes)} too"
+        )

@@ -20,7 +20,10 @@ from reconciler.repository.paths import display_path, inside_repository
 from reconciler.usecases import onboard
 
 
-@click.command("export", epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA)))
+@click.command(
+    "export",
+    epilog=help_text.epilog((*help_text.API, *help_text.SCHEMA), help_text.WITHOUT_CHANGES),
+)
 @click.argument("environment", type=ENVIRONMENT)
 @click.option(
     "--out",

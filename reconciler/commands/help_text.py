@@ -36,6 +36,9 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (143, "terminated (SIGTERM); during a write, says whether it landed"),
 )
 
+# What a command without --detailed-exitcode can return: every command but plan.
+WITHOUT_CHANGES = (0, 1, 64, 130, 143)
+
 GLOBAL_OPTIONS = (
     "Global options (--dir, --color, --no-color, --kratos-schema, --kratos-version, "
     "--rotate-secrets, -v) go before or after the command: see reconciler --help."
@@ -53,13 +56,23 @@ OFFLINE = (*SCHEMA, "NO_COLOR", "${NAME}")
 ONLINE = (*API, *OFFLINE)
 
 
-def epilog(variables: Iterable[str] = tuple(VARIABLES)) -> str:
-    """The help's closing sections; ``\\b`` keeps click from rewrapping the tables."""
+def epilog(
+    variables: Iterable[str] = tuple(VARIABLES), codes: Iterable[int] = tuple(dict(EXIT_CODES))
+) -> str:
+    """The help's closing sections; ``\\b`` keeps click from rewrapping the tables. ``codes``:
+    the exit codes the command can return (the group's help lists them all)."""
     names = list(variables)
     width = max(len(name) for name in names) + 2
     lines = ["\b", "Environment variables:"]
     lines += [f"  {name:<{width}}{VARIABLES[name]}" for name in names]
     lines += ["", "\b", "Exit codes:"]
-    lines += [f"  {code:<5}{meaning}" for code, meaning in EXIT_CODES]
+    lines += [f"  {code:<5}{meaning}" for code, meaning in exit_codes(codes)]
     lines += ["", GLOBAL_OPTIONS]
     return "\n".join(lines)
+
+
+def exit_codes(codes: Iterable[int]) -> list[tuple[int, str]]:
+    """The rows of ``EXIT_CODES`` for ``codes``; without 2, a 0 is plain success."""
+    shown = set(codes)
+    rows = [(code, meaning) for code, meaning in EXIT_CODES if code in shown]
+    return [(code, "success" if code == 0 and 2 not in shown else text) for code, text in rows]

@@ -16,13 +16,17 @@ from reconciler.usecases.side_files import Variable, describe_variable
 from reconciler.views import text as views
 
 
-def review(obj: Context) -> Review:
-    """The plan printed before it is sent, and the question whether to send it."""
+def review(obj: Context, *, allow_weaken: bool, verb: str = "apply") -> Review:
+    """The plan printed before it is sent, and the question whether to send it (``verb``:
+    the command asking, apply or restore)."""
 
     def show(plan: Plan) -> None:
-        click.echo(views.format_plan(plan, color=obj.color, verbose=obj.verbose), nl=False)
+        shown = views.format_plan(
+            plan, color=obj.color, verbose=obj.verbose, allow_weaken=allow_weaken
+        )
+        click.echo(shown, nl=False)
 
-    return Review(show=show, confirm=lambda plan: confirmed(plan.environment))
+    return Review(show=show, confirm=lambda plan: confirmed(plan.environment, verb))
 
 
 def not_applied(result: NotApplied, verb: str) -> int:
@@ -33,16 +37,16 @@ def not_applied(result: NotApplied, verb: str) -> int:
     return EXIT_ERROR
 
 
-def confirmed(environment: str) -> bool:
+def confirmed(environment: str, verb: str = "apply") -> bool:
     """Ask on the terminal; only ``yes`` counts."""
     if not sys.stdin.isatty():
         raise ReconcilerError(
-            "apply needs confirmation but standard input is not a terminal; "
-            "pass --yes to apply without asking"
+            f"{verb} needs confirmation but standard input is not a terminal; "
+            f"pass --yes to {verb} without asking"
         )
     # No default shown: click would print an empty "[]" after the question.
     answer: str = click.prompt(
-        f"Apply these changes to {environment}? Only 'yes' is accepted",
+        f"{verb.capitalize()} these changes to {environment}? Only 'yes' is accepted",
         default="",
         show_default=False,
         err=True,

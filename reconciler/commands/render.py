@@ -12,7 +12,7 @@ from reconciler.loading.yamlio import dump_plain
 from reconciler.usecases import steps
 
 
-@click.command(epilog=help_text.epilog(("${NAME}",)))
+@click.command(epilog=help_text.epilog(("${NAME}",), help_text.WITHOUT_CHANGES))
 @click.argument("environment", type=ENVIRONMENT)
 @click.pass_obj
 def render(obj: Context, environment: str) -> int:

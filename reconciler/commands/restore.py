@@ -17,7 +17,7 @@ from reconciler.usecases.restore import restore_environment
 from reconciler.views import text as views
 
 
-@click.command(epilog=help_text.epilog(help_text.ONLINE))
+@click.command(epilog=help_text.epilog(help_text.ONLINE, help_text.WITHOUT_CHANGES))
 @click.argument("environment", type=ENVIRONMENT)
 @click.argument("backup", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--list", "list_only", is_flag=True, help="List ENV's backups, newest first.")
@@ -41,7 +41,7 @@ def restore(
     if backup is None:
         return _list(obj, environment)
     intent = ApplyIntent(yes=yes, env_confirm=env_confirm, allow_weaken=allow_weaken)
-    review = output.review(obj)
+    review = output.review(obj, allow_weaken=allow_weaken, verb="restore")
     result = restore_environment(environment, backup, obj.settings, intent, review)
     if isinstance(result, NotApplied):
         return output.not_applied(result, "Restore")

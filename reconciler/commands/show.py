@@ -15,7 +15,9 @@ from reconciler.views import Shown
 from reconciler.views.formats import FORMATS, format_shown
 
 
-@click.command(epilog=help_text.epilog(("RECONCILER_PLAN_KEY", "NO_COLOR")))
+@click.command(
+    epilog=help_text.epilog(("RECONCILER_PLAN_KEY", "NO_COLOR"), help_text.WITHOUT_CHANGES)
+)
 @click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "output_format", type=FORMAT, default="text")
 @click.pass_obj

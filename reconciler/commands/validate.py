@@ -24,7 +24,7 @@ def _judged_by_master(environment: ValidEnvironment) -> bool:
     return target is not None and not registry.IDENTITY.judging[target.kind].by_release
 
 
-@click.command(epilog=help_text.epilog(help_text.OFFLINE))
+@click.command(epilog=help_text.epilog(help_text.OFFLINE, help_text.WITHOUT_CHANGES))
 @click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.pass_obj
 def validate(obj: Context, environments: tuple[str, ...]) -> int:

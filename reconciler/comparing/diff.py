@@ -187,10 +187,14 @@ class _Walker:
         taken = {id(e) for e in matched}
         kept = [str(e.get("id")) for e in live_entries if id(e) not in taken and e not in matched]
         if kept:
+            # Quoted: a schema whose id is "default" read "identity schemas default stay".
+            named = ", ".join(f'"{schema_id}"' for schema_id in kept)
+            many = len(kept) > 1
+            subject = f"identity schema{'s' if many else ''} {named} {'stay' if many else 'stays'}"
             self.warnings.append(
-                f"identity schemas {', '.join(kept)} stay although not declared here: identity "
-                "schemas are never removed through config (Ory Network refuses it, and "
-                "existing identities may still use them)"
+                f"{subject} although not declared here: identity schemas are never removed "
+                "through config (Ory Network refuses it, and existing identities may still use "
+                "them)"
             )
 
     def _position(self, match: JSONObject, live: list[JSONValue]) -> int:
@@ -250,8 +254,8 @@ class _Walker:
             None,
             entry,
             False,
-            f"new identity schema, replacing the default {live_default}; identities created "
-            "under it keep it (schemas are immutable on Ory Network)",
+            f'new identity schema, replacing the default schema "{live_default}"; identities '
+            "created under it keep it (schemas are immutable on Ory Network)",
             details=self.index.explain(entry, replaced),
             trait_changes=self.index.trait_changes(entry, replaced) or (),
             schema_switch=(str(live_default), str(entry.get("id"))),

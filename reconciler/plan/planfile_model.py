@@ -30,12 +30,14 @@ from pydantic import (
 from pydantic.json_schema import DEFAULT_REF_TEMPLATE
 from pydantic_core import ErrorDetails
 
+from reconciler import DISTRIBUTION
 from reconciler.checks.finding import Severity
 from reconciler.jsontypes import JSONObject, readable_json
 from reconciler.services.shape import json_schema_of
 
 SCHEMA_PATH = Path("docs") / "plan-format.schema.json"
-SCHEMA_ID = "https://github.com/acme/reconciler/docs/plan-format.schema.json"
+# A name, not an address: the tool has no public home to serve it from (README, "Install").
+SCHEMA_ID = f"urn:{DISTRIBUTION}:plan-format.schema.json"
 
 # An RFC 6901 pointer: "" or "/"-separated tokens, "~" only as the escapes ~0 and ~1.
 _POINTER_PATTERN = r"^(/([^~]|~[01])*)*$"

@@ -253,7 +253,7 @@ class OryClient:
         if isinstance(exc, httpx.TimeoutException):
             what = f"timed out after {self.timeout:g} s (set {TIMEOUT_VARIABLE} to wait longer)"
         else:
-            what = f"failed ({type(exc).__name__})"
+            what = no_answer_cause(exc)
         return f"request to the Ory API at {self.base_url} {what}"
 
     def _json(self, response: httpx.Response) -> JSONObject:
@@ -290,8 +290,50 @@ def _is_retryable(outcome: httpx.Response | httpx.HTTPError) -> bool:
 
 def _failure_name(outcome: httpx.Response | httpx.HTTPError) -> str:
     if isinstance(outcome, Exception):
-        return f"no answer ({type(outcome).__name__})"
+        return f"no answer: {no_answer_cause(outcome)}"
     return f"failed ({outcome.status_code})"
+
+
+def no_answer_cause(exc: Exception) -> str:
+    """Why a request got no answer, in the words of its cause (refused, unknown host, TLS,
+    timeout, no scheme) rather than the class httpx wraps it in (``ConnectError``)."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "failed: the URL does not start with https:// (or http://)"
+    cause = _root_cause(exc)
+    return _os_cause(cause) or f"failed ({type(exc).__name__}: {cause})"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception httpx and httpcore wrapped (an OSError, an SSL error…)."""
+    seen: list[BaseException] = [exc]
+    while (inner := seen[-1].__cause__ or seen[-1].__context__) is not None and inner not in seen:
+        seen.append(inner)
+    return seen[-1]
+
+
+def _os_cause(cause: BaseException) -> str | None:
+    import socket
+    import ssl
+
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return (
+            f"failed: its TLS certificate was not accepted ({cause.verify_message}); behind a "
+            "proxy that inspects TLS, give its CA certificate in SSL_CERT_FILE"
+        )
+    if isinstance(cause, ssl.SSLError):
+        reason = cause.reason or str(cause)
+        return f"failed: the TLS handshake failed ({reason}); is it an https:// server?"
+    if isinstance(cause, socket.gaierror):
+        return "failed: unknown host (the DNS lookup found no such name); check the URL"
+    if isinstance(cause, ConnectionRefusedError):
+        return "failed: the connection was refused (nothing listens on that host and port)"
+    if isinstance(cause, (ConnectionResetError, ConnectionAbortedError)):
+        return "failed: the connection was closed before an answer"
+    return None
 
 
 ClientFactory = Callable[[str, str], "OryClient"]
@@ -329,7 +371,7 @@ def fetch_public(url: str, *, timeout: float = 15.0) -> bytes:
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=False, verify=_ssl_context())
     except httpx.HTTPError as exc:
-        raise RemoteError(f"could not fetch {url}: {type(exc).__name__}") from None
+        raise RemoteError(f"could not fetch {url}: {no_answer_cause(exc)}") from None
     if response.status_code != 200:
         raise RemoteError(f"could not fetch {url}: HTTP {response.status_code}")
     return response.content

@@ -1,8 +1,11 @@
 """Drift adoption: take live values back into the environment files that declared them.
 
 A plan says where live differs from what an environment declares. Each differing value is
-written back into the file that set it (the overlay or the base: the loader records which),
-through a ruamel round trip, so comments, key order and layout survive.
+written back through a ruamel round trip, so comments, key order and layout survive: into the
+environment's own file, where the value was declared (the loader records which file) or, when
+a shared layer (``base.yaml``) declared it, as an override of that layer for this environment
+only; with ``into_layer``, into the layer itself, naming the other environments that take the
+value from it and so change too.
 
 Never written back, only listed with the reason: secrets and values built from ``${VAR}`` (a
 secret does not belong in git, and a ``${VAR}`` cannot be written back; they are compared by
@@ -17,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from reconciler.comparing.diff import SCHEMAS, Change
 from reconciler.comparing.durations import short_duration
-from reconciler.errors import ConfigError, Location
+from reconciler.errors import ConfigError, Location, ReconcilerError
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
-from reconciler.loading import yamlio
+from reconciler.loading import loader, yamlio
 from reconciler.loading.document import RawEnvironment
+from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
@@ -32,7 +37,7 @@ from reconciler.services import registry
 from reconciler.services.declaration import Service
 from reconciler.usecases import planning, steps
 from reconciler.usecases.export import is_exported_secret
-from reconciler.usecases.read_only import load_without_secrets
+from reconciler.usecases.read_only import SecretFreeEnviron, load_without_secrets
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,15 @@ class Adoption:
     pointer: Pointer  # relative to the config of its service
     declared: JSONValue
     live: JSONValue
-    file: Path
-    location: Location
+    file: Path  # where it is written
+    location: Location  # where it is declared
     service: str = registry.IDENTITY.name
+    # The shared layer that declares it, when it is written into the environment's own file
+    # instead, overriding the layer there for this environment only.
+    overrides: Path | None = None
+    # Written into a shared layer (``into_layer``): the other environments that take the
+    # value from it, which the write changes too.
+    also_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,8 +71,12 @@ class Drift:
     unknown: tuple[Skipped, ...] = ()
 
 
-def drift_of(name: str, settings: steps.Settings) -> tuple[Plan, Drift]:
-    """Environment ``name`` planned against its live target (read only), and its drift.
+def drift_of(
+    name: str, settings: steps.Settings, *, into_layer: bool = False
+) -> tuple[Plan, Drift]:
+    """Environment ``name`` planned against its live target (read only), and its drift, each
+    value to be written into the environment's own file (``into_layer``: into the file that
+    declares it, shared or not).
 
     Loaded leniently: secrets are never adopted, so their ``${VAR}``s need not be set."""
     environment = load_without_secrets(name, settings)
@@ -71,6 +86,10 @@ def drift_of(name: str, settings: steps.Settings) -> tuple[Plan, Drift]:
     finally:
         target.close()
     drift = find_drift(planned, environment.raw)
+    if into_layer:
+        drift = _into_layers(drift, environment.raw, settings)
+    else:
+        drift = _into_own_file(drift, environment.raw)
     unknown = tuple(
         Skipped(
             pointer,
@@ -81,6 +100,90 @@ def drift_of(name: str, settings: steps.Settings) -> tuple[Plan, Drift]:
         for pointer in pointers
     )
     return planned, replace(drift, unknown=unknown)
+
+
+def _into_own_file(drift: Drift, raw: RawEnvironment) -> Drift:
+    """Values a shared layer declares, retargeted to the environment's own file: one
+    environment's drift must not change the others. Inside a list, which an environment file
+    can only replace whole, they are left to ``--into-layer``."""
+    adoptions: list[Adoption] = []
+    skipped = list(drift.skipped)
+    for adoption in drift.adoptions:
+        if _same_file(adoption.file, raw.path):
+            adoptions.append(adoption)
+        elif _inside_a_list(raw, adoption):
+            reason = (
+                f"declared inside a list in the shared layer {display_path(adoption.file)}, "
+                "which this environment's file could only replace whole; adopt --into-layer "
+                "writes it there (for every environment that extends it)"
+            )
+            skipped.append(Skipped(adoption.pointer, reason, adoption.service))
+        else:
+            adoptions.append(replace(adoption, file=raw.path, overrides=adoption.file))
+    return replace(drift, adoptions=tuple(adoptions), skipped=tuple(skipped))
+
+
+def _into_layers(drift: Drift, raw: RawEnvironment, settings: steps.Settings) -> Drift:
+    """Each value stays with the file that declares it; a shared one names the other
+    environments it changes."""
+    shared = [a for a in drift.adoptions if not _same_file(a.file, raw.path)]
+    if not shared:
+        return drift
+    others = _other_environments(raw.name, settings)
+    adoptions = tuple(
+        adoption
+        if _same_file(adoption.file, raw.path)
+        else replace(adoption, also_changes=_taking_it_from(adoption, others))
+        for adoption in drift.adoptions
+    )
+    return replace(drift, adoptions=adoptions)
+
+
+def _other_environments(name: str, settings: steps.Settings) -> dict[str, RawEnvironment | None]:
+    """Every other environment with a target, loaded without secrets (None: does not load)."""
+    limits = input_limits(settings.root)
+    environ = SecretFreeEnviron(settings.environ)
+    loaded: dict[str, RawEnvironment | None] = {}
+    for other in steps.environment_names(settings.root):
+        if other == name:
+            continue
+        try:
+            raw = loader.load_environment(settings.root, other, environ, limits)
+        except ReconcilerError:
+            loaded[other] = None
+            continue
+        if "target" in raw.data:  # a layer without a target is no environment
+            loaded[other] = raw
+    return loaded
+
+
+def _taking_it_from(
+    adoption: Adoption, others: dict[str, RawEnvironment | None]
+) -> tuple[str, ...]:
+    pointer = registry.named(adoption.service).environment_pointer + adoption.pointer
+    names = []
+    for name, raw in sorted(others.items()):
+        if raw is None:
+            names.append(f"{name} (perhaps: it does not load)")
+            continue
+        info = raw.info.get(pointer)
+        declared_in = None if info is None else _file_of(info.location, raw.files)
+        if declared_in is not None and _same_file(declared_in, adoption.file):
+            names.append(name)
+    return tuple(names)
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    return one.resolve() == other.resolve()
+
+
+def _inside_a_list(raw: RawEnvironment, adoption: Adoption) -> bool:
+    node: JSONValue = raw.data.get(registry.named(adoption.service).key)
+    for token in split_pointer(adoption.pointer)[:-1]:
+        if not isinstance(node, dict):
+            return True
+        node = node.get(token)
+    return not isinstance(node, dict)
 
 
 def _not_compared(
@@ -179,13 +282,21 @@ def as_written(value: JSONValue) -> JSONValue:
 
 
 def write_back(adoptions: Iterable[Adoption]) -> tuple[Path, ...]:
-    """Write each live value into the file that declared it; returns the files written."""
+    """Write each live value into the file its adoption names; returns the files written."""
     by_file: dict[Path, list[Adoption]] = {}
     for adoption in adoptions:
         by_file.setdefault(adoption.file, []).append(adoption)
     for path, group in sorted(by_file.items()):
         _rewrite(path, group)
     return tuple(sorted(by_file))
+
+
+def _child(parent: Any, token: str) -> Any:
+    if isinstance(parent, list):
+        return parent[int(token)]
+    if parent.get(token) is None:  # an override creates the mappings on its way
+        parent[token] = {}
+    return parent[token]
 
 
 def _rewrite(path: Path, adoptions: list[Adoption]) -> None:
@@ -195,9 +306,9 @@ def _rewrite(path: Path, adoptions: list[Adoption]) -> None:
     except yamlio.YamlSyntaxError as exc:
         raise ConfigError([f"{display_path(path)}:{exc.line}:{exc.column}: {exc}"]) from None
     for adoption in adoptions:
-        parent = document[registry.named(adoption.service).key]
+        parent = document
         *parents, last = split_pointer(adoption.pointer)
-        for token in parents:
-            parent = parent[token]
-        parent[last] = as_written(adoption.live)
+        for token in (registry.named(adoption.service).key, *parents):
+            parent = _child(parent, token)
+        parent[int(last) if isinstance(parent, list) else last] = as_written(adoption.live)
     write_atomically(path, yamlio.dump_roundtrip(document, like=text), path.stat().st_mode & 0o7777)

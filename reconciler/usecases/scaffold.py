@@ -1,23 +1,28 @@
 """What ``reconciler init`` writes into a new config repository: pure text, no I/O.
 
-The GitHub workflow here is also the one docs/ci.md shows (a test keeps them equal), and it
-uses this repository's own action (``action.yml``) at the version being installed.
+The GitHub workflow here is also the one docs/ci.md shows (a test keeps them equal). It
+installs this version of this distribution from the package index (``INSTALL``) and runs the
+logic ``action.yml`` runs (``python -I -m reconciler.ci``): the tool has no public source
+repository to ``uses:`` an action from, and an install pinned on the index is the same one a
+user's laptop gets.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from reconciler import __version__
+from reconciler import DISTRIBUTION, __version__
 from reconciler.jsontypes import JSONObject
 from reconciler.loading.editor_schema import MODELINE, SCHEMA_PATH, environment_schema_text
 from reconciler.loading.yamlio import dump_plain
 from reconciler.repository.workdir import FOLDER_NAME
 
-ACTION = f"acme/reconciler@v{__version__}"
+INSTALL = f"{DISTRIBUTION}=={__version__}"  # the pip requirement every generated file installs
 WORKFLOW_PATH = PurePosixPath(".github/workflows/reconciler.yml")
 DRIFT_WORKFLOW_PATH = PurePosixPath(".github/workflows/reconciler-drift.yml")
+GITIGNORE_PATH = PurePosixPath(".gitignore")
 BASE_LAYER = "base.yaml"
 
 
@@ -31,15 +36,16 @@ def repository_files(environment: str, target: JSONObject | None) -> tuple[Scaff
     """Every file of a new repository with one environment extending a shared base layer."""
     return (
         ScaffoldFile(PurePosixPath("environments") / BASE_LAYER, base_layer_text()),
-        ScaffoldFile(
-            PurePosixPath("environments") / f"{environment}.yaml",
-            environment_text(environment, target),
-        ),
+        ScaffoldFile(environment_path(environment), environment_text(environment, target)),
         ScaffoldFile(PurePosixPath(SCHEMA_PATH.as_posix()), environment_schema_text()),
         ScaffoldFile(PurePosixPath("hooks/.gitkeep"), ""),
-        ScaffoldFile(PurePosixPath(".gitignore"), f"{FOLDER_NAME}/\n"),
+        ScaffoldFile(GITIGNORE_PATH, f"{FOLDER_NAME}/\n"),
         ScaffoldFile(WORKFLOW_PATH, github_workflow([environment])),
     )
+
+
+def environment_path(environment: str) -> PurePosixPath:
+    return PurePosixPath("environments") / f"{environment}.yaml"
 
 
 def base_layer_text() -> str:
@@ -78,9 +84,10 @@ def github_workflow(environments: list[str]) -> str:
     """Plan on pull requests (one comment, job summary, saved plans); on merge, plan again and
     apply what was reviewed through GitHub Environments (see docs/ci.md)."""
     names = " ".join(environments)
+    merge_commit = "ref: ${{ github.event.pull_request.merge_commit_sha }}"
     return f"""# Plan every pull request (one comment, the job summary, saved plans); on merge, plan
 # again and apply only what the comment showed, through GitHub Environments. See docs/ci.md
-# of reconciler.
+# of reconciler ({DISTRIBUTION} on the package index).
 name: reconciler
 on:
   pull_request:
@@ -105,10 +112,20 @@ jobs:
       deployments: read  # the rotation record of each environment's last apply
     steps:
       - uses: actions/checkout@v4
-      - uses: {ACTION}
+{_install_steps()}      - run: python -I -m reconciler.ci
+        env:
+          INPUT_COMMAND: plan
+          INPUT_ENVIRONMENTS: {names}
+          GITHUB_TOKEN: ${{{{ github.token }}}}  # posts the plan comment
+      - name: Keep the saved plans (to read with reconciler show; nothing applies them)
+        if: always()
+        uses: actions/upload-artifact@v4
         with:
-          command: plan
-          environments: {names}
+          name: reconciler-plans
+          path: .reconciler/plans/
+          include-hidden-files: true
+          if-no-files-found: ignore
+          retention-days: 30
 
   route:
     if: github.event.action == 'closed' && github.event.pull_request.merged
@@ -123,12 +140,13 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          ref: ${{{{ github.event.pull_request.merge_commit_sha }}}}
-      - uses: {ACTION}
-        id: route
-        with:
-          command: route
-          environments: {names}
+          {merge_commit}
+{_install_steps()}      - id: route
+        run: python -I -m reconciler.ci
+        env:
+          INPUT_COMMAND: route
+          INPUT_ENVIRONMENTS: {names}
+          GITHUB_TOKEN: ${{{{ github.token }}}}
 
   apply:
     needs: route
@@ -149,12 +167,13 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          ref: ${{{{ github.event.pull_request.merge_commit_sha }}}}
-      - uses: {ACTION}
-        with:
-          command: apply
-          environments: ${{{{ matrix.environment }}}}
-          allow-weaken: ${{{{ matrix.allow_weaken }}}}
+          {merge_commit}
+{_install_steps()}      - run: python -I -m reconciler.ci
+        env:
+          INPUT_COMMAND: apply
+          INPUT_ENVIRONMENTS: ${{{{ matrix.environment }}}}
+          INPUT_ALLOW_WEAKEN: ${{{{ matrix.allow_weaken }}}}
+          GITHUB_TOKEN: ${{{{ github.token }}}}  # reads the reviewed comment; posts a refusal
 """
 
 
@@ -189,8 +208,56 @@ jobs:
     concurrency: reconciler-drift
     steps:
       - uses: actions/checkout@v4
-      - uses: {ACTION}
-        with:
-          command: drift
-          environments: {names}
+{_install_steps()}      - run: python -I -m reconciler.ci
+        env:
+          INPUT_COMMAND: drift
+          INPUT_ENVIRONMENTS: {names}
+          GITHUB_TOKEN: ${{{{ github.token }}}}  # opens, updates and closes the drift issues
 """
+
+
+def _install_steps() -> str:
+    """Python, then this version of reconciler from the package index. ``-I``: the checkout
+    is data, never code (``python -m`` would import a ``pip/`` or ``reconciler/`` folder of
+    the working directory before the installed one)."""
+    return f"""      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: python -I -m pip install --quiet "{INSTALL}"
+"""
+
+
+# A static list of environment names in a workflow or CI template (not `${{ … }}`).
+_ENVIRONMENT_LIST = re.compile(
+    r"^(?P<line>\s*(?:INPUT_ENVIRONMENTS|environments|RECONCILER_ENVIRONMENTS):"
+    r" *\"?(?P<names>[A-Za-z0-9_.-]+(?: +[A-Za-z0-9_.-]+)*)\"?) *$"
+)
+
+
+@dataclass(frozen=True)
+class WorkflowEdit:
+    """How to add an environment to an existing workflow: ``text`` is the workflow rewritten
+    when it is the one init wrote, untouched; ``lines`` the (line number, as it is, as it must
+    be) of each environment list, for the user to change by hand otherwise."""
+
+    text: str | None
+    lines: tuple[tuple[int, str, str], ...]
+
+
+def workflow_with(existing: str, environment: str) -> WorkflowEdit:
+    """``existing`` with ``environment`` added to each list of environments it plans and
+    applies. Only a workflow equal to what ``github_workflow`` writes for its own list is
+    rewritten: any other (edited by hand, written by another version) is the user's."""
+    lines: list[tuple[int, str, str]] = []
+    names: list[str] = []
+    for number, line in enumerate(existing.splitlines(), start=1):
+        found = _ENVIRONMENT_LIST.match(line)
+        if found is None or environment in found["names"].split():
+            continue
+        names = names or found["names"].split()
+        end = found.end("names")
+        lines.append((number, line, f"{line[:end]} {environment}{line[end:]}"))
+    rewritten = None
+    if lines and existing == github_workflow(names):
+        rewritten = github_workflow([*names, environment])
+    return WorkflowEdit(rewritten, tuple(lines))

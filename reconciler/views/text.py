@@ -36,7 +36,10 @@ def format_shown(shown: Shown) -> str:
     return "\n".join(format_plan(plan, color=shown.color, verbose=shown.verbose) for plan in plans)
 
 
-def format_plan(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+def format_plan(
+    plan: Plan, *, color: bool = False, verbose: bool = False, allow_weaken: bool = False
+) -> str:
+    """``allow_weaken``: the command was given --allow-weaken (the weakening goes ahead)."""
     header = [
         _style(f"Environment {plan.environment}: {plan.target}", color, bold=True),
         f"Live revision: {plan.revision}",
@@ -52,7 +55,7 @@ def format_plan(plan: Plan, *, color: bool = False, verbose: bool = False) -> st
                 color,
                 fg="red",
             )
-            + "apply needs --allow-weaken."
+            + ("allowed by --allow-weaken." if allow_weaken else "apply needs --allow-weaken.")
         )
     return "\n".join(header + lines) + "\n"
 

@@ -170,6 +170,8 @@ def test_weakening_change_is_marked_and_needs_allow_weaken(
 
     allowed = run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server))
     assert allowed.code == 0, allowed.err
+    assert "2 of these changes weaken security: allowed by --allow-weaken.\n" in allowed.out
+    assert "needs --allow-weaken" not in allowed.out + allowed.err  # it was given
     assert len(ory_server.writes()) == 1
     config = ory_server.stored_identity_config()
     assert config["selfservice"]["flows"]["settings"]["required_aal"] == "aal1"

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from reconciler import DISTRIBUTION
 from reconciler.ci.forges import marker, read_digests
 from reconciler.loading.yamlio import load_with_positions
 from reconciler.usecases import scaffold
@@ -79,26 +80,43 @@ def test_the_documented_github_workflow_is_the_one_init_writes() -> None:
     assert _documented_workflow() == scaffold.github_workflow(["dev", "prod"])
 
 
-def test_the_documented_drift_watch_is_the_one_init_writes_and_uses_the_action() -> None:
+def test_the_documented_drift_watch_is_the_one_init_writes_from_the_pinned_install() -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", CI_DOC.read_text(), flags=re.DOTALL)
     (documented,) = [block for block in blocks if block.startswith("# Drift watch")]
     assert documented == scaffold.drift_workflow(["dev", "prod"])
     workflow = _yaml(documented)
-    (step,) = [s for s in workflow["jobs"]["drift"]["steps"] if s["uses"] == scaffold.ACTION]
-    assert step["with"]["command"] == "drift" and set(step["with"]) <= set(ACTION["inputs"])
+    (run_step,) = [s for s in ACTION["runs"]["steps"] if s.get("id") == "run"]
+    steps = workflow["jobs"]["drift"]["steps"]
+    installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+    assert installs == [f'python -I -m pip install --quiet "{scaffold.INSTALL}"']
+    (step,) = [s for s in steps if "reconciler.ci" in s.get("run", "")]
+    assert step["env"]["INPUT_COMMAND"] == "drift"
+    assert {k for k in step["env"] if k.startswith("INPUT_")} <= set(run_step["env"])
     assert workflow["jobs"]["drift"]["permissions"]["issues"] == "write"
     assert "drift" in ACTION["outputs"]
 
 
-def test_the_workflow_uses_the_action_with_inputs_it_has() -> None:
+def test_the_workflow_runs_what_the_action_runs_from_the_pinned_install() -> None:
     workflow = _yaml(_documented_workflow())
-    steps = [s for job in workflow["jobs"].values() for s in job["steps"] if "with" in s]
-    ours = [s for s in steps if s["uses"] == scaffold.ACTION]
-    assert [s["with"]["command"] for s in ours] == ["plan", "route", "apply"]
+    (run_step,) = [s for s in ACTION["runs"]["steps"] if s.get("id") == "run"]
+    action_inputs = {k for k in run_step["env"] if k.startswith("INPUT_")}
+    for job in workflow["jobs"].values():
+        installs = [s["run"] for s in job["steps"] if "pip install" in s.get("run", "")]
+        assert installs == [f'python -I -m pip install --quiet "{scaffold.INSTALL}"']
+    ours = [
+        s
+        for job in workflow["jobs"].values()
+        for s in job["steps"]
+        if "reconciler.ci" in s.get("run", "")
+    ]
+    assert [s["env"]["INPUT_COMMAND"] for s in ours] == ["plan", "route", "apply"]
     for step in ours:
-        assert set(step["with"]) <= set(ACTION["inputs"]), step["with"]
-    outputs = workflow["jobs"]["route"]["outputs"]
-    assert set(outputs) <= set(ACTION["outputs"])
+        assert step["run"] == "python -I -m reconciler.ci"
+        assert {k for k in step["env"] if k.startswith("INPUT_")} <= action_inputs, step["env"]
+        assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    route = workflow["jobs"]["route"]
+    assert [s.get("id") for s in route["steps"] if s in ours] == ["route"]
+    assert set(route["outputs"]) <= set(ACTION["outputs"])
     apply_job = workflow["jobs"]["apply"]
     assert apply_job["environment"] == "${{ matrix.github_environment }}"
     assert apply_job["strategy"]["matrix"] == "${{ fromJSON(needs.route.outputs.matrix) }}"
@@ -133,9 +151,7 @@ class GitLabPipeline:
         self, job_name: str, checkout: Path, merge_request: bool, **matrix: str
     ) -> subprocess.CompletedProcess[str]:
         job = _gitlab_job(self.template, job_name)
-        assert "git+https://github.com/acme/reconciler@${RECONCILER_VERSION}" in "".join(
-            job["before_script"]
-        )
+        assert f'"{DISTRIBUTION}==${{RECONCILER_VERSION}}"' in "".join(job["before_script"])
         variables = {**self.template["variables"], **job.get("variables", {}), **matrix}
         ci = {
             "CI_API_V4_URL": f"{self.forge.api_url}/api/v4",

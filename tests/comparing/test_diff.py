@@ -331,3 +331,30 @@ def test_patch_makes_live_match_desired_and_leaves_the_rest(desired: JSONObject)
     for key in live:
         if key not in desired:
             assert result[key] == live[key]
+
+
+def test_a_schema_whose_id_is_default_is_named_in_quotes_never_doubled() -> None:
+    # A project's first schema is often called "default": the words around its id read
+    # "replacing the default default" and "identity schemas default stay" unquoted.
+    schema = {"type": "object", "properties": {"traits": {"type": "object"}}}
+    live: Any = {
+        "identity": {
+            "default_schema_id": "default",
+            "schemas": [{"id": "default", "url": blobs.encode(json.dumps(schema).encode())}],
+        }
+    }
+    other = {**schema, "title": "customer"}
+    desired: Any = {
+        "identity": {
+            "default_schema_id": "customer",
+            "schemas": [{"id": "customer", "url": blobs.encode(json.dumps(other).encode())}],
+        }
+    }
+    diff = compute_diff(desired, live, (), identity_rules())
+    (added,) = [c for c in diff.changes if c.pointer == "/identity/schemas/-"]
+    assert added.note.startswith('new identity schema, replacing the default schema "default";')
+    assert diff.warnings == (
+        'identity schema "default" stays although not declared here: identity schemas are never '
+        "removed through config (Ory Network refuses it, and existing identities may still use "
+        "them)",
+    )

@@ -36,6 +36,18 @@ def _console_changes(config: dict[str, Any]) -> None:
     config["selfservice"]["flows"]["login"]["lifespan"] = "2h"  # base.yaml
 
 
+def _drifted(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> tuple[dict[str, str], Path, Path]:
+    """dev applied, then changed in the console (a dev.yaml value and a base.yaml one): the
+    variables, base.yaml and dev.yaml."""
+    env = _env(ory_server)
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    ory_server.console_edit(_console_changes)
+    folder = example_repo / "environments"
+    return env, folder / "base.yaml", folder / "dev.yaml"
+
+
 @SPELLINGS
 def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
     example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
@@ -62,29 +74,55 @@ def test_drift_is_shown_with_where_it_was_declared_and_nothing_is_written(
 
 
 @SPELLINGS
-def test_write_puts_each_value_in_the_file_that_declared_it_keeping_comments(
+def test_write_puts_each_value_in_the_environments_own_file_keeping_comments(
     example_repo: Path, run: Run, ory_server: OryTestServer, adopt: Spelling
 ) -> None:
-    env = _env(ory_server)
-    assert run("apply", "dev", "--yes", env=env).code == 0
-    ory_server.console_edit(_console_changes)
-    base = example_repo / "environments" / "base.yaml"
-    dev = example_repo / "environments" / "dev.yaml"
+    env, base, dev = _drifted(example_repo, run, ory_server)
     base_before, dev_before = base.read_text(), dev.read_text()
 
     result = run(*adopt("dev"), "--write", env=env)
     assert result.code == 0, result.err
+    out = result.out.replace(str(example_repo) + "/", "")
+    assert (
+        "      goes into environments/dev.yaml, overriding the shared layer "
+        "environments/base.yaml for dev only (--into-layer: into environments/base.yaml, for "
+        "every environment that extends it)\n" in out
+    )
 
-    assert base.read_text() == base_before.replace("lifespan: 30m", "lifespan: 2h")
-    assert dev.read_text() == dev_before.replace("issuer: Acme (dev)", "issuer: Acme Console")
+    # The shared layer is left alone: a dev-only console change must not change prod.
+    assert base.read_text() == base_before
+    written = dev_before.replace("issuer: Acme (dev)", "issuer: Acme Console")
+    assert dev.read_text() == written + "    flows:\n      login:\n        lifespan: 2h\n"
     modeline = "# yaml-language-server: $schema=../schemas/environment.schema.json\n"
-    assert base.read_text().startswith(modeline + "# Shared by every environment")
     assert dev.read_text().startswith(modeline + "extends: base.yaml  # the development project")
     planned = run("plan", "dev", "--detailed-exitcode", env=env)
     assert planned.code == 0, planned.out + planned.err
+    rendered = run("render", "prod", env=env)
+    assert "lifespan: 30m" in rendered.out
 
+
+def test_into_layer_writes_the_shared_layer_and_names_what_else_it_changes(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    env, base, dev = _drifted(example_repo, run, ory_server)
+    base_before, dev_before = base.read_text(), dev.read_text()
+
+    shown = run("adopt", "dev", "--into-layer", env=env)  # says it first, writes nothing
+    assert shown.code == 0, shown.err
+    out = shown.out.replace(str(example_repo) + "/", "")
+    assert (
+        "      goes into the shared layer environments/base.yaml: it changes local, prod too\n"
+        in out
+    )
+    assert base.read_text() == base_before
+
+    result = run("adopt", "dev", "--write", "--into-layer", env=env)
+    assert result.code == 0, result.err
+    assert base.read_text() == base_before.replace("lifespan: 30m", "lifespan: 2h")
+    assert dev.read_text() == dev_before.replace("issuer: Acme (dev)", "issuer: Acme Console")
+    assert run("plan", "dev", "--detailed-exitcode", env=env).code == 0
     # prod extends the same base: it now declares the adopted lifespan too.
-    assert "lifespan: 2h" in base.read_text()
+    assert "lifespan: 2h" in run("render", "prod", env=env).out
 
 
 @SPELLINGS
@@ -137,3 +175,40 @@ def test_an_invalid_environment_is_refused_before_any_request(
     assert "Traceback" not in result.err
     assert ory_server.requests == []
     assert dev.read_text() == before
+
+
+def test_a_list_of_a_shared_layer_is_overridden_whole_in_the_environments_file(
+    example_repo: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    base = example_repo / "environments" / "base.yaml"
+    base.write_text(
+        base.read_text().replace(
+            "      login:\n        lifespan: 30m\n",
+            "      login:\n        lifespan: 30m\n"
+            "      registration:\n        after:\n          hooks:\n"
+            "            - hook: web_hook\n              config:\n"
+            "                url: https://hooks.acme.test/registered\n"
+            "                method: POST\n",
+        )
+    )
+    env = _env(ory_server)
+    assert run("apply", "dev", "--yes", env=env).code == 0
+
+    def console(config: dict[str, Any]) -> None:
+        hook = config["selfservice"]["flows"]["registration"]["after"]["hooks"][0]
+        hook["config"]["method"] = "PUT"
+
+    ory_server.console_edit(console)
+    base_before = base.read_text()
+
+    result = run("adopt", "dev", "--write", env=env)
+    assert result.code == 0, result.err
+    assert "goes into environments/dev.yaml, overriding the shared layer" in result.out.replace(
+        str(example_repo) + "/", ""
+    )
+    assert base.read_text() == base_before
+    assert run("plan", "dev", "--detailed-exitcode", env=env).code == 0
+    dev_hooks = run("render", "dev", env=env).out.split("registration:", 1)[1]
+    assert "method: PUT" in dev_hooks.split("login:", 1)[0]
+    prod_hooks = run("render", "prod", env=env).out.split("registration:", 1)[1]
+    assert "method: POST" in prod_hooks.split("login:", 1)[0]

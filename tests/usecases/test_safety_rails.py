@@ -111,8 +111,16 @@ def test_apply_keeps_a_backup_and_restore_goes_back(
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert json.loads(backup.read_text())["config"] == before
 
+    unasked = run("restore", "dev", str(backup), "--allow-weaken", env=_env(ory_server))
+    assert unasked.code == 1  # no terminal to ask on, and the words are restore's own
+    assert (
+        "restore needs confirmation but standard input is not a terminal; pass --yes to "
+        "restore without asking" in unasked.err
+    )
+    assert "apply" not in unasked.err
     restored = run("restore", "dev", str(backup), "--yes", "--allow-weaken", env=_env(ory_server))
     assert restored.code == 0, restored.out + restored.err
+    assert "allowed by --allow-weaken" in restored.out
     assert "  ~ /selfservice/methods/totp/enabled: true -> false" in restored.out
     after = ory_server.project_document()["services"]["identity"]["config"]
     assert after == before

@@ -43,8 +43,8 @@ def test_init_in_an_empty_folder_then_validate(tmp_path: Path, run: Run) -> None
     assert ".reconciler/" in (repo / ".gitignore").read_text().splitlines()
     assert (repo / "hooks").is_dir()
     workflow = _yaml(repo / ".github" / "workflows" / "reconciler.yml")
-    uses = [s.get("uses") for job in workflow["jobs"].values() for s in job["steps"]]
-    assert scaffold.ACTION in uses
+    runs = [s.get("run") for job in workflow["jobs"].values() for s in job["steps"]]
+    assert f'python -I -m pip install --quiet "{scaffold.INSTALL}"' in runs
 
     validated = run("validate", root=repo)
     assert validated.code == 0, validated.err
@@ -59,7 +59,51 @@ def test_init_never_overwrites_and_writes_nothing_when_it_refuses(tmp_path: Path
     assert "dev.yaml exists; init never overwrites a file" in refused.err
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["dev.yaml"]
     assert run("init", "--env", "staging").code == 0  # other names do not clash
-    assert run("init", "--env", "staging").code == 0  # and again: same content, no clash
+    again = run("init", "--env", "staging")  # and again: same content, no clash
+    assert again.code == 0
+    assert again.out.startswith("The environment staging is in the config repository in ")
+
+
+def test_init_adds_an_environment_to_an_existing_repository(tmp_path: Path, run: Run) -> None:
+    assert run("init", "--env", "dev").code == 0
+    workflow = tmp_path / ".github" / "workflows" / "reconciler.yml"
+    kept = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p != workflow}
+
+    added = run("init", "--env", "staging")
+    assert added.code == 0, added.err
+    assert "Added the environment staging" in added.out
+    assert "create the GitHub Environments staging and staging-allow-weaken" in added.out
+    assert {p: p.read_bytes() for p in kept} == kept  # every file there is left as it was
+    assert (tmp_path / "environments" / "staging.yaml").is_file()
+    # The workflow init wrote, untouched, now plans and applies both (and is what init writes).
+    assert workflow.read_text() == scaffold.github_workflow(["dev", "staging"])
+    assert "workflows/reconciler.yml: it plans and applies staging too\n" in added.err
+    validated = run("validate")
+    assert validated.out.splitlines() == ["base: valid", "dev: valid", "staging: valid"]
+
+
+def test_init_leaves_an_edited_workflow_and_says_which_lines_to_change(
+    tmp_path: Path, run: Run
+) -> None:
+    assert run("init", "--env", "dev").code == 0
+    workflow = tmp_path / ".github" / "workflows" / "reconciler.yml"
+    edited = workflow.read_text().replace("runs-on: ubuntu-latest", "runs-on: self-hosted")
+    workflow.write_text(edited)
+    (tmp_path / ".gitignore").write_text("node_modules/\n")
+
+    added = run("init", "--env", "prod")
+    assert added.code == 0, added.err
+    assert workflow.read_text() == edited
+    numbered = edited.splitlines()
+    lines = [n for n, line in enumerate(numbered, 1) if "INPUT_ENVIRONMENTS: dev" in line]
+    assert len(lines) == 2  # plan and route; apply takes its one from the matrix
+    for number in lines:
+        assert (
+            f"  line {number}: INPUT_ENVIRONMENTS: dev\n       -> INPUT_ENVIRONMENTS: dev prod\n"
+            in added.err
+        )
+    assert ".gitignore as it is; add .reconciler/ to it" in added.err
+    assert (tmp_path / ".gitignore").read_text() == "node_modules/\n"
 
 
 def test_init_around_a_kratos_file_plans_it(tmp_path: Path, run: Run) -> None:
@@ -141,7 +185,7 @@ def test_init_drift_watch_adds_the_scheduled_workflow_for_the_targeted_environme
     assert added.code == 0, added.err
     workflow = (tmp_path / ".github" / "workflows" / "reconciler-drift.yml").read_text()
     assert workflow == scaffold.drift_workflow(["prod"])  # base.yaml and staging: no target
-    assert "command: drift" in workflow and "cron:" in workflow
+    assert "INPUT_COMMAND: drift" in workflow and "cron:" in workflow
     assert run("init", str(tmp_path), "--drift-watch").code == 0  # the same: nothing to do
     edited = tmp_path / ".github" / "workflows" / "reconciler-drift.yml"
     edited.write_text(workflow.replace("17 6", "0 3"))

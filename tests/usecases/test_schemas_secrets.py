@@ -160,7 +160,7 @@ def test_undeclared_live_schemas_are_said_to_stay(
         _environment(server, "  identity:\n    schemas:\n      - id: preset://email\n"),
     )
     result = run("plan", "dev", env=_env(server))
-    assert "identity schemas preset://username, " in result.out
+    assert 'identity schemas "preset://username", ' in result.out
     assert (
         "stay although not declared here: identity schemas are never removed through config"
         in result.out
