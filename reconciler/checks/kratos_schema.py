@@ -33,7 +33,7 @@ import dataclasses
 import functools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -389,3 +389,30 @@ def defaults_of(service: Service) -> DefaultLookup:
 def _sibling_or_shipped(sibling: Path, shipped: Path) -> Path:
     """A resource next to an overriding schema (a Kratos checkout), else the shipped copy."""
     return sibling if sibling.is_file() else shipped
+
+
+def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], bool] | None:
+    """Whether an identity's traits satisfy ``identity_schema`` as Kratos validates them (the
+    document ``{"traits": …}`` against the schema, formats checked); None when the schema
+    itself is not a valid JSON Schema. Remote ``$ref``s are never fetched: a trait behind one
+    fails. Used in memory only: the traits are neither kept nor shown
+    (``checks/identity_counts.py``)."""
+    from jsonschema import Draft7Validator, FormatChecker
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+    from referencing.exceptions import Unresolvable
+
+    cls = validator_for(identity_schema, default=Draft7Validator)
+    try:
+        cls.check_schema(identity_schema)
+    except SchemaError:
+        return None
+    validator = cls(identity_schema, format_checker=FormatChecker())
+
+    def valid(traits: JSONValue) -> bool:
+        try:
+            return bool(validator.is_valid({"traits": traits}))
+        except Unresolvable:
+            return False
+
+    return valid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -23,7 +24,9 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 @click.command(
-    epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY", "GITHUB_STEP_SUMMARY"))
+    epilog=help_text.epilog(
+        (*help_text.ONLINE, *help_text.PROJECT_API, "RECONCILER_PLAN_KEY", "GITHUB_STEP_SUMMARY")
+    )
 )
 @click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.option("--all", "all_environments", is_flag=True, help="Plan every environment.")
@@ -56,6 +59,18 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
     help="With --all: plan only shard I of N (1-based; an environment's shard depends on its "
     "name alone), so a CI job matrix can split many projects.",
 )
+@click.option(
+    "--no-identity-counts",
+    is_flag=True,
+    help="Do not read the project's identities, even with ORY_PROJECT_API_KEY set.",
+)
+@click.option(
+    "--identity-sample",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Count at most N identities per project (default: all); the plan says it sampled.",
+)
 @click.pass_obj
 def plan(
     obj: Context,
@@ -67,6 +82,8 @@ def plan(
     output_format: str,
     parallelism: int | None,
     shard: str | None,
+    no_identity_counts: bool,
+    identity_sample: int | None,
 ) -> int:
     """Fetch live config, diff it with the desired state and print the plan. Never writes
     remotely; --out saves it for `apply --plan`."""
@@ -81,8 +98,14 @@ def plan(
         raise click.UsageError("--migration-plan describes one plan: name exactly one environment")
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
     obj.log(f"planning {len(names)} environment(s), {at_once}")
+    settings = replace(
+        obj.settings,
+        identity_counts=not no_identity_counts,
+        identity_sample=identity_sample,
+        progress=lambda text: click.echo(text, err=True),
+    )
     outcomes = reconcile.plan_many(
-        names, obj.settings, parallelism=parallelism, skip_layers=all_environments
+        names, settings, parallelism=parallelism, skip_layers=all_environments
     )
     for outcome in outcomes:
         if outcome.plan is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconciler.checks.finding import Finding, SecurityImpact
+from reconciler.checks.identity_counts import IdentityCounts
 from reconciler.comparing.diff import Change
 from reconciler.comparing.list_view import FieldChange
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
@@ -63,6 +64,9 @@ class Plan:
     # taken before applying. Never serialised into saved plans (it may hold secrets as the
     # server returned them).
     live_configs: Mapping[str, JSONObject] | None = field(default=None, repr=False, compare=False)
+    # How many of the project's identities it touches, read with a project API key
+    # (usecases/identity_impact.py); None when not counted. Integers only, never traits.
+    identity_counts: IdentityCounts | None = None
 
     @property
     def is_empty(self) -> bool:

@@ -1,0 +1,159 @@
+"""How many of a project's identities a plan touches: counts, never traits.
+
+Identities come from the project API (``targets/project_api.py``) one page at a time; each is
+looked at once and dropped. Its traits are read to tell whether it has a one-time-code
+address and whether they satisfy a new schema, in memory: nothing but integers (and schema
+ids and credential type names, which are the project's configuration, not personal data)
+leaves this module (docs/identity-counts.md, "Personal data").
+
+What counts (Ory OpenAPI spec v1.22.65, schema ``identity``): ``schema_id``; ``credentials``,
+an object by credential type (``password``, ``totp``, ``webauthn``, ``passkey``,
+``lookup_secret``, ``code``, ``oidc``…), each with ``identifiers``. ``GET /admin/identities``
+lists credentials without their ``config`` (Kratos ``identity/handler.go`` ``list``:
+``WithCredentialsMetadataAndAdminMetadataInJSON``), which is all a count needs.
+
+Imports no schema library: a trait check is handed in (``kratos_schema.traits_check``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from reconciler.jsontypes import JSONObject, JSONValue
+
+# Second factors besides the one-time code (ory-api.md §1d: totp, webauthn without
+# passwordless, lookup secrets). A WebAuthn credential counts whatever its kind: the list
+# does not say whether a key is passwordless, so "no other second factor" may undercount.
+OTHER_SECOND_FACTORS = ("totp", "webauthn", "lookup_secret")
+CODE = "code"
+
+
+@dataclass(frozen=True)
+class TraitCheck:
+    """Identities of ``schema_ids`` checked against a schema: ``label`` names it in the
+    plan (``customer -> its new content``), ``valid`` says whether traits satisfy it."""
+
+    label: str
+    schema_ids: frozenset[str]
+    valid: Callable[[JSONValue], bool]
+
+
+@dataclass(frozen=True)
+class CodeAddresses:
+    """Where identities of each schema (by every id Ory may store it under) have a
+    one-time-code address: the traits marked ``credentials.code.identifier``."""
+
+    traits_by_schema: Mapping[str, tuple[str, ...]]  # schema id -> dotted trait names
+
+    def has_address(self, identity: JSONObject) -> bool:
+        names = self.traits_by_schema.get(str(identity.get("schema_id", "")), ())
+        traits = identity.get("traits")
+        if any(_present(traits, name) for name in names):
+            return True
+        code = _credentials(identity).get(CODE)
+        return isinstance(code, dict) and bool(code.get("identifiers"))
+
+
+@dataclass(frozen=True)
+class IdentityCounts:
+    """What a plan and ``reconciler identities`` say about a project's identities. Integers
+    by schema id, credential type or check label; nothing of any identity."""
+
+    read: int
+    # Every identity was read; False: the first ``read`` of more (``--identity-sample``).
+    complete: bool
+    per_schema: Mapping[str, int] = field(default_factory=dict)
+    per_credential: Mapping[str, int] = field(default_factory=dict)
+    # With a one-time-code address (the code second factor once ``code.mfa_enabled``)…
+    code_second_factor: int = 0
+    # …and of those, with no TOTP, WebAuthn or lookup secrets besides.
+    code_only: int = 0
+    # By check label: identities whose traits fail that schema.
+    failing: Mapping[str, int] = field(default_factory=dict)
+    # By check label: identities checked against it.
+    checked: Mapping[str, int] = field(default_factory=dict)
+    # Requests it took: one per page (``GET /admin/identities``, up to 500 a page).
+    pages: int = 0
+
+    def to_json(self) -> JSONObject:
+        return {
+            "read": self.read,
+            "complete": self.complete,
+            "per_schema": dict(self.per_schema),
+            "per_credential": dict(self.per_credential),
+            "code_second_factor": self.code_second_factor,
+            "code_only": self.code_only,
+            "failing": dict(self.failing),
+            "checked": dict(self.checked),
+            "pages": self.pages,
+        }
+
+    def scope(self) -> str:
+        """``12 identities read`` or ``1,000 identities read (a sample: more exist)``."""
+        noun = "identity" if self.read == 1 else "identities"
+        sample = "" if self.complete else " (a sample: the project holds more)"
+        return f"{self.read:,} {noun} read{sample}"
+
+
+def count(
+    identities: Iterable[JSONObject],
+    *,
+    code: CodeAddresses | None = None,
+    checks: Sequence[TraitCheck] = (),
+    complete: bool = True,
+) -> IdentityCounts:
+    """Count ``identities`` (each seen once, then dropped). ``complete``: whether they are
+    all the project holds (the reader says)."""
+    per_schema: Counter[str] = Counter()
+    per_credential: Counter[str] = Counter()
+    failing: Counter[str] = Counter()
+    checked: Counter[str] = Counter()
+    read = code_second = code_only = 0
+    for identity in identities:
+        read += 1
+        schema_id = str(identity.get("schema_id", ""))
+        per_schema[schema_id] += 1
+        held = _credential_types(identity)
+        per_credential.update(held)
+        if code is not None and code.has_address(identity):
+            code_second += 1
+            code_only += not any(kind in held for kind in OTHER_SECOND_FACTORS)
+        for check in checks:
+            if schema_id in check.schema_ids:
+                checked[check.label] += 1
+                failing[check.label] += not check.valid(identity.get("traits"))
+    return IdentityCounts(
+        read=read,
+        complete=complete,
+        per_schema=dict(sorted(per_schema.items())),
+        per_credential=dict(sorted(per_credential.items())),
+        code_second_factor=code_second,
+        code_only=code_only,
+        failing={label: failing[label] for label in checked},
+        checked=dict(checked),
+    )
+
+
+def _credentials(identity: JSONObject) -> JSONObject:
+    found = identity.get("credentials")
+    return found if isinstance(found, dict) else {}
+
+
+def _credential_types(identity: JSONObject) -> set[str]:
+    """The credential types an identity holds (an entry with identifiers or a config)."""
+    return {
+        kind
+        for kind, entry in _credentials(identity).items()
+        if isinstance(entry, dict) and (entry.get("identifiers") or entry.get("config"))
+    }
+
+
+def _present(traits: JSONValue, dotted: str) -> bool:
+    node = traits
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return node not in (None, "", [])
