@@ -655,6 +655,11 @@ class OryTestServer:
         self.applied_patches: list[str] = []
         #: The identities the project API lists (``add_identities``).
         self.identities: list[JSONObject] = []
+        #: Answers the identities list gives instead of a page, first in first out
+        #: (``fail_identities_next``).
+        self._identity_faults: list[_Response] = []
+        #: The base URL its ``Link`` headers name (None: its own), for a server that lies.
+        self.identity_link_base: str | None = None
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.project_id = self._seed()
@@ -1059,6 +1064,22 @@ class OryTestServer:
         with self._lock:
             self.identities.extend(copy.deepcopy(list(identities)))
 
+    def fail_identities_next(
+        self,
+        status: int,
+        headers: Mapping[str, str] | Headers | None = None,
+        times: int = 1,
+        body: bytes | None = None,
+    ) -> None:
+        """Answer the next ``times`` identity lists with ``status`` (a 429: empty body and
+        Ory's rate-limit headers unless given, ory-network-behaviour.md §6; a 3xx: no body)."""
+        if headers is None and status == 429:
+            headers = ory.rate_limit_headers()
+        payload = body if body is not None else b"" if status in (429, 307) else None
+        content = payload if payload is not None else json.dumps(error_body(status)).encode()
+        with self._lock:
+            self._identity_faults.extend([_Response(status, content, _pairs(headers))] * times)
+
     def _list_identities(self, method: str, headers: Mapping[str, str], query: str) -> _Response:
         """``GET /admin/identities`` of the project API (spec v1.22.65 ``listIdentities``):
         the project API key as Bearer (401 otherwise, herodot's body); ``page_size`` 1-500,
@@ -1067,6 +1088,9 @@ class OryTestServer:
         ``rel="first"``, absent on the last page (spec: "Following page pointers will be
         returned in the Link header"; Kratos ``identity/handler.go`` list ->
         ``keysetpagination.Header``). The token is the last listed identity's id (choice)."""
+        with self._lock:
+            if self._identity_faults:
+                return self._identity_faults.pop(0)
         if method != "GET":
             raise ApiError(405, f"{method} is not supported on {IDENTITIES_PATH}.")
         scheme, _, key = headers.get("authorization", "").partition(" ")
@@ -1085,7 +1109,7 @@ class OryTestServer:
             if start < 0:
                 raise ApiError(400, "The page token is invalid.")
         page = listed[start : start + size]
-        base = f"{self.base_url}{IDENTITIES_PATH}"
+        base = f"{self.identity_link_base or self.base_url}{IDENTITIES_PATH}"
         links = [f'<{base}?{urlencode({"page_size": size})}>; rel="first"']
         if start + size < len(listed):
             after = {"page_size": size, "page_token": page[-1]["id"]}

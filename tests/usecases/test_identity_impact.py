@@ -6,7 +6,7 @@ API and is never printed; no trait value reaches any output."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,8 +118,7 @@ def test_without_the_key_the_plan_works_and_says_how_to_count(
     result = run("plan", "prod", env=env)
     assert "Error [code-mfa-forces-2fa]" in result.out
     assert (
-        "To count the identities it affects, set ORY_PROJECT_API_KEY (a project API key, "
-        "ory_pat_…)"
+        "To count the identities it affects, set ORY_PROJECT_API_KEY (a project API key, ory_pat_…)"
     ) in result.out
     assert _identity_requests(populated) == []
 
@@ -191,3 +190,49 @@ def test_the_report_needs_the_key(populated: OryTestServer, run: Run) -> None:
 
 def test_the_report_refuses_an_unknown_flag_with_64(run: Run) -> None:
     assert run("identities", "prod", "--bogus").code == 64
+
+
+CUSTOMER: dict[str, object] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+        "traits": {
+            "type": "object",
+            "properties": {"email": {"type": "string", "format": "email"}},
+            "required": ["email"],
+        }
+    },
+}
+
+
+@pytest.fixture
+def customers() -> Iterator[OryTestServer]:
+    """12 identities on a console schema `customer`; 4 have an address longer than 20."""
+    with OryTestServer(local_storage=True) as server:
+        server.add_console_schema(CUSTOMER, "customer")
+
+        def traits(_: str, index: int) -> dict[str, object]:
+            local = f"{PLANTED}-{index}" if index % 3 == 0 else f"u{index}"
+            return {"email": f"{local}@example.com"}
+
+        server.add_identities(generated_identities({"customer": 12}, traits=traits))
+        yield server
+
+
+def test_a_default_switch_counts_the_identities_the_new_schema_would_refuse(
+    customers: OryTestServer, write: Write, run: Run, tmp_path: Path
+) -> None:
+    stricter = json.loads(json.dumps(CUSTOMER))
+    stricter["properties"]["traits"]["properties"]["email"]["maxLength"] = 20
+    write("schemas/customer-v2.json", json.dumps(stricter))
+    write(
+        "environments/prod.yaml",
+        _target(customers)
+        + "identity_config:\n  identity:\n    default_schema_id: customer-v2\n    schemas:\n"
+        "      - id: customer-v2\n        url: file://../schemas/customer-v2.json\n",
+    )
+    saved = tmp_path / "plan.json"
+    result = run("plan", "prod", "--out", str(saved), env=_env(customers))
+    assert result.code == 0, result.out + result.err
+    assert "failing customer -> customer-v2 (the new default): 4 of 12" in result.out
+    assert PLANTED not in result.out + result.err + saved.read_text(encoding="utf-8")
