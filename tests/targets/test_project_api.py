@@ -14,6 +14,7 @@ import pytest
 
 from reconciler import redact
 from reconciler.errors import ConfigError, RemoteError
+from reconciler.jsontypes import JSONObject
 from reconciler.targets import project_api
 from reconciler.targets.client import ProjectApiClient
 
@@ -34,7 +35,7 @@ def listed(ory_server: OryTestServer) -> OryTestServer:
 
 def _read(
     server: OryTestServer, *, page_size: int = 5, limit: int | None = None
-) -> tuple[list[dict[str, object]], project_api.Identities]:
+) -> tuple[list[JSONObject], project_api.Identities]:
     client = ProjectApiClient(server.base_url, server.project_key)
     try:
         pages = project_api.Identities(client.get_list, page_size=page_size, limit=limit)
