@@ -40,12 +40,13 @@ def identity_report(name: str, settings: Settings) -> IdentityReport:
     """Count the identities of ``name``'s project. Raises ConfigError without a project key
     or for a target that holds no identities; RemoteError when the API fails."""
     environment = read_only.load_without_secrets(name, settings)
-    key = project_api.project_key(settings.environ)
+    variable = identity_impact.key_variable(environment) or project_api.KEY_VARIABLE
+    key = project_api.project_key(settings.environ, variable)
     if key is None:
         raise ConfigError(
             [
-                f"{project_api.KEY_VARIABLE} is not set: counting identities needs a project "
-                "API key (ory_pat_…) of the project, created in the Ory Console"
+                f"{variable} is not set: counting identities needs a project API key "
+                "(ory_pat_…) of the project, created in the Ory Console"
             ]
         )
     target, live = read_only.fetch(environment, settings)

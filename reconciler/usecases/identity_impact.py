@@ -18,6 +18,7 @@ from reconciler.comparing import identity_schemas
 from reconciler.comparing.identity_schemas import ResolvedSchema
 from reconciler.errors import RemoteError
 from reconciler.jsontypes import JSONObject, get_at
+from reconciler.loading.validate import PROJECT_API_KEY, ValidEnvironment
 from reconciler.plan.value import Plan
 from reconciler.services import registry
 from reconciler.targets import LiveState, project_api
@@ -143,14 +144,27 @@ def project_url(live: LiveState, settings: Settings) -> str:
     return project_api.project_api_url(settings.environ, slug)
 
 
-def add_counts(plan: Plan, live: LiveState, schemas: Schemas, settings: Settings) -> Plan:
+def key_variable(environment: ValidEnvironment) -> str | None:
+    """The variable the environment's ``target.ory_network.project_api_key`` names (checked
+    to start with ``ORY_PROJECT_API_KEY`` when loaded), or None."""
+    info = environment.raw.info.get(PROJECT_API_KEY)
+    return info.variables[0] if info is not None and info.variables else None
+
+
+def add_counts(
+    plan: Plan,
+    live: LiveState,
+    schemas: Schemas,
+    settings: Settings,
+    variable: str | None = None,
+) -> Plan:
     """``plan`` with the project's identity counts (and the forced-2FA finding stating its
     number), or saying how to get them. A failure to read them is a warning of the plan: the
     plan itself stands."""
     forced = any(note.rule_id == FORCED_2FA_RULE for note in plan.notes)
     if not settings.identity_counts:
         return plan
-    key = project_api.project_key(settings.environ)
+    key = project_api.project_key(settings.environ, variable)
     if key is None:
         return _with_note(plan, HOW_TO_COUNT if forced else "")
     try:

@@ -105,7 +105,8 @@ def plan_fetched(
     if not target.counts_identities:
         return plan
     schemas = identity_impact.schemas_of(desired.configs, live, contents)
-    return identity_impact.add_counts(plan, live, schemas, settings)
+    variable = identity_impact.key_variable(environment)
+    return identity_impact.add_counts(plan, live, schemas, settings, variable)
 
 
 def _rotations_due(

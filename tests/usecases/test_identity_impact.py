@@ -236,3 +236,45 @@ def test_a_default_switch_counts_the_identities_the_new_schema_would_refuse(
     assert result.code == 0, result.out + result.err
     assert "failing customer -> customer-v2 (the new default): 4 of 12" in result.out
     assert PLANTED not in result.out + result.err + saved.read_text(encoding="utf-8")
+
+
+def test_a_target_may_name_its_own_project_key_variable(
+    populated: OryTestServer, write: Write, run: Run
+) -> None:
+    write(
+        "environments/prod.yaml",
+        _target(populated) + "    project_api_key: ${ORY_PROJECT_API_KEY_PROD}\n" + FORCED_2FA,
+    )
+    env = _env(populated, key="ory_pat_the_wrong_one_000000")
+    env["ORY_PROJECT_API_KEY_PROD"] = populated.project_key
+    result = run("plan", "prod", env=env)
+    assert "Identities: 12 identities read" in result.out, result.out + result.err
+    assert populated.project_key not in result.out + result.err
+    assert run("identities", "prod", env=env).code == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("${GITHUB_TOKEN}", "may only name a variable whose name starts with ORY_PROJECT_API_KEY"),
+        ("ory_pat_literal_key_in_a_file", "never the key itself"),
+    ],
+)
+def test_a_file_cannot_send_another_secret_to_the_project_api(
+    populated: OryTestServer, write: Write, run: Run, written: str, message: str
+) -> None:
+    token = "ghp_attackerwantsthis0123456789"
+    with OryTestServer() as attacker:
+        write(
+            "environments/prod.yaml",
+            _target(populated) + f"    project_api_key: {written}\n" + FORCED_2FA,
+        )
+        env = {**_env(populated), "GITHUB_TOKEN": token, "ORY_SDK_URL": attacker.base_url}
+        for command in (("validate", "prod"), ("plan", "prod"), ("identities", "prod")):
+            result = run(*command, env=env)
+            assert result.code == 1, command
+            assert "environments/prod.yaml:4:" in result.err, result.err
+            assert message in result.err
+            assert token not in result.out + result.err
+        assert attacker.requests == []
+        assert populated.requests == []
