@@ -17,7 +17,9 @@ from reconciler.errors import ConfigError, RemoteError
 from reconciler.jsontypes import JSONObject
 from reconciler.targets import project_api
 from reconciler.targets.client import ProjectApiClient
+from reconciler.targets.retry import RetryPolicy
 
+from ory_behaviour import RateMeter
 from ory_server import OryTestServer, generated_identities
 
 
@@ -145,3 +147,27 @@ def test_a_file_may_name_only_an_ory_project_api_key_variable() -> None:
     with pytest.raises(ConfigError, match="starts with ORY_PROJECT_API_KEY"):
         project_api.project_key(environ, "GITHUB_TOKEN")
     assert project_api.project_key({}) is None
+
+
+@pytest.mark.ory_server
+def test_pages_are_paced_to_the_buckets_the_project_api_announces() -> None:
+    now = [0.0]
+    meter = RateMeter(burst=3, sustained=300, clock=lambda: now[0])
+    with OryTestServer(rate_meter=meter) as server:
+        server.add_identities(generated_identities({"customer": 12}))
+        waits: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            now[0] += seconds
+
+        policy = RetryPolicy(sleep=sleep, jitter=lambda: 0.0, clock=lambda: now[0])
+        client = ProjectApiClient(server.base_url, server.project_key, retry=policy)
+        try:
+            identities = list(project_api.Identities(client.get_list, page_size=2))
+        finally:
+            client.close()
+        assert len(identities) == 12
+        # Six pages against a burst of 3 a second: held back, never refused.
+        assert [r.status for r in server.requests] == [200] * 6
+        assert waits and sum(waits) >= 1.0
