@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from ory_behaviour import RateMeter
 
 from reconciler import redact
 from reconciler.errors import ConfigError, RemoteError
@@ -19,7 +20,6 @@ from reconciler.targets import project_api
 from reconciler.targets.client import ProjectApiClient
 from reconciler.targets.retry import RetryPolicy
 
-from ory_behaviour import RateMeter
 from ory_server import OryTestServer, generated_identities
 
 

@@ -159,6 +159,10 @@ def test_no_trait_value_reaches_any_output(
     if saved.exists():
         texts.append(saved.read_text(encoding="utf-8"))
     assert "Identities: 12 identities read" in outputs[0].out  # the counts are there…
+    assert "**Identities: 12 identities read from the project API (1 request).**" in (
+        outputs[2].out
+    )
+    assert "- by schema: preset://email 7, preset://username 5" in outputs[2].out
     for text in texts:
         assert PLANTED not in text  # …and nothing of any identity
         assert "@example.com" not in text
