@@ -10,6 +10,7 @@ import click
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
+from reconciler.commands.identity_options import IDENTITY_SAMPLE
 from reconciler.usecases import census
 from reconciler.views.text import identity_lines
 
@@ -23,13 +24,7 @@ from reconciler.views.text import identity_lines
     default="text",
     help="text for people, json for machines.",
 )
-@click.option(
-    "--identity-sample",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Read at most N identities (default: all); the output says it is a sample.",
-)
+@IDENTITY_SAMPLE
 @click.pass_obj
 def identities(
     obj: Context, environment: str, output_format: str, identity_sample: int | None

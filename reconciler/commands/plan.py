@@ -13,6 +13,7 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.commands.format_option import FORMAT
+from reconciler.commands.identity_options import IDENTITY_SAMPLE
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import migration, planfile
 from reconciler.plan.value import PlanOutcome
@@ -64,13 +65,7 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
     is_flag=True,
     help="Do not read the project's identities, even with ORY_PROJECT_API_KEY set.",
 )
-@click.option(
-    "--identity-sample",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Count at most N identities per project (default: all); the plan says it sampled.",
-)
+@IDENTITY_SAMPLE
 @click.pass_obj
 def plan(
     obj: Context,

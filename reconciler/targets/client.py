@@ -262,10 +262,7 @@ class OryClient:
         return f"request to the Ory API at {self.base_url} {what}"
 
     def _json(self, response: httpx.Response) -> JSONObject:
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = _parsed(response)
         if not isinstance(body, dict):
             raise RemoteError(
                 f"the Ory API at {self.base_url} answered {response.status_code} "
@@ -278,6 +275,15 @@ class OryClient:
     ) -> RemoteError:
         project_key = self._key_is_project_key
         return error_for(response, method, project_id, project_key=project_key, attempts=attempts)
+
+
+def _parsed(response: httpx.Response) -> JSONValue | None:
+    """The answer's JSON body; None when it is not JSON."""
+    try:
+        body: JSONValue = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -318,10 +324,7 @@ class ProjectApiClient(OryClient):
                 f"the Ory project API at {self.base_url} answered {response.status_code} "
                 "instead of a list; redirects are not followed (check ORY_SDK_URL)"
             )
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = _parsed(response)
         if not isinstance(body, list):
             raise RemoteError(
                 f"the Ory project API at {self.base_url} answered with something that is not "
