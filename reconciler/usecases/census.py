@@ -63,6 +63,6 @@ def identity_report(name: str, settings: Settings) -> IdentityReport:
     contents = planning.fetch_contents(unresolved, settings) if unresolved else {}
     schemas = identity_impact.schemas_of({}, live, contents)
     url = identity_impact.project_url(live, settings)
-    counts = identity_impact.read_counts(url, key, schemas, settings, checks=False)
+    counts = identity_impact.read_counts(url, key, schemas, settings, checks=())
     heading = live.target.heading if live.target is not None else target.description
     return IdentityReport(name, heading, get_at(config, CODE_MFA)[1] is True, counts)

@@ -8,7 +8,7 @@ written; their traits are checked in memory and dropped (``checks/identity_count
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.checks import identity_counts
@@ -115,9 +115,13 @@ def read_counts(
     schemas: Schemas,
     settings: Settings,
     *,
-    checks: bool = True,
+    checks: Sequence[TraitCheck] | None = None,
 ) -> IdentityCounts:
-    """Read the project's identities (at most ``settings.identity_sample``) and count them."""
+    """Read the project's identities (at most ``settings.identity_sample``) and count them.
+
+    ``checks``: which schemas their traits are validated against (by label); None: the ones
+    ``schemas`` implies (``Schemas.trait_checks``). A migration plan passes its own, one per
+    schema switch it plans, and reads ``failing``/``checked`` by label."""
     from reconciler.targets.client import ProjectApiClient
 
     def progress(read: int) -> None:
@@ -132,7 +136,7 @@ def read_counts(
         counts = identity_counts.count(
             listed,
             code=schemas.code_addresses(),
-            checks=schemas.trait_checks() if checks else (),
+            checks=schemas.trait_checks() if checks is None else checks,
         )
     finally:
         client.close()
