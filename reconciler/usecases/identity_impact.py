@@ -158,7 +158,8 @@ def key_variable(environment: ValidEnvironment) -> str | None:
 def add_counts(
     plan: Plan,
     live: LiveState,
-    schemas: Schemas,
+    desired: Mapping[str, JSONObject],
+    contents: Mapping[str, bytes],
     settings: Settings,
     variable: str | None = None,
 ) -> Plan:
@@ -171,6 +172,7 @@ def add_counts(
     key = project_api.project_key(settings.environ, variable)
     if key is None:
         return _with_note(plan, HOW_TO_COUNT if forced else "")
+    schemas = schemas_of(desired, live, contents)  # only when counting: plan --all pays nothing
     try:
         counts = read_counts(project_url(live, settings), key, schemas, settings)
     except RemoteError as exc:

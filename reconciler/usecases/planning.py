@@ -104,9 +104,8 @@ def plan_fetched(
     plan = plan_against(environment, target, live, settings, desired, contents, notes, rotate)
     if not target.counts_identities:
         return plan
-    schemas = identity_impact.schemas_of(desired.configs, live, contents)
     variable = identity_impact.key_variable(environment)
-    return identity_impact.add_counts(plan, live, schemas, settings, variable)
+    return identity_impact.add_counts(plan, live, desired.configs, contents, settings, variable)
 
 
 def _rotations_due(
