@@ -289,3 +289,19 @@ def test_a_file_cannot_send_another_secret_to_the_project_api(
             assert token not in result.out + result.err
         assert attacker.requests == []
         assert populated.requests == []
+
+
+def test_a_kratos_file_holds_no_identities_to_count(example_repo: Path, run: Run) -> None:
+    result = run(
+        "identities",
+        "local",
+        env={"ORY_PROJECT_API_KEY": "ory_pat_x_0123456789"},
+        root=example_repo,
+    )
+    assert result.code == 1
+    assert "holds no identities to count (ory_network only)" in result.err
+    assert "Traceback" not in result.err
+    env = {"ORY_PROJECT_API_KEY": "ory_pat_x_0123456789", "LOGIN_HOOK_KEY": "hook-key-value"}
+    planned = run("plan", "local", env=env, root=example_repo)
+    assert "Plan:" in planned.out or "No changes." in planned.out, planned.out + planned.err
+    assert "Identities:" not in planned.out and "identities" not in planned.err
