@@ -137,3 +137,6 @@ class Identities:
             if token in seen:
                 raise RemoteError("the Ory project API sent the same page token twice; stopped")
             seen.add(token)
+            # A cursor into the identities (it may name one): never in a log line (-v shows
+            # each retry's path) nor an error.
+            redact.register(token)

@@ -171,3 +171,16 @@ def test_pages_are_paced_to_the_buckets_the_project_api_announces() -> None:
         # Six pages against a burst of 3 a second: held back, never refused.
         assert [r.status for r in server.requests] == [200] * 6
         assert waits and sum(waits) >= 1.0
+
+
+def test_page_tokens_are_masked_in_every_output(listed: OryTestServer) -> None:
+    # A token is a cursor into the identities: the scrubber masks it in log lines (-v prints
+    # each retry's path) and errors, as it masks secrets.
+    with redact.session():
+        _read(listed)
+        tokens = [
+            r.query.split("page_token=")[1] for r in listed.requests if "page_token" in r.query
+        ]
+        assert len(tokens) == 2
+        for token in tokens:
+            assert token not in redact.scrub(f"GET /admin/identities?page_token={token}")
