@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import click
 
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
-from reconciler.commands.identity_options import IDENTITY_SAMPLE
+from reconciler.commands.identity_options import IDENTITY_SAMPLE, counting
 from reconciler.usecases import census
 from reconciler.views.text import identity_lines
 
@@ -33,11 +32,7 @@ def identities(
     how many have a one-time-code address (the email-code second factor once
     code.mfa_enabled is on) with no other second factor. Read-only; needs
     ORY_PROJECT_API_KEY. Counts only: no trait, address or id is printed."""
-    settings = replace(
-        obj.settings,
-        identity_sample=identity_sample,
-        progress=lambda text: click.echo(text, err=True),
-    )
+    settings = counting(obj.settings, sample=identity_sample)
     report = census.identity_report(environment, settings)
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -13,7 +12,11 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.commands.format_option import FORMAT
-from reconciler.commands.identity_options import IDENTITY_SAMPLE
+from reconciler.commands.identity_options import (
+    IDENTITY_SAMPLE,
+    NO_IDENTITY_COUNTS,
+    counting,
+)
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import migration, planfile
 from reconciler.plan.value import PlanOutcome
@@ -60,11 +63,7 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
     help="With --all: plan only shard I of N (1-based; an environment's shard depends on its "
     "name alone), so a CI job matrix can split many projects.",
 )
-@click.option(
-    "--no-identity-counts",
-    is_flag=True,
-    help="Do not read the project's identities, even with ORY_PROJECT_API_KEY set.",
-)
+@NO_IDENTITY_COUNTS
 @IDENTITY_SAMPLE
 @click.pass_obj
 def plan(
@@ -93,12 +92,7 @@ def plan(
         raise click.UsageError("--migration-plan describes one plan: name exactly one environment")
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
     obj.log(f"planning {len(names)} environment(s), {at_once}")
-    settings = replace(
-        obj.settings,
-        identity_counts=not no_identity_counts,
-        identity_sample=identity_sample,
-        progress=lambda text: click.echo(text, err=True),
-    )
+    settings = counting(obj.settings, sample=identity_sample, enabled=not no_identity_counts)
     outcomes = reconcile.plan_many(
         names, settings, parallelism=parallelism, skip_layers=all_environments
     )

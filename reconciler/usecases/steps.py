@@ -55,10 +55,11 @@ class Settings:
     clients: ClientPool | None = field(default=None, repr=False, compare=False)
     # Layers shared by the environments of one run (plan_many sets it; loading/layers.py).
     layers: LayerCache | None = field(default=None, repr=False, compare=False)
-    # Identity counts from the project API when a project key is set (--no-identity-counts
-    # turns them off), at most this many identities (--identity-sample; None: all), and
-    # where their progress goes (stderr; None: nowhere).
-    identity_counts: bool = True
+    # Identity counts from the project API when a project key is set: asked for by `plan` and
+    # `apply ENV` (--no-identity-counts turns them off), never by the commands that only
+    # compare; at most this many identities (--identity-sample; None: all), and where their
+    # progress goes (stderr; None: nowhere).
+    identity_counts: bool = False
     identity_sample: int | None = None
     progress: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 

@@ -305,3 +305,21 @@ def test_a_kratos_file_holds_no_identities_to_count(example_repo: Path, run: Run
     planned = run("plan", "local", env=env, root=example_repo)
     assert "Plan:" in planned.out or "No changes." in planned.out, planned.out + planned.err
     assert "Identities:" not in planned.out and "identities" not in planned.err
+
+
+def test_apply_shows_the_counts_and_the_comparing_commands_read_none(
+    populated: OryTestServer, write: Write, run: Run
+) -> None:
+    write(
+        "environments/prod.yaml",
+        _target(populated) + "identity_config:\n  selfservice:\n    methods:\n"
+        "      totp: {enabled: true}\n",
+    )
+    applied = run("apply", "prod", "--yes", env=_env(populated))
+    assert applied.code == 0, applied.out + applied.err
+    assert "Identities: 12 identities read" in applied.out + applied.err
+    assert len(_identity_requests(populated)) == 1  # the plan's; verifying reads none
+    populated.clear_requests()
+    assert run("adopt", "prod", env=_env(populated)).code == 0
+    assert run("apply", "prod", "--yes", "--no-identity-counts", env=_env(populated)).code == 0
+    assert _identity_requests(populated) == []
