@@ -33,11 +33,12 @@ CODE = "code"
 @dataclass(frozen=True)
 class TraitCheck:
     """Identities of ``schema_ids`` checked against a schema: ``label`` names it in the
-    plan (``customer -> its new content``), ``valid`` says whether traits satisfy it."""
+    plan (``customer -> customer-v2``), ``reasons`` says why traits fail it (empty: they
+    pass; each reason a trait and keyword, ``email maxLength``, never a value)."""
 
     label: str
     schema_ids: frozenset[str]
-    valid: Callable[[JSONValue], bool]
+    reasons: Callable[[JSONValue], frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class IdentityCounts:
     failing: Mapping[str, int] = field(default_factory=dict)
     # By check label: identities checked against it.
     checked: Mapping[str, int] = field(default_factory=dict)
+    # By check label, then reason (``email maxLength``): identities failing it for that reason.
+    reasons: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     # Requests it took: one per page (``GET /admin/identities``, up to 500 a page).
     pages: int = 0
 
@@ -87,6 +90,7 @@ class IdentityCounts:
             "code_only": self.code_only,
             "failing": dict(self.failing),
             "checked": dict(self.checked),
+            "reasons": {label: dict(found) for label, found in self.reasons.items()},
             "pages": self.pages,
         }
 
@@ -110,6 +114,7 @@ def count(
     per_credential: Counter[str] = Counter()
     failing: Counter[str] = Counter()
     checked: Counter[str] = Counter()
+    reasons: dict[str, Counter[str]] = {}
     read = code_second = code_only = 0
     for identity in identities:
         read += 1
@@ -123,7 +128,9 @@ def count(
         for check in checks:
             if schema_id in check.schema_ids:
                 checked[check.label] += 1
-                failing[check.label] += not check.valid(identity.get("traits"))
+                found = check.reasons(identity.get("traits"))
+                failing[check.label] += bool(found)
+                reasons.setdefault(check.label, Counter()).update(found)
     return IdentityCounts(
         read=read,
         complete=complete,
@@ -133,6 +140,7 @@ def count(
         code_only=code_only,
         failing={label: failing[label] for label in checked},
         checked=dict(checked),
+        reasons={label: dict(sorted(found.items())) for label, found in reasons.items()},
     )
 
 

@@ -391,12 +391,14 @@ def _sibling_or_shipped(sibling: Path, shipped: Path) -> Path:
     return sibling if sibling.is_file() else shipped
 
 
-def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], bool] | None:
-    """Whether an identity's traits satisfy ``identity_schema`` as Kratos validates them (the
-    document ``{"traits": …}`` against the schema, formats checked); None when the schema
-    itself is not a valid JSON Schema. Remote ``$ref``s are never fetched: a trait behind one
-    fails. Used in memory only: the traits are neither kept nor shown
-    (``checks/identity_counts.py``)."""
+def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], frozenset[str]] | None:
+    """Why an identity's traits fail ``identity_schema`` as Kratos validates them (the document
+    ``{"traits": …}`` against the schema, formats checked): one reason per failing trait and
+    keyword (``email maxLength``, ``name.last required``), empty when they pass; None when the
+    schema itself is not a valid JSON Schema. Remote ``$ref``s are never fetched (``$ref``).
+
+    A reason names the schema's trait and keyword, never a value: used in memory only, the
+    traits are neither kept nor shown (``checks/identity_counts.py``)."""
     from jsonschema import Draft7Validator, FormatChecker
     from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
@@ -409,10 +411,23 @@ def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], bool] | N
         return None
     validator = cls(identity_schema, format_checker=FormatChecker())
 
-    def valid(traits: JSONValue) -> bool:
+    def reasons(traits: JSONValue) -> frozenset[str]:
         try:
-            return bool(validator.is_valid({"traits": traits}))
+            return frozenset(_reason(e) for e in validator.iter_errors({"traits": traits}))
         except Unresolvable:
-            return False
+            return frozenset({"$ref"})
 
-    return valid
+    return reasons
+
+
+def _reason(error: ValidationError) -> str:
+    """``email maxLength``: where below ``traits`` and which keyword, from the schema's side
+    only (a missing trait is named from ``required``; an unknown key is not named: it is the
+    identity's)."""
+    path = [str(part) for part in list(error.absolute_path)[1:]]
+    keyword = str(error.validator)
+    if keyword == "required" and isinstance(error.instance, dict):
+        listed = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [str(name) for name in listed if name not in error.instance]
+        path += missing[:1]
+    return f"{'.'.join(path) or 'traits'} {keyword}"

@@ -236,6 +236,10 @@ class IdentityCountsEntry(Strict):
     code_only: Count = Field(description="Of those, identities with no other second factor.")
     failing: dict[str, Count] = Field(description="By check: identities failing its schema.")
     checked: dict[str, Count] = Field(description="By check: identities checked against it.")
+    reasons: dict[str, dict[str, Count]] = Field(
+        description="By check, then reason (a trait and keyword, `email maxLength`): "
+        "identities failing it for that reason."
+    )
     pages: Count = Field(description="Requests it took (pages of GET /admin/identities).")
 
 

@@ -86,17 +86,18 @@ class Schemas:
             new = desired.get(old.id)
             if new is None or new.content is None or old.content in (None, new.content):
                 continue
-            valid = traits_check(new.content)
-            if valid is not None:
-                checks.append(TraitCheck(f"{old.id} (its new content)", _names_of(old), valid))
+            reasons = traits_check(new.content)
+            if reasons is not None:
+                label = f"{old.id} (its new content)"
+                checks.append(TraitCheck(label, _names_of(old), reasons))
         switched = self.desired_default not in (None, self.live_default)
         old_default = self._schema(self.live, self.live_default)
         new_default = self._schema((*self.desired, *self.live), self.desired_default)
         if switched and old_default is not None and new_default and new_default.content:
-            valid = traits_check(new_default.content)
-            if valid is not None:
+            reasons = traits_check(new_default.content)
+            if reasons is not None:
                 label = f"{old_default.id} -> {new_default.id} (the new default)"
-                checks.append(TraitCheck(label, _names_of(old_default), valid))
+                checks.append(TraitCheck(label, _names_of(old_default), reasons))
         return checks
 
     @staticmethod

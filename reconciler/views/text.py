@@ -118,10 +118,10 @@ def identity_lines(counts: IdentityCounts) -> list[str]:
         f"{counts.code_second_factor:,}, of them with no other second factor (TOTP, "
         f"WebAuthn, lookup secrets): {counts.code_only:,}"
     )
-    lines.extend(
-        f"  failing {label}: {counts.failing.get(label, 0):,} of {checked:,}"
-        for label, checked in counts.checked.items()
-    )
+    for label, checked in counts.checked.items():
+        why = counts.reasons.get(label, {})
+        because = f" ({_tally(why)})" if why else ""
+        lines.append(f"  failing {label}: {counts.failing.get(label, 0):,} of {checked:,}{because}")
     return lines
 
 

@@ -50,6 +50,13 @@ def test_each_breaking_trait_change_counts_the_identities_it_refuses() -> None:
     counts = count(people, checks=checks)
     assert counts.checked == {"type": 3, "enum": 3, "length": 3, "nested required": 3}
     assert counts.failing == {"type": 3, "enum": 1, "length": 1, "nested required": 2}
+    # Why, by trait and keyword: from the schema's side, never a value.
+    assert counts.reasons == {
+        "type": {"age type": 3},
+        "enum": {"plan enum": 1},
+        "length": {"name.first maxLength": 1},
+        "nested required": {"name.last required": 2},
+    }
     assert PLANTED not in json.dumps(counts.to_json())
 
 
@@ -82,6 +89,13 @@ def test_an_empty_or_missing_code_trait_is_no_address() -> None:
         _identity({"contact": {"email": "a@b.example"}}),
     ]
     assert count(people, code=code).code_second_factor == 1
+
+
+def test_an_unknown_key_is_a_reason_without_its_name() -> None:
+    closed = _schema({"email": {"type": "string"}}, [])
+    closed["properties"]["traits"]["additionalProperties"] = False
+    counts = count([_identity({PLANTED: "x"})], checks=[_check("closed", closed)])
+    assert counts.reasons == {"closed": {"traits additionalProperties": 1}}
 
 
 def test_a_schema_that_is_no_json_schema_is_not_checked() -> None:

@@ -238,11 +238,16 @@ def test_a_default_switch_counts_the_identities_the_new_schema_would_refuse(
     saved = tmp_path / "plan.json"
     result = run("plan", "prod", "--out", str(saved), env=_env(customers))
     assert result.code == 0, result.out + result.err
-    assert "failing customer -> customer-v2 (the new default): 4 of 12" in result.out
+    assert (
+        "failing customer -> customer-v2 (the new default): 4 of 12 (email maxLength 4)"
+    ) in result.out
     assert PLANTED not in result.out + result.err + saved.read_text(encoding="utf-8")
     counts = json.loads(saved.read_text(encoding="utf-8"))["identity_counts"]
     assert counts["failing"] == {"customer -> customer-v2 (the new default)": 4}
     assert counts["checked"] == {"customer -> customer-v2 (the new default)": 12}
+    assert counts["reasons"] == {
+        "customer -> customer-v2 (the new default)": {"email maxLength": 4}
+    }
     assert (counts["read"], counts["complete"], counts["pages"]) == (12, True, 1)
     shown = run("show", str(saved))
     assert shown.code == 0, shown.err
