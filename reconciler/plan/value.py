@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconciler.checks.finding import Finding, SecurityImpact
-from reconciler.checks.identity_counts import IdentityCounts
 from reconciler.comparing.diff import Change
 from reconciler.comparing.list_view import FieldChange
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer
@@ -26,6 +25,7 @@ from reconciler.services import registry
 from reconciler.targets import ServiceOperation, TargetInfo
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
+    from reconciler.checks.identity_counts import IdentityCounts
     from reconciler.loading.validate import ValidEnvironment
 
 

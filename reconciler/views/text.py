@@ -15,7 +15,6 @@ import click
 
 from reconciler import blobs
 from reconciler.checks.finding import Finding, SecurityImpact
-from reconciler.checks.identity_counts import IdentityCounts
 from reconciler.comparing import list_view
 from reconciler.comparing.diff import Change
 from reconciler.jsontypes import JSONValue, Pointer
@@ -24,6 +23,7 @@ from reconciler.secrets import MASK
 from reconciler.services import registry
 
 if TYPE_CHECKING:
+    from reconciler.checks.identity_counts import IdentityCounts
     from reconciler.views import Shown
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
