@@ -20,8 +20,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reconciler.jsontypes import JSONObject, JSONValue
+
+if TYPE_CHECKING:
+    from reconciler.comparing.trait_diff import TraitChange
 
 # Second factors besides the one-time code (ory-api.md §1d: totp, webauthn without
 # passwordless, lookup secrets). A WebAuthn credential counts whatever its kind: the list
@@ -99,6 +103,37 @@ class IdentityCounts:
         noun = "identity" if self.read == 1 else "identities"
         sample = "" if self.complete else " (a sample: the project holds more)"
         return f"{self.read:,} {noun} read{sample}"
+
+
+@dataclass(frozen=True)
+class SwitchCounts:
+    """The counts as the migration plan asks for them (``plan/migration.IdentityCounts``):
+    ``None`` where they are not known, and from a sample never (it would read as a total)."""
+
+    counts: IdentityCounts
+
+    def with_schema(self, schema_id: str) -> int | None:
+        return self.counts.per_schema.get(schema_id, 0) if self.counts.complete else None
+
+    def failing(self, schema_id: str, target_id: str, change: TraitChange) -> int | None:
+        """Identities of ``schema_id`` whose traits fail ``change`` in ``target_id``'s schema:
+        the check of that switch, by the reason that names the change's trait and keyword."""
+        label = self._label(schema_id, target_id)
+        keyword = "required" if change.kind in ("added", "now_required") else change.keyword
+        if label is None or keyword is None or change.kind == "annotation":
+            return None
+        trait = change.trait.removeprefix("traits.")
+        return self.counts.reasons.get(label, {}).get(f"{trait} {keyword}", 0)
+
+    def _label(self, schema_id: str, target_id: str) -> str | None:
+        if not self.counts.complete:
+            return None
+        wanted = (
+            f"{schema_id} (its new content)"
+            if schema_id == target_id
+            else f"{schema_id} -> {target_id} "
+        )
+        return next((label for label in self.counts.checked if label.startswith(wanted)), None)
 
 
 def count(

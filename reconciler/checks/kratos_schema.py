@@ -424,7 +424,12 @@ def _reason(error: ValidationError) -> str:
     """``email maxLength``: where below ``traits`` and which keyword, from the schema's side
     only (a missing trait is named from ``required``; an unknown key is not named: it is the
     identity's)."""
-    path = [str(part) for part in list(error.absolute_path)[1:]]
+    path: list[str] = []
+    for part in list(error.absolute_path)[1:]:
+        if isinstance(part, int) and path:
+            path[-1] += "[]"  # an array's items, as trait diffs name them (``tags[]``)
+        else:
+            path.append(str(part))
     keyword = str(error.validator)
     if keyword == "required" and isinstance(error.instance, dict):
         listed = error.validator_value if isinstance(error.validator_value, list) else []

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler import redact
+from reconciler.checks.identity_counts import SwitchCounts
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
@@ -120,7 +121,8 @@ def _write_migration_plan(path: Path, outcomes: Sequence[PlanOutcome]) -> None:
     made = [outcome.plan for outcome in outcomes if outcome.plan is not None]
     if not made:
         return  # the error is already said
-    written = migration.migration_plan(made[0])
+    counted = made[0].identity_counts
+    written = migration.migration_plan(made[0], SwitchCounts(counted) if counted else None)
     migration.write(path, migration_view.format_migration(written))
     count = len(written.switches)
     click.echo(

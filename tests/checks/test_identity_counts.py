@@ -100,3 +100,43 @@ def test_an_unknown_key_is_a_reason_without_its_name() -> None:
 
 def test_a_schema_that_is_no_json_schema_is_not_checked() -> None:
     assert traits_check({"type": 12}) is None
+
+
+def test_the_migration_plan_reads_counts_by_switch_and_trait_change() -> None:
+    from reconciler.checks.identity_counts import IdentityCounts, SwitchCounts
+    from reconciler.comparing.trait_diff import TraitChange
+
+    label = "customer -> customer-v2 (the new default)"
+    counts = IdentityCounts(
+        read=12,
+        complete=True,
+        per_schema={"customer": 12},
+        checked={label: 12},
+        failing={label: 5},
+        reasons={label: {"email maxLength": 4, "tags[] enum": 1, "name.last required": 2}},
+    )
+    switch = SwitchCounts(counts)
+
+    def change(trait: str, kind: Any, keyword: str | None) -> TraitChange:
+        return TraitChange(trait, kind, keyword, None, None, "breaking", "")
+
+    assert switch.with_schema("customer") == 12
+    assert (
+        switch.failing("customer", "customer-v2", change("traits.email", "keyword", "maxLength"))
+        == 4
+    )
+    assert (
+        switch.failing("customer", "customer-v2", change("traits.tags[]", "keyword", "enum")) == 1
+    )
+    assert (
+        switch.failing(
+            "customer", "customer-v2", change("traits.name.last", "now_required", "required")
+        )
+        == 2
+    )
+    assert switch.failing("customer", "customer-v2", change("traits.age", "keyword", "type")) == 0
+    assert (
+        switch.failing("customer", "other", change("traits.email", "keyword", "maxLength")) is None
+    )
+    sample = SwitchCounts(IdentityCounts(read=5, complete=False, per_schema={"customer": 5}))
+    assert sample.with_schema("customer") is None  # a sample is no total

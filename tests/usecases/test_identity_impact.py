@@ -235,8 +235,10 @@ def test_a_default_switch_counts_the_identities_the_new_schema_would_refuse(
         + "identity_config:\n  identity:\n    default_schema_id: customer-v2\n    schemas:\n"
         "      - id: customer-v2\n        url: file://../schemas/customer-v2.json\n",
     )
-    saved = tmp_path / "plan.json"
-    result = run("plan", "prod", "--out", str(saved), env=_env(customers))
+    saved, moves = tmp_path / "plan.json", tmp_path / "migration.md"
+    result = run(
+        "plan", "prod", "--out", str(saved), "--migration-plan", str(moves), env=_env(customers)
+    )
     assert result.code == 0, result.out + result.err
     assert (
         "failing customer -> customer-v2 (the new default): 4 of 12 (email maxLength 4)"
@@ -249,6 +251,13 @@ def test_a_default_switch_counts_the_identities_the_new_schema_would_refuse(
         "customer -> customer-v2 (the new default)": {"email maxLength": 4}
     }
     assert (counts["read"], counts["complete"], counts["pages"]) == (12, True, 1)
+    # The migration plan (issue 25 item 5) states the same counts.
+    migration = moves.read_text(encoding="utf-8")
+    assert "Counts come from the project's identities" in migration
+    assert "(count: 12)" in migration
+    [row] = [line for line in migration.splitlines() if "| `traits.email` |" in line]
+    assert row.endswith("| 4 |"), row  # the identities whose email breaks maxLength 20
+    assert PLANTED not in migration
     shown = run("show", str(saved))
     assert shown.code == 0, shown.err
     assert "failing customer -> customer-v2 (the new default): 4 of 12" in shown.out
