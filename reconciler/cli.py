@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "diff": "reconciler.commands.diff:diff",
     "restore": "reconciler.commands.restore:restore",
     "show": "reconciler.commands.show:show",
+    "identities": "reconciler.commands.identities:identities",
 }
 
 
@@ -225,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with redact.session():
         redact.register(os.environ.get("ORY_WORKSPACE_API_KEY"))
         redact.register(os.environ.get("RECONCILER_PLAN_KEY"))
+        redact.register(os.environ.get("ORY_PROJECT_API_KEY"))
         sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
         try:
             with _sigterm_raises():

@@ -141,6 +141,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
         for name in (
             "ORY_WORKSPACE_API_KEY",
             "ORY_CONSOLE_API_URL",
+            "ORY_PROJECT_API_KEY",
+            "ORY_SDK_URL",
             "NO_COLOR",
             "RECONCILER_KRATOS_SCHEMA",  # the shipped schemas, as after `pip install`
             "RECONCILER_KRATOS_VERSION",

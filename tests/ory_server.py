@@ -47,7 +47,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
 import jsonpatch
 import ory_behaviour as ory
@@ -91,6 +91,8 @@ _HERODOT_MESSAGES: Final = {
     503: "The service is temporarily unavailable",
 }
 _MISSING: Final = object()
+#: The project API's identities list (spec v1.22.65 ``listIdentities``).
+IDENTITIES_PATH: Final = "/admin/identities"
 
 
 # --------------------------------------------------------------------------- errors
@@ -651,6 +653,13 @@ class OryTestServer:
         #: The revision each successfully applied PATCH created, in order (whatever was
         #: answered: a fault may hide the success from the client).
         self.applied_patches: list[str] = []
+        #: The identities the project API lists (``add_identities``).
+        self.identities: list[JSONObject] = []
+        #: Answers the identities list gives instead of a page, first in first out
+        #: (``fail_identities_next``).
+        self._identity_faults: list[_Response] = []
+        #: The base URL its ``Link`` headers name (None: its own), for a server that lies.
+        self.identity_link_base: str | None = None
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.project_id = self._seed()
@@ -959,7 +968,7 @@ class OryTestServer:
     # ------------------------------------------------------------------ HTTP dispatch
 
     def _dispatch(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, query: str = ""
     ) -> _Response:
         """Answer one request (called by the HTTP handler thread)."""
         if path.startswith("/storage/"):
@@ -973,14 +982,18 @@ class OryTestServer:
         if fault is not None and fault.kind == "hold":
             return self._hold(fault)
         if fault is None:
-            response = self._answer(method, path, headers, body)
+            response = self._answer(method, path, headers, body, query)
         else:
-            real = self._answer(method, path, headers, body) if fault.process else None
+            real = self._answer(method, path, headers, body, query) if fault.process else None
             response = fault.shape(real)
         return replace(response, headers=[*response.headers, *metered])
 
-    def _answer(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> _Response:
+    def _answer(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, query: str = ""
+    ) -> _Response:
         try:
+            if path == IDENTITIES_PATH:
+                return self._list_identities(method, headers, query)
             self._authorize(headers)
             return self._route(method, path, body)
         except ApiError as exc:
@@ -1043,6 +1056,65 @@ class OryTestServer:
                 return self._patch(parts[1], parts[3], body)
             raise ApiError(405, f"{method} is not supported on {path}.")
         raise ApiError(404, f"No route for {method} {path}.")
+
+    # ------------------------------------------------------------------ the project API
+
+    def add_identities(self, identities: Sequence[JSONObject]) -> None:
+        """Store identities the project API lists (``generated_identities`` makes some)."""
+        with self._lock:
+            self.identities.extend(copy.deepcopy(list(identities)))
+
+    def fail_identities_next(
+        self,
+        status: int,
+        headers: Mapping[str, str] | Headers | None = None,
+        times: int = 1,
+        body: bytes | None = None,
+    ) -> None:
+        """Answer the next ``times`` identity lists with ``status`` (a 429: empty body and
+        Ory's rate-limit headers unless given, ory-network-behaviour.md §6; a 3xx: no body)."""
+        if headers is None and status == 429:
+            headers = ory.rate_limit_headers()
+        payload = body if body is not None else b"" if status in (429, 307) else None
+        content = payload if payload is not None else json.dumps(error_body(status)).encode()
+        with self._lock:
+            self._identity_faults.extend([_Response(status, content, _pairs(headers))] * times)
+
+    def _list_identities(self, method: str, headers: Mapping[str, str], query: str) -> _Response:
+        """``GET /admin/identities`` of the project API (spec v1.22.65 ``listIdentities``):
+        the project API key as Bearer (401 otherwise, herodot's body); ``page_size`` 1-500,
+        default 250 (400 outside, as the spec's minimum/maximum); ``page_token`` opaque; the
+        next page named in the ``Link`` header with ``rel="next"`` and the first with
+        ``rel="first"``, absent on the last page (spec: "Following page pointers will be
+        returned in the Link header"; Kratos ``identity/handler.go`` list ->
+        ``keysetpagination.Header``). The token is the last listed identity's id (choice)."""
+        with self._lock:
+            if self._identity_faults:
+                return self._identity_faults.pop(0)
+        if method != "GET":
+            raise ApiError(405, f"{method} is not supported on {IDENTITIES_PATH}.")
+        scheme, _, key = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(
+            key.strip().encode(), self.project_key.encode()
+        ):
+            raise ApiError(401, "The request could not be authorized.")
+        params = parse_qs(query)
+        size = _page_size(params.get("page_size", ["250"])[0])
+        token = params.get("page_token", [""])[0]
+        with self._lock:
+            listed = sorted(self.identities, key=lambda i: str(i["id"]))
+        start = 0
+        if token:
+            start = next((n + 1 for n, i in enumerate(listed) if i["id"] == token), -1)
+            if start < 0:
+                raise ApiError(400, "The page token is invalid.")
+        page = listed[start : start + size]
+        base = f"{self.identity_link_base or self.base_url}{IDENTITIES_PATH}"
+        links = [f'<{base}?{urlencode({"page_size": size})}>; rel="first"']
+        if start + size < len(listed):
+            after = {"page_size": size, "page_token": page[-1]["id"]}
+            links.append(f'<{base}?{urlencode(after)}>; rel="next"')
+        return _json_response(200, page, [("Link", ",".join(links))])
 
     def _existing(self, project_id: str) -> JSONObject:
         project = self._projects.get(project_id)
@@ -1138,6 +1210,54 @@ def _before_renaming(config: JSONObject, renamed: dict[str, tuple[Any, Any]]) ->
         identity["default_schema_id"] = renamed[str(default)][0]
 
 
+def _page_size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= 500:
+        raise ApiError(400, "page_size must be between 1 and 500.")
+    return size
+
+
+def generated_identities(
+    schema_counts: Mapping[str, int],
+    *,
+    totp_every: int = 0,
+    code_schemas: Sequence[str] = (),
+    traits: Callable[[str, int], JSONObject] | None = None,
+) -> list[JSONObject]:
+    """Identities shaped as the spec's ``identity`` (``schema_id``, ``traits``,
+    ``credentials`` by type with ``identifiers`` and no ``config``, as the list returns them,
+    Kratos ``identity/handler.go`` list): ``schema_counts`` of each schema id, each with a
+    password credential; those of ``code_schemas`` with an ``email`` trait and a ``code``
+    credential on it, the others with a ``username``; every ``totp_every``-th with TOTP."""
+    made: list[JSONObject] = []
+    for schema_id, number in schema_counts.items():
+        for index in range(number):
+            identity_id = str(uuid.uuid4())
+            coded = schema_id in code_schemas
+            name = f"user{index}@example.com" if coded else f"user{index}"
+            credentials: JSONObject = {
+                "password": {"type": "password", "identifiers": [name], "version": 0},
+            }
+            if coded:
+                credentials["code"] = {"type": "code", "identifiers": [name], "version": 1}
+            if totp_every and index % totp_every == 0:
+                credentials["totp"] = {"type": "totp", "identifiers": [identity_id]}
+            default = {"email": name} if coded else {"username": name}
+            made.append(
+                {
+                    "id": identity_id,
+                    "schema_id": schema_id,
+                    "state": "active",
+                    "traits": traits(schema_id, index) if traits else default,
+                    "credentials": credentials,
+                }
+            )
+    return made
+
+
 def _route_of(path: str) -> str:
     """``/projects/{id}/revision/{rev}`` -> ``/projects/*/revision/*``: one bucket per route."""
     parts = path.strip("/").split("/")
@@ -1196,7 +1316,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         path, _, query = self.path.partition("?")
         try:
-            response = ory._dispatch(self.command, path, headers, body)
+            response = ory._dispatch(self.command, path, headers, body, query)
         except Exception as exc:  # a bug in this server: answer 500 rather than hang
             response = _json_response(500, error_body(500, reason=repr(exc)))
         try:

@@ -33,7 +33,7 @@ import dataclasses
 import functools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -389,3 +389,50 @@ def defaults_of(service: Service) -> DefaultLookup:
 def _sibling_or_shipped(sibling: Path, shipped: Path) -> Path:
     """A resource next to an overriding schema (a Kratos checkout), else the shipped copy."""
     return sibling if sibling.is_file() else shipped
+
+
+def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], frozenset[str]] | None:
+    """Why an identity's traits fail ``identity_schema`` as Kratos validates them (the document
+    ``{"traits": …}`` against the schema, formats checked): one reason per failing trait and
+    keyword (``email maxLength``, ``name.last required``), empty when they pass; None when the
+    schema itself is not a valid JSON Schema. Remote ``$ref``s are never fetched (``$ref``).
+
+    A reason names the schema's trait and keyword, never a value: used in memory only, the
+    traits are neither kept nor shown (``checks/identity_counts.py``)."""
+    from jsonschema import Draft7Validator, FormatChecker
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+    from referencing.exceptions import Unresolvable
+
+    cls = validator_for(identity_schema, default=Draft7Validator)
+    try:
+        cls.check_schema(identity_schema)
+    except SchemaError:
+        return None
+    validator = cls(identity_schema, format_checker=FormatChecker())
+
+    def reasons(traits: JSONValue) -> frozenset[str]:
+        try:
+            return frozenset(_reason(e) for e in validator.iter_errors({"traits": traits}))
+        except Unresolvable:
+            return frozenset({"$ref"})
+
+    return reasons
+
+
+def _reason(error: ValidationError) -> str:
+    """``email maxLength``: where below ``traits`` and which keyword, from the schema's side
+    only (a missing trait is named from ``required``; an unknown key is not named: it is the
+    identity's)."""
+    path: list[str] = []
+    for part in list(error.absolute_path)[1:]:
+        if isinstance(part, int) and path:
+            path[-1] += "[]"  # an array's items, as trait diffs name them (``tags[]``)
+        else:
+            path.append(str(part))
+    keyword = str(error.validator)
+    if keyword == "required" and isinstance(error.instance, dict):
+        listed = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [str(name) for name in listed if name not in error.instance]
+        path += missing[:1]
+    return f"{'.'.join(path) or 'traits'} {keyword}"

@@ -9,14 +9,23 @@ import click
 from reconciler.commands import help_text, output
 from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
+from reconciler.commands.identity_options import (
+    IDENTITY_SAMPLE,
+    NO_IDENTITY_COUNTS,
+    counting,
+)
 from reconciler.usecases import reconcile
 from reconciler.usecases.applying import ApplyResult, NotApplied
 from reconciler.usecases.guards import ApplyIntent
+from reconciler.usecases.steps import Settings
 from reconciler.views import text as views
 
 
 @click.command(
-    epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY"), help_text.WITHOUT_CHANGES)
+    epilog=help_text.epilog(
+        (*help_text.ONLINE, *help_text.PROJECT_API, "RECONCILER_PLAN_KEY"),
+        help_text.WITHOUT_CHANGES,
+    )
 )
 @click.argument("environment", required=False, type=ENVIRONMENT)
 @click.option(
@@ -34,6 +43,8 @@ from reconciler.views import text as views
     metavar="NAME",
     help="Name the environment again; required for environments with protect: true.",
 )
+@NO_IDENTITY_COUNTS
+@IDENTITY_SAMPLE
 @click.pass_obj
 def apply(
     obj: Context,
@@ -42,6 +53,8 @@ def apply(
     yes: bool,
     allow_weaken: bool,
     env_confirm: str | None,
+    no_identity_counts: bool,
+    identity_sample: int | None,
 ) -> int:
     """Plan, show the plan, ask for confirmation, apply it and verify the result.
 
@@ -56,7 +69,8 @@ def apply(
     if plan_file is not None:
         return _apply_saved(obj, plan_file, intent)
     assert environment is not None
-    return _plan_and_apply(obj, environment, intent)
+    settings = counting(obj.settings, sample=identity_sample, enabled=not no_identity_counts)
+    return _plan_and_apply(obj, environment, intent, settings)
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
@@ -88,9 +102,9 @@ def _report(obj: Context, result: ApplyResult) -> None:
     click.echo(views.applied(result.plan, result.outcome.state.revision), nl=False)
 
 
-def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent) -> int:
+def _plan_and_apply(obj: Context, environment: str, intent: ApplyIntent, settings: Settings) -> int:
     result = reconcile.apply_environment(
-        environment, obj.settings, intent, output.review(obj, allow_weaken=intent.allow_weaken)
+        environment, settings, intent, output.review(obj, allow_weaken=intent.allow_weaken)
     )
     if isinstance(result, NotApplied):
         return output.not_applied(result, "Apply")

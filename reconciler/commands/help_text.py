@@ -13,6 +13,10 @@ VARIABLES: dict[str, str] = {
     "printed or stored",
     "ORY_CONSOLE_API_URL": "console API base URL (default https://api.console.ory.com); "
     "https:// only, loopback excepted",
+    "ORY_PROJECT_API_KEY": "project API key (ory_pat_…), optional: plan counts the identities "
+    "a change affects, the identities command needs it; read-only, never printed or stored",
+    "ORY_SDK_URL": "the project API's base URL (default https://{slug}.projects.oryapis.com); "
+    "https:// only, loopback excepted",
     "RECONCILER_ALLOWED_API_HOSTS": "hosts an environment's target api_url may name "
     "(comma or space separated); any other api_url is refused",
     "RECONCILER_KRATOS_SCHEMA": "Kratos embedx/config.schema.json overriding the shipped one "
@@ -51,6 +55,8 @@ API = (
     "RECONCILER_ALLOWED_API_HOSTS",
     "RECONCILER_TIMEOUT",
 )
+# Where identities are counted (plan, identities): the project API.
+PROJECT_API = ("ORY_PROJECT_API_KEY", "ORY_SDK_URL")
 SCHEMA = ("RECONCILER_KRATOS_SCHEMA", "RECONCILER_KRATOS_VERSION")
 OFFLINE = (*SCHEMA, "NO_COLOR", "${NAME}")
 ONLINE = (*API, *OFFLINE)

@@ -8,10 +8,16 @@ from pathlib import Path
 import click
 
 from reconciler import redact
+from reconciler.checks.identity_counts import SwitchCounts
 from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.commands.format_option import FORMAT
+from reconciler.commands.identity_options import (
+    IDENTITY_SAMPLE,
+    NO_IDENTITY_COUNTS,
+    counting,
+)
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import migration, planfile
 from reconciler.plan.value import PlanOutcome
@@ -23,7 +29,9 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 @click.command(
-    epilog=help_text.epilog((*help_text.ONLINE, "RECONCILER_PLAN_KEY", "GITHUB_STEP_SUMMARY"))
+    epilog=help_text.epilog(
+        (*help_text.ONLINE, *help_text.PROJECT_API, "RECONCILER_PLAN_KEY", "GITHUB_STEP_SUMMARY")
+    )
 )
 @click.argument("environments", nargs=-1, type=ENVIRONMENT)
 @click.option("--all", "all_environments", is_flag=True, help="Plan every environment.")
@@ -56,6 +64,8 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
     help="With --all: plan only shard I of N (1-based; an environment's shard depends on its "
     "name alone), so a CI job matrix can split many projects.",
 )
+@NO_IDENTITY_COUNTS
+@IDENTITY_SAMPLE
 @click.pass_obj
 def plan(
     obj: Context,
@@ -67,6 +77,8 @@ def plan(
     output_format: str,
     parallelism: int | None,
     shard: str | None,
+    no_identity_counts: bool,
+    identity_sample: int | None,
 ) -> int:
     """Fetch live config, diff it with the desired state and print the plan. Never writes
     remotely; --out saves it for `apply --plan`."""
@@ -81,8 +93,9 @@ def plan(
         raise click.UsageError("--migration-plan describes one plan: name exactly one environment")
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
     obj.log(f"planning {len(names)} environment(s), {at_once}")
+    settings = counting(obj.settings, sample=identity_sample, enabled=not no_identity_counts)
     outcomes = reconcile.plan_many(
-        names, obj.settings, parallelism=parallelism, skip_layers=all_environments
+        names, settings, parallelism=parallelism, skip_layers=all_environments
     )
     for outcome in outcomes:
         if outcome.plan is None:
@@ -108,7 +121,8 @@ def _write_migration_plan(path: Path, outcomes: Sequence[PlanOutcome]) -> None:
     made = [outcome.plan for outcome in outcomes if outcome.plan is not None]
     if not made:
         return  # the error is already said
-    written = migration.migration_plan(made[0])
+    counted = made[0].identity_counts
+    written = migration.migration_plan(made[0], SwitchCounts(counted) if counted else None)
     migration.write(path, migration_view.format_migration(written))
     count = len(written.switches)
     click.echo(

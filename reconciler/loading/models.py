@@ -56,6 +56,9 @@ Positive = Annotated[int, Field(ge=1)]
 class OryNetworkSettings(Closed):
     project: ProjectId
     api_url: Annotated[str, Field(pattern=API_URL_PATTERN)] | None = None
+    # ``${ORY_PROJECT_API_KEY…}``: the variable holding this project's API key, for counting
+    # its identities (usecases/identity_impact.py); only such a name (validate.py).
+    project_api_key: NonEmpty | None = None
 
 
 class KratosFileSettings(Closed):

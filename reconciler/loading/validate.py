@@ -77,15 +77,45 @@ def validate(raw: RawEnvironment) -> ValidEnvironment:
 def _refuse_variables_in_target(raw: RawEnvironment) -> None:
     """The target is written out: a ``${VAR}`` in ``api_url`` would carry the variable's
     value (a token) to whatever host the file names, and one in a project id or path makes
-    the target depend on where the run happens (docs/security.md §2)."""
+    the target depend on where the run happens (docs/security.md §2). The one exception,
+    ``project_api_key``, must be a ``${VAR}`` whose name starts with ``ORY_PROJECT_API_KEY``:
+    a file may choose which project key counts identities, not send another secret."""
     problems = [
         f"{info.location}: ${{{info.variables[0]}}} is not allowed in target fields: write "
         "the target out (the API URL itself comes from ORY_CONSOLE_API_URL)"
         for pointer, info in sorted(raw.info.items())
-        if (pointer == "/target" or pointer.startswith("/target/")) and info.variables
+        if (pointer == "/target" or pointer.startswith("/target/"))
+        and info.variables
+        and pointer != PROJECT_API_KEY
     ]
+    problems += _project_key_problems(raw)
     if problems:
         raise ConfigError(problems)
+
+
+PROJECT_API_KEY = "/target/ory_network/project_api_key"
+PROJECT_KEY_VARIABLE = "ORY_PROJECT_API_KEY"
+
+
+def _project_key_problems(raw: RawEnvironment) -> list[str]:
+    found, _ = get_at(raw.data, PROJECT_API_KEY)
+    if not found:
+        return []
+    info = raw.info.get(PROJECT_API_KEY)
+    names = info.variables if info is not None else ()
+    where = raw.location(PROJECT_API_KEY)
+    if len(names) != 1:
+        return [
+            f"{where}: project_api_key must be one ${{{PROJECT_KEY_VARIABLE}…}} variable, "
+            "never the key itself (a key in a file is a leaked key)"
+        ]
+    if not names[0].startswith(PROJECT_KEY_VARIABLE):
+        return [
+            f"{where}: project_api_key may only name a variable whose name starts with "
+            f"{PROJECT_KEY_VARIABLE}, got ${{{names[0]}}}: a repository file may not choose "
+            "which of the runner's secrets is sent to the project API"
+        ]
+    return []
 
 
 def _check_services_held(raw: RawEnvironment, model: Envelope) -> None:

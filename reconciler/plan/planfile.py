@@ -46,7 +46,7 @@ from reconciler.services import registry
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
     from reconciler.loading.validate import ValidEnvironment
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 _SALT_BYTES = 32
 # A plan key shorter than this is refused: an HMAC is only as strong as its key.
 MIN_KEY_LENGTH = 32
@@ -118,6 +118,10 @@ def document(
         },
         "warnings": _for_people(_strings(plan.warnings)),
         "notes": _for_people([_note_json(note) for note in plan.notes]),
+        # Integers by schema id, credential type and check label: never anything of an identity.
+        "identity_counts": (
+            None if plan.identity_counts is None else plan.identity_counts.to_json()
+        ),
     }
     body["signature"] = None if key is None else signature(body, key)
     body["integrity"] = integrity(body)

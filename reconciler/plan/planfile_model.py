@@ -1,4 +1,4 @@
-"""The saved plan's layout (format_version 5) as pydantic models: what ``apply --plan`` and
+"""The saved plan's layout (format_version 6) as pydantic models: what ``apply --plan`` and
 ``show`` accept, and the source of ``docs/plan-format.schema.json``.
 
 ``planfile.py`` writes the document (the writer is the truth; ``docs/plan-format.md`` explains
@@ -226,8 +226,27 @@ class NoteEntry(Strict):
     )
 
 
+class IdentityCountsEntry(Strict):
+    """How many of the project's identities the plan touches (docs/identity-counts.md):
+    integers only, by schema id, credential type or check label."""
+
+    read: Count
+    complete: bool = Field(description="False: the first `read` identities of more (a sample).")
+    per_schema: dict[str, Count]
+    per_credential: dict[str, Count]
+    code_second_factor: Count = Field(description="Identities with a one-time-code address.")
+    code_only: Count = Field(description="Of those, identities with no other second factor.")
+    failing: dict[str, Count] = Field(description="By check: identities failing its schema.")
+    checked: dict[str, Count] = Field(description="By check: identities checked against it.")
+    reasons: dict[str, dict[str, Count]] = Field(
+        description="By check, then reason (a trait and keyword, `email maxLength`): "
+        "identities failing it for that reason."
+    )
+    pages: Count = Field(description="Requests it took (pages of GET /admin/identities).")
+
+
 class PlanFile(Strict):
-    """A saved plan, format_version 5."""
+    """A saved plan, format_version 6."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -236,7 +255,7 @@ class PlanFile(Strict):
         },
     )
 
-    format_version: Literal[5]
+    format_version: Literal[6]
     generator: Annotated[str, Field(pattern=r"^reconciler ")]
     environment: NonEmpty
     target: Target
@@ -278,6 +297,9 @@ class PlanFile(Strict):
     write_only: WriteOnly
     warnings: list[str]
     notes: list[NoteEntry]
+    identity_counts: IdentityCountsEntry | None = Field(
+        description="Identity counts read with a project API key; null when not counted."
+    )
     signature: Annotated[str, Field(pattern=_HMAC_PATTERN)] | None = Field(
         description="HMAC-SHA256 keyed with RECONCILER_PLAN_KEY; null when no key was set."
     )
@@ -344,7 +366,7 @@ def plan_schema() -> JSONObject:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         **generated,
-        "title": "reconciler saved plan, format_version 5",
+        "title": "reconciler saved plan, format_version 6",
     }
 
 

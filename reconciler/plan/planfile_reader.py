@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler.checks.finding import Finding, SecurityImpact, Severity
+from reconciler.checks.identity_counts import IdentityCounts
 from reconciler.checks.kratos_schema import for_service
 from reconciler.checks.security import classify
 from reconciler.comparing.diff import Change
@@ -36,6 +37,7 @@ from reconciler.plan.planfile import (
 from reconciler.plan.planfile_model import (
     ChangeEntry,
     DescribedTarget,
+    IdentityCountsEntry,
     LayoutError,
     NoteEntry,
     Operation,
@@ -178,6 +180,7 @@ def _saved_plan(document: PlanFile) -> SavedPlan:
         impacts=tuple(SecurityImpact(e.impact.impact, e.impact.reason) for e in document.changes),
         unverified={name: tuple(found) for name, found in document.write_only.not_sent.items()},
         rotate_secrets=document.rotate_secrets,
+        identity_counts=_counts_from(document.identity_counts),
     )
     # How list changes read field by field, judged as a view of the plan judged them when it
     # was made: by the shipped schema of the target's kind, each service's.
@@ -253,3 +256,7 @@ def _ref_from(entry: SecretEntry) -> SecretRef:
         written_at=entry.written_at,
         fingerprint=entry.fingerprint,
     )
+
+
+def _counts_from(entry: IdentityCountsEntry | None) -> IdentityCounts | None:
+    return None if entry is None else IdentityCounts(**entry.model_dump())

@@ -25,6 +25,7 @@ from reconciler.services import registry
 from reconciler.targets import ServiceOperation, TargetInfo
 
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
+    from reconciler.checks.identity_counts import IdentityCounts
     from reconciler.loading.validate import ValidEnvironment
 
 
@@ -63,6 +64,9 @@ class Plan:
     # taken before applying. Never serialised into saved plans (it may hold secrets as the
     # server returned them).
     live_configs: Mapping[str, JSONObject] | None = field(default=None, repr=False, compare=False)
+    # How many of the project's identities it touches, read with a project API key
+    # (usecases/identity_impact.py); None when not counted. Integers only, never traits.
+    identity_counts: IdentityCounts | None = None
 
     @property
     def is_empty(self) -> bool:

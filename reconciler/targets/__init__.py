@@ -104,6 +104,12 @@ class Target(Protocol):
         the project's own domain): ``export`` leaves them out of a file."""
         ...
 
+    @property
+    def counts_identities(self) -> bool:
+        """Whether its identities can be counted through the project API with a project key
+        (an Ory Network project: ``usecases/identity_impact.py``)."""
+        ...
+
     def positions(self) -> dict[Pointer, tuple[int, int]]:
         """Where each key of the live config is written (line, column); empty when it is no
         file."""

@@ -41,6 +41,30 @@ def error_for(
     return type(error)(f"{error}{tries}") if tries else error
 
 
+def project_api_error(response: Answer, base_url: str, *, attempts: int = 1) -> RemoteError:
+    """The error for a final 4xx/5xx answer of the project API (``GET /admin/identities``),
+    which the project API key (``ORY_PROJECT_API_KEY``) opens."""
+    status, detail = response.status_code, error_detail(response)
+    tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+    if status == 401:
+        what = (
+            "rejected the project API key (401 Unauthorized): check that ORY_PROJECT_API_KEY "
+            "holds a valid, unexpired API key of this project (ory_pat_…)"
+        )
+    elif status == 403:
+        what = "refused to list identities with this project API key (403 Forbidden)"
+    elif status == 404:
+        what = "has no identities API here (404): check ORY_SDK_URL"
+    elif status == 429:
+        reset = ratelimit.refusing_reset(*rate_headers(response))
+        what = "is rate limiting requests (429)" + (
+            f"; try again in {reset:g} s" if reset else "; try again in a minute"
+        )
+    else:
+        what = f"failed ({status})" if status >= 500 else f"refused the request ({status})"
+    return RemoteError(f"the Ory project API at {base_url} {what}{detail}{tries}")
+
+
 def _status_error(response: Answer, method: str, project_id: str, project_key: bool) -> RemoteError:
     status = response.status_code
     detail = error_detail(response)

@@ -28,9 +28,14 @@ from typing import TYPE_CHECKING
 
 from reconciler import __version__
 from reconciler.errors import OutcomeUnknownError, RemoteError
-from reconciler.jsontypes import JSONObject
+from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.targets import ratelimit
-from reconciler.targets.api_errors import error_detail, error_for, rate_headers
+from reconciler.targets.api_errors import (
+    error_detail,
+    error_for,
+    project_api_error,
+    rate_headers,
+)
 from reconciler.targets.project_document import ProjectUpdate, project_of, update_of
 from reconciler.targets.retry import TIMEOUT_VARIABLE, RetryPolicy, timeout_seconds
 
@@ -257,10 +262,7 @@ class OryClient:
         return f"request to the Ory API at {self.base_url} {what}"
 
     def _json(self, response: httpx.Response) -> JSONObject:
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = _parsed(response)
         if not isinstance(body, dict):
             raise RemoteError(
                 f"the Ory API at {self.base_url} answered {response.status_code} "
@@ -273,6 +275,15 @@ class OryClient:
     ) -> RemoteError:
         project_key = self._key_is_project_key
         return error_for(response, method, project_id, project_key=project_key, attempts=attempts)
+
+
+def _parsed(response: httpx.Response) -> JSONValue | None:
+    """The answer's JSON body; None when it is not JSON."""
+    try:
+        body: JSONValue = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -334,6 +345,39 @@ def _os_cause(cause: BaseException) -> str | None:
     if isinstance(cause, (ConnectionResetError, ConnectionAbortedError)):
         return "failed: the connection was closed before an answer"
     return None
+
+
+class ProjectApiClient(OryClient):
+    """The project's own API (``https://{slug}.projects.oryapis.com``, or ``ORY_SDK_URL``),
+    read-only, with a project API key: the pages of ``GET /admin/identities``
+    (``targets/project_api.py`` reads them). The same retries, pacing to the announced rate
+    limits and refusal of redirects as the console client; its own errors (the project key,
+    not the workspace key)."""
+
+    def __repr__(self) -> str:
+        return f"ProjectApiClient(base_url={self.base_url!r})"
+
+    def get_list(self, path: str) -> tuple[list[JSONValue], list[str]]:
+        """One page: the JSON array ``path`` answers and its ``Link`` header values."""
+        outcome, attempts = self._send("GET", path)
+        response = self._final(outcome, "", attempts)
+        if response.status_code != 200:  # a redirect is never followed: the key stays here
+            raise RemoteError(
+                f"the Ory project API at {self.base_url} answered {response.status_code} "
+                "instead of a list; redirects are not followed (check ORY_SDK_URL)"
+            )
+        body = _parsed(response)
+        if not isinstance(body, list):
+            raise RemoteError(
+                f"the Ory project API at {self.base_url} answered with something that is not "
+                "a JSON array"
+            )
+        return body, response.headers.get_list("link")
+
+    def _error(
+        self, response: httpx.Response, method: str, project_id: str, attempts: int = 1
+    ) -> RemoteError:
+        return project_api_error(response, self.base_url, attempts=attempts)
 
 
 ClientFactory = Callable[[str, str], "OryClient"]

@@ -146,6 +146,10 @@ class KratosFile:
     def close(self) -> None:
         pass
 
+    @property
+    def counts_identities(self) -> bool:
+        return False  # a file holds no identities; its Kratos' admin API is not ours to call
+
     def positions(self) -> dict[Pointer, tuple[int, int]]:
         """Where each key of the file is written (1-based line and column), by pointer."""
         text = self._read()

@@ -121,6 +121,10 @@ class OryNetworkProject:
     def fills_in_values(self) -> bool:
         return True  # Account Experience URLs, the project's own domain (usecases/export.py)
 
+    @property
+    def counts_identities(self) -> bool:
+        return True  # GET /admin/identities of its project API (targets/project_api.py)
+
     def positions(self) -> dict[Pointer, tuple[int, int]]:
         return {}
 

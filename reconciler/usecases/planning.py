@@ -28,7 +28,7 @@ from reconciler.repository.paths import display_path
 from reconciler.services import registry
 from reconciler.services.declaration import Service
 from reconciler.targets import LiveState, Target
-from reconciler.usecases import guards, messages, rotations
+from reconciler.usecases import guards, identity_impact, messages, rotations
 from reconciler.usecases.checking import refuse_before_fetching
 from reconciler.usecases.steps import (
     Settings,
@@ -101,7 +101,11 @@ def plan_fetched(
         contents=contents,
     )
     rotate = _rotations_due(environment, target, settings)
-    return plan_against(environment, target, live, settings, desired, contents, notes, rotate)
+    plan = plan_against(environment, target, live, settings, desired, contents, notes, rotate)
+    if not target.counts_identities:
+        return plan
+    variable = identity_impact.key_variable(environment)
+    return identity_impact.add_counts(plan, live, desired.configs, contents, settings, variable)
 
 
 def _rotations_due(

@@ -9,7 +9,7 @@ No decision about what to change lives here: the offline checks are ``checking``
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +55,13 @@ class Settings:
     clients: ClientPool | None = field(default=None, repr=False, compare=False)
     # Layers shared by the environments of one run (plan_many sets it; loading/layers.py).
     layers: LayerCache | None = field(default=None, repr=False, compare=False)
+    # Identity counts from the project API when a project key is set: asked for by `plan` and
+    # `apply ENV` (--no-identity-counts turns them off), never by the commands that only
+    # compare; at most this many identities (--identity-sample; None: all), and where their
+    # progress goes (stderr; None: nowhere).
+    identity_counts: bool = False
+    identity_sample: int | None = None
+    progress: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def plan_key(self) -> str | None:

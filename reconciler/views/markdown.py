@@ -244,6 +244,9 @@ def _findings(plan: Plan, budget: _Budget) -> list[str]:
         write_only.insert(1, f"Not compared, not sent: {named}.")
     if write_only:
         blocks.append("\n\n".join(write_only))
+    if plan.identity_counts is not None:
+        head, *rest = views.identity_lines(plan.identity_counts)
+        blocks.append(f"**{_text(head)}**\n\n" + "\n".join(f"- {_text(r.strip())}" for r in rest))
     return blocks
 
 

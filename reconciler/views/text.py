@@ -23,6 +23,7 @@ from reconciler.secrets import MASK
 from reconciler.services import registry
 
 if TYPE_CHECKING:
+    from reconciler.checks.identity_counts import IdentityCounts
     from reconciler.views import Shown
 
 _SYMBOL = {"add": "+", "change": "~", "reset": "-"}
@@ -91,15 +92,44 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
     write_only = write_only_lines(plan)
     if write_only:
         lines.extend([*write_only, ""])
-    for warning in plan.warnings:
-        lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
+    lines.extend(_closing_lines(plan, color))
+    return "\n".join(lines) + "\n"
+
+
+def _closing_lines(plan: Plan, color: bool) -> list[str]:
+    """Warnings, findings, identity counts and the summary line."""
+    lines = [_style(f"Warning: {warning}", color, fg="yellow") for warning in plan.warnings]
     if plan.warnings:
         lines.append("")
     notes = format_notes(plan.notes, color=color)
     if notes:
         lines.extend([notes.rstrip("\n"), ""])
-    lines.append(summary(plan))
-    return "\n".join(lines) + "\n"
+    if plan.identity_counts is not None:
+        lines.extend([*identity_lines(plan.identity_counts), ""])
+    return [*lines, summary(plan)]
+
+
+def identity_lines(counts: IdentityCounts) -> list[str]:
+    """The identity counts as ``plan`` and ``reconciler identities`` print them: integers by
+    schema id, credential type and check, nothing of any identity."""
+    pages = "request" if counts.pages == 1 else "requests"
+    lines = [f"Identities: {counts.scope()} from the project API ({counts.pages} {pages})."]
+    lines.append("  by schema: " + _tally(counts.per_schema))
+    lines.append("  by credential type: " + _tally(counts.per_credential))
+    lines.append(
+        f"  with a one-time-code address (the code second factor when code.mfa_enabled): "
+        f"{counts.code_second_factor:,}, of them with no other second factor (TOTP, "
+        f"WebAuthn, lookup secrets): {counts.code_only:,}"
+    )
+    for label, checked in counts.checked.items():
+        why = counts.reasons.get(label, {})
+        because = f" ({_tally(why)})" if why else ""
+        lines.append(f"  failing {label}: {counts.failing.get(label, 0):,} of {checked:,}{because}")
+    return lines
+
+
+def _tally(counted: Mapping[str, int]) -> str:
+    return ", ".join(f"{name or '(none)'} {number:,}" for name, number in counted.items()) or "none"
 
 
 def _each(by_service: Mapping[str, tuple[Pointer, ...]]) -> list[tuple[str, Pointer]]:

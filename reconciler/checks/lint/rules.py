@@ -146,7 +146,7 @@ class LintContext:
         for schema in candidates:
             roles = []
             if _is_schema(schema, live_default):
-                roles.append("the live default: most existing identities use it")
+                roles.append("the live default")
             if _is_schema(schema, new_default) and not _is_schema(schema, live_default):
                 roles.append("the default" if live_default is None else "the new default")
             if schema.selectable:
