@@ -46,8 +46,11 @@ def matrix(root: Path, server: Server, shards: int) -> Run:
     """``shards`` processes at once (one process plans ``--all`` when ``shards`` is 1)."""
     server.reset()
     base = [sys.executable, "-m", "reconciler", "--dir", str(root), "plan", "--all"]
-    commands = [base] if shards == 1 else [[*base, "--shard", f"{i}/{shards}"] for i in
-                                           range(1, shards + 1)]
+    commands = (
+        [base]
+        if shards == 1
+        else [[*base, "--shard", f"{i}/{shards}"] for i in range(1, shards + 1)]
+    )
     start = time.perf_counter()
     children = [
         subprocess.Popen(command, env=_environ(server), stdout=subprocess.DEVNULL)

@@ -58,8 +58,8 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    show = output.review(obj).show  # the plan about to be sent, equal to the saved one
-    result = reconcile.apply_plan_file(plan_file, obj.settings, intent, show)
+    review = output.review(obj)  # shows the plan about to be sent, equal to the saved one
+    result = reconcile.apply_plan_file(plan_file, obj.settings, intent, review.show, review.step)
     if isinstance(result, NotApplied):
         click.echo(views.format_plan(result.plan, color=obj.color), nl=False)
         return EXIT_OK

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from reconciler.commands import progress
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.errors import ReconcilerError
 from reconciler.plan.value import Plan
@@ -22,7 +23,11 @@ def review(obj: Context) -> Review:
     def show(plan: Plan) -> None:
         click.echo(views.format_plan(plan, color=obj.color, verbose=obj.verbose), nl=False)
 
-    return Review(show=show, confirm=lambda plan: confirmed(plan.environment))
+    return Review(
+        show=show,
+        confirm=lambda plan: confirmed(plan.environment),
+        step=lambda message: progress.step(message, quiet=obj.quiet),
+    )
 
 
 def not_applied(result: NotApplied, verb: str) -> int:

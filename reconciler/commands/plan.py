@@ -12,6 +12,7 @@ from reconciler.commands import help_text
 from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Context
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.commands.format_option import FORMAT
+from reconciler.commands.progress import PlanProgress
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import migration, planfile
 from reconciler.plan.value import PlanOutcome
@@ -81,9 +82,18 @@ def plan(
         raise click.UsageError("--migration-plan describes one plan: name exactly one environment")
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
     obj.log(f"planning {len(names)} environment(s), {at_once}")
-    outcomes = reconcile.plan_many(
-        names, obj.settings, parallelism=parallelism, skip_layers=all_environments
-    )
+    # One environment's plan is its own progress; several say each one as it is finished.
+    progress = PlanProgress(quiet=obj.quiet or len(names) < 2)
+    try:
+        outcomes = reconcile.plan_many(
+            names,
+            obj.settings,
+            parallelism=parallelism,
+            skip_layers=all_environments,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     for outcome in outcomes:
         if outcome.plan is None:
             click.echo(f"{outcome.name}: error: {outcome.error}", err=True)
