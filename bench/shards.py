@@ -45,7 +45,7 @@ class Run:
 def matrix(root: Path, server: Server, shards: int) -> Run:
     """``shards`` processes at once (one process plans ``--all`` when ``shards`` is 1)."""
     server.reset()
-    base = [sys.executable, "-m", "reconciler", "--dir", str(root), "plan", "--all"]
+    base = [sys.executable, "-m", "reconciler", "--dir", str(root), "plan", "--all", "-q"]
     commands = (
         [base]
         if shards == 1
