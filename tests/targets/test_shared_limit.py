@@ -118,7 +118,9 @@ def test_four_jobs_behind_one_key_end_near_the_floor_the_limit_sets() -> None:
 
         firsts = [sum(SHARDS[:index]) for index in range(len(SHARDS))]
         began = clock()
-        jobs = [threading.Thread(target=job, args=args) for args in zip(firsts, SHARDS)]
+        jobs = [
+            threading.Thread(target=job, args=args) for args in zip(firsts, SHARDS, strict=True)
+        ]
         for thread in jobs:
             thread.start()
         for thread in jobs:
