@@ -189,7 +189,7 @@ class OryClient:
             self._sleep(after)
         while True:
             with self._pacer_lock:
-                wait = self._pacer.reserve(self._now(), within=RECHECK_SECONDS)
+                wait = self._pacer.reserve_within(self._now(), RECHECK_SECONDS)
             if wait is not None:
                 break
             self._sleep(RECHECK_SECONDS)

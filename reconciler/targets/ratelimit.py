@@ -346,16 +346,20 @@ class Pacer:
     def _sent_within(self, span: float, now: float) -> int:
         return sum(1 for sent in self._sent if now - span < sent <= now)
 
-    def reserve(self, now: float, within: float = math.inf) -> float | None:
-        """Book the earliest send time no bucket forbids; returns how long to wait for it.
-        None, and nothing booked, when that is more than ``within`` seconds away: the pace
-        may change before then (another job finishes), so the caller asks again later."""
+    def reserve(self, now: float) -> float:
+        """Book the earliest send time no bucket forbids; returns how long to wait for it."""
         at = self._earliest(now)
-        if at - now > within:
-            return None
         self._sent.append(at)
         self._forget(now)
         return at - now
+
+    def reserve_within(self, now: float, within: float) -> float | None:
+        """``reserve``, or None and nothing booked when the earliest send time is more than
+        ``within`` seconds away: the pace may change before then (another job sharing the
+        key finishes), so the caller asks again later."""
+        if self._earliest(now) - now > within:
+            return None
+        return self.reserve(now)
 
     def _earliest(self, now: float) -> float:
         at = max(now, self._blocked_until, self._sent[-1] if self._sent else now)

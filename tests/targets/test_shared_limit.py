@@ -80,10 +80,10 @@ def test_a_new_window_starts_the_counts_again() -> None:
 def test_a_slot_too_far_ahead_is_not_booked() -> None:
     pacer = ratelimit.Pacer()
     pacer.learn(["2, 2;w=1"], refused=False)
-    assert [pacer.reserve(0.0, within=2.0) for _ in range(2)] == [0.0, 0.0]
+    assert [pacer.reserve_within(0.0, 2.0) for _ in range(2)] == [0.0, 0.0]
     span = 1.0 + ratelimit.PACING_MARGIN_SECONDS
-    assert pacer.reserve(0.0, within=1.0) is None  # nothing booked: the next is still free
-    assert pacer.reserve(0.0, within=2.0) == pytest.approx(span)
+    assert pacer.reserve_within(0.0, 1.0) is None  # nothing booked: the next is still free
+    assert pacer.reserve_within(0.0, 2.0) == pytest.approx(span)
 
 
 # The metered server and the clients share a clock this many times faster than the wall
