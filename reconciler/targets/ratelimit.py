@@ -181,7 +181,9 @@ class SharedUse:
         ours = len(counts) - 1  # each answer after the first took one
         theirs = max(0.0, max(counts) - min(counts) - ours - in_flight)
         span = seen[-1][0] - seen[first][0]
-        if span >= SHARED_MIN_SPAN_SECONDS:
+        if theirs == 0:  # alone (as far as the counts tell): the whole limit
+            part = 1.0
+        elif span >= SHARED_MIN_SPAN_SECONDS:
             spare = max(0.0, capacity * span - ours - theirs)
             part = (ours + SHARED_GAIN * spare) / (capacity * span)
         else:
