@@ -72,8 +72,13 @@ def _serve(connection: Connection, projects: int, limited: bool) -> None:
         ids = [server.add_project() for _ in range(projects)]
         connection.send((server.base_url, server.workspace_key, ids))
         while (message := connection.recv()) != "stop":
-            if message == "reset" and limited:
-                server.rate_meter = RateMeter()
+            if message == "refused":  # how many requests were refused since the last reset
+                connection.send(sum(request.status == 429 for request in server.requests))
+                continue
+            if message == "reset":
+                server.clear_requests()
+                if limited:
+                    server.rate_meter = RateMeter()
             connection.send("ok")
 
 
@@ -89,6 +94,12 @@ class Server:
     def reset(self) -> None:
         self._ours.send("reset")
         self._ours.recv()
+
+    def refused(self) -> int:
+        """How many requests the server refused (429) since the last ``reset``."""
+        self._ours.send("refused")
+        count: int = self._ours.recv()
+        return count
 
     def stop(self) -> None:
         self._ours.send("stop")

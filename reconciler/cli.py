@@ -157,6 +157,13 @@ def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | No
     help="Send declared write-only values (secrets, keys Ory never returns) again.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Say what is happening on stderr.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress on stderr (plan of several environments, apply); results and errors "
+    "still print.",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -167,6 +174,7 @@ def cli(
     kratos_version: str | None,
     rotate_secrets: bool,
     verbose: bool,
+    quiet: bool,
 ) -> None:
     """Keep Ory identity config in git: validate, plan and apply per-environment YAML."""
     from reconciler.usecases import steps
@@ -187,7 +195,7 @@ def cli(
     # click strips ANSI codes from output that is not a terminal unless the context says
     # otherwise: --color always must survive a pipe.
     ctx.color = colored
-    ctx.obj = Context(settings=settings, color=colored, verbose=verbose)
+    ctx.obj = Context(settings=settings, color=colored, verbose=verbose, quiet=quiet)
     _log_to_stderr(verbose)
 
 

@@ -74,10 +74,9 @@ def apply(
 
 
 def _apply_saved(obj: Context, plan_file: Path, intent: ApplyIntent) -> int:
-    show = output.review(
-        obj, allow_weaken=intent.allow_weaken
-    ).show  # the plan about to be sent, equal to the saved one
-    result = reconcile.apply_plan_file(plan_file, obj.settings, intent, show)
+    # shows the plan about to be sent, equal to the saved one
+    review = output.review(obj, allow_weaken=intent.allow_weaken)
+    result = reconcile.apply_plan_file(plan_file, obj.settings, intent, review.show, review.step)
     if isinstance(result, NotApplied):
         shown = views.format_plan(result.plan, color=obj.color, allow_weaken=intent.allow_weaken)
         click.echo(shown, nl=False)

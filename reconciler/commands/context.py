@@ -21,6 +21,7 @@ class Context:
     settings: steps.Settings
     color: bool
     verbose: bool
+    quiet: bool = False  # -q: no progress on stderr
 
     def log(self, message: str) -> None:
         if self.verbose:

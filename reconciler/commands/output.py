@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from reconciler.commands import progress
 from reconciler.commands.context import EXIT_ERROR, EXIT_OK, Context
 from reconciler.errors import ReconcilerError
 from reconciler.plan.value import Plan
@@ -26,7 +27,11 @@ def review(obj: Context, *, allow_weaken: bool, verb: str = "apply") -> Review:
         )
         click.echo(shown, nl=False)
 
-    return Review(show=show, confirm=lambda plan: confirmed(plan.environment, verb))
+    return Review(
+        show=show,
+        confirm=lambda plan: confirmed(plan.environment, verb),
+        step=lambda message: progress.step(message, quiet=obj.quiet),
+    )
 
 
 def not_applied(result: NotApplied, verb: str) -> int:

@@ -18,6 +18,7 @@ from reconciler.commands.identity_options import (
     NO_IDENTITY_COUNTS,
     counting,
 )
+from reconciler.commands.progress import PlanProgress
 from reconciler.jsontypes import JSONObject
 from reconciler.plan import migration, planfile
 from reconciler.plan.value import PlanOutcome
@@ -94,9 +95,18 @@ def plan(
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
     obj.log(f"planning {len(names)} environment(s), {at_once}")
     settings = counting(obj.settings, sample=identity_sample, enabled=not no_identity_counts)
-    outcomes = reconcile.plan_many(
-        names, settings, parallelism=parallelism, skip_layers=all_environments
-    )
+    # One environment's plan is its own progress; several say each one as it is finished.
+    progress = PlanProgress(quiet=obj.quiet or len(names) < 2)
+    try:
+        outcomes = reconcile.plan_many(
+            names,
+            settings,
+            parallelism=parallelism,
+            skip_layers=all_environments,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     for outcome in outcomes:
         if outcome.plan is None:
             click.echo(f"{outcome.name}: error: {outcome.error}", err=True)

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
     import httpx
 
+# A send whose slot is further away than this asks for one again after this long.
+RECHECK_SECONDS = 2.0
 # Connecting never needs long; a slow connect means the host is unreachable.
 MAX_CONNECT_SECONDS = 10.0
 # TF treats exactly these as transient (ory-api.md §1a "Status codes").
@@ -79,6 +81,7 @@ class OryClient:
         self._pacer = ratelimit.Pacer()
         self._pacer_lock = threading.Lock()
         self._skipped = 0.0  # seconds an injected sleep returned early (see RetryPolicy.clock)
+        self._in_flight = 0  # requests sent and not answered yet, all threads
         self._headers = {
             "Authorization": f"Bearer {api_key}",
             "User-Agent": f"reconciler/{__version__}",
@@ -169,9 +172,8 @@ class OryClient:
             else:
                 return outcome, attempts
             self._pause_if_near_the_limit()
-            wait += self._book(after=wait)  # one sleep: the backoff and the pacing together
             log.info("%s %s: %s; retrying in %.1f s (%s)", method, path, what, wait, count)
-            self._sleep(wait)
+            self._wait_for_a_slot(after=wait)  # the backoff and the pacing together
 
     def _pause_if_near_the_limit(self) -> None:
         # Throttle before being refused (Ory's rate-limit guide: "throttle proactively").
@@ -181,18 +183,24 @@ class OryClient:
             log.info("rate limit almost reached; pausing %.1f s before the next request", wait)
             self._sleep(wait)
 
-    def _wait_for_a_slot(self) -> None:
-        # Many threads share one client (plan --all): book a send time that keeps every
-        # bucket the API announced from overflowing, then sleep until it.
-        wait = self._book(after=0.0)
+    def _wait_for_a_slot(self, after: float = 0.0) -> None:
+        # Many threads share one client (plan --all): after ``after`` seconds (a retry's
+        # backoff), book a send time that keeps every bucket the API announced from
+        # overflowing, then sleep until it. Booked only then, and never further ahead than
+        # RECHECK_SECONDS: the pace changes as answers come (the answers to the burst that
+        # was refused say how much of the key other jobs use; another job finishes), and a
+        # booking made at the pace of a moment ago would keep this send to it.
+        if after > 0:
+            self._sleep(after)
+        while True:
+            with self._pacer_lock:
+                wait = self._pacer.reserve_within(self._now(), RECHECK_SECONDS)
+            if wait is not None:
+                break
+            self._sleep(RECHECK_SECONDS)
         if wait > 0:
             log.debug("pacing to the API's rate limits: sending in %.2f s", wait)
             self._sleep(wait)
-
-    def _book(self, after: float) -> float:
-        """Book a send no sooner than ``after`` seconds from now; how much later it must be."""
-        with self._pacer_lock:
-            return self._pacer.reserve(self._now() + after)
 
     def _now(self) -> float:
         if self.retry.clock is not None:
@@ -216,19 +224,26 @@ class OryClient:
             # A request sent before any answer announced the buckets went out unpaced: its
             # 429 teaches the limits but is no sign that others share them.
             paced = self._pacer.knows_the_limits
+            self._in_flight += 1
         try:
             response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
+            with self._pacer_lock:
+                self._in_flight -= 1
             return exc
         headers, refused = response.headers, response.status_code == 429
         with self._pacer_lock:
+            # Answered and learned from at once: counted either in flight or as ours, never neither.
+            self._in_flight -= 1
             now = self._now()
             self._pacer.learn(
                 headers.get_list(ratelimit.LIMIT),
                 headers.get_list(ratelimit.REMAINING),
                 headers.get_list(ratelimit.RESET),
-                refused=refused and paced,
+                refused=refused,
+                paced=paced,
                 now=now,
+                in_flight=self._in_flight,
             )
             if refused:
                 self._pacer.not_counted(now)

@@ -4,8 +4,10 @@ Ory meters each route with a one-second burst bucket and a sixty-second sustaine
 sends one set of ``x-ratelimit-*`` values per bucket, comma-separated (``x-ratelimit-limit:
 10, 10;w=1, 300;w=60``; ``x-ratelimit-reset: 0, 1``). On its most common 429 the reset is
 ``0``: a wait taken from that alone retries inside the same window and fails anyway. So the
-wait is the larger of an exponential floor and the longest reset reported, capped at 30 s,
-plus 0-50 % jitter; six retries (1, 2, 4, 8, 16, 30 s) outlast a full sustained window.
+wait is the larger of a floor and the longest reset reported, capped at 30 s, plus 0-50 %
+jitter; seven retries (1, 1, 2, 4, 8, 16, 30 s) outlast a full sustained window. Processes
+that share a key (the jobs of a CI matrix) share the buckets: ``SharedUse`` reads from the
+counts how much of them is ours, and ``Pacer`` spaces our requests to it.
 Sources: ory-network-behaviour.md §6 (Ory docs ``rate-limits-new.mdx:29-105``; the Terraform
 provider's measurements, terraform-provider-ory @0061f2dd ``internal/client/ratelimit.go``).
 """
@@ -21,7 +23,7 @@ LIMIT = "x-ratelimit-limit"
 # Ory does not send Retry-After today (TF ratelimit.go); honoured if it ever does.
 RETRY_AFTER = "retry-after"
 
-MAX_RETRIES = 6
+MAX_RETRIES = 7
 FLOOR_BASE_SECONDS = 1.0
 MAX_DELAY_SECONDS = 30.0
 # A bucket with this many requests left or fewer makes the client pause before the next one.
@@ -67,8 +69,11 @@ def refusing_reset(
 
 
 def floor(retry: int) -> float:
-    """The exponential floor before retry number ``retry`` (1-based): 1, 2, 4, 8, 16, 30 s."""
-    return min(MAX_DELAY_SECONDS, FLOOR_BASE_SECONDS * 2.0 ** (retry - 1))
+    """The floor before retry number ``retry`` (1-based): 1, 1, 2, 4, 8, 16, 30 s. The first
+    two are one burst window each: a job of a matrix sharing the key may be refused twice
+    while the jobs find their parts of it, and doubling from the second retry on held such
+    requests seconds after the bucket had room again (docs/benchmarks.md, shards)."""
+    return min(MAX_DELAY_SECONDS, FLOOR_BASE_SECONDS * 2.0 ** max(0, retry - 2))
 
 
 def delay(retry: int, reset: float | None, jitter: Callable[[], float]) -> float:
@@ -101,6 +106,90 @@ SHARE_RECOVERY = 0.05
 # How much send history is kept before the buckets are known.
 SENT_MEMORY_SECONDS = 60.0
 SENT_MEMORY_COUNT = 1000
+
+
+# Others sending with the same key (the jobs of a CI matrix, issue 26): estimated from a
+# bucket that outlasts many sends (Ory's 60 s one), over our answers of the last seconds.
+SHARED_MIN_WINDOW_SECONDS = 10.0
+SHARED_ESTIMATE_SECONDS = 2.0
+# Answers closer together than this say too little of rates (one burst arrives at once).
+SHARED_MIN_SPAN_SECONDS = 0.5
+# How much of what nobody used each process takes: all of it, and N jobs would take N times
+# it at once; half converges in a few steps without a 429 for every step.
+SHARED_GAIN = 0.5
+# Ory reports whole seconds: two answers whose windows end this far apart are two windows.
+SAME_WINDOW_SECONDS = 2.0
+
+
+class SharedUse:
+    """Which part of a key's rate limit this process may use, read from the bucket's count.
+
+    Ory meters a key (or an address, ory-network-behaviour.md §6) whichever process sends:
+    each request it lets through takes one from ``x-ratelimit-remaining``. Between two of our
+    answers the count falls by our requests in between plus everyone else's, so over our
+    answers of the last seconds we know ours, theirs, and what the limit would have allowed
+    in that time. Our part is what we used of that, plus half of what nobody used: jobs that
+    share the key settle on parts that add up to the limit, a job alone takes all of it, and
+    when another job finishes the others take its part within a second or two. Our requests
+    still in flight may be counted between two answers before their own answer came: they
+    are not taken for others'. Pure: counts and times in, a part out."""
+
+    def __init__(self) -> None:
+        self._seen: list[tuple[float, float]] = []  # (when answered, remaining), this window
+        self._window_end = -math.inf
+        self._ours = 0  # our requests let through in this window
+        self.part = 1.0
+
+    def _window(self, reset: float, now: float) -> None:
+        end = now + reset
+        if abs(end - self._window_end) > SAME_WINDOW_SECONDS:
+            self._seen.clear()  # a new window: the counts start again
+            self._window_end, self._ours = end, 0
+
+    def refused(
+        self, limit: int, remaining: float, reset: float, now: float, in_flight: int
+    ) -> None:
+        """One 429 of the first burst. Until enough answers came through to compare counts,
+        the bucket's level says how much of it others used: all it counted this window that
+        is not ours (a job that was refused at once learns it is not alone)."""
+        self._window(reset, now)
+        if len(self._seen) >= 2:
+            return
+        theirs = limit - remaining - self._ours - in_flight
+        if theirs > 0:
+            self.part = max(MIN_SHARE, self._ours / (self._ours + theirs))
+
+    def observe(self, remaining: float, reset: float, now: float) -> None:
+        """One answer the API let through: the bucket's remaining count and reset."""
+        self._window(reset, now)
+        self._ours += 1
+        self._seen.append((now, remaining))
+        recent = [seen for seen in self._seen if now - seen[0] <= SHARED_ESTIMATE_SECONDS]
+        self._seen = recent if len(recent) >= 2 else self._seen[-2:]
+
+    def estimate(self, in_flight: int, capacity: float) -> float:
+        """Our part of the bucket (1.0 alone), from our latest answers that span at least
+        SHARED_MIN_SPAN_SECONDS: what we used of what the key could send in that time, plus
+        SHARED_GAIN of what nobody used; the previous estimate while too few answers came."""
+        seen = self._seen
+        if len(seen) < 2:
+            return self.part
+        first = len(seen) - 2
+        while first > 0 and seen[-1][0] - seen[first][0] < SHARED_MIN_SPAN_SECONDS:
+            first -= 1
+        counts = [remaining for _, remaining in seen[first:]]
+        ours = len(counts) - 1  # each answer after the first took one
+        theirs = max(0.0, max(counts) - min(counts) - ours - in_flight)
+        span = seen[-1][0] - seen[first][0]
+        if theirs == 0:  # alone (as far as the counts tell): the whole limit
+            part = 1.0
+        elif span >= SHARED_MIN_SPAN_SECONDS:
+            spare = max(0.0, capacity * span - ours - theirs)
+            part = (ours + SHARED_GAIN * spare) / (capacity * span)
+        else:
+            part = ours / (ours + theirs)
+        self.part = min(1.0, max(MIN_SHARE, part))
+        return self.part
 
 
 def buckets(limit_values: Iterable[str]) -> list[tuple[int, float]]:
@@ -137,6 +226,8 @@ class Pacer:
         self._sent: list[float] = []  # send times, ascending (reservations included)
         self._blocked_until = 0.0  # a bucket is empty for reasons other than our own sends
         self._last_cut = -math.inf  # when a 429 last halved the share
+        self._shared = SharedUse()  # our part of the key's traffic (other jobs send too)
+        self.part = 1.0
 
     @property
     def knows_the_limits(self) -> bool:
@@ -147,6 +238,11 @@ class Pacer:
         """The smallest share used of any bucket (1.0 before any is known)."""
         return min(self.shares, default=1.0)
 
+    def _share(self, index: int) -> float:
+        """The part of bucket ``index`` we pace to: the AIMD share, and no more than our part
+        of the key's rate (``SharedUse``)."""
+        return min(self.shares[index], self.part)
+
     def learn(
         self,
         limit_values: Iterable[str],
@@ -154,17 +250,23 @@ class Pacer:
         reset_values: Iterable[str] = (),
         *,
         refused: bool,
+        paced: bool = True,
         now: float = 0.0,
+        in_flight: int = 0,
     ) -> None:
-        """Take in one response's ``x-ratelimit-*`` headers: the buckets, and whether one of
-        them is empty although our own sends do not explain it (another client shares the
-        budget: wait until it resets). A 429 halves the share used (once per burst window)."""
+        """Take in one response's ``x-ratelimit-*`` headers: the buckets, our part of the
+        key's traffic (``SharedUse``; ``in_flight``: our requests sent and not answered yet),
+        and whether one of them is empty although our own sends do not explain it (another
+        client shares the budget: wait until it resets). A 429 of a ``paced`` send halves the
+        share used (once per burst window): before any answer announced the buckets, sends
+        went out unpaced, and their 429s teach the limits but are no sign of others."""
         announced = buckets(limit_values)
         if announced and announced != self.buckets:
             self.buckets = announced
             self.shares = [1.0] * len(announced)
         remaining = numbers(remaining_values)
-        if refused:
+        self._estimate_part(remaining, numbers(reset_values), refused, paced, now, in_flight)
+        if refused and paced:
             # One cut per burst window, however many 429s it brings (AIMD reacts to a
             # congestion event, not to each request of the burst that caused it). Only the
             # buckets that refused: a 1 s bucket's 429 says nothing of the 60 s bucket, and
@@ -177,7 +279,7 @@ class Pacer:
                     for index, share in enumerate(self.shares)
                 ]
                 self._last_cut = now
-        else:
+        elif not refused:
             self.shares = [min(1.0, share + SHARE_RECOVERY) for share in self.shares]
         resets = numbers(reset_values)
         for index, (_, window) in enumerate(self.buckets):
@@ -187,6 +289,30 @@ class Pacer:
                 # Ory's reset counts whole seconds beyond the current one (reset 0: < 1 s).
                 reset = resets[index] + 1 if index < len(resets) else window
                 self._blocked_until = max(self._blocked_until, now + min(reset, window))
+
+    def _estimate_part(
+        self,
+        remaining: list[float],
+        resets: list[float],
+        refused: bool,
+        paced: bool,
+        now: float,
+        in_flight: int,
+    ) -> None:
+        # From the longest bucket, when it outlasts many sends and its values pair up. A 429
+        # of the first, unpaced burst says how much of the bucket others took meanwhile.
+        if not self.buckets or not len(remaining) == len(resets) == len(self.buckets):
+            return
+        index = max(range(len(self.buckets)), key=lambda i: self.buckets[i][1])
+        if self.buckets[index][1] < SHARED_MIN_WINDOW_SECONDS:
+            return
+        if refused and not paced:
+            limit = self.buckets[index][0]
+            self._shared.refused(limit, remaining[index], resets[index], now, in_flight)
+        elif not refused:
+            self._shared.observe(remaining[index], resets[index], now)
+        limit, window = min(self.buckets, key=lambda bucket: bucket[1])
+        self.part = self._shared.estimate(in_flight, limit / (window + PACING_MARGIN_SECONDS))
 
     def not_counted(self, now: float) -> None:
         """A send came back refused: the API did not count it against any bucket (a refused
@@ -208,29 +334,48 @@ class Pacer:
         return remaining[index] <= 0
 
     def _allowed(self, index: int) -> int:
-        limit = self.buckets[index][0]
-        return max(1, int(limit * self.shares[index]))
+        return self._pace(index)[0]
+
+    def _pace(self, index: int) -> tuple[int, float]:
+        """At most how many sends in how many seconds, for bucket ``index``: its limit per
+        window (plus the margin) at our share, as a whole number of sends in a stretched
+        window (a share of 0.25 of 10 per second: 2 sends per 0.88 s, not 2 per 1.1 s)."""
+        limit, window = self.buckets[index]
+        share = self._share(index)
+        allowed = max(1, int(limit * share))
+        return allowed, (window + PACING_MARGIN_SECONDS) * allowed / (limit * share)
 
     def _sent_within(self, span: float, now: float) -> int:
         return sum(1 for sent in self._sent if now - span < sent <= now)
 
     def reserve(self, now: float) -> float:
         """Book the earliest send time no bucket forbids; returns how long to wait for it."""
+        at = self._earliest(now)
+        self._sent.append(at)
+        self._forget(now)
+        return at - now
+
+    def reserve_within(self, now: float, within: float) -> float | None:
+        """``reserve``, or None and nothing booked when the earliest send time is more than
+        ``within`` seconds away: the pace may change before then (another job sharing the
+        key finishes), so the caller asks again later."""
+        if self._earliest(now) - now > within:
+            return None
+        return self.reserve(now)
+
+    def _earliest(self, now: float) -> float:
         at = max(now, self._blocked_until, self._sent[-1] if self._sent else now)
         moved = True
         while moved:
             moved = False
-            for index, (_, window) in enumerate(self.buckets):
-                allowed = self._allowed(index)
-                span = window + PACING_MARGIN_SECONDS
+            for index in range(len(self.buckets)):
+                allowed, span = self._pace(index)
                 # Compared as "the earliest time allowed", never "at - span": the rounding of
                 # that subtraction could make an equal time look too early forever.
                 earliest = self._sent[-allowed] + span if len(self._sent) >= allowed else at
                 if earliest > at:
                     at, moved = earliest, True
-        self._sent.append(at)
-        self._forget(now)
-        return at - now
+        return at
 
     def _forget(self, now: float) -> None:
         # Only the longest window (at least a minute, in case buckets are learned later) and

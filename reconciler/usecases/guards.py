@@ -96,10 +96,13 @@ def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:
 @dataclass(frozen=True)
 class Review:
     """How the person running apply (or restore) sees a plan before it is sent: ``show``
-    prints it, ``confirm`` asks whether to send it (only when ``--yes`` was not given)."""
+    prints it, ``confirm`` asks whether to send it (only when ``--yes`` was not given);
+    ``step`` hears what is being waited for."""
 
     show: Callable[[Plan], None]
     confirm: Callable[[Plan], bool]
+    # Told each step that waits on the network (reading live, writing), for progress.
+    step: Callable[[str], None] = lambda message: None
 
 
 def passes_review(plan: Plan, intent: ApplyIntent, review: Review) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from reconciler.errors import (
     ConfigError,
@@ -52,12 +53,22 @@ log = logging.getLogger("reconciler.apply")
 MAX_PARALLELISM = 256
 
 
+class Progress(Protocol):
+    """Told how many environments plan_many plans, then each as it is finished (on the
+    calling thread), in the order they finish."""
+
+    def begin(self, total: int) -> None: ...
+
+    def finished(self, outcome: PlanOutcome) -> None: ...
+
+
 def plan_many(
     names: Sequence[str],
     settings: Settings,
     *,
     parallelism: int | None = None,
     skip_layers: bool = False,
+    progress: Progress | None = None,
 ) -> list[PlanOutcome]:
     """Plan several environments at once, one HTTP client per API URL.
 
@@ -71,6 +82,7 @@ def plan_many(
 
     Read-only. Outcomes follow the order of ``names``; an environment that fails carries its
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
+    ``progress`` hears of each environment as it is finished.
     """
     clients = ClientPool(settings.client_factory)
     shared = replace(settings, clients=clients, layers=settings.layers or LayerCache())
@@ -90,9 +102,15 @@ def plan_many(
             if prepared is not None:
                 future = pool.submit(fetch, prepared.target, prepared.desired, shared)
                 fetching[future] = prepared
+        if progress is not None:
+            progress.begin(len(outcomes) + len(fetching))
+            for outcome in list(outcomes.values()):  # refused before any request
+                progress.finished(outcome)
         for future in as_completed(fetching):
             prepared = fetching[future]
             outcomes[prepared.name] = _finish(prepared, future, shared)
+            if progress is not None:
+                progress.finished(outcomes[prepared.name])
     except BaseException:
         # Interrupted (SIGINT, SIGTERM) or failed: the run ends now, not when every request
         # in flight has its answer (entry.main then exits without waiting for them either).
@@ -175,29 +193,42 @@ def apply_environment(
     check_intent(environment, intent)
     target = open_target(environment, settings)
     try:
+        review.step(f"{name}: reading the live config")
         planned = plan_environment(environment, target, settings, checked=checked)
         if not passes_review(planned, intent, review):
             return NotApplied(planned)
         log.info("%s: applying %d operation(s)", name, len(planned.operations))
+        review.step(f"{name}: applying {_changes(planned)}")
         return apply_plan(planned, environment, target, settings, allow_weaken=intent.allow_weaken)
     finally:
         target.close()
 
 
+def _changes(plan: Plan) -> str:
+    count = len(plan.changes)
+    return f"{count} change{'s' if count != 1 else ''}"
+
+
 def apply_plan_file(
-    path: Path, settings: Settings, intent: ApplyIntent, show: Callable[[Plan], None]
+    path: Path,
+    settings: Settings,
+    intent: ApplyIntent,
+    show: Callable[[Plan], None],
+    step: Callable[[str], None] | None = None,
 ) -> ApplyResult | NotApplied:
     """Apply a saved plan (``plan --out``) as reviewed, without asking (``--plan`` stands for
     ``--yes``): read and check the file (its signature when ``RECONCILER_PLAN_KEY`` is set),
     check the environment's protection, then ``apply_saved_plan``. ``show`` gets the plan about
-    to be sent."""
+    to be sent; ``step`` what is being waited for."""
     from reconciler.plan import planfile_reader  # its models are built only for a saved plan
 
     limits = input_limits(settings.root)
     saved = planfile_reader.read(path, settings.plan_key, limits.max_plan_bytes)
     check_intent(load(saved.plan.environment, settings), replace(intent, yes=True))
     log.info("%s: planning again to check the saved plan against it", saved.plan.environment)
-    applied = apply_saved_plan(saved, settings, allow_weaken=intent.allow_weaken, show=show)
+    applied = apply_saved_plan(
+        saved, settings, allow_weaken=intent.allow_weaken, show=show, step=step
+    )
     return NotApplied(saved.plan) if applied is None else applied
 
 
@@ -207,6 +238,7 @@ def apply_saved_plan(
     *,
     allow_weaken: bool = False,
     show: Callable[[Plan], None] | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> ApplyResult | None:
     """Apply what a saved plan says, or refuse (StalePlanError), sending nothing.
 
@@ -214,12 +246,15 @@ def apply_saved_plan(
     operations are never sent: the environment is planned again against live as it is, and
     that plan is applied only when it sends exactly the saved operations (secrets compared
     through their fingerprints), at the saved revision. Its gates (errors, weakening) are the
-    new plan's own. ``show`` gets that plan before it is applied. None when it has no changes.
+    new plan's own. ``show`` gets that plan before it is applied, ``step`` what is being
+    waited for. None when it has no changes.
     """
+    say = step or (lambda message: None)
     environment = load(saved.plan.environment, settings)
     reviewed = saved_secrets.resolve(saved, environment, sensitive_by_service(environment))
     target = open_target(environment, settings)
     try:
+        say(f"{reviewed.environment}: reading the live config")
         live = target.fetch()
         if live.revision != reviewed.revision:
             raise StalePlanError(
@@ -236,6 +271,7 @@ def apply_saved_plan(
             return None
         if show is not None:
             show(fresh)
+        say(f"{reviewed.environment}: applying {_changes(fresh)}")
         return apply_plan(fresh, environment, target, settings, allow_weaken=allow_weaken)
     finally:
         target.close()

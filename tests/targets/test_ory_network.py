@@ -262,7 +262,7 @@ def test_remove_resets_to_the_server_default(
             "project",
             "holds a project API key (ory_pat_… / ory_apikey_…), which cannot read or change",
         ),
-        (429, None, "rate limiting requests (429); try again in 7 s (gave up after 7 attempts)"),
+        (429, None, "rate limiting requests (429); try again in 7 s (gave up after 8 attempts)"),
         (500, None, "the Ory API failed (500)"),
         (503, None, "the Ory API failed (503)"),
     ],

@@ -78,7 +78,9 @@ def test_a_network_config_with_write_only_values_converges_through_rate_limits(
         ("PATCH", 429),
         ("PATCH", 200),
     ]
-    assert len(retry_waits) == 4 and min(retry_waits) >= 1.0  # reset 0 is not waited as 0
+    # Four backoffs of a second or more (reset 0 is not waited as 0); after each, the pacer
+    # may sleep again until its slot.
+    assert len(retry_waits) >= 4 and min(sorted(retry_waits)[-4:]) >= 1.0
     # Ory's five warnings concern keys this environment does not set: not shown.
     assert "can not be set" not in applied.err
 

@@ -73,7 +73,9 @@ def test_a_rate_limited_page_is_retried(listed: OryTestServer, retry_waits: list
     listed.fail_identities_next(429)
     identities, _ = _read(listed)
     assert len(identities) == 12
-    assert len(retry_waits) == 1 and retry_waits[0] >= 1.0  # the floor of the first retry
+    # The first wait is the retry's floor; the pacing after a 429 (slower, shared-limit) also
+    # sleeps through the recorded policy, so later waits are pacing, not more retries.
+    assert retry_waits and retry_waits[0] >= 1.0
 
 
 def test_a_wrong_key_is_a_clear_error_without_the_key(listed: OryTestServer) -> None:

@@ -48,7 +48,15 @@ def test_plan_all_reports_in_order_and_keeps_going_after_a_failure(
         "Environment dev",
         *(f"Environment {name}" for name in names),
     ]
-    assert result.err.startswith("broken: error: ")
+    # stderr is no terminal here: a line per environment as it finished, then the error.
+    progress, error = result.err.splitlines()[:5], result.err.splitlines()[5:]
+    assert sorted(line.split("] ")[1] for line in progress) == [
+        "broken: failed",
+        "dev: 7 changes",
+        *(f"{name}: 7 changes" for name in names),
+    ]
+    assert [line.split("] ")[0] for line in progress] == [f"[{i}/5" for i in range(1, 6)]
+    assert error[0].startswith("broken: error: ")
     assert ory_server.writes() == []
 
 
