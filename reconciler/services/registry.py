@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import threading
 
-from reconciler.services import identity
+from reconciler.services import account_experience, identity, oauth2, permission, project
 from reconciler.services.declaration import Service, TargetKind
 
-_SERVICES: dict[str, Service] = {identity.SERVICE.name: identity.SERVICE}
+_SERVICES: dict[str, Service] = {
+    service.name: service
+    for service in (
+        identity.SERVICE,
+        oauth2.SERVICE,
+        permission.SERVICE,
+        account_experience.SERVICE,
+        project.SERVICE,
+    )
+}
 _lock = threading.Lock()
 
 #: The service whose keys ``remove:``, ``secrets:`` and ``rotate:`` name, and whose config a
