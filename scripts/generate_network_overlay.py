@@ -337,13 +337,13 @@ def plain_kratos_schema(path: Path) -> KratosSchema:
 
 
 def network_documents(manifest: Path = CORPUS_MANIFEST) -> list[tuple[str, JSONValue]]:
-    """``(entry name, identity config)`` of every Ory Network document of the corpus
+    """``(entry name, identity config)`` of every Ory Network identity config of the corpus
     (``tests/fixtures/corpus/corpus.yaml``: each file, at its key path when it has one)."""
     data: Any = load_with_positions(manifest.read_text(encoding="utf-8")).data
     return [
         (str(entry["name"]), _layer_document(manifest.parent, layer))
         for entry in data["entries"]
-        if entry["kind"] in NETWORK_KINDS
+        if entry["kind"] in NETWORK_KINDS and entry.get("service", "identity") == "identity"
         for layer in entry["layers"]
     ]
 

@@ -214,9 +214,11 @@ def test_one_patch_changes_several_services_and_the_root_in_one_revision(
     shown = body["project"]
     assert shown["revision_id"] != before["revision_id"]
     assert shown["services"]["identity"]["config"]["session"]["lifespan"] == "1h0m0s"
-    # Another service is stored as sent (choice): whether Ory normalises Hydra's durations as
-    # it does Kratos' (ory-api.md §1a item 3) is not documented.
-    assert shown["services"]["oauth2"]["config"]["ttl"]["access_token"] == "2h"
+    # Hydra's durations are stored as Go writes them, as Kratos' are (ory-api.md §1a item 3):
+    # the CLI fixture's GET holds `ttl.access_token: "1h0m0s"` where Hydra's default is `1h`,
+    # and TF's projectconfig (whose attributes include the OAuth2 TTLs) says "API normalizes
+    # durations (e.g. "1h" → "1h0m0s")".
+    assert shown["services"]["oauth2"]["config"]["ttl"]["access_token"] == "2h0m0s"
     assert shown["cors_public"]["origins"] == ["https://app.acme.test"]
     assert shown["name"] == "Acme"
     assert shown["services"]["permission"] == before["services"]["permission"]

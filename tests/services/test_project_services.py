@@ -7,9 +7,12 @@ project API (``tests/ory_server.py``: it serves the CLI fixture's project docume
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from conftest import Run
 from ory_server import OryTestServer
@@ -141,3 +144,211 @@ def test_a_kratos_file_target_holds_the_identity_config_only(write: Write, run: 
         "environments/local.yaml:3:1: oauth2_config: a kratos_file target holds only the identity "
         "config; set it in an environment whose target holds the oauth2 config"
     ) in result.err
+
+
+SYSTEM_SECRET = "hydra-system-secret-7c1d0f2e9b4a"
+SALT = "pairwise-salt-5e8a1c3b"
+WRITE_ONLY = """\
+oauth2_config:
+  secrets:
+    system: ["${HYDRA_SYSTEM_SECRET}"]
+  oidc:
+    subject_identifiers:
+      supported_types: [public, pairwise]
+      pairwise: {salt: "${PAIRWISE_SALT}"}
+"""
+
+
+def _secret_env(server: OryTestServer) -> dict[str, str]:
+    return {**_env(server), "HYDRA_SYSTEM_SECRET": SYSTEM_SECRET, "PAIRWISE_SALT": SALT}
+
+
+def test_write_only_oauth2_values_are_never_compared_but_sent_on_request(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    _dev(write, ory_server, WRITE_ONLY)
+    env = _secret_env(ory_server)
+    first = run("apply", "dev", "--yes", env=env)
+    assert first.code == 0, first.err
+    # The salt is new (its parent is added): sent; Ory's reads leave out `secrets` whole.
+    stored = ory_server.stored_service_config("oauth2")
+    assert stored["oidc"]["subject_identifiers"]["pairwise"]["salt"] == SALT
+    assert "secrets" not in stored
+    shown = ory_server.project_document()["services"]["oauth2"]["config"]
+    assert "salt" not in shown["oidc"]["subject_identifiers"]["pairwise"]
+    assert SYSTEM_SECRET not in first.out + first.err and SALT not in first.out + first.err
+
+    planned = run("plan", "dev", "-v", "--detailed-exitcode", env=env)
+    assert planned.code == 0, planned.out + planned.err
+    assert "= /secrets: (sensitive), not compared, not sent" in planned.out
+    assert "= /oidc/subject_identifiers/pairwise/salt: (sensitive), not compared" in planned.out
+    assert "2 declared write-only values are not compared" in planned.out
+
+    ory_server.clear_requests()
+    rotated = run("apply", "dev", "--yes", "--rotate-secrets", env=env)
+    assert rotated.code == 0, rotated.err
+    [patch] = ory_server.writes()
+    sent = {op["path"] for op in patch.json_body}
+    assert sent == {
+        "/services/oauth2/config/secrets",
+        "/services/oauth2/config/oidc/subject_identifiers/pairwise/salt",
+    }
+    assert ory_server.stored_service_config("oauth2")["secrets"] == {"system": [SYSTEM_SECRET]}
+    assert SYSTEM_SECRET not in rotated.out + rotated.err
+
+
+def test_rotate_names_a_value_of_another_service_by_its_key(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    _dev(write, ory_server, WRITE_ONLY + "rotate:\n  /oauth2_config/secrets/system: 1\n")
+    env = _secret_env(ory_server)
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    ory_server.clear_requests()
+    planned = run("plan", "dev", "-v", env=env)
+    assert "= /secrets: (sensitive), not compared, not sent" in planned.out
+    # Version 1 was sent with the first apply: nothing is due until it is bumped.
+    assert run("apply", "dev", "--yes", env=env).code == 0
+    assert not ory_server.writes()
+    _dev(write, ory_server, WRITE_ONLY + "rotate:\n  /oauth2_config/secrets/system: 2\n")
+    bumped = run("apply", "dev", "--yes", env=env)
+    assert bumped.code == 0, bumped.err
+    [patch] = ory_server.writes()
+    # Reads leave out `secrets` whole, so the object the bumped value sits in is sent.
+    assert [op["path"] for op in patch.json_body] == ["/services/oauth2/config/secrets"]
+    assert patch.json_body[0]["value"] == {"system": [SYSTEM_SECRET]}
+
+
+def test_remove_names_a_key_of_another_service_by_its_key(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    _dev(write, ory_server, "remove:\n  - /oauth2_config/urls/logout\n")
+    planned = run("plan", "dev", env=_env(ory_server))
+    assert planned.code == 0, planned.err
+    assert "  OAuth2 config (oauth2_config):\n" in planned.out
+    assert "/urls/logout" in planned.out
+    _dev(
+        write,
+        ory_server,
+        "oauth2_config: {urls: {logout: /x}}\nremove:\n  - /oauth2_config/urls/logout\n",
+    )
+    both = run("validate", "dev")
+    assert both.code == 1
+    assert "/oauth2_config/urls/logout is listed under remove: but also set in" in both.err
+
+
+def test_a_permission_language_file_is_sent_inline_and_matched_by_content(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    opl = "class User implements Namespace {}\n"
+    write("permissions/namespaces.ts", opl)
+    _dev(
+        write,
+        ory_server,
+        "permission_config:\n  namespaces: {location: file://../permissions/namespaces.ts}\n",
+    )
+    applied = run("apply", "dev", "--yes", env=_env(ory_server))
+    assert applied.code == 0, applied.err
+    [patch] = ory_server.writes()
+    [operation] = patch.json_body
+    assert operation["path"] == "/services/permission/config/namespaces"
+    assert operation["value"]["location"].startswith("base64://")
+    # Ory stores it at a URL named after its SHA-512, with `.txt`; the next plan matches the
+    # file by content.
+    stored = ory_server.stored_service_config("permission")["namespaces"]["location"]
+    assert stored.endswith(f"/{hashlib.sha512(opl.encode()).hexdigest()}.txt")
+    again = run("plan", "dev", "--detailed-exitcode", env=_env(ory_server))
+    assert again.code == 0, again.out + again.err
+    write("permissions/namespaces.ts", opl + "class Document implements Namespace {}\n")
+    changed = run("plan", "dev", "--detailed-exitcode", env=_env(ory_server))
+    assert changed.code == 2, changed.out + changed.err
+    assert "/namespaces/location" in changed.out
+
+
+def test_oauth2_durations_are_compared_as_ory_stores_them(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    _dev(write, ory_server, "oauth2_config: {ttl: {refresh_token: 1440h, id_token: 1h}}\n")
+    planned = run("plan", "dev", env=_env(ory_server))
+    assert '~ /ttl/refresh_token: "720h0m0s" -> "1440h"' in planned.out
+    assert "/ttl/id_token" not in planned.out  # 1h is the stored 1h0m0s
+    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    assert ory_server.stored_service_config("oauth2")["ttl"]["refresh_token"] == "1440h0m0s"
+    assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
+
+
+def test_the_account_experience_is_planned_and_applied(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    _dev(
+        write,
+        ory_server,
+        "account_experience_config:\n  default_locale: de\n  enabled_locales: [de, en]\n",
+    )
+    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    stored = ory_server.stored_service_config("account_experience")
+    assert stored == {"default_locale": "de", "enabled_locales": ["de", "en"]}
+    assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
+
+
+def test_oauth2_keys_ory_network_sets_itself_are_never_planned(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    _dev(
+        write,
+        ory_server,
+        "oauth2_config:\n  urls: {self: {public: https://evil.test}, login: /ui/signin}\n",
+    )
+    planned = run("plan", "dev", env=_env(ory_server))
+    assert planned.code == 0, planned.err
+    assert "/urls/login" in planned.out
+    assert "/urls/self/public" not in planned.out.split("Warning")[0]
+    assert "oauth2_config.urls.self.public" in planned.out + planned.err
+
+
+@pytest.fixture
+def storing_server() -> Iterator[OryTestServer]:
+    """A server whose storage answers (as Ory's does): export can read a stored file."""
+    with OryTestServer(local_storage=True) as server:
+        yield server
+
+
+def test_export_writes_every_service_and_the_file_plans_no_changes(
+    write: Write, run: Run, storing_server: OryTestServer, tmp_path: Path
+) -> None:
+    ory_server = storing_server
+    opl = "class User implements Namespace {}\n"
+    write("permissions/namespaces.ts", opl)
+    _dev(
+        write,
+        ory_server,
+        "oauth2_config: {ttl: {access_token: 30m}, oauth2: {pkce: {enforced: true}}}\n"
+        "permission_config:\n  namespaces: {location: file://../permissions/namespaces.ts}\n"
+        "project_settings: {cors_public: {enabled: true, origins: [https://app.acme.test]}}\n",
+    )
+    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    (tmp_path / "permissions" / "namespaces.ts").unlink()
+
+    exported = run(
+        "export", "prod", "--target-project", ory_server.project_id, env=_env(ory_server)
+    )
+    assert exported.code == 0, exported.err
+    text = (tmp_path / "environments" / "prod.yaml").read_text()
+    assert "oauth2_config:\n" in text and "access_token: 30m\n" in text
+    assert "enforced: true" in text
+    # The OPL file comes back as a side file, byte for byte, referenced with file://.
+    assert "location: file://../permissions/permission-namespaces-location.ts\n" in text
+    side = tmp_path / "permissions" / "permission-namespaces-location.ts"
+    assert side.read_text() == opl
+    assert "project_settings:\n" in text and "https://app.acme.test" in text
+    # Keys of this project alone are listed in the header, not exported.
+    assert '#   /project_settings/name: "' in text
+    assert "#   /oauth2_config/urls/self/issuer: " in text
+    oauth2 = text.split("oauth2_config:")[1].split("permission_config:")[0]
+    # What Ory Network sets itself stays out (its CORS, cookie names and domain, urls.self).
+    assert "cors" not in oauth2 and "names:" not in oauth2 and "domain:" not in oauth2
+    assert "same_site_mode: Lax" in oauth2  # a setting of its own (hydra_serve_cookies_*)
+
+    assert run("validate", "prod").code == 0
+    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    assert planned.code == 0, planned.out + planned.err
+    assert "No changes." in planned.out

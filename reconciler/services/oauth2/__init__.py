@@ -18,15 +18,19 @@ NAME = "oauth2"
 KEY = "oauth2_config"
 PLACE: Pointer = "/services/oauth2/config"
 
-# What Ory Network sets itself: keys a project's GET returns (the CLI fixture's
-# ``services.oauth2.config``, ory/cli cmd/cloudx/project/fixtures/update/json/config.json) that
-# no column of the spec's ``normalizedProjectRevision`` governs: Ory maps the document onto
-# those columns and drops the rest (ory-network-behaviour.md §5), and their values are the
-# project's own (its domain, cookie names made of its slug). ``dsn`` and the operational keys
-# (ports, logging, tracing) are "not supported" (SPEC patchProject; docs "except for some keys
-# (for example ``serve``, ``dsn``) which are ignored", ory-network-behaviour.md §3). The CORS of
-# ``serve.public``/``serve.admin`` is the project's ``cors_public``/``cors_admin``
-# (``services/project``); ``serve.cookies.same_site_*`` and ``urls.self.issuer`` have columns.
+# What Ory Network sets itself. The CLI's own test of ``ory update oauth2-config`` expects every
+# key back as sent except ``serve.cookies.names``, ``serve.cookies.domain``, ``urls.self`` and
+# ``oauth2.session`` (ory/cli @1e36467 cmd/cloudx/project/update_test.go, the paths excepted
+# "for hydra cmd" and "for project cmd"). Beside them, keys a project's GET returns (the CLI
+# fixture's ``services.oauth2.config``, ory/cli
+# cmd/cloudx/project/fixtures/update/json/config.json) that no column of the spec's
+# ``normalizedProjectRevision`` governs: Ory maps the document onto those columns and drops the
+# rest (ory-network-behaviour.md §5), and their values are the project's own (its domain, cookie
+# names made of its slug). ``dsn`` and the operational keys (ports, logging, tracing) are "not
+# supported" (SPEC patchProject; docs "except for some keys (for example ``serve``, ``dsn``)
+# which are ignored", ory-network-behaviour.md §3). The CORS of ``serve.public``/``serve.admin``
+# is the project's ``cors_public``/``cors_admin`` (``services/project``);
+# ``serve.cookies.same_site_*`` and ``urls.self.issuer`` have columns.
 SERVER_MANAGED: tuple[Pointer, ...] = (
     "/dsn",
     "/serve/public",
@@ -65,9 +69,11 @@ ORY_NETWORK = Judging(
 # pairwise subject salt, which Ory "redacts ... from project revision responses" (TF docs
 # project_config.md @03e938ef, ory-network-behaviour.md §2). Hydra names the salt
 # ``oidc.subject_identifiers.pairwise.salt``; the spec's column says ``pairwise_salt``: both.
+# A read leaves out ``secrets`` whole (the CLI fixture's GET has none), so its absence says
+# nothing either.
 SECRETS = SecretPaths(
     secret=(
-        r"^/secrets/(system|cookie|pagination)(/\d+)?$",
+        r"^/secrets(/(system|cookie|pagination)(/\d+)?)?$",
         r"^/oidc/subject_identifiers/pairwise(/|_)salt$",
     ),
 )

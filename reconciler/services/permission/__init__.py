@@ -19,16 +19,17 @@ NAME = "permission"
 KEY = "permission_config"
 PLACE: Pointer = "/services/permission/config"
 
-# Keys no ``keto_*`` column governs (ory-network-behaviour.md §5: Ory keeps the columns only):
-# the database, the servers, logging and tracing ("not supported", SPEC patchProject), and the
-# read-depth limit the CLI fixture's project holds without a column for it.
+# The database, the servers, logging and tracing: "not supported" (SPEC patchProject),
+# "ignored" (docs, ory-network-behaviour.md §3), no ``keto_*`` column governs them. Not
+# ``limit``: the CLI's ``update permission-config`` test sends ``limit.max_read_depth: 7`` to a
+# project holding 3 and expects it back unchanged (ory/cli @1e36467
+# cmd/cloudx/project/update_test.go: no path excepted "for keto cmd").
 SERVER_MANAGED: tuple[Pointer, ...] = (
     "/dsn",
     "/serve",
     "/log",
     "/tracing",
     "/profiling",
-    "/limit",
     "/clients",
 )
 
@@ -43,8 +44,9 @@ ORY_NETWORK = Judging(
     resources=official.ORY_X_RESOURCES,
 )
 
-# The pagination secret (column ``keto_secrets_pagination``) is a credential.
-SECRETS = SecretPaths(secret=(r"^/secrets/pagination(/\d+)?$",))
+# The pagination secret (column ``keto_secrets_pagination``) is a credential; a read leaves
+# ``secrets`` out whole (the CLI fixture's GET has none).
+SECRETS = SecretPaths(secret=(r"^/secrets(/pagination(/\d+)?)?$",))
 
 SERVICE = Service(
     name=NAME,
