@@ -1113,3 +1113,26 @@ def test_warnings_can_be_switched_off(raw: httpx.Client) -> None:
     with OryTestServer(warn_every_write=False) as server:
         url = f"{server.base_url}/projects/{server.project_id}/revision/{server.revision()}"
         assert raw.patch(url, json=[], headers=_auth(server)).json()["warnings"] == []
+
+
+def test_the_oauth2_secrets_and_salt_are_withheld_and_an_empty_salt_keeps_the_stored_one(
+    ory_server: OryTestServer, client: httpx.Client
+) -> None:
+    # ory-network-behaviour.md §2: the pairwise salt is redacted from reads, "An empty value
+    # does not clear the salt: the API keeps the stored one" (TF docs); the CLI fixture's GET
+    # holds no `secrets` in services.oauth2.config.
+    salt = "/services/oauth2/config/oidc/subject_identifiers/pairwise"
+    patch_ok(
+        client,
+        ory_server,
+        [
+            {"op": "add", "path": salt, "value": {"salt": "s3cret-salt"}},
+            {"op": "add", "path": "/services/oauth2/config/secrets", "value": {"system": ["x"]}},
+        ],
+    )
+    shown = ory_server.project_document()["services"]["oauth2"]["config"]
+    assert "secrets" not in shown and shown["oidc"]["subject_identifiers"]["pairwise"] == {}
+    patch_ok(client, ory_server, [{"op": "add", "path": salt + "/salt", "value": ""}])
+    stored = ory_server.stored_service_config("oauth2")
+    assert stored["oidc"]["subject_identifiers"]["pairwise"]["salt"] == "s3cret-salt"
+    assert stored["secrets"] == {"system": ["x"]}  # a write that did not mention it keeps it
