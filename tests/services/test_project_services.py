@@ -435,3 +435,34 @@ def test_diff_between_environments_compares_the_other_services(
     result = run("diff", "dev", "prod")
     assert result.code == 0, result.err
     assert '~ /ttl/access_token: "1h" -> "30m"' in result.out
+
+
+def test_adopt_and_restore_work_for_the_other_services(
+    write: Write, run: Run, ory_server: OryTestServer, tmp_path: Path
+) -> None:
+    _dev(
+        write,
+        ory_server,
+        "oauth2_config:\n  ttl: {access_token: 30m}  # short-lived\n"
+        "project_settings:\n  cors_admin: {enabled: true, origins: [https://admin.acme.test]}\n",
+    )
+    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    [backup] = (tmp_path / ".reconciler" / "backups" / "dev").iterdir()
+    # Back to the project as it was before the apply: one PATCH across both services.
+    ory_server.clear_requests()
+    restored = run("restore", "dev", str(backup), "--yes", env=_env(ory_server))
+    assert restored.code == 0, restored.err
+    [patch] = ory_server.writes()
+    assert {op["path"] for op in patch.json_body} == {
+        "/services/oauth2/config/ttl/access_token",
+        "/cors_admin/enabled",
+        "/cors_admin/origins",
+    }
+    assert ory_server.project_document()["cors_admin"] == {"enabled": False, "origins": []}
+    # The environment now differs from live; adopt writes live back under each key.
+    adopted = run("adopt", "dev", "--write", env=_env(ory_server))
+    assert adopted.code == 0, adopted.err
+    written = (tmp_path / "environments" / "dev.yaml").read_text()
+    assert "ttl: {access_token: 1h}" in written and "# short-lived" in written
+    assert "cors_admin: {enabled: false, origins: []}" in written
+    assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
