@@ -1,5 +1,6 @@
-"""The corpus of real Ory identity configs (``tests/fixtures/corpus``): the manifest, and each
-config built the way its own deployment builds it.
+"""The corpus of real Ory configs (``tests/fixtures/corpus``): identity configs, and OAuth2 and
+permission configs (``Entry.service``); the manifest, and each config built the way its own
+deployment builds it.
 
 Every file is a verbatim copy of a file in a public repository; ``corpus.yaml`` names its
 repository, path, commit and git blob id (checked by ``tests/usecases/test_corpus.py``), and
