@@ -115,6 +115,18 @@ def _check_services_held(raw: RawEnvironment, model: Envelope) -> None:
         for service in registry.services()
         if service.key in raw.data and not service.carried_by(kind)
     ]
+    named = [
+        *((f"/remove/{index}", pointer) for index, pointer in enumerate(model.remove)),
+        *((f"/secrets/{index}", pointer) for index, pointer in enumerate(model.secrets)),
+        *(("/rotate", pointer) for pointer in model.rotate),
+    ]
+    for where, pointer in named:
+        owner = registry.owner_of(pointer)[0]
+        if not owner.carried_by(kind):
+            problems.append(
+                f"{raw.location(where) or raw.path}: {pointer} names the "
+                f"{owner.title.lower()}, which a {kind} target does not hold"
+            )
     if problems:
         raise ConfigError(problems)
 

@@ -466,3 +466,23 @@ def test_adopt_and_restore_work_for_the_other_services(
     assert "ttl: {access_token: 1h}" in written and "# short-lived" in written
     assert "cors_admin: {enabled: false, origins: []}" in written
     assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
+
+
+def test_a_kratos_file_refuses_remove_and_rotate_naming_another_service(
+    write: Write, run: Run
+) -> None:
+    write("deploy/kratos.yml", "version: v1.3.0\n")
+    write(
+        "environments/local.yaml",
+        "target:\n  kratos_file: {path: ../deploy/kratos.yml}\n"
+        "remove:\n  - /oauth2_config/ttl/access_token\n"
+        "rotate:\n  /oauth2_config/secrets/system: 1\n",
+    )
+    for command in ("validate", "plan"):
+        result = run(command, "local")
+        assert result.code == 1, result.out + result.err
+        assert (
+            "environments/local.yaml:4:5: remove[0]: /oauth2_config/ttl/access_token names the "
+            "oauth2 config, which a kratos_file target does not hold"
+        ) in result.err
+        assert "rotate: /oauth2_config/secrets/system names the oauth2 config" in result.err
