@@ -17,6 +17,27 @@ Each behaviour follows GitHub's REST documentation (API version 2022-11-28):
   …}`` (as reported in jayamanikharyono/airflow-dag-action#23 and
   microsoft/azure-pipelines-tasks#20278 for a comment on a pull request from a fork).
 
+* issues: https://docs.github.com/en/rest/issues/issues — list (``GET /repos/{o}/{r}/issues``,
+  ``state`` open by default, ``per_page``, ``page``; pull requests are listed too, with a
+  ``pull_request`` key), create (``POST``, ``title`` and ``body``, 201, ``user.login`` the
+  token's account), update (``PATCH .../issues/{number}``: ``body``, ``state: closed``,
+  ``state_reason``); a comment on an issue is one on ``/issues/{number}/comments``;
+* deployments: https://docs.github.com/en/rest/deployments/deployments — list
+  (``GET /repos/{o}/{r}/deployments``, filtered by ``environment``, ``task``, ``sha``, ``ref``;
+  newest first), create (``POST``, 201; ``ref`` required, ``payload`` kept as given, ``task``
+  defaults to ``deploy``, ``creator.login`` the token's account); statuses
+  (https://docs.github.com/en/rest/deployments/statuses: ``POST .../deployments/{id}/statuses``
+  with ``state``, 201). A job's token lacking the ``deployments`` permission is answered 403
+  "Resource not accessible by integration";
+* environments: https://docs.github.com/en/rest/deployments/environments ("Get an
+  environment": ``GET /repos/{o}/{r}/environments/{name}``, 404 when there is none, else its
+  ``protection_rules``, each with a ``type``: ``required_reviewers`` (with ``reviewers``),
+  ``wait_timer``, ``branch_policy``); GitHub creates an environment a job names that does not
+  exist, without any protection rule
+  (https://docs.github.com/en/actions/managing-workflow-runs-and-deployments/
+  managing-deployments/managing-environments-for-deployment: "Referencing an environment that
+  does not exist will create an environment with the referenced name").
+
 GitLab, https://docs.gitlab.com/ee/api/notes.html (merge requests): ``GET``/``POST``
 ``/api/v4/projects/{id}/merge_requests/{iid}/notes`` (``per_page``, ``page``; newest first by
 default), ``PUT .../notes/{note_id}``; each note carries ``author`` (``id``, ``username``).
@@ -24,6 +45,12 @@ https://docs.gitlab.com/ee/api/users.html: ``GET /api/v4/user`` is the token's u
 https://docs.gitlab.com/ee/api/commits.html ("List merge requests associated with a commit"):
 ``GET /api/v4/projects/{id}/repository/commits/{sha}/merge_requests``. Authenticated by a
 ``PRIVATE-TOKEN`` header, else ``401``.
+https://docs.gitlab.com/ee/api/project_level_variables.html: ``GET``/``PUT``
+``/api/v4/projects/{id}/variables/{key}`` (404 ``{"message": "404 Variable Not Found"}`` when
+there is none), ``POST /api/v4/projects/{id}/variables`` (``key``, ``value``; 201).
+https://docs.gitlab.com/ee/api/protected_environments.html: ``GET
+/api/v4/projects/{id}/protected_environments/{name}``, 404 when the environment is not
+protected, else its ``deploy_access_levels`` and ``required_approval_count``.
 """
 
 from __future__ import annotations
@@ -33,7 +60,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 REPOSITORY = "acme/identity-config"
 TOKEN = "ghs_fake_token_for_tests_0c1d"
@@ -44,6 +71,13 @@ NOT_ACCESSIBLE = {
     "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
     "status": "403",
 }
+REQUIRED_REVIEWERS = {
+    "id": 3755,
+    "node_id": "MDQ6R2F0ZTM3NTU=",
+    "type": "required_reviewers",
+    "reviewers": [{"type": "Team", "reviewer": {"id": 1, "slug": "identity-admins"}}],
+}
+APPROVAL_ENVIRONMENTS = ("dev", "prod", "dev-allow-weaken", "prod-allow-weaken")
 GITLAB_TOKEN = "glpat-fake-token-for-tests-93a1"
 GITLAB_USER = {"id": 7, "username": "reconciler-bot"}  # GITLAB_TOKEN's user
 GITLAB_PROJECT = "4711"
@@ -65,6 +99,17 @@ class FakeForge:
         self.comments: list[dict[str, Any]] = []
         self.notes: list[dict[str, Any]] = []
         self.merged = False  # merge request 42 merged (as MERGE_COMMIT)
+        self.deployments: list[dict[str, Any]] = []
+        self.statuses: dict[int, list[dict[str, Any]]] = {}
+        # GitHub Environments: name -> protection rules (each approval environment the docs
+        # ask for, with required reviewers); GitLab protected environments likewise.
+        self.environments: dict[str, list[dict[str, Any]]] = {
+            name: [REQUIRED_REVIEWERS] for name in APPROVAL_ENVIRONMENTS
+        }
+        self.protected_environments: set[str] = set(APPROVAL_ENVIRONMENTS)
+        self.variables: dict[str, str] = {}  # GitLab project CI/CD variables
+        self.issues: list[dict[str, Any]] = []  # GitHub issues (numbered from 1)
+        self.denied: set[str] = set()  # permissions TOKEN's job was not given
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._next_id = 1000
@@ -167,6 +212,9 @@ class FakeForge:
         newest_first = list(reversed(self.notes))
         if method == "GET" and path == "/api/v4/user":
             return 200, GITLAB_USER, {}
+        answer = self._gitlab_environments(method, path, body)
+        if answer is not None:
+            return answer
         if method == "GET" and path.startswith(f"{project}/repository/commits/"):
             sha = path.split("/")[-2]
             merged = self.merged and sha == MERGE_COMMIT
@@ -185,21 +233,108 @@ class FakeForge:
                 return 200, note, {}
         return 404, {"message": "404 Not found"}, {}
 
+    def _gitlab_environments(
+        self, method: str, path: str, body: Any
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        project = f"/api/v4/projects/{GITLAB_PROJECT}"
+        if path.startswith(f"{project}/protected_environments/") and method == "GET":
+            name = unquote(path.rsplit("/", 1)[1])
+            if name not in self.protected_environments:
+                return 404, {"message": "404 Not found"}, {}
+            access = [{"access_level": 40, "access_level_description": "Maintainers"}]
+            protected = {"name": name, "deploy_access_levels": access}
+            return 200, {**protected, "required_approval_count": 0}, {}
+        if path == f"{project}/variables" and method == "POST":
+            self.variables[body["key"]] = body["value"]
+            return 201, {"key": body["key"], "value": body["value"]}, {}
+        if path.startswith(f"{project}/variables/"):
+            key = path.rsplit("/", 1)[1]
+            if key not in self.variables:
+                return 404, {"message": "404 Variable Not Found"}, {}
+            if method == "PUT":
+                self.variables[key] = body["value"]
+            return 200, {"key": key, "value": self.variables[key]}, {}
+        return None
+
     def _route(
         self, method: str, parts: list[str], query: dict[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        answer = self._issues(method, parts, query, body)
+        answer = (
+            self._issues(method, parts, query, body)
+            or self._deployments(method, parts, query, body)
+            or self._environment(method, parts)
+        )
         return answer or (404, {"message": "Not Found"}, {})
+
+    def _deployments(
+        self, method: str, parts: list[str], query: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        if parts[:1] != ["deployments"]:
+            return None
+        if "deployments" in self.denied:
+            return 403, NOT_ACCESSIBLE, {}
+        match method, parts:
+            case "GET", ["deployments"]:
+                filters = {k: v for k, v in query.items() if k in ("environment", "task", "sha")}
+                found = [
+                    d
+                    for d in reversed(self.deployments)
+                    if all(str(d.get(k)) == v for k, v in filters.items())
+                ]
+                return 200, found[: int(query.get("per_page", 30))], {}
+            case "POST", ["deployments"]:
+                deployment = {
+                    "id": self._new_id(),
+                    "sha": body["ref"],
+                    "ref": body["ref"],
+                    "task": body.get("task", "deploy"),
+                    "payload": body.get("payload", {}),
+                    "environment": body.get("environment", "production"),
+                    "description": body.get("description"),
+                    "creator": {"login": BOT},
+                }
+                self.deployments.append(deployment)
+                return 201, deployment, {}
+            case "POST", ["deployments", deployment_id, "statuses"]:
+                status = {"id": self._new_id(), "state": body["state"]}
+                self.statuses.setdefault(int(deployment_id), []).append(status)
+                return 201, status, {}
+        return None
+
+    def _environment(self, method: str, parts: list[str]) -> tuple[int, Any, dict[str, str]] | None:
+        if method != "GET" or len(parts) != 2 or parts[0] != "environments":
+            return None
+        if "actions" in self.denied:
+            return 403, NOT_ACCESSIBLE, {}
+        rules = self.environments.get(parts[1])
+        if rules is None:
+            return 404, {"message": "Not Found"}, {}
+        return 200, {"id": 161088068, "name": parts[1], "protection_rules": rules}, {}
 
     def _issues(
         self, method: str, parts: list[str], query: dict[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]] | None:
         match method, parts:
+            case "GET", ["issues"]:
+                state = query.get("state", "open")
+                listed = [i for i in self.issues if state == "all" or i["state"] == state]
+                per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+                return 200, listed[(page - 1) * per_page : page * per_page], {}
+            case "POST", ["issues"]:
+                number = len(self.issues) + 1
+                issue = {"number": number, "state": "open", "user": {"login": BOT}, **body}
+                self.issues.append(issue)
+                return 201, issue, {}
+            case "PATCH", ["issues", number] if number.isdigit():
+                (issue,) = [i for i in self.issues if i["number"] == int(number)]
+                issue.update(body)
+                return 200, issue, {}
             case "GET", ["issues", _, "comments"]:
                 per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
                 return 200, self.comments[(page - 1) * per_page : page * per_page], {}
-            case "POST", ["issues", _, "comments"]:
+            case "POST", ["issues", number, "comments"]:
                 comment = {"id": self._new_id(), "body": body["body"], "user": {"login": BOT}}
+                comment["issue_number"] = int(number)
                 self.comments.append(comment)
                 return 201, comment, {}
             case "PATCH", ["issues", "comments", comment_id]:

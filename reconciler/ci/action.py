@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler import redact
-from reconciler.ci import forks
+from reconciler.ci import drift, forks, rotation_record
 from reconciler.ci.forges import (
     Forge,
     GitHub,
@@ -37,11 +37,13 @@ from reconciler.ci.forges import (
     digests_line,
     post_comment,
     read_digests,
+    warned_if_refused,
 )
 from reconciler.ci.job_output import JobOutput
 from reconciler.ci.pipeline import Inputs, Pipeline
 from reconciler.errors import ReconcilerError
 from reconciler.plan import planfile_reader
+from reconciler.plan.planfile import SavedPlan
 from reconciler.plan.value import PlanOutcome
 from reconciler.repository import workdir
 from reconciler.views import markdown
@@ -59,20 +61,32 @@ def plan(pipeline: Pipeline) -> int:
     changes = False
     for name in pipeline.inputs.environments:
         path = folder / f"{name}.json"
+        path.unlink(missing_ok=True)  # a plan file seen below is this run's
+        rotation_record.restore(pipeline, name)
         result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
-        if result.returncode in (0, 2):
-            saved = planfile_reader.read(path, pipeline.environ.get("RECONCILER_PLAN_KEY"))
+        saved = _saved(pipeline, path) if result.returncode in (0, 1, 2) else None
+        if saved is not None and (result.returncode != 1 or saved.plan.errors):
+            # A plan with errors (lint, a change that can never apply) is shown with its
+            # findings, errors first; only a plan without errors may be applied.
             outcomes.append(PlanOutcome(name=name, plan=saved.plan))
-            digests[name] = saved.operations_digest
+            if not saved.plan.errors:
+                digests[name] = saved.operations_digest
             changes |= result.returncode == 2
         else:
             error = "\n".join(result.stderr.strip().splitlines()[-ERROR_LINES:])
-            outcomes.append(PlanOutcome(name=name, error=error))
+            outcomes.append(PlanOutcome(name=name, error=error or _last(result.stdout)))
     body = digests_line(digests) + "\n" + markdown.format_outcomes(outcomes)
     comment = post_comment(pipeline.forge, pipeline.log, pipeline.inputs.comment_key, body)
     pipeline.output("changes", "true" if changes else "false")
     pipeline.output("comment-id", comment or "")
     return 1 if any(outcome.failed for outcome in outcomes) else 0
+
+
+def _saved(pipeline: Pipeline, path: Path) -> SavedPlan | None:
+    """The plan ``reconciler plan --out`` saved at ``path``; None when it saved none."""
+    if not path.is_file():
+        return None
+    return planfile_reader.read(path, pipeline.environ.get("RECONCILER_PLAN_KEY"))
 
 
 def route(pipeline: Pipeline) -> int:
@@ -81,6 +95,7 @@ def route(pipeline: Pipeline) -> int:
         return forks.nothing_applied(pipeline, fork)
     include: list[dict[str, str]] = []
     for name in pipeline.inputs.environments:
+        rotation_record.restore(pipeline, name)
         _, document = pipeline.fresh_plan(name, "plans")
         summary = document["summary"]
         if not (summary["add"] or summary["change"] or summary["reset"]):
@@ -96,13 +111,38 @@ def route(pipeline: Pipeline) -> int:
             }
         )
         pipeline.log.echo(f"{name}: changes to apply behind the environment {approval}\n")
+    _check_approvals(pipeline, [entry["github_environment"] for entry in include])
     pipeline.output("matrix", json.dumps({"include": include}, separators=(",", ":")))
     pipeline.output("any", "true" if include else "false")
     return 0
 
 
+def _check_approvals(pipeline: Pipeline, environments: list[str]) -> None:
+    """Fail, naming each, when an environment an apply job would run in does not make it
+    wait for someone's approval."""
+    problems = [
+        problem
+        for environment in environments
+        if (problem := pipeline.forge.approval_problem(environment)) is not None
+    ]
+    if problems:
+        raise ReconcilerError("nothing will be applied: " + "; ".join(problems))
+
+
+def _approval_environment(pipeline: Pipeline, name: str) -> str:
+    """The forge environment this apply job runs in (GitLab names it; GitHub: route's)."""
+    suffix = pipeline.inputs.weaken_suffix if pipeline.inputs.allow_weaken else ""
+    return pipeline.environ.get("CI_ENVIRONMENT_NAME") or f"{name}{suffix}"
+
+
 def apply(pipeline: Pipeline) -> int:
     (name,) = pipeline.inputs.environments
+    approval = _approval_environment(pipeline, name)
+    problem = pipeline.forge.approval_problem(approval)
+    if problem is not None:
+        _post_result(pipeline, name, f"**reconciler apply** · `{name}` · ❌ refused: {problem}")
+        raise ReconcilerError(f"{name}: nothing was applied: {problem}")
+    rotation_record.restore(pipeline, name)
     fresh, document = pipeline.fresh_plan(name, "fresh")
     unreviewed = _unreviewed(pipeline, name, str(document["operations_digest"]))
     if unreviewed:
@@ -127,10 +167,30 @@ def apply(pipeline: Pipeline) -> int:
     if pipeline.inputs.allow_weaken:
         arguments.append("--allow-weaken")
     result = pipeline.reconciler(*arguments)
-    outcome = result.stdout.strip().splitlines()[-1:] or ["(no output)"]
-    status = outcome[0] if result.returncode == 0 else f"failed: {_last(result.stderr)}"
-    pipeline.summary(f"**reconciler apply** · `{name}` · {status}")
+    if result.returncode == 0:
+        rotation_record.keep(pipeline, name)
+        status = f"✅ {_last(result.stdout)}"
+    else:
+        status = f"❌ failed: {_last(result.stderr)}"
+    _post_result(pipeline, name, f"**reconciler apply** · `{name}` · {status}")
     return result.returncode
+
+
+def _post_result(pipeline: Pipeline, name: str, text: str) -> None:
+    """The apply's result in the job summary and on the merged pull request (a comment of
+    its own per environment, updated by each apply); a token that may not write there is
+    said, never a second failure."""
+    pipeline.summary(text)
+    key = f"{pipeline.inputs.comment_key}:apply:{name}"
+    with warned_if_refused(pipeline.log, lambda status: _result_not_posted(name, status)):
+        pipeline.forge.upsert_comment(key, text, merged=True)
+
+
+def _result_not_posted(name: str, status: int) -> str:
+    return (
+        f"{name}: the apply's result could not be posted on the pull request (the forge "
+        f"answered {status}); the job summary has it"
+    )
 
 
 def _unreviewed(pipeline: Pipeline, name: str, digest: str) -> str:
@@ -172,7 +232,7 @@ def _last(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-COMMANDS = {"plan": plan, "route": route, "apply": apply}
+COMMANDS = {"plan": plan, "route": route, "apply": apply, "drift": drift.watch}
 
 
 # Credentials the pipeline holds besides the Ory key (which the command line registers).

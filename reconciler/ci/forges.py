@@ -11,12 +11,14 @@ body is scrubbed of known secrets (``redact``) on the way out.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from reconciler import redact
 from reconciler.ci import http
@@ -25,8 +27,17 @@ from reconciler.errors import ReconcilerError
 
 PAGE_SIZE = 100
 DIGESTS = "<!-- reconciler-digests "
+# The deployments the apply job records its rotations with (GitHub).
+DEPLOYMENT_TASK = "reconciler:apply"
 # The account GitHub's workflow token posts as.
 GITHUB_ACTIONS_BOT = "github-actions[bot]"
+
+
+def rotation_variable(environment: str) -> str:
+    """The GitLab CI/CD variable holding ``environment``'s rotation record: a key may hold
+    letters, digits and ``_`` only, so any other character is written as its code."""
+    name = re.sub(r"[^A-Za-z0-9]", lambda m: f"_{ord(m.group()):x}_", environment)
+    return f"RECONCILER_ROTATIONS_{name}"
 
 
 def marker(key: str) -> str:
@@ -71,25 +82,57 @@ class Forge(Protocol):
         """The repository the change comes from when it is another one (a fork): its runs
         get no secrets and a read-only token. None when it is this repository's own."""
 
+    def last_applied(self, environment: str) -> object:
+        """The rotation record kept with ``environment``'s last successful apply (by the bot
+        account), as kept; None when there is none."""
 
-def post_comment(forge: Forge, log: JobOutput, key: str, body: str) -> str | None:
-    """Post or update the comment; when the forge refuses to let this run write (the
-    read-only token of a pull request from a fork, a job without the permission), say so
-    in the job summary instead of failing on a raw 403. Its id, None when not posted."""
+    def approval_problem(self, environment: str) -> str | None:
+        """Why the forge's environment ``environment`` (where an apply job runs) does not
+        gate the job behind someone's approval; None when it does."""
+
+    def record_applied(self, environment: str, record: Mapping[str, object]) -> None:
+        """Keep ``record`` with this successful apply of ``environment``."""
+
+
+@dataclass
+class Refusal:
+    """Whether the forge refused what ``warned_if_refused`` wrapped: its status, or None."""
+
+    status: int | None = None
+
+
+@contextlib.contextmanager
+def warned_if_refused(log: JobOutput, say: Callable[[int], str]) -> Iterator[Refusal]:
+    """Run the block; when the forge refuses this run's token (401, 403, 404: a read-only
+    token of a pull request from a fork, a job without the permission), warn with
+    ``say(status)`` instead of failing on a raw error. Any other error goes on."""
+    refusal = Refusal()
     try:
-        return forge.upsert_comment(key, body)
+        yield refusal
     except http.ForgeError as exc:
         if exc.status not in (401, 403, 404):
             raise
-        why = (
+        refusal.status = exc.status
+        log.command("warning", say(exc.status))
+
+
+def post_comment(forge: Forge, log: JobOutput, key: str, body: str) -> str | None:
+    """Post or update the comment; when the forge refuses to let this run write, say so in
+    the job summary too. Its id, None when not posted."""
+
+    def why(status: int) -> str:
+        return (
             f"The comment could not be posted on the pull request: this run's token may not "
-            f"write there (the forge answered {exc.status}). A pull request from a fork gets "
+            f"write there (the forge answered {status}). A pull request from a fork gets "
             "a read-only token; otherwise give the job `pull-requests: write` (GitHub) or "
             "set GITLAB_API_TOKEN with the api scope (GitLab)."
         )
-        log.summary(why)
-        log.command("warning", why)
-        return None
+
+    with warned_if_refused(log, why) as refusal:
+        return forge.upsert_comment(key, body)
+    assert refusal.status is not None
+    log.summary(why(refusal.status))
+    return None
 
 
 @dataclass(frozen=True)
@@ -163,9 +206,100 @@ class GitHub:
         ]
         return found[-1] if found else None  # the newest, should there be more than one
 
-    def _by_bot(self, comment: dict[str, Any]) -> bool:
-        user = comment.get("user")
+    def _by_bot(self, comment: dict[str, Any], field: str = "user") -> bool:
+        user = comment.get(field)
         return isinstance(user, dict) and user.get("login") == self.author
+
+    def find_issue(self, key: str) -> int | None:
+        """The open issue whose body opens with ``key`` (a marker), by the bot; its number.
+        The list holds pull requests too (https://docs.github.com/en/rest/issues/issues)."""
+        page = 1
+        while True:
+            batch = self._get(f"/issues?state=open&per_page={PAGE_SIZE}&page={page}")
+            for issue in batch:
+                body = issue.get("body")
+                opens = isinstance(body, str) and body.startswith(key + "\n")
+                if opens and "pull_request" not in issue and self._by_bot(issue):
+                    return int(issue["number"])
+            if len(batch) < PAGE_SIZE:
+                return None
+            page += 1
+
+    def open_issue(self, key: str, title: str, body: str) -> int:
+        text = {"title": title, "body": f"{key}\n{redact.scrub(body)}"}
+        created = http.call("POST", f"{self._api}/issues", self._headers, text)
+        return int(created.json()["number"])
+
+    def update_issue(self, number: int, key: str, body: str) -> None:
+        text = {"body": f"{key}\n{redact.scrub(body)}"}
+        http.call("PATCH", f"{self._api}/issues/{number}", self._headers, text)
+
+    def close_issue(self, number: int, comment: str) -> None:
+        url = f"{self._api}/issues/{number}"
+        http.call("POST", f"{url}/comments", self._headers, {"body": redact.scrub(comment)})
+        closed = {"state": "closed", "state_reason": "completed"}
+        http.call("PATCH", url, self._headers, closed)
+
+    def approval_problem(self, environment: str) -> str | None:
+        """Whether the GitHub Environment exists and has required reviewers; a job naming one
+        that does not exist creates it, without any protection."""
+        named = f"the GitHub Environment `{environment}`"
+        try:
+            found = self._get(f"/environments/{quote(environment, safe='')}")
+        except http.ForgeError as exc:
+            if exc.status == 404:
+                return (
+                    f"{named} does not exist: GitHub would create it without protection when "
+                    "the apply job names it, and the change would apply with nobody's "
+                    "approval. Create it (Settings > Environments) with required reviewers"
+                )
+            if exc.status == 403:
+                return (
+                    f"{named} cannot be read (the forge answered 403): give the job "
+                    "`actions: read`, so that the pipeline can check it requires reviewers"
+                )
+            raise
+        rules = found.get("protection_rules") if isinstance(found, dict) else None
+        if not any(
+            isinstance(rule, dict) and rule.get("type") == "required_reviewers"
+            for rule in rules or []
+        ):
+            return (
+                f"{named} has no required reviewers: the change would apply with nobody's "
+                "approval. Add required reviewers to it (Settings > Environments)"
+            )
+        return None
+
+    def last_applied(self, environment: str) -> object:
+        """From the newest deployment of ``environment`` the apply job made (task
+        ``reconciler:apply``, by the bot): its payload's record. Deployments come newest
+        first (https://docs.github.com/en/rest/deployments/deployments)."""
+        query = urlencode({"environment": environment, "task": DEPLOYMENT_TASK, "per_page": 30})
+        for deployment in self._get(f"/deployments?{query}"):
+            payload = deployment.get("payload")
+            if self._by_bot(deployment, "creator") and isinstance(payload, dict):
+                return payload.get("rotations")
+        return None
+
+    def record_applied(self, environment: str, record: Mapping[str, object]) -> None:
+        """A deployment of the merge commit to ``environment`` carrying ``record``, marked
+        successful. ``auto_merge: false`` and no required contexts: a record, not a request
+        to deploy."""
+        pull_request = self._event()["pull_request"]
+        sha = pull_request.get("merge_commit_sha") or self.environ["GITHUB_SHA"]
+        deployment: dict[str, object] = {
+            "ref": sha,
+            "task": DEPLOYMENT_TASK,
+            "environment": environment,
+            "auto_merge": False,
+            "required_contexts": [],
+            "payload": {"rotations": dict(record)},
+            "description": "reconciler apply: the rotate: versions sent",
+        }
+        created = http.call("POST", f"{self._api}/deployments", self._headers, deployment)
+        status = {"state": "success", "description": "applied by reconciler"}
+        url = f"{self._api}/deployments/{created.json()['id']}/statuses"
+        http.call("POST", url, self._headers, status)
 
 
 @dataclass(frozen=True)
@@ -244,6 +378,59 @@ class GitLab:
             if len(batch) < PAGE_SIZE:
                 return
             page += 1
+
+    def approval_problem(self, environment: str) -> str | None:
+        """Whether the environment is protected: only the users it names may run the manual
+        apply job (https://docs.gitlab.com/ee/ci/environments/protected_environments.html)."""
+        headers = self._headers()
+        if headers is None:
+            raise ReconcilerError("GITLAB_API_TOKEN is not set: the environment cannot be checked")
+        url = f"{self._project()}/protected_environments/{quote(environment, safe='')}"
+        try:
+            http.call("GET", url, headers)
+        except http.ForgeError as exc:
+            if exc.status == 404:
+                return (
+                    f"the GitLab environment `{environment}` is not protected: anyone who may "
+                    "run the manual job applies. Protect it (Settings > CI/CD > Protected "
+                    "environments) to choose who may"
+                )
+            raise
+        return None
+
+    def last_applied(self, environment: str) -> object:
+        """The project CI/CD variable the apply job keeps the record in (JSON); only
+        maintainers may write one (https://docs.gitlab.com/ee/api/project_level_variables.html).
+        """
+        headers = self._headers()
+        if headers is None:
+            return None
+        try:
+            answer = http.call("GET", self._variable(environment), headers).json()
+        except http.ForgeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        try:
+            return json.loads(str(answer.get("value")))
+        except ValueError:
+            return None
+
+    def record_applied(self, environment: str, record: Mapping[str, object]) -> None:
+        headers = self._headers()
+        if headers is None:
+            raise ReconcilerError("GITLAB_API_TOKEN is not set: the rotation record is not kept")
+        value = json.dumps(dict(record), separators=(",", ":"))
+        try:
+            http.call("PUT", self._variable(environment), headers, {"value": value})
+        except http.ForgeError as exc:
+            if exc.status != 404:
+                raise
+            created = {"key": rotation_variable(environment), "value": value, "raw": True}
+            http.call("POST", f"{self._project()}/variables", headers, created)
+
+    def _variable(self, environment: str) -> str:
+        return f"{self._project()}/variables/{rotation_variable(environment)}"
 
     def fork(self) -> str | None:
         """A merge request whose source project is not the target one (GitLab sets both

@@ -55,8 +55,10 @@ class Inputs:
         return inputs
 
     def check(self) -> None:
-        if self.command not in ("plan", "route", "apply"):
-            raise ReconcilerError(f"command must be plan, route or apply, not {self.command!r}")
+        if self.command not in ("plan", "route", "apply", "drift"):
+            raise ReconcilerError(
+                f"command must be plan, route, apply or drift, not {self.command!r}"
+            )
         if not self.environments:
             raise ReconcilerError("name the environments (input environments)")
         if self.command == "apply" and len(self.environments) != 1:

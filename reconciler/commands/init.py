@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from reconciler.commands.context import EXIT_OK, Context
 from reconciler.commands.output import list_variables
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
+from reconciler.loading import loader
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path
 from reconciler.usecases import onboard, scaffold
@@ -27,6 +29,11 @@ from reconciler.usecases import onboard, scaffold
     type=click.Path(dir_okay=False, path_type=Path),
     help="Its target: this Kratos config file (inside DIR).",
 )
+@click.option(
+    "--drift-watch",
+    is_flag=True,
+    help="Only add the scheduled drift-watch workflow (docs/ci.md) for the environments here.",
+)
 @click.pass_obj
 def init(
     obj: Context,
@@ -34,6 +41,7 @@ def init(
     environment: str,
     from_project: str | None,
     kratos_file: Path | None,
+    drift_watch: bool,
 ) -> int:
     """Start a config repository in DIR (default: --dir): environments/ with a base layer
     and one environment, schemas/, hooks/, .gitignore and a GitHub workflow. Never
@@ -41,6 +49,10 @@ def init(
     if from_project and kratos_file:
         raise click.UsageError("pass --from-project or --kratos-file, not both")
     root = directory if directory is not None else obj.settings.root
+    if drift_watch:
+        if from_project or kratos_file:
+            raise click.UsageError("--drift-watch adds a workflow only: no --from-project")
+        return _add_drift_watch(root, environment)
     target = _target(root, from_project, kratos_file)
     files = scaffold.repository_files(environment, None if from_project else target)
     _refuse_existing(root, files)
@@ -51,6 +63,27 @@ def init(
         _export(obj, root, environment, target)
     _next_steps(root, environment, target)
     return EXIT_OK
+
+
+def _add_drift_watch(root: Path, environment: str) -> int:
+    """Write the drift-watch workflow for the environments with a target (else ``--env``)."""
+    names = _targeted_environments(root) or [environment]
+    file = scaffold.ScaffoldFile(scaffold.DRIFT_WORKFLOW_PATH, scaffold.drift_workflow(names))
+    _refuse_existing(root, (file,))
+    if _write_new(root / file.path, file.content):
+        click.echo(f"Wrote {display_path(root / file.path)}", err=True)
+    click.echo(f"Drift watch for {', '.join(names)}: push it; it runs every day (docs/ci.md)")
+    return EXIT_OK
+
+
+def _targeted_environments(root: Path) -> list[str]:
+    """The environments whose file declares a target (a shared layer has none)."""
+    try:
+        files = loader.environment_files(root)
+    except ConfigError:
+        return []
+    targeted = re.compile(r"^target:", re.MULTILINE)
+    return [path.stem for path in files if targeted.search(path.read_text(encoding="utf-8"))]
 
 
 def _target(root: Path, project: str | None, kratos_file: Path | None) -> JSONObject | None:

@@ -13,10 +13,11 @@ from reconciler.commands.context import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Conte
 from reconciler.commands.environment_arg import ENVIRONMENT
 from reconciler.commands.format_option import FORMAT
 from reconciler.jsontypes import JSONObject
-from reconciler.plan import planfile
+from reconciler.plan import migration, planfile
 from reconciler.plan.value import PlanOutcome
 from reconciler.usecases import reconcile, steps
 from reconciler.views import Shown, formats, markdown
+from reconciler.views import migration as migration_view
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -33,6 +34,13 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan for `apply --plan` (JSON, mode 0600, no secret values).",
+)
+@click.option(
+    "--migration-plan",
+    "migration_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write which identities an identity schema switch would move and the trait "
+    "transforms they need (Markdown, read-only, no identity data).",
 )
 @click.option("--format", "output_format", type=FORMAT, default="text")
 @click.option(
@@ -55,6 +63,7 @@ def plan(
     all_environments: bool,
     detailed_exitcode: bool,
     out: Path | None,
+    migration_out: Path | None,
     output_format: str,
     parallelism: int | None,
     shard: str | None,
@@ -68,6 +77,8 @@ def plan(
         names = steps.shard_names(names, *_shard(shard))
     if out is not None and len(names) != 1:
         raise click.UsageError("--out saves one plan: name exactly one environment")
+    if migration_out is not None and len(names) != 1:
+        raise click.UsageError("--migration-plan describes one plan: name exactly one environment")
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
     obj.log(f"planning {len(names)} environment(s), {at_once}")
     outcomes = reconcile.plan_many(
@@ -87,8 +98,24 @@ def plan(
         click.echo(
             f"Saved the plan to {out}; apply it with: reconciler apply --plan {out}", err=True
         )
+    if migration_out is not None:
+        _write_migration_plan(migration_out, outcomes)
     _append_step_summary(obj, outcomes)
     return _exit_code(outcomes, detailed_exitcode)
+
+
+def _write_migration_plan(path: Path, outcomes: Sequence[PlanOutcome]) -> None:
+    made = [outcome.plan for outcome in outcomes if outcome.plan is not None]
+    if not made:
+        return  # the error is already said
+    written = migration.migration_plan(made[0])
+    migration.write(path, migration_view.format_migration(written))
+    count = len(written.switches)
+    click.echo(
+        f"Wrote the migration plan to {path} ({count} identity schema "
+        f"switch{'' if count == 1 else 'es'}; read-only, nothing was moved)",
+        err=True,
+    )
 
 
 def _plan_names(obj: Context, environments: tuple[str, ...], all_environments: bool) -> list[str]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from reconciler.comparing import schema_match
+from reconciler.comparing.trait_diff import TraitChange
 from reconciler.comparing.values import EqualityRules, StoredEquality
 from reconciler.jsontypes import JSONObject, JSONValue, Pointer, get_at, is_within, join_pointer
 
@@ -44,6 +45,12 @@ class Change:
     live_present: bool = True
     note: str = ""
     details: tuple[str, ...] = ()
+    # For an identity schema that replaces another: its trait changes (``trait_diff``), the
+    # structured form of ``details``.
+    trait_changes: tuple[TraitChange, ...] = ()
+    # A schema switch: the live schema id whose identities would move, and the desired id
+    # they would move to (a new default, or a changed schema that needs a new id).
+    schema_switch: tuple[str, str] | None = None
     # Where the desired value sits in the environment's document, when that differs from
     # ``pointer`` (a new schema is appended at ``/identity/schemas/-``).
     source: Pointer | None = None
@@ -109,6 +116,7 @@ class _Walker:
         self._live_positions: tuple[list[JSONValue], dict[int, int]] | None = None
         self.schema_ids: dict[str, str] = {}  # desired schema id -> live id holding its content
         self.defaults: tuple[JSONValue, JSONValue] = (None, None)  # desired and live default ids
+        self.live_schemas: list[JSONObject] = []
 
     def mapping(self, desired: JSONObject, live: JSONObject, pointer: Pointer) -> None:
         # Schemas first: default_schema_id needs to know which live id holds which content.
@@ -169,6 +177,7 @@ class _Walker:
             self.changes.append(Change(SCHEMAS, "change", live, desired))
             return
         live_entries = [e for e in live if isinstance(e, dict)]
+        self.live_schemas = live_entries
         self.defaults = defaults
         matched: list[JSONObject] = []
         for index, entry in enumerate(desired):
@@ -244,6 +253,8 @@ class _Walker:
             f"new identity schema, replacing the default {live_default}; identities created "
             "under it keep it (schemas are immutable on Ory Network)",
             details=self.index.explain(entry, replaced),
+            trait_changes=self.index.trait_changes(entry, replaced) or (),
+            schema_switch=(str(live_default), str(entry.get("id"))),
             source=source,
         )
 
@@ -262,14 +273,32 @@ class _Walker:
                 "and switch default_schema_id"
             ),
             details=details,
+            trait_changes=self.index.trait_changes(entry, match) or (),
+            schema_switch=(str(match.get("id")), str(entry.get("id"))),
             source=join_pointer(source, "url"),
             label=f"{label}.url",
         )
 
     def default_schema(self, desired: JSONValue, live: JSONValue) -> None:
         resolved = self.schema_ids.get(str(desired), desired)
-        if live not in (desired, resolved):
+        if live in (desired, resolved):
+            return
+        by_id = {str(e.get("id")): e for e in self.live_schemas}
+        old, new = by_id.get(str(live)), by_id.get(str(resolved))
+        if old is None or new is None:  # a new schema: its own change explains it
             self.changes.append(Change(DEFAULT_SCHEMA, "change", live, resolved))
+            return
+        self.changes.append(
+            Change(
+                DEFAULT_SCHEMA,
+                "change",
+                live,
+                resolved,
+                details=self.index.explain(new, old),
+                trait_changes=self.index.trait_changes(new, old) or (),
+                schema_switch=(str(live), str(resolved)),
+            )
+        )
 
     def removal(self, pointer: Pointer, live: JSONObject) -> None:
         if self._ignored(pointer):

@@ -188,13 +188,17 @@ class Trait:
     ``name`` is the dotted path below ``traits`` (``email``, ``name.first``); ``pointer`` points
     at its schema inside the identity schema; ``required`` is true only when every level up to
     ``traits`` lists it in ``required``; ``annotations`` flattens ``ory.sh/kratos`` into dotted
-    keys such as ``credentials.code.identifier`` -> ``True``.
+    keys such as ``credentials.code.identifier`` -> ``True``. ``required_in_parent``: its
+    parent object lists it in ``required`` (an identity that has the parent must have it);
+    ``schema``: its own schema, local ``$ref`` followed.
     """
 
     name: str
     pointer: Pointer
     required: bool
     annotations: Mapping[str, JSONValue] = field(default_factory=dict)
+    required_in_parent: bool = False
+    schema: JSONObject = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_code_identifier(self) -> bool:
@@ -245,10 +249,12 @@ def _walk(
     for name, sub in properties.items() if isinstance(properties, dict) else []:
         sub_pointer = join_pointer(join_pointer(pointer, "properties"), name)
         sub_node = _deref_local(schema, sub)
+        own = sub_node if isinstance(sub_node, dict) else {}
         is_required = required and name in required_names
         dotted = f"{prefix}.{name}" if prefix else name
-        extension = sub_node.get(KRATOS_EXTENSION) if isinstance(sub_node, dict) else None
-        yield Trait(dotted, sub_pointer, is_required, flatten_annotations(extension or {}))
+        extension = own.get(KRATOS_EXTENSION)
+        annotations = flatten_annotations(extension or {})
+        yield Trait(dotted, sub_pointer, is_required, annotations, name in required_names, own)
         yield from _walk(schema, sub_node, sub_pointer, dotted, is_required)
 
 

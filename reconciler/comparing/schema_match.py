@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from reconciler import blobs
 from reconciler.comparing.identity_schemas import canonical_digest
-from reconciler.comparing.trait_diff import trait_diff
+from reconciler.comparing.trait_diff import TraitChange, trait_diff
 from reconciler.jsontypes import JSONObject, JSONValue
 from reconciler.limits import loads_json
 
 PRESET = "preset://"
+UNAVAILABLE = "the live content is not available to compare traits"
 
 
 @dataclass(frozen=True)
@@ -109,17 +110,36 @@ class ContentIndex:
         self._indexes[key] = (candidates, index)
         return index
 
-    def explain(self, desired: JSONObject, live: JSONObject) -> tuple[str, ...]:
-        """Trait-level differences from live to desired, breaking ones marked."""
+    def trait_changes(
+        self, desired: JSONObject, live: JSONObject
+    ) -> tuple[TraitChange, ...] | None:
+        """Trait-level differences from live to desired; None when a content is unknown."""
         old = self.content(str(live.get("url", ""))).document
         new = self.content(str(desired.get("url", ""))).document
         if old is None or new is None:
-            return ("the live content is not available to compare traits",)
-        lines = []
-        for change in trait_diff(old, new):
-            mark = "BREAKING " if change.breaking else ""
-            lines.append(f"{mark}{change.kind} {change.trait}: {change.reason}")
-        return tuple(lines) or ("no trait changes (only other keywords differ)",)
+            return None
+        return tuple(trait_diff(old, new))
+
+    def explain(self, desired: JSONObject, live: JSONObject) -> tuple[str, ...]:
+        """Trait-level differences from live to desired, one line each, breaking ones marked."""
+        changes = self.trait_changes(desired, live)
+        if changes is None:
+            return (UNAVAILABLE, *self._where_to_put(live))
+        return tuple(change.line() for change in changes) or (
+            "no trait changes (only other keywords differ)",
+        )
+
+    def _where_to_put(self, live: JSONObject) -> tuple[str, ...]:
+        live_url = str(live.get("url", ""))
+        if self.content(live_url).document is not None:
+            return ()
+        digest = blobs.digest_of(live_url, self.known)
+        if digest is None:
+            return ()
+        return (
+            f"a file of this repository with its content (SHA-512 {digest[:16]}…: under "
+            "schemas/, or any environment's file:// schema) is read when storage cannot be",
+        )
 
 
 def _parse(raw: bytes | None) -> JSONValue:
@@ -137,14 +157,15 @@ def urls_worth_fetching(
 ) -> list[str]:
     """Live schema URLs whose content would tell us more than their name already does.
 
-    Only when some desired custom schema matches no live schema by digest: then the live
-    content may still be the same (serialised differently) or explain what changed.
+    Only when some desired custom schema matches no live schema by digest (the live content
+    may still be the same, serialised differently, or explain what changed), or when the
+    default schema switches (the trait changes from the old default to the new one).
     """
     wanted = [e for e in _schemas(desired) if not str(e.get("url", "")).startswith(PRESET)]
     present = _schemas(live)
     index = ContentIndex(known, {})
     unmatched = [e for e in wanted if not any(index.same(e, p) for p in present)]
-    if not unmatched:
+    if not unmatched and not _default_switches(desired, live):
         return []
     return [
         str(p["url"])
@@ -153,6 +174,16 @@ def urls_worth_fetching(
         and blobs.decode(str(p["url"])) is None
         and blobs.digest_of(str(p["url"])) is not None
     ]
+
+
+def _default_schema_id(config: JSONObject) -> JSONValue:
+    identity = config.get("identity")
+    return identity.get("default_schema_id") if isinstance(identity, dict) else None
+
+
+def _default_switches(desired: JSONObject, live: JSONObject) -> bool:
+    wanted = _default_schema_id(desired)
+    return wanted is not None and wanted != _default_schema_id(live)
 
 
 def _schemas(config: JSONObject) -> list[JSONObject]:

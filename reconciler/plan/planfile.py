@@ -46,7 +46,7 @@ from reconciler.services import registry
 if TYPE_CHECKING:  # only annotations: a plan never needs the validation models loaded
     from reconciler.loading.validate import ValidEnvironment
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _SALT_BYTES = 32
 # A plan key shorter than this is refused: an HMAC is only as strong as its key.
 MIN_KEY_LENGTH = 32
@@ -226,6 +226,8 @@ def _change(
         "label": change.label,
         "source": source,
         "impact": {"impact": impact.impact, "reason": impact.reason},
+        "details": _strings(change.details),
+        "trait_changes": [trait_change.as_json() for trait_change in change.trait_changes],
     }
 
 

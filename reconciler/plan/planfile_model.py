@@ -1,4 +1,4 @@
-"""The saved plan's layout (format_version 4) as pydantic models: what ``apply --plan`` and
+"""The saved plan's layout (format_version 5) as pydantic models: what ``apply --plan`` and
 ``show`` accept, and the source of ``docs/plan-format.schema.json``.
 
 ``planfile.py`` writes the document (the writer is the truth; ``docs/plan-format.md`` explains
@@ -138,6 +138,21 @@ class Impact(Strict):
     reason: str
 
 
+class TraitChangeEntry(Strict):
+    """How an identity schema that replaces another differs for existing identities."""
+
+    trait: NonEmpty = Field(description="The trait's path, e.g. traits.name.first.")
+    kind: Literal["added", "removed", "now_required", "now_optional", "keyword", "annotation"]
+    keyword: str | None = Field(
+        description="The JSON Schema keyword (kind keyword, required) or the dotted "
+        "ory.sh/kratos flag (kind annotation, e.g. recovery.via) that changed."
+    )
+    old: AnyJSON
+    new: AnyJSON
+    classification: Literal["breaking", "narrowing", "widening"]
+    reason: NonEmpty
+
+
 class ChangeEntry(Strict):
     service: ServiceName = Field(
         description="The config service it changes; pointer is relative to its config."
@@ -158,6 +173,10 @@ class ChangeEntry(Strict):
     )
     source: WrittenAt | None
     impact: Impact
+    details: list[str] = Field(description="Lines explaining the change (trait changes).")
+    trait_changes: list[TraitChangeEntry] = Field(
+        description="For an identity schema replacing another: its trait changes."
+    )
 
 
 class RemoveOperation(Strict):
@@ -206,7 +225,7 @@ class NoteEntry(Strict):
 
 
 class PlanFile(Strict):
-    """A saved plan, format_version 4."""
+    """A saved plan, format_version 5."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -215,7 +234,7 @@ class PlanFile(Strict):
         },
     )
 
-    format_version: Literal[4]
+    format_version: Literal[5]
     generator: Annotated[str, Field(pattern=r"^reconciler ")]
     environment: NonEmpty
     target: Target
@@ -323,7 +342,7 @@ def plan_schema() -> JSONObject:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         **generated,
-        "title": "reconciler saved plan, format_version 4",
+        "title": "reconciler saved plan, format_version 5",
     }
 
 

@@ -21,6 +21,7 @@ from reconciler.checks.kratos_schema import for_service
 from reconciler.checks.security import classify
 from reconciler.comparing.diff import Change
 from reconciler.comparing.patch import operation_for
+from reconciler.comparing.trait_diff import TraitChange
 from reconciler.jsontypes import JSONObject, JSONValue, canonical_bytes
 from reconciler.limits import DEFAULT_LIMITS, loads_json
 from reconciler.plan.planfile import (
@@ -216,6 +217,11 @@ def _change_from(entry: ChangeEntry) -> Change:
         note=entry.note,
         source=entry.desired_pointer,
         label=entry.label,
+        details=tuple(entry.details),
+        trait_changes=tuple(
+            TraitChange(t.trait, t.kind, t.keyword, t.old, t.new, t.classification, t.reason)
+            for t in entry.trait_changes
+        ),
     )
 
 

@@ -3,7 +3,9 @@
 * ``protect: true`` in an environment file: apply needs ``--yes`` *and* ``--env-confirm NAME``,
   and ``--allow-weaken`` is refused unless ``protect_allow_weaken: true`` is also set;
 * a plan with errors is never applied, nor one whose changes weaken security without
-  ``--allow-weaken``;
+  ``--allow-weaken``; a plan that weakens a protected environment without
+  ``protect_allow_weaken: true`` can never be applied, so planning says so as an error
+  (``never_applies``) instead of letting a pipeline find out after merge;
 * a plan is shown before it is applied, and applied only when ``--yes`` says so or the
   person running apply confirms it (``Review``).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reconciler.checks.finding import Finding
 from reconciler.errors import ApplyError
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
@@ -42,6 +45,32 @@ def check_intent(environment: ValidEnvironment, intent: ApplyIntent) -> None:
             f"{name} is protected: --allow-weaken is refused unless the environment also sets "
             "protect_allow_weaken: true; nothing was changed"
         )
+
+
+PROTECTED_WEAKENING = "protected-weakening"
+
+
+def never_applies(environment: ValidEnvironment, plan: Plan) -> Finding | None:
+    """The error a plan carries when no apply can ever send it as written: it weakens security
+    on a ``protect: true`` environment that does not set ``protect_allow_weaken: true``
+    (``check_intent`` refuses ``--allow-weaken`` there, and apply refuses the weakening
+    without it). None when the plan may apply."""
+    model, raw = environment.model, environment.raw
+    weakening = plan.weakening()
+    if not model.protect or model.protect_allow_weaken or not weakening:
+        return None
+    named = ", ".join(plan.named(change.service, change.pointer) for change, _ in weakening)
+    return Finding(
+        PROTECTED_WEAKENING,
+        "error",
+        f"{raw.name} is protected (protect: true) and {len(weakening)} change(s) weaken "
+        f"security ({named}): apply refuses them without --allow-weaken, and refuses "
+        "--allow-weaken here without protect_allow_weaken: true, so this plan can never be "
+        "applied as written",
+        where=str(raw.location("/protect") or raw.name),
+        fix="Drop the weakening change, or (after review) set protect_allow_weaken: true in "
+        "the environment file in the same change",
+    )
 
 
 def refuse_unsafe(plan: Plan, *, allow_weaken: bool) -> None:

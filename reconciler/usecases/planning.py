@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import redact
+from reconciler import blobs, redact
 from reconciler.checks.finding import Finding
 from reconciler.checks.review import review
 from reconciler.comparing import schema_match
@@ -19,6 +19,7 @@ from reconciler.comparing.diff import Diff, DiffRules, compute_diff
 from reconciler.comparing.values import DefaultLookup
 from reconciler.jsontypes import Pointer
 from reconciler.loading import render as rendering
+from reconciler.loading import schema_files
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.planner import make_plan
 from reconciler.plan.value import Plan
@@ -27,7 +28,7 @@ from reconciler.repository.paths import display_path
 from reconciler.services import registry
 from reconciler.services.declaration import Service
 from reconciler.targets import LiveState, Target
-from reconciler.usecases import messages, rotations
+from reconciler.usecases import guards, messages, rotations
 from reconciler.usecases.checking import refuse_before_fetching
 from reconciler.usecases.steps import (
     Settings,
@@ -171,6 +172,9 @@ def plan_against(
         target_info=live.target,
         default_at=default_at,
     )
+    blocked = guards.never_applies(environment, plan)
+    if blocked is not None:
+        plan = replace(plan, notes=(blocked, *plan.notes))
     return replace(plan, live_configs=live.configs, rotate_secrets=settings.rotate_secrets)
 
 
@@ -188,7 +192,15 @@ def schema_contents(
     urls = schema_match.urls_worth_fetching(desired.of(identity), live.of(identity), known)
     if not urls:
         return {}
-    return fetch_contents(urls, settings)
+    contents = fetch_contents(urls, settings)
+    return {**contents, **repository_contents([u for u in urls if u not in contents], settings)}
+
+
+def repository_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
+    """Content Ory stores behind ``urls`` (storage not reachable, or not to be read) that a
+    schema file of the repository holds, by digest: the same bytes, read locally."""
+    digests = [digest for url in urls if (digest := blobs.digest_of(url)) is not None]
+    return schema_files.declared_contents(settings.root, digests) if digests else {}
 
 
 def fetch_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:

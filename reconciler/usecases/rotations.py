@@ -11,6 +11,11 @@ A plan sends such a value when its version is higher than the one recorded for t
 environment's target, and says why; after a successful apply the versions sent are recorded in
 ``.reconciler/state/ENV.json`` (pointers and integers, never a value). Without a record the
 plan cannot know whether the version was sent before: it sends it, and says that too.
+
+That file is the record of the machine that applied. A CI runner keeps nothing between jobs, so
+the pipeline keeps the record on the forge instead (``ci/rotation_record.py``): before each
+plan it puts the forge's record in place of the file (``restore``), after each successful apply
+it keeps the file's record there again (``kept``).
 """
 
 from __future__ import annotations
@@ -45,6 +50,43 @@ def recorded(root: Path, environment: str, target: str) -> dict[Pointer, int] | 
     if not isinstance(versions, dict):
         return None
     return {str(p): v for p, v in versions.items() if isinstance(v, int)}
+
+
+def kept(root: Path, environment: str) -> dict[str, object] | None:
+    """The record of ``environment`` as a document to keep elsewhere; None without one."""
+    text = workdir.read_bytes(state_path(root, environment), _MAX_STATE_BYTES)  # no link
+    try:
+        document = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return _checked(document)
+
+
+def restore(root: Path, environment: str, document: object) -> None:
+    """Put ``document`` (a record kept elsewhere) in place of ``environment``'s record, or
+    remove the record when ``document`` is not a usable one: a record the repository holds is
+    never read instead (in CI it is a file the pull request may have committed)."""
+    path = state_path(root, environment)
+    workdir.refuse_links(path)  # never remove or write through a link
+    record = _checked(document)
+    if record is None:
+        path.unlink(missing_ok=True)
+        return
+    workdir.make_folder(path.parent)
+    write_atomically(path, json.dumps(record, indent=2) + "\n", 0o644)
+
+
+def _checked(document: object) -> dict[str, object] | None:
+    """``document`` rebuilt from its known fields when it is a record of ours, else None."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    target, versions = document.get("target"), document.get("rotated")
+    if not isinstance(target, str) or not isinstance(versions, dict):
+        return None
+    rotated = {
+        str(p): v for p, v in versions.items() if isinstance(v, int) and not isinstance(v, bool)
+    }
+    return {"format": FORMAT, "target": target, "rotated": dict(sorted(rotated.items()))}
 
 
 def due(

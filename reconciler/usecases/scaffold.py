@@ -17,6 +17,7 @@ from reconciler.repository.workdir import FOLDER_NAME
 
 ACTION = f"acme/reconciler@v{__version__}"
 WORKFLOW_PATH = PurePosixPath(".github/workflows/reconciler.yml")
+DRIFT_WORKFLOW_PATH = PurePosixPath(".github/workflows/reconciler-drift.yml")
 BASE_LAYER = "base.yaml"
 
 
@@ -101,6 +102,7 @@ jobs:
     permissions:
       contents: read
       pull-requests: write
+      deployments: read  # the rotation record of each environment's last apply
     steps:
       - uses: actions/checkout@v4
       - uses: {ACTION}
@@ -113,6 +115,8 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: read
+      deployments: read
+      actions: read  # check each approval environment requires reviewers
     outputs:
       matrix: ${{{{ steps.route.outputs.matrix }}}}
       any: ${{{{ steps.route.outputs.any }}}}
@@ -132,7 +136,9 @@ jobs:
     runs-on: ubuntu-latest
     permissions:
       contents: read
-      pull-requests: write  # read the reviewed plan comment; post a refusal
+      pull-requests: write  # read the reviewed plan comment; post the result
+      deployments: write  # keep the rotation record with the apply
+      actions: read
     strategy:
       fail-fast: false
       matrix: ${{{{ fromJSON(needs.route.outputs.matrix) }}}}
@@ -149,4 +155,42 @@ jobs:
           command: apply
           environments: ${{{{ matrix.environment }}}}
           allow-weaken: ${{{{ matrix.allow_weaken }}}}
+"""
+
+
+def drift_workflow(environments: list[str]) -> str:
+    """Drift watch: every day, plan each environment and keep one issue per environment with
+    what drifted and the security values nobody declared (see docs/ci.md)."""
+    names = " ".join(environments)
+    return f"""# Drift watch: every day, plan each environment as the apply job would and keep one
+# issue per environment (opened, updated, closed) saying what live changed and which
+# security values no environment file declares. See docs/ci.md of reconciler.
+name: reconciler drift watch
+on:
+  schedule:
+    - cron: "17 6 * * *"
+  workflow_dispatch:
+
+permissions:
+  contents: read
+
+env:
+  ORY_WORKSPACE_API_KEY: ${{{{ secrets.ORY_WORKSPACE_API_KEY }}}}
+  # and every variable your environment files name, e.g.
+  # LOGIN_HOOK_KEY: ${{{{ secrets.LOGIN_HOOK_KEY }}}}
+
+jobs:
+  drift:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      issues: write  # one issue per drifted environment
+      deployments: read  # the rotation record of each environment's last apply
+    concurrency: reconciler-drift
+    steps:
+      - uses: actions/checkout@v4
+      - uses: {ACTION}
+        with:
+          command: drift
+          environments: {names}
 """

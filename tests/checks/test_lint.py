@@ -475,7 +475,7 @@ def test_changing_a_schema_under_the_same_id() -> None:
     desired: Doc = {"identity": schemas("customer", ("customer", email_schema(name_required=True)))}
     [finding] = tripped("identity-schema-changed", desired, live)
     assert finding.pointers == ("/identity/schemas/0/url",)
-    assert "Breaking for existing identities: name: trait became required" in finding.message
+    assert "Breaking for existing identities: traits.name: trait became required" in finding.message
     assert tripped("identity-schema-changed", live, live) == []
     renamed: Doc = {
         "identity": schemas(

@@ -79,6 +79,17 @@ def test_the_documented_github_workflow_is_the_one_init_writes() -> None:
     assert _documented_workflow() == scaffold.github_workflow(["dev", "prod"])
 
 
+def test_the_documented_drift_watch_is_the_one_init_writes_and_uses_the_action() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", CI_DOC.read_text(), flags=re.DOTALL)
+    (documented,) = [block for block in blocks if block.startswith("# Drift watch")]
+    assert documented == scaffold.drift_workflow(["dev", "prod"])
+    workflow = _yaml(documented)
+    (step,) = [s for s in workflow["jobs"]["drift"]["steps"] if s["uses"] == scaffold.ACTION]
+    assert step["with"]["command"] == "drift" and set(step["with"]) <= set(ACTION["inputs"])
+    assert workflow["jobs"]["drift"]["permissions"]["issues"] == "write"
+    assert "drift" in ACTION["outputs"]
+
+
 def test_the_workflow_uses_the_action_with_inputs_it_has() -> None:
     workflow = _yaml(_documented_workflow())
     steps = [s for job in workflow["jobs"].values() for s in job["steps"] if "with" in s]
@@ -364,3 +375,42 @@ def test_the_pre_commit_hook_runs_validate(example_repo: Path, tmp_path: Path) -
         "local: valid",
         "prod: valid",
     ]
+
+
+def test_gitlab_keeps_the_rotation_record_and_applies_only_in_a_protected_environment(
+    gitlab: GitLabPipeline, example_repo: Path, tmp_path: Path
+) -> None:
+    dev = example_repo / "environments" / "dev.yaml"
+    dev.write_text(
+        dev.read_text()
+        + '  courier:\n    smtp:\n      connection_uri: "smtps://a:${LOGIN_HOOK_KEY}@m.test:465"\n'
+        + "rotate:\n  /courier/smtp/connection_uri: 3\n"
+    )
+    _reviewed_note(gitlab, _checkout(example_repo, tmp_path, "mr"))
+    gitlab.forge.protected_environments.discard("dev")
+    unprotected = gitlab.run(
+        "reconciler-apply",
+        _checkout(example_repo, tmp_path, "a"),
+        False,
+        RECONCILER_ENVIRONMENT="dev",
+    )
+    assert unprotected.returncode == 1
+    assert "the GitLab environment `dev` is not protected" in unprotected.stdout
+    assert gitlab.server.writes() == []
+
+    gitlab.forge.protected_environments.add("dev")
+    applied = gitlab.run(
+        "reconciler-apply",
+        _checkout(example_repo, tmp_path, "b"),
+        False,
+        RECONCILER_ENVIRONMENT="dev",
+    )
+    assert applied.returncode == 0, applied.stdout
+    record = gitlab.forge.variables["RECONCILER_ROTATIONS_dev"]
+    assert '"rotated":{"/courier/smtp/connection_uri":3}' in record and HOOK_KEY not in record
+    assert "✅ Apply complete" in gitlab.forge.notes[-1]["body"]  # the result, on the MR
+
+    gitlab.forge.merged = False  # the next merge request, from a fresh checkout
+    planned = gitlab.run("reconciler-plan", _checkout(example_repo, tmp_path, "c"), True)
+    assert planned.returncode == 0, planned.stdout
+    assert "### `dev` · No changes." in gitlab.forge.notes[0]["body"]

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.ci import drift
 from reconciler.ci.forges import digests_line, marker, read_digests
 from reconciler.loading.yamlio import load_with_positions
 
@@ -32,7 +33,9 @@ BIN = Path(sys.executable).parent
 PROD = "2d3f6a1e-5b7c-4c8d-9e0f-1a2b3c4d5e6f"
 HOOK_KEY = "action-hook-key-7f1e"
 HEAD_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+MERGE_SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"
 COMMENTS = f"/repos/{REPOSITORY}/issues/42/comments"
+DEPLOYMENTS = f"/repos/{REPOSITORY}/deployments"
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 
@@ -94,6 +97,7 @@ class Runner:
         event["pull_request"] = {
             "number": 42,
             "merged": merged,
+            "merge_commit_sha": MERGE_SHA,
             "head": {"sha": HEAD_SHA, "repo": {"full_name": self.fork or REPOSITORY}},
             "base": {"repo": {"full_name": REPOSITORY}},
         }
@@ -304,7 +308,16 @@ def test_merge_routes_plans_again_and_applies_the_reviewed_change_and_keeps_the_
     assert "Apply complete: 1 added, 6 changed, 0 reset." in applied.summary
     assert len(ory_server.writes()) == 1
     # The reviewed digest is read back from the comment; nothing the PR's run made is fetched.
-    assert [(r.method, r.path) for r in github.requests] == [("GET", COMMENTS)]
+    # Besides: the approval environment checked, the rotation record read, the result posted.
+    assert [(r.method, r.path) for r in github.requests] == [
+        ("GET", f"/repos/{REPOSITORY}/environments/dev"),
+        ("GET", DEPLOYMENTS),
+        ("GET", COMMENTS),
+        ("GET", COMMENTS),
+        ("POST", COMMENTS),
+    ]
+    (result,) = [c for c in github.comments if c["body"].startswith(marker("reconciler:apply:dev"))]
+    assert "· ✅ Apply complete: 1 added, 6 changed, 0 reset." in result["body"]
     assert runner.uploaded("Keep the backups", job, command="apply") == {}  # not asked for
     kept = {"command": "apply", "keep-backups": "true"}
     backups = runner.uploaded("Keep the backups", job, environments="dev", **kept)
@@ -346,6 +359,9 @@ def test_a_weakening_change_routes_to_its_approval_environment(
     assert unapproved.code == 1
     assert "weaken security" in unapproved.out
     assert ory_server.writes() == []
+    failed = _apply_result(github, "dev")  # the failure and its cause, on the pull request
+    assert "· ❌ failed: Error: apply refused: 1 change(s) weaken security" in failed
+    assert failed in unapproved.summary
     approved = runner.run(
         runner.checkout(example_repo, "b"),
         merged=True,
@@ -355,6 +371,15 @@ def test_a_weakening_change_routes_to_its_approval_environment(
     )
     assert approved.code == 0, approved.out
     assert len(ory_server.writes()) == 1
+    assert "· ✅ Apply complete: 1 added, 7 changed, 0 reset." in _apply_result(github, "dev")
+
+
+def _apply_result(github: FakeForge, name: str) -> str:
+    (posted,) = [
+        c for c in github.comments if c["body"].startswith(marker(f"reconciler:apply:{name}"))
+    ]
+    assert posted["user"]["login"] == BOT
+    return str(posted["body"]).split("\n", 1)[1]
 
 
 def _refused_and_posted(result: Result, github: FakeForge, why: str) -> None:
@@ -534,7 +559,7 @@ def test_no_secret_reaches_the_comment_summary_log_outputs_or_artifacts(
     job = runner.checkout(example_repo, "apply-dev")
     results.append(runner.run(job, merged=True, command="apply", environments="dev"))
     assert [result.code for result in results] == [0, 0, 0], results[-1].out
-    body = github.comments[-1]["body"]
+    body = _bot_comment(github)
     assert "hooks[web_hook (sensitive)]" in body
     assert "webhook-can-interrupt-deprecated" in body  # the finding that names the hook
     kept = {"command": "apply", "keep-backups": "true"}
@@ -639,3 +664,212 @@ def test_no_code_in_the_pull_request_runs_in_the_action(
     planned = runner.run(pull_request, command="plan", environments="dev")
     assert planned.code == 0, planned.out
     assert not stolen.exists()
+
+
+def test_a_plan_stopped_by_its_findings_shows_them_and_one_that_can_never_apply_says_so(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    pull_request = runner.checkout(example_repo, "pull-request")
+    prod = pull_request / "environments" / "prod.yaml"  # a lint error
+    prod.write_text(
+        prod.read_text().replace(
+            "    methods:\n", "    methods:\n      code: {enabled: true, mfa_enabled: true}\n"
+        )
+    )
+    dev = pull_request / "environments" / "dev.yaml"  # weakens, protected, not allowed
+    weakening = "    flows:\n      settings: {required_aal: aal1}\n"
+    dev.write_text(dev.read_text() + weakening + "protect: true\n")
+    result = runner.run(pull_request, command="plan", environments="dev prod")
+    assert result.code == 1  # flagged in the pull request, before anyone merges it
+    body = _bot_comment(github)
+    dev_section, prod_section = body.split("### `dev`", 1)[1].split("### `prod`", 1)
+    assert "❌ error `code-mfa-forces-2fa`" in prod_section
+    assert "forced to enter a one-time code" in prod_section  # the message
+    assert "Fix: Put the code identifier on a separate OPTIONAL trait" in prod_section
+    assert "Saved the plan" not in body and "apply --plan" not in body
+    assert "❌ error `protected-weakening` `environments/dev.yaml:14:1: protect`" in dev_section
+    assert "can never be applied as written" in dev_section
+    assert "set protect_allow_weaken: true" in dev_section
+    assert read_digests(body, "reconciler") == {}  # neither is ever applied
+    assert ory_server.writes() == []
+
+
+# -- rotation settles without state on a runner (issue 26 item 3) ---------------------------
+
+ROTATED_SMTP = """  courier:
+    smtp:
+      connection_uri: "smtps://acme:${{LOGIN_HOOK_KEY}}@mail.acme.test:465"
+rotate:
+  /courier/smtp/connection_uri: {version}
+"""
+
+
+def _smtp_sent(ory_server: OryTestServer) -> int:
+    """How many writes to Ory sent the SMTP URI (the environment's write-only value)."""
+    return sum(b"connection_uri" in write.body for write in ory_server.writes())
+
+
+def test_a_rotate_bump_is_sent_once_and_fresh_checkouts_then_plan_no_change(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    dev = example_repo / "environments" / "dev.yaml"
+    declared = dev.read_text()
+
+    def merged(name: str, *, changes: bool, apply: bool = True, forged_state: str = "") -> str:
+        """A pull request planned from a fresh checkout, then merged, routed and applied."""
+        pull_request = runner.checkout(example_repo, f"pr-{name}")
+        if forged_state:  # a record the pull request commits is never read
+            (pull_request / ".reconciler" / "state").mkdir(parents=True)
+            (pull_request / ".reconciler" / "state" / "dev.json").write_text(forged_state)
+        planned = runner.run(pull_request, command="plan", environments="dev")
+        assert planned.code == 0, planned.out
+        assert planned.outputs["changes"] == str(changes).lower()
+        if apply:
+            merge = runner.checkout(example_repo, f"merge-{name}")
+            routed = runner.run(merge, merged=True, command="route", environments="dev")
+            assert routed.outputs["any"] == "true", routed.out
+            job = runner.checkout(example_repo, f"apply-{name}")
+            applied = runner.run(job, merged=True, command="apply", environments="dev")
+            assert applied.code == 0, applied.out
+        return _bot_comment(github)
+
+    dev.write_text(declared + ROTATED_SMTP.format(version=1))
+    merged("first", changes=True)
+    assert _smtp_sent(ory_server) == 1
+
+    dev.write_text(declared + ROTATED_SMTP.format(version=2))
+    forged = '{"format": 1, "target": "x", "rotated": {"/courier/smtp/connection_uri": 2}}'
+    comment = merged("bump", changes=True, forged_state=forged)
+    assert "rotate: 2 (last sent: 1)" in comment
+    assert _smtp_sent(ory_server) == 2  # the bump, sent exactly once
+    merged("same-commit", changes=False, apply=False)  # a fresh checkout: the forge's record
+    dev.write_text(
+        declared.replace("Acme (dev)", "Acme (development)") + ROTATED_SMTP.format(version=2)
+    )
+    later = merged("later", changes=True, apply=False)
+    assert "Plan: 0 to add, 1 to change, 0 to reset." in later  # the issuer only
+    assert "rotate: 2" not in later
+
+    kept = [d for d in github.deployments if d["task"] == "reconciler:apply"]
+    assert [d["environment"] for d in kept] == ["dev", "dev"]
+    assert kept[-1]["payload"]["rotations"]["rotated"] == {"/courier/smtp/connection_uri": 2}
+    assert kept[-1]["ref"] == MERGE_SHA
+    assert [github.statuses[d["id"]][0]["state"] for d in kept] == ["success"] * 2
+    assert HOOK_KEY not in json.dumps(github.deployments)  # versions only, never a value
+
+
+def test_route_and_apply_refuse_an_approval_environment_nobody_has_to_approve(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    del github.environments["dev"]  # GitHub would create it, unprotected, on first use
+    github.environments["prod"] = [{"id": 1, "type": "wait_timer", "wait_timer": 5}]
+    _plan_pull_request(runner, example_repo)
+    merge = runner.checkout(example_repo, "merge")
+    routed = runner.run(merge, merged=True, command="route", environments="dev prod")
+    assert routed.code == 1
+    assert "::error::nothing will be applied: the GitHub Environment `dev` does not exist" in (
+        routed.out
+    )
+    assert "the GitHub Environment `prod` has no required reviewers" in routed.out
+    assert "any" not in routed.outputs  # so no apply job runs
+
+    # An apply job run all the same (a hand-written workflow) refuses, and says so on the PR.
+    applied = runner.run(merge, merged=True, command="apply", environments="prod")
+    assert applied.code == 1
+    assert "prod: nothing was applied: the GitHub Environment `prod` has no required" in (
+        applied.out
+    )
+    (posted,) = [
+        c for c in github.comments if c["body"].startswith(marker("reconciler:apply:prod"))
+    ]
+    assert "❌ refused: the GitHub Environment `prod` has no required reviewers" in posted["body"]
+    assert "❌ refused" in applied.summary
+    assert ory_server.writes() == []
+
+    github.denied.add("actions")  # a job without `actions: read`
+    unreadable = runner.run(merge, merged=True, command="route", environments="dev")
+    assert unreadable.code == 1
+    assert "give the job `actions: read`" in unreadable.out
+
+
+# -- drift watch (issue 26 item 5) ----------------------------------------------------------
+
+
+def test_drift_watch_opens_updates_and_closes_one_issue_per_environment(
+    runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
+) -> None:
+    issues = f"/repos/{REPOSITORY}/issues"
+    github.issues.append(
+        {
+            "number": 1,
+            "state": "open",
+            "user": {"login": "octocat"},
+            "body": drift.marker("reconciler", "dev") + "\nforged",
+        }
+    )
+
+    def watch(name: str) -> Result:
+        watched = runner.run(
+            runner.checkout(example_repo, name), command="drift", environments="dev"
+        )
+        assert watched.code == 0, watched.out
+        assert obeyed(watched.out) == []
+        return watched
+
+    first = watch("watch-1")  # live differs, and holds security values nobody declared
+    assert first.outputs["drift"] == "true"
+    (opened,) = [i for i in github.issues if i["number"] == 2]  # not the octocat's
+    assert opened["title"] == "reconciler: drift in dev" and opened["state"] == "open"
+    assert opened["body"].startswith(drift.marker("reconciler", "dev") + "\n")
+    assert "drift: 7 change(s), 3 undeclared security value(s)" in opened["body"]
+    assert '! /session/whoami/required_aal: "aal1" -> "highest_available"' in opened["body"]
+    for line in (
+        "- `/selfservice/methods/link/enabled`: `true`: a sign-in method switched on",
+        "- `/selfservice/methods/password/config/max_breaches`: `1`: weaker than Kratos' "
+        "default: allowed password breaches (max_breaches) raised",
+        '- `/session/lifespan`: `"72h"`: weaker than Kratos\' default: session lifespan raised',
+    ):
+        assert line in opened["body"]
+    assert "`dev`: drift: 7 change(s), 3 undeclared security value(s) (issue #2 opened)" in (
+        first.summary
+    )
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(runner.tmp_path),
+        "LOGIN_HOOK_KEY": HOOK_KEY,
+        "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,
+        "ORY_CONSOLE_API_URL": ory_server.base_url,
+    }
+    applied = subprocess.run(
+        [str(BIN / "reconciler"), "apply", "dev", "--yes"],
+        cwd=example_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert applied.returncode == 0, applied.stderr
+    second = watch("watch-2")  # the declared part applied: the undeclared values stay
+    assert [r.path for r in github.calls("PATCH", issues)] == [f"{issues}/2"]
+    assert "drift: 3 undeclared security value(s)" in opened["body"]
+    assert "Plan:" not in opened["body"] and "(issue #2 updated)" in second.summary
+
+    dev = example_repo / "environments" / "dev.yaml"  # declared as they are: nothing to say
+    dev.write_text(dev.read_text() + "  session: {lifespan: 72h}\n")
+    dev.write_text(
+        dev.read_text().replace(
+            "    methods:\n",
+            "    methods:\n      link: {enabled: true}\n"
+            "      password: {config: {max_breaches: 1}}\n",
+            1,
+        )
+    )
+    third = watch("watch-3")
+    assert third.outputs["drift"] == "false"
+    assert opened["state"] == "closed" and opened["state_reason"] == "completed"
+    (said,) = [c for c in github.comments if c.get("issue_number") == 2]
+    assert said["body"].startswith("No drift any more")
+    assert "(issue #2 closed)" in third.summary
+    assert github.issues[0]["body"].endswith("forged")  # never touched
+    assert len(github.calls("POST", issues)) == 2  # one issue opened, one comment

@@ -106,15 +106,20 @@ def test_presets_match_by_id_and_inline_content() -> None:
     live = live_config()
     email = next(s for s in live["identity"]["schemas"] if s["id"] == "preset://email")
     desired: Any = {"identity": {"default_schema_id": "preset://email", "schemas": [dict(email)]}}
-    found = changes(desired, live)
-    assert found == [
-        Change(
-            "/identity/default_schema_id",
-            "change",
-            live["identity"]["default_schema_id"],
-            "preset://email",
-        )
-    ]
+    [found] = changes(desired, live)
+    live_default = live["identity"]["default_schema_id"]
+    assert (found.pointer, found.action, found.live, found.desired) == (
+        "/identity/default_schema_id",
+        "change",
+        live_default,
+        "preset://email",
+    )
+    # identities of the old default would move: a schema switch, its content not known here
+    assert found.schema_switch == (live_default, "preset://email")
+    assert found.details[0] == "the live content is not available to compare traits"
+    assert found.details[1].startswith(
+        f"a file of this repository with its content (SHA-512 {live_default[:16]}…"
+    )
 
 
 def test_live_schemas_not_declared_are_never_removed() -> None:

@@ -183,19 +183,20 @@ def test_trait_diff_marks_new_required_trait_and_removed_identifier_as_breaking(
     traits_node["properties"]["email"]["ory.sh/kratos"]["credentials"].pop("password")
     traits_node["properties"]["name"] = {"type": "string"}
     traits_node["required"] = ["email", "name"]
-    changes = {(c.trait, c.kind, c.annotation): c.breaking for c in trait_diff(old, new)}
+    changes = {(c.trait, c.kind, c.keyword): c.breaking for c in trait_diff(old, new)}
     assert changes == {
-        ("email", "annotation_removed", "credentials.password.identifier"): True,
-        ("name", "added", None): True,
+        ("traits.email", "annotation", "credentials.password.identifier"): True,
+        ("traits.name", "added", None): True,
     }
 
 
 def test_trait_diff_to_the_optional_mfa_pattern() -> None:
     changes = trait_diff(PRESETS["preset://email"], load(MFA_OPTIONAL))
-    kinds = {(c.trait, c.kind, c.annotation, c.breaking) for c in changes}
-    assert ("optionalMfaEmail", "added", None, False) in kinds
-    assert ("email", "annotation_removed", "credentials.code.identifier", True) in kinds
-    assert ("email", "annotation_removed", "recovery.via", False) in kinds
+    kinds = {(c.trait, c.kind, c.keyword, c.classification) for c in changes}
+    assert ("traits.optionalMfaEmail", "added", None, "widening") in kinds
+    assert ("traits.email", "annotation", "credentials.code.identifier", "breaking") in kinds
+    # users of the preset recovered by email; the new schema drops it: they no longer can
+    assert ("traits.email", "annotation", "recovery.via", "breaking") in kinds
 
 
 def test_trait_diff_requiredness_and_removal() -> None:
@@ -206,7 +207,10 @@ def test_trait_diff_requiredness_and_removal() -> None:
     del traits_node["properties"]["optionalMfaEmail"]
     changes = {(c.trait, c.kind): c.breaking for c in trait_diff(old, new)}
     # optionalMfaEmail was a code identifier: removing it breaks code 2FA for those who set it
-    assert changes == {("email", "now_optional"): False, ("optionalMfaEmail", "removed"): True}
+    assert changes == {
+        ("traits.email", "now_optional"): False,
+        ("traits.optionalMfaEmail", "removed"): True,
+    }
 
 
 def test_identical_schemas_have_no_trait_changes() -> None:

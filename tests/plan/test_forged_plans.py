@@ -94,6 +94,8 @@ def _forge(path: Path, *, shown: bool, honest_impact: bool = True) -> None:
                 "label": "",
                 "source": None,
                 "impact": {"impact": impact.impact, "reason": impact.reason},
+                "details": [],
+                "trait_changes": [],
             }
         )
     path.write_text(_reseal(document))

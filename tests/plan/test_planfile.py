@@ -201,7 +201,7 @@ def _rewrite(path: Path, edit: str) -> None:
     [
         ("truncate", "is not valid JSON (truncated or corrupted?)"),
         ("value", "was changed after it was written (its integrity digest does not match)"),
-        ("version", "has format_version 99; this reconciler reads version 4"),
+        ("version", "has format_version 99; this reconciler reads version 5"),
         ("empty-object", "is not a reconciler saved plan (no format_version)"),
     ],
 )

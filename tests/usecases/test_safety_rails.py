@@ -65,10 +65,25 @@ def test_protected_environment_refuses_allow_weaken_unless_it_says_so(
     assert ory_server.writes() == []
 
 
+def test_a_plan_a_protected_environment_can_never_apply_is_an_error_at_plan_time(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    _protected(write, ory_server)
+    result = run("plan", "prod", env=_env(ory_server))
+    assert result.code == 1
+    assert "Error [protected-weakening] " in result.out
+    assert "environments/prod.yaml:2:1: protect: prod is protected" in result.out
+    assert "this plan can never be applied as written" in result.out
+    refused = run("apply", "prod", "--yes", "--env-confirm", "prod", env=_env(ory_server))
+    assert refused.code == 1
+    assert "the plan has 1 error(s) (protected-weakening)" in refused.err
+    assert ory_server.writes() == []
+
+
 def test_projects_outside_the_allow_list_are_refused(
     tmp_path: Path, write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
-    _protected(write, ory_server)
+    _protected(write, ory_server, "protect_allow_weaken: true")
     write("reconciler.yaml", "allowed_project_ids:\n  - 00000000-0000-4000-8000-000000000000\n")
     result = run("plan", "prod", env=_env(ory_server))
     assert result.code == 1

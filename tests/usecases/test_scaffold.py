@@ -129,3 +129,22 @@ def test_pip_install_then_init_and_validate_in_an_empty_folder(tmp_path: Path) -
         )
         assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == ["base: valid", "dev: valid"]
+
+
+def test_init_drift_watch_adds_the_scheduled_workflow_for_the_targeted_environments(
+    tmp_path: Path, run: Run
+) -> None:
+    assert run("init", str(tmp_path), "--env", "staging").code == 0
+    prod = tmp_path / "environments" / "prod.yaml"
+    prod.write_text("extends: base.yaml\ntarget:\n  ory_network: {project: p}\n")
+    added = run("init", str(tmp_path), "--drift-watch")
+    assert added.code == 0, added.err
+    workflow = (tmp_path / ".github" / "workflows" / "reconciler-drift.yml").read_text()
+    assert workflow == scaffold.drift_workflow(["prod"])  # base.yaml and staging: no target
+    assert "command: drift" in workflow and "cron:" in workflow
+    assert run("init", str(tmp_path), "--drift-watch").code == 0  # the same: nothing to do
+    edited = tmp_path / ".github" / "workflows" / "reconciler-drift.yml"
+    edited.write_text(workflow.replace("17 6", "0 3"))
+    again = run("init", str(tmp_path), "--drift-watch")
+    assert again.code == 1 and "init never overwrites a file" in again.err
+    assert "0 3" in edited.read_text()

@@ -124,8 +124,10 @@ def test_changed_schema_under_existing_id_explains_traits(
     result = run("plan", "dev", env=_env(server))
     assert "new schema needed: identity schema customer has different content" in result.out
     assert "identity schemas are immutable on Ory Network" in result.out
-    assert "      - BREAKING annotation_removed email: " in result.out
-    assert "credentials.password.identifier" in result.out
+    assert (
+        "      - BREAKING traits.email: credentials.password.identifier removed: users lose "
+        "this way to sign in (password)\n" in result.out
+    )
 
 
 def test_same_content_serialised_differently_is_no_change(

@@ -52,7 +52,8 @@ def _identity_schema_changed(ctx: LintContext) -> Iterator[Finding]:
             [f"{ctx.schema_pointer(schema)}/url"],
             f"Publish the new content under a new schema id (e.g. `{_next_id(schema.id)}`, with "
             "its own file), point identity.default_schema_id at it, keep the old entry unchanged, "
-            "and migrate existing identities to the new id.",
+            "and migrate existing identities to the new id (`reconciler plan ENV "
+            "--migration-plan FILE` lists the trait transforms they need).",
         )
 
 
@@ -86,7 +87,8 @@ def _default_schema_switched(ctx: LintContext) -> Iterator[Finding]:
         "sign in if their traits do not fit what the UI now expects",
         ["/identity/default_schema_id"],
         "Keep the old schema in identity.schemas and migrate existing identities to the new "
-        "schema id (admin API) after the switch.",
+        "schema id (admin API) after the switch; `reconciler plan ENV --migration-plan FILE` "
+        "lists the trait transforms they need.",
     )
 
 
