@@ -103,7 +103,7 @@ def _table(results: dict[str, list[Step]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in corpus.entries():
         steps = {step.name: step for step in results[entry.name]}
-        file_kind = entry.kind in corpus.KRATOS_FILE_KINDS
+        file_kind = entry.kratos_file
         listed = entry.expect.step if entry.expect else None
         cells = [
             _cell(steps.get(n), file_kind or not n.startswith("file"), n == listed) for n in STEPS
@@ -111,7 +111,8 @@ def _table(results: dict[str, list[Step]]) -> list[str]:
         failed = [s for s in results[entry.name] if not s.ok]
         first = f"{failed[0].name}: {failed[0].detail}" if failed else ""
         first = first.replace("|", "\\|")
-        lines.append(f"| {entry.name} | {entry.kind} | " + " | ".join(cells) + f" | {first} |")
+        kind = entry.kind if entry.service == "identity" else f"{entry.kind} ({entry.service})"
+        lines.append(f"| {entry.name} | {kind} | " + " | ".join(cells) + f" | {first} |")
     return lines
 
 
@@ -122,7 +123,7 @@ def _summary(results: dict[str, list[Step]]) -> list[str]:
     for chain, last in (("live as desired state", "live-plan"), ("export", "export-plan")):
         passed = sum(any(s.name == last and s.ok for s in steps) for steps in results.values())
         lines.append(f"- {chain} → validate → plan 0: {passed} of {total}.")
-    file_total = sum(e.kind in corpus.KRATOS_FILE_KINDS for e in corpus.entries())
+    file_total = sum(e.kratos_file for e in corpus.entries())
     passed = sum(any(s.name == "file-replan" and s.ok for s in steps) for steps in results.values())
     lines.append(f"- Kratos file subset → plan → edit → apply → plan 0: {passed} of {file_total}.")
     for step_name, what in (

@@ -1,5 +1,6 @@
-"""The corpus of real Ory identity configs (``tests/fixtures/corpus``): the manifest, and each
-config built the way its own deployment builds it.
+"""The corpus of real Ory configs (``tests/fixtures/corpus``): identity configs, and OAuth2 and
+permission configs (``Entry.service``); the manifest, and each config built the way its own
+deployment builds it.
 
 Every file is a verbatim copy of a file in a public repository; ``corpus.yaml`` names its
 repository, path, commit and git blob id (checked by ``tests/usecases/test_corpus.py``), and
@@ -18,8 +19,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from reconciler.jsontypes import JSONObject
+from reconciler.jsontypes import JSONObject, remove_at
 from reconciler.loading.yamlio import load_with_positions
+from reconciler.services import registry
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 MANIFEST = CORPUS / "corpus.yaml"
@@ -127,6 +129,14 @@ class Entry:
     redacted: str = ""  # the marker its author replaced values with
     identity_from: str = ""  # the entry whose `identity` stands in for a redacted one
     expect: Expectation | None = None
+    # The config service the document is (``reconciler/services``): the identity config's
+    # unless it says (an OAuth2 config is Hydra's, a permission config Keto's).
+    service: str = "identity"
+
+    @property
+    def kratos_file(self) -> bool:
+        """Its config is one self-hosted Kratos file (the ``kratos_file`` steps apply)."""
+        return self.kind in KRATOS_FILE_KINDS and self.service == "identity"
 
     @property
     def records(self) -> list[Record]:
@@ -169,6 +179,7 @@ def entries() -> tuple[Entry, ...]:
             redacted=raw.get("redacted", ""),
             identity_from=raw.get("identity_from", ""),
             expect=Expectation(**raw["expect"]) if raw.get("expect") else None,
+            service=raw.get("service", "identity"),
         )
         for raw in _manifest()["entries"]
     )
@@ -292,10 +303,15 @@ def _inline_files(node: Any, refs: dict[str, Record]) -> Any:
 
 
 def network_seed(entry: Entry) -> JSONObject:
-    """The entry's config as Ory Network would hold it: only :data:`NETWORK_KEYS`, files
-    inlined. Configs from Ory Network itself are taken whole."""
+    """The entry's config as Ory Network would hold it: only :data:`NETWORK_KEYS` (another
+    service's: without the keys its declaration says Ory Network sets itself), files inlined.
+    Configs from Ory Network itself are taken whole."""
     config = copy.deepcopy(config_of(entry))
-    if entry.kind not in NETWORK_KINDS:
+    if entry.kind not in NETWORK_KINDS and entry.service != "identity":
+        declared = registry.named(entry.service).judging["ory_network"]
+        for pointer in declared.server_managed:
+            remove_at(config, pointer)
+    elif entry.kind not in NETWORK_KINDS:
         config = {key: value for key, value in config.items() if key in NETWORK_KEYS}
     seeded = _inline_files(config, entry.refs)
     assert isinstance(seeded, dict)
@@ -305,7 +321,7 @@ def network_seed(entry: Entry) -> JSONObject:
 def render_sources() -> str:
     """``SOURCES.md``: every copied file with its origin."""
     lines = [
-        "# Corpus of real Ory identity configs — provenance",
+        "# Corpus of real Ory configs — provenance",
         "",
         "Written from `corpus.yaml` by `python -m bench.corpus --sources`; do not edit by hand.",
         "Every file is a byte-for-byte copy of a file in a public GitHub repository (its git",
@@ -317,6 +333,10 @@ def render_sources() -> str:
         "by `projects.oryapis.com` and `preset://` values, and the support-case document of",
         "this tool's first user, whose origin is given instead of a repository).",
         "",
+        "The documents of another config service than the identity config say which: the OAuth2",
+        "config is Hydra's, the permission config Keto's (`ory get oauth2-config`,",
+        "`ory get permission-config`).",
+        "",
         "| config | kind | repository | licence | file here | source path | key path |"
         " commit | blob |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -324,8 +344,9 @@ def render_sources() -> str:
     for entry in entries():
         for record in entry.records:
             key_path = "".join(f"/{key}" for key in record.extract) or "—"
+            kind = entry.kind if entry.service == "identity" else f"{entry.kind} ({entry.service})"
             lines.append(
-                f"| {entry.name} | {entry.kind} | {entry.repo} | {entry.licence} "
+                f"| {entry.name} | {kind} | {entry.repo} | {entry.licence} "
                 f"| `{record.file}` | `{record.source}` | {key_path} | `{record.commit}` "
                 f"| `{record.blob[:12]}` |"
             )

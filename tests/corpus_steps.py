@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 
 from reconciler.jsontypes import JSONObject, get_at
 from reconciler.loading.yamlio import dump_plain, load_with_positions
+from reconciler.services import registry
 
-from corpus import KRATOS_FILE_KINDS, NETWORK_KINDS, Entry, content, network_seed
+from corpus import NETWORK_KINDS, Entry, content, network_seed
 from ory_server import OryTestServer
 
 #: How ``export`` lists the variables it wrote (reconciler/usecases/export.py).
@@ -125,8 +126,10 @@ def escape_dollars(value: Any) -> Any:
     return value.replace("$", "$$") if isinstance(value, str) else value
 
 
-def _write_environment(root: Path, name: str, target: JSONObject, config: JSONObject) -> None:
-    document = {"target": target, "identity_config": escape_dollars(config)}
+def _write_environment(
+    root: Path, name: str, target: JSONObject, config: JSONObject, key: str = "identity_config"
+) -> None:
+    document = {"target": target, key: escape_dollars(config)}
     path = root / "environments" / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_plain(document), encoding="utf-8")
@@ -148,12 +151,15 @@ def secret_values(exported: Outcome, stored: JSONObject) -> dict[str, str]:
     return values
 
 
-def _live_chain(run: Runner, server: OryTestServer, project: str, root: Path) -> list[Step]:
+def _live_chain(
+    run: Runner, server: OryTestServer, project: str, root: Path, service: str = "identity"
+) -> list[Step]:
     steps: list[Step] = []
     chain = _Chain(steps)
     document = server.project_document(project)
-    live = document["services"]["identity"]["config"]
-    _write_environment(root, "live", {"ory_network": {"project": project}}, live)
+    live = document["services"][service]["config"]
+    key = registry.named(service).key
+    _write_environment(root, "live", {"ory_network": {"project": project}}, live, key)
     env = network_env(server)
     if chain.check("live-validate", run("validate", "live", env=env, root=root)):
         chain.check("live-plan", run("plan", "live", "--detailed-exitcode", env=env, root=root))
@@ -254,10 +260,14 @@ def dropped_keys(sent: Any, kept: Any, pointer: str = "") -> list[str]:
 def _seed(entry: Entry, server: OryTestServer) -> tuple[Step, str | None]:
     seed = network_seed(entry)
     try:
-        project = server.add_project(seed)
+        if entry.service == "identity":
+            project = server.add_project(seed)
+        else:
+            project = server.add_project()
+            server.seed_service(entry.service, seed, project)
     except ValueError as exc:
         return Step("seed", False, str(exc)[:300], (str(exc)[:300],)), None
-    dropped = dropped_keys(seed, server.stored_identity_config(project))
+    dropped = dropped_keys(seed, server.stored_service_config(entry.service, project))
     if entry.kind in NETWORK_KINDS and dropped:
         detail = f"the test server dropped keys Ory Network returned: {', '.join(dropped)}"
         return Step("seed", False, detail[:300], (detail[:300],)), None
@@ -269,8 +279,8 @@ def round_trip(entry: Entry, server: OryTestServer, run: Runner, workdir: Path) 
     seeded, project = _seed(entry, server)
     steps = [seeded]
     if project is not None:
-        steps += _live_chain(run, server, project, workdir / "live")
+        steps += _live_chain(run, server, project, workdir / "live", entry.service)
         steps += _export_chain(run, server, project, workdir / "export")
-    if entry.kind in KRATOS_FILE_KINDS:
+    if entry.kratos_file:
         steps += _file_chain(run, entry, workdir / "file")
     return steps

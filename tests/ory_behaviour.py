@@ -452,3 +452,75 @@ MISSING: Final = _MISSING
 
 #: What reads show unless a test asks for another rule set.
 DEFAULT_READ_RULES: Final = ReadRules()
+
+
+# --------------------------------------------------------------------------- the other services
+
+#: What a read leaves out of each config service beside the identity config, and a write that
+#: does not mention keeps (issue 24). The GET of a real project (the CLI fixture,
+#: ory/cli cmd/cloudx/project/fixtures/update/json/config.json) holds no ``secrets`` in
+#: ``services.oauth2.config`` nor in ``services.permission.config``, although the spec's
+#: columns say both services have them (``hydra_secrets_system``, ``hydra_secrets_cookie``,
+#: ``hydra_secrets_pagination``, ``keto_secrets_pagination``); the pairwise salt Ory "redacts
+#: ... from project revision responses" (TF docs project_config.md @03e938ef, ory-network-
+#: behaviour.md §2), under Hydra's name for it and the spec column's.
+SALT_PATHS: Final = (
+    ("oidc", "subject_identifiers", "pairwise", "salt"),
+    ("oidc", "subject_identifiers", "pairwise_salt"),
+)
+SERVICE_WITHHELD: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "oauth2": (("secrets",), *SALT_PATHS),
+    "permission": (("secrets",),),
+}
+
+
+def withhold(service: str, config: Any) -> None:
+    """``config`` of ``service`` as a read shows it (``SERVICE_WITHHELD``)."""
+    for path in SERVICE_WITHHELD.get(service, ()):
+        delete(config, path)
+
+
+def keep_service_withheld(service: str, config: JSONObject, previous: JSONObject) -> None:
+    """A withheld key a write does not mention keeps its stored value; for the salt, "An
+    empty value does not clear the salt: the API keeps the stored one" (TF docs, §2)."""
+    for path in SERVICE_WITHHELD.get(service, ()):
+        old = get(previous, path)
+        if old is _MISSING:
+            continue
+        sent = get(config, path)
+        empty_salt = path in SALT_PATHS and sent == ""
+        if sent is _MISSING or empty_salt:
+            parent = get(config, path[:-1])
+            if isinstance(parent, dict):
+                parent[path[-1]] = copy.deepcopy(old)
+            elif parent is _MISSING:
+                put(config, path, copy.deepcopy(old))
+        elif isinstance(sent, dict) and isinstance(old, dict):
+            for key, value in old.items():  # e.g. one secret list sent, the others kept
+                sent.setdefault(key, copy.deepcopy(value))
+
+
+def duration_paths(schema: JSONObject) -> tuple[tuple[str, ...], ...]:
+    """Every place ``schema`` types as a duration (Hydra's ``#/definitions/duration``): Ory
+    stores durations as Go writes them, ``1h`` as ``1h0m0s`` (ory-api.md §1a "Server-side
+    transformations" 3; the CLI fixture's ``ttl.access_token: "1h0m0s"``)."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if not isinstance(node, dict):
+            return
+        refs = [node, *(node.get("allOf") or []), *(node.get("oneOf") or [])]
+        if any(isinstance(r, dict) and r.get("$ref") == "#/definitions/duration" for r in refs):
+            found.append(path)
+        for key, child in (node.get("properties") or {}).items():
+            walk(child, (*path, key))
+
+    walk(schema, ())
+    return tuple(found)
+
+
+#: Where an Ory Permission Language file goes: sent ``base64://``, stored at a content-
+#: addressed URL with the ``.txt`` extension (ory-network-behaviour.md §4: TF @57257e24
+#: storage_url_content_test.go; the column ``keto_namespace_configuration`` "is a URL pointing
+#: to an OPL file", SPEC normalizedProjectRevision).
+OPL_LOCATION: Final = ("namespaces", "location")

@@ -78,7 +78,7 @@ READ_ONLY_PROJECT_FIELDS: Final = ("id", "revision_id", "slug", "state")
 #: The two duration patterns the Kratos v26.2.0 config schema uses (15 and 2 properties).
 DURATION_PATTERNS: Final = frozenset({r"^([0-9]+(ns|us|ms|s|m|h))+$", r"^[0-9]+(ns|us|ms|s|m|h)$"})
 
-_SHA512_NAME = re.compile(r"^[0-9a-f]{128}\.(json|jsonnet)$")
+_SHA512_NAME = re.compile(r"^[0-9a-f]{128}\.(json|jsonnet|txt)$")
 _HERODOT_MESSAGES: Final = {
     400: "The request was malformed or contained invalid parameters",
     401: "The request could not be authorized",
@@ -280,6 +280,11 @@ def _kratos() -> _KratosSchema:
 
 
 @functools.cache
+def _hydra_durations() -> tuple[tuple[str, ...], ...]:
+    return ory.duration_paths(json.loads(official.HYDRA_MASTER_CONFIG.read_text(encoding="utf-8")))
+
+
+@functools.cache
 def _fixture_project_raw() -> str:
     return FIXTURE_PROJECT.read_text(encoding="utf-8")
 
@@ -308,6 +313,9 @@ def _project_template() -> JSONObject:
         cors_admin={"enabled": False, "origins": []},
         cors_public={"enabled": False, "origins": []},
     )
+    # SPEC projectServices: `account_experience` is a service like the others, its `config`
+    # required (projectServiceAccountExperience); the fixture predates it: nothing set.
+    project["services"].setdefault("account_experience", {"config": {}})
     return project
 
 
@@ -859,6 +867,8 @@ class OryTestServer:
             config = _get(out, ("services", name, "config"))
             for path in withheld:
                 ory.delete(config, path)
+        for name in ory.SERVICE_WITHHELD:
+            ory.withhold(name, _get(out, ("services", name, "config")))
         return out
 
     # ------------------------------------------------------------------ test helpers
@@ -1182,10 +1192,50 @@ class OryTestServer:
         previous = current["services"]["identity"]["config"]
         ory.keep_withheld(config, previous, self.read_rules)
         self._keep_extra_withheld(project, current)
+        self._other_services(project, current)
         ory.revert_server_managed(config, previous)
         normalised, renamed = self._normalise_renaming(config, previous)
         project["services"]["identity"]["config"] = normalised
         return project, renamed
+
+    def _other_services(self, project: JSONObject, current: JSONObject) -> None:
+        """What Ory does with the OAuth2 and permission configs on a write (ory_behaviour:
+        ``SERVICE_WITHHELD``)."""
+        for name in ("oauth2", "permission"):
+            config = _get(project, ("services", name, "config"))
+            if not isinstance(config, dict):
+                raise ApiError(400, f"`services.{name}.config` must be a JSON object.")
+            previous = _get(current, ("services", name, "config"))
+            ory.keep_service_withheld(name, config, previous if isinstance(previous, dict) else {})
+            self._store_service(name, config)
+
+    def _store_service(self, name: str, config: JSONObject) -> None:
+        """A service's config as Ory stores it: Hydra's durations as Go writes them
+        (``duration_paths``), an Ory Permission Language file content-addressed
+        (``OPL_LOCATION``)."""
+        if name == "oauth2":
+            for path in _hydra_durations():
+                value = _get(config, path)
+                if isinstance(value, str):
+                    ory.put(config, path, normalise_duration(value))
+        location = _get(config, ory.OPL_LOCATION) if name == "permission" else None
+        if isinstance(location, str) and location.startswith("base64://"):
+            normaliser = _Normaliser(self.storage_base)
+            data = normaliser._decode(location, "namespaces.location")
+            ory.put(config, ory.OPL_LOCATION, normaliser.store(data, "txt"))
+            self.storage.update(normaliser.files)
+
+    def seed_service(self, name: str, config: JSONObject, project_id: str | None = None) -> None:
+        """A test control: the project holds ``config`` as service ``name``'s, as a write of
+        it would have left it stored (``_store_service``); ValueError if Ory would refuse it."""
+        stored = copy.deepcopy(config)
+        with self._lock:
+            project = self._project(project_id)
+            try:
+                self._store_service(name, stored)
+            except ApiError as exc:
+                raise ValueError(exc.reason) from None
+            project["services"][name] = {"config": stored}
 
     def _keep_extra_withheld(self, project: JSONObject, current: JSONObject) -> None:
         """``add_service``: a withheld key the write did not mention keeps its stored value."""

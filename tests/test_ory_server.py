@@ -214,9 +214,11 @@ def test_one_patch_changes_several_services_and_the_root_in_one_revision(
     shown = body["project"]
     assert shown["revision_id"] != before["revision_id"]
     assert shown["services"]["identity"]["config"]["session"]["lifespan"] == "1h0m0s"
-    # Another service is stored as sent (choice): whether Ory normalises Hydra's durations as
-    # it does Kratos' (ory-api.md §1a item 3) is not documented.
-    assert shown["services"]["oauth2"]["config"]["ttl"]["access_token"] == "2h"
+    # Hydra's durations are stored as Go writes them, as Kratos' are (ory-api.md §1a item 3):
+    # the CLI fixture's GET holds `ttl.access_token: "1h0m0s"` where Hydra's default is `1h`,
+    # and TF's projectconfig (whose attributes include the OAuth2 TTLs) says "API normalizes
+    # durations (e.g. "1h" → "1h0m0s")".
+    assert shown["services"]["oauth2"]["config"]["ttl"]["access_token"] == "2h0m0s"
     assert shown["cors_public"]["origins"] == ["https://app.acme.test"]
     assert shown["name"] == "Acme"
     assert shown["services"]["permission"] == before["services"]["permission"]
@@ -1111,3 +1113,26 @@ def test_warnings_can_be_switched_off(raw: httpx.Client) -> None:
     with OryTestServer(warn_every_write=False) as server:
         url = f"{server.base_url}/projects/{server.project_id}/revision/{server.revision()}"
         assert raw.patch(url, json=[], headers=_auth(server)).json()["warnings"] == []
+
+
+def test_the_oauth2_secrets_and_salt_are_withheld_and_an_empty_salt_keeps_the_stored_one(
+    ory_server: OryTestServer, client: httpx.Client
+) -> None:
+    # ory-network-behaviour.md §2: the pairwise salt is redacted from reads, "An empty value
+    # does not clear the salt: the API keeps the stored one" (TF docs); the CLI fixture's GET
+    # holds no `secrets` in services.oauth2.config.
+    salt = "/services/oauth2/config/oidc/subject_identifiers/pairwise"
+    patch_ok(
+        client,
+        ory_server,
+        [
+            {"op": "add", "path": salt, "value": {"salt": "s3cret-salt"}},
+            {"op": "add", "path": "/services/oauth2/config/secrets", "value": {"system": ["x"]}},
+        ],
+    )
+    shown = ory_server.project_document()["services"]["oauth2"]["config"]
+    assert "secrets" not in shown and shown["oidc"]["subject_identifiers"]["pairwise"] == {}
+    patch_ok(client, ory_server, [{"op": "add", "path": salt + "/salt", "value": ""}])
+    stored = ory_server.stored_service_config("oauth2")
+    assert stored["oidc"]["subject_identifiers"]["pairwise"]["salt"] == "s3cret-salt"
+    assert stored["secrets"] == {"system": ["x"]}  # a write that did not mention it keeps it

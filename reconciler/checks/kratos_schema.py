@@ -135,6 +135,7 @@ class KratosSchema:
             [
                 (self._config_id, _resource(self._config)),
                 (TRACING_CONFIG_URI, _resource(self._tracing)),
+                *((uri, _resource(_read_json(path))) for uri, path in self.judging.resources),
             ]
         )
 

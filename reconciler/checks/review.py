@@ -21,6 +21,7 @@ from reconciler import blobs
 from reconciler.checks import lint
 from reconciler.checks.finding import Finding, Severity
 from reconciler.checks.kratos_schema import KratosSchema
+from reconciler.checks.schema_messages import SchemaProblem
 from reconciler.comparing import identity_schemas, list_view
 from reconciler.jsontypes import (
     JSONObject,
@@ -220,6 +221,8 @@ class _Reviewer:
         for problem in schema.validate_config(document, partial=partial):
             if self.unset_at(problem.pointer) or problem.pointer in nulls:
                 continue  # a placeholder (``${VAR}`` not set), or a null said once already
+            if live is not None and self.withheld(problem):
+                continue  # Ory leaves it out of reads (the OAuth2 pairwise salt): no evidence
             deferred = defer_unknown and not problem.typo
             if (problem.unknown_key or problem.ignored_key) and (
                 deferred or (live is not None and get_at(live, problem.pointer)[0])
@@ -239,6 +242,11 @@ class _Reviewer:
                 Finding("schema", severity, problem.message, pointers=pointers, where=where)
             )
         return findings
+
+    def withheld(self, problem: SchemaProblem) -> bool:
+        """A required key is missing where Ory leaves the key out of every read."""
+        missing = join_pointer(problem.pointer, problem.missing_key)
+        return problem.missing_required and self.service.secrets.is_withheld(missing)
 
     def null_problems(self, schema: KratosSchema) -> list[Finding]:
         """A null the user wrote where the schema names no null: an error, never a delete

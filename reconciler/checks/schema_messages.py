@@ -48,6 +48,8 @@ class SchemaProblem:
     unknown_key: bool = False
     # A required key is absent: expected of a partial document checked on its own.
     missing_required: bool = False
+    # Which key, when a required one is absent.
+    missing_key: str = ""
     # An unknown key of an object the schema leaves open: accepted, and ignored (a warning).
     ignored_key: bool = False
     # One typo away from a key declared in an open object: Ory drops it silently, so no live
@@ -71,7 +73,10 @@ def describe(
         yield from _alternatives(error, pointer, subject, resolver, hooks=hooks)
     else:
         missing = error.validator == "required"
-        yield SchemaProblem(pointer, plain_message(error, pointer), missing_required=missing)
+        key = _missing_key(error) if missing else ""
+        yield SchemaProblem(
+            pointer, plain_message(error, pointer), missing_required=missing, missing_key=key
+        )
 
 
 def _alternatives(
@@ -197,6 +202,10 @@ def _known_here(known: Mapping[str, object]) -> str:
     return f" (known here: {', '.join(sorted(known))})" if 0 < len(known) <= 12 else ""
 
 
+def _missing_key(error: ValidationError) -> str:
+    return error.message.split("'")[1] if "'" in error.message else error.message
+
+
 def plain_message(error: ValidationError, pointer: Pointer) -> str:
     where = at_pointer(pointer)
     if error.validator == "type":
@@ -208,8 +217,7 @@ def plain_message(error: ValidationError, pointer: Pointer) -> str:
         options = ", ".join(json.dumps(v) for v in _as_list(error.validator_value))
         return f"{where} is {json.dumps(error.instance)}; allowed values are {options}"
     if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return f"{where} is missing the required key `{missing}`"
+        return f"{where} is missing the required key `{_missing_key(error)}`"
     if error.validator == "not":
         return f"{where}: this combination of settings is not allowed by the OSS Kratos schema"
     return f"{where}: {error.message}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from reconciler import blobs
 from reconciler.comparing.durations import duration_ns
-from reconciler.jsontypes import JSONObject, JSONValue, Pointer, join_pointer
+from reconciler.jsontypes import JSONObject, JSONValue, Pointer, is_within, join_pointer
 from reconciler.secrets import NO_SECRET_PATHS, SecretPaths
 
 DefaultLookup = Callable[[Pointer], tuple[bool, JSONValue]]
@@ -111,9 +111,14 @@ class StoredEquality:
         return withheld and not self.rules.secrets_readable and not self.forced(pointer)
 
     def forced(self, pointer: Pointer) -> bool:
-        """Sent whatever live shows: ``--rotate-secrets`` or a ``rotate:`` bump."""
+        """Sent whatever live shows: ``--rotate-secrets`` or a ``rotate:`` bump (of the key or,
+        when reads leave out its parent whole, of a key inside it: the OAuth2 ``secrets``)."""
         withheld = self.rules.secret_paths.is_withheld(pointer)
-        return (self.rules.rotate_secrets and withheld) or pointer in self.rules.rotate
+        if self.rules.rotate_secrets and withheld:
+            return True
+        return pointer in self.rules.rotate or (
+            withheld and any(is_within(bumped, pointer) for bumped in self.rules.rotate)
+        )
 
     def _same_member(
         self, desired: JSONValue, live: JSONObject, key: str, pointer: Pointer

@@ -10,6 +10,7 @@ hold a service the environment sets, ``remove:`` naming a key that is also set, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from reconciler import suggest
@@ -31,13 +32,14 @@ class ValidEnvironment:
 
     @property
     def services(self) -> tuple[Service, ...]:
-        """The services it plans: those whose key it writes, and the identity config (an
-        environment that writes none of it manages none of its keys, and is checked all the
-        same)."""
+        """The services it plans: those whose key it writes or whose keys ``remove:`` names,
+        and the identity config (an environment that writes none of it manages none of its
+        keys, and is checked all the same)."""
+        removed = {registry.owner_of(pointer)[0].name for pointer in self.model.remove}
         return tuple(
             service
             for service in registry.services()
-            if service.always_planned or service.key in self.raw.data
+            if service.always_planned or service.key in self.raw.data or service.name in removed
         )
 
     def config_of(self, service: Service) -> JSONObject:
@@ -49,16 +51,28 @@ class ValidEnvironment:
         return self.config_of(registry.IDENTITY)
 
     def removals(self, service: Service) -> tuple[Pointer, ...]:
-        """The ``remove:`` pointers of ``service``'s config (they name the identity config's)."""
-        return tuple(self.model.remove) if service is registry.IDENTITY else ()
+        """The ``remove:`` pointers of ``service``'s config (``registry.owner_of``)."""
+        return tuple(_owned(self.model.remove, service))
 
     def secrets(self, service: Service) -> tuple[Pointer, ...]:
-        """The ``secrets:`` pointers of ``service``'s config (they name the identity config's)."""
-        return tuple(self.model.secrets) if service is registry.IDENTITY else ()
+        """The ``secrets:`` pointers of ``service``'s config (``registry.owner_of``)."""
+        return tuple(_owned(self.model.secrets, service))
 
     def rotations(self, service: Service) -> dict[Pointer, int]:
-        """The ``rotate:`` entries of ``service``'s config (they name the identity config's)."""
-        return dict(self.model.rotate) if service is registry.IDENTITY else {}
+        """The ``rotate:`` entries of ``service``'s config (``registry.owner_of``)."""
+        owned = _owned(self.model.rotate, service)
+        return {pointer: self.model.rotate[written] for pointer, written in owned.items()}
+
+
+def _owned(written: Iterable[Pointer], service: Service) -> dict[Pointer, Pointer]:
+    """Of the pointers ``remove:``, ``secrets:`` or ``rotate:`` write, those naming
+    ``service``'s config: ``{pointer inside it: pointer as written}``."""
+    owned: dict[Pointer, Pointer] = {}
+    for pointer in written:
+        owner, inside = registry.owner_of(pointer)
+        if owner is service:
+            owned[inside] = pointer
+    return owned
 
 
 def validate(raw: RawEnvironment) -> ValidEnvironment:
@@ -131,6 +145,18 @@ def _check_services_held(raw: RawEnvironment, model: Envelope) -> None:
         for service in registry.services()
         if service.key in raw.data and not service.carried_by(kind)
     ]
+    named = [
+        *((f"/remove/{index}", pointer) for index, pointer in enumerate(model.remove)),
+        *((f"/secrets/{index}", pointer) for index, pointer in enumerate(model.secrets)),
+        *(("/rotate", pointer) for pointer in model.rotate),
+    ]
+    for where, pointer in named:
+        owner = registry.owner_of(pointer)[0]
+        if not owner.carried_by(kind):
+            problems.append(
+                f"{raw.location(where) or raw.path}: {pointer} names the "
+                f"{owner.title.lower()}, which a {kind} target does not hold"
+            )
     if problems:
         raise ConfigError(problems)
 
@@ -143,15 +169,16 @@ def _held(kind: str) -> str:
 def _check_remove_vs_set(raw: RawEnvironment) -> None:
     removals = raw.data.get("remove", [])
     assert isinstance(removals, list)
-    root = registry.IDENTITY.environment_pointer
     problems = []
     for index, pointer in enumerate(removals):
         assert isinstance(pointer, str)
-        if root + pointer in raw.info:
+        owner, inside = registry.owner_of(pointer)
+        set_at = owner.environment_pointer + inside
+        if set_at in raw.info:
             where = raw.location(f"/remove/{index}")
             problems.append(
                 f"{where}: {pointer} is listed under remove: but also set in "
-                f"{raw.info[root + pointer].location}; keep one"
+                f"{raw.info[set_at].location}; keep one"
             )
     if problems:
         raise ConfigError(problems)
@@ -163,17 +190,17 @@ def _check_secret_pointers(raw: RawEnvironment, model: Envelope) -> None:
     not checked alone: the environments that extend it inherit its list and are."""
     if model.target is None:
         return
-    config = raw.config_of(registry.IDENTITY)
-    declared = list(raw.pointers_of(registry.IDENTITY))
     problems = []
     for index, pointer in enumerate(model.secrets):
-        if get_at(config, pointer)[0]:
+        owner, inside = registry.owner_of(pointer)
+        if get_at(raw.config_of(owner), inside)[0]:
             continue
+        declared = [registry.as_written(owner, p) for p in raw.pointers_of(owner)]
         close = suggest.closest(pointer, declared)
         hint = f"; did you mean {close}?" if close else ""
         problems.append(
             f"{raw.location(f'/secrets/{index}')}: {pointer} names nothing this environment "
-            f"declares under identity_config{hint}"
+            f"declares under {owner.key}{hint}"
         )
     if problems:
         raise ConfigError(problems)

@@ -30,6 +30,26 @@ TRACING_CONFIG: Final = HERE / "tracing-config.schema.json"  # $id ory://tracing
 IDENTITY_META: Final = HERE / "identity-meta.schema.json"  # $id ory://identity-meta
 IDENTITY_EXTENSION: Final = HERE / "identity-extension.schema.json"  # ory://identity-extension
 NETWORK_OVERLAY: Final = HERE / "ory-network-overlay.json"
+
+# The project's other services (issue 24). Ory Network runs Hydra and Keto master, as it runs
+# Kratos master: its API governs keys no release tag has yet (PROVENANCE.md).
+HYDRA_MASTER_CONFIG: Final = HERE / "hydra-config.master.schema.json"
+KETO_MASTER_CONFIG: Final = HERE / "keto-config.master.schema.json"
+# The ory/x resources the Hydra and Keto schemas ``$ref`` (``ory://...``), as both register them.
+ORY_X: Final = HERE / "ory-x"
+ORY_X_RESOURCES: Final = (
+    ("ory://cors-config", ORY_X / "cors-config.schema.json"),
+    ("ory://serve-config", ORY_X / "serve-config.schema.json"),
+    ("ory://tls-config", ORY_X / "tls-config.schema.json"),
+    ("ory://logging-config", ORY_X / "logging-config.schema.json"),
+)
+# Generated from the Ory API spec's columns (scripts/generate_network_overlay.py): the Network
+# keys Hydra and Keto master lack, and the whole of the account experience and project settings
+# (no OSS schema of them exists).
+OAUTH2_OVERLAY: Final = HERE / "ory-network-overlay.oauth2.json"
+PERMISSION_OVERLAY: Final = HERE / "ory-network-overlay.permission.json"
+ACCOUNT_EXPERIENCE_SCHEMA: Final = HERE / "account-experience.network.schema.json"
+PROJECT_SETTINGS_SCHEMA: Final = HERE / "project-settings.network.schema.json"
 PROVENANCE: Final = HERE / "PROVENANCE.md"
 
 # The shipped data files of the newest release and Ory Network; PROVENANCE.md records a
@@ -41,4 +61,11 @@ DATA_FILES: Final = (
     IDENTITY_META,
     IDENTITY_EXTENSION,
     NETWORK_OVERLAY,
+    HYDRA_MASTER_CONFIG,
+    KETO_MASTER_CONFIG,
+    *(path for _, path in ORY_X_RESOURCES),
+    OAUTH2_OVERLAY,
+    PERMISSION_OVERLAY,
+    ACCOUNT_EXPERIENCE_SCHEMA,
+    PROJECT_SETTINGS_SCHEMA,
 )

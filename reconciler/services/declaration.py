@@ -45,6 +45,9 @@ class Judging:
     live_knows_keys: bool = False
     # Keys the target sets itself and ignores writes to: never planned.
     server_managed: tuple[Pointer, ...] = ()
+    # The other schemas ``schema`` refers to by ``$ref`` (``ory://cors-config``), shipped
+    # beside it: ``(URI, file)``, registered as Hydra and Keto register them.
+    resources: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,9 @@ class Service:
     # Planned even when the environment does not write its key (its checks still run on live,
     # as they always have for the identity config); any other service only when written.
     always_planned: bool = False
+    # Keys that belong to one project rather than configure it (its name, its own URLs):
+    # ``diff --live`` never promotes them from one project to another.
+    per_project: tuple[Pointer, ...] = ()
 
     @property
     def environment_pointer(self) -> Pointer:

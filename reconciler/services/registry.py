@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import threading
 
-from reconciler.services import identity
+from reconciler.jsontypes import Pointer
+from reconciler.services import account_experience, identity, oauth2, permission, project
 from reconciler.services.declaration import Service, TargetKind
 
-_SERVICES: dict[str, Service] = {identity.SERVICE.name: identity.SERVICE}
+_SERVICES: dict[str, Service] = {
+    service.name: service
+    for service in (
+        identity.SERVICE,
+        oauth2.SERVICE,
+        permission.SERVICE,
+        account_experience.SERVICE,
+        project.SERVICE,
+    )
+}
 _lock = threading.Lock()
 
 #: The service whose keys ``remove:``, ``secrets:`` and ``rotate:`` name, and whose config a
@@ -46,6 +56,23 @@ def named(name: str) -> Service:
     """The service called ``name`` (a plan names each change's); KeyError when unknown."""
     with _lock:
         return _SERVICES[name]
+
+
+def owner_of(pointer: Pointer) -> tuple[Service, Pointer]:
+    """The service a pointer of ``remove:``, ``secrets:`` or ``rotate:`` names, and the pointer
+    inside its config: ``/<key>/...`` names that service's (``/oauth2_config/secrets/system``),
+    any other the identity config's, as it always has (the identity config has no top-level
+    key named after a service: its schema is closed there)."""
+    for service in services():
+        prefix = service.environment_pointer
+        if service is not IDENTITY and (pointer == prefix or pointer.startswith(prefix + "/")):
+            return service, pointer[len(prefix) :]
+    return IDENTITY, pointer
+
+
+def as_written(service: Service, pointer: Pointer) -> Pointer:
+    """``pointer`` inside ``service``'s config as ``remove:`` and the others write it."""
+    return pointer if service is IDENTITY else service.environment_pointer + pointer
 
 
 def carried_by(kind: TargetKind) -> tuple[Service, ...]:

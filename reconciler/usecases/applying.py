@@ -104,9 +104,12 @@ def _verify(
 def _record_sent(
     plan: Plan, environment: ValidEnvironment, target: Target, settings: Settings
 ) -> None:
-    identity = registry.IDENTITY  # ``rotate:`` names the identity config's values
-    sent_paths = {str(op["path"]) for service, op in plan.patch() if service == identity.name}
-    rotate = environment.rotations(identity)
+    # ``rotate:`` writes each pointer as ``registry.owner_of`` reads it; so are the sent paths.
+    sent_paths = {
+        registry.as_written(registry.named(service), str(op["path"]))
+        for service, op in plan.patch()
+    }
+    rotate = dict(environment.model.rotate)
     rotations.record(settings.root, plan.environment, target.description, rotate, sent_paths)
 
 

@@ -19,6 +19,7 @@ from reconciler.loading import render as rendering
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.official import releases
 from reconciler.services import registry
+from reconciler.services.declaration import Service
 from reconciler.targets import TargetKind
 from reconciler.usecases import messages, steps
 from reconciler.usecases.steps import Settings, named_version, schema_for, target_kind_of
@@ -47,12 +48,15 @@ def judge(environment: ValidEnvironment, settings: Settings) -> Verdict:
     return Verdict(review(environment, configs, None, schemas=schemas), release)
 
 
-def unknown_keys(kind: TargetKind, settings: Settings) -> Callable[[JSONObject], list[Pointer]]:
-    """The keys of an identity config that a ``kind`` target's shape does not know: what
+def unknown_keys(
+    kind: TargetKind, settings: Settings, service: Service = registry.IDENTITY
+) -> Callable[[JSONObject], list[Pointer]]:
+    """The keys of ``service``'s config that a ``kind`` target's shape does not know: what
     ``validate`` (offline, without the live project to ask) reports as unknown or ignored."""
 
     def unknown(config: JSONObject) -> list[Pointer]:
-        problems = schema_for(kind, settings).validate_config(config, partial=True)
+        schema = schema_for(kind, settings, service=service)
+        problems = schema.validate_config(config, partial=True)
         return [p.pointer for p in problems if p.unknown_key or p.ignored_key]
 
     return unknown

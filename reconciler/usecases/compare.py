@@ -76,6 +76,7 @@ def compare_live(
     for service in held:
         skipped = (
             *ignore,
+            *service.per_project,
             *service.judging[target_a.kind].server_managed,
             *service.judging[target_b.kind].server_managed,
         )

@@ -1,6 +1,8 @@
 """Turn a live identity config into a minimal environment document plus its side files. Pure.
 
-(The identity config's export; another service's config is not exported yet.)
+The other services of a project (``services/``) are exported the same way, each by its own
+rules (its schema's defaults, what Ory sets itself, its secrets); the identity config's own
+rules (Ory's fill-ins, the project's domain) are the identity config's alone.
 
 What ``export`` leaves out, so that the file holds only what someone actually decided:
 
@@ -60,6 +62,7 @@ from reconciler.jsontypes import (
     set_at,
     split_pointer,
 )
+from reconciler.secrets import SecretPaths
 from reconciler.services import registry
 
 SCHEMAS: Pointer = "/identity/schemas"
@@ -104,6 +107,10 @@ class ExportRules:
     sensitive: frozenset[Pointer] = frozenset()
     # The keys of a config that the target's shape does not know (its schema check, offline).
     unknown_keys: Callable[[JSONObject], Sequence[Pointer]] = lambda config: ()
+    # Where the service's config holds secrets (the identity config's by default).
+    secret_paths: SecretPaths = registry.IDENTITY.secrets
+    # Keys that belong to this project alone (``Service.per_project``): left out, listed.
+    per_project: tuple[Pointer, ...] = ()
 
 
 def minimal_config(live: JSONObject, rules: ExportRules) -> JSONObject:
@@ -159,12 +166,15 @@ def overlay_on(
 
 
 def is_exported_secret(
-    pointer: Pointer, value: JSONValue, marked: frozenset[Pointer] = frozenset()
+    pointer: Pointer,
+    value: JSONValue,
+    marked: frozenset[Pointer] = frozenset(),
+    secret_paths: SecretPaths = registry.IDENTITY.secrets,
 ) -> bool:
     if not isinstance(value, str) or value == "":
         return False
     return (
-        registry.IDENTITY.secrets.is_sensitive(pointer, marked)
+        secret_paths.is_sensitive(pointer, marked)
         or any(pattern.search(pointer) for pattern in _MORE_SECRETS)
         or _REDACTED.match(value) is not None
     )
@@ -185,7 +195,12 @@ def _drop_fill_ins(config: JSONObject, live: JSONObject) -> None:
 
 
 def left_out(live: JSONObject, rules: ExportRules) -> list[tuple[Pointer, JSONValue]]:
-    """What ``minimal_config`` leaves out because it names the project's own domain."""
+    """What ``minimal_config`` leaves out because it names the project's own domain (or,
+    in another service, belongs to this project alone)."""
+    if rules.per_project:
+        config = _without_platform_values(live, rules)
+        found = [(pointer, get_at(config, pointer)) for pointer in rules.per_project]
+        return [(pointer, value) for pointer, (there, value) in found if there]
     if not rules.network_fill_ins:
         return []
     specific, _ = project_specific(_without_platform_values(live, rules), live)

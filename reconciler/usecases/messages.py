@@ -58,10 +58,11 @@ def split_warnings(
 
 def undeclared_rotations(environment: ValidEnvironment, desired: Rendered) -> list[str]:
     raw = environment.raw
-    service = registry.IDENTITY
     return [
-        f"{raw.location('/rotate') or raw.name}: rotate: {pointer} is not declared under "
+        f"{raw.location('/rotate') or raw.name}: rotate: {registry.as_written(service, pointer)} "
+        f"is not declared under "
         f"{service.key}, so there is nothing to send"
+        for service in registry.services()
         for pointer in environment.rotations(service)
         if not get_at(desired.of(service), pointer)[0]
     ]

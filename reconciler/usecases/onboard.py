@@ -9,7 +9,7 @@ module loads, fetches and writes. Comparing environments is ``compare``, adoptin
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,15 +65,22 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
     warnings: tuple[str, ...] = ()
     if request.extends:
         config, warnings = _overlay(request, settings, target, live, config)
-    exported = side_files.externalize(config, rules)
+    others = list(_other_services(request, environment, target, live, settings))
+    exported = side_files.externalize(config, rules, others)
     text = side_files.environment_text(
         exported,
         target=environment.raw.data.get("target"),
         extends=request.extends,
         source=f"the live config of environment {request.name}",
-        left_out=export.left_out(live_config, rules),
+        left_out=[
+            *export.left_out(live_config, rules),
+            *_under_key(others, lambda other: export.left_out(other.live, other.rules)),
+        ],
         review=export.to_review(live_config, rules),
-        unknown=export.unknown_to_shape(live_config, rules),
+        unknown=[
+            *export.unknown_to_shape(live_config, rules),
+            *_under_key(others, lambda other: export.unknown_to_shape(other.live, other.rules)),
+        ],
     )
     written = _write(request, settings, text, exported.files)
     warnings += tuple(
@@ -82,6 +89,43 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
         for pointer in exported.unreadable
     )
     return ExportResult(text, exported, written, warnings)
+
+
+def _other_services(
+    request: ExportRequest,
+    environment: ValidEnvironment,
+    target: Target,
+    live: LiveState,
+    settings: steps.Settings,
+) -> Iterator[side_files.OtherConfig]:
+    """The minimal config of each other service the target holds (``services/``), each by
+    its own rules; a service with nothing to say is left out."""
+    for service in registry.carried_by(target.kind):
+        if service is registry.IDENTITY or service.name not in live.configs:
+            continue
+        live_config = live.of(service)
+        rules = export.ExportRules(
+            default_at=steps.defaults(settings, service, target.kind),
+            server_managed=service.judging[target.kind].server_managed,
+            contents=_readable_contents(target, live_config, settings),
+            root_from_environment=_root_from(request, settings),
+            sensitive=steps.sensitive_pointers(environment, service),
+            unknown_keys=checking.unknown_keys(target.kind, settings, service),
+            secret_paths=service.secrets,
+            per_project=service.per_project,
+        )
+        minimal = export.minimal_config(live_config, rules)
+        if minimal:
+            yield side_files.OtherConfig(service.key, minimal, rules, live_config)
+
+
+def _under_key(
+    others: list[side_files.OtherConfig],
+    listed: Callable[[side_files.OtherConfig], list[tuple[Pointer, JSONValue]]],
+) -> list[tuple[Pointer, JSONValue]]:
+    return [
+        (f"/{other.key}{pointer}", value) for other in others for pointer, value in listed(other)
+    ]
 
 
 def _environment_for_export(request: ExportRequest, settings: steps.Settings) -> ValidEnvironment:

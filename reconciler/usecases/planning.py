@@ -110,14 +110,20 @@ def plan_fetched(
 
 def _rotations_due(
     environment: ValidEnvironment, target: Target, settings: Settings
-) -> dict[Pointer, str]:
-    rotate = environment.rotations(registry.IDENTITY)
+) -> dict[str, dict[Pointer, str]]:
+    """Per service, the ``rotate:`` values not sent yet, each with its note; the record keeps
+    each pointer as ``rotate:`` writes it (``registry.owner_of``)."""
+    rotate = dict(environment.model.rotate)
     if not rotate:
         return {}
     name = environment.raw.name
     versions = rotations.recorded(settings.root, name, target.description)
     where = display_path(rotations.state_path(settings.root, name))
-    return rotations.due(rotate, versions, where)
+    due: dict[str, dict[Pointer, str]] = {}
+    for written, note in rotations.due(rotate, versions, where).items():
+        owner, inside = registry.owner_of(written)
+        due.setdefault(owner.name, {})[inside] = note
+    return due
 
 
 def plan_against(
@@ -128,7 +134,7 @@ def plan_against(
     desired: rendering.Rendered,
     contents: Mapping[str, bytes],
     notes: tuple[Finding, ...] = (),
-    rotate: Mapping[Pointer, str] | None = None,
+    rotate: Mapping[str, Mapping[Pointer, str]] | None = None,
 ) -> Plan:
     raw = environment.raw
     known = {**live.known_digests, **desired.digests}
@@ -148,7 +154,7 @@ def plan_against(
             default_at=default_at[service.name],
             defaults_complete=True,
             rotate_secrets=settings.rotate_secrets,
-            rotate=(rotate or {}) if service is registry.IDENTITY else {},
+            rotate=(rotate or {}).get(service.name, {}),
             secrets_readable=target.returns_secrets,
             contents=contents,
             lists_identity_schemas=service.lists_identity_schemas,

@@ -24,6 +24,8 @@ from reconciler.repository import file_refs
 from reconciler.usecases.export import SCHEMAS, ExportRules, is_exported_secret
 
 _JSONNET_KEYS = frozenset({"body", "mapper_url", "claims_mapper_url"})
+# Where the permission config names its Ory Permission Language file.
+OPL_LOCATION: Pointer = "/namespaces/location"
 _NAME_NOISE = frozenset({"selfservice", "flows", "methods", "config"})
 
 
@@ -48,18 +50,40 @@ class Export:
     # ``file://`` values whose content could not be read: the file will not load until the
     # referenced files are copied into the repository.
     unreadable: tuple[Pointer, ...] = ()
+    # The other services' configs, by their environment-file key (``oauth2_config``).
+    others: tuple[tuple[str, JSONObject], ...] = ()
 
 
-def externalize(config: JSONObject, rules: ExportRules) -> Export:
-    """Move blobs to side files and secrets to variables; the result is ready to write."""
+@dataclass(frozen=True)
+class OtherConfig:
+    """Another service's minimal config to export: its environment-file key and rules."""
+
+    key: str
+    config: JSONObject  # minimal (``export.minimal_config``)
+    rules: ExportRules
+    live: JSONObject  # what it was made from
+
+
+def externalize(
+    config: JSONObject, rules: ExportRules, others: Iterable[OtherConfig] = ()
+) -> Export:
+    """Move blobs to side files and secrets to variables; the result is ready to write. The
+    other services' variables and side files are named after their key (``OAUTH2_...``)."""
     writer = _Externalizer(config, rules)
     result = writer.value(config, "")
     assert isinstance(result, dict)
+    exported: list[tuple[str, JSONObject]] = []
+    for other in others:
+        writer.config, writer.rules, writer.prefix = other.config, other.rules, other.key
+        value = writer.value(other.config, "")
+        assert isinstance(value, dict)
+        exported.append((other.key, value))
     return Export(
         identity_config=result,
         files=tuple(sorted(writer.files.values(), key=lambda f: f.path)),
         variables=tuple(sorted(writer.variables, key=lambda v: v.name)),
         unreadable=tuple(sorted(writer.unreadable)),
+        others=tuple(exported),
     )
 
 
@@ -73,6 +97,9 @@ class _Externalizer:
         self.files: dict[str, SideFile] = {}
         self.variables: list[Variable] = []
         self.unreadable: list[Pointer] = []
+        # The environment-file key of the service being written, other than the identity
+        # config's: its variables, side files and messages are named after it.
+        self.prefix = ""
 
     def value(self, value: JSONValue, pointer: Pointer) -> JSONValue:
         if isinstance(value, dict):
@@ -88,7 +115,7 @@ class _Externalizer:
         return value
 
     def string(self, text: str, pointer: Pointer) -> str:
-        if is_exported_secret(pointer, text, self.rules.sensitive):
+        if is_exported_secret(pointer, text, self.rules.sensitive, self.rules.secret_paths):
             return self.secret(text, pointer)
         content = self.content_of(text, pointer)
         if content is not None:
@@ -112,10 +139,16 @@ class _Externalizer:
         base = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(labels)).strip("_").upper() or "SECRET"
         if base[0].isdigit():
             base = "V_" + base
+        if self.prefix:
+            base = f"{self.prefix.removesuffix('_config').upper()}_{base}"
         names = {v.name for v in self.variables}
         name = _first_free(base, "_", lambda candidate: candidate in names)
-        self.variables.append(Variable(name, pointer, part))
+        self.variables.append(Variable(name, self._named(pointer), part))
         return name
+
+    def _named(self, pointer: Pointer) -> Pointer:
+        """``pointer`` as messages name it: inside another service, under its key."""
+        return f"/{self.prefix}{pointer}" if self.prefix else pointer
 
     def labels(self, pointer: Pointer) -> list[str]:
         """Readable words for ``pointer``: list items by their ``id`` when they have one."""
@@ -138,13 +171,19 @@ class _Externalizer:
         if content is None:
             content = self.rules.contents.get(text)
         if content is None and file_refs.is_reference(text):
-            self.unreadable.append(pointer)
+            self.unreadable.append(self._named(pointer))
         return content
 
     def side_file(self, content: bytes, pointer: Pointer) -> str:
         key = split_pointer(pointer)[-1]
         folder, suffix = ("hooks", ".jsonnet") if key in _JSONNET_KEYS else ("templates", "")
-        stem = re.sub(r"[^a-z0-9_.]+", "-", "-".join(self.labels(pointer)).lower()).strip("-")
+        if pointer == OPL_LOCATION and self.prefix:
+            # An Ory Permission Language file is TypeScript (Ory stores it as `.txt`).
+            folder, suffix = "permissions", ".ts"
+        labels = self.labels(pointer)
+        if self.prefix:
+            labels = [self.prefix.removesuffix("_config"), *labels]
+        stem = re.sub(r"[^a-z0-9_.]+", "-", "-".join(labels).lower()).strip("-")
         return self.reference(folder, stem, suffix, content)
 
     def schema(self, entry: JSONValue, pointer: Pointer) -> JSONValue:
@@ -199,6 +238,8 @@ def environment_text(
     if target is not None:
         document["target"] = target
     document["identity_config"] = export.identity_config
+    for key, config in export.others:
+        document[key] = config
     lines = [f"# Exported by `reconciler export` from {source}."]
     if export.variables:
         lines.append("# Set these variables before plan or apply (values are never printed):")

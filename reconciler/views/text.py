@@ -66,7 +66,10 @@ def format_changes(plan: Plan, *, color: bool = False, verbose: bool = False) ->
     Write-only values that are not compared take one line; ``verbose`` lists each."""
     lines: list[str] = []
     impacts = plan.impacts or _neutral(plan)
-    headed = len({change.service for change in plan.changes}) > 1
+    # Each service heads its changes, unless they are the identity config's alone (as every
+    # plan was before the other services).
+    changed = {change.service for change in plan.changes}
+    headed = bool(changed - {registry.IDENTITY.name})
     heading = ""
     for index, (change, impact) in enumerate(zip(plan.changes, impacts, strict=True)):
         if headed and change.service != heading:

@@ -387,3 +387,20 @@ def test_refresh_history_refuses_a_checkout_that_is_not_the_newest_release(
         refresh_official_schemas.main(
             [str(checkout), "--destination", str(package_copy), "--history", str(kratos)]
         )
+
+
+def test_the_generator_reproduces_the_other_services_files_from_the_spec() -> None:
+    # Issue 24: the OAuth2 and permission overlays, the account experience and project
+    # settings schemas, each regenerated from the spec's columns equals the shipped file.
+    outputs = generate_network_overlay.other_outputs(_spec())
+    assert set(outputs) == {
+        official.OAUTH2_OVERLAY,
+        official.PERMISSION_OVERLAY,
+        official.ACCOUNT_EXPERIENCE_SCHEMA,
+        official.PROJECT_SETTINGS_SCHEMA,
+    }
+    for path, document in outputs.items():
+        assert generate_network_overlay.render(document) == path.read_text("utf-8"), path.name
+    oauth2: Any = outputs[official.OAUTH2_OVERLAY]["keys"]
+    # Hydra master lacks the column's spelling of the salt and the token prefix.
+    assert set(oauth2) == {"/oauth2/token_prefix", "/oidc/subject_identifiers/pairwise_salt"}

@@ -21,6 +21,14 @@ from ory_server import OryTestServer
 ENTRIES = corpus.entries()
 
 
+def test_corpus_holds_oauth2_and_permission_configs() -> None:
+    # Issue 24 item 6: real OAuth2 (Hydra) and permission (Keto) configs, an Ory Permission
+    # Language file among them, round-trip like the identity configs.
+    services = Counter(entry.service for entry in ENTRIES)
+    assert services["oauth2"] >= 4 and services["permission"] >= 4, services
+    assert any(e.service == "permission" and e.refs for e in ENTRIES)
+
+
 def test_corpus_is_large_and_varied() -> None:
     kinds = Counter(entry.kind for entry in ENTRIES)
     assert len(ENTRIES) >= 60, len(ENTRIES)
@@ -78,6 +86,6 @@ def test_round_trip(
         assert entry.expect.match in failed[0].detail, failed[0].detail
         return
     assert not failed, "\n".join(f"{step.name}: {step.detail}" for step in failed)
-    file_steps = entry.kind in corpus.KRATOS_FILE_KINDS
+    file_steps = entry.kratos_file
     expected = [name for name in STEPS if file_steps or not name.startswith("file-")]
     assert [step.name for step in steps] == expected
