@@ -81,7 +81,7 @@ def test_the_five_trait_changes_appear_in_the_text_plan(
 ) -> None:
     _switch_to_v2(server, write)
     result = run("plan", "dev", env=_env(server))
-    assert "new identity schema, replacing the default customer" in result.out
+    assert 'new identity schema, replacing the default schema "customer"' in result.out
     for line in EXPECTED:
         assert f"      - {line}" in result.out, result.out
 
