@@ -114,7 +114,11 @@ class FakeForge:
         self._lock = threading.Lock()
         self._next_id = 1000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Polled every 10 ms, so stop() returns at once (the default 0.5 s poll made each
+        # test's teardown wait up to half a second).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.01,), daemon=True
+        )
 
     @property
     def api_url(self) -> str:

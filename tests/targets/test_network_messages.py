@@ -36,7 +36,7 @@ def _no_answer(base_url: str, timeout: float = 5.0) -> str:
 def plain_http() -> Iterator[int]:
     """A plain HTTP server: what an https:// URL meets when it names the wrong port."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()
@@ -82,7 +82,7 @@ def test_a_certificate_nobody_signed_is_said_to_be_refused(tmp_path: Path) -> No
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         message = _no_answer(f"https://127.0.0.1:{server.server_address[1]}")
