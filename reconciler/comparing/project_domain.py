@@ -19,6 +19,15 @@ PUBLIC_BASE_URL: Pointer = "/serve/public/base_url"
 _ORY_PROJECT_HOST = re.compile(r"^[a-z0-9-]+\.projects(\.[a-z0-9-]+)?\.oryapis(\.[a-z]+)?$")
 
 
+# Hosts that never leave the machine: an http:// URL on them is no plain-text hop.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def is_ory_project_host(host: str) -> bool:
+    """True for a domain Ory Network gives a project (``<slug>.projects.oryapis.com``)."""
+    return _ORY_PROJECT_HOST.match(host.lower()) is not None
+
+
 # The only place a bare host (no scheme) names a domain: a webauthn or passkey relying party's
 # id. Cookie domains are the target's own (server-managed) and never exported.
 _HOST_KEY = "/rp/id"
@@ -60,4 +69,4 @@ def _names_project(value: JSONValue, own: str | None, host_here: bool) -> bool:
     if "://" not in value and not host_here:
         return False
     host = urlsplit(value).hostname if "://" in value else value.lower()
-    return bool(host) and (host == own or _ORY_PROJECT_HOST.match(str(host)) is not None)
+    return bool(host) and (host == own or is_ory_project_host(str(host)))
