@@ -23,6 +23,12 @@ _ORY_PROJECT_HOST = re.compile(r"^[a-z0-9-]+\.projects(\.[a-z0-9-]+)?\.oryapis(\
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
+def is_plain_http(url: str) -> bool:
+    """True for an ``http://`` URL off this machine: anyone on the path can read or alter it."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS
+
+
 def is_ory_project_host(host: str) -> bool:
     """True for a domain Ory Network gives a project (``<slug>.projects.oryapis.com``)."""
     return _ORY_PROJECT_HOST.match(host.lower()) is not None

@@ -13,7 +13,11 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from reconciler.comparing.project_domain import LOOPBACK_HOSTS, is_ory_project_host
+from reconciler.comparing.project_domain import (
+    LOOPBACK_HOSTS,
+    is_ory_project_host,
+    is_plain_http,
+)
 from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.services.declaration import Security
 from reconciler.services.impact import (
@@ -92,8 +96,7 @@ def _flow_url(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
     http://: that host now receives the login and consent challenges, and the browser's trust."""
     name = "urls." + pointer.rsplit("/", 1)[-1]
     old, new = _site(before), _site(after)
-    plain = new is not None and new[0] == "http" and new[1] not in LOOPBACK_HOSTS
-    if plain and new is not None and old != new:
+    if new is not None and isinstance(after, str) and is_plain_http(after) and old != new:
         return "weakens", f"{name} moved to plain http:// on {new[1]}"
     if new is not None and (old is None or old[1] != new[1]):
         return "weakens", f"{name} moved off the project's domains to {new[1]}"

@@ -12,9 +12,8 @@ subdomain wildcard, and a plain ``http://`` origin off this machine. Sources in
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
-from reconciler.comparing.project_domain import LOOPBACK_HOSTS
+from reconciler.comparing.project_domain import is_plain_http
 from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.services.declaration import Security
 from reconciler.services.impact import Verdict, allow_list, turning_off
@@ -30,8 +29,7 @@ def risky_origin(origin: str) -> str | None:
         return "any origin (`*`)"
     if "*" in origin:
         return f"every subdomain ({origin})"
-    parts = urlsplit(origin)
-    if parts.scheme.lower() == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS:
+    if is_plain_http(origin):
         return f"plain http:// ({origin})"
     return None
 

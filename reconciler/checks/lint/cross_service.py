@@ -1,0 +1,70 @@
+"""Lint rules where two services' settings contradict each other: the identity config
+(Kratos') and the OAuth2 config (Hydra's). Each is registered for the OAuth2 config, and
+reads the identity config the environment plans beside it (``LintContext.others``); with
+neither side's value known (offline, undeclared) a rule says nothing. Sources in
+``docs/rules.md``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from reconciler.checks.finding import Finding
+from reconciler.checks.lint.rules import LintContext, make_finding, rule
+from reconciler.comparing.project_domain import LOOPBACK_HOSTS, is_ory_project_host
+from reconciler.jsontypes import JSONValue, get_at
+from reconciler.services import identity
+
+SERVICE = "oauth2"
+# Hydra's page ↔ the Kratos flow that answers its login challenge, and where Kratos shows it.
+# Hydra schema ``urls.registration``: "Defaults to the same value as `login`".
+_FLOW_PAGES = (
+    ("/urls/login", "/selfservice/flows/login/ui_url"),
+    ("/urls/registration", "/selfservice/flows/registration/ui_url"),
+)
+_PROJECT = "the project's domain"
+
+
+def _host(url: JSONValue) -> str | None:
+    """Where a page is: its host, ``the project's domain`` for a path or an Ory project
+    domain, None when unknown (no value)."""
+    if not isinstance(url, str) or not url:
+        return None
+    if "://" not in url:
+        return _PROJECT
+    host = (urlsplit(url).hostname or "").lower()
+    if is_ory_project_host(host):
+        return _PROJECT
+    return "localhost" if host in LOOPBACK_HOSTS else host
+
+
+@rule(
+    "oauth2-login-ui-not-identity-ui",
+    "warning",
+    "OAuth2 sends sign-ins to another UI than the identity config's",
+    service=SERVICE,
+)
+def _login_ui_not_identity_ui(ctx: LintContext) -> Iterator[Finding]:
+    # Kratos schema oauth2_provider.url: the login and registration flows handle Hydra's
+    # `login_challenge`; a Kratos flow is always shown at its own ui_url (selfservice.flows.*).
+    kratos = ctx.others.get(identity.NAME)
+    if kratos is None:
+        return
+    for hydra_pointer, kratos_pointer in _FLOW_PAGES:
+        found, page = get_at(ctx.merged, hydra_pointer)
+        ui_found, ui = get_at(kratos, kratos_pointer)
+        hydra_host, kratos_host = _host(page), _host(ui)
+        if not (found and ui_found) or None in (hydra_host, kratos_host):
+            continue
+        if hydra_host != kratos_host:
+            yield make_finding(
+                "oauth2-login-ui-not-identity-ui",
+                f"oauth2_config{hydra_pointer} sends OAuth2 sign-ins to {hydra_host} ({page}), "
+                f"but identity_config{kratos_pointer} shows that flow on {kratos_host} ({ui}): "
+                "the identity flow that answers the OAuth2 login challenge is always shown at "
+                "its own ui_url, so the OAuth2 page is either skipped or never sees the flow",
+                [hydra_pointer],
+                f"Point {hydra_pointer.removeprefix('/').replace('/', '.')} at the identity "
+                f"config's {kratos_pointer.removeprefix('/').replace('/', '.')} ({ui}), or "
+                "move both to your custom UI.",
+            )
