@@ -21,8 +21,6 @@ def _service(name: str) -> Service:
     try:
         return registry.named(name)
     except KeyError:  # DEV ONLY: before the service lands
-        from pathlib import Path
-
         return Service(name, name + "_x", "", name, {"ory_network": None}, fields=())  # type: ignore[dict-item]
 
 

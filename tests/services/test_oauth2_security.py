@@ -22,6 +22,7 @@ def oauth2(tmp_path_factory: pytest.TempPathFactory) -> Service:
         return registry.named("oauth2")
     except KeyError:  # DEV ONLY: before the oauth2 service lands
         import json
+
         from reconciler.services.declaration import Judging
         from reconciler.services.oauth2.security import SECURITY
 

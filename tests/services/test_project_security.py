@@ -18,6 +18,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Service:
         return registry.named("project")
     except KeyError:  # DEV ONLY: before the project service lands
         import json
+
         from reconciler.services.declaration import Judging
         from reconciler.services.project.security import SECURITY
 
