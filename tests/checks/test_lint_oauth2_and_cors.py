@@ -9,25 +9,21 @@ from typing import Any
 import pytest
 
 from reconciler.checks.finding import Finding
+from reconciler.checks.kratos_schema import for_service
 from reconciler.checks.lint import RULES, lint
 from reconciler.jsontypes import JSONObject
 from reconciler.services import registry
-from reconciler.services.declaration import Service
 
 Doc = dict[str, Any]
-
-
-def _service(name: str) -> Service:
-    try:
-        return registry.named(name)
-    except KeyError:  # DEV ONLY: before the service lands
-        return Service(name, name + "_x", "", name, {"ory_network": None}, fields=())  # type: ignore[dict-item]
 
 
 def found(
     service: str, rule_id: str, desired: Doc, live: Doc | None = None, **kw: Any
 ) -> list[Finding]:
-    return [f for f in lint(_service(service), desired, live, **kw) if f.rule_id == rule_id]
+    """What ``rule_id`` finds in ``service``'s config, its defaults from its own schema."""
+    declared = registry.named(service)
+    schema = for_service(declared, "ory_network")
+    return [f for f in lint(declared, desired, live, kratos=schema, **kw) if f.rule_id == rule_id]
 
 
 # -- OAuth2 ---------------------------------------------------------------------------------
@@ -71,6 +67,12 @@ def test_authorization_codes_living_over_ten_minutes(lifetime: str, reported: bo
         bool(found("oauth2", "oauth2-auth-code-lifetime", {"ttl": {"auth_code": lifetime}}))
         is reported
     )
+
+
+def test_ory_networks_own_code_lifetime_is_not_reported() -> None:
+    # The CLI fixture's live project has ttl.auth_code: 30m0s, Ory Network's default.
+    live = {"ttl": {"auth_code": "30m0s"}}
+    assert not found("oauth2", "oauth2-auth-code-lifetime", {"ttl": {"access_token": "1h"}}, live)
 
 
 # -- CORS of the project's endpoints --------------------------------------------------------

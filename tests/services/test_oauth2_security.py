@@ -11,31 +11,15 @@ import pytest
 
 from reconciler.checks.security import Action, classify
 from reconciler.jsontypes import JSONValue
+from reconciler.services import oauth2 as oauth2_service
 from reconciler.services import registry
 from reconciler.services.declaration import Service
 from reconciler.services.impact import Impact
 
 
 @pytest.fixture(scope="module")
-def oauth2(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    try:
-        return registry.named("oauth2")
-    except KeyError:  # DEV ONLY: before the oauth2 service lands
-        import json
-
-        from reconciler.services.declaration import Judging
-        from reconciler.services.oauth2.security import SECURITY
-
-        schema = tmp_path_factory.mktemp("s") / "s.json"
-        schema.write_text(json.dumps({"type": "object"}))
-        return Service(
-            "oauth2",
-            "oauth2_config",
-            "/services/oauth2/config",
-            "OAuth2",
-            {"ory_network": Judging("x", "y", schema)},
-            security=SECURITY,
-        )
+def oauth2() -> Service:
+    return registry.named(oauth2_service.NAME)
 
 
 CASES: list[tuple[str, JSONValue, JSONValue, Impact, str]] = [

@@ -7,32 +7,15 @@ import pytest
 
 from reconciler.checks.security import classify
 from reconciler.jsontypes import JSONValue
+from reconciler.services import project as project_service
 from reconciler.services import registry
 from reconciler.services.declaration import Service
 from reconciler.services.project.security import risky_origin
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    try:
-        return registry.named("project")
-    except KeyError:  # DEV ONLY: before the project service lands
-        import json
-
-        from reconciler.services.declaration import Judging
-        from reconciler.services.project.security import SECURITY
-
-        schema = tmp_path_factory.mktemp("s") / "s.json"
-        schema.write_text(json.dumps({"type": "object"}))
-        return Service(
-            "project",
-            "project_settings",
-            "",
-            "Project",
-            {"ory_network": Judging("x", "y", schema)},
-            security=SECURITY,
-            fields=("name", "cors_public", "cors_admin"),
-        )
+def project() -> Service:
+    return registry.named(project_service.NAME)
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import LintContext, make_finding, rule
 from reconciler.comparing.project_domain import is_plain_http
 from reconciler.jsontypes import JSONValue, Pointer, join_pointer
+from reconciler.services import project
 from reconciler.services.project.security import ANY_ORIGIN
 
-SERVICE = "project"
+SERVICE = project.NAME
 ENDPOINTS = ("cors_public", "cors_admin")
 
 

@@ -13,9 +13,9 @@ from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import LintContext, make_finding, rule
 from reconciler.comparing.project_domain import LOOPBACK_HOSTS, is_ory_project_host
 from reconciler.jsontypes import JSONValue, get_at
-from reconciler.services import identity
+from reconciler.services import identity, oauth2
 
-SERVICE = "oauth2"
+SERVICE = oauth2.NAME
 # Hydra's page ↔ the Kratos flow that answers its login challenge, and where Kratos shows it.
 # Hydra schema ``urls.registration``: "Defaults to the same value as `login`".
 _FLOW_PAGES = (
