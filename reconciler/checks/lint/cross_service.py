@@ -25,6 +25,10 @@ _FLOW_PAGES = (
 _PROJECT = "the project's domain"
 
 
+def _dotted(pointer: str) -> str:
+    return pointer.removeprefix("/").replace("/", ".")
+
+
 def _host(url: JSONValue) -> str | None:
     """Where a page is: its host, ``the project's domain`` for a path or an Ory project
     domain, None when unknown (no value)."""
@@ -57,14 +61,14 @@ def _login_ui_not_identity_ui(ctx: LintContext) -> Iterator[Finding]:
         if not (found and ui_found) or None in (hydra_host, kratos_host):
             continue
         if hydra_host != kratos_host:
+            hydra_key, kratos_key = _dotted(hydra_pointer), _dotted(kratos_pointer)
             yield make_finding(
                 "oauth2-login-ui-not-identity-ui",
-                f"oauth2_config{hydra_pointer} sends OAuth2 sign-ins to {hydra_host} ({page}), "
-                f"but identity_config{kratos_pointer} shows that flow on {kratos_host} ({ui}): "
+                f"oauth2_config.{hydra_key} sends OAuth2 sign-ins to {hydra_host} ({page}), "
+                f"but identity_config.{kratos_key} shows that flow on {kratos_host} ({ui}): "
                 "the identity flow that answers the OAuth2 login challenge is always shown at "
                 "its own ui_url, so the OAuth2 page is either skipped or never sees the flow",
                 [hydra_pointer],
-                f"Point {hydra_pointer.removeprefix('/').replace('/', '.')} at the identity "
-                f"config's {kratos_pointer.removeprefix('/').replace('/', '.')} ({ui}), or "
+                f"Point {hydra_key} at the identity config's {kratos_key} ({ui}), or "
                 "move both to your custom UI.",
             )
