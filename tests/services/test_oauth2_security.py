@@ -106,6 +106,13 @@ CASES: list[tuple[str, JSONValue, JSONValue, Impact, str]] = [
         "urls.error moved to plain http:// on auth.example.com",
     ),
     (
+        "/urls/device/verification",
+        "/ui/device_verification",
+        "https://devices.example.net/verify",
+        "weakens",
+        "urls.device.verification moved off the project's domains to devices.example.net",
+    ),
+    (
         "/urls/post_logout_redirect",
         None,
         "https://app.example.com/bye",

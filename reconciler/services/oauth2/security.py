@@ -35,7 +35,16 @@ from reconciler.services.impact import (
 OPAQUE, JWT = "opaque", "jwt"
 EXACT, WILDCARD = "exact", "wildcard"
 # The pages of the login & consent flow Hydra sends browsers to (Hydra schema ``urls``).
-FLOW_URLS = ("login", "registration", "consent", "logout", "error", "post_logout_redirect")
+FLOW_URLS = (
+    "login",
+    "registration",
+    "consent",
+    "logout",
+    "error",
+    "post_logout_redirect",
+    "device/verification",
+    "device/success",
+)
 
 
 def _lifetime(value: JSONValue) -> float | None:
@@ -94,7 +103,7 @@ def _site(value: JSONValue) -> tuple[str, str] | None:
 def _flow_url(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
     """A flow page moved to another host than it had, off the project's domains, or onto plain
     http://: that host now receives the login and consent challenges, and the browser's trust."""
-    name = "urls." + pointer.rsplit("/", 1)[-1]
+    name = pointer.removeprefix("/").replace("/", ".")
     old, new = _site(before), _site(after)
     if new is not None and isinstance(after, str) and is_plain_http(after) and old != new:
         return "weakens", f"{name} moved to plain http:// on {new[1]}"
