@@ -34,6 +34,19 @@ def is_ory_project_host(host: str) -> bool:
     return _ORY_PROJECT_HOST.match(host.lower()) is not None
 
 
+def page_site(value: JSONValue) -> tuple[str, str] | None:
+    """Where a page of a flow is: the scheme and host of an absolute URL (any loopback name
+    reads ``localhost``: a developer's machine); None for a path on the project's own domain
+    (``/ui/login``), an Ory project domain, or no value at all."""
+    if not isinstance(value, str) or "://" not in value:
+        return None
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if is_ory_project_host(host):
+        return None
+    return parts.scheme.lower(), "localhost" if host in LOOPBACK_HOSTS else host
+
+
 # The only place a bare host (no scheme) names a domain: a webauthn or passkey relying party's
 # id. Cookie domains are the target's own (server-managed) and never exported.
 _HOST_KEY = "/rp/id"

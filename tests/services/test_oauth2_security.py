@@ -62,10 +62,15 @@ CASES: list[tuple[str, JSONValue, JSONValue, Impact, str]] = [
         False,
         True,
         "weakens",
-        "every allowed scope granted to client credentials unasked "
-        "(default_grant_allowed_scope) turned on",
+        "client credentials get every allowed scope unasked (default_grant_allowed_scope)",
     ),
-    ("/oauth2/grant/jwt/jti_optional", False, True, "weakens", "without the `jti` claim"),
+    (
+        "/oauth2/grant/jwt/jti_optional",
+        False,
+        True,
+        "weakens",
+        "JWT grants accepted without the `jti` claim (grant.jwt.jti_optional)",
+    ),
     ("/oauth2/grant/jwt/iat_optional", None, True, "weakens", "without the `iat` claim"),
     ("/oauth2/grant/jwt/max_ttl", "720h", "8760h", "weakens", "assertion max age"),
     (

@@ -7,11 +7,10 @@ neither side's value known (offline, undeclared) a rule says nothing. Sources in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import LintContext, make_finding, rule
-from reconciler.comparing.project_domain import LOOPBACK_HOSTS, is_ory_project_host
+from reconciler.comparing.project_domain import page_site
 from reconciler.jsontypes import JSONValue, get_at
 from reconciler.services import identity, oauth2
 
@@ -30,16 +29,11 @@ def _dotted(pointer: str) -> str:
 
 
 def _host(url: JSONValue) -> str | None:
-    """Where a page is: its host, ``the project's domain`` for a path or an Ory project
-    domain, None when unknown (no value)."""
+    """Where a page is (``comparing.project_domain.page_site``), None when no value says."""
     if not isinstance(url, str) or not url:
         return None
-    if "://" not in url:
-        return _PROJECT
-    host = (urlsplit(url).hostname or "").lower()
-    if is_ory_project_host(host):
-        return _PROJECT
-    return "localhost" if host in LOOPBACK_HOSTS else host
+    site = page_site(url)
+    return _PROJECT if site is None else site[1]
 
 
 @rule(

@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import math
 import re
-from urllib.parse import urlsplit
 
-from reconciler.comparing.project_domain import (
-    LOOPBACK_HOSTS,
-    is_ory_project_host,
-    is_plain_http,
-)
+from reconciler.comparing.project_domain import is_plain_http, page_site
 from reconciler.jsontypes import JSONValue, Pointer
 from reconciler.services.declaration import Security
 from reconciler.services.impact import (
+    Judge,
     Verdict,
     exactly,
     more_is_weaker,
     ranked,
     seconds,
-    switch,
     turning_off,
 )
 
@@ -63,10 +58,25 @@ def _ttl(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
     return ranked(_lifetime(before), _lifetime(after), "strengthens", what)
 
 
+def _loosening(on: str, off: str) -> Judge:
+    """A judge of a switch that loosens a check when turned on (false unless set)."""
+
+    def judge(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
+        was, now = before is True, after is True
+        if was == now:
+            return None
+        return ("weakens", on) if now else ("strengthens", off)
+
+    return judge
+
+
 def _optional_claim(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
     name = pointer.rsplit("/", 1)[-1]
-    what = f"JWT grants without the `{name.split('_')[0]}` claim (grant.jwt.{name})"
-    return switch(before or False, after or False, "strengthens", what)
+    claim = name.removesuffix("_optional")
+    return _loosening(
+        f"JWT grants accepted without the `{claim}` claim (grant.jwt.{name})",
+        f"JWT grants need the `{claim}` claim",
+    )(pointer, before, after)
 
 
 def _access_token_strategy(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
@@ -87,24 +97,11 @@ def _scope_strategy(pointer: Pointer, before: JSONValue, after: JSONValue) -> Ve
     return None
 
 
-def _site(value: JSONValue) -> tuple[str, str] | None:
-    """Scheme and host of an absolute URL; None for a path on the project's own domain
-    (``/ui/login``), an Ory project domain, or no value (Hydra's own fallback page)."""
-    if not isinstance(value, str) or "://" not in value:
-        return None
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
-    if is_ory_project_host(host):
-        return None
-    # A page on this machine is a developer's, whichever name it goes by.
-    return parts.scheme.lower(), "localhost" if host in LOOPBACK_HOSTS else host
-
-
 def _flow_url(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
     """A flow page moved to another host than it had, off the project's domains, or onto plain
     http://: that host now receives the login and consent challenges, and the browser's trust."""
     name = pointer.removeprefix("/").replace("/", ".")
-    old, new = _site(before), _site(after)
+    old, new = page_site(before), page_site(after)
     if new is not None and isinstance(after, str) and is_plain_http(after) and old != new:
         return "weakens", f"{name} moved to plain http:// on {new[1]}"
     if new is not None and (old is None or old[1] != new[1]):
@@ -131,11 +128,9 @@ SECURITY = Security(
         (exactly("/strategies/scope"), _scope_strategy),
         (
             exactly("/oauth2/client_credentials/default_grant_allowed_scope"),
-            turning_off(
-                "strengthens",
-                "every allowed scope granted to client credentials unasked "
-                "(default_grant_allowed_scope)",
-                unset=False,
+            _loosening(
+                "client credentials get every allowed scope unasked (default_grant_allowed_scope)",
+                "client credentials get only the scopes they ask for",
             ),
         ),
         (
@@ -159,10 +154,9 @@ SECURITY = Security(
         ),
         (
             exactly("/oauth2/expose_internal_errors"),
-            turning_off(
-                "strengthens",
-                "internal error details for OAuth2 clients (expose_internal_errors)",
-                unset=False,
+            _loosening(
+                "internal error details shown to OAuth2 clients (expose_internal_errors)",
+                "internal error details hidden from OAuth2 clients",
             ),
         ),
         (re.compile(r"^/urls/(" + "|".join(FLOW_URLS) + ")$"), _flow_url),
