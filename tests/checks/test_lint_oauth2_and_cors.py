@@ -134,7 +134,8 @@ def test_oauth2_login_elsewhere_than_the_identity_login_ui_is_reported() -> None
     )
     assert finding.severity == "warning"
     assert finding.pointers == ("/urls/login",)
-    assert "sso.example.org" in finding.message and "auth.example.com" in finding.message
+    assert "(https://sso.example.org/login)" in finding.message
+    assert "(https://auth.example.com/login)" in finding.message
 
 
 def test_the_registration_page_is_compared_too() -> None:

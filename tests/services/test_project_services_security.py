@@ -105,6 +105,20 @@ def test_an_oauth2_login_page_apart_from_the_identity_login_ui_is_a_warning(
     assert planned.code == 0, planned.err
     assert "oauth2-login-ui-not-identity-ui" in planned.out + planned.err
     assert "environments/dev.yaml:4:" in planned.out + planned.err
-    assert "! weakens security: urls.login moved off the project's domains to sso.example.org" in (
+    assert "! weakens security: urls.login moved to another host, off the project's domains" in (
         planned.out
     )
+
+
+def test_no_reason_or_finding_shows_a_part_of_a_secret_login_url(
+    write: Write, run: Run, ory_server: OryTestServer
+) -> None:
+    # The host of a secret URL is a part of it, which the output scrubber would not mask.
+    _dev(
+        write, ory_server, "oauth2_config:\n  urls: {login: !secret 'https://sso.secret.test/l'}\n"
+    )
+    planned = run("plan", "dev", env=_env(ory_server))
+    assert planned.code == 0, planned.err
+    assert "oauth2-login-ui-not-identity-ui" in planned.out + planned.err
+    assert "moved to another host" in planned.out
+    assert "sso.secret.test" not in planned.out + planned.err

@@ -29,7 +29,9 @@ def _dotted(pointer: str) -> str:
 
 
 def _host(url: JSONValue) -> str | None:
-    """Where a page is (``comparing.project_domain.page_site``), None when no value says."""
+    """Where a page is (``comparing.project_domain.page_site``), None when no value says.
+    Compared, never printed: a message quotes whole values, which the output scrubber masks
+    when secret (``redact.py``), never a part of one."""
     if not isinstance(url, str) or not url:
         return None
     site = page_site(url)
@@ -58,10 +60,10 @@ def _login_ui_not_identity_ui(ctx: LintContext) -> Iterator[Finding]:
             hydra_key, kratos_key = _dotted(hydra_pointer), _dotted(kratos_pointer)
             yield make_finding(
                 "oauth2-login-ui-not-identity-ui",
-                f"oauth2_config.{hydra_key} sends OAuth2 sign-ins to {hydra_host} ({page}), "
-                f"but identity_config.{kratos_key} shows that flow on {kratos_host} ({ui}): "
-                "the identity flow that answers the OAuth2 login challenge is always shown at "
-                "its own ui_url, so the OAuth2 page is either skipped or never sees the flow",
+                f"oauth2_config.{hydra_key} ({page}) sends OAuth2 sign-ins to another host "
+                f"than identity_config.{kratos_key} ({ui}) shows that flow on: the identity "
+                "flow that answers the OAuth2 login challenge is always shown at its own "
+                "ui_url, so the OAuth2 page is either skipped or never sees the flow",
                 [hydra_pointer],
                 f"Point {hydra_key} at the identity config's {kratos_key} ({ui}), or "
                 "move both to your custom UI.",

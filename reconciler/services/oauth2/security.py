@@ -99,13 +99,15 @@ def _scope_strategy(pointer: Pointer, before: JSONValue, after: JSONValue) -> Ve
 
 def _flow_url(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
     """A flow page moved to another host than it had, off the project's domains, or onto plain
-    http://: that host now receives the login and consent challenges, and the browser's trust."""
+    http://: that host now receives the login and consent challenges, and the browser's trust.
+    The reason names no host: a part of a secret value (``!secret``, ``${VAR}``) is not masked
+    the way the whole value is (``redact.py``), and the plan shows the value beside it."""
     name = pointer.removeprefix("/").replace("/", ".")
     old, new = page_site(before), page_site(after)
     if new is not None and isinstance(after, str) and is_plain_http(after) and old != new:
-        return "weakens", f"{name} moved to plain http:// on {new[1]}"
+        return "weakens", f"{name} moved to plain http://"
     if new is not None and (old is None or old[1] != new[1]):
-        return "weakens", f"{name} moved off the project's domains to {new[1]}"
+        return "weakens", f"{name} moved to another host, off the project's domains"
     if new is None and old is not None:
         return "strengthens", f"{name} moved back onto the project's domain"
     if new is not None and old is not None and old[0] == "http" and new[0] == "https":
