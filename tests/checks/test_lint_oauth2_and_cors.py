@@ -59,22 +59,6 @@ def test_refresh_tokens_that_never_expire_are_reported_from_live_too() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("lifetime", "reported"), [("10m", False), ("600s", False), ("11m", True), ("1h", True)]
-)
-def test_authorization_codes_living_over_ten_minutes(lifetime: str, reported: bool) -> None:
-    assert (
-        bool(found("oauth2", "oauth2-auth-code-lifetime", {"ttl": {"auth_code": lifetime}}))
-        is reported
-    )
-
-
-def test_ory_networks_own_code_lifetime_is_not_reported() -> None:
-    # The CLI fixture's live project has ttl.auth_code: 30m0s, Ory Network's default.
-    live = {"ttl": {"auth_code": "30m0s"}}
-    assert not found("oauth2", "oauth2-auth-code-lifetime", {"ttl": {"access_token": "1h"}}, live)
-
-
 # -- CORS of the project's endpoints --------------------------------------------------------
 
 
@@ -139,7 +123,9 @@ def test_oauth2_login_elsewhere_than_the_identity_login_ui_is_reported() -> None
 
 
 def test_the_registration_page_is_compared_too() -> None:
-    desired = {"urls": {"login": "https://auth.example.com/x", "registration": "/ui/registration"}}
+    desired = {
+        "urls": {"login": "https://auth.example.com/x", "registration": "https://sso.example.org/r"}
+    }
     [finding] = found(
         "oauth2",
         "oauth2-login-ui-not-identity-ui",
@@ -168,6 +154,13 @@ def test_the_same_ui_or_an_unknown_side_says_nothing() -> None:
         "oauth2-login-ui-not-identity-ui",
         {"urls": {"login": "/ui/login"}},
         others={"identity": account_experience},
+    )
+    # the Account Experience's page hands the challenge on to a custom identity UI
+    assert not found(
+        "oauth2",
+        "oauth2-login-ui-not-identity-ui",
+        {"urls": {"login": "/ui/login"}},
+        others={"identity": IDENTITY_ON_CUSTOM_UI},
     )
     # no identity config planned beside it, or its login UI unknown
     assert not found(

@@ -54,7 +54,9 @@ def _login_ui_not_identity_ui(ctx: LintContext) -> Iterator[Finding]:
         found, page = get_at(ctx.merged, hydra_pointer)
         ui_found, ui = get_at(kratos, kratos_pointer)
         hydra_host, kratos_host = _host(page), _host(ui)
-        if not (found and ui_found) or None in (hydra_host, kratos_host):
+        # A page on the project's domain (the Account Experience's /ui/login) hands the
+        # challenge on to the identity flow, wherever that is shown: nothing contradicts.
+        if not (found and ui_found) or hydra_host in (None, _PROJECT) or kratos_host is None:
             continue
         if hydra_host != kratos_host:
             hydra_key, kratos_key = _dotted(hydra_pointer), _dotted(kratos_pointer)
@@ -63,7 +65,8 @@ def _login_ui_not_identity_ui(ctx: LintContext) -> Iterator[Finding]:
                 f"oauth2_config.{hydra_key} ({page}) sends OAuth2 sign-ins to another host "
                 f"than identity_config.{kratos_key} ({ui}) shows that flow on: the identity "
                 "flow that answers the OAuth2 login challenge is always shown at its own "
-                "ui_url, so the OAuth2 page is either skipped or never sees the flow",
+                "ui_url, so OAuth2 sign-ins either detour through that page or bypass the "
+                "identity flow (its second factor, its hooks) altogether",
                 [hydra_pointer],
                 f"Point {hydra_key} at the identity config's {kratos_key} ({ui}), or "
                 "move both to your custom UI.",
