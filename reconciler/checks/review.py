@@ -57,16 +57,31 @@ def review(
     """
     findings = _unset_variables(environment)
     disabled = dict(environment.model.lint.disable)
+    merged = {
+        name: _merged(config, None if live is None else live.get(name))
+        for name, config in desired.items()
+    }
     for service in environment.services:
         reviewer = _Reviewer(environment, service)
         own = desired.get(service.name, {})
         theirs = None if live is None else live.get(service.name, {})
         findings += reviewer.service_problems(own, theirs, schemas[service.name], contents)
+        others = {name: config for name, config in merged.items() if name != service.name}
         linted = lint.lint(
-            service, own, theirs, schema_contents=contents, kratos=schemas[service.name]
+            service,
+            own,
+            theirs,
+            schema_contents=contents,
+            kratos=schemas[service.name],
+            others=others,
         )
         findings += [reviewer.locate(f, why) for f, why in lint.acknowledge(linted, disabled)]
     return tuple(sorted(findings, key=_order))
+
+
+def _merged(desired: JSONObject, live: JSONObject | None) -> JSONObject:
+    merged = desired if live is None else deep_merge(live, desired)
+    return merged if isinstance(merged, dict) else {}
 
 
 def _order(finding: Finding) -> tuple[bool, bool, bool, tuple[str | int, ...], str]:
@@ -176,8 +191,7 @@ class _Reviewer:
         """Its identity schemas' and its official schema's problems (desired merged over
         ``live`` when given)."""
         findings = self.identity_schema_problems(desired, schema)
-        merged = desired if live is None else deep_merge(live, desired)
-        assert isinstance(merged, dict)
+        merged = _merged(desired, live)
         # The live project is the authority on which keys exist on Ory Network; a Kratos file
         # is not (Kratos refuses a key its release does not know).
         authority = live if schema.judging.live_knows_keys else None

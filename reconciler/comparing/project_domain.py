@@ -19,6 +19,34 @@ PUBLIC_BASE_URL: Pointer = "/serve/public/base_url"
 _ORY_PROJECT_HOST = re.compile(r"^[a-z0-9-]+\.projects(\.[a-z0-9-]+)?\.oryapis(\.[a-z]+)?$")
 
 
+# Hosts that never leave the machine: an http:// URL on them is no plain-text hop.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def is_plain_http(url: str) -> bool:
+    """True for an ``http://`` URL off this machine: anyone on the path can read or alter it."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS
+
+
+def is_ory_project_host(host: str) -> bool:
+    """True for a domain Ory Network gives a project (``<slug>.projects.oryapis.com``)."""
+    return _ORY_PROJECT_HOST.match(host.lower()) is not None
+
+
+def page_site(value: JSONValue) -> tuple[str, str] | None:
+    """Where a page of a flow is: the scheme and host of an absolute URL (any loopback name
+    reads ``localhost``: a developer's machine); None for a path on the project's own domain
+    (``/ui/login``), an Ory project domain, or no value at all."""
+    if not isinstance(value, str) or "://" not in value:
+        return None
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if is_ory_project_host(host):
+        return None
+    return parts.scheme.lower(), "localhost" if host in LOOPBACK_HOSTS else host
+
+
 # The only place a bare host (no scheme) names a domain: a webauthn or passkey relying party's
 # id. Cookie domains are the target's own (server-managed) and never exported.
 _HOST_KEY = "/rp/id"
@@ -60,4 +88,4 @@ def _names_project(value: JSONValue, own: str | None, host_here: bool) -> bool:
     if "://" not in value and not host_here:
         return False
     host = urlsplit(value).hostname if "://" in value else value.lower()
-    return bool(host) and (host == own or _ORY_PROJECT_HOST.match(str(host)) is not None)
+    return bool(host) and (host == own or is_ory_project_host(str(host)))

@@ -52,11 +52,15 @@ def switch(before: JSONValue, after: JSONValue, off: Impact, what: str) -> Verdi
     return None
 
 
-def turning_off(off: Impact, what: str) -> Judge:
-    """A judge of a boolean switch: turning it off ``off`` security (``switch``)."""
+def turning_off(off: Impact, what: str, *, unset: bool | None = None) -> Judge:
+    """A judge of a boolean switch: turning it off ``off`` security (``switch``). ``unset``:
+    what a side that says nothing means when the schema names no default (Hydra's switches
+    are Go booleans, false unless set)."""
 
     def judge(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
-        return switch(before, after, off, what)
+        return switch(
+            unset if before is None else before, unset if after is None else after, off, what
+        )
 
     return judge
 

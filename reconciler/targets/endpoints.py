@@ -21,12 +21,12 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from reconciler.comparing.project_domain import LOOPBACK_HOSTS
 from reconciler.errors import ConfigError, Location
 
 API_URL_VARIABLE = "ORY_CONSOLE_API_URL"
 ALLOWED_HOSTS_VARIABLE = "RECONCILER_ALLOWED_API_HOSTS"
 DEFAULT_API_URL = "https://api.console.ory.com"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 # Where Ory Network keeps what it decodes from base64:// (ory-network-behaviour.md §4:
 # https://storage.googleapis.com/<bucket>/<sha512>.<ext>, buckets bac-gcs-<environment>).
 ORY_STORAGE_PREFIX = "https://storage.googleapis.com/bac-gcs-"

@@ -1,7 +1,8 @@
 """Lint rules for the traps of a config service that its schema cannot see, each registered
 for its service; the identity config's by topic: ``mfa`` (second factors and AAL),
-``methods`` (how sign-in methods are set up), ``hooks``, ``schemas``; ``rules`` holds the
-framework.
+``methods`` (how sign-in methods are set up), ``hooks``, ``schemas``; the OAuth2 config's
+``oauth2``, the project settings' ``cors``, and ``cross_service`` where the identity and
+OAuth2 configs contradict each other; ``rules`` holds the framework.
 
 Every rule has a stable id, a severity, and cites its source in ``docs/rules.md``.
 """
@@ -14,7 +15,15 @@ from reconciler.checks.finding import Finding
 from reconciler.checks.kratos_schema import KratosSchema, released
 
 # Importing a topic registers its rules.
-from reconciler.checks.lint import hooks, methods, mfa, schemas  # noqa: F401
+from reconciler.checks.lint import (  # noqa: F401
+    cors,
+    cross_service,
+    hooks,
+    methods,
+    mfa,
+    oauth2,
+    schemas,
+)
 from reconciler.checks.lint.rules import CHECKS, RULES, LintContext
 from reconciler.errors import ConfigError
 from reconciler.jsontypes import JSONObject
@@ -36,14 +45,16 @@ def lint(
     *,
     schema_contents: Mapping[str, bytes] | None = None,
     kratos: KratosSchema | None = None,
+    others: Mapping[str, JSONObject] | None = None,
 ) -> list[Finding]:
     """Run every rule of ``service`` on its ``desired`` config merged over ``live``; errors
     first, then by rule id.
 
     Defaults come from ``kratos`` (the target's schema of it), else from the released Kratos
-    schema.
+    schema. ``others``: the other planned services' configs (desired merged over live) by
+    name, for the rules that compare two services (``cross_service``).
     """
-    ctx = LintContext(desired, live, schema_contents, kratos or released())
+    ctx = LintContext(desired, live, schema_contents, kratos or released(), others)
     findings = [
         finding for rule, check in CHECKS if rule.service == service.name for finding in check(ctx)
     ]

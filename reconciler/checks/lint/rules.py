@@ -54,8 +54,11 @@ class LintContext:
         live: JSONObject | None,
         schema_contents: Mapping[str, bytes] | None,
         kratos: KratosSchema,
+        others: Mapping[str, JSONObject] | None = None,
     ) -> None:
         self.desired = desired
+        # The other planned services' configs by name (desired merged over live).
+        self.others: Mapping[str, JSONObject] = others or {}
         self.live = live
         merged = deep_merge(live or {}, desired)
         self.merged: JSONObject = merged if isinstance(merged, dict) else {}
