@@ -715,6 +715,10 @@ class OryTestServer:
             raise RuntimeError("OryTestServer is not started")
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
+    def cli_env(self) -> dict[str, str]:
+        """The variables a reconciler process needs to plan against this server."""
+        return {"ORY_WORKSPACE_API_KEY": self.workspace_key, "ORY_CONSOLE_API_URL": self.base_url}
+
     # ------------------------------------------------------------------ projects
 
     def _seed(self) -> str:

@@ -17,13 +17,9 @@ from conftest import REPO_ROOT, Run, identity_rules
 from ory_server import OryTestServer
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _export(run: Run, repo: Path, server: OryTestServer) -> None:
     (repo / "environments").mkdir(exist_ok=True)
-    exported = run("export", "live", "--target-project", server.project_id, env=_env(server))
+    exported = run("export", "live", "--target-project", server.project_id, env=server.cli_env())
     assert exported.code == 0, exported.err
 
 
@@ -40,14 +36,14 @@ def test_an_exported_preset_edited_in_place_is_an_error_and_apply_sends_nothing(
     _add_trait(tmp_path / "schemas" / "preset-username.schema.json", "nickname")
     before = ory_server.stored_identity_config()
 
-    planned = run("plan", "live", "--detailed-exitcode", env=_env(ory_server))
+    planned = run("plan", "live", "--detailed-exitcode", env=ory_server.cli_env())
     assert planned.code == 1, planned.out + planned.err
     assert "Error [identity-schema-changed]" in planned.out
     assert "`preset://username`" in planned.out
     assert "under a new schema id (e.g. `username-v2`" in planned.out
     assert "identity.default_schema_id" in planned.out
 
-    applied = run("apply", "live", "--yes", "--allow-weaken", env=_env(ory_server))
+    applied = run("apply", "live", "--yes", "--allow-weaken", env=ory_server.cli_env())
     assert applied.code == 1
     assert "identity-schema-changed" in applied.err
     assert ory_server.writes() == []
@@ -64,10 +60,12 @@ def test_restore_leaves_out_keys_that_hold_the_server_default_anyway(
         "identity_config:\n  selfservice:\n    methods:\n"
         "      totp: {enabled: true}\n      passkey: {enabled: false}\n"
     )
-    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    assert run("apply", "dev", "--yes", env=ory_server.cli_env()).code == 0
     backup = tmp_path / ".reconciler" / "backups" / "dev" / f"{revision}.json"
 
-    restored = run("restore", "dev", str(backup), "--yes", "--allow-weaken", env=_env(ory_server))
+    restored = run(
+        "restore", "dev", str(backup), "--yes", "--allow-weaken", env=ory_server.cli_env()
+    )
     assert restored.code == 0, restored.out + restored.err
     assert "~ /selfservice/methods/totp/enabled: true -> false" in restored.out
     assert "passkey" not in restored.out  # false is what Ory puts back anyway
@@ -106,23 +104,23 @@ def test_a_disabled_rule_still_reports_its_finding_as_acknowledged(
     (tmp_path / "environments" / "dev.yaml").write_text(body)
     reason = "every email user is meant to confirm a code (ticket SEC-12)"
 
-    text = run("plan", "dev", env=_env(ory_server))
+    text = run("plan", "dev", env=ory_server.cli_env())
     assert text.code == 0, text.out + text.err  # acknowledged: it does not block
     assert "Acknowledged [code-mfa-forces-2fa]" in text.out
     assert "forced to enter a one-time code" in text.out
     assert f"acknowledged (error, not blocking): {reason}" in text.out
 
-    markdown = run("plan", "dev", "--format", "markdown", env=_env(ory_server))
+    markdown = run("plan", "dev", "--format", "markdown", env=ory_server.cli_env())
     assert "☑️ acknowledged error `code-mfa-forces-2fa`" in markdown.out
     assert f"**Acknowledged:** {reason}" in markdown.out
     assert "❌" not in markdown.out
 
-    document = json.loads(run("plan", "dev", "--format", "json", env=_env(ory_server)).out)
+    document = json.loads(run("plan", "dev", "--format", "json", env=ory_server.cli_env()).out)
     [note] = [n for n in document["notes"] if n["rule_id"] == "code-mfa-forces-2fa"]
     assert note["severity"] == "error" and note["acknowledged"] == reason
     assert document["summary"]["errors"] == 0
 
-    applied = run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server))
+    applied = run("apply", "dev", "--yes", "--allow-weaken", env=ory_server.cli_env())
     assert applied.code == 0, applied.out + applied.err
     assert len(ory_server.writes()) == 1
 
@@ -136,7 +134,7 @@ def test_the_header_and_json_name_the_project_and_every_change_says_where_it_was
 ) -> None:
     ory_server.add_project(project_id=PROD)
     project = ory_server.project_document(PROD)
-    env = {**_env(ory_server), "LOGIN_HOOK_KEY": "k"}
+    env = {**ory_server.cli_env(), "LOGIN_HOOK_KEY": "k"}
 
     text = run("plan", "prod", env=env)
     assert text.code == 0, text.err

@@ -15,10 +15,6 @@ MFA_OPTIONAL = MFA_OPTIONAL_PROFILE / "identity.traits.schema.json"
 PROJECT = "6f0cae50-182d-8f7a-afdd-f83f3fa1f30c"
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 CODE_MFA_WITH_EMAIL_PRESET = f"""
 target: {{ory_network: {{project: {PROJECT}}}}}
 identity_config:
@@ -34,13 +30,13 @@ def test_forced_code_2fa_is_an_error_in_plan_and_blocks_apply(
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
     write("environments/dev.yaml", CODE_MFA_WITH_EMAIL_PRESET)
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 1
     assert "Error [code-mfa-forces-2fa] " in planned.out
     assert "dev.yaml:5:14: identity_config.selfservice.methods.code.mfa_enabled: " in planned.out
     assert "forced to enter a one-time code sent by email" in planned.out
     assert "mfa-optional" in planned.out  # the fix names the optional-trait pattern
-    applied = run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server))
+    applied = run("apply", "dev", "--yes", "--allow-weaken", env=ory_server.cli_env())
     assert applied.code == 1
     assert "apply refused: the plan has 1 error(s) (code-mfa-forces-2fa)" in applied.err
     assert ory_server.writes() == []
@@ -62,7 +58,7 @@ def test_disabling_the_rule_needs_a_reason(
         + "lint:\n  disable:\n    code-mfa-forces-2fa: every user must use email 2FA by design\n",
     )
     assert run("validate", "dev").code == 0
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 0, planned.out + planned.err
     # Still reported, marked acknowledged with the reason (issue 12): it no longer blocks.
     assert "Acknowledged [code-mfa-forces-2fa]" in planned.out
@@ -148,7 +144,7 @@ def test_weakening_change_is_marked_and_needs_allow_weaken(
               password: {{config: {{min_password_length: 6}}}}
         """,
     )
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 0, planned.out + planned.err
     assert (
         '  ~ /selfservice/flows/settings/required_aal: "highest_available" -> "aal1"' in planned.out
@@ -159,7 +155,7 @@ def test_weakening_change_is_marked_and_needs_allow_weaken(
         "2 of these changes weaken security: apply needs --allow-weaken.\n"
     )
 
-    refused = run("apply", "dev", "--yes", env=_env(ory_server))
+    refused = run("apply", "dev", "--yes", env=ory_server.cli_env())
     assert refused.code == 1
     assert (
         "apply refused: 2 change(s) weaken security: /selfservice/flows/settings/required_aal"
@@ -168,7 +164,7 @@ def test_weakening_change_is_marked_and_needs_allow_weaken(
     assert "pass --allow-weaken" in refused.err
     assert ory_server.writes() == []
 
-    allowed = run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server))
+    allowed = run("apply", "dev", "--yes", "--allow-weaken", env=ory_server.cli_env())
     assert allowed.code == 0, allowed.err
     assert "2 of these changes weaken security: allowed by --allow-weaken.\n" in allowed.out
     assert "needs --allow-weaken" not in allowed.out + allowed.err  # it was given
@@ -191,6 +187,6 @@ def test_strengthening_change_is_not_gated(
               totp: {{enabled: true}}
         """,
     )
-    result = run("apply", "dev", "--yes", env=_env(ory_server))
+    result = run("apply", "dev", "--yes", env=ory_server.cli_env())
     assert result.code == 0, result.out + result.err
     assert "weakens security" not in result.out

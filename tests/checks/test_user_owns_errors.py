@@ -29,10 +29,6 @@ TRAITLESS: JSONObject = {
 }
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _target(project: str) -> str:
     return f"target:\n  ory_network:\n    project: {project}\n"
 
@@ -61,7 +57,7 @@ def test_a_key_only_live_holds_is_no_problem_at_all(
         + "identity_config:\n  selfservice:\n    flows:\n      login:\n        after:\n"
         "          hooks: []\n",
     )
-    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    planned = run("plan", "prod", "--detailed-exitcode", env=ory_server.cli_env())
     assert planned.code == 0, planned.out + planned.err
     assert "deviceauthn" not in planned.out + planned.err
     assert "Warning" not in planned.out + planned.err
@@ -76,7 +72,7 @@ def test_the_same_key_declared_by_the_user_plans_because_live_holds_it(
         "          deviceauthn: {hooks: []}\n"
     )
     write("environments/prod.yaml", _target(ory_server.project_id) + declared)
-    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    planned = run("plan", "prod", "--detailed-exitcode", env=ory_server.cli_env())
     assert planned.code == 0, planned.out + planned.err
     assert "Warning" not in planned.out + planned.err
     # Offline, without live to ask, the shipped shape decides: it does not know this key.
@@ -95,7 +91,7 @@ def test_a_key_live_lacks_is_still_an_error_when_the_user_writes_it(
         "          deviceauthn: {hooks: []}\n"
     )
     write("environments/prod.yaml", _target(ory_server.project_id) + declared)
-    planned = run("plan", "prod", env=_env(ory_server))
+    planned = run("plan", "prod", env=ory_server.cli_env())
     assert planned.code == 1
     said = planned.out + planned.err
     assert "Error [schema] " in said
@@ -150,10 +146,10 @@ def test_a_schema_referenced_by_https_url_equals_itself(
         f"    schemas:\n      - id: customer\n        url: {url}\n"
         "  selfservice:\n    methods:\n      totp:\n        enabled: true\n",
     )
-    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    planned = run("plan", "prod", "--detailed-exitcode", env=ory_server.cli_env())
     assert planned.code == 2, planned.err
     assert "identity/schemas" not in planned.out  # only the totp switch changes
-    applied = run("apply", "prod", "--yes", env=_env(ory_server))
+    applied = run("apply", "prod", "--yes", env=ory_server.cli_env())
     assert applied.code == 0, applied.out + applied.err
-    again = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    again = run("plan", "prod", "--detailed-exitcode", env=ory_server.cli_env())
     assert again.code == 0, again.out + again.err

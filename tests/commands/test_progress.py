@@ -33,10 +33,6 @@ def _environments(repo: Path, server: OryTestServer, count: int) -> list[str]:
     return names
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 @pytest.mark.ory_server
 def test_plan_all_shows_a_line_per_environment_before_the_last_plan_is_done(
     example_repo: Path,
@@ -49,7 +45,7 @@ def test_plan_all_shows_a_line_per_environment_before_the_last_plan_is_done(
         names = _environments(example_repo, server, 7)
         server.hold_next(methods=("GET",))
         dropped = {"ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "RECONCILER_KRATOS_SCHEMA"}
-        environ = {k: v for k, v in os.environ.items() if k not in dropped} | _env(server)
+        environ = {k: v for k, v in os.environ.items() if k not in dropped} | server.cli_env()
         command = [sys.executable, "-m", "reconciler", "--dir", str(example_repo), "plan"]
         child = subprocess.Popen(
             [*command, "--all"],
@@ -79,15 +75,15 @@ def test_quiet_silences_progress_and_keeps_results(
     run: Run, example_repo: Path, ory_server: OryTestServer
 ) -> None:
     names = _environments(example_repo, ory_server, 2)
-    loud = run("plan", *names, env=_env(ory_server), root=example_repo)
-    quiet = run("plan", *names, "-q", env=_env(ory_server), root=example_repo)
+    loud = run("plan", *names, env=ory_server.cli_env(), root=example_repo)
+    quiet = run("plan", *names, "-q", env=ory_server.cli_env(), root=example_repo)
     # Counted in the order they finish, which either environment may win.
     counters, finished = zip(*(line.split(" ", 1) for line in loud.err.splitlines()), strict=True)
     assert counters == ("[1/2]", "[2/2]")
     assert sorted(finished) == ["env0: 7 changes", "env1: 7 changes"]
     assert quiet.err == ""
     assert quiet.out == loud.out != ""
-    single = run("plan", names[0], env=_env(ory_server), root=example_repo)
+    single = run("plan", names[0], env=ory_server.cli_env(), root=example_repo)
     assert single.err == ""  # one environment's plan is its own progress
 
 
@@ -96,13 +92,13 @@ def test_apply_says_what_it_waits_for(
     run: Run, example_repo: Path, ory_server: OryTestServer
 ) -> None:
     name, other = _environments(example_repo, ory_server, 2)
-    loud = run("apply", name, "--yes", env=_env(ory_server), root=example_repo)
+    loud = run("apply", name, "--yes", env=ory_server.cli_env(), root=example_repo)
     assert loud.code == 0, loud.err
     assert loud.err.splitlines()[:2] == [
         f"{name}: reading the live config",
         f"{name}: applying 7 changes",
     ]
-    quiet = run("apply", other, "--yes", "-q", env=_env(ory_server), root=example_repo)
+    quiet = run("apply", other, "--yes", "-q", env=ory_server.cli_env(), root=example_repo)
     assert quiet.code == 0, quiet.err
     assert "reading the live config" not in quiet.err
     assert "applying" not in quiet.err

@@ -21,10 +21,6 @@ from ory_server import OryTestServer
 Write = Callable[[str, str], Path]
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _environment(write: Write, server: OryTestServer, lifespan: str) -> None:
     write(
         "environments/dev.yaml",
@@ -40,10 +36,10 @@ def test_backups_never_reach_git_add_and_restore_lists_them_newest_first(
     subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
     first_revision = ory_server.revision()
     _environment(write, ory_server, "12h")
-    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    assert run("apply", "dev", "--yes", env=ory_server.cli_env()).code == 0
     second_revision = ory_server.revision()
     _environment(write, ory_server, "6h")
-    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    assert run("apply", "dev", "--yes", env=ory_server.cli_env()).code == 0
 
     assert (tmp_path / ".reconciler" / ".gitignore").read_text().splitlines()[-1] == "*"
     subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
@@ -98,7 +94,7 @@ def test_apply_writes_no_backup_through_a_link_and_changes_nothing(
     (tmp_path / linked).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / linked).symlink_to(outside, target_is_directory=True)
     before = ory_server.revision()
-    result = run("apply", "dev", "--yes", env=_env(ory_server))
+    result = run("apply", "dev", "--yes", env=ory_server.cli_env())
     assert result.code == 1
     assert f"{linked} is a symbolic link" in result.err
     assert list(outside.iterdir()) == []  # nothing written where the link leads
@@ -118,7 +114,7 @@ def test_rotation_state_is_not_read_through_a_link(
     )
     (tmp_path / ".reconciler").mkdir()
     (tmp_path / ".reconciler" / "state").symlink_to(outside, target_is_directory=True)
-    result = run("plan", "dev", env={**_env(ory_server), "PW": "secret-pw-1"})
+    result = run("plan", "dev", env={**ory_server.cli_env(), "PW": "secret-pw-1"})
     assert result.code == 1
     assert ".reconciler/state is a symbolic link" in result.err
 

@@ -20,10 +20,6 @@ from ory_server import OryTestServer
 Write = Callable[[str, str], Path]
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _dev(write: Write, server: OryTestServer, body: str) -> None:
     write(
         "environments/dev.yaml",
@@ -54,7 +50,7 @@ def test_every_service_is_planned_under_its_heading_and_applied_in_one_patch(
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
     _dev(write, ory_server, EVERY_SERVICE)
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 0, planned.err
     headings = [
         "  Identity config (identity_config):\n",
@@ -73,7 +69,7 @@ def test_every_service_is_planned_under_its_heading_and_applied_in_one_patch(
     revision = ory_server.revision()
     ory_server.clear_requests()
     # A login page off the project's domain and CORS turned on weaken security (issue 24 item 5).
-    applied = run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server))
+    applied = run("apply", "dev", "--yes", "--allow-weaken", env=ory_server.cli_env())
     assert applied.code == 0, applied.err
     [patch] = ory_server.writes()
     assert patch.path == f"/projects/{ory_server.project_id}/revision/{revision}"
@@ -96,7 +92,7 @@ def test_every_service_is_planned_under_its_heading_and_applied_in_one_patch(
     saved = json.loads(backup.read_text())
     assert "oauth2" in json.dumps(saved) and "permission" in json.dumps(saved)
 
-    again = run("plan", "dev", "--detailed-exitcode", env=_env(ory_server))
+    again = run("plan", "dev", "--detailed-exitcode", env=ory_server.cli_env())
     assert again.code == 0, again.out + again.err
     assert "No changes." in again.out
 
@@ -161,7 +157,7 @@ oauth2_config:
 
 
 def _secret_env(server: OryTestServer) -> dict[str, str]:
-    return {**_env(server), "HYDRA_SYSTEM_SECRET": SYSTEM_SECRET, "PAIRWISE_SALT": SALT}
+    return {**server.cli_env(), "HYDRA_SYSTEM_SECRET": SYSTEM_SECRET, "PAIRWISE_SALT": SALT}
 
 
 def test_write_only_oauth2_values_are_never_compared_but_sent_on_request(
@@ -223,7 +219,7 @@ def test_remove_names_a_key_of_another_service_by_its_key(
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
     _dev(write, ory_server, "remove:\n  - /oauth2_config/urls/logout\n")
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 0, planned.err
     assert "  OAuth2 config (oauth2_config):\n" in planned.out
     assert "/urls/logout" in planned.out
@@ -247,7 +243,7 @@ def test_a_permission_language_file_is_sent_inline_and_matched_by_content(
         ory_server,
         "permission_config:\n  namespaces: {location: file://../permissions/namespaces.ts}\n",
     )
-    applied = run("apply", "dev", "--yes", env=_env(ory_server))
+    applied = run("apply", "dev", "--yes", env=ory_server.cli_env())
     assert applied.code == 0, applied.err
     [patch] = ory_server.writes()
     [operation] = patch.json_body
@@ -257,10 +253,10 @@ def test_a_permission_language_file_is_sent_inline_and_matched_by_content(
     # file by content.
     stored = ory_server.stored_service_config("permission")["namespaces"]["location"]
     assert stored.endswith(f"/{hashlib.sha512(opl.encode()).hexdigest()}.txt")
-    again = run("plan", "dev", "--detailed-exitcode", env=_env(ory_server))
+    again = run("plan", "dev", "--detailed-exitcode", env=ory_server.cli_env())
     assert again.code == 0, again.out + again.err
     write("permissions/namespaces.ts", opl + "class Document implements Namespace {}\n")
-    changed = run("plan", "dev", "--detailed-exitcode", env=_env(ory_server))
+    changed = run("plan", "dev", "--detailed-exitcode", env=ory_server.cli_env())
     assert changed.code == 2, changed.out + changed.err
     assert "/namespaces/location" in changed.out
 
@@ -269,13 +265,13 @@ def test_oauth2_durations_are_compared_as_ory_stores_them(
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
     _dev(write, ory_server, "oauth2_config: {ttl: {refresh_token: 1440h, id_token: 1h}}\n")
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert '~ /ttl/refresh_token: "720h0m0s" -> "1440h"' in planned.out
     assert "/ttl/id_token" not in planned.out  # 1h is the stored 1h0m0s
     # A longer refresh token lifetime weakens security (issue 24 item 5).
-    assert run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server)).code == 0
+    assert run("apply", "dev", "--yes", "--allow-weaken", env=ory_server.cli_env()).code == 0
     assert ory_server.stored_service_config("oauth2")["ttl"]["refresh_token"] == "1440h0m0s"
-    assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
+    assert run("plan", "dev", "--detailed-exitcode", env=ory_server.cli_env()).code == 0
 
 
 def test_the_account_experience_is_planned_and_applied(
@@ -286,10 +282,10 @@ def test_the_account_experience_is_planned_and_applied(
         ory_server,
         "account_experience_config:\n  default_locale: de\n  enabled_locales: [de, en]\n",
     )
-    assert run("apply", "dev", "--yes", env=_env(ory_server)).code == 0
+    assert run("apply", "dev", "--yes", env=ory_server.cli_env()).code == 0
     stored = ory_server.stored_service_config("account_experience")
     assert stored == {"default_locale": "de", "enabled_locales": ["de", "en"]}
-    assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
+    assert run("plan", "dev", "--detailed-exitcode", env=ory_server.cli_env()).code == 0
 
 
 def test_oauth2_keys_ory_network_sets_itself_are_never_planned(
@@ -300,7 +296,7 @@ def test_oauth2_keys_ory_network_sets_itself_are_never_planned(
         ory_server,
         "oauth2_config:\n  urls: {self: {public: https://evil.test}, login: /ui/signin}\n",
     )
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 0, planned.err
     assert "/urls/login" in planned.out
     assert "/urls/self/public" not in planned.out.split("Warning")[0]
@@ -328,11 +324,11 @@ def test_export_writes_every_service_and_the_file_plans_no_changes(
         "project_settings: {cors_public: {enabled: true, origins: [https://app.acme.test]}}\n",
     )
     # CORS turned on weakens security (issue 24 item 5).
-    assert run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server)).code == 0
+    assert run("apply", "dev", "--yes", "--allow-weaken", env=ory_server.cli_env()).code == 0
     (tmp_path / "permissions" / "namespaces.ts").unlink()
 
     exported = run(
-        "export", "prod", "--target-project", ory_server.project_id, env=_env(ory_server)
+        "export", "prod", "--target-project", ory_server.project_id, env=ory_server.cli_env()
     )
     assert exported.code == 0, exported.err
     text = (tmp_path / "environments" / "prod.yaml").read_text()
@@ -352,7 +348,7 @@ def test_export_writes_every_service_and_the_file_plans_no_changes(
     assert "same_site_mode: Lax" in oauth2  # a setting of its own (hydra_serve_cookies_*)
 
     assert run("validate", "prod").code == 0
-    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    planned = run("plan", "prod", "--detailed-exitcode", env=ory_server.cli_env())
     assert planned.code == 0, planned.out + planned.err
     assert "No changes." in planned.out
 
@@ -361,13 +357,13 @@ def test_json_and_markdown_plans_group_changes_by_service(
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
     _dev(write, ory_server, EVERY_SERVICE)
-    as_json = run("plan", "dev", "--format", "json", env=_env(ory_server))
+    as_json = run("plan", "dev", "--format", "json", env=ory_server.cli_env())
     assert as_json.code == 0, as_json.err
     changes = json.loads(as_json.out)["changes"]
     services = [change["service"] for change in changes]
     assert services == sorted(services, key=["identity", "oauth2", "permission", "project"].index)
     assert set(services) == {"identity", "oauth2", "permission", "project"}
-    as_markdown = run("plan", "dev", "--format", "markdown", env=_env(ory_server))
+    as_markdown = run("plan", "dev", "--format", "markdown", env=ory_server.cli_env())
     assert as_markdown.code == 0, as_markdown.err
     for title in ("OAuth2 config", "Permission config", "Project settings"):
         assert f"<b>{title}</b>" in as_markdown.out
@@ -387,7 +383,7 @@ def test_layers_variables_and_secret_tags_work_in_every_service(
         "extends: base.yaml\noauth2_config:\n  ttl: {id_token: 30m}\n"
         "  urls: {login: '${LOGIN_URL}', consent: !secret https://auth.acme.test/consent}\n",
     )
-    env = {**_env(ory_server), "LOGIN_URL": "https://auth.acme.test/login"}
+    env = {**ory_server.cli_env(), "LOGIN_URL": "https://auth.acme.test/login"}
     planned = run("plan", "dev", env=env)
     assert planned.code == 0, planned.err
     assert '~ /ttl/id_token: "1h0m0s" -> "30m"' in planned.out  # the overlay wins
@@ -451,12 +447,14 @@ def test_adopt_and_restore_work_for_the_other_services(
         "project_settings:\n  cors_admin: {enabled: true, origins: [https://admin.acme.test]}\n",
     )
     # CORS turned on weakens security (issue 24 item 5).
-    assert run("apply", "dev", "--yes", "--allow-weaken", env=_env(ory_server)).code == 0
+    assert run("apply", "dev", "--yes", "--allow-weaken", env=ory_server.cli_env()).code == 0
     [backup] = (tmp_path / ".reconciler" / "backups" / "dev").iterdir()
     # Back to the project as it was before the apply: one PATCH across both services.
     ory_server.clear_requests()
     # Back to the 1h access token: a longer lifetime, a weakening to approve (issue 24 item 5).
-    restored = run("restore", "dev", str(backup), "--yes", "--allow-weaken", env=_env(ory_server))
+    restored = run(
+        "restore", "dev", str(backup), "--yes", "--allow-weaken", env=ory_server.cli_env()
+    )
     assert restored.code == 0, restored.err
     [patch] = ory_server.writes()
     assert {op["path"] for op in patch.json_body} == {
@@ -466,12 +464,12 @@ def test_adopt_and_restore_work_for_the_other_services(
     }
     assert ory_server.project_document()["cors_admin"] == {"enabled": False, "origins": []}
     # The environment now differs from live; adopt writes live back under each key.
-    adopted = run("adopt", "dev", "--write", env=_env(ory_server))
+    adopted = run("adopt", "dev", "--write", env=ory_server.cli_env())
     assert adopted.code == 0, adopted.err
     written = (tmp_path / "environments" / "dev.yaml").read_text()
     assert "ttl: {access_token: 1h}" in written and "# short-lived" in written
     assert "cors_admin: {enabled: false, origins: []}" in written
-    assert run("plan", "dev", "--detailed-exitcode", env=_env(ory_server)).code == 0
+    assert run("plan", "dev", "--detailed-exitcode", env=ory_server.cli_env()).code == 0
 
 
 def test_a_kratos_file_refuses_remove_and_rotate_naming_another_service(

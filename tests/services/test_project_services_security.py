@@ -20,10 +20,6 @@ Write = Callable[[str, str], Path]
 PKCE = "/services/oauth2/config/oauth2/pkce/enforced"
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _dev(write: Write, server: OryTestServer, body: str) -> None:
     write(
         "environments/dev.yaml",
@@ -43,7 +39,7 @@ def test_turning_pkce_enforcement_off_weakens_and_apply_refuses_it_sending_nothi
 ) -> None:
     server = pkce_enforced
     _dev(write, server, "oauth2_config:\n  oauth2:\n    pkce:\n      enforced: false\n")
-    planned = run("plan", "dev", env=_env(server))
+    planned = run("plan", "dev", env=server.cli_env())
     assert planned.code == 0, planned.err
     assert (
         "~ /oauth2/pkce/enforced: true -> false\n"
@@ -51,7 +47,7 @@ def test_turning_pkce_enforcement_off_weakens_and_apply_refuses_it_sending_nothi
     ) in planned.out
 
     server.clear_requests()
-    refused = run("apply", "dev", "--yes", env=_env(server))
+    refused = run("apply", "dev", "--yes", env=server.cli_env())
     assert refused.code == 1
     assert "/oauth2/pkce/enforced (PKCE enforcement for all clients turned off)" in refused.err
     assert "--allow-weaken" in refused.err
@@ -59,12 +55,12 @@ def test_turning_pkce_enforcement_off_weakens_and_apply_refuses_it_sending_nothi
     assert server.stored_service_config("oauth2")["oauth2"]["pkce"]["enforced"] is True
 
     revision = server.revision()
-    applied = run("apply", "dev", "--yes", "--allow-weaken", env=_env(server))
+    applied = run("apply", "dev", "--yes", "--allow-weaken", env=server.cli_env())
     assert applied.code == 0, applied.err
     [patch] = server.writes()
     assert patch.path == f"/projects/{server.project_id}/revision/{revision}"
     assert server.stored_service_config("oauth2")["oauth2"]["pkce"]["enforced"] is False
-    again = run("plan", "dev", "--detailed-exitcode", env=_env(server))
+    again = run("plan", "dev", "--detailed-exitcode", env=server.cli_env())
     assert again.code == 0, again.out + again.err
 
 
@@ -73,14 +69,14 @@ def test_turning_it_back_on_strengthens_and_needs_no_flag(
 ) -> None:
     # The fixture's live project has PKCE off.
     _dev(write, ory_server, "oauth2_config:\n  oauth2: {pkce: {enforced: true}}\n")
-    planned = run("plan", "dev", "--format", "json", env=_env(ory_server))
+    planned = run("plan", "dev", "--format", "json", env=ory_server.cli_env())
     [change] = json.loads(planned.out)["changes"]
     assert change["service"] == "oauth2" and change["pointer"] == "/oauth2/pkce/enforced"
     assert change["impact"] == {
         "impact": "strengthens",
         "reason": "PKCE enforcement for all clients turned on",
     }
-    applied = run("apply", "dev", "--yes", env=_env(ory_server))
+    applied = run("apply", "dev", "--yes", env=ory_server.cli_env())
     assert applied.code == 0, applied.err
     assert ory_server.stored_service_config("oauth2")["oauth2"]["pkce"]["enforced"] is True
 
@@ -101,7 +97,7 @@ def test_an_oauth2_login_page_apart_from_the_identity_login_ui_is_a_warning(
 ) -> None:
     # The fixture's identity config shows its login flow at /ui/login (the project's domain).
     _dev(write, ory_server, "oauth2_config:\n  urls:\n    login: https://sso.example.org/login\n")
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 0, planned.err
     assert "oauth2-login-ui-not-identity-ui" in planned.out + planned.err
     assert "environments/dev.yaml:4:" in planned.out + planned.err
@@ -117,7 +113,7 @@ def test_no_reason_or_finding_shows_a_part_of_a_secret_login_url(
     _dev(
         write, ory_server, "oauth2_config:\n  urls: {login: !secret 'https://sso.secret.test/l'}\n"
     )
-    planned = run("plan", "dev", env=_env(ory_server))
+    planned = run("plan", "dev", env=ory_server.cli_env())
     assert planned.code == 0, planned.err
     assert "oauth2-login-ui-not-identity-ui" in planned.out + planned.err
     assert "moved to another host" in planned.out

@@ -81,8 +81,7 @@ def server(ory_server: OryTestServer, toy: Service) -> OryTestServer:
 
 def _env(server: OryTestServer) -> dict[str, str]:
     return {
-        "ORY_WORKSPACE_API_KEY": server.workspace_key,
-        "ORY_CONSOLE_API_URL": server.base_url,
+        **server.cli_env(),
         "TOY_TOKEN": TOKEN,
     }
 

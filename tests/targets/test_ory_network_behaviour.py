@@ -43,8 +43,7 @@ identity_config:
 
 def _env(server: OryTestServer) -> dict[str, str]:
     return {
-        "ORY_WORKSPACE_API_KEY": server.workspace_key,
-        "ORY_CONSOLE_API_URL": server.base_url,
+        **server.cli_env(),
         "SMTP_PASSWORD": SMTP_PASSWORD,
         "TURNSTILE_SECRET": TURNSTILE_SECRET,
     }

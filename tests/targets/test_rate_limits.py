@@ -22,8 +22,7 @@ from ory_server import OryTestServer
 
 def _env(server: OryTestServer) -> dict[str, str]:
     return {
-        "ORY_WORKSPACE_API_KEY": server.workspace_key,
-        "ORY_CONSOLE_API_URL": server.base_url,
+        **server.cli_env(),
         "LOGIN_HOOK_KEY": "hook-key-for-tests",
     }
 

@@ -36,16 +36,12 @@ def _project_specific(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def test_export_leaves_out_the_project_domain_and_says_so(
     tmp_path: Path, run: Run, ory_server: OryTestServer
 ) -> None:
     (tmp_path / "environments").mkdir()
     ory_server.console_edit(_project_specific)
-    env = _env(ory_server)
+    env = ory_server.cli_env()
     exported = run("export", "prod", "--target-project", ory_server.project_id, env=env)
     assert exported.code == 0, exported.err
     text = (tmp_path / "environments" / "prod.yaml").read_text()
@@ -102,7 +98,7 @@ def test_a_name_that_happens_to_be_the_project_host_is_exported(
     (tmp_path / "environments").mkdir()
     ory_server.console_edit(localhost, normalise=False)
     exported = run(
-        "export", "prod", "--target-project", ory_server.project_id, env=_env(ory_server)
+        "export", "prod", "--target-project", ory_server.project_id, env=ory_server.cli_env()
     )
     assert exported.code == 0, exported.err
     document: Any = load_with_positions((tmp_path / "environments" / "prod.yaml").read_text()).data
@@ -128,7 +124,7 @@ def test_export_extends_still_works_with_project_values(
         "base.yaml",
         "--out",
         "-",
-        env=_env(ory_server),
+        env=ory_server.cli_env(),
     )
     assert exported.code == 0, exported.err
     document: Any = load_with_positions(exported.out).data

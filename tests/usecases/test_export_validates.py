@@ -19,13 +19,9 @@ _VARIABLE_LINE = re.compile(r"^  ([A-Z][A-Z0-9_]*): ", re.MULTILINE)
 REAL_DOCUMENT = "network-kramerbrian-identity-config"
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _export_validate_plan(run: Run, server: OryTestServer, project: str, root: Path) -> str:
     (root / "environments").mkdir(parents=True)
-    env = _env(server)
+    env = server.cli_env()
     exported = run("export", "prod", "--target-project", project, env=env, root=root)
     assert exported.code == 0, exported.err
     variables = {name: "stand-in" for name in _VARIABLE_LINE.findall(exported.err)}

@@ -30,10 +30,6 @@ def project(ory_server: OryTestServer) -> str:
     return ory_server.add_project(corpus.network_seed(entry))
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _target(project: str) -> str:
     return f"target:\n  ory_network:\n    project: {project}\n"
 
@@ -41,7 +37,7 @@ def _target(project: str) -> str:
 def test_init_from_the_project_validates_clean_and_plans_no_changes(
     tmp_path: Path, run: Run, ory_server: OryTestServer, project: str
 ) -> None:
-    env = _env(ory_server)
+    env = ory_server.cli_env()
     created = run("init", "--from-project", project, env=env)
     assert created.code == 0, created.out + created.err
     checked = run("validate", env=env)
@@ -70,7 +66,7 @@ def test_the_live_config_as_desired_state_validates_clean_and_plans_no_changes(
     checked = run("validate", "mirror")
     assert checked.code == 0, checked.out + checked.err
     assert "Warning" not in checked.out + checked.err
-    planned = run("plan", "mirror", "--detailed-exitcode", env=_env(ory_server))
+    planned = run("plan", "mirror", "--detailed-exitcode", env=ory_server.cli_env())
     assert planned.code == 0, planned.out + planned.err
     assert "No changes." in planned.out
 
@@ -84,7 +80,7 @@ def test_no_plan_of_the_project_warns_about_keys_it_returns(
         _target(project) + "identity_config:\n  selfservice:\n    methods:\n"
         "      code:\n        mfa_enabled: false\n",
     )
-    planned = run("plan", "prod", "--detailed-exitcode", env=_env(ory_server))
+    planned = run("plan", "prod", "--detailed-exitcode", env=ory_server.cli_env())
     assert planned.code == 0, planned.out + planned.err
     assert "[schema]" not in planned.out + planned.err
     live = ory_server.stored_identity_config(project)
@@ -117,7 +113,7 @@ def test_the_typo_is_an_error_on_plan_too_before_any_request(
         _target(project) + "identity_config:\n  selfservice:\n    methods:\n      code:\n"
         "        mfa_enabeld: true\n",
     )
-    result = run("apply", "prod", "--yes", env=_env(ory_server))
+    result = run("apply", "prod", "--yes", env=ory_server.cli_env())
     assert result.code == 1
     assert "did you mean `mfa_enabled`?" in result.out + result.err
     # Ory drops such a typo silently, so no live project holds it: refused before any request.
@@ -158,7 +154,7 @@ def test_a_declared_saml_provider_validates_plans_and_applies(
     checked = run("validate", "prod")
     assert checked.code == 0, checked.out + checked.err
     assert "Warning" not in checked.out + checked.err
-    env = _env(ory_server)
+    env = ory_server.cli_env()
     planned = run("plan", "prod", "--detailed-exitcode", env=env)
     assert planned.code == 2, planned.out + planned.err
     assert "/selfservice/methods/saml" in planned.out

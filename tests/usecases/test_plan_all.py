@@ -28,10 +28,6 @@ def _environments(repo: Path, server: OryTestServer, count: int) -> list[str]:
     return names
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def test_plan_all_reports_in_order_and_keeps_going_after_a_failure(
     run: Run, example_repo: Path, ory_server: OryTestServer
 ) -> None:
@@ -41,7 +37,9 @@ def test_plan_all_reports_in_order_and_keeps_going_after_a_failure(
     (example_repo / "environments" / "broken.yaml").write_text(
         f"extends: base.yaml\ntarget: {{ory_network: {{project: {MISSING_PROJECT}}}}}\n"
     )
-    result = run("plan", "--all", "--detailed-exitcode", env=_env(ory_server), root=example_repo)
+    result = run(
+        "plan", "--all", "--detailed-exitcode", env=ory_server.cli_env(), root=example_repo
+    )
     assert result.code == 1
     headers = [line for line in result.out.splitlines() if line.startswith("Environment ")]
     assert [line.split(":")[0] for line in headers] == [
@@ -92,7 +90,7 @@ def test_plan_many_is_bounded_shares_one_client_and_keeps_order(
     ory_server.latency = 0.3  # long enough that every worker's read overlaps the others'
     settings = steps.Settings(
         root=example_repo,
-        environ=_env(ory_server),
+        environ=ory_server.cli_env(),
         client_factory=_Tracking,
     )
     outcomes = reconcile.plan_many(list(reversed(names)), settings, parallelism=3)
@@ -105,6 +103,6 @@ def test_plan_many_is_bounded_shares_one_client_and_keeps_order(
 def test_all_skips_layers_but_a_named_layer_is_an_error(
     run: Run, example_repo: Path, ory_server: OryTestServer
 ) -> None:
-    result = run("plan", "base", env=_env(ory_server), root=example_repo)
+    result = run("plan", "base", env=ory_server.cli_env(), root=example_repo)
     assert result.code == 1
     assert "base has no target: it can only be extended" in result.err

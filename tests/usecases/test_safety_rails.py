@@ -23,10 +23,6 @@ identity_config:
 """
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _protected(write: Write, server: OryTestServer, extra: str = "") -> None:
     write("environments/prod.yaml", WEAKENING.format(project=server.project_id, extra=extra))
 
@@ -36,7 +32,7 @@ def test_protected_environment_needs_yes_and_its_name(
 ) -> None:
     _protected(write, ory_server, "protect_allow_weaken: true")
     for args in (("--yes",), ("--yes", "--env-confirm", "dev"), ("--env-confirm", "prod")):
-        result = run("apply", "prod", "--allow-weaken", *args, env=_env(ory_server))
+        result = run("apply", "prod", "--allow-weaken", *args, env=ory_server.cli_env())
         assert result.code == 1
         assert (
             "prod is protected (protect: true): apply needs --yes and --env-confirm prod"
@@ -44,7 +40,13 @@ def test_protected_environment_needs_yes_and_its_name(
         )
     assert ory_server.requests == []  # refused before anything was even read
     result = run(
-        "apply", "prod", "--yes", "--env-confirm", "prod", "--allow-weaken", env=_env(ory_server)
+        "apply",
+        "prod",
+        "--yes",
+        "--env-confirm",
+        "prod",
+        "--allow-weaken",
+        env=ory_server.cli_env(),
     )
     assert result.code == 0, result.out + result.err
     assert len(ory_server.writes()) == 1
@@ -55,7 +57,13 @@ def test_protected_environment_refuses_allow_weaken_unless_it_says_so(
 ) -> None:
     _protected(write, ory_server)
     result = run(
-        "apply", "prod", "--yes", "--env-confirm", "prod", "--allow-weaken", env=_env(ory_server)
+        "apply",
+        "prod",
+        "--yes",
+        "--env-confirm",
+        "prod",
+        "--allow-weaken",
+        env=ory_server.cli_env(),
     )
     assert result.code == 1
     assert (
@@ -69,12 +77,12 @@ def test_a_plan_a_protected_environment_can_never_apply_is_an_error_at_plan_time
     write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
     _protected(write, ory_server)
-    result = run("plan", "prod", env=_env(ory_server))
+    result = run("plan", "prod", env=ory_server.cli_env())
     assert result.code == 1
     assert "Error [protected-weakening] " in result.out
     assert "environments/prod.yaml:2:1: protect: prod is protected" in result.out
     assert "this plan can never be applied as written" in result.out
-    refused = run("apply", "prod", "--yes", "--env-confirm", "prod", env=_env(ory_server))
+    refused = run("apply", "prod", "--yes", "--env-confirm", "prod", env=ory_server.cli_env())
     assert refused.code == 1
     assert "the plan has 1 error(s) (protected-weakening)" in refused.err
     assert ory_server.writes() == []
@@ -85,12 +93,12 @@ def test_projects_outside_the_allow_list_are_refused(
 ) -> None:
     _protected(write, ory_server, "protect_allow_weaken: true")
     write("reconciler.yaml", "allowed_project_ids:\n  - 00000000-0000-4000-8000-000000000000\n")
-    result = run("plan", "prod", env=_env(ory_server))
+    result = run("plan", "prod", env=ory_server.cli_env())
     assert result.code == 1
     assert f"project {ory_server.project_id} is not in allowed_project_ids of " in result.err
     assert ory_server.requests == []
     write("reconciler.yaml", f"allowed_project_ids: [{ory_server.project_id}]\n")
-    assert run("plan", "prod", env=_env(ory_server)).code == 0
+    assert run("plan", "prod", env=ory_server.cli_env()).code == 0
 
 
 def test_apply_keeps_a_backup_and_restore_goes_back(
@@ -104,27 +112,29 @@ def test_apply_keeps_a_backup_and_restore_goes_back(
         "identity_config:\n  selfservice:\n    methods:\n      totp: {enabled: true}\n"
         "  session: {lifespan: 48h}\n",
     )
-    applied = run("apply", "dev", "--yes", env=_env(ory_server))
+    applied = run("apply", "dev", "--yes", env=ory_server.cli_env())
     assert applied.code == 0, applied.err
     backup = tmp_path / ".reconciler" / "backups" / "dev" / f"{revision}.json"
     assert f"saved to {backup}" in applied.err
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert json.loads(backup.read_text())["config"] == before
 
-    unasked = run("restore", "dev", str(backup), "--allow-weaken", env=_env(ory_server))
+    unasked = run("restore", "dev", str(backup), "--allow-weaken", env=ory_server.cli_env())
     assert unasked.code == 1  # no terminal to ask on, and the words are restore's own
     assert (
         "restore needs confirmation but standard input is not a terminal; pass --yes to "
         "restore without asking" in unasked.err
     )
     assert "apply" not in unasked.err
-    restored = run("restore", "dev", str(backup), "--yes", "--allow-weaken", env=_env(ory_server))
+    restored = run(
+        "restore", "dev", str(backup), "--yes", "--allow-weaken", env=ory_server.cli_env()
+    )
     assert restored.code == 0, restored.out + restored.err
     assert "allowed by --allow-weaken" in restored.out
     assert "  ~ /selfservice/methods/totp/enabled: true -> false" in restored.out
     after = ory_server.project_document()["services"]["identity"]["config"]
     assert after == before
-    again = run("restore", "dev", str(backup), "--yes", env=_env(ory_server))
+    again = run("restore", "dev", str(backup), "--yes", env=ory_server.cli_env())
     assert again.code == 0 and again.out.endswith("No changes.\n")
 
 
@@ -135,7 +145,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(
         "environments/dev.yaml", f"target: {{ory_network: {{project: {ory_server.project_id}}}}}\n"
     )
     bogus = write("bogus.json", "[1, 2]")
-    result = run("restore", "dev", str(bogus), "--yes", env=_env(ory_server))
+    result = run("restore", "dev", str(bogus), "--yes", env=ory_server.cli_env())
     assert result.code == 1
     assert "not a reconciler backup (no config)" in result.err
     assert ory_server.writes() == []
@@ -183,7 +193,7 @@ def _stored_secret(server: OryTestServer) -> object:
 def test_a_backup_keeps_no_secret_and_restore_says_which_it_cannot_put_back(
     tmp_path: Path, write: Write, run: Run, ory_server: OryTestServer
 ) -> None:
-    env = {**_env(ory_server), "OIDC_SECRET": OIDC_SECRET}
+    env = {**ory_server.cli_env(), "OIDC_SECRET": OIDC_SECRET}
     _provider_env(write, ory_server, "Acme")
     assert run("apply", "dev", "--yes", env=env).code == 0
     revision = ory_server.revision()

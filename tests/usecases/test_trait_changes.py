@@ -55,10 +55,6 @@ def server() -> Iterator[OryTestServer]:
         yield running
 
 
-def _env(server: OryTestServer) -> dict[str, str]:
-    return {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
-
-
 def _switch_to_v2(server: OryTestServer, write: Write) -> None:
     """Live: the real schema as the default `customer`. The repository: a v2 with the five
     changes, made the default (the way the identity-schema-changed rule advises)."""
@@ -80,7 +76,7 @@ def test_the_five_trait_changes_appear_in_the_text_plan(
     write: Write, run: Run, server: OryTestServer
 ) -> None:
     _switch_to_v2(server, write)
-    result = run("plan", "dev", env=_env(server))
+    result = run("plan", "dev", env=server.cli_env())
     assert 'new identity schema, replacing the default schema "customer"' in result.out
     for line in EXPECTED:
         assert f"      - {line}" in result.out, result.out
@@ -90,10 +86,10 @@ def test_the_trait_changes_appear_in_markdown_and_json(
     write: Write, run: Run, server: OryTestServer, tmp_path: Path
 ) -> None:
     _switch_to_v2(server, write)
-    markdown = run("plan", "dev", "--format", "markdown", env=_env(server))
+    markdown = run("plan", "dev", "--format", "markdown", env=server.cli_env())
     for line in EXPECTED:
         assert line in markdown.out, markdown.out
-    document = json.loads(run("plan", "dev", "--format", "json", env=_env(server)).out)
+    document = json.loads(run("plan", "dev", "--format", "json", env=server.cli_env()).out)
     [change] = [c for c in document["changes"] if c["trait_changes"]]
     found = {(t["trait"], t["keyword"], t["classification"]) for t in change["trait_changes"]}
     assert found == {
@@ -106,8 +102,8 @@ def test_the_trait_changes_appear_in_markdown_and_json(
     }
     # the saved plan carries them, and show reads them back
     saved = tmp_path / "plan.json"
-    assert run("plan", "dev", "--out", str(saved), env=_env(server)).code in (0, 2)
-    shown = run("show", str(saved), env=_env(server))
+    assert run("plan", "dev", "--out", str(saved), env=server.cli_env()).code in (0, 2)
+    shown = run("show", str(saved), env=server.cli_env())
     assert shown.code == 0, shown.err
     for line in EXPECTED:
         assert line in shown.out
@@ -118,7 +114,7 @@ def test_unreadable_storage_without_a_local_file_says_so(
 ) -> None:
     _switch_to_v2(server, write)
     _forget_stored(server)
-    result = run("plan", "dev", env=_env(server))
+    result = run("plan", "dev", env=server.cli_env())
     assert "      - the live content is not available to compare traits\n" in result.out
     # where to put it: the digest the live URL names
     digest = blobs.sha512_hex(json.dumps(OLD).encode())
@@ -134,7 +130,7 @@ def test_unreadable_storage_reads_the_file_under_schemas_with_that_digest(
     _switch_to_v2(server, write)
     _forget_stored(server)
     write("schemas/customer-v1.schema.json", json.dumps(OLD))  # the bytes Ory stored
-    result = run("plan", "dev", env=_env(server))
+    result = run("plan", "dev", env=server.cli_env())
     assert "not available to compare traits" not in result.out
     for line in EXPECTED:
         assert f"      - {line}" in result.out, result.out
@@ -155,7 +151,7 @@ def test_unreadable_storage_reads_a_file_another_environment_references(
         "identity_config:\n  identity:\n    default_schema_id: customer\n    schemas:\n"
         "      - {id: customer, url: 'file://../legacy/customer.yaml'}\n",
     )
-    result = run("plan", "dev", env=_env(server))
+    result = run("plan", "dev", env=server.cli_env())
     assert "not available to compare traits" not in result.out
     assert f"      - {EXPECTED[1]}" in result.out, result.out
 
@@ -171,7 +167,7 @@ def test_a_schema_file_linked_from_outside_the_repository_is_not_read(
     link = write("schemas/placeholder.json", "{}")
     link.unlink()
     link.symlink_to(outside)
-    result = run("plan", "dev", env=_env(server))
+    result = run("plan", "dev", env=server.cli_env())
     assert "      - the live content is not available to compare traits" in result.out
 
 
@@ -196,7 +192,7 @@ def test_plan_writes_the_migration_plan_a_reviewer_reads(
 ) -> None:
     _switch_to_v2(server, write)
     target = tmp_path / "migration.md"
-    result = run("plan", "dev", "--migration-plan", str(target), env=_env(server))
+    result = run("plan", "dev", "--migration-plan", str(target), env=server.cli_env())
     assert result.code == 0, result.err
     assert f"Wrote the migration plan to {target} (1 identity schema switch;" in result.err
     written = target.read_text()
@@ -218,7 +214,7 @@ def test_the_migration_plan_describes_one_environment(
     _switch_to_v2(server, write)
     write("environments/prod.yaml", "target: {ory_network: {project: x}}\n")
     result = run(
-        "plan", "dev", "prod", "--migration-plan", str(tmp_path / "m.md"), env=_env(server)
+        "plan", "dev", "prod", "--migration-plan", str(tmp_path / "m.md"), env=server.cli_env()
     )
     assert result.code != 0
     assert "--migration-plan describes one plan: name exactly one environment" in result.err
@@ -239,7 +235,7 @@ def test_a_default_switch_between_live_schemas_shows_the_trait_changes(
         "identity_config:\n  identity:\n    default_schema_id: customer-v2\n    schemas:\n"
         "      - {id: customer-v2, url: 'file://../schemas/customer-v2.schema.json'}\n",
     )
-    result = run("plan", "dev", env=_env(server))
+    result = run("plan", "dev", env=server.cli_env())
     assert '  ~ /identity/default_schema_id: "customer" -> "customer-v2"\n' in result.out
     for line in EXPECTED:
         assert f"      - {line}" in result.out, result.out
