@@ -82,6 +82,10 @@ class OryClient:
         self._pacer_lock = threading.Lock()
         self._skipped = 0.0  # seconds an injected sleep returned early (see RetryPolicy.clock)
         self._in_flight = 0  # requests sent and not answered yet, all threads
+        # The first request goes alone: its answer names the buckets (or says there are
+        # none), so the threads of plan --all do not all burst into a limit they cannot see.
+        self._probe_sent = False
+        self._first_answer = threading.Event()
         self._headers = {
             "Authorization": f"Bearer {api_key}",
             "User-Agent": f"reconciler/{__version__}",
@@ -192,6 +196,10 @@ class OryClient:
         # booking made at the pace of a moment ago would keep this send to it.
         if after > 0:
             self._sleep(after)
+        with self._pacer_lock:
+            probe, self._probe_sent = not self._probe_sent, True
+        if not probe:
+            self._first_answer.wait(self.timeout)
         while True:
             with self._pacer_lock:
                 wait = self._pacer.reserve_within(self._now(), RECHECK_SECONDS)
@@ -230,6 +238,7 @@ class OryClient:
         except httpx.HTTPError as exc:
             with self._pacer_lock:
                 self._in_flight -= 1
+            self._first_answer.set()
             return exc
         headers, refused = response.headers, response.status_code == 429
         with self._pacer_lock:
@@ -248,6 +257,7 @@ class OryClient:
             if refused:
                 self._pacer.not_counted(now)
             knows_the_limits = self._pacer.knows_the_limits
+        self._first_answer.set()
         if not refused and not knows_the_limits:
             # No buckets announced, only what is left: pause when almost nothing is.
             pause = ratelimit.pause_before_next(
