@@ -83,14 +83,37 @@ def _inside(root: Path, folder: Path, reference: str) -> Path | None:
         return None
 
 
-def _candidates(root: Path) -> Iterator[Path]:
-    seen: set[Path] = set()
+def _candidates(root: Path) -> tuple[Path, ...]:
+    return _candidates_of(root, _listing(root))
+
+
+def _listing(root: Path) -> tuple[tuple[Path, Stamp], ...]:
+    """What the candidates depend on: each file of ``environments/`` and ``schemas/`` with
+    its stamp. plan --all looks candidates up once per environment: resolving every
+    environment file each time (links, the repository's bounds) made that quadratic (200
+    environments: 40,000 resolutions, 8 s of a 10 s run)."""
+    files = [
+        *_files(root / "environments", recursive=False),
+        *_files(root / SCHEMAS_FOLDER, recursive=True),
+    ]
+    return tuple((path, _stamp(path)) for path in files)
+
+
+def _files(folder: Path, *, recursive: bool) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(folder.rglob("*") if recursive else folder.iterdir())
+
+
+@functools.lru_cache(maxsize=16)
+def _candidates_of(root: Path, listing: tuple[tuple[Path, Stamp], ...]) -> tuple[Path, ...]:
+    seen: list[Path] = []
     references = [*_schemas_folder(root), *_environment_references(root)]
     for folder, reference in references[:MAX_CANDIDATES]:
         path = _inside(root, folder, reference.removeprefix(file_refs.SCHEME))
         if path is not None and path not in seen and path.suffix in SCHEMA_SUFFIXES:
-            seen.add(path)
-            yield path
+            seen.append(path)
+    return tuple(seen)
 
 
 def _schemas_folder(root: Path) -> list[tuple[Path, str]]:
