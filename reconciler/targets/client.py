@@ -46,10 +46,6 @@ if TYPE_CHECKING:
 
 # A send whose slot is further away than this asks for one again after this long.
 RECHECK_SECONDS = 2.0
-# Sent before any answer has named the buckets: the burst of Ory's documented example
-# limit (`x-ratelimit-limit: 10, 10;w=1, 300;w=60`, ory-network-behaviour.md §6), so a run of
-# up to ten environments starts at once and a larger one meets no refusal while it learns.
-OPENING_BURST = 10
 # Connecting never needs long; a slow connect means the host is unreachable.
 MAX_CONNECT_SECONDS = 10.0
 # TF treats exactly these as transient (ory-api.md §1a "Status codes").
@@ -86,10 +82,9 @@ class OryClient:
         self._pacer_lock = threading.Lock()
         self._skipped = 0.0  # seconds an injected sleep returned early (see RetryPolicy.clock)
         self._in_flight = 0  # requests sent and not answered yet, all threads
-        # Until the first answer names the buckets (or says there are none), at most
-        # OPENING_BURST requests go out; the other threads of plan --all wait for it rather
-        # than burst into a limit they cannot see.
-        self._opening_sends = 0
+        # The first request goes alone: its answer names the buckets (or says there are
+        # none), so the threads of plan --all do not all burst into a limit they cannot see.
+        self._probe_sent = False
         self._first_answer = threading.Event()
         self._headers = {
             "Authorization": f"Bearer {api_key}",
@@ -202,9 +197,8 @@ class OryClient:
         if after > 0:
             self._sleep(after)
         with self._pacer_lock:
-            self._opening_sends += 1
-            opening = self._opening_sends <= OPENING_BURST
-        if not opening:
+            probe, self._probe_sent = not self._probe_sent, True
+        if not probe:
             self._first_answer.wait(self.timeout)
         while True:
             with self._pacer_lock:

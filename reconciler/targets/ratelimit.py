@@ -214,11 +214,11 @@ class Pacer:
     """Spaces requests so that no bucket the API announced overflows (sliding windows over
     the times requests were sent), sharing one budget among every thread of a client.
 
-    Until a response names the buckets nothing is held back here (the client sends an opening
-    burst and holds the rest until the first answer; an API that announces no limits then
-    gets every request at once). Each 429 halves the share used of the buckets that refused
-    it; answers restore it. Not thread-safe by itself: the client calls it under a lock.
-    Pure: times in, seconds out.
+    Until a response names the buckets nothing is held back here (the client sends its
+    first request alone and waits for that answer; an API that announces no limits then gets
+    every request at once). Each 429 halves the share used of the buckets that refused it; answers
+    restore it. Not thread-safe by itself: the client calls it under a lock. Pure: times in,
+    seconds out.
     """
 
     def __init__(self) -> None:
