@@ -160,11 +160,11 @@ def test_reconciler_yaml_linked_outside_the_repository_is_not_read(
 
 def test_links_that_stay_inside_the_repository_still_work(tmp_path: Path, run: Run) -> None:
     _, repo = _outside_and_repo(tmp_path)
-    (repo / "shared").mkdir()
-    (repo / "shared" / "prod.yaml").write_text(
+    (repo / "common").mkdir()
+    (repo / "common" / "prod.yaml").write_text(
         "identity_config: {courier: {smtp: {from_name: Acme}}}\n"
     )
-    (repo / "environments" / "prod.yaml").symlink_to(repo / "shared" / "prod.yaml")
+    (repo / "environments" / "prod.yaml").symlink_to(repo / "common" / "prod.yaml")
     result = run("render", "prod", root=repo)
     assert result.code == 0, result.err
     assert "from_name: Acme" in result.out
