@@ -82,11 +82,10 @@ def _add_drift_watch(root: Path, environment: str) -> int:
     names = _targeted_environments(root) or [environment]
     file = scaffold.ScaffoldFile(scaffold.DRIFT_WORKFLOW_PATH, scaffold.drift_workflow(names))
     path = root / file.path
+    _refuse_clashes([path] if _differs(path, file.content) else [])
     if not path.exists():
         _write_new(path, file.content)
         click.echo(f"Wrote {display_path(path)}", err=True)
-    elif path.read_text(encoding="utf-8") != file.content:
-        raise ConfigError([f"{display_path(path)} exists; init never overwrites a file"])
     click.echo(f"Drift watch for {', '.join(names)}: push it; it runs every day (docs/ci.md)")
     return EXIT_OK
 
@@ -121,16 +120,20 @@ def _refuse_existing(
     """Refuse before writing anything when the environment is there already (with other
     content); every other file already there is the repository's, kept as it is."""
     own = scaffold.environment_path(environment)
-    clashes = [
-        root / file.path
-        for file in files
-        if file.path == own
-        and (root / file.path).exists()
-        and (root / file.path).read_text(encoding="utf-8") != file.content
-    ]
-    if clashes:
+    _refuse_clashes(
+        [root / f.path for f in files if f.path == own and _differs(root / f.path, f.content)]
+    )
+
+
+def _differs(path: Path, content: str) -> bool:
+    """There is a file at ``path`` and it holds something else."""
+    return path.exists() and path.read_text(encoding="utf-8") != content
+
+
+def _refuse_clashes(paths: list[Path]) -> None:
+    if paths:
         raise ConfigError(
-            [f"{display_path(path)} exists; init never overwrites a file" for path in clashes]
+            [f"{display_path(path)} exists; init never overwrites a file" for path in paths]
         )
 
 
