@@ -103,6 +103,8 @@ PACING_MARGIN_SECONDS = 0.1
 # say); each answered request gives some back (AIMD), never below this share.
 MIN_SHARE = 0.1
 SHARE_RECOVERY = 0.05
+# Shares summed from SHARE_RECOVERY steps land a hair below a whole number of sends.
+SHARE_ROUNDING = 1e-9
 # How much send history is kept before the buckets are known.
 SENT_MEMORY_SECONDS = 60.0
 SENT_MEMORY_COUNT = 1000
@@ -134,16 +136,19 @@ class SharedUse:
     still in flight may be counted between two answers before their own answer came: they
     are not taken for others'. Pure: counts and times in, a part out."""
 
-    def __init__(self) -> None:
+    def __init__(self, part: float = 1.0) -> None:
         self._seen: list[tuple[float, float]] = []  # (when answered, remaining), this window
         self._window_end = -math.inf
         self._ours = 0  # our requests let through in this window
-        self.part = 1.0
+        # The count each of them left, this window: which falls of the count were ours.
+        self._our_counts: set[float] = set()
+        self.part = part  # until the counts say: the part the caller expects (1.0: alone)
 
     def _window(self, reset: float, now: float) -> None:
         end = now + reset
         if abs(end - self._window_end) > SAME_WINDOW_SECONDS:
             self._seen.clear()  # a new window: the counts start again
+            self._our_counts.clear()
             self._window_end, self._ours = end, 0
 
     def refused(
@@ -163,6 +168,7 @@ class SharedUse:
         """One answer the API let through: the bucket's remaining count and reset."""
         self._window(reset, now)
         self._ours += 1
+        self._our_counts.add(remaining)
         self._seen.append((now, remaining))
         recent = [seen for seen in self._seen if now - seen[0] <= SHARED_ESTIMATE_SECONDS]
         self._seen = recent if len(recent) >= 2 else self._seen[-2:]
@@ -178,8 +184,14 @@ class SharedUse:
         while first > 0 and seen[-1][0] - seen[first][0] < SHARED_MIN_SPAN_SECONDS:
             first -= 1
         counts = [remaining for _, remaining in seen[first:]]
-        ours = len(counts) - 1  # each answer after the first took one
-        theirs = max(0.0, max(counts) - min(counts) - ours - in_flight)
+        # The count fell from its highest to its lowest by one per request let through in
+        # between. Ours are those whose answers carry a count in that range: answers come back
+        # in any order (a burst's last answer may carry its first count), so how many answers
+        # arrived in between says nothing, and taking it for ours once made a job alone think
+        # it had company and slow to a sixth of the limit.
+        high, low = max(counts), min(counts)
+        ours = sum(1 for count in self._our_counts if low <= count < high)
+        theirs = max(0.0, high - low - ours - in_flight)
         span = seen[-1][0] - seen[first][0]
         if theirs == 0:  # alone (as far as the counts tell): the whole limit
             part = 1.0
@@ -217,18 +229,19 @@ class Pacer:
     Until a response names the buckets nothing is held back here (the client sends its
     first request alone and waits for that answer; an API that announces no limits then gets
     every request at once). Each 429 halves the share used of the buckets that refused it; answers
-    restore it. Not thread-safe by itself: the client calls it under a lock. Pure: times in,
-    seconds out.
+    restore it. ``part``: the part of the key's limit to start at, before the counts say
+    (1/N for one of N jobs that use the key at once). Not thread-safe by itself: the client
+    calls it under a lock. Pure: times in, seconds out.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, part: float = 1.0) -> None:
         self.buckets: list[tuple[int, float]] = []
         self.shares: list[float] = []  # per bucket, in the order of ``buckets``
         self._sent: list[float] = []  # send times, ascending (reservations included)
         self._blocked_until = 0.0  # a bucket is empty for reasons other than our own sends
         self._last_cut = -math.inf  # when a 429 last halved the share
-        self._shared = SharedUse()  # our part of the key's traffic (other jobs send too)
-        self.part = 1.0
+        self._shared = SharedUse(part)  # our part of the key's traffic (other jobs send too)
+        self.part = part
 
     @property
     def knows_the_limits(self) -> bool:
@@ -338,13 +351,14 @@ class Pacer:
         return self._pace(index)[0]
 
     def _pace(self, index: int) -> tuple[int, float]:
-        """At most how many sends in how many seconds, for bucket ``index``: its limit per
-        window (plus the margin) at our share, as a whole number of sends in a stretched
-        window (a share of 0.25 of 10 per second: 2 sends per 0.88 s, not 2 per 1.1 s)."""
+        """At most how many sends in how many seconds, for bucket ``index``: its limit at our
+        share, per window plus the margin. Never in a shorter window: Ory's window starts at
+        whichever request comes first, and a share a hair under 1 once paced 9 sends per
+        0.99 s, 18 in one of its seconds (a run alone was refused 7-14 times in 3 of 4 runs;
+        docs/benchmarks.md, shards)."""
         limit, window = self.buckets[index]
-        share = self._share(index)
-        allowed = max(1, int(limit * share))
-        return allowed, (window + PACING_MARGIN_SECONDS) * allowed / (limit * share)
+        allowed = int(limit * self._share(index) + SHARE_ROUNDING)
+        return max(1, allowed), window + PACING_MARGIN_SECONDS
 
     def _sent_within(self, span: float, now: float) -> int:
         return sum(1 for sent in self._sent if now - span < sent <= now)

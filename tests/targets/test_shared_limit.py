@@ -68,6 +68,31 @@ def test_a_job_whose_first_burst_was_refused_learns_it_is_not_alone() -> None:
     assert shared.part == ratelimit.MIN_SHARE
 
 
+def test_answers_that_come_back_out_of_order_are_still_ours() -> None:
+    # A burst of ten of ours let through at once (counts 289 down to 280), answered in
+    # another order, the highest last; then one more of ours. Nobody else sent: the count fell
+    # by ours alone. Taking only the answers in between for ours saw nine of the others'.
+    shared = ratelimit.SharedUse()
+    burst = (288, 284, 281, 287, 283, 280, 285, 282, 286, 289)
+    for index, remaining in enumerate(burst):
+        shared.observe(remaining, reset=42, now=0.40 + 0.005 * index)
+        assert shared.estimate(in_flight=9 - index, capacity=CAPACITY) == 1.0, remaining
+    shared.observe(279, reset=42, now=1.5)
+    assert shared.estimate(in_flight=0, capacity=CAPACITY) == 1.0
+
+
+def test_a_job_paces_within_every_second_of_the_api_whatever_its_share() -> None:
+    # Ory's 1 s window starts at whichever request comes first (ory_behaviour.RateMeter):
+    # every second, wherever it starts, holds at most our share of the limit.
+    for part, most in ((1.0, 10), (1 - 1e-12, 10), (0.9999, 9), (0.25, 2)):
+        pacer = ratelimit.Pacer(part=part)
+        pacer.learn(["10, 10;w=1"], refused=False)
+        sends = [pacer.reserve(0.0) for _ in range(40)]
+        for first in sends:
+            in_a_second = [sent for sent in sends if first <= sent < first + 1.0]
+            assert len(in_a_second) <= most, (part, first, len(in_a_second))
+
+
 def test_a_new_window_starts_the_counts_again() -> None:
     shared = ratelimit.SharedUse()
     shared.observe(10, reset=1, now=59.0)
