@@ -84,10 +84,12 @@ def plan(
     """Fetch live config, diff it with the desired state and print the plan. Never writes
     remotely; --out saves it for `apply --plan`."""
     names = _plan_names(obj, environments, all_environments)
+    jobs = 1  # processes sharing the key: the other shards of the matrix run at once
     if shard is not None:
         if not all_environments:
             raise click.UsageError("--shard splits --all: pass --all with it")
-        names = steps.shard_names(names, *_shard(shard))
+        index, jobs = _shard(shard)
+        names = steps.shard_names(names, index, jobs)
     if out is not None and len(names) != 1:
         raise click.UsageError("--out saves one plan: name exactly one environment")
     if migration_out is not None and len(names) != 1:
@@ -104,6 +106,7 @@ def plan(
             parallelism=parallelism,
             skip_layers=all_environments,
             progress=progress,
+            jobs=jobs,
         )
     finally:
         progress.close()

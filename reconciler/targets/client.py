@@ -99,6 +99,12 @@ class OryClient:
     def close(self) -> None:
         self._http.close()
 
+    def share_the_key(self, jobs: int) -> None:
+        """Start at 1/``jobs`` of the key's rate limit: ``jobs`` processes use the key at
+        once (``plan --all --shard I/N``). The counts the API sends adjust it from there."""
+        with self._pacer_lock:
+            self._pacer = ratelimit.Pacer(part=min(1.0, 1.0 / max(1, jobs)))
+
     def _new_http(self, transport: httpx.BaseTransport | None) -> httpx.Client:
         # One connection pool for every thread (httpx clients are thread-safe). plan --all
         # has a request in flight per environment, and the pool looks at each connection it
@@ -412,15 +418,19 @@ class ClientPool:
     """One client per (API URL, key) for the environments one run plans at once (httpx
     clients are thread-safe); ``factory`` makes them (default: ``OryClient``)."""
 
-    def __init__(self, factory: ClientFactory | None = None) -> None:
+    def __init__(self, factory: ClientFactory | None = None, *, jobs: int = 1) -> None:
         self._factory = factory or OryClient
+        self._jobs = jobs  # processes using each key at once (plan --all --shard I/N)
         self._clients: dict[tuple[str, str], OryClient] = {}
         self._lock = threading.Lock()
 
     def get(self, base_url: str, api_key: str) -> OryClient:
         with self._lock:
             if (base_url, api_key) not in self._clients:
-                self._clients[base_url, api_key] = self._factory(base_url, api_key)
+                client = self._factory(base_url, api_key)
+                if self._jobs > 1:
+                    client.share_the_key(self._jobs)
+                self._clients[base_url, api_key] = client
             return self._clients[base_url, api_key]
 
     def close(self) -> None:

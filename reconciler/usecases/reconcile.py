@@ -69,6 +69,7 @@ def plan_many(
     parallelism: int | None = None,
     skip_layers: bool = False,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> list[PlanOutcome]:
     """Plan several environments at once, one HTTP client per API URL.
 
@@ -84,7 +85,7 @@ def plan_many(
     error and the others go on. ``skip_layers`` leaves out files without a target (``--all``).
     ``progress`` hears of each environment as it is finished.
     """
-    clients = ClientPool(settings.client_factory)
+    clients = ClientPool(settings.client_factory, jobs=jobs)
     shared = replace(settings, clients=clients, layers=settings.layers or LayerCache())
     bound = MAX_PARALLELISM if parallelism is None else parallelism
     workers = max(1, min(bound, len(names), MAX_PARALLELISM))

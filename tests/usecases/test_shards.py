@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from ory_behaviour import RateMeter
+
 from reconciler.usecases import steps
 
 from conftest import Run
@@ -105,3 +108,35 @@ def test_a_bad_shard_is_a_usage_error(run: Run, example_repo: Path) -> None:
         result = run("plan", *arguments, root=example_repo)
         assert result.code == 64, (arguments, result.err)  # usage error (EX_USAGE)
         assert "--shard" in result.err
+
+
+@pytest.mark.ory_server
+def test_a_shard_starts_at_its_part_of_the_key_then_the_counts_decide(
+    run: Run, example_repo: Path, retry_waits: list[float]
+) -> None:
+    # Four jobs of a matrix start together behind one key: each sending at the whole limit
+    # until the counts show the others cost 70 refusals a run in bench/shards.py, a quarter
+    # each none. A quarter of Ory's 10 per second: 2 sends per 1.1 s (ratelimit.Pacer).
+    for name in ("local", "prod", "dev"):
+        (example_repo / "environments" / f"{name}.yaml").unlink()
+    names = [name for name in NAMES if steps.shard_of(name, 4) == 1][:5]
+    with OryTestServer(rate_meter=RateMeter()) as server:
+        # Every send is booked before a second answer comes: a lone job's answers soon show
+        # nobody else counted (SharedUse), and from then on it takes the whole limit.
+        server.latency = 0.3
+        for name in names:
+            project = server.add_project()
+            (example_repo / "environments" / f"{name}.yaml").write_text(
+                f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
+            )
+        env = server.cli_env()
+        shard = run("plan", "--all", "--shard", "1/4", "-q", env=env, root=example_repo)
+        shard_waits = list(retry_waits)
+        retry_waits.clear()
+        alone = run("plan", "--all", "-q", env=env, root=example_repo)
+    assert shard.code == alone.code == 0, shard.err + alone.err
+    # Two sends per 1.1 s window: the fifth goes out 2.2 s after the probe, 1.9 s after its
+    # answer. The test's sleeps return at once and move the client's clock on by what they
+    # skipped, so the waits add up to that span, give or take the time the test itself took.
+    assert sum(wait for wait in shard_waits if wait > 0) >= 1.0, shard_waits
+    assert [wait for wait in retry_waits if wait > 0] == []  # alone: five fit in the burst
