@@ -226,9 +226,8 @@ def report(
     lines += [
         "",
         "Floor: N / 10 s, the burst bucket's rate (at least one plan). Every environment "
-        "succeeded in every run (the benchmark stops otherwise). The first requests go out "
-        "before any answer has announced the buckets; those beyond the first ten are refused "
-        "once, and everything after is paced by the client.",
+        "succeeded in every run (the benchmark stops otherwise). The first request goes "
+        "alone; its answer names the buckets, and everything after is paced by the client.",
         "",
         load_note(),
         END,
