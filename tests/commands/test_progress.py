@@ -40,9 +40,12 @@ def test_plan_all_shows_a_line_per_environment_before_the_last_plan_is_done(
     # The case: 8 environments at 1.5 s per request printed nothing until the end.
     # One request is held until the first progress line has arrived: that line came while an
     # environment was still being planned (no timing assertion), and within the latency.
+    # Not the first request: the others wait for its answer (it names the rate limits), and
+    # holding it held them all until the client stopped waiting (30 s).
     with OryTestServer() as server:
         server.latency = 1.5
         names = _environments(example_repo, server, 7)
+        server.status_sequence([None], methods=("GET",))
         server.hold_next(methods=("GET",))
         dropped = {"ORY_WORKSPACE_API_KEY", "ORY_CONSOLE_API_URL", "RECONCILER_KRATOS_SCHEMA"}
         environ = {k: v for k, v in os.environ.items() if k not in dropped} | server.cli_env()
