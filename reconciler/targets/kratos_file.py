@@ -152,9 +152,7 @@ class KratosFile:
 
     def positions(self) -> dict[Pointer, tuple[int, int]]:
         """Where each key of the file is written (1-based line and column), by pointer."""
-        text = self._read()
-        self._parse(text)  # reports syntax errors with the file's own line numbers
-        return yamlio.load_with_positions(text).positions
+        return self._load(self._read()).positions
 
     def _read(self) -> str:
         try:
@@ -165,19 +163,38 @@ class KratosFile:
             raise RemoteError(f"{self.path}: cannot read the Kratos config file: {exc}") from None
 
     def _parse(self, text: str) -> object:
+        """The file as the round-trip reader keeps it (comments and layout), to write back."""
         try:
             document = yamlio.parse_roundtrip(text)
         except yamlio.YamlSyntaxError as exc:
-            raise RemoteError(f"{self.path}:{exc.line}:{exc.column}: {exc.prefix}{exc}") from None
+            raise self._syntax_error(exc) from None
         if document is None:
             return yamlio.parse_roundtrip("{}")
-        if not isinstance(document, dict):
-            raise RemoteError(f"{self.path}: a Kratos config file must be a YAML mapping")
+        self._check_mapping(document)
         return document
 
+    def _load(self, text: str) -> yamlio.PositionedDocument:
+        """The file as plain data and positions: what plans read. Not through ``_parse``: the
+        round-trip reader is pure Python, and reading each file twice was half of a Kratos
+        file's plan (tests/usecases/test_corpus.py: 147 reads, 2.5 s)."""
+        try:
+            loaded = yamlio.load_with_positions(text)
+        except yamlio.YamlSyntaxError as exc:
+            raise self._syntax_error(exc) from None
+        if loaded.data is not None:
+            self._check_mapping(loaded.data)
+        return loaded
+
+    def _syntax_error(self, exc: yamlio.YamlSyntaxError) -> RemoteError:
+        # The file's own line numbers: a Kratos file is read as it is written.
+        return RemoteError(f"{self.path}:{exc.line}:{exc.column}: {exc.prefix}{exc}")
+
+    def _check_mapping(self, document: object) -> None:
+        if not isinstance(document, dict):
+            raise RemoteError(f"{self.path}: a Kratos config file must be a YAML mapping")
+
     def _state(self, text: str) -> LiveState:
-        self._parse(text)  # reports syntax errors with the file's own line numbers
-        data = yamlio.load_with_positions(text).data or {}
+        data = self._load(text).data or {}
         assert isinstance(data, dict)
         return LiveState(
             configs={registry.IDENTITY.name: data},
