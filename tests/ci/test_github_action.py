@@ -1,11 +1,17 @@
-"""The GitHub Action (action.yml) driven step by step, as a runner would: its shell step runs
-as written against the local Ory test server, GitHub's API is a local fake
-(tests/forge_server.py), and an upload step is played by listing the folder it names.
-Paths: plan, apply, protected, weakening approved, stale after merge (refused, or replanned
-when asked), a forged plan comment."""
+"""The GitHub Action (action.yml) driven step by step, as a runner would, against the local Ory
+test server; GitHub's API is a local fake (tests/forge_server.py), and an upload step is
+played by listing the folder it names. Paths: plan, apply, protected, weakening approved,
+stale after merge (refused, or replanned when asked), a forged plan comment.
+
+The `Run reconciler` step is two lines (``RUN_STEP``). Tests that depend on how GitHub runs
+it (`bash`, `python -I`, what reaches the log) run it so (``runner.shell``); the others run its
+``python -I -m reconciler.ci`` in this process, with the step's environment, working
+directory and captured output: a new interpreter per step spent 0.3 s importing, half of
+these tests' time."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.ci import drift
+from reconciler.ci import action, drift
 from reconciler.ci.forges import digests_line, marker, read_digests
 from reconciler.loading.yamlio import load_with_positions
 
@@ -37,6 +43,11 @@ MERGE_SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"
 COMMENTS = f"/repos/{REPOSITORY}/issues/42/comments"
 DEPLOYMENTS = f"/repos/{REPOSITORY}/deployments"
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+# The `Run reconciler` step of action.yml, which the tests that run it in-process stand for.
+RUN_STEP = (
+    'if [ -n "$INPUT_API_URL" ]; then export ORY_CONSOLE_API_URL="$INPUT_API_URL"; fi\n'
+    "python -I -m reconciler.ci\n"
+)
 
 
 def _step(name: str) -> dict[str, Any]:
@@ -61,6 +72,8 @@ class Runner:
     github: FakeForge
     ory: OryTestServer
     tmp_path: Path
+    output: pytest.CaptureFixture[str]  # what a step run in this process writes (fd level)
+    shell: bool = False  # run the step in a `bash`, as GitHub does
     run_ids: list[int] = field(default_factory=lambda: [100])
     # A pull request from a fork runs as GitHub runs it: no secrets, a read-only token (which a
     # job without `pull-requests: write` has too); Dependabot's get no secrets either.
@@ -88,7 +101,8 @@ class Runner:
         return EXPRESSION.sub(value, text)
 
     def run(self, checkout: Path, merged: bool = False, **inputs: str) -> Result:
-        """The action's `Run reconciler` step, in a new job (run id) of the workflow."""
+        """The action's `Run reconciler` step, in a new job (run id) of the workflow: in a
+        `bash` as GitHub runs it when ``shell``, else in this process (see the docstring)."""
         self.run_ids.append(self.run_ids[-1] + 1)
         run_id = self.run_ids[-1]
         job = self.tmp_path / f"job-{run_id}"
@@ -124,7 +138,8 @@ class Runner:
                 name: self._expand(str(value), inputs, token) for name, value in step["env"].items()
             },
         }
-        done = _shell(step, checkout / self._expand(step["working-directory"], inputs), env)
+        cwd = checkout / self._expand(step["working-directory"], inputs)
+        done = _shell(step, cwd, env) if self.shell else self._in_process(step, cwd, env)
         outputs = dict(
             line.split("=", 1) for line in _read(job / "output").splitlines() if "=" in line
         )
@@ -166,6 +181,27 @@ class Runner:
             verdict &= inputs.get(name, ACTION["inputs"][name].get("default", "")) == value
         return verdict
 
+    def _in_process(
+        self, step: dict[str, Any], cwd: Path, env: dict[str, str]
+    ) -> subprocess.CompletedProcess[str]:
+        """``RUN_STEP`` in this process: its first line here, its second as ``python -m
+        reconciler.ci`` runs it (``action.main``), with exactly ``env`` as the environment."""
+        assert step["run"] == RUN_STEP, "action.yml changed: update RUN_STEP and this method"
+        if env.get("INPUT_API_URL"):
+            env = env | {"ORY_CONSOLE_API_URL": env["INPUT_API_URL"]}
+        saved = dict(os.environ)
+        self.output.readouterr()
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            with contextlib.chdir(cwd):
+                code = action.main()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        out, err = self.output.readouterr()
+        return subprocess.CompletedProcess(["action.main"], code, out, err)
+
 
 def _shell(
     step: dict[str, Any], cwd: Path, env: dict[str, str]
@@ -197,9 +233,11 @@ def github() -> Iterator[FakeForge]:
 
 
 @pytest.fixture
-def runner(github: FakeForge, ory_server: OryTestServer, tmp_path: Path) -> Runner:
+def runner(
+    github: FakeForge, ory_server: OryTestServer, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> Runner:
     ory_server.add_project(project_id=PROD)
-    return Runner(github, ory_server, tmp_path)
+    return Runner(github, ory_server, tmp_path, capfd)
 
 
 def _matrix(result: Result) -> list[dict[str, str]]:
@@ -265,6 +303,7 @@ def test_plan_posts_one_comment_with_each_plans_digest_updates_it_and_keeps_the_
 def test_the_api_url_input_sets_where_the_key_goes(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
+    runner.shell = True  # the input reaches the key through the step's `bash`
     pull_request = runner.checkout(example_repo, "pull-request")
     inputs = {"command": "plan", "environments": "dev", "api-url": ory_server.base_url}
     planned = runner.run(pull_request, False, **inputs)
@@ -288,6 +327,7 @@ def test_a_failing_plan_is_in_the_comment_and_fails_the_job(
 def test_merge_routes_plans_again_and_applies_the_reviewed_change_and_keeps_the_backup(
     runner: Runner, github: FakeForge, ory_server: OryTestServer, example_repo: Path
 ) -> None:
+    runner.shell = True  # the whole path as GitHub runs each step (bash, python -I), once
     _plan_pull_request(runner, example_repo)
     merge = runner.checkout(example_repo, "merge")
     routed = runner.run(merge, merged=True, command="route", environments="dev prod")
@@ -480,6 +520,7 @@ def test_a_plan_comment_by_anyone_but_the_bot_is_not_read(
 def test_no_text_from_the_pull_request_becomes_a_workflow_command(
     runner: Runner, github: FakeForge, example_repo: Path
 ) -> None:
+    runner.shell = True  # the log: everything the process writes
     pull_request = runner.checkout(example_repo, "pull-request")
     dev = pull_request / "environments" / "dev.yaml"
     injected = dev.read_text().replace(
@@ -524,6 +565,7 @@ def test_no_secret_reaches_the_comment_summary_log_outputs_or_artifacts(
 ) -> None:
     """The hook URL names the hook in every line of the plan and in a finding; Ory returns the
     OIDC client_secret set in the console, so the backup apply keeps would hold it."""
+    runner.shell = True  # the log: everything the process writes
     ory_server.console_edit(
         lambda config: {
             **config,
@@ -652,6 +694,7 @@ def test_no_code_in_the_pull_request_runs_in_the_action(
 ) -> None:
     """`python -m X` imports X from the working directory first: a pull request adding a
     `pip/` or `reconciler/` folder would run its own code, with the workspace key."""
+    runner.shell = True  # `python -I`, as the step runs it
     pull_request = runner.checkout(example_repo, "pull-request")
     stolen = tmp_path / "stolen"
     steal = f"import os, pathlib; pathlib.Path({str(stolen)!r}).write_text(os.environ['PATH'])\n"
