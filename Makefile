@@ -19,9 +19,9 @@ demo: $(STAMP)
 	@./scripts/demo.sh $(BIN)/reconciler
 
 # The fresh-clone demo test needs the package registries and minutes: .ci/run runs it.
-# One pytest worker per core, plus one (pytest-xdist): about a sixth of the suite waits on
-# its local servers' latency, rate limits and signals rather than on a core (measured on
-# 2 cores: 72 s with two workers, 60-62 s with three, the same CPU time).
+# One pytest worker per core, plus one (pytest-xdist): part of the suite waits on its local
+# servers' latency, rate limits and signals rather than on a core (measured on 2 cores:
+# 55 s with two workers, 45-47 s with three, about the same CPU time).
 WORKERS := $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(WORKERS) -m 'not network'
