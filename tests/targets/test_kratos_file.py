@@ -216,3 +216,22 @@ def test_a_saved_plan_applied_to_a_kratos_file_keeps_every_comment_where_it_was(
         "# end of file\n"
     )
     assert run("plan", "staging", "--detailed-exitcode").code == 0
+
+
+def test_a_broken_kratos_file_is_named_with_its_own_line_and_nothing_is_written(
+    example_repo: Path, run: Run
+) -> None:
+    kratos = example_repo / ".demo" / "kratos.yml"
+    lines = kratos.read_text().splitlines(keepends=True)
+    broken = "".join(lines[:3]) + "selfservice: [unclosed\n" + "".join(lines[3:])
+    for text, said in (
+        # The file's own line: the flow list opened on line 4 runs into line 6's key.
+        (broken, ".demo/kratos.yml:6:4: invalid YAML: expected ',' or ']'"),
+        ("- a list\n- not a config\n", ".demo/kratos.yml: a Kratos config file must be a YAML"),
+    ):
+        kratos.write_text(text)
+        for command in (("plan", "local"), ("apply", "local", "--yes")):
+            result = run(*command, env=ENV)
+            assert result.code == 1 and said in result.err, result.err
+            assert "Traceback" not in result.err
+            assert kratos.read_text() == text
