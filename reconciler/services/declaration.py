@@ -24,6 +24,11 @@ from reconciler.services.impact import Judge, WholeJudge
 TargetKind = str
 
 
+#: What Ory Network does with a key no column governs, in an object its schema leaves open
+#: (ory-network-behaviour.md §5): the ``drops_unknown`` of the services it judges.
+NETWORK_DROPS_UNKNOWN = "Ory Network accepts it there and silently drops it"
+
+
 @dataclass(frozen=True)
 class Judging:
     """How one kind of target judges a service's config (``checks/kratos_schema.py``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from reconciler import official
 from reconciler.jsontypes import Pointer
-from reconciler.services.declaration import Judging, Service
+from reconciler.services.declaration import NETWORK_DROPS_UNKNOWN, Judging, Service
 
 NAME = "account_experience"
 KEY = "account_experience_config"
@@ -18,7 +18,7 @@ PLACE: Pointer = "/services/account_experience/config"
 
 ORY_NETWORK = Judging(
     subject="Ory Network account experience schema",
-    drops_unknown="Ory Network accepts it there and silently drops it",
+    drops_unknown=NETWORK_DROPS_UNKNOWN,
     schema=official.ACCOUNT_EXPERIENCE_SCHEMA,
     live_knows_keys=True,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from reconciler import official
 from reconciler.jsontypes import Pointer
 from reconciler.secrets import SecretPaths
-from reconciler.services.declaration import Judging, Service
+from reconciler.services.declaration import NETWORK_DROPS_UNKNOWN, Judging, Service
 from reconciler.services.identity.security import SECURITY
 from reconciler.services.identity.shape import IdentityConfig
 
@@ -42,7 +42,7 @@ KRATOS_RELEASE = Judging(
 #: Kratos master and the keys only Ory Network has (ory-api.md §1c, §3 fact 11).
 ORY_NETWORK = Judging(
     subject="OSS Kratos config schema",
-    drops_unknown="Ory Network accepts it there and silently drops it",
+    drops_unknown=NETWORK_DROPS_UNKNOWN,
     schema=official.KRATOS_MASTER_CONFIG,
     overlay=official.NETWORK_OVERLAY,
     not_required=("dsn",),

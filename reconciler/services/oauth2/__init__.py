@@ -11,7 +11,7 @@ from __future__ import annotations
 from reconciler import official
 from reconciler.jsontypes import Pointer
 from reconciler.secrets import SecretPaths
-from reconciler.services.declaration import Judging, Service
+from reconciler.services.declaration import NETWORK_DROPS_UNKNOWN, Judging, Service
 from reconciler.services.oauth2.security import SECURITY
 
 NAME = "oauth2"
@@ -57,7 +57,7 @@ SERVER_MANAGED: tuple[Pointer, ...] = (
 
 ORY_NETWORK = Judging(
     subject="OSS Hydra config schema",
-    drops_unknown="Ory Network accepts it there and silently drops it",
+    drops_unknown=NETWORK_DROPS_UNKNOWN,
     schema=official.HYDRA_MASTER_CONFIG,
     overlay=official.OAUTH2_OVERLAY,
     live_knows_keys=True,

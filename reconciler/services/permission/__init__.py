@@ -13,7 +13,7 @@ from __future__ import annotations
 from reconciler import official
 from reconciler.jsontypes import Pointer
 from reconciler.secrets import SecretPaths
-from reconciler.services.declaration import Judging, Service
+from reconciler.services.declaration import NETWORK_DROPS_UNKNOWN, Judging, Service
 
 NAME = "permission"
 KEY = "permission_config"
@@ -35,7 +35,7 @@ SERVER_MANAGED: tuple[Pointer, ...] = (
 
 ORY_NETWORK = Judging(
     subject="OSS Keto config schema",
-    drops_unknown="Ory Network accepts it there and silently drops it",
+    drops_unknown=NETWORK_DROPS_UNKNOWN,
     schema=official.KETO_MASTER_CONFIG,
     overlay=official.PERMISSION_OVERLAY,
     not_required=("dsn",),
