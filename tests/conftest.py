@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,3 +167,16 @@ def example_repo(tmp_path: Path) -> Path:
     for name in ("kratos.yml", "identity.schema.json"):
         shutil.copy(REPO_ROOT / "examples" / "kratos" / name, tmp_path / ".demo" / name)
     return tmp_path
+
+
+def project_environments(repo: Path, server: OryTestServer, names: Iterable[str]) -> list[str]:
+    """An environment per name in the example repository, extending its ``base.yaml``, each
+    planned against a new project of ``server``; returns the names."""
+    written = []
+    for name in names:
+        project = server.add_project()
+        (repo / "environments" / f"{name}.yaml").write_text(
+            f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
+        )
+        written.append(name)
+    return written

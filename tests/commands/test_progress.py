@@ -14,7 +14,7 @@ import pytest
 from reconciler.commands.progress import PlanProgress
 from reconciler.plan.value import PlanOutcome
 
-from conftest import Run
+from conftest import Run, project_environments
 from ory_server import OryTestServer
 
 PATIENCE_SECONDS = 60.0
@@ -23,14 +23,7 @@ PATIENCE_SECONDS = 60.0
 def _environments(repo: Path, server: OryTestServer, count: int) -> list[str]:
     for name in ("local", "prod"):  # need variables or projects these tests do not provide
         (repo / "environments" / f"{name}.yaml").unlink()
-    names = []
-    for index in range(count):
-        project = server.add_project()
-        (repo / "environments" / f"env{index}.yaml").write_text(
-            f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
-        )
-        names.append(f"env{index}")
-    return names
+    return project_environments(repo, server, (f"env{index}" for index in range(count)))
 
 
 @pytest.mark.ory_server

@@ -191,10 +191,7 @@ def test_the_saved_plan_reader_answers_every_mutation_with_a_plan_or_one_message
         "identity_config:\n  selfservice:\n    methods: {totp: {enabled: true}}\n"
         "    flows: {login: {lifespan: 2h}}\n"
     )
-    env = {
-        "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,
-        "ORY_CONSOLE_API_URL": ory_server.base_url,
-    }
+    env = ory_server.cli_env()
     saved = tmp_path / "plan.json"
     assert run("plan", "dev", "--out", str(saved), env=env).code == 0
     original = saved.read_text()

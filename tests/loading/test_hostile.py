@@ -297,7 +297,7 @@ def _saved_plan(run: Run, repo: Path, server: OryTestServer) -> tuple[Path, dict
         f"target: {{ory_network: {{project: {PROJECT}}}}}\n"
         "identity_config: {selfservice: {methods: {totp: {enabled: true}}}}\n"
     )
-    env = {"ORY_WORKSPACE_API_KEY": server.workspace_key, "ORY_CONSOLE_API_URL": server.base_url}
+    env = server.cli_env()
     out = repo / "plan.json"
     assert run("plan", "dev", "--out", str(out), env=env, root=repo).code == 0
     return out, env

@@ -17,6 +17,7 @@ from reconciler.targets.client import OryClient
 from reconciler.targets.retry import RetryPolicy
 from reconciler.usecases import checking, reconcile, steps
 
+from conftest import project_environments
 from ory_server import OryTestServer
 
 # The metered test server and the clients share a clock that runs this many times faster than
@@ -96,14 +97,7 @@ def test_a_429_waits_for_the_bucket_that_refused_not_the_longest_window() -> Non
 
 
 def _environments(repo: Path, server: OryTestServer, count: int) -> list[str]:
-    names = []
-    for index in range(count):
-        project = server.add_project()
-        (repo / "environments" / f"env{index:02}.yaml").write_text(
-            f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
-        )
-        names.append(f"env{index:02}")
-    return names
+    return project_environments(repo, server, (f"env{index:02}" for index in range(count)))
 
 
 @pytest.mark.ory_server

@@ -90,11 +90,7 @@ def test_live_compares_what_the_projects_hold(
     example_repo: Path, run: Run, ory_server: OryTestServer
 ) -> None:
     ory_server.add_project(project_id=PROD_PROJECT)
-    env = {
-        "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,
-        "ORY_CONSOLE_API_URL": ory_server.base_url,
-        "LOGIN_HOOK_KEY": HOOK_KEY,
-    }
+    env = ory_server.cli_env() | {"LOGIN_HOOK_KEY": HOOK_KEY}
     assert run("apply", "dev", "--yes", env=env).code == 0
     assert run("apply", "prod", "--yes", env=env).code == 0
     ory_server.console_edit(

@@ -34,11 +34,7 @@ _VARIABLE_LINE = re.compile(r"^  ([A-Z][A-Z0-9_]*): ", re.MULTILINE)
 
 
 def _env(server: OryTestServer, **extra: str) -> dict[str, str]:
-    return {
-        "ORY_WORKSPACE_API_KEY": server.workspace_key,
-        "ORY_CONSOLE_API_URL": server.base_url,
-        **extra,
-    }
+    return server.cli_env() | extra
 
 
 def _variables(export: Result) -> dict[str, str]:

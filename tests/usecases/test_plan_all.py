@@ -9,7 +9,7 @@ from reconciler.jsontypes import JSONObject
 from reconciler.targets.client import OryClient
 from reconciler.usecases import reconcile, steps
 
-from conftest import Run
+from conftest import Run, project_environments
 from ory_server import OryTestServer
 
 MISSING_PROJECT = "00000000-0000-4000-8000-000000000000"
@@ -17,15 +17,7 @@ MISSING_PROJECT = "00000000-0000-4000-8000-000000000000"
 
 def _environments(repo: Path, server: OryTestServer, count: int) -> list[str]:
     """``count`` environments extending base.yaml, each on its own project; sorted names."""
-    names = []
-    for index in range(count):
-        name = f"env{index:02}"
-        project = server.add_project()
-        (repo / "environments" / f"{name}.yaml").write_text(
-            f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
-        )
-        names.append(name)
-    return names
+    return project_environments(repo, server, (f"env{index:02}" for index in range(count)))
 
 
 def test_plan_all_reports_in_order_and_keeps_going_after_a_failure(

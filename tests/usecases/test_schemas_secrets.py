@@ -27,11 +27,7 @@ def server() -> Iterator[OryTestServer]:
 
 
 def _env(server: OryTestServer, **extra: str) -> dict[str, str]:
-    return {
-        "ORY_WORKSPACE_API_KEY": server.workspace_key,
-        "ORY_CONSOLE_API_URL": server.base_url,
-        **extra,
-    }
+    return server.cli_env() | extra
 
 
 def _environment(server: OryTestServer, body: str) -> str:

@@ -31,13 +31,7 @@ def repo(example_repo: Path, ory_server: OryTestServer) -> Path:
 
 
 def _env(server: OryTestServer, **variables: str) -> dict[str, str]:
-    return {
-        "ORY_WORKSPACE_API_KEY": server.workspace_key,
-        "ORY_CONSOLE_API_URL": server.base_url,
-        "LOGIN_HOOK_KEY": HOOK_KEY,
-        "LOGIN_HOOK_URL": HOOK_URL,
-        **variables,
-    }
+    return server.cli_env() | {"LOGIN_HOOK_KEY": HOOK_KEY, "LOGIN_HOOK_URL": HOOK_URL, **variables}
 
 
 def _hook(config: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from ory_behaviour import RateMeter
 
 from reconciler.usecases import steps
 
-from conftest import Run
+from conftest import Run, project_environments
 from ory_server import OryTestServer
 
 NAMES = [f"customer-{index:04}" for index in range(400)]
@@ -42,17 +42,8 @@ def test_plan_all_with_a_shard_plans_only_its_environments(
 ) -> None:
     for name in ("local", "prod", "dev"):
         (example_repo / "environments" / f"{name}.yaml").unlink()
-    names = []
-    for index in range(6):
-        project = ory_server.add_project()
-        (example_repo / "environments" / f"env{index}.yaml").write_text(
-            f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
-        )
-        names.append(f"env{index}")
-    env = {
-        "ORY_WORKSPACE_API_KEY": ory_server.workspace_key,
-        "ORY_CONSOLE_API_URL": ory_server.base_url,
-    }
+    names = project_environments(example_repo, ory_server, (f"env{index}" for index in range(6)))
+    env = ory_server.cli_env()
     planned = []
     for shard in (1, 2, 3):
         result = run("plan", "--all", "--shard", f"{shard}/3", env=env, root=example_repo)
@@ -124,11 +115,7 @@ def test_a_shard_starts_at_its_part_of_the_key_then_the_counts_decide(
         # Every send is booked before a second answer comes: a lone job's answers soon show
         # nobody else counted (SharedUse), and from then on it takes the whole limit.
         server.latency = 0.3
-        for name in names:
-            project = server.add_project()
-            (example_repo / "environments" / f"{name}.yaml").write_text(
-                f"extends: base.yaml\ntarget: {{ory_network: {{project: {project}}}}}\n"
-            )
+        project_environments(example_repo, server, names)
         env = server.cli_env()
         shard = run("plan", "--all", "--shard", "1/4", "-q", env=env, root=example_repo)
         shard_waits = list(retry_waits)
