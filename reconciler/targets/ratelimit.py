@@ -241,11 +241,15 @@ class Pacer:
         self._blocked_until = 0.0  # a bucket is empty for reasons other than our own sends
         self._last_cut = -math.inf  # when a 429 last halved the share
         self._shared = SharedUse(part)  # our part of the key's traffic (other jobs send too)
-        self.part = part
 
     @property
     def knows_the_limits(self) -> bool:
         return bool(self.buckets)
+
+    @property
+    def part(self) -> float:
+        """Our part of the key's rate (``SharedUse``; 1.0 alone)."""
+        return self._shared.part
 
     @property
     def share(self) -> float:
@@ -278,8 +282,8 @@ class Pacer:
         if announced and announced != self.buckets:
             self.buckets = announced
             self.shares = [1.0] * len(announced)
-        remaining = numbers(remaining_values)
-        self._estimate_part(remaining, numbers(reset_values), refused, paced, now, in_flight)
+        remaining, resets = numbers(remaining_values), numbers(reset_values)
+        self._estimate_part(remaining, resets, refused, paced, now, in_flight)
         if refused and paced:
             # One cut per burst window, however many 429s it brings (AIMD reacts to a
             # congestion event, not to each request of the burst that caused it). Only the
@@ -295,11 +299,10 @@ class Pacer:
                 self._last_cut = now
         elif not refused:
             self.shares = [min(1.0, share + SHARE_RECOVERY) for share in self.shares]
-        resets = numbers(reset_values)
         for index, (_, window) in enumerate(self.buckets):
             if index >= len(remaining) or remaining[index] > 0:
                 continue
-            if self._sent_within(window + PACING_MARGIN_SECONDS, now) < self._allowed(index):
+            if self._sent_within(window + PACING_MARGIN_SECONDS, now) < self._pace(index)[0]:
                 # Ory's reset counts whole seconds beyond the current one (reset 0: < 1 s).
                 reset = resets[index] + 1 if index < len(resets) else window
                 self._blocked_until = max(self._blocked_until, now + min(reset, window))
@@ -326,7 +329,7 @@ class Pacer:
         elif not refused:
             self._shared.observe(remaining[index], resets[index], now)
         limit, window = min(self.buckets, key=lambda bucket: bucket[1])
-        self.part = self._shared.estimate(in_flight, limit / (window + PACING_MARGIN_SECONDS))
+        self._shared.estimate(in_flight, limit / (window + PACING_MARGIN_SECONDS))
 
     def not_counted(self, now: float) -> None:
         """A send came back refused: the API did not count it against any bucket (a refused
@@ -347,9 +350,6 @@ class Pacer:
             return True
         return remaining[index] <= 0
 
-    def _allowed(self, index: int) -> int:
-        return self._pace(index)[0]
-
     def _pace(self, index: int) -> tuple[int, float]:
         """At most how many sends in how many seconds, for bucket ``index``: its limit at our
         share, per window plus the margin. Never in a shorter window: Ory's window starts at
@@ -365,18 +365,19 @@ class Pacer:
 
     def reserve(self, now: float) -> float:
         """Book the earliest send time no bucket forbids; returns how long to wait for it."""
-        at = self._earliest(now)
-        self._sent.append(at)
-        self._forget(now)
-        return at - now
+        return self._book(self._earliest(now), now)
 
     def reserve_within(self, now: float, within: float) -> float | None:
         """``reserve``, or None and nothing booked when the earliest send time is more than
         ``within`` seconds away: the pace may change before then (another job sharing the
         key finishes), so the caller asks again later."""
-        if self._earliest(now) - now > within:
-            return None
-        return self.reserve(now)
+        at = self._earliest(now)
+        return None if at - now > within else self._book(at, now)
+
+    def _book(self, at: float, now: float) -> float:
+        self._sent.append(at)
+        self._forget(now)
+        return at - now
 
     def _earliest(self, now: float) -> float:
         at = max(now, self._blocked_until, self._sent[-1] if self._sent else now)
