@@ -403,6 +403,7 @@ def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], frozenset
     from jsonschema import Draft7Validator, FormatChecker
     from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
+    from referencing import Registry
     from referencing.exceptions import Unresolvable
 
     cls = validator_for(identity_schema, default=Draft7Validator)
@@ -410,7 +411,9 @@ def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], frozenset
         cls.check_schema(identity_schema)
     except SchemaError:
         return None
-    validator = cls(identity_schema, format_checker=FormatChecker())
+    # An empty registry: a remote ``$ref`` is Unresolvable, never fetched (jsonschema's
+    # default retrieves it over the network).
+    validator = cls(identity_schema, format_checker=FormatChecker(), registry=Registry())
 
     def reasons(traits: JSONValue) -> frozenset[str]:
         try:
@@ -421,19 +424,31 @@ def traits_check(identity_schema: JSONObject) -> Callable[[JSONValue], frozenset
     return reasons
 
 
+# Schema keywords whose next token names a subschema, not a trait (skipped with it).
+_NAMING_KEYWORDS = frozenset({"patternProperties", "definitions", "$defs", "dependencies"})
+
+
 def _reason(error: ValidationError) -> str:
-    """``email maxLength``: where below ``traits`` and which keyword, from the schema's side
-    only (a missing trait is named from ``required``; an unknown key is not named: it is the
-    identity's)."""
+    """``email maxLength``: where below ``traits`` and which keyword, read from the schema's
+    path only: a trait that is a map (``additionalProperties``) has the identity's own data
+    as keys, so those are ``*``; a missing trait is named from ``required``."""
+    tokens = list(error.absolute_schema_path)[:-1]  # the last one is the keyword
+    if tokens[:2] == ["properties", "traits"]:
+        tokens = tokens[2:]
     path: list[str] = []
-    for part in list(error.absolute_path)[1:]:
-        if isinstance(part, int) and path:
+    pending = iter(tokens)
+    for token in pending:
+        if token == "properties":
+            path.append(str(next(pending, "")))
+        elif token == "items" and path:
             path[-1] += "[]"  # an array's items, as trait diffs name them (``tags[]``)
-        else:
-            path.append(str(part))
+        elif token in ("additionalProperties", "patternProperties"):
+            path.append("*")
+            if token == "patternProperties":
+                next(pending, None)
+        elif token in _NAMING_KEYWORDS:
+            next(pending, None)
     keyword = str(error.validator)
-    if keyword == "required" and isinstance(error.instance, dict):
-        listed = error.validator_value if isinstance(error.validator_value, list) else []
-        missing = [str(name) for name in listed if name not in error.instance]
-        path += missing[:1]
+    if keyword == "required":
+        path.append(messages.missing_key(error))
     return f"{'.'.join(path) or 'traits'} {keyword}"

@@ -73,7 +73,7 @@ def describe(
         yield from _alternatives(error, pointer, subject, resolver, hooks=hooks)
     else:
         missing = error.validator == "required"
-        key = _missing_key(error) if missing else ""
+        key = missing_key(error) if missing else ""
         yield SchemaProblem(
             pointer, plain_message(error, pointer), missing_required=missing, missing_key=key
         )
@@ -202,7 +202,8 @@ def _known_here(known: Mapping[str, object]) -> str:
     return f" (known here: {', '.join(sorted(known))})" if 0 < len(known) <= 12 else ""
 
 
-def _missing_key(error: ValidationError) -> str:
+def missing_key(error: ValidationError) -> str:
+    """The property a ``required`` error names (jsonschema says it in its message)."""
     return error.message.split("'")[1] if "'" in error.message else error.message
 
 
@@ -217,7 +218,7 @@ def plain_message(error: ValidationError, pointer: Pointer) -> str:
         options = ", ".join(json.dumps(v) for v in _as_list(error.validator_value))
         return f"{where} is {json.dumps(error.instance)}; allowed values are {options}"
     if error.validator == "required":
-        return f"{where} is missing the required key `{_missing_key(error)}`"
+        return f"{where} is missing the required key `{missing_key(error)}`"
     if error.validator == "not":
         return f"{where}: this combination of settings is not allowed by the OSS Kratos schema"
     return f"{where}: {error.message}"

@@ -3,7 +3,9 @@ in memory against a schema (the breaking trait changes of issue 25) and never ke
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from typing import Any
 
 from reconciler.checks.identity_counts import CodeAddresses, TraitCheck, count
@@ -140,3 +142,41 @@ def test_the_migration_plan_reads_counts_by_switch_and_trait_change() -> None:
     )
     sample = SwitchCounts(IdentityCounts(read=5, complete=False, per_schema={"customer": 5}))
     assert sample.with_schema("customer") is None  # a sample is no total
+
+
+def test_a_map_traits_keys_are_the_identitys_and_never_a_reason() -> None:
+    # A trait that is a map has the identity's own data as keys: the reason names the map.
+    schema = _schema({"prefs": {"type": "object", "additionalProperties": {"type": "string"}}}, [])
+    counts = count([_identity({"prefs": {PLANTED: 5}})], checks=[_check("map", schema)])
+    assert counts.reasons == {"map": {"prefs.* type": 1}}
+    assert PLANTED not in json.dumps(counts.to_json())
+
+
+def test_every_missing_required_trait_is_a_reason() -> None:
+    schema = _schema({"email": {"type": "string"}, "name": {"type": "string"}}, ["email", "name"])
+    counts = count([_identity({})], checks=[_check("both", schema)])
+    assert counts.reasons == {"both": {"email required": 1, "name required": 1}}
+
+
+def test_a_remote_ref_in_an_identity_schema_is_never_fetched() -> None:
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"type": "integer"}')
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silent."""
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        remote = f"http://127.0.0.1:{server.server_address[1]}/trait.json"
+        schema = _schema({"age": {"$ref": remote}}, [])
+        counts = count([_identity({"age": "x"})], checks=[_check("remote", schema)])
+        server.shutdown()
+    assert asked == []
+    assert counts.reasons == {"remote": {"$ref": 1}}
