@@ -69,7 +69,9 @@ def apply(
     if plan_file is not None:
         return _apply_saved(obj, plan_file, intent)
     assert environment is not None
-    settings = counting(obj.settings, sample=identity_sample, enabled=not no_identity_counts)
+    settings = counting(
+        obj.settings, sample=identity_sample, enabled=not no_identity_counts, quiet=obj.quiet
+    )
     return _plan_and_apply(obj, environment, intent, settings)
 
 

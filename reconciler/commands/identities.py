@@ -34,7 +34,7 @@ def identities(
     how many have a one-time-code address (the email-code second factor once
     code.mfa_enabled is on) with no other second factor. Read-only; needs
     ORY_PROJECT_API_KEY. Counts only: no trait, address or id is printed."""
-    settings = counting(obj.settings, sample=identity_sample)
+    settings = counting(obj.settings, sample=identity_sample, quiet=obj.quiet)
     report = census.identity_report(environment, settings)
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2))

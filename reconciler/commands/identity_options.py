@@ -23,11 +23,14 @@ NO_IDENTITY_COUNTS = click.option(
 )
 
 
-def counting(settings: Settings, *, sample: int | None, enabled: bool = True) -> Settings:
-    """``settings`` counting identities (when a project key is set), progress on stderr."""
+def counting(
+    settings: Settings, *, sample: int | None, quiet: bool, enabled: bool = True
+) -> Settings:
+    """``settings`` counting identities (when a project key is set), progress on stderr
+    unless ``quiet`` (``-q``)."""
     return replace(
         settings,
         identity_counts=enabled,
         identity_sample=sample,
-        progress=lambda text: click.echo(text, err=True),
+        progress=None if quiet else lambda text: click.echo(text, err=True),
     )

@@ -96,7 +96,9 @@ def plan(
         raise click.UsageError("--migration-plan describes one plan: name exactly one environment")
     at_once = f"at most {parallelism} at a time" if parallelism else "all at once"
     obj.log(f"planning {len(names)} environment(s), {at_once}")
-    settings = counting(obj.settings, sample=identity_sample, enabled=not no_identity_counts)
+    settings = counting(
+        obj.settings, sample=identity_sample, enabled=not no_identity_counts, quiet=obj.quiet
+    )
     # One environment's plan is its own progress; several say each one as it is finished.
     progress = PlanProgress(quiet=obj.quiet or len(names) < 2)
     try:

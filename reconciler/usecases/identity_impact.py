@@ -167,12 +167,11 @@ def add_counts(
     """``plan`` with the project's identity counts (and the forced-2FA finding stating its
     number), or saying how to get them. A failure to read them is a warning of the plan: the
     plan itself stands."""
-    forced = any(note.rule_id == FORCED_2FA_RULE for note in plan.notes)
     if not settings.identity_counts:
         return plan
     key = project_api.project_key(settings.environ, variable)
     if key is None:
-        return _with_note(plan, HOW_TO_COUNT if forced else "")
+        return _with_hint(plan, HOW_TO_COUNT)
     schemas = schemas_of(desired, live, contents)  # only when counting: plan --all pays nothing
     try:
         counts = read_counts(project_url(live, settings), key, schemas, settings)
@@ -183,9 +182,8 @@ def add_counts(
     return replace(plan, notes=notes, identity_counts=counts)
 
 
-def _with_note(plan: Plan, hint: str) -> Plan:
-    if not hint:
-        return plan
+def _with_hint(plan: Plan, hint: str) -> Plan:
+    """``hint`` added to the forced-2FA finding, when the plan has one."""
     notes = tuple(
         replace(note, message=f"{note.message}. {hint}")
         if note.rule_id == FORCED_2FA_RULE

@@ -84,6 +84,9 @@ def test_the_forced_2fa_plan_states_the_number_of_affected_identities(
     assert "by credential type: code 7, password 12, totp 5" in result.out
     assert "identities: 12 read" in result.err  # progress on stderr
     assert _identity_requests(populated) == ["page_size=500"]
+    quiet = run("-q", "plan", "prod", env=_env(populated))
+    assert "Read from the project (12 identities read)" in quiet.out
+    assert "identities:" not in quiet.err  # -q: no progress
 
 
 def test_the_project_key_goes_only_to_the_project_api(populated: OryTestServer, run: Run) -> None:
