@@ -22,6 +22,7 @@ from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path, inside_repository
 from reconciler.services import registry
+from reconciler.services.declaration import Service
 from reconciler.targets import LiveState, Target
 from reconciler.usecases import checking, export, planning, side_files, steps
 from reconciler.usecases.read_only import fetch, load_without_secrets
@@ -49,6 +50,7 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
     """Read the environment's target and write a minimal environment file and side files (the
     identity config)."""
     environment = _environment_for_export(request, settings)
+    marking = _marking(environment, request, settings)
     target, live = fetch(environment, settings)
     identity = registry.IDENTITY
     live_config = live.of(identity)
@@ -58,14 +60,14 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
         network_fill_ins=target.fills_in_values,
         contents=_readable_contents(target, live_config, settings),
         root_from_environment=_root_from(request, settings),
-        sensitive=_marked_secret(environment, request, settings),
+        sensitive=_marked_secret(marking, identity),
         unknown_keys=checking.unknown_keys(target.kind, settings),
     )
     config = export.minimal_config(live_config, rules)
     warnings: tuple[str, ...] = ()
     if request.extends:
         config, warnings = _overlay(request, settings, target, live, config)
-    others = list(_other_services(request, environment, target, live, settings))
+    others = list(_other_services(request, marking, target, live, settings))
     exported = side_files.externalize(config, rules, others)
     text = side_files.environment_text(
         exported,
@@ -93,7 +95,7 @@ def export_environment(request: ExportRequest, settings: steps.Settings) -> Expo
 
 def _other_services(
     request: ExportRequest,
-    environment: ValidEnvironment,
+    marking: tuple[ValidEnvironment, ...],
     target: Target,
     live: LiveState,
     settings: steps.Settings,
@@ -109,7 +111,7 @@ def _other_services(
             server_managed=service.judging[target.kind].server_managed,
             contents=_readable_contents(target, live_config, settings),
             root_from_environment=_root_from(request, settings),
-            sensitive=steps.sensitive_pointers(environment, service),
+            sensitive=_marked_secret(marking, service),
             unknown_keys=checking.unknown_keys(target.kind, settings, service),
             secret_paths=service.secrets,
             per_project=service.per_project,
@@ -138,16 +140,18 @@ def _environment_for_export(request: ExportRequest, settings: steps.Settings) ->
     return validate(raw)
 
 
-def _marked_secret(
+def _marking(
     environment: ValidEnvironment, request: ExportRequest, settings: steps.Settings
-) -> frozenset[Pointer]:
-    """What the environment and its base mark secret is exported as a variable, too."""
-    marked = steps.sensitive_pointers(environment)
-    if request.extends:
-        marked |= steps.sensitive_pointers(
-            load_without_secrets(_base_name(request, settings), settings)
-        )
-    return marked
+) -> tuple[ValidEnvironment, ...]:
+    """The environment and, with ``--extends``, its base: what either marks secret (``${VAR}``,
+    ``!secret``, ``secrets:``) is exported as a variable, in every service's config."""
+    if not request.extends:
+        return (environment,)
+    return environment, load_without_secrets(_base_name(request, settings), settings)
+
+
+def _marked_secret(marking: tuple[ValidEnvironment, ...], service: Service) -> frozenset[Pointer]:
+    return frozenset().union(*(steps.sensitive_pointers(each, service) for each in marking))
 
 
 def _readable_contents(

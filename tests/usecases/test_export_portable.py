@@ -136,3 +136,26 @@ def test_export_extends_still_works_with_project_values(
     assert rp["id"] == SLUG.removeprefix("https://")
     assert config["selfservice"].pop("allowed_return_urls")[0] == SLUG  # kept, flagged
     assert "oryapis" not in str(config)
+
+
+def test_what_the_base_marks_secret_is_a_variable_in_every_service(
+    tmp_path: Path, run: Run, ory_server: OryTestServer
+) -> None:
+    # Not a known secret path: only the base's `secrets:` says the consent URL is one.
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "base.yaml").write_text("secrets: [/oauth2_config/urls/consent]\n")
+    exported = run(
+        "export",
+        "prod",
+        "--target-project",
+        ory_server.project_id,
+        "--extends",
+        "base.yaml",
+        "--out",
+        "-",
+        env=ory_server.cli_env(),
+    )
+    assert exported.code == 0, exported.err
+    document: Any = load_with_positions(exported.out).data
+    consent = document["oauth2_config"]["urls"]["consent"]
+    assert consent.startswith("${") and "/ui/consent" not in exported.out, consent
