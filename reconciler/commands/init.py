@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from reconciler.jsontypes import JSONObject
 from reconciler.loading import loader
 from reconciler.repository.atomic import write_atomically
 from reconciler.repository.paths import display_path
-from reconciler.usecases import onboard, scaffold
+from reconciler.usecases import onboard, read_only, scaffold
+from reconciler.usecases.steps import Settings
 
 
 @click.command(epilog=help_text.epilog(help_text.API, help_text.WITHOUT_CHANGES))
@@ -55,11 +55,11 @@ def init(
     if drift_watch:
         if from_project or kratos_file:
             raise click.UsageError("--drift-watch adds a workflow only: no --from-project")
-        return _add_drift_watch(root, environment)
+        return _add_drift_watch(replace(obj.settings, root=root), environment)
     target = _target(root, from_project, kratos_file)
     files = scaffold.repository_files(environment, None if from_project else target)
     _refuse_existing(root, files, environment)
-    existing = sorted((root / "environments").glob("*.yaml"))
+    existing = (root / "environments").is_dir() and loader.environment_files(root)
     there = (root / scaffold.environment_path(environment)).exists()
     for file in files:
         path = root / file.path
@@ -77,9 +77,14 @@ def init(
     return EXIT_OK
 
 
-def _add_drift_watch(root: Path, environment: str) -> int:
+def _add_drift_watch(settings: Settings, environment: str) -> int:
     """Write the drift-watch workflow for the environments with a target (else ``--env``)."""
-    names = _targeted_environments(root) or [environment]
+    root = settings.root
+    try:
+        targeted = read_only.targeted_environments(settings)
+    except ConfigError:  # no environments/ yet
+        targeted = {}
+    names = [name for name, raw in targeted.items() if raw is not None] or [environment]
     file = scaffold.ScaffoldFile(scaffold.DRIFT_WORKFLOW_PATH, scaffold.drift_workflow(names))
     path = root / file.path
     _refuse_clashes([path] if _differs(path, file.content) else [])
@@ -88,16 +93,6 @@ def _add_drift_watch(root: Path, environment: str) -> int:
         click.echo(f"Wrote {display_path(path)}", err=True)
     click.echo(f"Drift watch for {', '.join(names)}: push it; it runs every day (docs/ci.md)")
     return EXIT_OK
-
-
-def _targeted_environments(root: Path) -> list[str]:
-    """The environments whose file declares a target (a shared layer has none)."""
-    try:
-        files = loader.environment_files(root)
-    except ConfigError:
-        return []
-    targeted = re.compile(r"^target:", re.MULTILINE)
-    return [path.stem for path in files if targeted.search(path.read_text(encoding="utf-8"))]
 
 
 def _target(root: Path, project: str | None, kratos_file: Path | None) -> JSONObject | None:

@@ -24,11 +24,10 @@ from typing import Any
 
 from reconciler.comparing.diff import SCHEMAS, Change
 from reconciler.comparing.durations import short_duration
-from reconciler.errors import ConfigError, Location, ReconcilerError
+from reconciler.errors import ConfigError, Location
 from reconciler.jsontypes import JSONValue, Pointer, is_within, join_pointer, split_pointer
-from reconciler.loading import loader, yamlio
+from reconciler.loading import yamlio
 from reconciler.loading.document import RawEnvironment
-from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment
 from reconciler.plan.value import Plan
 from reconciler.repository.atomic import write_atomically
@@ -37,7 +36,7 @@ from reconciler.services import registry
 from reconciler.services.declaration import Service
 from reconciler.usecases import planning, steps
 from reconciler.usecases.export import is_exported_secret
-from reconciler.usecases.read_only import SecretFreeEnviron, load_without_secrets
+from reconciler.usecases.read_only import load_without_secrets, targeted_environments
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def _into_layers(drift: Drift, raw: RawEnvironment, settings: steps.Settings) ->
     shared = [a for a in drift.adoptions if not _same_file(a.file, raw.path)]
     if not shared:
         return drift
-    others = _other_environments(raw.name, settings)
+    others = {n: other for n, other in targeted_environments(settings).items() if n != raw.name}
     adoptions = tuple(
         adoption
         if _same_file(adoption.file, raw.path)
@@ -137,24 +136,6 @@ def _into_layers(drift: Drift, raw: RawEnvironment, settings: steps.Settings) ->
         for adoption in drift.adoptions
     )
     return replace(drift, adoptions=adoptions)
-
-
-def _other_environments(name: str, settings: steps.Settings) -> dict[str, RawEnvironment | None]:
-    """Every other environment with a target, loaded without secrets (None: does not load)."""
-    limits = input_limits(settings.root)
-    environ = SecretFreeEnviron(settings.environ)
-    loaded: dict[str, RawEnvironment | None] = {}
-    for other in steps.environment_names(settings.root):
-        if other == name:
-            continue
-        try:
-            raw = loader.load_environment(settings.root, other, environ, limits)
-        except ReconcilerError:
-            loaded[other] = None
-            continue
-        if "target" in raw.data:  # a layer without a target is no environment
-            loaded[other] = raw
-    return loaded
 
 
 def _taking_it_from(

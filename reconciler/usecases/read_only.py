@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from reconciler.errors import ReconcilerError
 from reconciler.loading import loader
+from reconciler.loading.document import RawEnvironment
 from reconciler.loading.repository_settings import input_limits
 from reconciler.loading.validate import ValidEnvironment, validate
 from reconciler.targets import LiveState, Target
@@ -51,3 +53,20 @@ def fetch(environment: ValidEnvironment, settings: steps.Settings) -> tuple[Targ
         return target, target.fetch()
     finally:
         target.close()
+
+
+def targeted_environments(settings: steps.Settings) -> dict[str, RawEnvironment | None]:
+    """Every environment with a target (a layer without one is no environment), loaded
+    without secrets; None for one that does not load."""
+    limits = input_limits(settings.root)
+    environ = SecretFreeEnviron(settings.environ)
+    loaded: dict[str, RawEnvironment | None] = {}
+    for name in steps.environment_names(settings.root):
+        try:
+            raw = loader.load_environment(settings.root, name, environ, limits)
+        except ReconcilerError:
+            loaded[name] = None
+            continue
+        if "target" in raw.data:
+            loaded[name] = raw
+    return loaded

@@ -181,6 +181,8 @@ def test_init_drift_watch_adds_the_scheduled_workflow_for_the_targeted_environme
     assert run("init", str(tmp_path), "--env", "staging").code == 0
     prod = tmp_path / "environments" / "prod.yaml"
     prod.write_text("extends: base.yaml\ntarget:\n  ory_network: {project: p}\n")
+    # A file that is not even text is read by the loader, which says so: not a crash here.
+    (tmp_path / "environments" / "broken.yaml").write_bytes(b"target: \xff\n")
     added = run("init", str(tmp_path), "--drift-watch")
     assert added.code == 0, added.err
     workflow = (tmp_path / ".github" / "workflows" / "reconciler-drift.yml").read_text()
