@@ -187,6 +187,17 @@ def test_a_kratos_file_plan_applies(run: Run, example_repo: Path) -> None:
     assert run("plan", "local", "--detailed-exitcode", env=env, root=example_repo).code == 0
 
 
+@pytest.mark.parametrize("option", ["--out", "--migration-plan"])
+def test_a_plan_that_cannot_be_saved_says_where_and_exits_1(
+    run: Run, example_repo: Path, option: str
+) -> None:
+    missing = example_repo / "no-such-folder" / "plan.out"
+    result = run("plan", "local", option, str(missing), env={"LOGIN_HOOK_KEY": HOOK_KEY})
+    assert result.code == 1
+    assert "no-such-folder/plan.out: cannot write: No such file or directory" in result.err
+    assert "bug" not in result.err and not missing.parent.exists()
+
+
 def _rewrite(path: Path, edit: str) -> None:
     document = json.loads(path.read_text())
     if edit == "value":
