@@ -42,8 +42,6 @@ from reconciler.ci.forges import (
 from reconciler.ci.job_output import JobOutput
 from reconciler.ci.pipeline import Inputs, Pipeline
 from reconciler.errors import ReconcilerError
-from reconciler.plan import planfile_reader
-from reconciler.plan.planfile import SavedPlan
 from reconciler.plan.value import PlanOutcome
 from reconciler.repository import workdir
 from reconciler.views import markdown
@@ -60,11 +58,9 @@ def plan(pipeline: Pipeline) -> int:
     digests: dict[str, str] = {}
     changes = False
     for name in pipeline.inputs.environments:
-        path = folder / f"{name}.json"
-        path.unlink(missing_ok=True)  # a plan file seen below is this run's
         rotation_record.restore(pipeline, name)
-        result = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
-        saved = _saved(pipeline, path) if result.returncode in (0, 1, 2) else None
+        result, saved = pipeline.saved_plan(name, folder / f"{name}.json")
+        saved = saved if result.returncode in (0, 1, 2) else None
         if saved is not None and (result.returncode != 1 or saved.plan.errors):
             # A plan with errors (lint, a change that can never apply) is shown with its
             # findings, errors first; only a plan without errors may be applied.
@@ -80,13 +76,6 @@ def plan(pipeline: Pipeline) -> int:
     pipeline.output("changes", "true" if changes else "false")
     pipeline.output("comment-id", comment or "")
     return 1 if any(outcome.failed for outcome in outcomes) else 0
-
-
-def _saved(pipeline: Pipeline, path: Path) -> SavedPlan | None:
-    """The plan ``reconciler plan --out`` saved at ``path``; None when it saved none."""
-    if not path.is_file():
-        return None
-    return planfile_reader.read(path, pipeline.environ.get("RECONCILER_PLAN_KEY"))
 
 
 def route(pipeline: Pipeline) -> int:

@@ -33,9 +33,15 @@ from reconciler.ci import rotation_record
 from reconciler.ci.forges import GitHub, warned_if_refused
 from reconciler.ci.pipeline import Pipeline
 from reconciler.errors import ReconcilerError
-from reconciler.jsontypes import JSONValue, Pointer, get_at, join_pointer, split_pointer
+from reconciler.jsontypes import (
+    JSONValue,
+    Pointer,
+    get_at,
+    join_pointer,
+    pointer_from,
+    split_pointer,
+)
 from reconciler.loading.yamlio import YamlSyntaxError, load_with_positions
-from reconciler.plan import planfile_reader
 from reconciler.plan.planfile import SavedPlan
 from reconciler.plan.value import PlanOutcome
 from reconciler.repository import workdir
@@ -87,26 +93,26 @@ def watch(pipeline: Pipeline) -> int:
 
 
 def _watch_one(pipeline: Pipeline, name: str) -> Watched:
-    path = workdir.make_folder(workdir.path(pipeline.root, "drift")) / f"{name}.json"
-    path.unlink(missing_ok=True)
+    folder = workdir.make_folder(workdir.path(pipeline.root, "drift"))
     rotation_record.restore(pipeline, name)
-    planned = pipeline.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
-    if planned.returncode not in (0, 2) or not path.is_file():
+    planned, saved = pipeline.saved_plan(name, folder / f"{name}.json")
+    if planned.returncode not in (0, 2) or saved is None:
         return Watched(name, None)
-    saved = planfile_reader.read(path, pipeline.environ.get("RECONCILER_PLAN_KEY"))
     return Watched(name, saved, tuple(_undeclared_of(pipeline, name)))
 
 
 def _undeclared_of(pipeline: Pipeline, name: str) -> Iterator[Undeclared]:
-    declared = _yaml(pipeline.reconciler("render", name).stdout)
+    rendered = pipeline.reconciler("render", name)
     exported = _yaml(pipeline.reconciler("export", name, "--out", "-").stdout)
     key = registry.IDENTITY.key
     live = exported.get(key) if isinstance(exported, dict) else None
+    if rendered.returncode != 0 or not isinstance(live, dict):
+        # Without both, every security value live holds would read as undeclared.
+        pipeline.log.command("warning", f"{name}: undeclared values could not be compared")
+        return
+    declared = _yaml(rendered.stdout)
     if isinstance(declared, dict) and key in declared:  # other services set: each under its key
         declared = declared[key]
-    if not isinstance(live, dict):
-        pipeline.log.command("warning", f"{name}: live could not be read for undeclared values")
-        return
     yield from undeclared_security(live, declared)
 
 
@@ -150,7 +156,7 @@ def _is_declared(declared: JSONValue, pointer: Pointer) -> bool:
     """The value itself, or a list or scalar above it, is declared."""
     tokens = split_pointer(pointer)
     for depth in range(len(tokens), 0, -1):
-        prefix = "".join(join_pointer("", token) for token in tokens[:depth])
+        prefix = pointer_from(tokens[:depth])
         found, value = get_at(declared, prefix)
         if found:
             return depth == len(tokens) or not isinstance(value, dict)

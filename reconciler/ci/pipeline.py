@@ -15,6 +15,8 @@ from reconciler import cli
 from reconciler.ci.forges import GITHUB_ACTIONS_BOT, Forge
 from reconciler.ci.job_output import JobOutput
 from reconciler.errors import ReconcilerError
+from reconciler.plan import planfile_reader
+from reconciler.plan.planfile import SavedPlan
 from reconciler.repository import workdir
 
 
@@ -93,6 +95,15 @@ class Pipeline:
 
     def summary(self, text: str) -> None:
         self.log.summary(text)
+
+    def saved_plan(self, name: str, path: Path) -> tuple[Ran, SavedPlan | None]:
+        """``reconciler plan NAME --detailed-exitcode --out PATH``, and the plan it saved there
+        (None when it saved none: a file found there is this run's)."""
+        path.unlink(missing_ok=True)
+        ran = self.reconciler("plan", name, "--detailed-exitcode", "--out", str(path))
+        if not path.is_file():
+            return ran, None
+        return ran, planfile_reader.read(path, self.environ.get("RECONCILER_PLAN_KEY"))
 
     def fresh_plan(self, name: str, folder: str) -> tuple[Path, dict[str, Any]]:
         path = workdir.make_folder(workdir.path(self.root, folder)) / f"{name}.json"
