@@ -81,10 +81,12 @@ def _parent(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name else ""
 
 
-def _added(trait: Trait, old_names: set[str]) -> TraitChange:
+def _added(trait: Trait) -> TraitChange:
+    """A trait new in a parent the old schema had (or at the top): required, existing
+    identities lack it."""
     parent = _parent(trait.name)
     named = trait_name(trait.name)
-    if trait.required_in_parent and (not parent or parent in old_names):
+    if trait.required_in_parent:
         within = f" inside {trait_name(parent)}" if parent else ""
         reason = f"new required trait{within}: existing identities lack it and fail validation"
         return TraitChange(named, "added", None, None, True, "breaking", reason + " on update")
@@ -206,7 +208,7 @@ def trait_diff(old_schema: JSONValue, new_schema: JSONValue) -> list[TraitChange
     for name, trait in new.items():
         if name not in old:
             if not _parent(name) or _parent(name) in old:
-                changes.append(_added(trait, set(old)))
+                changes.append(_added(trait))
             continue
         changes += _requiredness(old[name], trait)
         changes += _keywords(trait_name(name), old[name].schema, trait.schema)

@@ -83,11 +83,12 @@ def _enum_change(old: JSONValue, new: JSONValue) -> KeywordChange:
 def _bound_change(keyword: str, old: JSONValue, new: JSONValue) -> KeywordChange:
     if new is None:
         return KeywordChange(keyword, old, new, "widening", f"{keyword} {shown(old)} removed")
-    described = f"{keyword} {shown(old)} -> {shown(new)}" if old is not None else ""
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (old, new))
     if old is None:
         described = f"{keyword} {shown(new)} added"
-    elif numbers:
+    else:
+        described = f"{keyword} {shown(old)} -> {shown(new)}"
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (old, new))
+    if old is not None and numbers:
         raised = new > old  # type: ignore[operator]
         if raised != (keyword in LOWER_BOUNDS):  # a lower bound lowered, an upper one raised
             return KeywordChange(keyword, old, new, "widening", f"{described}: accepts more")
@@ -140,11 +141,10 @@ _COMPARE.update({keyword: functools.partial(_bound_change, keyword) for keyword 
 _COMPARE.update(
     {keyword: functools.partial(_restricting_change, keyword) for keyword in RESTRICTING}
 )
-KEYWORDS = tuple(_COMPARE)
 
 
 def keyword_changes(old: JSONObject, new: JSONObject) -> list[KeywordChange]:
-    """Every validation keyword of ``KEYWORDS`` that differs between two trait schemas."""
+    """Every validation keyword compared here that differs between two trait schemas."""
     changes = []
     for keyword, compare in _COMPARE.items():
         before, after = old.get(keyword), new.get(keyword)

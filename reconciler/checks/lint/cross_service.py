@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from reconciler.checks.finding import Finding
 from reconciler.checks.lint.rules import LintContext, make_finding, rule
 from reconciler.comparing.project_domain import page_site
-from reconciler.jsontypes import JSONValue, get_at
+from reconciler.jsontypes import JSONValue, dotted_key, get_at
 from reconciler.services import identity, oauth2
 
 SERVICE = oauth2.NAME
@@ -22,10 +22,6 @@ _FLOW_PAGES = (
     ("/urls/registration", "/selfservice/flows/registration/ui_url"),
 )
 _PROJECT = "the project's domain"
-
-
-def _dotted(pointer: str) -> str:
-    return pointer.removeprefix("/").replace("/", ".")
 
 
 def _host(url: JSONValue) -> str | None:
@@ -59,7 +55,7 @@ def _login_ui_not_identity_ui(ctx: LintContext) -> Iterator[Finding]:
         if not (found and ui_found) or hydra_host in (None, _PROJECT) or kratos_host is None:
             continue
         if hydra_host != kratos_host:
-            hydra_key, kratos_key = _dotted(hydra_pointer), _dotted(kratos_pointer)
+            hydra_key, kratos_key = dotted_key(hydra_pointer), dotted_key(kratos_pointer)
             yield make_finding(
                 "oauth2-login-ui-not-identity-ui",
                 f"oauth2_config.{hydra_key} ({page}) sends OAuth2 sign-ins to another host "

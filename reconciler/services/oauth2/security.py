@@ -13,7 +13,7 @@ import math
 import re
 
 from reconciler.comparing.project_domain import is_plain_http, page_site
-from reconciler.jsontypes import JSONValue, Pointer
+from reconciler.jsontypes import JSONValue, Pointer, dotted_key
 from reconciler.services.declaration import Security
 from reconciler.services.impact import (
     Judge,
@@ -102,7 +102,7 @@ def _flow_url(pointer: Pointer, before: JSONValue, after: JSONValue) -> Verdict:
     http://: that host now receives the login and consent challenges, and the browser's trust.
     The reason names no host: a part of a secret value (``!secret``, ``${VAR}``) is not masked
     the way the whole value is (``redact.py``), and the plan shows the value beside it."""
-    name = pointer.removeprefix("/").replace("/", ".")
+    name = dotted_key(pointer)
     old, new = page_site(before), page_site(after)
     if new is not None and isinstance(after, str) and is_plain_http(after) and old != new:
         return "weakens", f"{name} moved to plain http://"
