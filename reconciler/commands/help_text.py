@@ -41,11 +41,11 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
 )
 
 # What a command without --detailed-exitcode can return: every command but plan.
-WITHOUT_CHANGES = (0, 1, 64, 130, 143)
+WITHOUT_CHANGES = tuple(code for code, _ in EXIT_CODES if code != 2)
 
 GLOBAL_OPTIONS = (
     "Global options (--dir, --color, --no-color, --kratos-schema, --kratos-version, "
-    "--rotate-secrets, -v) go before or after the command: see reconciler --help."
+    "--rotate-secrets, -v, -q) go before or after the command: see reconciler --help."
 )
 
 # What each kind of command reads, beyond its flags.

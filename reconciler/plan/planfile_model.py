@@ -32,6 +32,8 @@ from pydantic_core import ErrorDetails
 
 from reconciler import DISTRIBUTION
 from reconciler.checks.finding import Severity
+from reconciler.comparing.trait_diff import ChangeKind
+from reconciler.comparing.trait_keywords import Classification
 from reconciler.jsontypes import JSONObject, readable_json
 from reconciler.services.shape import json_schema_of
 
@@ -144,14 +146,14 @@ class TraitChangeEntry(Strict):
     """How an identity schema that replaces another differs for existing identities."""
 
     trait: NonEmpty = Field(description="The trait's path, e.g. traits.name.first.")
-    kind: Literal["added", "removed", "now_required", "now_optional", "keyword", "annotation"]
+    kind: ChangeKind
     keyword: str | None = Field(
         description="The JSON Schema keyword (kind keyword, required) or the dotted "
         "ory.sh/kratos flag (kind annotation, e.g. recovery.via) that changed."
     )
     old: AnyJSON
     new: AnyJSON
-    classification: Literal["breaking", "narrowing", "widening"]
+    classification: Classification
     reason: NonEmpty
 
 
