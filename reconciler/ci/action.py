@@ -1,4 +1,4 @@
-"""The pipeline's three steps, each one run of ``python -m reconciler.ci``:
+"""The pipeline's steps, each one run of ``python -m reconciler.ci``:
 
 * ``plan`` (pull request): plan every environment, save each plan under
   ``.reconciler/plans/``, post or update the one plan comment, which records per environment
@@ -14,6 +14,8 @@
   it is not (another change merged first, the project moved, the files differ), refuse and
   post the new plan for review (job summary and a comment); ``on-stale: replan`` applies it
   anyway, saying so. Nothing a pull request's run produced (plan files, artifacts) is applied.
+* ``drift`` (on a schedule, opt-in): plan every environment and keep one forge issue per
+  drifted environment (``drift``).
 
 Inputs come as ``INPUT_*`` variables (see ``action.yml``); the ``reconciler`` command is run
 as a user would run it, so every refusal it makes still holds. Everything shown goes through

@@ -121,15 +121,16 @@ class Envelope(Closed):
 
     target: Target | None = None
     lint: LintSettings = Field(default_factory=LintSettings)
-    # Extra pointers (relative to identity_config) whose values are write-only secrets.
+    # Extra pointers whose values are write-only secrets: relative to identity_config, or
+    # /<service key>/... for another service's config (registry.owner_of); so are the next.
     secrets: list[Pointer] = Field(default_factory=list)
     # Production: apply needs --yes and --env-confirm NAME; --allow-weaken the second.
     protect: bool = False
     protect_allow_weaken: bool = False
-    # Pointers (relative to identity_config) to take back to the server default.
+    # Pointers to take back to the server default.
     remove: list[Pointer] = Field(default_factory=list)
-    # Write-only value (pointer relative to identity_config) -> a version to bump when it must
-    # be sent again (Ory never returns it, so a change cannot be seen): usecases/rotations.py.
+    # Write-only value (its pointer) -> a version to bump when it must be sent again (Ory
+    # never returns it, so a change cannot be seen): usecases/rotations.py.
     rotate: dict[Pointer, Positive] = Field(default_factory=dict)
 
 

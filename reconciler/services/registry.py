@@ -26,8 +26,8 @@ _SERVICES: dict[str, Service] = {
 }
 _lock = threading.Lock()
 
-#: The service whose keys ``remove:``, ``secrets:`` and ``rotate:`` name, and whose config a
-#: Kratos file is.
+#: The service whose keys ``remove:``, ``secrets:`` and ``rotate:`` name unless they start
+#: with another service's key (``owner_of``), and whose config a Kratos file is.
 IDENTITY = identity.SERVICE
 
 

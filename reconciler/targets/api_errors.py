@@ -1,5 +1,6 @@
-"""What an error answer of the Ory console API means for the user: one ``RemoteError`` per
-status, with Ory's own message and what to do about it (ory-api.md §1a "Status codes").
+"""What an error answer of the Ory console API, or of a project's API (``project_api_error``),
+means for the user: one ``RemoteError`` per status, with Ory's own message and what to do
+about it (ory-api.md §1a "Status codes").
 
 The client (``client.py``) sends and retries; this module only reads the answer it gave up on:
 its status, its JSON error body and its rate-limit headers. It names no HTTP library: an answer

@@ -1,4 +1,5 @@
-"""The Ory Network console API, over httpx. The only module that speaks HTTP.
+"""The Ory Network console API, and a project's own API for its identities
+(``ProjectApiClient``), over httpx. The only module that speaks HTTP.
 
 Reads a project with ``GET /projects/{id}`` and writes its config with the revision-pinned
 ``PATCH /projects/{id}/revision/{revision_id}`` (ory-api.md §1a). Every failure becomes a
