@@ -248,6 +248,7 @@ class _Walker:
             return Change(
                 SCHEMAS + "/-", "add", None, entry, False, "new identity schema", source=source
             )
+        details, traits = self.index.compare(entry, replaced)
         return Change(
             SCHEMAS + "/-",
             "add",
@@ -256,8 +257,8 @@ class _Walker:
             False,
             f'new identity schema, replacing the default schema "{live_default}"; identities '
             "created under it keep it (schemas are immutable on Ory Network)",
-            details=self.index.explain(entry, replaced),
-            trait_changes=self.index.trait_changes(entry, replaced) or (),
+            details=details,
+            trait_changes=traits,
             schema_switch=(str(live_default), str(entry.get("id"))),
             source=source,
         )
@@ -265,7 +266,7 @@ class _Walker:
     def _immutable(
         self, entry: JSONObject, match: JSONObject, base: Pointer, source: Pointer, label: str
     ) -> Change:
-        details = self.index.explain(entry, match)
+        details, traits = self.index.compare(entry, match)
         return Change(
             join_pointer(base, "url"),
             "change",
@@ -277,7 +278,7 @@ class _Walker:
                 "and switch default_schema_id"
             ),
             details=details,
-            trait_changes=self.index.trait_changes(entry, match) or (),
+            trait_changes=traits,
             schema_switch=(str(match.get("id")), str(entry.get("id"))),
             source=join_pointer(source, "url"),
             label=f"{label}.url",
@@ -292,14 +293,15 @@ class _Walker:
         if old is None or new is None:  # a new schema: its own change explains it
             self.changes.append(Change(DEFAULT_SCHEMA, "change", live, resolved))
             return
+        details, traits = self.index.compare(new, old)
         self.changes.append(
             Change(
                 DEFAULT_SCHEMA,
                 "change",
                 live,
                 resolved,
-                details=self.index.explain(new, old),
-                trait_changes=self.index.trait_changes(new, old) or (),
+                details=details,
+                trait_changes=traits,
                 schema_switch=(str(live), str(resolved)),
             )
         )

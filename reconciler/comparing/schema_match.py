@@ -120,14 +120,18 @@ class ContentIndex:
             return None
         return tuple(trait_diff(old, new))
 
-    def explain(self, desired: JSONObject, live: JSONObject) -> tuple[str, ...]:
-        """Trait-level differences from live to desired, one line each, breaking ones marked."""
+    def compare(
+        self, desired: JSONObject, live: JSONObject
+    ) -> tuple[tuple[str, ...], tuple[TraitChange, ...]]:
+        """Trait-level differences from live to desired: one line each, breaking ones marked
+        (or why they are unknown), and the changes themselves (none when unknown)."""
         changes = self.trait_changes(desired, live)
         if changes is None:
-            return (UNAVAILABLE, *self._where_to_put(live))
-        return tuple(change.line() for change in changes) or (
+            return (UNAVAILABLE, *self._where_to_put(live)), ()
+        lines = tuple(change.line() for change in changes) or (
             "no trait changes (only other keywords differ)",
         )
+        return lines, changes
 
     def _where_to_put(self, live: JSONObject) -> tuple[str, ...]:
         live_url = str(live.get("url", ""))
