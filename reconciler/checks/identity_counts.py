@@ -126,14 +126,16 @@ class SwitchCounts:
         return self.counts.reasons.get(label, {}).get(f"{trait} {keyword}", 0)
 
     def _label(self, schema_id: str, target_id: str) -> str | None:
-        if not self.counts.complete:
-            return None
-        wanted = (
-            f"{schema_id} (its new content)"
-            if schema_id == target_id
-            else f"{schema_id} -> {target_id} "
-        )
-        return next((label for label in self.counts.checked if label.startswith(wanted)), None)
+        label = switch_label(schema_id, target_id)
+        return label if self.counts.complete and label in self.counts.checked else None
+
+
+def switch_label(schema_id: str, target_id: str) -> str:
+    """How a trait check is named: identities of ``schema_id`` judged by ``target_id``'s
+    schema (the new default), or by ``schema_id``'s own new content."""
+    if schema_id == target_id:
+        return f"{schema_id} (its new content)"
+    return f"{schema_id} -> {target_id} (the new default)"
 
 
 def count(

@@ -13,7 +13,12 @@ from dataclasses import dataclass, replace
 
 from reconciler.checks import identity_counts
 from reconciler.checks.finding import Finding
-from reconciler.checks.identity_counts import CodeAddresses, IdentityCounts, TraitCheck
+from reconciler.checks.identity_counts import (
+    CodeAddresses,
+    IdentityCounts,
+    TraitCheck,
+    switch_label,
+)
 from reconciler.comparing import identity_schemas
 from reconciler.comparing.identity_schemas import ResolvedSchema
 from reconciler.errors import RemoteError
@@ -88,7 +93,7 @@ class Schemas:
                 continue
             reasons = traits_check(new.content)
             if reasons is not None:
-                label = f"{old.id} (its new content)"
+                label = switch_label(old.id, old.id)
                 checks.append(TraitCheck(label, _names_of(old), reasons))
         switched = self.desired_default not in (None, self.live_default)
         old_default = self._schema(self.live, self.live_default)
@@ -96,7 +101,7 @@ class Schemas:
         if switched and old_default is not None and new_default and new_default.content:
             reasons = traits_check(new_default.content)
             if reasons is not None:
-                label = f"{old_default.id} -> {new_default.id} (the new default)"
+                label = switch_label(old_default.id, new_default.id)
                 checks.append(TraitCheck(label, _names_of(old_default), reasons))
         return checks
 
