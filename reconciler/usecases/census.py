@@ -60,7 +60,7 @@ def identity_report(name: str, settings: Settings) -> IdentityReport:
         for schema in identity_schemas.resolve_schemas(config)
         if schema.content is None and schema.url
     ]
-    contents = planning.fetch_contents(unresolved, settings) if unresolved else {}
+    contents = planning.stored_contents(unresolved, settings) if unresolved else {}
     schemas = identity_impact.schemas_of({}, live, contents)
     url = identity_impact.project_url(live, settings)
     counts = identity_impact.read_counts(url, key, schemas, settings, checks=())

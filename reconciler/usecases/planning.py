@@ -196,6 +196,12 @@ def schema_contents(
     urls = schema_match.urls_worth_fetching(desired.of(identity), live.of(identity), known)
     if not urls:
         return {}
+    return stored_contents(urls, settings)
+
+
+def stored_contents(urls: Sequence[str], settings: Settings) -> dict[str, bytes]:
+    """Content Ory stores behind ``urls``: fetched (``fetch_contents``), else the same bytes
+    from a schema file of the repository (``repository_contents``)."""
     contents = fetch_contents(urls, settings)
     return {**contents, **repository_contents([u for u in urls if u not in contents], settings)}
 

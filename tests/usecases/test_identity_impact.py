@@ -340,3 +340,25 @@ def test_apply_shows_the_counts_and_the_comparing_commands_read_none(
     assert run("adopt", "prod", env=_env(populated)).code == 0
     assert run("apply", "prod", "--yes", "--no-identity-counts", env=_env(populated)).code == 0
     assert _identity_requests(populated) == []
+
+
+@pytest.mark.ory_server
+def test_the_report_reads_a_schema_storage_no_longer_serves_from_the_repository(
+    write: Write, run: Run
+) -> None:
+    # As plan does (issue 25): the bytes Ory stored, found by digest under schemas/.
+    coded = json.loads(json.dumps(CUSTOMER))
+    email = coded["properties"]["traits"]["properties"]["email"]
+    email["ory.sh/kratos"] = {"credentials": {"code": {"identifier": True, "via": "email"}}}
+    with OryTestServer(local_storage=True) as server:
+        server.add_console_schema(coded, "customer")
+        people = generated_identities({"customer": 3}, code_schemas=["customer"])
+        for person in people:  # only the schema's traits say who has an address
+            person["credentials"].pop("code", None)
+        server.add_identities(people)
+        write("environments/prod.yaml", _target(server))
+        server.storage.clear()  # storage answers 404
+        write("schemas/customer.schema.json", json.dumps(coded))  # the bytes Ory stored
+        result = run("identities", "prod", "--format", "json", env=_env(server))
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["identities"]["code_second_factor"] == 3
