@@ -189,9 +189,13 @@ class GitHub:
         return str(created["id"])
 
     def _comments(self, number: int) -> Iterator[dict[str, Any]]:
+        return self._pages(f"/issues/{number}/comments")
+
+    def _pages(self, path: str, query: str = "") -> Iterator[dict[str, Any]]:
+        """Every item of a listed resource, a page at a time, read only as far as needed."""
         page = 1
         while True:
-            batch = self._get(f"/issues/{number}/comments?per_page={PAGE_SIZE}&page={page}")
+            batch = self._get(f"{path}?{query}per_page={PAGE_SIZE}&page={page}")
             yield from batch
             if len(batch) < PAGE_SIZE:
                 return
@@ -213,17 +217,12 @@ class GitHub:
     def find_issue(self, key: str) -> int | None:
         """The open issue whose body opens with ``key`` (a marker), by the bot; its number.
         The list holds pull requests too (https://docs.github.com/en/rest/issues/issues)."""
-        page = 1
-        while True:
-            batch = self._get(f"/issues?state=open&per_page={PAGE_SIZE}&page={page}")
-            for issue in batch:
-                body = issue.get("body")
-                opens = isinstance(body, str) and body.startswith(key + "\n")
-                if opens and "pull_request" not in issue and self._by_bot(issue):
-                    return int(issue["number"])
-            if len(batch) < PAGE_SIZE:
-                return None
-            page += 1
+        for issue in self._pages("/issues", "state=open&"):
+            body = issue.get("body")
+            opens = isinstance(body, str) and body.startswith(key + "\n")
+            if opens and "pull_request" not in issue and self._by_bot(issue):
+                return int(issue["number"])
+        return None
 
     def open_issue(self, key: str, title: str, body: str) -> int:
         text = {"title": title, "body": f"{key}\n{redact.scrub(body)}"}
