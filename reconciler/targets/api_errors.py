@@ -38,7 +38,7 @@ def error_for(
     """The error for a final 4xx/5xx answer; ``project_key``: the API key is a project key
     (it can never read a project's configuration); ``attempts``: how many tries it took."""
     error = _status_error(response, method, project_id, project_key)
-    tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+    tries = _tries(attempts)
     return type(error)(f"{error}{tries}") if tries else error
 
 
@@ -46,7 +46,6 @@ def project_api_error(response: Answer, base_url: str, *, attempts: int = 1) -> 
     """The error for a final 4xx/5xx answer of the project API (``GET /admin/identities``),
     which the project API key (``ORY_PROJECT_API_KEY``) opens."""
     status, detail = response.status_code, error_detail(response)
-    tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
     if status == 401:
         what = (
             "rejected the project API key (401 Unauthorized): check that ORY_PROJECT_API_KEY "
@@ -57,13 +56,21 @@ def project_api_error(response: Answer, base_url: str, *, attempts: int = 1) -> 
     elif status == 404:
         what = "has no identities API here (404): check ORY_SDK_URL"
     elif status == 429:
-        reset = ratelimit.refusing_reset(*rate_headers(response))
-        what = "is rate limiting requests (429)" + (
-            f"; try again in {reset:g} s" if reset else "; try again in a minute"
-        )
+        what = f"is rate limiting requests (429){_try_again(response)}"
     else:
         what = f"failed ({status})" if status >= 500 else f"refused the request ({status})"
-    return RemoteError(f"the Ory project API at {base_url} {what}{detail}{tries}")
+    return RemoteError(f"the Ory project API at {base_url} {what}{detail}{_tries(attempts)}")
+
+
+def _tries(attempts: int) -> str:
+    return f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+
+
+def _try_again(response: Answer) -> str:
+    """When to try again after a 429, from the bucket that refused it."""
+    reset = ratelimit.refusing_reset(*rate_headers(response))
+    # Ory's sustained bucket spans 60 s; a reset of 0 names only the burst bucket.
+    return f"; try again in {reset:g} s" if reset else "; try again in a minute"
 
 
 def _status_error(response: Answer, method: str, project_id: str, project_key: bool) -> RemoteError:
@@ -117,12 +124,9 @@ def rate_headers(response: Answer) -> tuple[list[str], list[str], list[str]]:
 
 
 def _rate_limited(response: Answer, method: str, detail: str) -> str:
-    reset = ratelimit.refusing_reset(*rate_headers(response))
-    # Ory's sustained bucket spans 60 s; a reset of 0 names only the burst bucket.
-    after = f"; try again in {reset:g} s" if reset else "; try again in a minute"
     # A rate limiter refuses before the request is processed.
     nothing = "; nothing was changed" if method != "GET" else ""
-    return f"the Ory API is rate limiting requests (429){nothing}{after}{detail}"
+    return f"the Ory API is rate limiting requests (429){nothing}{_try_again(response)}{detail}"
 
 
 def _error_body(response: Answer) -> dict[str, Any]:
