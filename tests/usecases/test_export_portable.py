@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.jsontypes import get_at
 from reconciler.loading.yamlio import load_with_positions
 
-from conftest import Run
+from conftest import Result, Run
 from ory_server import OryTestServer
 
 SLUG = "https://silly-hofstadter-e5balirqq2.projects.staging.oryapis.dev"  # the fixture's own
@@ -107,6 +107,12 @@ def test_a_name_that_happens_to_be_the_project_host_is_exported(
     assert "localhost" in [schema["id"] for schema in identity["schemas"]]
 
 
+def _export_over_base(run: Run, server: OryTestServer) -> Result:
+    """``export prod --target-project … --extends base.yaml --out -``."""
+    target = ("--target-project", server.project_id, "--extends", "base.yaml", "--out", "-")
+    return run("export", "prod", *target, env=server.cli_env())
+
+
 def test_export_extends_still_works_with_project_values(
     tmp_path: Path, run: Run, ory_server: OryTestServer
 ) -> None:
@@ -115,17 +121,7 @@ def test_export_extends_still_works_with_project_values(
         "identity_config:\n  selfservice:\n    methods:\n      passkey: {enabled: true}\n"
     )
     ory_server.console_edit(_project_specific)
-    exported = run(
-        "export",
-        "prod",
-        "--target-project",
-        ory_server.project_id,
-        "--extends",
-        "base.yaml",
-        "--out",
-        "-",
-        env=ory_server.cli_env(),
-    )
+    exported = _export_over_base(run, ory_server)
     assert exported.code == 0, exported.err
     document: Any = load_with_positions(exported.out).data
     assert document["extends"] == "base.yaml"
@@ -144,17 +140,7 @@ def test_what_the_base_marks_secret_is_a_variable_in_every_service(
     # Not a known secret path: only the base's `secrets:` says the consent URL is one.
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "base.yaml").write_text("secrets: [/oauth2_config/urls/consent]\n")
-    exported = run(
-        "export",
-        "prod",
-        "--target-project",
-        ory_server.project_id,
-        "--extends",
-        "base.yaml",
-        "--out",
-        "-",
-        env=ory_server.cli_env(),
-    )
+    exported = _export_over_base(run, ory_server)
     assert exported.code == 0, exported.err
     document: Any = load_with_positions(exported.out).data
     consent = document["oauth2_config"]["urls"]["consent"]
